@@ -1,0 +1,231 @@
+"""Read a .tflite flatbuffer into the IR.
+
+Untrusted bytes go through checks before any value is used: the file identifier, every vector
+length against the file size (so a corrupt length cannot make a loop run for hours), every
+buffer, tensor and op-code index against its table, and every constant's size against its
+shape. Whatever slips past those and makes the generated flatbuffer accessors fail is turned
+into a :class:`ModelFormatError` too: reading a model never ends in a bare traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tflite
+
+from edgecraft.formats.tflite_options import ACTIVATION, OPTIONS, PADDING
+from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
+from edgecraft.ops.registry import supported_ops
+
+#: TFLite TensorType code -> IR dtype (the types the runtime handles).
+TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
+_TYPE_NAMES = {v: k for k, v in vars(tflite.TensorType).items() if not k.startswith("_")}
+_OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+
+
+class ModelFormatError(ValueError):
+    """The file is not a model edgecraft can read; the message says why and what to do."""
+
+
+def read_tflite(path: str | Path) -> Graph:
+    """Read the .tflite file at ``path``."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ModelFormatError(f"cannot read {path}: {e.strerror}") from None
+    return read_tflite_bytes(data, source=str(path))
+
+
+def read_tflite_bytes(data: bytes, source: str = "model") -> Graph:
+    """Parse .tflite bytes into a :class:`Graph` (subgraph 0)."""
+    if len(data) < 8:
+        raise ModelFormatError(f"{source}: {len(data)} bytes is too short to be a .tflite model")
+    if data[4:8] != b"TFL3":
+        raise ModelFormatError(
+            f"{source}: not a .tflite model (file identifier {data[4:8]!r}, expected b'TFL3')"
+        )
+    try:
+        return _Reader(data, source).graph()
+    except ModelFormatError:
+        raise
+    except Exception as e:  # noqa: BLE001 - corrupt offsets surface as many exception types
+        raise ModelFormatError(
+            f"{source}: corrupt .tflite flatbuffer ({type(e).__name__}: {e}); "
+            "re-export the model or check the file was copied whole"
+        ) from None
+
+
+class _Reader:
+    def __init__(self, data: bytes, source: str) -> None:
+        self.buf = bytearray(data)
+        self.source = source
+        self.model = tflite.Model.GetRootAs(self.buf, 0)
+
+    def fail(self, msg: str) -> ModelFormatError:
+        return ModelFormatError(f"{self.source}: {msg}")
+
+    def length(self, n: int, what: str) -> int:
+        if not 0 <= n <= len(self.buf):
+            raise self.fail(f"{what} claims {n} entries in a {len(self.buf)}-byte file: corrupt")
+        return n
+
+    def ints(self, obj: Any, field: str, what: str) -> list[int]:
+        n = self.length(getattr(obj, field + "Length")(), what)
+        if n == 0:
+            return []
+        return [int(v) for v in getattr(obj, field + "AsNumpy")()]
+
+    def graph(self) -> Graph:
+        m = self.model
+        if self.length(m.SubgraphsLength(), "subgraph list") == 0:
+            raise self.fail("the model has no subgraph")
+        sg = m.Subgraphs(0)
+        n_buffers = self.length(m.BuffersLength(), "buffer list")
+        n_codes = self.length(m.OperatorCodesLength(), "operator-code list")
+        n_tensors = self.length(sg.TensorsLength(), "tensor list")
+        tensors = [self.tensor(sg.Tensors(i), i, n_buffers) for i in range(n_tensors)]
+        codes = [self.op_code(m.OperatorCodes(i)) for i in range(n_codes)]
+        ops = [
+            self.operator(sg.Operators(j), j, codes, n_tensors)
+            for j in range(self.length(sg.OperatorsLength(), "operator list"))
+        ]
+        inputs = self.ints(sg, "Inputs", "subgraph input list")
+        outputs = self.ints(sg, "Outputs", "subgraph output list")
+        for k in inputs + outputs:
+            if not 0 <= k < n_tensors:
+                raise self.fail(f"subgraph input/output tensor index {k} is out of range (0..{n_tensors - 1})")
+        name = (sg.Name() or b"").decode("utf-8", "replace")
+        desc = (m.Description() or b"").decode("utf-8", "replace")
+        return Graph(tensors, ops, inputs, outputs, name=name, description=desc)
+
+    def op_code(self, code: Any) -> tuple[str, int]:
+        builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
+        name = _OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
+        if name == "CUSTOM":
+            custom = (code.CustomCode() or b"").decode("utf-8", "replace")
+            name = f"CUSTOM({custom})"
+        return name, int(code.Version())
+
+    def operator(self, op: Any, j: int, codes: list[tuple[str, int]], n_tensors: int) -> Operator:
+        idx = op.OpcodeIndex()
+        if not 0 <= idx < len(codes):
+            raise self.fail(f"operator {j} uses op-code {idx}, but the model has {len(codes)}")
+        name, version = codes[idx]
+        if name not in OPTIONS:
+            raise self.fail(
+                f"operator {j} is {name}, which edgecraft does not support; "
+                f"supported ops: {', '.join(supported_ops())}"
+            )
+        inputs = self.ints(op, "Inputs", f"operator {j} input list")
+        outputs = self.ints(op, "Outputs", f"operator {j} output list")
+        for k in inputs + outputs:
+            if k != -1 and not 0 <= k < n_tensors:
+                raise self.fail(f"operator {j} ({name}) refers to tensor {k}, but there are {n_tensors}")
+        return Operator(name, inputs, outputs, self.options(op, name), version=version)
+
+    def options(self, op: Any, name: str) -> dict[str, Any]:
+        table, fields = OPTIONS[name]
+        attrs: dict[str, Any] = {}
+        if table is None or not fields:
+            return attrs
+        raw = op.BuiltinOptions()
+        opts = getattr(tflite, table)()
+        if raw is not None:
+            opts.Init(raw.Bytes, raw.Pos)
+        else:  # absent table: every field at its schema default
+            opts = None
+        for attr, field, kind in fields:
+            if kind == "ints":
+                attrs[attr] = self.ints(opts, field, f"{name} {attr}") if opts is not None else []
+                continue
+            value = getattr(opts, field)() if opts is not None else getattr(_EMPTY[table], field)()
+            if kind == "padding":
+                value = PADDING.get(int(value), f"UNKNOWN_{value}")
+            elif kind == "activation":
+                value = ACTIVATION.get(int(value), f"UNKNOWN_{value}")
+            elif kind == "bool":
+                value = bool(value)
+            elif kind == "float":
+                value = float(np.float32(value))
+            else:
+                value = int(value)
+            attrs[attr] = value
+        return attrs
+
+    def tensor(self, t: Any, i: int, n_buffers: int) -> Tensor:
+        name = (t.Name() or b"").decode("utf-8", "replace")
+        code = int(t.Type())
+        if code not in TENSOR_TYPES:
+            raise self.fail(
+                f"tensor {i} ({name!r}) has type {_TYPE_NAMES.get(code, code)}, which edgecraft "
+                f"does not support (supported: {', '.join(sorted(TENSOR_TYPES.values()))})"
+            )
+        dtype = TENSOR_TYPES[code]
+        shape = tuple(self.ints(t, "Shape", f"tensor {i} shape"))
+        if any(d < 0 for d in shape):
+            raise self.fail(f"tensor {i} ({name!r}) has a negative dimension in shape {list(shape)}")
+        sig = tuple(self.ints(t, "ShapeSignature", f"tensor {i} shape signature")) or None
+        data = self.buffer(t.Buffer(), i, name, dtype, shape, n_buffers)
+        return Tensor(name, shape, dtype, data, self.quantization(t, i), sig if sig != shape else None)
+
+    def buffer(
+        self, b: int, i: int, name: str, dtype: str, shape: tuple[int, ...], n_buffers: int
+    ) -> np.ndarray | None:
+        if b == 0:
+            return None
+        if not 0 <= b < n_buffers:
+            raise self.fail(f"tensor {i} ({name!r}) uses buffer {b}, but the model has {n_buffers}")
+        buf = self.model.Buffers(b)
+        offset, size = int(buf.Offset()), int(buf.Size())
+        if offset > 1:  # data appended after the flatbuffer
+            if offset + size > len(self.buf):
+                raise self.fail(f"buffer {b} lies past the end of the file: truncated?")
+            raw = bytes(self.buf[offset : offset + size])
+        else:
+            n = self.length(buf.DataLength(), f"buffer {b}")
+            if n == 0:
+                return None
+            raw = buf.DataAsNumpy().tobytes()
+        itemsize = np.dtype(dtype).itemsize
+        count = int(np.prod(shape, dtype=np.int64))
+        if len(raw) != count * itemsize:
+            raise self.fail(
+                f"tensor {i} ({name!r}) has {len(raw)} bytes of data but its shape {list(shape)} "
+                f"of {dtype} needs {count * itemsize}"
+            )
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+    def quantization(self, t: Any, i: int) -> Quantization | None:
+        q = t.Quantization()
+        if q is None:
+            return None
+        n_scale = self.length(q.ScaleLength(), f"tensor {i} scales")
+        n_zp = self.length(q.ZeroPointLength(), f"tensor {i} zero points")
+        if n_scale == 0:
+            return None
+        scale = q.ScaleAsNumpy().astype(np.float32)
+        zp = q.ZeroPointAsNumpy().astype(np.int64) if n_zp else np.zeros(n_scale, np.int64)
+        return Quantization(scale, zp, int(q.QuantizedDimension()))
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def _empty_table(table: str) -> Any:
+    """An options table with no fields set, for reading schema defaults."""
+    import flatbuffers
+
+    b = flatbuffers.Builder(64)
+    getattr(tflite, table + "Start")(b)
+    b.Finish(getattr(tflite, table + "End")(b))
+    obj = getattr(tflite, table)()
+    out = b.Output()
+    obj.Init(bytearray(out), int.from_bytes(out[:4], "little"))
+    return obj
+
+
+for _table, _fields in OPTIONS.values():
+    if _table is not None and _table not in _EMPTY:
+        _EMPTY[_table] = _empty_table(_table)

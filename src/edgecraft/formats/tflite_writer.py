@@ -1,0 +1,178 @@
+"""Write the IR as a .tflite flatbuffer that TensorFlow Lite Micro and LiteRT load.
+
+Layout: schema version 3, one subgraph, buffer 0 empty (TFLite's sentinel), one buffer per
+constant tensor with its data aligned to 16 bytes, operator codes with both the deprecated
+int8 and the int32 builtin code set, and each op's builtin options from the shared table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import flatbuffers
+import numpy as np
+import tflite
+
+from edgecraft.formats.tflite_options import ACTIVATION, DEFAULTS, OPTIONS, PADDING
+from edgecraft.formats.tflite_reader import TENSOR_TYPES
+from edgecraft.ir.graph import Graph, Operator, Tensor
+
+_TYPE_CODES = {v: k for k, v in TENSOR_TYPES.items()}
+_PADDING_CODES = {v: k for k, v in PADDING.items()}
+_ACTIVATION_CODES = {v: k for k, v in ACTIVATION.items()}
+
+
+def write_tflite(graph: Graph) -> bytes:
+    """Serialize ``graph`` to .tflite bytes."""
+    return _Writer(graph).build()
+
+
+def write_tflite_file(graph: Graph, path: str | Path) -> None:
+    Path(path).write_bytes(write_tflite(graph))
+
+
+class _Writer:
+    def __init__(self, graph: Graph) -> None:
+        self.g = graph
+        self.b = flatbuffers.Builder(1024 + sum(t.nbytes for t in graph.tensors if t.is_constant))
+
+    def int_vector(self, values: list[int] | tuple[int, ...]) -> int:
+        return self.b.CreateNumpyVector(np.asarray(values, dtype=np.int32))
+
+    def offsets(self, start: Any, offs: list[int]) -> int:
+        start(self.b, len(offs))
+        for o in reversed(offs):
+            self.b.PrependUOffsetTRelative(o)
+        return self.b.EndVector()
+
+    def data_vector(self, raw: bytes) -> int:
+        b = self.b
+        b.StartVector(1, len(raw), 16)
+        b.head = b.head - len(raw)
+        b.Bytes[b.head : b.head + len(raw)] = raw
+        return b.EndVector(len(raw))
+
+    def build(self) -> bytes:
+        b, g = self.b, self.g
+        # Op codes in first-use order.
+        codes: list[tuple[str, int]] = []
+        for op in g.operators:
+            if (op.type, op.version) not in codes:
+                codes.append((op.type, op.version))
+        # Buffers: 0 is the empty sentinel, then one per constant tensor.
+        buffer_of: dict[int, int] = {}
+        buffer_offs = [self.buffer(None)]
+        for i, t in enumerate(g.tensors):
+            if t.data is not None:
+                buffer_of[i] = len(buffer_offs)
+                buffer_offs.append(self.buffer(t.data))
+        tensor_offs = [self.tensor(t, buffer_of.get(i, 0)) for i, t in enumerate(g.tensors)]
+        op_offs = [self.operator(op, codes.index((op.type, op.version))) for op in g.operators]
+
+        tensors = self.offsets(tflite.SubGraphStartTensorsVector, tensor_offs)
+        operators = self.offsets(tflite.SubGraphStartOperatorsVector, op_offs)
+        inputs, outputs = self.int_vector(g.inputs), self.int_vector(g.outputs)
+        name = b.CreateString(g.name or "main")
+        tflite.SubGraphStart(b)
+        tflite.SubGraphAddTensors(b, tensors)
+        tflite.SubGraphAddOperators(b, operators)
+        tflite.SubGraphAddInputs(b, inputs)
+        tflite.SubGraphAddOutputs(b, outputs)
+        tflite.SubGraphAddName(b, name)
+        subgraph = tflite.SubGraphEnd(b)
+
+        code_offs = [self.op_code(name, version) for name, version in codes]
+        subgraphs = self.offsets(tflite.ModelStartSubgraphsVector, [subgraph])
+        op_codes = self.offsets(tflite.ModelStartOperatorCodesVector, code_offs)
+        buffers = self.offsets(tflite.ModelStartBuffersVector, buffer_offs)
+        desc = b.CreateString(g.description or "edgecraft")
+        tflite.ModelStart(b)
+        tflite.ModelAddVersion(b, 3)
+        tflite.ModelAddOperatorCodes(b, op_codes)
+        tflite.ModelAddSubgraphs(b, subgraphs)
+        tflite.ModelAddDescription(b, desc)
+        tflite.ModelAddBuffers(b, buffers)
+        b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
+        return bytes(b.Output())
+
+    def buffer(self, data: np.ndarray | None) -> int:
+        vec = None if data is None else self.data_vector(np.ascontiguousarray(data).tobytes())
+        tflite.BufferStart(self.b)
+        if vec is not None:
+            tflite.BufferAddData(self.b, vec)
+        return tflite.BufferEnd(self.b)
+
+    def op_code(self, name: str, version: int) -> int:
+        code = getattr(tflite.BuiltinOperator, name)
+        tflite.OperatorCodeStart(self.b)
+        tflite.OperatorCodeAddDeprecatedBuiltinCode(self.b, min(code, 127))
+        tflite.OperatorCodeAddBuiltinCode(self.b, code)
+        tflite.OperatorCodeAddVersion(self.b, version)
+        return tflite.OperatorCodeEnd(self.b)
+
+    def tensor(self, t: Tensor, buffer: int) -> int:
+        b = self.b
+        quant = self.quantization(t)
+        name = b.CreateString(t.name)
+        shape = self.int_vector(t.shape)
+        sig = self.int_vector(t.shape_signature) if t.shape_signature is not None else None
+        tflite.TensorStart(b)
+        tflite.TensorAddShape(b, shape)
+        if sig is not None:
+            tflite.TensorAddShapeSignature(b, sig)
+        tflite.TensorAddType(b, _TYPE_CODES[t.dtype])
+        tflite.TensorAddBuffer(b, buffer)
+        tflite.TensorAddName(b, name)
+        if quant is not None:
+            tflite.TensorAddQuantization(b, quant)
+        return tflite.TensorEnd(b)
+
+    def quantization(self, t: Tensor) -> int | None:
+        if t.quant is None:
+            return None
+        b = self.b
+        scale = b.CreateNumpyVector(t.quant.scale.astype(np.float32))
+        zp = b.CreateNumpyVector(t.quant.zero_point.astype(np.int64))
+        tflite.QuantizationParametersStart(b)
+        tflite.QuantizationParametersAddScale(b, scale)
+        tflite.QuantizationParametersAddZeroPoint(b, zp)
+        tflite.QuantizationParametersAddQuantizedDimension(b, t.quant.axis)
+        return tflite.QuantizationParametersEnd(b)
+
+    def operator(self, op: Operator, code_index: int) -> int:
+        b = self.b
+        options = self.options(op)
+        inputs, outputs = self.int_vector(op.inputs), self.int_vector(op.outputs)
+        tflite.OperatorStart(b)
+        tflite.OperatorAddOpcodeIndex(b, code_index)
+        tflite.OperatorAddInputs(b, inputs)
+        tflite.OperatorAddOutputs(b, outputs)
+        if options is not None:
+            tflite.OperatorAddBuiltinOptionsType(b, options[0])
+            tflite.OperatorAddBuiltinOptions(b, options[1])
+        return tflite.OperatorEnd(b)
+
+    def options(self, op: Operator) -> tuple[int, int] | None:
+        table, fields = OPTIONS[op.type]
+        if table is None:
+            return None
+        b = self.b
+        vectors = {
+            attr: self.int_vector(op.attrs.get(attr, DEFAULTS[attr]))  # type: ignore[arg-type]
+            for attr, _, kind in fields
+            if kind == "ints"
+        }
+        getattr(tflite, table + "Start")(b)
+        for attr, field, kind in fields:
+            add = getattr(tflite, f"{table}Add{field}")
+            if kind == "ints":
+                add(b, vectors[attr])
+                continue
+            value = op.attrs.get(attr, DEFAULTS[attr])
+            if kind == "padding":
+                value = _PADDING_CODES[value]
+            elif kind == "activation":
+                value = _ACTIVATION_CODES[value]
+            add(b, value)
+        return getattr(tflite.BuiltinOptions, table), getattr(tflite, table + "End")(b)

@@ -1,0 +1,56 @@
+"""The one list of supported ops: TFLite builtin name -> the module under ``ops/`` defining it.
+
+Each module exports ``OP``, an :class:`~edgecraft.ops.base.OpDef`. Modules are imported on
+first use, so reading a model does not pay for importing every kernel.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from edgecraft.ops.base import OpDef, OpError
+
+OP_MODULES: dict[str, str] = {
+    "ADD": "add",
+    "AVERAGE_POOL_2D": "average_pool_2d",
+    "CONCATENATION": "concatenation",
+    "CONV_2D": "conv_2d",
+    "DEPTHWISE_CONV_2D": "depthwise_conv_2d",
+    "DEQUANTIZE": "dequantize",
+    "FULLY_CONNECTED": "fully_connected",
+    "HARD_SWISH": "hard_swish",
+    "LEAKY_RELU": "leaky_relu",
+    "LOGISTIC": "logistic",
+    "MAXIMUM": "maximum",
+    "MAX_POOL_2D": "max_pool_2d",
+    "MEAN": "mean",
+    "MINIMUM": "minimum",
+    "MUL": "mul",
+    "PAD": "pad",
+    "QUANTIZE": "quantize",
+    "RELU": "relu",
+    "RELU6": "relu6",
+    "RESHAPE": "reshape",
+    "SOFTMAX": "softmax",
+    "SQUEEZE": "squeeze",
+    "STRIDED_SLICE": "strided_slice",
+    "SUB": "sub",
+    "TANH": "tanh",
+    "TRANSPOSE": "transpose",
+}
+
+
+def supported_ops() -> list[str]:
+    """Names of every supported op, sorted."""
+    return sorted(OP_MODULES)
+
+
+@cache
+def get_op(name: str) -> OpDef:
+    """The :class:`OpDef` for builtin ``name``; :class:`OpError` naming the supported ops."""
+    module = OP_MODULES.get(name)
+    if module is None:
+        raise OpError(f"unsupported op {name}; supported ops: {', '.join(supported_ops())}")
+    op: OpDef = importlib.import_module(f"edgecraft.ops.{module}").OP
+    return op

@@ -1,0 +1,49 @@
+"""The ``edgecraft`` command: every command group is wired here, in one place."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from edgecraft.cli import inspect_cmd, run_cmd
+from edgecraft.cli.common import UserError, fail
+
+app = typer.Typer(
+    name="edgecraft",
+    help="Machine learning on microcontrollers: inspect, run, plan, profile, build, emulate, "
+    "quantize, stream and operate fleets. Offline, bit-exact with TensorFlow Lite Micro.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.command("inspect")(inspect_cmd.inspect)
+app.command("run")(run_cmd.run)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from edgecraft.formats import ModelFormatError
+    from edgecraft.ir.validate import GraphError
+    from edgecraft.ops.base import OpError
+    from edgecraft.runtime import InputError
+
+    return (UserError, ModelFormatError, GraphError, OpError, InputError, FileNotFoundError)
+
+
+def main() -> None:
+    """Entry point: runs the app and turns exceptions into one-line errors."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except _user_errors() as e:
+        fail(str(e), 2)
+    except Exception as e:  # noqa: BLE001 - the CLI contract: no traceback, exit 1
+        fail(f"internal error: {type(e).__name__}: {e} (please report this)", 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

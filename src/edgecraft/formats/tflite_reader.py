@@ -17,6 +17,7 @@ import tflite
 
 from edgecraft.formats.tflite_options import ACTIVATION, OPTIONS, PADDING
 from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
+from edgecraft.ir.validate import GraphError, validate
 from edgecraft.ops.registry import supported_ops
 
 #: TFLite TensorType code -> IR dtype (the types the runtime handles).
@@ -47,9 +48,13 @@ def read_tflite_bytes(data: bytes, source: str = "model") -> Graph:
             f"{source}: not a .tflite model (file identifier {data[4:8]!r}, expected b'TFL3')"
         )
     try:
-        return _Reader(data, source).graph()
+        graph = _Reader(data, source).graph()
+        validate(graph)
+        return graph
     except ModelFormatError:
         raise
+    except GraphError as e:
+        raise ModelFormatError(f"{source}: inconsistent model: {e}") from None
     except Exception as e:  # noqa: BLE001 - corrupt offsets surface as many exception types
         raise ModelFormatError(
             f"{source}: corrupt .tflite flatbuffer ({type(e).__name__}: {e}); "
@@ -85,6 +90,8 @@ class _Reader:
         n_buffers = self.length(m.BuffersLength(), "buffer list")
         n_codes = self.length(m.OperatorCodesLength(), "operator-code list")
         n_tensors = self.length(sg.TensorsLength(), "tensor list")
+        for b in range(n_buffers):  # touch every buffer so a truncated file cannot pass
+            self.buffer_extent(b)
         tensors = [self.tensor(sg.Tensors(i), i, n_buffers) for i in range(n_tensors)]
         codes = [self.op_code(m.OperatorCodes(i)) for i in range(n_codes)]
         ops = [
@@ -169,6 +176,13 @@ class _Reader:
         sig = tuple(self.ints(t, "ShapeSignature", f"tensor {i} shape signature")) or None
         data = self.buffer(t.Buffer(), i, name, dtype, shape, n_buffers)
         return Tensor(name, shape, dtype, data, self.quantization(t, i), sig if sig != shape else None)
+
+    def buffer_extent(self, b: int) -> None:
+        buf = self.model.Buffers(b)
+        offset, size = int(buf.Offset()), int(buf.Size())
+        if offset > 1 and offset + size > len(self.buf):
+            raise self.fail(f"buffer {b} lies past the end of the file: truncated?")
+        self.length(buf.DataLength(), f"buffer {b}")
 
     def buffer(
         self, b: int, i: int, name: str, dtype: str, shape: tuple[int, ...], n_buffers: int

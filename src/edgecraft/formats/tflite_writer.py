@@ -51,7 +51,8 @@ class _Writer:
         b.StartVector(1, len(raw), 16)
         b.head = b.head - len(raw)
         b.Bytes[b.head : b.head + len(raw)] = raw
-        return b.EndVector(len(raw))
+        b.vectorNumElems = len(raw)
+        return b.EndVector()
 
     def build(self) -> bytes:
         b, g = self.b, self.g
@@ -154,7 +155,7 @@ class _Writer:
         return tflite.OperatorEnd(b)
 
     def options(self, op: Operator) -> tuple[int, int] | None:
-        table, fields = OPTIONS[op.type]
+        table, fields = OPTIONS.get(op.type, (None, ()))
         if table is None:
             return None
         b = self.b

@@ -31,8 +31,10 @@ class Interpreter:
             try:
                 got = opdef.shape(ctx)
                 kernel = opdef.kernel_for(ctx)
-            except OpError as e:
-                raise OpError(f"operator {j} ({op.type}): {e}") from None
+            except (OpError, ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as e:
+                # Shape rules read attributes and constants straight from the file: a corrupt
+                # model must end in one clear error, whatever the rule tripped over.
+                raise OpError(f"operator {j} ({op.type}): invalid configuration: {e}") from None
             if [tuple(s) for s in got] != want:
                 raise OpError(
                     f"operator {j} ({op.type}) declares output shape(s) {want} but its inputs "

@@ -1,0 +1,91 @@
+"""Time per inference: edgecraft's Python runtime vs TFLM's Python package vs LiteRT.
+
+Run: ``.venv/bin/python benchmarks/runtime.py [--repeats N] [--models DIR]``
+
+For each .tflite in the conformance corpus (../shared/conformance; a built-in model when it is
+absent), all three runtimes get the same random inputs in one process; the table prints the
+median milliseconds per inference and edgecraft's time as a ratio of each reference (below 1.0
+means edgecraft is faster). Outputs are also compared: int8 models must match TFLM exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from edgecraft.formats import read_tflite_bytes, write_tflite
+from edgecraft.ir.graph import Graph
+from edgecraft.reference import LiteRtRunner, TflmRunner
+from edgecraft.runtime import Interpreter
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "conformance"
+
+
+def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def random_input(graph: Graph, rng: np.random.Generator) -> list[np.ndarray]:
+    out = []
+    for t in graph.input_tensors():
+        if t.dtype == "int8":
+            out.append(rng.integers(-128, 128, t.shape, dtype=np.int8))
+        else:
+            out.append(rng.standard_normal(t.shape).astype(t.np_dtype))
+    return out
+
+
+def builtin_model() -> bytes:
+    from edgecraft.models.synthetic import small_cnn
+
+    return write_tflite(small_cnn())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--models", type=Path, default=CORPUS)
+    args = ap.parse_args()
+    models = sorted(args.models.glob("*.tflite")) if args.models.exists() else []
+    entries = [(p.stem, p.read_bytes()) for p in models] or [("builtin_small_cnn", builtin_model())]
+    rng = np.random.default_rng(0)
+    table = Table(title=f"ms per inference (median of {args.repeats})", title_justify="left")
+    for col in ("model", "edgecraft", "TFLM", "LiteRT", "edgecraft/TFLM", "edgecraft/LiteRT", "exact vs TFLM"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for name, raw in entries:
+        graph = read_tflite_bytes(raw, name)
+        x = random_input(graph, rng)
+        ours = Interpreter(graph)
+        t_ours = median_ms(lambda: ours.run(x), args.repeats)
+        lite = LiteRtRunner(raw)
+        t_lite = median_ms(lambda: lite.run(x), args.repeats)
+        t_tflm: float | None = None
+        exact = "n/a (float)"
+        if graph.input_tensors()[0].dtype != "float32":
+            tflm = TflmRunner(raw)
+            t_tflm = median_ms(lambda: tflm.run(x), args.repeats)
+            exact = "yes" if all(np.array_equal(a, b) for a, b in zip(ours.run(x), tflm.run(x), strict=True)) \
+                else "NO"
+        table.add_row(
+            name, f"{t_ours:.2f}", "-" if t_tflm is None else f"{t_tflm:.2f}", f"{t_lite:.2f}",
+            "-" if t_tflm is None else f"{t_ours / t_tflm:.2f}", f"{t_ours / t_lite:.2f}", exact,
+        )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up everything edgecraft needs on a Debian machine, from nothing but the clone:
+# Debian packages (Cortex-M toolchain, QEMU, mosquitto, PostgreSQL, Chromium, espeak-ng, sox) when
+# missing, a virtual environment in .venv, and the pinned Python packages (constraints.txt).
+# Idempotent: a second run only checks. Runs as root, or with sudo available.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm mosquitto postgresql
+              chromium espeak-ng sox)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The PostgreSQL package starts a system cluster; edgecraft's tests start their own.
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.edgecraft-installed
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing pinned Python packages (first run: a few minutes)"
+  .venv/bin/pip install -q --upgrade pip
+  # torch first, pinned: an unpinned resolve would pull a CUDA build.
+  .venv/bin/pip install -q -c constraints.txt torch==2.13.0
+  .venv/bin/pip install -q -c constraints.txt -e ".[dev,optimize,fleet]"
+  echo "$want" > "$stamp"
+fi
+echo "setup: ready (.venv/bin/edgecraft)"

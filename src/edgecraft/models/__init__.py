@@ -1,0 +1,1 @@
+"""Small models edgecraft builds itself: for the demo, tests and benchmarks (no downloads)."""

@@ -1,0 +1,101 @@
+"""CONV_2D: 2-D convolution over NHWC input with an OHWI filter (grouped when the filter holds
+fewer input channels than the input).
+
+int8 follows TFLM's ``reference_integer_ops::ConvPerChannel``: ``acc = sum w * (x - x_zp)`` over
+taps inside the image, plus the int32 bias, scaled by the per-channel multiplier, plus the
+output zero point, clamped to the fused activation's range. The filter zero point is not used
+(int8 filters are symmetric). A per-tensor filter scale is broadcast to every channel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.conv_common import (
+    activation_range,
+    bias_or_zero,
+    channel_multipliers,
+    quant_of,
+    requantize,
+    window_geometry,
+    windows,
+)
+from edgecraft.ops.quant import float_activation
+
+
+def _groups(ctx: OpContext) -> int:
+    in_ch = ctx.req_input(0).shape[3]
+    out_ch, _, _, filter_ch = ctx.req_input(1).shape
+    if filter_ch < 1 or in_ch % filter_ch or out_ch % (in_ch // filter_ch):
+        raise OpError(
+            f"CONV_2D input has {in_ch} channels but the filter expects {filter_ch} per group "
+            f"with {out_ch} outputs; the input channels must be a multiple of the filter's"
+        )
+    return in_ch // filter_ch
+
+
+def shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    x, w = ctx.req_input(0), ctx.req_input(1)
+    if len(x.shape) != 4 or len(w.shape) != 4:
+        raise OpError(f"CONV_2D needs a 4-D input and filter, got {list(x.shape)} and {list(w.shape)}")
+    _groups(ctx)
+    n, h, wd, _ = x.shape
+    out_ch, kh, kw, _ = w.shape
+    out_h, out_w, _, _ = window_geometry(ctx, h, wd, kh, kw)
+    return [(n, out_h, out_w, out_ch)]
+
+
+def correlate(x: np.ndarray, w: np.ndarray, ctx: OpContext, pad_value: float) -> np.ndarray:
+    """float64 sum of ``w * window`` per output: x (N,H,W,C), w (O,KH,KW,C/G) -> (N,OH,OW,O).
+
+    im2col (every window as a row) then one matmul per group. Integer inputs give exact
+    integer results (see :func:`~edgecraft.ops.conv_common.int_matmul`).
+    """
+    out_ch, kh, kw, group_ch = w.shape
+    groups = x.shape[3] // group_ch
+    win = windows(x.astype(np.float64), ctx, kh, kw, pad_value)  # (N, OH, OW, KH, KW, C)
+    n, oh, ow = win.shape[:3]
+    # (N,OH,OW,KH,KW,G,Cg) -> (G, N*OH*OW, KH*KW*Cg)
+    cols = win.reshape(n, oh, ow, kh, kw, groups, group_ch).transpose(5, 0, 1, 2, 3, 4, 6)
+    cols = cols.reshape(groups, n * oh * ow, kh * kw * group_ch)
+    filt = w.astype(np.float64).reshape(groups, out_ch // groups, kh * kw * group_ch)
+    acc = cols @ filt.transpose(0, 2, 1)  # (G, N*OH*OW, O/G); output channel = g * O/G + j
+    return acc.transpose(1, 0, 2).reshape(n, oh, ow, out_ch)
+
+
+def conv_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    in_scale, in_zp = quant_of(ctx, 0)
+    w_scales, _ = quant_of(ctx, 1)
+    out = ctx.output(0)
+    out_ch = w.shape[0]
+    # Subtract the input zero point first, so padded taps (0) add nothing, as in TFLM.
+    acc = correlate(x.astype(np.int64) - int(in_zp[0]), w, ctx, 0.0).astype(np.int64)
+    acc = acc + bias_or_zero(bias, out_ch)
+    mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out.scale, out_ch)
+    lo, hi = activation_range(ctx)
+    return [requantize(acc, mult, shift, out.zero_point, lo, hi)]
+
+
+def conv_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    acc = correlate(x, w, ctx, 0.0) + bias_or_zero(bias, w.shape[0], np.float64)
+    act = ctx.attrs.get("fused_activation_function", "NONE")
+    return [float_activation(acc.astype(np.float32), act)]
+
+
+def cost(ctx: OpContext) -> Cost:
+    out = ctx.output(0)
+    w = ctx.req_input(1)
+    _, kh, kw, group_ch = w.shape
+    bias = ctx.input(2)
+    read = ctx.req_input(0).nbytes + w.nbytes + (bias.nbytes if bias is not None else 0)
+    return Cost(out.size * kh * kw * group_ch, read, out.nbytes)
+
+
+OP = OpDef(name="CONV_2D", shape=shape, kernels={"int8": conv_int8, "float32": conv_float}, cost=cost)

@@ -1,0 +1,167 @@
+"""Helpers shared by the windowed ops (conv, depthwise conv, pooling) and the int8 requantizers.
+
+Output size and padding follow TFLite's ``padding.h``: SAME gives ``ceil(in / stride)`` outputs
+and VALID ``floor((in - effective_filter) / stride) + 1``; the padding before the image is half
+the total (rounded down), the rest goes after. Windows are numpy views of a padded input
+(``sliding_window_view``), so a kernel reads as "gather every window, then reduce it".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.ops.base import Cost, OpContext, OpError
+from edgecraft.ops.quant import (
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    quantized_activation_range,
+    wrap_int32,
+)
+
+
+def out_size_and_padding(
+    in_size: int, filter_size: int, stride: int, dilation: int, padding: str
+) -> tuple[int, int]:
+    """(output size, padding before the image) along one spatial axis, as TFLite computes them."""
+    if stride < 1 or dilation < 1:
+        raise OpError(f"stride ({stride}) and dilation ({dilation}) must be at least 1")
+    effective = (filter_size - 1) * dilation + 1
+    if padding == "SAME":
+        out = (in_size + stride - 1) // stride
+    elif padding == "VALID":
+        out = (in_size + stride - effective) // stride
+    else:
+        raise OpError(f"padding must be SAME or VALID, got {padding!r}")
+    if out < 1:
+        raise OpError(
+            f"a window of {effective} (filter {filter_size}, dilation {dilation}) does not fit "
+            f"an input of size {in_size} with {padding} padding; use SAME padding or a smaller filter"
+        )
+    total = max((out - 1) * stride + effective - in_size, 0)
+    return out, total // 2
+
+
+def window_geometry(ctx: OpContext, in_h: int, in_w: int, filter_h: int, filter_w: int,
+                    dilated: bool = True) -> tuple[int, int, int, int]:
+    """(out_h, out_w, pad_top, pad_left) from the op's padding, stride and dilation attributes."""
+    a = ctx.attrs
+    dil_h = int(a.get("dilation_h_factor", 1)) if dilated else 1
+    dil_w = int(a.get("dilation_w_factor", 1)) if dilated else 1
+    padding = a.get("padding", "SAME")
+    out_h, pad_top = out_size_and_padding(in_h, filter_h, int(a.get("stride_h", 1)), dil_h, padding)
+    out_w, pad_left = out_size_and_padding(in_w, filter_w, int(a.get("stride_w", 1)), dil_w, padding)
+    return out_h, out_w, pad_top, pad_left
+
+
+def windows(x: np.ndarray, ctx: OpContext, filter_h: int, filter_w: int, pad_value: float,
+            dilated: bool = True) -> np.ndarray:
+    """Every filter window of NHWC ``x``: a view of shape (N, OH, OW, KH, KW, C).
+
+    The input is padded with ``pad_value`` first (the input zero point for int8 convolutions, so
+    padded taps add nothing, as TFLM's "skip points outside the image" does).
+    """
+    a = ctx.attrs
+    sh, sw = int(a.get("stride_h", 1)), int(a.get("stride_w", 1))
+    dh = int(a.get("dilation_h_factor", 1)) if dilated else 1
+    dw = int(a.get("dilation_w_factor", 1)) if dilated else 1
+    _, in_h, in_w, _ = x.shape
+    out_h, out_w, top, left = window_geometry(ctx, in_h, in_w, filter_h, filter_w, dilated)
+    need_h = (out_h - 1) * sh + (filter_h - 1) * dh + 1
+    need_w = (out_w - 1) * sw + (filter_w - 1) * dw + 1
+    bottom, right = max(need_h - in_h - top, 0), max(need_w - in_w - left, 0)
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=pad_value)
+    # Window extent (KH-1)*dh+1 per axis, then keep every dh-th tap and every sh-th origin.
+    view = np.lib.stride_tricks.sliding_window_view(
+        xp, ((filter_h - 1) * dh + 1, (filter_w - 1) * dw + 1), axis=(1, 2)
+    )  # (N, H', W', C, EKH, EKW)
+    view = view[:, : (out_h - 1) * sh + 1 : sh, : (out_w - 1) * sw + 1 : sw, :, ::dh, ::dw]
+    return view.transpose(0, 1, 2, 4, 5, 3)
+
+
+def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact integer ``a @ b`` computed as a float64 matmul (BLAS), returned as int64.
+
+    Every operand and partial sum is an integer of magnitude below 2**53 (int8 products are
+    below 2**16, so this holds for any dot product shorter than 2**37 terms), and float64
+    represents such integers exactly, so the result equals the int64 product bit for bit.
+    """
+    return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+
+
+def channel_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,
+                        channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output-channel (multiplier, shift) as ``PopulateConvolutionQuantizationParams``.
+
+    The effective scale is ``double(input_scale) * double(filter_scale) / double(output_scale)``
+    with float32 scales widened to double before the product; a single filter scale is
+    broadcast to every channel.
+    """
+    scales = np.asarray(filter_scales, dtype=np.float32).reshape(-1)
+    if len(scales) not in (1, channels):
+        raise OpError(f"the filter has {len(scales)} scales for {channels} output channels")
+    scales = np.broadcast_to(scales, (channels,))
+    pairs = [
+        quantize_multiplier(float(np.float32(input_scale)) * float(s) / float(np.float32(output_scale)))
+        for s in scales
+    ]
+    return np.array([m for m, _ in pairs], np.int64), np.array([s for _, s in pairs], np.int64)
+
+
+def activation_range(ctx: OpContext) -> tuple[int, int]:
+    """The int8 clamp of the op's fused activation on its output, as TFLM computes it."""
+    out = ctx.output(0)
+    act = ctx.attrs.get("fused_activation_function", "NONE")
+    try:
+        return quantized_activation_range(act, out.scale, out.zero_point, out.dtype)
+    except ValueError as e:
+        raise OpError(str(e)) from None
+
+
+def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int,
+               output_zero_point: int, act_min: int, act_max: int) -> np.ndarray:
+    """int32 accumulators -> int8: scale, add the output zero point, clamp (TFLM's epilogue).
+
+    ``multiplier`` and ``shift`` broadcast against the last axis of ``acc`` (per channel).
+    """
+    scaled = multiply_by_quantized_multiplier(wrap_int32(acc), multiplier, shift)
+    return np.clip(scaled + output_zero_point, act_min, act_max).astype(np.int8)
+
+
+def quant_of(ctx: OpContext, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scales, zero points) of input ``i``; :class:`OpError` when it is not quantized."""
+    t = ctx.req_input(i)
+    if t.quant is None:
+        raise OpError(f"{ctx.op.type} int8 input {i} ({t.name!r}) has no quantization parameters")
+    return t.quant.scale, t.quant.zero_point
+
+
+def bias_or_zero(bias: np.ndarray | None, channels: int, dtype: type = np.int64) -> np.ndarray:
+    """The bias vector, or zeros when the optional bias input is absent."""
+    if bias is None:
+        return np.zeros(channels, dtype)
+    return np.asarray(bias).reshape(-1).astype(dtype)
+
+
+def pool_shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    """Output shape of AVERAGE_POOL_2D / MAX_POOL_2D: (N, OH, OW, C)."""
+    x = ctx.req_input(0)
+    if len(x.shape) != 4:
+        raise OpError(f"{ctx.op.type} needs a 4-D NHWC input, got {list(x.shape)}")
+    fh, fw = pool_filter(ctx)
+    out_h, out_w, _, _ = window_geometry(ctx, x.shape[1], x.shape[2], fh, fw, dilated=False)
+    return [(x.shape[0], out_h, out_w, x.shape[3])]
+
+
+def pool_filter(ctx: OpContext) -> tuple[int, int]:
+    """(filter_height, filter_width) of a pooling op."""
+    fh, fw = int(ctx.attrs.get("filter_height", 1)), int(ctx.attrs.get("filter_width", 1))
+    if fh < 1 or fw < 1:
+        raise OpError(f"{ctx.op.type} filter must be at least 1x1, got {fh}x{fw}")
+    return fh, fw
+
+
+def pool_cost(ctx: OpContext) -> Cost:
+    """One accumulate (or compare) per window element and output; reads input, writes output."""
+    fh, fw = pool_filter(ctx)
+    out = ctx.output(0)
+    return Cost(out.size * fh * fw, ctx.req_input(0).nbytes, out.nbytes)

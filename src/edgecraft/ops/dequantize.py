@@ -1,0 +1,39 @@
+"""DEQUANTIZE: integers to float32, ``float32(double(scale) * (q - zero_point))``.
+
+As TFLM's ``dequantize.h``: the product is formed in double and rounded once to float32.
+Per-channel inputs (constant weights) use the scale and zero point of their channel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edgecraft.ops.base import OpContext, OpDef, OpError
+
+
+def dequantize(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    """int8/int16/uint8 -> float32."""
+    t = ctx.req_input(0)
+    if t.quant is None:
+        raise OpError(f"DEQUANTIZE input {t.name!r} has no quantization parameters")
+    q = t.quant
+    # Per-tensor parameters broadcast as scalars; per-channel ones along the quantized axis.
+    where = [1] * len(t.shape)
+    if q.per_channel:
+        where[q.axis] = len(q.scale)
+    scale = q.scale.astype(np.float64).reshape(where if q.per_channel else ())
+    zero_point = q.zero_point.reshape(where if q.per_channel else ())
+    return [(scale * (args[0].astype(np.int64) - zero_point)).astype(np.float32)]
+
+
+def _same_shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    return [tuple(ctx.req_input(0).shape)]
+
+
+OP = OpDef(
+    name="DEQUANTIZE",
+    shape=_same_shape,
+    kernels={d: dequantize for d in ("int8", "int16", "uint8")},
+)

@@ -1,0 +1,98 @@
+"""DEPTHWISE_CONV_2D: each input channel convolved with its own ``depth_multiplier`` filters.
+
+Filter layout (1, KH, KW, C*M); output channel ``c * M + m`` reads input channel ``c``.
+int8 follows TFLM's ``reference_integer_ops::DepthwiseConvPerChannel``: ``acc = sum w * (x -
+x_zp)`` over taps inside the image, plus the int32 bias, scaled per output channel (the filter
+is quantized along axis 3), plus the output zero point, clamped to the fused activation's range.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.conv_common import (
+    activation_range,
+    bias_or_zero,
+    channel_multipliers,
+    quant_of,
+    requantize,
+    window_geometry,
+    windows,
+)
+from edgecraft.ops.quant import float_activation
+
+
+def shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    x, w = ctx.req_input(0), ctx.req_input(1)
+    if len(x.shape) != 4 or len(w.shape) != 4 or w.shape[0] != 1:
+        raise OpError(
+            f"DEPTHWISE_CONV_2D needs a 4-D input and a (1, KH, KW, C*M) filter, "
+            f"got {list(x.shape)} and {list(w.shape)}"
+        )
+    n, h, wd, in_ch = x.shape
+    _, kh, kw, out_ch = w.shape
+    if out_ch % in_ch:
+        raise OpError(
+            f"DEPTHWISE_CONV_2D filter has {out_ch} output channels, not a multiple of the "
+            f"input's {in_ch}; the filter's last dimension must be channels * depth_multiplier"
+        )
+    out_h, out_w, _, _ = window_geometry(ctx, h, wd, kh, kw)
+    return [(n, out_h, out_w, out_ch)]
+
+
+def depthwise(x: np.ndarray, w: np.ndarray, ctx: OpContext, acc_dtype: type) -> np.ndarray:
+    """Sum over taps of ``w * window``: x (N,H,W,C), w (1,KH,KW,C*M) -> (N,OH,OW,C*M).
+
+    One vectorized multiply-add per filter tap (KH*KW of them), in ``acc_dtype``.
+    """
+    _, kh, kw, out_ch = w.shape
+    ch = x.shape[3]
+    mult = out_ch // ch
+    win = windows(x.astype(acc_dtype), ctx, kh, kw, 0)  # (N, OH, OW, KH, KW, C); pad 0 = zero point
+    f: np.ndarray = w.astype(acc_dtype).reshape(kh, kw, ch, mult)
+    acc = np.zeros((*win.shape[:3], ch, mult), acc_dtype)
+    for i in range(kh):
+        for j in range(kw):
+            acc += win[:, :, :, i, j, :, None] * f[i, j]
+    return acc.reshape(*win.shape[:3], out_ch)
+
+
+def depthwise_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    in_scale, in_zp = quant_of(ctx, 0)
+    w_scales, _ = quant_of(ctx, 1)
+    out = ctx.output(0)
+    out_ch = w.shape[3]
+    acc = depthwise(x.astype(np.int64) - int(in_zp[0]), w, ctx, np.int64)
+    acc = acc + bias_or_zero(bias, out_ch)
+    mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out.scale, out_ch)
+    lo, hi = activation_range(ctx)
+    return [requantize(acc, mult, shift, out.zero_point, lo, hi)]
+
+
+def depthwise_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    acc = depthwise(x, w, ctx, np.float64) + bias_or_zero(bias, w.shape[3], np.float64)
+    act = ctx.attrs.get("fused_activation_function", "NONE")
+    return [float_activation(acc.astype(np.float32), act)]
+
+
+def cost(ctx: OpContext) -> Cost:
+    out = ctx.output(0)
+    w = ctx.req_input(1)
+    bias = ctx.input(2)
+    read = ctx.req_input(0).nbytes + w.nbytes + (bias.nbytes if bias is not None else 0)
+    return Cost(out.size * w.shape[1] * w.shape[2], read, out.nbytes)
+
+
+OP = OpDef(
+    name="DEPTHWISE_CONV_2D",
+    shape=shape,
+    kernels={"int8": depthwise_int8, "float32": depthwise_float},
+    cost=cost,
+)

@@ -1,0 +1,87 @@
+"""FULLY_CONNECTED: ``y = x @ W.T + b`` with W of shape (outputs, depth).
+
+The input is read as rows of ``depth`` values (all leading dimensions are batch). The output is
+(rows, outputs), or the input's shape with its last dimension replaced when ``keep_num_dims``.
+
+int8 follows TFLM's ``reference_integer_ops::FullyConnected``: ``acc = sum (w - w_zp) * (x -
+x_zp) + bias``, scaled by one multiplier, plus the output zero point, clamped. The multiplier
+is ``double(input_scale) * double(filter_scale) / double(output_scale)``: the TFLM build we
+check against (tflite-micro 2026-10) rounds as if the product were taken in double, not in
+float32 as ``GetQuantizedConvolutionMultipler``'s source reads; a test pins this down. With
+per-channel filter scales it uses ``FullyConnectedPerChannel``: one multiplier per output
+channel and no filter zero point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.conv_common import (
+    activation_range,
+    bias_or_zero,
+    channel_multipliers,
+    int_matmul,
+    quant_of,
+    requantize,
+)
+from edgecraft.ops.quant import float_activation, quantize_multiplier
+
+
+def shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    x, w = ctx.req_input(0), ctx.req_input(1)
+    if len(w.shape) != 2:
+        raise OpError(f"FULLY_CONNECTED needs a 2-D (outputs, depth) filter, got {list(w.shape)}")
+    units, depth = w.shape
+    if depth < 1 or x.size % depth:
+        raise OpError(
+            f"FULLY_CONNECTED input {list(x.shape)} has {x.size} values, not a multiple of the "
+            f"filter depth {depth}"
+        )
+    if ctx.attrs.get("keep_num_dims", False):
+        if not x.shape or x.shape[-1] != depth:
+            raise OpError(f"FULLY_CONNECTED keep_num_dims needs the input's last dimension to be {depth}")
+        return [(*x.shape[:-1], units)]
+    return [(x.size // depth, units)]
+
+
+def fc_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    in_scale, in_zp = quant_of(ctx, 0)
+    w_scales, w_zp = quant_of(ctx, 1)
+    out = ctx.output(0)
+    units, depth = w.shape
+    rows = x.reshape(-1, depth).astype(np.int64) - int(in_zp[0])
+    if len(w_scales) > 1:  # per channel: symmetric filter, double product per channel
+        filt = w.astype(np.int64)
+        mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out.scale, units)
+    else:
+        filt = w.astype(np.int64) - int(w_zp[0])
+        m, s = quantize_multiplier(float(in_scale[0]) * float(w_scales[0]) / out.scale)
+        mult, shift = np.array([m]), np.array([s])
+    acc = int_matmul(rows, filt.T) + bias_or_zero(bias, units)
+    lo, hi = activation_range(ctx)
+    return [requantize(acc, mult, shift, out.zero_point, lo, hi)]
+
+
+def fc_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    units, depth = w.shape
+    acc = x.reshape(-1, depth).astype(np.float64) @ w.astype(np.float64).T
+    acc = acc + bias_or_zero(bias, units, np.float64)
+    act = ctx.attrs.get("fused_activation_function", "NONE")
+    return [float_activation(acc.astype(np.float32), act)]
+
+
+def cost(ctx: OpContext) -> Cost:
+    x, w, bias = ctx.req_input(0), ctx.req_input(1), ctx.input(2)
+    out = ctx.output(0)
+    read = x.nbytes + w.nbytes + (bias.nbytes if bias is not None else 0)
+    return Cost(out.size * w.shape[1], read, out.nbytes)
+
+
+OP = OpDef(name="FULLY_CONNECTED", shape=shape, kernels={"int8": fc_int8, "float32": fc_float}, cost=cost)

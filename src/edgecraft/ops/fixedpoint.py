@@ -1,0 +1,243 @@
+"""gemmlowp-style fixed-point math, as TensorFlow Lite Micro's ``fixedpoint.h`` computes it.
+
+A value ``FixedPoint<int32, k>`` is an int32 ``raw`` standing for ``raw / 2**(31 - k)``: ``k``
+integer bits, ``31 - k`` fractional bits, range ``[-2**k, 2**k)``. Every function here takes
+and returns raw values as numpy int64 arrays that hold int32 values, and reproduces the C code
+bit for bit: additions wrap like two's complement int32, multiplications are
+``SaturatingRoundingDoublingHighMul``, shifts round or saturate exactly where the C does.
+
+The transcendental functions (``exp_on_negative_values``, ``logistic``, ``tanh``) and the
+reciprocal are the ones TFLM's int8 SOFTMAX, LOGISTIC and TANH kernels call. A few int16
+helpers used by HARD_SWISH sit at the end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from edgecraft.ops.quant import (
+    INT32_MAX,
+    INT32_MIN,
+    rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+    wrap_int32,
+)
+
+INT16_MIN = -(2**15)
+INT16_MAX = 2**15 - 1
+
+#: exp(-2**e) in Q0.31 for the barrel shifter of ``exp_on_negative_values``, e = -2 .. 4.
+_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
+               (2, 39332535), (3, 720401), (4, 242))
+_EXP_MINUS_ONE_EIGHTH = 1895147668  # exp(-1/8) in Q0.31
+_ONE_THIRD = 715827883  # 1/3 in Q0.31
+_48_OVER_17 = 1515870810  # in Q2.29
+_NEG_32_OVER_17 = -1010580540  # in Q2.29
+
+# `mul` is the fixed-point product: integer bits add up, the raw values go through SRDHM.
+mul = saturating_rounding_doubling_high_mul
+
+
+def _i64(x: np.ndarray | int) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
+
+
+def one(integer_bits: int) -> int:
+    """Raw value of 1.0 (the largest value, just below 1, when there are no integer bits)."""
+    return INT32_MAX if integer_bits == 0 else 1 << (31 - integer_bits)
+
+
+def constant_pot(exponent: int, integer_bits: int) -> int:
+    """Raw value of ``2**exponent`` (``ConstantPOT``)."""
+    return 1 << (31 - integer_bits + exponent)
+
+
+def add(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    """int32 addition; wraps on overflow as the hardware does."""
+    return wrap_int32(_i64(a) + _i64(b))
+
+
+def sub(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    """int32 subtraction; wraps on overflow."""
+    return wrap_int32(_i64(a) - _i64(b))
+
+
+def neg(a: np.ndarray) -> np.ndarray:
+    """int32 negation (``-INT32_MIN`` wraps to itself)."""
+    return wrap_int32(-_i64(a))
+
+
+def saturating_rounding_multiply_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
+    """``SaturatingRoundingMultiplyByPOT<exponent>``: ``x * 2**exponent``, saturating to int32
+    for a left shift, rounding to nearest for a right shift."""
+    x = _i64(x)
+    if exponent == 0:
+        return x
+    if exponent < 0:
+        return rounding_divide_by_pot(x, -exponent)
+    threshold = (1 << (31 - exponent)) - 1
+    shifted = np.clip(x * (1 << exponent), INT32_MIN, INT32_MAX)
+    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, shifted))
+
+
+def rescale(x: np.ndarray, src_integer_bits: int, dst_integer_bits: int) -> np.ndarray:
+    """``Rescale<dst>``: the same real value with another number of integer bits."""
+    return saturating_rounding_multiply_by_pot(x, src_integer_bits - dst_integer_bits)
+
+
+def rounding_half_sum(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """``RoundingHalfSum``: (a + b) / 2 rounded half away from zero, computed in 64 bits."""
+    s = _i64(a) + _i64(b)
+    t = s + np.where(s >= 0, 1, -1)
+    return np.where(t >= 0, t // 2, -((-t) // 2))  # C division truncates toward zero
+
+
+def count_leading_zeros_u32(x: np.ndarray) -> np.ndarray:
+    """Leading zero bits of ``x`` read as uint32 (32 for zero)."""
+    u = _i64(x) & 0xFFFFFFFF
+    _, bit_length = np.frexp(u.astype(np.float64))  # exact: u < 2**53
+    return 32 - bit_length.astype(np.int64)
+
+
+def exp_on_interval_between_negative_one_quarter_and_0_excl(a: np.ndarray) -> np.ndarray:
+    """exp(a) for a in [-1/4, 0), Q0.31 in and out: a Taylor expansion around -1/8."""
+    x = add(a, constant_pot(-3, 0))
+    x2 = mul(x, x)
+    x3 = mul(x2, x)
+    x4 = mul(x2, x2)
+    x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2)
+    poly = saturating_rounding_multiply_by_pot(add(mul(add(x4_over_4, x3), _ONE_THIRD), x2), -1)
+    return add(_EXP_MINUS_ONE_EIGHTH, mul(add(x, poly), _EXP_MINUS_ONE_EIGHTH))
+
+
+def exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """exp(a) for a <= 0 given in Q``integer_bits``; returns Q0.31.
+
+    The fractional part modulo 1/4 goes through the Taylor expansion; each set bit of the
+    remaining multiple of 1/4 multiplies in a constant exp(-2**e).
+    """
+    a = _i64(a)
+    frac_bits = 31 - integer_bits
+    quarter = constant_pot(-2, integer_bits)
+    a_mod_quarter_minus_quarter = sub(a & (quarter - 1), quarter)
+    result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        rescale(a_mod_quarter_minus_quarter, integer_bits, 0))
+    remainder = sub(a_mod_quarter_minus_quarter, a)
+    for exponent, multiplier in _EXP_BARREL:
+        if integer_bits > exponent:
+            bit = 1 << (frac_bits + exponent)
+            result = np.where(remainder & bit, mul(result, multiplier), result)
+    if integer_bits > 5:  # below -32 the result is zero
+        result = np.where(a < -(1 << (36 - integer_bits)), 0, result)
+    return np.where(a == 0, one(0), result)
+
+
+def _newton_reciprocal_of_half_denominator(half_denominator: np.ndarray) -> np.ndarray:
+    """Three Newton-Raphson steps for 1 / half_denominator, in Q2.29."""
+    x = add(_48_OVER_17, mul(half_denominator, _NEG_32_OVER_17))
+    for _ in range(3):
+        one_minus_hd_x = sub(one(2), mul(half_denominator, x))
+        x = add(x, rescale(mul(x, one_minus_hd_x), 4, 2))
+    return x
+
+
+def one_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + a) for a in [0, 1), Q0.31 in and out."""
+    x = _newton_reciprocal_of_half_denominator(rounding_half_sum(a, one(0)))
+    return rescale(x, 1, 0)  # x / 2, read as Q1.30, then brought to Q0.31
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """(1 - a) / (1 + a) for a in [0, 1), Q0.31 in and out."""
+    x = _newton_reciprocal_of_half_denominator(rounding_half_sum(a, one(0)))
+    return rescale(sub(x, one(2)), 2, 0)
+
+
+def logistic(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """1 / (1 + exp(-a)) for ``a`` in Q``integer_bits``; returns Q0.31."""
+    a = _i64(a)
+    positive = a > 0
+    abs_a = np.where(positive, a, neg(a))
+    if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(neg(abs_a), integer_bits))
+    if_negative = sub(one(0), if_positive)
+    return np.where(a == 0, 1 << 30, np.where(positive, if_positive, if_negative))
+
+
+def tanh(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """tanh(a) for ``a`` in Q``integer_bits``; returns Q0.31."""
+    a = _i64(a)
+    negative = a < 0
+    n = np.where(negative, a, neg(a))  # -|a|
+    # -tanh(n) = (1 - exp(2n)) / (1 + exp(2n)); 2n is the same raw value with one more integer bit
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(n, integer_bits + 1))
+    return np.where(a == 0, 0, np.where(negative, neg(t), t))
+
+
+def get_reciprocal(x: np.ndarray, integer_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``GetReciprocal``: for positive ``x`` in Q``integer_bits``, returns ``(scale,
+    num_bits_over_unit)`` with ``1/x = scale / 2**(31 + num_bits_over_unit)`` (scale in Q0.31)."""
+    x = _i64(x)
+    headroom_plus_one = count_leading_zeros_u32(x)
+    num_bits_over_unit = integer_bits - headroom_plus_one
+    shifted_minus_one = wrap_int32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
+    return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), num_bits_over_unit
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """TFLM's ``QuantizeMultiplier`` as built by default (double rounding): ``real ~=
+    multiplier * 2**(shift - 31)``. No clamp on large shifts, unlike the single-rounding build."""
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    q_fixed = round_half_away(q * (1 << 31))
+    if q_fixed == 1 << 31:
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return q_fixed, shift
+
+
+def round_half_away(x: float) -> int:
+    """``TfLiteRound`` / ``std::round``: halves away from zero."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+# --- int16 helpers (HARD_SWISH) ---------------------------------------------------------------
+
+def wrap_int16(x: np.ndarray) -> np.ndarray:
+    """Two's-complement wrap to int16 range (a C cast to int16_t), as int64."""
+    return ((_i64(x) + 2**15) & 0xFFFF) - 2**15
+
+
+def saturate_int16(x: np.ndarray) -> np.ndarray:
+    return np.clip(_i64(x), INT16_MIN, INT16_MAX)
+
+
+def saturating_rounding_doubling_high_mul_int16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """The int16 ``SaturatingRoundingDoublingHighMul``: round(a * b / 2**15), saturating."""
+    a, b = _i64(a), _i64(b)
+    ab = a * b
+    v = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
+    high = np.where(v >= 0, v >> 15, -((-v) >> 15))
+    return np.where((a == INT16_MIN) & (b == INT16_MIN), INT16_MAX, wrap_int16(high))
+
+
+def saturating_doubling_high_mul_int16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """``SaturatingDoublingHighMul`` (like SQDMULH): a * b / 2**15 truncated toward zero."""
+    a, b = _i64(a), _i64(b)
+    ab = a * b
+    high = np.where(ab >= 0, ab >> 15, -((-ab) >> 15))
+    return np.where((a == INT16_MIN) & (b == INT16_MIN), INT16_MAX, wrap_int16(high))
+
+
+def rounding_divide_by_pot_int16(x: np.ndarray, exponent: int) -> np.ndarray:
+    """``RoundingDivideByPOT`` on int16_t: the mask is truncated to 16 bits as in C, which
+    only matters for exponents of 16 and more."""
+    x = _i64(x)
+    mask = ((1 << exponent) - 1 + 2**15) % 2**16 - 2**15  # int16_t((1ll << exponent) - 1)
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return wrap_int16((x >> min(exponent, 63)) + (remainder > threshold))

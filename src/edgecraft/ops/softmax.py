@@ -1,0 +1,104 @@
+"""SOFTMAX: y = exp(beta * (x - max)) / sum(exp(beta * (x - max))) over the last axis.
+
+int8 follows TFLM's ``softmax_common.cc`` (Prepare) and ``reference_ops::Softmax``:
+
+- ``PreprocessSoftmaxScaling``: ``beta * input_scale * 2**26`` (double, capped at 2**31 - 1)
+  becomes ``input_multiplier`` and ``input_left_shift``, so a difference ``x - max`` maps to
+  Q5.26; ``diff_min = -CalculateInputRadius(5, input_left_shift)``, and differences below it
+  count as exp = 0.
+- per row: exp of each scaled difference (gemmlowp ``exp_on_negative_values``), summed in
+  Q12.19; the sum's reciprocal (``GetReciprocal``) times each exp, shifted to the output type.
+
+Outputs: int8 with scale exactly 1/256 and zero point -128, or int16 with scale 1/65536 and
+zero point -32768 (TFLM's checks).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from edgecraft.ops import fixedpoint as fp
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.quant import multiply_by_quantized_multiplier_greater_than_one
+
+SCALED_DIFF_INTEGER_BITS = 5  # exp() input is Q5.26
+ACCUM_INTEGER_BITS = 12  # the sum of exps is Q12.19
+
+
+def shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    x = ctx.req_input(0)
+    if len(x.shape) < 1:
+        raise OpError("SOFTMAX needs an input of rank 1 or more")
+    return [tuple(x.shape)]
+
+
+def input_params(beta: float, scale: float) -> tuple[int, int, int]:
+    """``(input_multiplier, input_left_shift, diff_min)`` as TFLM's Prepare computes them."""
+    real = min(beta * scale * (1 << (31 - SCALED_DIFF_INTEGER_BITS)), (1 << 31) - 1.0)
+    if not real > 1.0:
+        raise OpError(f"SOFTMAX beta * input scale ({beta} * {scale}) is too small for TFLM "
+                      "(needs beta * scale > 2**-26)")
+    multiplier, left_shift = fp.quantize_multiplier(real)
+    radius = ((1 << SCALED_DIFF_INTEGER_BITS) - 1) * (1 << (31 - SCALED_DIFF_INTEGER_BITS)) / 2.0**left_shift
+    return multiplier, left_shift, -math.floor(radius)
+
+
+def check_output(out_dtype: str, out_scale: float, out_zero_point: int) -> None:
+    """Raise :class:`OpError` unless the output quantization is the one TFLM accepts."""
+    if out_dtype == "int8":
+        if out_zero_point != -128 or np.float32(out_scale) != np.float32(1 / 256):
+            raise OpError(f"SOFTMAX int8 output must have scale 1/256 and zero point -128, got "
+                          f"scale {out_scale} and zero point {out_zero_point}")
+    elif out_dtype == "int16":
+        if out_zero_point != -32768 or abs(out_scale - 1 / 65536) > 0.001 / 65536:
+            raise OpError(f"SOFTMAX int16 output (int8 input) must have scale 1/65536 and zero "
+                          f"point -32768, got scale {out_scale} and zero point {out_zero_point}")
+    else:
+        raise OpError(f"SOFTMAX with int8 input needs an int8 or int16 output, got {out_dtype}")
+
+
+def softmax_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x, out = ctx.req_input(0), ctx.output(0)
+    check_output(out.dtype, out.scale, out.zero_point)
+    beta = float(np.float32(ctx.attrs.get("beta", 1.0)))  # the model stores beta as float32
+    multiplier, left_shift, diff_min = input_params(beta, x.scale)
+    data = np.asarray(args[0]).astype(np.int64)
+    rows = data.reshape(-1, data.shape[-1])  # (outer, depth)
+    diff = rows - rows.max(axis=1, keepdims=True)
+    used = diff >= diff_min
+    scaled = multiply_by_quantized_multiplier_greater_than_one(np.where(used, diff, 0), multiplier,
+                                                               left_shift)
+    exps = fp.exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS)  # Q0.31
+    terms = fp.rescale(exps, 0, ACCUM_INTEGER_BITS)
+    sum_of_exps = fp.wrap_int32(np.where(used, terms, 0).sum(axis=1, keepdims=True))
+    reciprocal, bits_over_unit = fp.get_reciprocal(sum_of_exps, ACCUM_INTEGER_BITS)
+    out_bits = 8 if out.dtype == "int8" else 16
+    exponent = bits_over_unit + 31 - out_bits
+    if exponent.max() > 31:  # TFLM's TFLITE_CHECK aborts the process here
+        raise OpError("SOFTMAX row has too many values near its maximum for an int8 output "
+                      "(sum of exps reaches 512); TFLM aborts on this input")
+    unsat = fp.rounding_divide_by_pot(fp.mul(reciprocal, exps), exponent)
+    lo, hi = -(1 << (out_bits - 1)), (1 << (out_bits - 1)) - 1
+    y = np.where(used, np.clip(unsat + lo, lo, hi), lo)
+    return [y.reshape(data.shape).astype(out.np_dtype)]
+
+
+def softmax_float32(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    x = np.asarray(args[0], dtype=np.float32)
+    beta = np.float32(ctx.attrs.get("beta", 1.0))
+    e = np.exp((x - x.max(axis=-1, keepdims=True)) * beta)
+    return [(e / e.sum(axis=-1, keepdims=True, dtype=np.float32)).astype(np.float32)]
+
+
+def cost(ctx: OpContext) -> Cost:
+    """Two exp evaluations per element (the reference computes it in both passes) plus one
+    multiply for the normalization: counted as 2 MACs per element."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    return Cost(2 * x.size, x.nbytes, y.nbytes)
+
+
+OP = OpDef(name="SOFTMAX", shape=shape, kernels={"int8": softmax_int8, "float32": softmax_float32},
+           cost=cost)

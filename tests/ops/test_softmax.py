@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgecraft.formats import read_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
 from edgecraft.ops import OpContext, OpError, get_op
 from edgecraft.runtime import run_model
-from oracle import check_litert, check_tflm
+from oracle import INT8_MODELS, check_litert, check_tflm, conformance_model
 
 OUTPUT_QUANT = {"int8": (1 / 256, -128), "int16": (1 / 65536, -32768)}  # what TFLM requires
 
@@ -100,6 +101,17 @@ def test_what_tflm_aborts_on_is_an_error() -> None:
 def test_float32_matches_litert(shape: tuple[int, ...], beta: float) -> None:
     x = (np.random.default_rng(23).standard_normal(shape) * 5).astype(np.float32)
     check_litert(softmax_graph(shape, 1.0, 0, beta=beta, out_dtype="float32"), [x], label=str(shape))
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("name", [m for m in INT8_MODELS if m != "ad01_int8"])  # ad01 has no SOFTMAX
+def test_softmax_of_conformance_models_matches_tflm(name: str) -> None:
+    # The real models' SOFTMAX quantization, on every int8 input value (twin: the tests above).
+    model = read_tflite(conformance_model(name))
+    (op,) = [op for op in model.operators if op.type == "SOFTMAX"]
+    x = model.tensors[op.inputs[0]]
+    graph = softmax_graph((256, 4), x.scale, x.zero_point, beta=op.attrs["beta"])
+    check_tflm(graph, [all_int8_rows(5)], name)
 
 
 def test_shape_and_cost() -> None:

@@ -1,0 +1,40 @@
+"""MAX_POOL_2D: maximum of each window of an NHWC input, over taps inside the image.
+
+int8 follows TFLM's ``reference_integer_ops::MaxPool``: the maximum raw int8 value (input and
+output share scale and zero point), clamped to the fused activation's range. Padding with the
+type's lowest value is the same as skipping taps outside the image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edgecraft.ops.base import OpContext, OpDef
+from edgecraft.ops.conv_common import activation_range, pool_cost, pool_filter, pool_shape, windows
+from edgecraft.ops.quant import float_activation
+
+
+def window_max(x: np.ndarray, ctx: OpContext, lowest: float) -> np.ndarray:
+    """Maximum of each window: (N,H,W,C) -> (N,OH,OW,C)."""
+    fh, fw = pool_filter(ctx)
+    return windows(x, ctx, fh, fw, lowest, dilated=False).max(axis=(3, 4))
+
+
+def max_pool_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    lo, hi = activation_range(ctx)
+    return [np.clip(window_max(args[0], ctx, -128), lo, hi).astype(np.int8)]
+
+
+def max_pool_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    act = ctx.attrs.get("fused_activation_function", "NONE")
+    return [float_activation(window_max(args[0], ctx, -np.inf), act)]
+
+
+OP = OpDef(
+    name="MAX_POOL_2D",
+    shape=pool_shape,
+    kernels={"int8": max_pool_int8, "float32": max_pool_float},
+    cost=pool_cost,
+)

@@ -1,0 +1,34 @@
+"""The PyTorch side: PTQ and QAT to full-int8 .tflite through litert-torch's PT2E quantizer,
+pruning, distillation, and the op-compatibility check before training.
+
+Names resolve lazily so ``import edgecraft.optimize`` stays light; torch and litert-torch are
+imported only when a function that needs them runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "quantize": "quantize", "QuantizedModel": "quantize", "QuantReport": "quantize",
+    "evaluate": "quantize", "accuracy_int8": "quantize",
+    "QuantizeError": "pt2e",
+    "qat": "qat",
+    "check": "compat", "CheckReport": "compat",
+    "finish_int8": "finish", "float_ops": "finish",
+    "magnitude_prune": "prune", "prune_channels": "prune", "polynomial_sparsity": "prune",
+    "sparsity": "prune",
+    "distill": "distill", "distillation_loss": "distill",
+    "fit": "train", "accuracy": "train",
+    "load_factory": "loader",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'edgecraft.optimize' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"edgecraft.optimize.{module}"), name)

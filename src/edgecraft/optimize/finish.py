@@ -1,0 +1,125 @@
+"""Finish full-int8 conversion in the IR: what PT2E leaves in float becomes int8.
+
+litert-torch's PT2E path quantizes convolutions, fully connected layers, pooling and the like,
+but leaves SOFTMAX (and LOGISTIC, TANH) in float between a DEQUANTIZE and, mid-graph, a
+QUANTIZE. Those ops have int8 kernels in TFLM whose output quantization is fixed by the op
+(SOFTMAX and LOGISTIC: scale 1/256, zero point -128; TANH: 1/128, 0), so the float island
+
+    x:int8 -> DEQUANTIZE -> OP(float) [-> QUANTIZE -> y:int8]
+
+is rewritten as ``x -> OP(int8, fixed output quantization) [-> QUANTIZE int8->int8 -> y]``;
+the requantize step is dropped when nothing needs it (graph output, or equal parameters).
+Float graph inputs consumed by one QUANTIZE and float graph outputs produced by a DEQUANTIZE
+are cut off, so the graph takes and returns int8. This module is pure IR: no torch.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from edgecraft.ir.graph import Graph, Operator, Quantization
+from edgecraft.ops.registry import supported_ops
+
+#: op -> (output scale, output zero point) that TFLM's int8 kernel requires.
+FIXED_OUTPUT: dict[str, tuple[float, int]] = {
+    "SOFTMAX": (1.0 / 256.0, -128),
+    "LOGISTIC": (1.0 / 256.0, -128),
+    "TANH": (1.0 / 128.0, 0),
+}
+
+
+def finish_int8(graph: Graph) -> Graph:
+    """A copy of ``graph`` with float SOFTMAX/LOGISTIC/TANH islands and float I/O made int8."""
+    g = copy.deepcopy(graph)
+    _fold_float_islands(g)
+    _cut_io(g)
+    return compact(g)
+
+
+def float_ops(graph: Graph) -> list[tuple[int, Operator]]:
+    """Operators that read or write a float32 tensor, or that edgecraft does not support."""
+    known = set(supported_ops())
+    found = []
+    for j, op in enumerate(graph.operators):
+        tensors = [graph.tensors[k] for k in [*op.inputs, *op.outputs] if k != -1]
+        if op.type not in known or any(t.dtype == "float32" for t in tensors):
+            found.append((j, op))
+    return found
+
+
+def _consumers(g: Graph, k: int) -> list[Operator]:
+    return [op for op in g.operators if k in op.inputs]
+
+
+def _producer(g: Graph, k: int) -> Operator | None:
+    return next((op for op in g.operators if k in op.outputs), None)
+
+
+def _fold_float_islands(g: Graph) -> None:
+    for op in list(g.operators):
+        if op.type not in FIXED_OUTPUT or g.tensors[op.inputs[0]].dtype != "float32":
+            continue
+        deq = _producer(g, op.inputs[0])
+        if deq is None or deq.type != "DEQUANTIZE" or len(_consumers(g, op.inputs[0])) != 1:
+            continue
+        src = deq.inputs[0]
+        if g.tensors[src].dtype != "int8":
+            continue
+        scale, zp = FIXED_OUTPUT[op.type]
+        fixed = Quantization.per_tensor(scale, zp)
+        out = g.tensors[op.outputs[0]]
+        users = _consumers(g, op.outputs[0])
+        requant = users[0] if len(users) == 1 and users[0].type == "QUANTIZE" else None
+        op.inputs[0] = src
+        g.operators.remove(deq)
+        out.dtype, out.quant = "int8", fixed
+        if requant is None:
+            continue
+        target = g.tensors[requant.outputs[0]]
+        same = target.quant is not None and np.float32(target.scale) == np.float32(scale) \
+            and target.zero_point == zp and target.dtype == "int8"
+        free = requant.outputs[0] in g.outputs and not _consumers(g, requant.outputs[0])
+        if same or free or op.outputs[0] in g.outputs:
+            # Nothing downstream needs other parameters: the QUANTIZE goes away.
+            _replace_uses(g, requant.outputs[0], op.outputs[0])
+            g.operators.remove(requant)
+        # else the QUANTIZE stays and now requantizes int8 -> int8
+
+
+def _replace_uses(g: Graph, old: int, new: int) -> None:
+    for op in g.operators:
+        op.inputs = [new if k == old else k for k in op.inputs]
+    g.outputs = [new if k == old else k for k in g.outputs]
+
+
+def _cut_io(g: Graph) -> None:
+    for pos, k in enumerate(list(g.inputs)):
+        users = _consumers(g, k)
+        if g.tensors[k].dtype == "float32" and len(users) == 1 and users[0].type == "QUANTIZE":
+            g.inputs[pos] = users[0].outputs[0]
+            g.operators.remove(users[0])
+    for pos, k in enumerate(list(g.outputs)):
+        prod = _producer(g, k)
+        if g.tensors[k].dtype == "float32" and prod is not None and prod.type == "DEQUANTIZE":
+            g.outputs[pos] = prod.inputs[0]
+            g.operators.remove(prod)
+
+
+def compact(g: Graph) -> Graph:
+    """Drop tensors nothing refers to and renumber the rest (order kept)."""
+    used = set(g.inputs) | set(g.outputs)
+    for op in g.operators:
+        used.update(k for k in [*op.inputs, *op.outputs] if k != -1)
+    keep = sorted(used)
+    new_index = {old: new for new, old in enumerate(keep)}
+
+    def remap(ks: list[int]) -> list[int]:
+        return [new_index[k] if k != -1 else -1 for k in ks]
+
+    for op in g.operators:
+        op.inputs, op.outputs = remap(op.inputs), remap(op.outputs)
+    g.tensors = [g.tensors[k] for k in keep]
+    g.inputs, g.outputs = remap(g.inputs), remap(g.outputs)
+    return g

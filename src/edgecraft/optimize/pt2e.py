@@ -1,0 +1,172 @@
+"""The PyTorch side of quantization: litert-torch's PT2E quantizer and converter, nothing else.
+
+The route (measured in ../shared/TOOLCHAIN.md): ``torch.export`` the model, annotate it with
+litert-torch's ``PT2EQuantizer`` (symmetric int8, per-channel weights), calibrate (PTQ) or
+fine-tune with fake quantization (QAT), ``convert_pt2e`` and hand the result to
+``litert_torch.convert`` with the same quantizer, which gives int8 input, int8 per-channel
+weights and int32 bias. What the converter leaves in float is finished in the IR by
+:mod:`edgecraft.optimize.finish`.
+
+torch and litert-torch are imported inside the functions: importing edgecraft stays light.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+
+class QuantizeError(ValueError):
+    """The model cannot be quantized as asked; the message says why and what to do."""
+
+
+def _quiet() -> None:
+    os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "n")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", module="torchao")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def quantizer(qat: bool = False) -> Any:
+    """litert-torch's PT2E quantizer: symmetric int8, per-channel weights, static activations.
+
+    For QAT the conv+BatchNorm pattern annotators are switched off: in litert-torch 0.10 with
+    torch 2.13 they fail (they hand a plain function to ``torch.export``). QAT models therefore
+    get their BatchNorm folded into the convolution first (:func:`fold_batchnorm`).
+    """
+    _quiet()
+    from litert_torch.quantize.pt2e_quantizer import (
+        PT2EQuantizer,
+        get_symmetric_quantization_config,
+    )
+
+    class _Quantizer(PT2EQuantizer):  # type: ignore[misc, valid-type]
+        STATIC_QAT_ONLY_OPS: list[str] = []  # noqa: RUF012 - overrides the class attribute
+
+    config = get_symmetric_quantization_config(is_per_channel=True, is_qat=qat)
+    return _Quantizer().set_global(config)
+
+
+def as_tensor(x: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """A float32 torch tensor from an array or tensor."""
+    import torch
+
+    return x.float() if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x, np.float32))
+
+
+def export(model: torch.nn.Module, example: torch.Tensor, dynamic_batch: bool = False) -> Any:
+    """``torch.export`` the model (eval mode unless ``dynamic_batch`` training is meant)."""
+    import torch
+
+    try:
+        if dynamic_batch:
+            shapes = ({0: torch.export.Dim("batch", min=1, max=4096)},)
+            return torch.export.export(model, (example,), dynamic_shapes=shapes).module()
+        return torch.export.export(model, (example,)).module()
+    except Exception as e:
+        raise QuantizeError(
+            f"torch.export could not trace the model ({type(e).__name__}: {str(e).splitlines()[0]}); "
+            "make forward() free of data-dependent Python control flow"
+        ) from None
+
+
+def _two(x: torch.Tensor) -> torch.Tensor:
+    # torch.export specializes a batch of 1; trace with 2 so the batch stays dynamic
+    return x[:2] if x.shape[0] >= 2 else x[:1].repeat(2, *([1] * (x.dim() - 1)))
+
+
+def calibrate_ptq(model: torch.nn.Module, calibration: torch.Tensor, batch_size: int = 32) -> Any:
+    """Export, annotate, observe ``calibration`` (N, ...) in batches, convert; returns the
+    PT2E-converted module (quantize/dequantize nodes around float ops)."""
+    import torch
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    _quiet()
+    model = model.eval()
+    q = quantizer()
+    prepared = prepare_pt2e(export(model, _two(calibration), dynamic_batch=True), q)
+    with torch.no_grad():
+        for i in range(0, len(calibration), batch_size):
+            prepared(calibration[i : i + batch_size])
+    converted = convert_pt2e(prepared, fold_quantize=False)
+    converted.training = False
+    return converted
+
+
+def prepare_qat(model: torch.nn.Module, example: torch.Tensor) -> Any:
+    """Export ``model`` in training mode with a dynamic batch and insert fake quantization."""
+    from torchao.quantization.pt2e.quantize_pt2e import prepare_qat_pt2e
+
+    _quiet()
+    return prepare_qat_pt2e(export(model.train(), _two(example), dynamic_batch=True), quantizer(qat=True))
+
+
+def finish_qat(prepared: Any) -> Any:
+    """Switch a QAT-prepared module to eval (observers frozen) and convert it."""
+    from torchao.quantization.pt2e import move_exported_model_to_eval
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e
+
+    move_exported_model_to_eval(prepared)
+    converted = convert_pt2e(prepared, fold_quantize=False)
+    converted.training = False
+    return converted
+
+
+def to_tflite(converted: Any, example: torch.Tensor, channels_last: bool = False) -> bytes:
+    """Convert a PT2E-converted module to .tflite bytes (int8 I/O where the graph allows).
+
+    ``example`` is one input in PyTorch layout (1, C, H, W); with ``channels_last`` the
+    .tflite takes (1, H, W, C) instead (``litert_torch.to_channel_last_io``).
+    """
+    _quiet()
+    import litert_torch
+    from litert_torch.quantize.quant_config import QuantConfig
+
+    module = converted
+    if channels_last:
+        if example.dim() < 3:
+            raise QuantizeError(f"channels-last needs a rank >= 3 input, got shape {list(example.shape)}")
+        module = litert_torch.to_channel_last_io(converted, args=[0])
+        example = example.permute(0, *range(2, example.dim()), 1)
+    q = quantizer()
+    try:
+        result = litert_torch.convert(module, (example,), quant_config=QuantConfig(pt2e_quantizer=q))
+    except Exception as e:
+        raise QuantizeError(
+            f"litert-torch could not convert the model ({type(e).__name__}: {str(e).splitlines()[0]}); "
+            "run `edgecraft check` on it to see which layers are the problem"
+        ) from None
+    return bytes(result.model_content())
+
+
+def fold_batchnorm(model: torch.nn.Module) -> torch.nn.Module:
+    """Fold every BatchNorm2d that follows a Conv2d inside an ``nn.Sequential`` into the
+    convolution (eval statistics); returns the model, changed in place."""
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for module in list(model.modules()):
+        if not isinstance(module, nn.Sequential):
+            continue
+        names = list(module._modules)
+        for a, b in itertools.pairwise(names):
+            conv, bn = module._modules[a], module._modules[b]
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                module._modules[a] = fuse_conv_bn_eval(conv.eval(), bn.eval())
+                module._modules[b] = nn.Identity()
+    left = [n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if left:
+        raise QuantizeError(
+            f"QAT needs BatchNorm folded, but {', '.join(left)} does not directly follow a Conv2d "
+            "in an nn.Sequential; fold it by hand (torch.nn.utils.fusion.fuse_conv_bn_eval)"
+        )
+    return model
+

@@ -1,0 +1,5 @@
+"""``python -m edgecraft`` is the ``edgecraft`` command."""
+
+from edgecraft.cli.app import main
+
+main()

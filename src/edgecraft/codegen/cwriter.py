@@ -1,0 +1,66 @@
+"""Small helpers that turn Python values into C text: identifiers, literals, const arrays."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+#: IR dtype -> C type.
+C_TYPES: dict[str, str] = {
+    "int8": "int8_t",
+    "uint8": "uint8_t",
+    "int16": "int16_t",
+    "int32": "int32_t",
+    "int64": "int64_t",
+    "float32": "float",
+    "bool": "uint8_t",
+}
+
+_PER_LINE = 24
+
+
+def c_type(dtype: str) -> str:
+    """The C type holding one element of ``dtype``."""
+    return C_TYPES[dtype]
+
+
+def c_identifier(text: str, fallback: str = "model") -> str:
+    """A valid C identifier made from ``text``: other characters become ``_``; never starts
+    with a digit."""
+    ident = re.sub(r"[^0-9A-Za-z_]", "_", text).strip("_")
+    ident = re.sub(r"_+", "_", ident)
+    if not ident:
+        ident = fallback
+    if ident[0].isdigit():
+        ident = f"{fallback}_{ident}"
+    return ident
+
+
+def c_int(v: int) -> str:
+    """An integer literal; INT32_MIN is written as an expression (``-2147483648`` is not one)."""
+    v = int(v)
+    return "INT32_MIN" if v == -(2**31) else str(v)
+
+
+def c_float(v: float) -> str:
+    """A float literal that reads back as the same float32."""
+    return f"{float(np.float32(v))!r}f"
+
+
+def c_list(values: np.ndarray | list[int]) -> str:
+    """``{a, b, c}`` for a short list on one line."""
+    return "{" + ", ".join(c_int(v) for v in np.asarray(values).reshape(-1).tolist()) + "}"
+
+
+def c_array(name: str, ctype: str, values: np.ndarray, comment: str = "") -> str:
+    """A ``static const`` array definition, several values per line."""
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype == np.float32:
+        items = [c_float(v) for v in flat.tolist()]
+    else:
+        items = [c_int(v) for v in flat.tolist()]
+    lines = [", ".join(items[i:i + _PER_LINE]) for i in range(0, len(items), _PER_LINE)]
+    head = f"/* {comment} */\n" if comment else ""
+    body = ",\n  ".join(lines) if lines else "0"
+    return f"{head}static const {ctype} {name}[{max(len(items), 1)}] = {{\n  {body}\n}};\n"

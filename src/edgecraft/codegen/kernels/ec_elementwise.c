@@ -1,0 +1,49 @@
+/* ADD, SUB and MUL int8 with broadcasting, portable C99 (TFLM reference_integer_ops add/mul;
+ * SUB is ADD with the rescaled second input subtracted). Shapes are padded to 6 dimensions;
+ * a stride of 0 repeats an input along that dimension. */
+#include "ec_kernels.h"
+
+enum { EC_ADD, EC_SUB, EC_MUL };
+
+static int32_t combine(const ec_binary_params *p, int kind, int32_t a, int32_t b) {
+  const int32_t x = a + p->input1_offset, y = b + p->input2_offset;
+  int32_t raw;
+  if (kind == EC_MUL) {
+    raw = ec_mbqm(x * y, p->output_multiplier, p->output_shift);
+  } else {
+    const int32_t sx = ec_mbqm(ec_shl(x, p->left_shift), p->input1_multiplier, p->input1_shift);
+    const int32_t sy = ec_mbqm(ec_shl(y, p->left_shift), p->input2_multiplier, p->input2_shift);
+    raw = ec_mbqm(kind == EC_ADD ? sx + sy : sx - sy, p->output_multiplier, p->output_shift);
+  }
+  return ec_clamp(raw + p->output_offset, p->act_min, p->act_max);
+}
+
+static void binary(const ec_binary_params *p, int kind, const int8_t *input1, const int8_t *input2,
+                   int8_t *output) {
+  int32_t index[EC_MAX_DIMS] = {0};
+  int32_t total = 1, off1 = 0, off2 = 0;
+  for (int d = 0; d < EC_MAX_DIMS; ++d) total *= p->dims[d];
+  for (int32_t i = 0; i < total; ++i) {
+    output[i] = (int8_t)combine(p, kind, input1[off1], input2[off2]);
+    for (int d = EC_MAX_DIMS - 1; d >= 0; --d) { /* advance the output index like an odometer */
+      off1 += p->stride1[d];
+      off2 += p->stride2[d];
+      if (++index[d] < p->dims[d]) break;
+      off1 -= p->stride1[d] * p->dims[d];
+      off2 -= p->stride2[d] * p->dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
+void ec_add_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  binary(p, EC_ADD, input1, input2, output);
+}
+
+void ec_sub_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  binary(p, EC_SUB, input1, input2, output);
+}
+
+void ec_mul_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  binary(p, EC_MUL, input1, input2, output);
+}

@@ -1,0 +1,140 @@
+/* edgecraft int8 kernels: declarations and the fixed-point helpers they share.
+ *
+ * The arithmetic is TensorFlow Lite Micro's reference arithmetic (gemmlowp's double-rounding
+ * MultiplyByQuantizedMultiplier), so every kernel is bit-exact with TFLM. Tensors are plain
+ * arrays in NHWC order; each kernel takes a const parameter block filled in at build time.
+ */
+#ifndef EC_KERNELS_H
+#define EC_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- fixed point ------------------------------------------------------------------------ */
+
+/* gemmlowp SaturatingRoundingDoublingHighMul: (a * b * 2) >> 32, rounded, saturated. */
+static inline int32_t ec_srdhm(int32_t a, int32_t b) {
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  int64_t ab = (int64_t)a * (int64_t)b;
+  int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* gemmlowp RoundingDivideByPOT: x / 2^exponent, rounding half away from zero. */
+static inline int32_t ec_rdbpot(int32_t x, int exponent) {
+  int32_t mask = (int32_t)((((int64_t)1) << exponent) - 1);
+  int32_t remainder = x & mask;
+  int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* Wrapping int32 left shift (C's signed shift would be undefined on overflow). */
+static inline int32_t ec_shl(int32_t x, int shift) {
+  return (int32_t)((uint32_t)x << shift);
+}
+
+/* TFLM MultiplyByQuantizedMultiplier: x * multiplier * 2^(shift - 31), double rounding. */
+static inline int32_t ec_mbqm(int32_t x, int32_t multiplier, int shift) {
+  int left = shift > 0 ? shift : 0;
+  int right = shift > 0 ? 0 : -shift;
+  return ec_rdbpot(ec_srdhm(ec_shl(x, left), multiplier), right);
+}
+
+static inline int32_t ec_clamp(int32_t x, int32_t lo, int32_t hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* --- parameter blocks ------------------------------------------------------------------- */
+
+typedef struct { int32_t n, h, w, c; } ec_dims;
+
+/* CONV_2D and DEPTHWISE_CONV_2D. filter: conv OHWI (o, kh, kw, in_c / groups);
+ * depthwise (1, kh, kw, out_c). multiplier/shift: one per output channel. */
+typedef struct {
+  ec_dims input, filter, output;
+  int32_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+  int32_t depth_multiplier;
+  int32_t input_offset, output_offset, act_min, act_max;
+  const int32_t *multiplier;
+  const int32_t *shift;
+} ec_conv_params;
+
+/* FULLY_CONNECTED: rows x depth input, units x depth filter. */
+typedef struct {
+  int32_t rows, depth, units;
+  int32_t input_offset, filter_offset, output_offset, act_min, act_max;
+  const int32_t *multiplier;
+  const int32_t *shift;
+} ec_fc_params;
+
+/* AVERAGE_POOL_2D and MAX_POOL_2D. */
+typedef struct {
+  ec_dims input, output;
+  int32_t filter_h, filter_w, stride_h, stride_w, pad_h, pad_w;
+  int32_t act_min, act_max;
+} ec_pool_params;
+
+/* SOFTMAX int8 -> int8 (output scale 1/256, zero point -128). */
+typedef struct {
+  int32_t rows, depth;
+  int32_t input_multiplier, input_left_shift, diff_min;
+} ec_softmax_params;
+
+/* Broadcasting elementwise ops over up to 6 dimensions: stride 0 repeats an input. */
+#define EC_MAX_DIMS 6
+typedef struct {
+  int32_t dims[EC_MAX_DIMS];
+  int32_t stride1[EC_MAX_DIMS], stride2[EC_MAX_DIMS];
+  int32_t input1_offset, input2_offset, output_offset, left_shift;
+  int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift;
+  int32_t output_multiplier, output_shift;
+  int32_t act_min, act_max;
+} ec_binary_params;
+
+/* PAD: up to 6 dimensions, the value written into the border. */
+typedef struct {
+  int32_t in_dims[EC_MAX_DIMS], out_dims[EC_MAX_DIMS], before[EC_MAX_DIMS];
+  int8_t pad_value;
+} ec_pad_params;
+
+/* MEAN over a set of axes: the input viewed as (outer, reduced, inner) after transposition
+ * is described by a list of reduced and kept strides. */
+typedef struct {
+  int32_t out_count, count;
+  int32_t kept_dims[EC_MAX_DIMS], kept_strides[EC_MAX_DIMS], n_kept;
+  int32_t red_dims[EC_MAX_DIMS], red_strides[EC_MAX_DIMS], n_red;
+  int32_t input_zp_times_count, output_offset, multiplier, shift;
+} ec_mean_params;
+
+/* QUANTIZE int8 -> int8 (requantize). */
+typedef struct {
+  int32_t size, input_offset, output_offset, multiplier, shift;
+} ec_requant_params;
+
+/* --- kernels ---------------------------------------------------------------------------- */
+
+void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                   const int32_t *bias, int8_t *output);
+void ec_depthwise_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, int8_t *output);
+void ec_fully_connected_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, int8_t *output);
+/* Returns 0, or -1 when a window holds no input (an empty average). */
+int ec_average_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
+void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
+void ec_softmax_s8(const ec_softmax_params *p, const int8_t *input, int8_t *output);
+void ec_add_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_sub_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_mul_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_pad_s8(const ec_pad_params *p, const int8_t *input, int8_t *output);
+void ec_mean_s8(const ec_mean_params *p, const int8_t *input, int8_t *output);
+void ec_requantize_s8(const ec_requant_params *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EC_KERNELS_H */

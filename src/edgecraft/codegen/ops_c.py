@@ -1,0 +1,316 @@
+"""Code generation as a table: op name -> a function that writes that op's C.
+
+Each emitter reads one operator with the same helpers as its reference kernel in ``ops/`` (so
+window geometry, multipliers and clamps are computed once, in Python, exactly as the spec
+does) and returns the op's constant tables, its parameter block and the kernel call. The
+kernels themselves live in ``codegen/kernels/`` as C sources.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.ops.add import RescaleParams, rescale_params
+from edgecraft.ops.base import OpContext, OpError
+from edgecraft.ops.conv_common import activation_range, channel_multipliers, pool_filter, window_geometry
+from edgecraft.ops.mean import axes as mean_axes
+from edgecraft.ops.mean import mean_multiplier
+from edgecraft.ops.pad import paddings
+from edgecraft.ops.quant import quantize_multiplier
+from edgecraft.ops.softmax import check_output, input_params
+
+MAX_DIMS = 6
+
+
+class CodegenError(ValueError):
+    """The model uses an op, dtype or configuration the C generator does not support."""
+
+
+@dataclass(frozen=True)
+class OpCode:
+    """The C for one operator: file-scope declarations, the statement(s) in ``invoke``, and the
+    kernel sources (stems under ``codegen/kernels/``) it calls."""
+
+    decls: str
+    call: str
+    kernels: tuple[str, ...]
+
+
+#: tensor index -> C expression of its data pointer.
+Pointer = Callable[[int], str]
+OpEmitter = Callable[[OpContext, str, Pointer], OpCode]
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return c_list(list(shape))
+
+
+def _require_int8(ctx: OpContext, *inputs: int) -> None:
+    for i in inputs:
+        t = ctx.req_input(i)
+        if t.dtype != "int8":
+            raise CodegenError(f"{ctx.op.type} with {t.dtype} input has no C kernel (only int8)")
+    out = ctx.output(0)
+    if out.dtype != "int8":
+        raise CodegenError(f"{ctx.op.type} with {out.dtype} output has no C kernel (only int8)")
+
+
+def _bias(ctx: OpContext, ptr: Pointer) -> str:
+    return ptr(ctx.op.inputs[2]) if ctx.input(2) is not None else "NULL"
+
+
+def _requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
+    n = len(mult)
+    return (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: per-channel multipliers ({n})")
+            + c_array(f"{p}_shift", "int32_t", shift))
+
+
+def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """CONV_2D and DEPTHWISE_CONV_2D (the parameter block is shared)."""
+    _require_int8(ctx, 0, 1)
+    x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
+    _, kh, kw, _ = w.shape
+    out_h, out_w, pad_h, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], kh, kw)
+    assert x.quant is not None and w.quant is not None
+    out_c = y.shape[3]
+    mult, shift = channel_multipliers(x.scale, w.quant.scale, y.scale, out_c)
+    lo, hi = activation_range(ctx)
+    a = ctx.attrs
+    decls = _requant_tables(p, mult, shift) + (
+        f"static const ec_conv_params {p} = {{\n"
+        f"  .input = {_dims(x.shape)}, .filter = {_dims(w.shape)}, .output = {_dims(y.shape)},\n"
+        f"  .stride_h = {a.get('stride_h', 1)}, .stride_w = {a.get('stride_w', 1)}, "
+        f".dilation_h = {a.get('dilation_h_factor', 1)}, .dilation_w = {a.get('dilation_w_factor', 1)}, "
+        f".pad_h = {pad_h}, .pad_w = {pad_w},\n"
+        f"  .depth_multiplier = {out_c // x.shape[3] if depthwise else 1},\n"
+        f"  .input_offset = {-x.zero_point}, .output_offset = {y.zero_point}, "
+        f".act_min = {lo}, .act_max = {hi},\n"
+        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+    )
+    assert (out_h, out_w) == tuple(y.shape[1:3])
+    fn, stem = ("ec_depthwise_conv_2d_s8", "depthwise_conv_2d") if depthwise else ("ec_conv_2d_s8", "conv_2d")
+    i = ctx.op.inputs
+    call = f"{fn}(&{p}, {ptr(i[0])}, {ptr(i[1])}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(decls, call, (stem,))
+
+
+def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    _require_int8(ctx, 0, 1)
+    x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    assert x.quant is not None and w.quant is not None
+    units, depth = w.shape
+    if w.quant.per_channel:  # FullyConnectedPerChannel: double products, no filter offset
+        mult, shift = channel_multipliers(x.scale, w.quant.scale, y.scale, units)
+        filter_offset = 0
+    else:  # TFLM multiplies the two float32 scales in float32 first
+        product = float(np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
+        m, s = quantize_multiplier(product / y.scale)
+        mult, shift = np.full(units, m), np.full(units, s)
+        filter_offset = -w.zero_point
+    lo, hi = activation_range(ctx)
+    decls = _requant_tables(p, mult, shift) + (
+        f"static const ec_fc_params {p} = {{\n"
+        f"  .rows = {x.size // depth}, .depth = {depth}, .units = {units},\n"
+        f"  .input_offset = {-x.zero_point}, .filter_offset = {filter_offset}, "
+        f".output_offset = {y.zero_point}, .act_min = {lo}, .act_max = {hi},\n"
+        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+    )
+    i = ctx.op.inputs
+    call = (f"ec_fully_connected_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {_bias(ctx, ptr)}, "
+            f"{ptr(ctx.op.outputs[0])});")
+    return OpCode(decls, call, ("fully_connected",))
+
+
+def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """AVERAGE_POOL_2D and MAX_POOL_2D."""
+    _require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    fh, fw = pool_filter(ctx)
+    _, _, pad_h, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], fh, fw, dilated=False)
+    lo, hi = activation_range(ctx)
+    a = ctx.attrs
+    decls = (
+        f"static const ec_pool_params {p} = {{\n"
+        f"  .input = {_dims(x.shape)}, .output = {_dims(y.shape)},\n"
+        f"  .filter_h = {fh}, .filter_w = {fw}, .stride_h = {a.get('stride_h', 1)}, "
+        f".stride_w = {a.get('stride_w', 1)}, .pad_h = {pad_h}, .pad_w = {pad_w},\n"
+        f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
+    )
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    if ctx.op.type == "AVERAGE_POOL_2D":
+        call = f"if (ec_average_pool_s8(&{p}, {src}, {dst}) != 0) return -1;"
+    else:
+        call = f"ec_max_pool_s8(&{p}, {src}, {dst});"
+    return OpCode(decls, call, ("pooling",))
+
+
+def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    _require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    check_output(y.dtype, y.scale, y.zero_point)
+    beta = float(np.float32(ctx.attrs.get("beta", 1.0)))
+    multiplier, left_shift, diff_min = input_params(beta, x.scale)
+    depth = x.shape[-1]
+    decls = (
+        f"static const ec_softmax_params {p} = {{\n"
+        f"  .rows = {x.size // depth}, .depth = {depth}, .input_multiplier = {multiplier}, "
+        f".input_left_shift = {left_shift}, .diff_min = {diff_min},\n}};\n"
+    )
+    call = f"ec_softmax_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(decls, call, ("softmax",))
+
+
+def _broadcast_strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
+    """Element strides of ``shape`` seen as ``out`` (both padded to MAX_DIMS); 0 repeats."""
+    padded = (1,) * (MAX_DIMS - len(shape)) + tuple(shape)
+    strides, step = [0] * MAX_DIMS, 1
+    for d in range(MAX_DIMS - 1, -1, -1):
+        strides[d] = step if padded[d] == out[d] and padded[d] > 1 else 0
+        step *= padded[d]
+    return strides
+
+
+def _rescale_params(s1: float, s2: float, s_out: float, sub: bool) -> RescaleParams:
+    """ADD/SUB multipliers from ``ops/add.py`` (SUB's variant computes them in float32)."""
+    if "float32_math" in inspect.signature(rescale_params).parameters:
+        return rescale_params(s1, s2, s_out, "int8", float32_math=sub)  # type: ignore[call-arg]
+    return rescale_params(s1, s2, s_out, "int8")
+
+
+def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """ADD, SUB and MUL with broadcasting."""
+    _require_int8(ctx, 0, 1)
+    t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    if len(y.shape) > MAX_DIMS:
+        raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
+    out = (1,) * (MAX_DIMS - len(y.shape)) + tuple(y.shape)
+    lo, hi = activation_range(ctx)
+    if ctx.op.type == "MUL":
+        m, s = quantize_multiplier(t1.scale * t2.scale / y.scale)
+        fields = f".left_shift = 0, .output_multiplier = {m}, .output_shift = {s},\n"
+    else:
+        r = _rescale_params(t1.scale, t2.scale, y.scale, sub=ctx.op.type == "SUB")
+        fields = (f".left_shift = {r.left_shift},\n"
+                  f"  .input1_multiplier = {r.input1[0]}, .input1_shift = {r.input1[1]}, "
+                  f".input2_multiplier = {r.input2[0]}, .input2_shift = {r.input2[1]},\n"
+                  f"  .output_multiplier = {r.output[0]}, .output_shift = {r.output[1]},\n")
+    decls = (
+        f"static const ec_binary_params {p} = {{\n"
+        f"  .dims = {c_list(list(out))},\n"
+        f"  .stride1 = {c_list(_broadcast_strides(t1.shape, out))}, "
+        f".stride2 = {c_list(_broadcast_strides(t2.shape, out))},\n"
+        f"  .input1_offset = {-t1.zero_point}, .input2_offset = {-t2.zero_point}, "
+        f".output_offset = {y.zero_point}, {fields}"
+        f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
+    )
+    fn = {"ADD": "ec_add_s8", "SUB": "ec_sub_s8", "MUL": "ec_mul_s8"}[ctx.op.type]
+    i = ctx.op.inputs
+    call = f"{fn}(&{p}, {ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(decls, call, ("elementwise",))
+
+
+def copy(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """RESHAPE and SQUEEZE: the bytes do not change (a no-op when planned as a view)."""
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    nbytes = ctx.output(0).nbytes
+    return OpCode("", f"memmove({dst}, {src}, {nbytes});", ())
+
+
+def pad(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    _require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    if len(x.shape) > MAX_DIMS:
+        raise CodegenError(f"PAD supports at most {MAX_DIMS} dimensions, got {list(x.shape)}")
+    extra = MAX_DIMS - len(x.shape)
+    before = [0] * extra + [int(b) for b, _ in paddings(ctx)]
+    value = y.zero_point
+    if ctx.input(2) is not None:
+        value = int(np.asarray(ctx.const(2)).reshape(-1)[0])
+    decls = (
+        f"static const ec_pad_params {p} = {{\n"
+        f"  .in_dims = {c_list([1] * extra + list(x.shape))}, "
+        f".out_dims = {c_list([1] * extra + list(y.shape))},\n"
+        f"  .before = {c_list(before)}, .pad_value = {value},\n}};\n"
+    )
+    return OpCode(decls, f"ec_pad_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("reshape_ops",))
+
+
+def mean(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    _require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    reduced = mean_axes(ctx)
+    rank = len(x.shape)
+    if rank > MAX_DIMS:
+        raise CodegenError(f"MEAN supports at most {MAX_DIMS} dimensions, got {list(x.shape)}")
+    strides = [int(np.prod(x.shape[d + 1:], dtype=np.int64)) for d in range(rank)]
+    kept = [d for d in range(rank) if d not in reduced]
+    red = sorted(reduced)
+    count = int(np.prod([x.shape[d] for d in red], dtype=np.int64))
+    m, s = mean_multiplier(x.scale, y.scale, count)
+
+    def padded(values: list[int]) -> str:
+        return c_list((values + [1] * MAX_DIMS)[:MAX_DIMS])
+
+    decls = (
+        f"static const ec_mean_params {p} = {{\n"
+        f"  .out_count = {y.size}, .count = {count},\n"
+        f"  .kept_dims = {padded([x.shape[d] for d in kept])}, "
+        f".kept_strides = {padded([strides[d] for d in kept])}, .n_kept = {len(kept)},\n"
+        f"  .red_dims = {padded([x.shape[d] for d in red])}, "
+        f".red_strides = {padded([strides[d] for d in red])}, .n_red = {len(red)},\n"
+        f"  .input_zp_times_count = {count * x.zero_point}, .output_offset = {y.zero_point}, "
+        f".multiplier = {m}, .shift = {s},\n}};\n"
+    )
+    return OpCode(decls, f"ec_mean_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("reshape_ops",))
+
+
+def quantize(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    _require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    m, s = quantize_multiplier(x.scale / y.scale)
+    decls = (
+        f"static const ec_requant_params {p} = {{\n"
+        f"  .size = {x.size}, .input_offset = {-x.zero_point}, .output_offset = {y.zero_point}, "
+        f".multiplier = {m}, .shift = {s},\n}};\n"
+    )
+    return OpCode(decls, f"ec_requantize_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("reshape_ops",))
+
+
+EMITTERS: dict[str, OpEmitter] = {
+    "ADD": binary,
+    "AVERAGE_POOL_2D": pool,
+    "CONV_2D": conv,
+    "DEPTHWISE_CONV_2D": conv,
+    "FULLY_CONNECTED": fully_connected,
+    "MAX_POOL_2D": pool,
+    "MEAN": mean,
+    "MUL": binary,
+    "PAD": pad,
+    "QUANTIZE": quantize,
+    "RESHAPE": copy,
+    "SQUEEZE": copy,
+    "SOFTMAX": softmax,
+    "SUB": binary,
+}
+
+
+def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
+    """The C for one operator; :class:`CodegenError` naming the supported ops otherwise."""
+    emitter = EMITTERS.get(ctx.op.type)
+    if emitter is None:
+        raise CodegenError(
+            f"no C kernel for {ctx.op.type}; `edgecraft build` supports: {', '.join(sorted(EMITTERS))}"
+        )
+    try:
+        return emitter(ctx, prefix, ptr)
+    except OpError as e:
+        raise CodegenError(f"{ctx.op.type}: {e}") from None

@@ -1,0 +1,208 @@
+"""Randomized one-op int8 graphs for every op the C generator supports (shared by the codegen
+and emulate tests): the same cases run through the Python runtime, TFLM, the host C library and
+the emulated boards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from edgecraft.ir.builder import GraphBuilder, qparams
+from edgecraft.ir.graph import Graph
+
+ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
+
+
+def _act(rng: np.random.Generator) -> str:
+    return str(rng.choice(ACTS))
+
+
+def _scale(rng: np.random.Generator, lo: float = 0.01, hi: float = 0.1) -> float:
+    return float(rng.uniform(lo, hi))
+
+
+def _zp(rng: np.random.Generator) -> int:
+    return int(rng.integers(-20, 21))
+
+
+def conv(rng: np.random.Generator, depthwise: bool = False) -> Graph:
+    g = GraphBuilder("conv")
+    h, w = (int(v) for v in rng.integers(3, 10, 2))
+    k_h, k_w = (int(v) for v in rng.integers(1, 4, 2))
+    stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    padding = str(rng.choice(["SAME", "VALID"]))
+    if padding == "VALID":
+        dil = 1
+        h, w = max(h, k_h), max(w, k_w)
+    in_c = int(rng.integers(1, 9))
+    s_in = _scale(rng)
+    x = g.tensor("x", (1, h, w, in_c), "int8", qparams(s_in, _zp(rng)))
+    if depthwise:
+        mult = int(rng.integers(1, 3))
+        out_c = in_c * mult
+        wshape, axis, fan_in = (1, k_h, k_w, out_c), 3, k_h * k_w
+    else:
+        groups = int(rng.choice([1, 1, 2]))
+        in_c_g = in_c
+        in_c *= groups
+        g.tensors[x].shape = (1, h, w, in_c)
+        out_c = int(rng.integers(1, 5)) * groups
+        wshape, axis, fan_in = (out_c, k_h, k_w, in_c_g), 0, k_h * k_w * in_c_g
+    ws = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+    wt = g.const("w", rng.integers(-127, 128, wshape).astype(np.int8), qparams(ws, 0, axis))
+    b = g.const("b", rng.integers(-3000, 3000, out_c).astype(np.int32), qparams(s_in * ws, 0))
+    eff_h, eff_w = (k_h - 1) * dil + 1, (k_w - 1) * dil + 1
+    if padding == "SAME":
+        oh, ow = -(-h // stride), -(-w // stride)
+    else:
+        oh, ow = (h - eff_h) // stride + 1, (w - eff_w) // stride + 1
+    s_out = s_in * float(ws.mean()) * 127 * np.sqrt(fan_in) / 16
+    y = g.tensor("y", (1, oh, ow, out_c), "int8", qparams(s_out, _zp(rng)))
+    attrs = dict(padding=padding, stride_h=stride, stride_w=stride, dilation_h_factor=dil,
+                 dilation_w_factor=dil, fused_activation_function=_act(rng))
+    if depthwise:
+        g.op("DEPTHWISE_CONV_2D", [x, wt, b], [y], depth_multiplier=out_c // in_c, **attrs)
+    else:
+        g.op("CONV_2D", [x, wt, b], [y], **attrs)
+    return g.build([x], [y])
+
+
+def depthwise(rng: np.random.Generator) -> Graph:
+    return conv(rng, depthwise=True)
+
+
+def fully_connected(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("fc")
+    rows, depth, units = int(rng.integers(1, 4)), int(rng.integers(1, 40)), int(rng.integers(1, 12))
+    s_in = _scale(rng)
+    x = g.tensor("x", (rows, depth), "int8", qparams(s_in, _zp(rng)))
+    per_channel = bool(rng.integers(0, 2))
+    ws = rng.uniform(0.002, 0.02, units if per_channel else 1).astype(np.float32)
+    wt = g.const("w", rng.integers(-127, 128, (units, depth)).astype(np.int8), qparams(ws, 0))
+    bias = rng.integers(-3000, 3000, units).astype(np.int32)
+    b = g.const("b", bias, qparams(np.broadcast_to(s_in * ws, (units,)).copy(), 0))
+    s_out = s_in * float(ws.mean()) * 127 * np.sqrt(depth) / 16
+    y = g.tensor("y", (rows, units), "int8", qparams(s_out, _zp(rng)))
+    g.op("FULLY_CONNECTED", [x, wt, b], [y], fused_activation_function=_act(rng), keep_num_dims=False)
+    return g.build([x], [y])
+
+
+def pool(rng: np.random.Generator, op: str = "AVERAGE_POOL_2D") -> Graph:
+    g = GraphBuilder("pool")
+    h, w, c = int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.integers(1, 6))
+    fh, fw = int(rng.integers(1, min(h, 3) + 1)), int(rng.integers(1, min(w, 3) + 1))
+    stride = int(rng.integers(1, 3))
+    padding = str(rng.choice(["SAME", "VALID"]))
+    oh = -(-h // stride) if padding == "SAME" else (h - fh) // stride + 1
+    ow = -(-w // stride) if padding == "SAME" else (w - fw) // stride + 1
+    q = qparams(_scale(rng), _zp(rng))
+    x = g.tensor("x", (1, h, w, c), "int8", q)
+    y = g.tensor("y", (1, oh, ow, c), "int8", q)
+    g.op(op, [x], [y], padding=padding, stride_h=stride, stride_w=stride, filter_height=fh,
+         filter_width=fw, fused_activation_function=_act(rng))
+    return g.build([x], [y])
+
+
+def max_pool(rng: np.random.Generator) -> Graph:
+    return pool(rng, "MAX_POOL_2D")
+
+
+def softmax(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("softmax")
+    rows, depth = int(rng.integers(1, 4)), int(rng.integers(2, 20))
+    x = g.tensor("x", (rows, depth), "int8", qparams(_scale(rng, 0.02, 0.3), _zp(rng)))
+    y = g.tensor("y", (rows, depth), "int8", qparams(1 / 256, -128))
+    g.op("SOFTMAX", [x], [y], beta=1.0)
+    return g.build([x], [y])
+
+
+def binary(rng: np.random.Generator, op: str = "ADD") -> Graph:
+    g = GraphBuilder(op.lower())
+    shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(1, 5))))
+    other = tuple(d if rng.random() < 0.6 else 1 for d in shape)[int(rng.integers(0, len(shape))):]
+    a_shape, b_shape = (shape, other) if rng.random() < 0.5 else (other, shape)
+    a = g.tensor("a", a_shape, "int8", qparams(_scale(rng), _zp(rng)))
+    b = g.tensor("b", b_shape, "int8", qparams(_scale(rng), _zp(rng)))
+    s_out = _scale(rng, 0.02, 0.2) if op != "MUL" else _scale(rng, 0.001, 0.01)
+    y = g.tensor("y", shape, "int8", qparams(s_out, _zp(rng)))
+    g.op(op, [a, b], [y], fused_activation_function=_act(rng))
+    return g.build([a, b], [y])
+
+
+def sub(rng: np.random.Generator) -> Graph:
+    return binary(rng, "SUB")
+
+
+def mul(rng: np.random.Generator) -> Graph:
+    return binary(rng, "MUL")
+
+
+def pad(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("pad")
+    shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(1, 5))))
+    pads = rng.integers(0, 3, (len(shape), 2)).astype(np.int32)
+    q = qparams(_scale(rng), _zp(rng))
+    x = g.tensor("x", shape, "int8", q)
+    p = g.const("paddings", pads)
+    y = g.tensor("y", tuple(int(d + a + b) for d, (a, b) in zip(shape, pads, strict=True)), "int8", q)
+    g.op("PAD", [x, p], [y])
+    return g.build([x], [y])
+
+
+def mean(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("mean")
+    shape = (1, int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    axes = sorted(int(a) for a in rng.choice([1, 2, 3], int(rng.integers(1, 3)), replace=False))
+    keep = bool(rng.integers(0, 2))
+    out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keep else tuple(
+        d for i, d in enumerate(shape) if i not in axes)
+    x = g.tensor("x", shape, "int8", qparams(_scale(rng), _zp(rng)))
+    ax = g.const("axes", np.array(axes, np.int32))
+    y = g.tensor("y", out, "int8", qparams(_scale(rng), _zp(rng)))
+    g.op("MEAN", [x, ax], [y], keep_dims=keep)
+    return g.build([x], [y])
+
+
+def quantize(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("requantize")
+    shape = (1, int(rng.integers(1, 30)))
+    x = g.tensor("x", shape, "int8", qparams(_scale(rng), _zp(rng)))
+    y = g.tensor("y", shape, "int8", qparams(_scale(rng), _zp(rng)))
+    g.op("QUANTIZE", [x], [y])
+    return g.build([x], [y])
+
+
+def reshape(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("reshape")
+    a, b = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    q = qparams(_scale(rng), _zp(rng))
+    x = g.tensor("x", (1, a, b, 2), "int8", q)
+    s = g.const("shape", np.array([1, a * b * 2], np.int32))
+    y = g.tensor("y", (1, a * b * 2), "int8", q)
+    g.op("RESHAPE", [x, s], [y], new_shape=[1, a * b * 2])
+    return g.build([x], [y])
+
+
+#: op name -> random case builder.
+CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
+    "CONV_2D": conv,
+    "DEPTHWISE_CONV_2D": depthwise,
+    "FULLY_CONNECTED": fully_connected,
+    "AVERAGE_POOL_2D": pool,
+    "MAX_POOL_2D": max_pool,
+    "SOFTMAX": softmax,
+    "ADD": binary,
+    "SUB": sub,
+    "MUL": mul,
+    "PAD": pad,
+    "MEAN": mean,
+    "QUANTIZE": quantize,
+    "RESHAPE": reshape,
+}
+
+
+def random_inputs(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
+    """``n`` random int8 inputs per graph input, batched: one (n, *shape) array each."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(-128, 128, (n, *t.shape)).astype(t.np_dtype) for t in graph.input_tensors()]

@@ -1,0 +1,96 @@
+"""The generated C, compiled for this machine, against the Python runtime and TFLM (tolerance 0):
+every conformance model on 200 random inputs, their twins built in code, randomized one-op
+cases for every op the generator supports, and a sanitizer (ASan + UBSan) build."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cases import CASES, random_inputs
+
+from edgecraft.codegen import generate
+from edgecraft.codegen.host import HostModel, run_sanitized
+from edgecraft.formats import read_tflite, write_tflite
+from edgecraft.ir.graph import Graph
+from edgecraft.models.synthetic import small_cnn, tiny_mlp
+from edgecraft.reference import TflmRunner
+from edgecraft.runtime import Interpreter
+from oracle import INT8_MODELS, check_tensor, check_tflm, conformance_model
+
+N_INPUTS = 200
+
+
+def check_model(graph: Graph, model_bytes: bytes, n: int, n_python: int, dsp: bool = False) -> None:
+    """C outputs == TFLM on ``n`` random inputs, == the Python runtime on the first ``n_python``."""
+    host = HostModel(generate(graph, graph.name or "model", dsp=dsp))
+    batches = random_inputs(graph, n, seed=1)
+    outs = host.run_batch(batches)
+    tflm = TflmRunner(model_bytes)
+    runtime = Interpreter(graph)
+    for b in range(n):
+        inputs = [x[b] for x in batches]
+        for i, want in enumerate(tflm.run(inputs)):
+            check_tensor(outs[i][b], want, f"input {b} output {i} vs TFLM")
+        if b < n_python:
+            for i, want in enumerate(runtime.run(inputs)):
+                check_tensor(outs[i][b], want, f"input {b} output {i} vs runtime")
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("name", INT8_MODELS)
+def test_conformance_model_host_matches_tflm_and_runtime(name: str) -> None:
+    path = conformance_model(name)
+    graph = read_tflite(path)
+    # The Python runtime is the slow one on the two image models: it sees the first 5 inputs
+    # there (and is itself checked against TFLM on every op in tests/ops).
+    n_python = N_INPUTS if name in ("kws_ref_model", "ad01_int8") else 5
+    check_model(graph, path.read_bytes(), N_INPUTS, n_python)
+
+
+@pytest.mark.parametrize("build", [small_cnn, tiny_mlp], ids=["small_cnn", "tiny_mlp"])
+def test_synthetic_twin_host_matches_tflm_and_runtime(build) -> None:  # type: ignore[no-untyped-def]
+    graph = build(seed=3)
+    check_model(graph, write_tflite(graph), N_INPUTS, 50)
+
+
+@pytest.mark.parametrize("op", sorted(CASES))
+def test_random_op_cases_match_tflm(op: str) -> None:
+    rng = np.random.default_rng(sum(map(ord, op)))
+    for case in range(3):
+        graph = CASES[op](rng)
+        batches = random_inputs(graph, 8, seed=case)
+        host = HostModel(generate(graph, f"case{case}"), opt="-O0")
+        outs = host.run_batch(batches)
+        for b in range(8):
+            want = check_tflm(graph, [x[b] for x in batches], f"{op} case {case}")
+            for i, w in enumerate(want):
+                check_tensor(outs[i][b], w, f"{op} case {case} input {b} output {i}")
+
+
+def test_sanitizers_report_nothing_on_every_op() -> None:
+    graph = small_cnn(seed=5)
+    batches = random_inputs(graph, 4, seed=2)
+    outs, stderr = run_sanitized(generate(graph, "small_cnn"), batches)
+    assert "runtime error" not in stderr and "AddressSanitizer" not in stderr, stderr
+    runtime = Interpreter(graph)
+    for b in range(4):
+        check_tensor(outs[0][b], runtime.run([batches[0][b]])[0], f"asan input {b}")
+    rng = np.random.default_rng(11)
+    for op in sorted(set(CASES) - {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE",
+                                   "FULLY_CONNECTED", "SOFTMAX"}):  # small_cnn covers those
+        case = CASES[op](rng)
+        case_batches = random_inputs(case, 2, seed=3)
+        case_outs, stderr = run_sanitized(generate(case, "case"), case_batches)
+        assert stderr == "", f"{op}: {stderr}"
+        check_tensor(case_outs[0][0], Interpreter(case).run([x[0] for x in case_batches])[0], op)
+
+
+@pytest.mark.conformance
+def test_sanitizers_report_nothing_on_conformance_model() -> None:
+    graph = read_tflite(conformance_model("kws_ref_model"))
+    batches = random_inputs(graph, 3, seed=4)
+    outs, stderr = run_sanitized(generate(graph, "kws"), batches)
+    assert stderr == "", stderr
+    runtime = Interpreter(graph)
+    for b in range(3):
+        check_tensor(outs[0][b], runtime.run([batches[0][b]])[0], f"asan kws input {b}")

@@ -170,6 +170,12 @@ def test_shape_errors_say_what_is_wrong() -> None:
     g = binary_graph("MAXIMUM", (1, 1, 1, 1, 1, 2), (2,), "float32")
     with pytest.raises(OpError, match="at most 5"):
         get_op("MAXIMUM").shape(OpContext(g.operators[0], g))
+    g = binary_graph("ADD", (2,), (2,), "int32", fused_activation_function="RELU")
+    with pytest.raises(OpError, match="supports no fused activation"):
+        get_op("ADD").shape(OpContext(g.operators[0], g))
+    g = binary_graph("MUL", (2,), (2,), "float32", fused_activation_function="TANH")
+    with pytest.raises(OpError, match="TANH is not supported"):
+        get_op("MUL").shape(OpContext(g.operators[0], g))
 
 
 def test_cost_counts_one_mac_per_output_element() -> None:

@@ -8,6 +8,7 @@ TFLM's broadcast loops handle up to 6 dimensions (MAXIMUM and MINIMUM: 5).
 from __future__ import annotations
 
 from edgecraft.ops.base import Cost, OpContext, OpError, ShapeRule
+from edgecraft.ops.quant import ACTIVATIONS
 
 
 def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], max_rank: int = 6) -> tuple[int, ...]:
@@ -35,6 +36,11 @@ def binary_shape(max_rank: int = 6) -> ShapeRule:
         a, b = ctx.req_input(0), ctx.req_input(1)
         if a.dtype != b.dtype:
             raise OpError(f"{ctx.op.type} inputs must have the same dtype, got {a.dtype} and {b.dtype}")
+        act = activation(ctx)
+        if act not in ACTIVATIONS:
+            raise OpError(f"{ctx.op.type} fused activation {act} is not supported; use one of {ACTIVATIONS}")
+        if act != "NONE" and a.dtype not in ("int8", "int16", "float32"):
+            raise OpError(f"{a.dtype} {ctx.op.type} supports no fused activation, got {act}")
         return [broadcast_shape(a.shape, b.shape, max_rank)]
 
     return rule

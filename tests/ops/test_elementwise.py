@@ -102,8 +102,8 @@ def random_quants(rng: np.random.Generator, op: str, dtype: str) -> tuple[Quanti
     """Scales that keep most outputs inside the int8 range; zero points anywhere sensible."""
     s1, s2 = log_uniform(rng, 0.002, 0.2), log_uniform(rng, 0.002, 0.2)
     bound = 127 if dtype == "int8" else 32767
-    if op == "MUL":
-        s_out = s1 * s2 * bound * rng.uniform(0.05, 0.6)
+    if op == "MUL":  # mostly multipliers below 1; sometimes above, which shifts left first
+        s_out = s1 * s2 * (bound * rng.uniform(0.05, 0.6) if rng.random() < 0.85 else rng.uniform(0.3, 0.9))
     elif op in ("ADD", "SUB"):
         s_out = max(s1, s2) * rng.uniform(0.6, 2.5)
     else:

@@ -1,5 +1,14 @@
 """The reference interpreter: executes a :class:`~edgecraft.ir.graph.Graph` op by op with the
-registry's reference kernels."""
+registry's reference kernels, inside one planned arena.
+
+The arena is a single preallocated ``uint8`` buffer laid out by :func:`edgecraft.plan.plan_memory`;
+every non-constant tensor is a numpy view at its planned offset. Kernels compute their results
+as new arrays from their input views; the interpreter then copies them into the output views.
+All of an op's inputs are read before any output is written, so the plan's in-place rules
+(an output over an input that dies at that step) give the same bytes as separate buffers, and a
+plan that overlapped two live tensors would corrupt the outputs: running the conformance models
+bit-exact with TFLM under every algorithm is what proves the plans valid.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from edgecraft.ir.graph import Graph
 from edgecraft.ir.validate import validate
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.registry import get_op
+from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 
 
 class InputError(ValueError):
@@ -18,9 +28,16 @@ class InputError(ValueError):
 
 
 class Interpreter:
-    """Runs ``graph``; checks structure and every op's shape rule once, up front."""
+    """Runs ``graph``; checks structure and every op's shape rule once, up front, then plans the
+    arena with ``algorithm`` (see :data:`edgecraft.plan.ALGORITHMS`) and allocates it.
 
-    def __init__(self, graph: Graph) -> None:
+    ``plan`` is the :class:`~edgecraft.plan.MemoryPlan`, ``arena`` the buffer every activation
+    lives in; operators run in ``plan.order``. A ready ``plan`` may be given instead (it must
+    come from ``plan_memory`` on this graph).
+    """
+
+    def __init__(self, graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int = 16,
+                 plan: MemoryPlan | None = None) -> None:
         validate(graph)
         self.graph = graph
         self.steps = []
@@ -41,6 +58,23 @@ class Interpreter:
                     f"give {[tuple(s) for s in got]}"
                 )
             self.steps.append((ctx, kernel))
+        self.plan: MemoryPlan = plan if plan is not None else plan_memory(graph, algorithm, alignment)
+        self.arena = np.zeros(self.plan.arena_bytes, np.uint8)
+        self.views = self._views()
+
+    def _views(self) -> dict[int, np.ndarray]:
+        """Every non-constant tensor as an array over its planned bytes of the arena."""
+        views: dict[int, np.ndarray] = {}
+        planned = {b.index: b.offset for b in self.plan.buffers if b.kind == "tensor"}
+        for k, t in enumerate(self.graph.tensors):
+            if t.is_constant:
+                continue
+            if k in planned:
+                raw = self.arena[planned[k]:planned[k] + t.nbytes]
+                views[k] = raw.view(t.np_dtype).reshape(t.shape)
+            else:  # empty, or never produced nor read
+                views[k] = np.zeros(t.shape, t.np_dtype)
+        return views
 
     def check_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Inputs as arrays of the right shape and dtype, or :class:`InputError` in one line."""
@@ -59,21 +93,24 @@ class Interpreter:
         return out
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Run once; returns the graph's outputs."""
-        values: dict[int, np.ndarray] = {
-            i: t.data for i, t in enumerate(self.graph.tensors) if t.data is not None
-        }
+        """Run once; returns copies of the graph's outputs (the arena is reused by the next run)."""
+        tensors = self.graph.tensors
         for k, x in zip(self.graph.inputs, self.check_inputs(inputs), strict=True):
-            values[k] = x
-        for ctx, kernel in self.steps:
-            args = [values[k] if k != -1 else None for k in ctx.op.inputs]
-            results = kernel(ctx, args)
+            self.views[k][...] = x
+        for j in self.plan.order:
+            ctx, kernel = self.steps[j]
+            args = [None if k == -1 else (tensors[k].data if tensors[k].is_constant else self.views[k])
+                    for k in ctx.op.inputs]
+            results = [
+                np.asarray(r).astype(tensors[k].np_dtype, copy=False).reshape(tensors[k].shape)
+                for k, r in zip(ctx.op.outputs, kernel(ctx, args), strict=True)
+            ]
             for k, r in zip(ctx.op.outputs, results, strict=True):
-                t = self.graph.tensors[k]
-                values[k] = np.asarray(r).astype(t.np_dtype, copy=False).reshape(t.shape)
-        return [values[k] for k in self.graph.outputs]
+                np.copyto(self.views[k], r)
+        return [self.views[k].copy() for k in self.graph.outputs]
 
 
-def run_model(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Build an :class:`Interpreter` for ``graph`` and run it once."""
-    return Interpreter(graph).run(inputs)
+def run_model(graph: Graph, inputs: Sequence[np.ndarray],
+              algorithm: str = DEFAULT_ALGORITHM) -> list[np.ndarray]:
+    """Build an :class:`Interpreter` for ``graph`` (arena planned with ``algorithm``) and run it once."""
+    return Interpreter(graph, algorithm).run(inputs)

@@ -1,0 +1,184 @@
+"""What a memory plan has to place: buffers, their sizes and their lifetimes.
+
+A *step* is a position in the execution order (step ``s`` runs ``graph.operators[order[s]]``).
+A tensor lives from the step that produces it (step 0 for graph inputs) to the last step that
+reads it (the last step for graph outputs), both inclusive; TensorFlow Lite Micro's
+``AllocationInfoBuilder`` marks lifetimes the same way and also keeps graph inputs and outputs in
+the arena. Constants live in flash and are not planned. Each operator's scratch need
+(``OpDef.scratch``) is a buffer living for that one step.
+
+In-place rules group buffers that share memory (an *alias group*):
+
+- RESHAPE and SQUEEZE outputs hold the same bytes as their input, so they are views of it;
+- an elementwise op (``INPLACE_OPS``) may write its output over an input of the same shape and
+  byte size when that input (and everything aliasing it) is read for the last time at that
+  step and is not a graph output. Output element ``i`` depends only on input element ``i``,
+  and kernels read all their inputs before writing, so the result is bit-exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from edgecraft.ir.graph import Graph, Tensor
+from edgecraft.ops.base import OpContext, OpError
+from edgecraft.ops.registry import get_op
+
+#: Ops whose output is byte-for-byte their first input: planned as a view of it.
+VIEW_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+#: Elementwise ops whose output may overwrite an input that dies at that step.
+INPLACE_OPS = frozenset({
+    "ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC",
+    "TANH", "HARD_SWISH", "QUANTIZE",
+})
+
+
+def nbytes(t: Tensor) -> int:
+    """Bytes of a tensor (``Tensor.nbytes`` without numpy overhead: planning calls it a lot)."""
+    return math.prod(t.shape) * t.np_dtype.itemsize
+
+
+def align_up(n: int, alignment: int) -> int:
+    """``n`` rounded up to a multiple of ``alignment``."""
+    return -(-n // alignment) * alignment
+
+
+@dataclass(frozen=True)
+class Request:
+    """One buffer to place: ``kind`` "tensor" (``index`` = tensor) or "scratch" (``index`` = op)."""
+
+    kind: str
+    index: int
+    size: int  # bytes, aligned
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Item:
+    """One alias group: the unit the placement algorithms see (interval x size)."""
+
+    members: tuple[int, ...]  # positions in the request list
+    size: int
+    first: int
+    last: int
+
+
+def scratch_bytes(graph: Graph, op_index: int) -> int:
+    """Scratch memory operator ``op_index`` declares (0 for ops not in the registry yet)."""
+    op = graph.operators[op_index]
+    try:
+        return int(get_op(op.type).scratch(OpContext(op, graph)))
+    except (OpError, ImportError):
+        return 0
+
+
+def requests(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int]) -> list[Request]:
+    """Buffers to place, in TFLM's order: tensors by index, then scratch buffers by step."""
+    n = len(order)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for k in graph.inputs:
+        first[k] = last[k] = 0
+    for step, j in enumerate(order):
+        op = graph.operators[j]
+        for k in op.inputs:
+            if k >= 0 and k in first:
+                last[k] = step
+        for k in op.outputs:
+            first.setdefault(k, step)
+            last[k] = max(last.get(k, step), step)
+    for k in graph.outputs:
+        if k in first:
+            last[k] = max(n - 1, 0)
+    out = []
+    for k in sorted(first):
+        t = graph.tensors[k]
+        size = nbytes(t)
+        if t.is_constant or size == 0:
+            continue
+        out.append(Request("tensor", k, align_up(size, alignment), first[k], last[k]))
+    for step, j in enumerate(order):
+        need = scratch.get(j, 0)
+        if need > 0:
+            out.append(Request("scratch", j, align_up(need, alignment), step, step))
+    return out
+
+
+class _Groups:
+    """Union-find over request positions, remembering each group's members."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.members: dict[int, list[int]] = {i: [i] for i in range(n)}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            i = self.parent[i]
+        return i
+
+    def join(self, keep: int, other: int) -> None:
+        a, b = self.find(keep), self.find(other)
+        if a != b:
+            self.parent[b] = a
+            self.members[a] += self.members.pop(b)
+
+
+def alias_groups(graph: Graph, order: list[int], reqs: list[Request], inplace: bool) -> list[Item]:
+    """Group requests that may share memory (see the module docstring); one Item per group."""
+    pos = {r.index: i for i, r in enumerate(reqs) if r.kind == "tensor"}
+    groups = _Groups(len(reqs))
+    outputs = set(graph.outputs)
+    for step, j in enumerate(order if inplace else []):
+        op = graph.operators[j]
+        if len(op.outputs) != 1 or op.outputs[0] not in pos:
+            continue
+        src = _alias_source(graph, op.type, op.inputs, op.outputs[0], step, reqs, pos, groups, outputs)
+        if src is not None:
+            groups.join(src, pos[op.outputs[0]])
+    items = []
+    for _, ms in sorted(groups.members.items()):
+        group = [reqs[m] for m in ms]
+        items.append(Item(tuple(sorted(ms)), max(g.size for g in group),
+                          min(g.first for g in group), max(g.last for g in group)))
+    return items
+
+
+def _alias_source(graph: Graph, op_type: str, inputs: list[int], out: int, step: int,
+                  reqs: list[Request], pos: dict[int, int], groups: _Groups,
+                  outputs: set[int]) -> int | None:
+    """The request whose memory the output of this op may take over, or None."""
+    t_out = graph.tensors[out]
+    if op_type in VIEW_OPS:
+        k = inputs[0] if inputs else -1
+        return pos[k] if k in pos and nbytes(graph.tensors[k]) == nbytes(t_out) else None
+    if op_type not in INPLACE_OPS:
+        return None
+    for n, k in enumerate(inputs):
+        if k not in pos:
+            continue
+        t_in = graph.tensors[k]
+        if t_in.shape != t_out.shape or t_in.dtype != t_out.dtype:
+            continue
+        g = groups.find(pos[k])
+        group = [reqs[m] for m in groups.members[g]]
+        # The input's memory must be free after this step: nothing reads it later, and it is
+        # not a graph output the caller will read.
+        if max(r.last for r in group) != step or any(r.index in outputs for r in group):
+            continue
+        others = [x for m, x in enumerate(inputs) if m != n and x in pos and x != k]
+        if any(groups.find(pos[x]) == g for x in others):
+            continue
+        return pos[k]
+    return None
+
+
+def step_sums(items: list[Item], steps: int) -> list[int]:
+    """Bytes live at each step: the sum of the sizes of the items alive there."""
+    sums = [0] * max(steps, 1)
+    for it in items:
+        for s in range(it.first, it.last + 1):
+            sums[s] += it.size
+    return sums

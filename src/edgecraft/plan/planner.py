@@ -1,0 +1,153 @@
+"""``plan_memory``: a graph to arena offsets for every activation, scratch buffer and I/O tensor.
+
+Algorithms, side by side (``ALGORITHMS``):
+
+- ``greedy``: TensorFlow Lite Micro's greedy-by-size planner on the graph order, no in-place
+  rules. Buffers are taken largest first and each goes to the lowest offset where it fits next
+  to the already placed buffers alive at the same time. This is the baseline TFLM gets.
+- ``inplace``: the same greedy placement after the in-place rules (RESHAPE/SQUEEZE as views,
+  elementwise ops writing over an input that dies there; see :mod:`edgecraft.plan.lifetimes`).
+- ``optimal``: graph order; branch and bound over placement orders, with and without the
+  in-place rules, keeping the smaller arena (exact when it reaches the live bound or finishes
+  its search, otherwise the best of several greedy orders, never worse than ``greedy``).
+- ``reorder``: ``optimal`` on the graph order and on the execution order with the smallest
+  live-byte peak (:mod:`edgecraft.plan.order`), keeping the smaller arena. The default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from edgecraft.ir.graph import Graph
+from edgecraft.plan.lifetimes import Item, Request, alias_groups, requests, scratch_bytes
+from edgecraft.plan.order import best_order
+from edgecraft.plan.placement import greedy_by_size, live_bound, peak, search
+
+ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder")
+DEFAULT_ALGORITHM = "reorder"
+
+
+class PlanError(ValueError):
+    """Bad planner arguments (unknown algorithm, bad alignment); the message lists valid ones."""
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One planned buffer. ``kind`` "tensor" (``index`` = tensor index) or "scratch" (``index`` =
+    operator index); ``first``/``last`` are steps of ``MemoryPlan.order``, both inclusive;
+    ``size`` is aligned. ``alias_of`` names the tensor whose memory this one shares, if any."""
+
+    kind: str
+    index: int
+    offset: int
+    size: int
+    first: int
+    last: int
+    alias_of: int | None = None
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """The result of :func:`plan_memory`: where every non-constant buffer lives in the arena."""
+
+    algorithm: str
+    alignment: int
+    arena_bytes: int
+    lower_bound_bytes: int
+    order: list[int]
+    buffers: list[Buffer]
+    #: True when the placement is proven minimal for this order and these alias groups.
+    optimal: bool = False
+
+    def offset_of(self, tensor_index: int) -> int:
+        """Arena offset of non-constant tensor ``tensor_index`` (aliases share offsets)."""
+        for b in self.buffers:
+            if b.kind == "tensor" and b.index == tensor_index:
+                return b.offset
+        raise KeyError(f"tensor {tensor_index} is not planned (a constant, empty, or unused tensor)")
+
+    def scratch_offset(self, op_index: int) -> int | None:
+        """Arena offset of operator ``op_index``'s scratch buffer, or None if it needs none."""
+        for b in self.buffers:
+            if b.kind == "scratch" and b.index == op_index:
+                return b.offset
+        return None
+
+    @property
+    def gap_ratio(self) -> float:
+        """How far the arena is above the lower bound (1.0 = on it)."""
+        return self.arena_bytes / self.lower_bound_bytes if self.lower_bound_bytes else 1.0
+
+
+def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int = 16,
+                scratch: Mapping[int, int] | None = None) -> MemoryPlan:
+    """Plan the arena for ``graph`` with ``algorithm`` (see the module docstring). Pure.
+
+    ``alignment`` rounds every buffer size (hence every offset) up to a multiple of that many
+    bytes (TFLM uses 16). ``scratch`` maps operator index -> scratch bytes and replaces what the
+    op registry declares (for kernels, such as optimized C ones, that need other scratch sizes).
+    """
+    if algorithm not in ALGORITHMS:
+        raise PlanError(f"unknown planning algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
+    if not isinstance(alignment, int) or alignment < 1:
+        raise PlanError(f"alignment must be a positive number of bytes, got {alignment!r}")
+    need = {j: scratch_bytes(graph, j) for j in range(len(graph.operators))} if scratch is None else scratch
+    graph_order = list(range(len(graph.operators)))
+    if algorithm == "greedy":
+        return _greedy(graph, graph_order, alignment, need, inplace=False, name=algorithm)
+    if algorithm == "inplace":
+        return _greedy(graph, graph_order, alignment, need, inplace=True, name=algorithm)
+    candidates = [_optimal(graph, graph_order, alignment, need, algorithm)]
+    if algorithm == "reorder":
+        order = best_order(graph, alignment, need)
+        if order is not None and order != graph_order:
+            candidates.append(_optimal(graph, order, alignment, need, algorithm))
+    return min(candidates, key=lambda p: (p.arena_bytes, p.order != graph_order))
+
+
+def _greedy(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int], inplace: bool,
+            name: str) -> MemoryPlan:
+    reqs = requests(graph, order, alignment, scratch)
+    items = alias_groups(graph, order, reqs, inplace)
+    offsets = greedy_by_size(items)
+    return _assemble(name, alignment, order, reqs, items, offsets, proven=False)
+
+
+def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int],
+             name: str) -> MemoryPlan:
+    reqs = requests(graph, order, alignment, scratch)
+    best: MemoryPlan | None = None
+    for inplace in (True, False):
+        items = alias_groups(graph, order, reqs, inplace)
+        offsets, proven = search(items)
+        plan = _assemble(name, alignment, order, reqs, items, offsets, proven)
+        if best is None or plan.arena_bytes < best.arena_bytes:
+            best = plan
+    assert best is not None
+    return best
+
+
+def _assemble(name: str, alignment: int, order: list[int], reqs: list[Request], items: list[Item],
+              offsets: list[int], proven: bool) -> MemoryPlan:
+    buffers: list[Buffer | None] = [None] * len(reqs)
+    for it, off in zip(items, offsets, strict=True):
+        head = reqs[it.members[0]]
+        for m in it.members:
+            r = reqs[m]
+            alias = head.index if m != it.members[0] else None
+            buffers[m] = Buffer(r.kind, r.index, off, r.size, r.first, r.last, alias)
+    arena = peak(items, offsets)
+    bound = live_bound(items)
+    return MemoryPlan(name, alignment, arena, bound, list(order), [b for b in buffers if b is not None],
+                      optimal=proven or arena <= bound)
+
+
+def lower_bound(graph: Graph, alignment: int = 16) -> int:
+    """The classic bound: the largest sum of (aligned) sizes of tensors and scratch buffers alive
+    at one step of the graph order, with no in-place sharing. No plan without in-place rules or
+    reordering can go below it."""
+    order = list(range(len(graph.operators)))
+    need = {j: scratch_bytes(graph, j) for j in order}
+    reqs = requests(graph, order, alignment, need)
+    return live_bound(alias_groups(graph, order, reqs, inplace=False))

@@ -8,6 +8,7 @@ import pytest
 from edgecraft.formats import write_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph, Quantization
+from edgecraft.ops import OpError
 from edgecraft.reference import run_tflm
 from edgecraft.runtime import run_model
 from oracle import check_litert, check_tflm
@@ -123,3 +124,12 @@ def test_dequantize_uint8_vs_litert() -> None:
     rng = np.random.default_rng(8)
     g = unary_graph("DEQUANTIZE", (3, 5), "uint8", "float32", qparams(0.037, 128), None)
     check_litert(g, [rng.integers(0, 256, (3, 5)).astype(np.uint8)], rtol=1e-6)
+
+
+def test_errors_say_what_is_wrong() -> None:
+    g = unary_graph("QUANTIZE", (2,), "float32", "int8", None, qparams([0.1, 0.2], 0))
+    with pytest.raises(OpError, match="per-tensor"):
+        run_model(g, [np.zeros(2, np.float32)])
+    g = unary_graph("DEQUANTIZE", (2,), "int8", "float32", None, None)
+    with pytest.raises(OpError, match="no quantization parameters"):
+        run_model(g, [np.zeros(2, np.int8)])

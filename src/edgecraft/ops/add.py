@@ -66,7 +66,7 @@ def quantized_kernel(combine: Combine) -> Kernel:
         p = rescale_params(t1.scale, t2.scale, out.scale, out.dtype)
         a = _rescale(args[0], t1.zero_point, p.left_shift, p.input1)
         b = _rescale(args[1], t2.zero_point, p.left_shift, p.input2)
-        raw = combine(a, b)  # each term < 2**28 in magnitude: no int32 overflow
+        raw = combine(a, b)  # the rescaled terms are at most 2**29 in magnitude: no int32 overflow
         result = multiply_by_quantized_multiplier_smaller_than_one(raw, *p.output) + out.zero_point
         lo, hi = quantized_activation_range(activation(ctx), out.scale, out.zero_point, out.dtype)
         return [np.clip(result, lo, hi).astype(out.np_dtype)]

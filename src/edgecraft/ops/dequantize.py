@@ -16,9 +16,8 @@ from edgecraft.ops.base import OpContext, OpDef, OpError
 def dequantize(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     """int8/int16/uint8 -> float32."""
     t = ctx.req_input(0)
-    if t.quant is None:
-        raise OpError(f"DEQUANTIZE input {t.name!r} has no quantization parameters")
     q = t.quant
+    assert q is not None  # checked by the shape rule
     # Per-tensor parameters broadcast as scalars; per-channel ones along the quantized axis.
     where = [1] * len(t.shape)
     if q.per_channel:
@@ -28,12 +27,16 @@ def dequantize(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [(scale * (args[0].astype(np.int64) - zero_point)).astype(np.float32)]
 
 
-def _same_shape(ctx: OpContext) -> list[tuple[int, ...]]:
-    return [tuple(ctx.req_input(0).shape)]
+def dequantize_shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    """The input's shape; the input must carry quantization parameters."""
+    t = ctx.req_input(0)
+    if t.quant is None:
+        raise OpError(f"DEQUANTIZE input {t.name!r} has no quantization parameters")
+    return [tuple(t.shape)]
 
 
 OP = OpDef(
     name="DEQUANTIZE",
-    shape=_same_shape,
+    shape=dequantize_shape,
     kernels={d: dequantize for d in ("int8", "int16", "uint8")},
 )

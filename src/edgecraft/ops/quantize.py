@@ -48,12 +48,14 @@ def requantize(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.clip(result + out.zero_point, lo, hi).astype(out.np_dtype)]
 
 
-def _same_shape(ctx: OpContext) -> list[tuple[int, ...]]:
+def quantize_shape(ctx: OpContext) -> list[tuple[int, ...]]:
+    """The input's shape; checks the output's type and quantization up front."""
+    _output(ctx)
     return [tuple(ctx.req_input(0).shape)]
 
 
 OP = OpDef(
     name="QUANTIZE",
-    shape=_same_shape,
+    shape=quantize_shape,
     kernels={"float32": quantize_float, **{d: requantize for d in ("int8", "uint8", "int16", "int32")}},
 )

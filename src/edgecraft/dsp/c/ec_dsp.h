@@ -1,0 +1,87 @@
+/* edgecraft feature front ends: the C twins of edgecraft.dsp (audio, motion, image).
+ *
+ * Float arithmetic (for cores with an FPU). Every parameter lives in a const config struct
+ * that edgecraft generates from the Python preset (ec_<preset>.c), so the C and Python front
+ * ends share their tables bit for bit. No function keeps state: scratch memory is passed in.
+ */
+#ifndef EC_DSP_H
+#define EC_DSP_H
+
+#include <stdint.h>
+
+/* In-place radix-2 complex FFT of n points (n a power of two). cos_t[k] = cos(2 pi k / n),
+ * sin_t[k] = sin(2 pi k / n) for k < n/2; computes X[k] = sum x[j] exp(-2 pi i j k / n). */
+void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t);
+
+/* q = clamp(round_half_even(x / scale) + zero_point, -128, 127) */
+void ec_quantize_i8(const float *x, int n, float scale, int zero_point, int8_t *q);
+
+/* ---- audio: MFCC or log-mel ---------------------------------------------------------- */
+typedef struct {
+    int sample_rate;
+    int clip_samples;      /* >0: pad/trim the input to this many samples; 0: frame all */
+    int window_samples;
+    int hop_samples;
+    int fft_size;
+    int magnitude_power;   /* 1: |X|, 2: |X|^2 */
+    int mel_bins;
+    int num_out;           /* coefficients (MFCC) or mel_bins (log-mel) */
+    int peak_normalize;    /* 1: divide the clip by its largest sample */
+    float input_scale;     /* int16 -> float factor, e.g. 1/32768 */
+    float log_offset;
+    const float *window;       /* [window_samples] */
+    const float *twiddle_cos;  /* [fft_size/2] */
+    const float *twiddle_sin;  /* [fft_size/2] */
+    const int16_t *mel_first;  /* [mel_bins] first FFT bin with a nonzero weight */
+    const int16_t *mel_count;  /* [mel_bins] how many bins */
+    const int16_t *mel_offset; /* [mel_bins] index of the first weight in mel_weights */
+    const float *mel_weights;
+    const float *dct;          /* [mel_bins][num_out] row-major, NULL for log-mel */
+} ec_audio_config;
+
+/* floats of scratch ec_audio_features needs */
+#define EC_AUDIO_SCRATCH(cfg) (2 * (cfg)->fft_size + (cfg)->mel_bins)
+
+/* Frames in a clip of n samples (clip_samples when set). */
+int ec_audio_num_frames(const ec_audio_config *cfg, int n);
+
+/* Features of one clip: out[frames][num_out] float. Returns the frame count. */
+int ec_audio_features(const ec_audio_config *cfg, const int16_t *pcm, int n, float *scratch,
+                      float *out);
+
+/* ---- motion: per-axis statistics and spectral bands of one window ------------------ */
+typedef struct {
+    float sample_rate;
+    int window_samples;
+    int axes;
+    int fft_size;
+    int fft_bins;
+    int peaks;
+    const float *twiddle_cos;  /* [fft_size/2] */
+    const float *twiddle_sin;
+} ec_motion_config;
+
+#define EC_MOTION_SCRATCH(cfg) (2 * (cfg)->fft_size + (cfg)->fft_size / 2)
+#define EC_MOTION_FEATURES(cfg) ((cfg)->axes * (5 + (cfg)->fft_bins + (cfg)->peaks))
+
+/* One window x[window_samples][axes] -> out[axes][5 + fft_bins + peaks]:
+ * mean, std, min, max, rms, band sums of |rfft(x - mean)| (DC excluded), peak frequencies. */
+void ec_motion_features(const ec_motion_config *cfg, const float *x, float *scratch, float *out);
+
+/* ---- image: crop, bilinear resize, grayscale/RGB, normalize, quantize --------------- */
+typedef struct {
+    int height;
+    int width;
+    int channels;          /* 1 or 3 */
+    int crop;              /* 1: center crop to width:height first */
+    const float *mean;     /* [channels] */
+    const float *std;      /* [channels] */
+    float scale;
+    int zero_point;
+} ec_image_config;
+
+/* img[h][w][c] uint8 (c = 1 or 3) -> out[height][width][channels] int8 */
+void ec_image_preprocess(const ec_image_config *cfg, const uint8_t *img, int h, int w, int c,
+                         int8_t *out);
+
+#endif /* EC_DSP_H */

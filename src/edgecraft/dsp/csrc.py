@@ -1,0 +1,135 @@
+"""C twins of the front ends: the static sources (package data under ``dsp/c/``) plus one
+generated file per preset holding its config struct and tables.
+
+``c_sources("kws-mfcc")`` returns ``{"ec_dsp.h": ..., "ec_fft.c": ..., "ec_audio.c": ...,
+"ec_kws_mfcc.c": ...}``; the generated file defines ``const ec_audio_config ec_kws_mfcc``.
+The tables (window, twiddles, mel triangles, DCT) are the very float32 values the Python front
+end uses, printed with 9 significant digits, which round-trips float32 exactly.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+
+from edgecraft.dsp.audio import AudioFeatures, dct_matrix, mel_matrix, window
+from edgecraft.dsp.image import ImagePreprocess
+from edgecraft.dsp.motion import MotionFeatures
+from edgecraft.dsp.presets import PRESETS, get_preset
+
+STATIC = {"audio": ["ec_audio.c"], "motion": ["ec_motion.c"], "image": ["ec_image.c"]}
+COMMON = ["ec_dsp.h", "ec_fft.c"]
+
+
+def _static(name: str) -> str:
+    return resources.files("edgecraft.dsp").joinpath("c", name).read_text()
+
+
+def c_ident(preset: str) -> str:
+    """The C name of a preset's config: ``kws-mfcc`` -> ``ec_kws_mfcc``."""
+    return "ec_" + preset.replace("-", "_")
+
+
+def _f(v: float | np.floating) -> str:
+    """A C float literal that round-trips float32 (9 significant digits)."""
+    text = f"{float(np.float32(v)):.9g}"
+    return text + ("f" if any(c in text for c in ".e") else ".0f")
+
+
+def _floats(name: str, values: np.ndarray) -> str:
+    vals = [_f(v) for v in np.asarray(values, np.float32).reshape(-1)]
+    rows = [", ".join(vals[i:i + 6]) for i in range(0, len(vals), 6)]
+    return f"static const float {name}[{len(vals)}] = {{\n    " + ",\n    ".join(rows) + "\n};\n"
+
+
+def _ints(name: str, values: list[int]) -> str:
+    return f"static const int16_t {name}[{len(values)}] = {{{', '.join(str(v) for v in values)}}};\n"
+
+
+def _twiddles(prefix: str, n: int) -> str:
+    k = np.arange(n // 2)
+    return (_floats(f"{prefix}_cos", np.cos(2 * np.pi * k / n))
+            + _floats(f"{prefix}_sin", np.sin(2 * np.pi * k / n)))
+
+
+def _audio(ident: str, cfg: AudioFeatures) -> str:
+    mel = mel_matrix(cfg)
+    first: list[int] = []
+    count: list[int] = []
+    offset: list[int] = []
+    weights: list[float] = []
+    for m in range(cfg.mel_bins):
+        nz = np.flatnonzero(mel[:, m])
+        lo, hi = (int(nz[0]), int(nz[-1]) + 1) if len(nz) else (0, 0)
+        first.append(lo)
+        count.append(hi - lo)
+        offset.append(len(weights))
+        weights.extend(mel[lo:hi, m].tolist())
+    parts = [
+        _floats(f"{ident}_window", window(cfg.window_samples, cfg.window_type, cfg.window_periodic)),
+        _twiddles(f"{ident}_tw", cfg.fft_size),
+        _ints(f"{ident}_mel_first", first), _ints(f"{ident}_mel_count", count),
+        _ints(f"{ident}_mel_offset", offset), _floats(f"{ident}_mel_weights", np.array(weights)),
+    ]
+    dct = "0"
+    if cfg.kind == "mfcc":
+        parts.append(_floats(f"{ident}_dct", dct_matrix(cfg.mel_bins, cfg.num_coefficients, cfg.dct_norm)))
+        dct = f"{ident}_dct"
+    fields = [cfg.sample_rate, cfg.clip_samples, cfg.window_samples, cfg.hop_samples, cfg.fft_size,
+              cfg.magnitude_power, cfg.mel_bins, cfg.num_features, int(cfg.normalize == "peak"),
+              _f(cfg.input_scale), _f(cfg.log_offset), f"{ident}_window", f"{ident}_tw_cos",
+              f"{ident}_tw_sin", f"{ident}_mel_first", f"{ident}_mel_count", f"{ident}_mel_offset",
+              f"{ident}_mel_weights", dct]
+    return "".join(parts) + _struct("ec_audio_config", ident, fields)
+
+
+def _motion(ident: str, cfg: MotionFeatures) -> str:
+    fields = [_f(cfg.sample_rate), cfg.window_samples, cfg.axes, cfg.fft_size, cfg.fft_bins,
+              cfg.peaks, f"{ident}_tw_cos", f"{ident}_tw_sin"]
+    return _twiddles(f"{ident}_tw", cfg.fft_size) + _struct("ec_motion_config", ident, fields)
+
+
+def _image(ident: str, cfg: ImagePreprocess) -> str:
+    mean = np.broadcast_to(np.asarray(cfg.mean, np.float32), (cfg.channels,))
+    std = np.broadcast_to(np.asarray(cfg.std, np.float32), (cfg.channels,))
+    fields = [cfg.height, cfg.width, cfg.channels, int(cfg.crop), f"{ident}_mean", f"{ident}_std",
+              _f(cfg.scale), cfg.zero_point]
+    return (_floats(f"{ident}_mean", mean) + _floats(f"{ident}_std", std)
+            + _struct("ec_image_config", ident, fields))
+
+
+def _struct(ctype: str, ident: str, fields: list[object]) -> str:
+    body = ",\n    ".join(str(f) for f in fields)
+    return f"\nconst {ctype} {ident} = {{\n    {body}\n}};\n"
+
+
+def c_sources(preset: str | AudioFeatures | MotionFeatures | ImagePreprocess,
+              name: str | None = None) -> dict[str, str]:
+    """C files for one front end: ``{filename: text}``, ready to compile with the model.
+
+    ``preset`` is a preset name (see :data:`edgecraft.dsp.presets.PRESETS`) or a config object
+    (then ``name`` names the generated struct). The generated ``<ident>.c`` defines
+    ``const ec_<kind>_config <ident>``; declare it ``extern`` where it is used.
+    """
+    cfg = get_preset(preset) if isinstance(preset, str) else preset
+    label = preset if isinstance(preset, str) else (name or "custom")
+    ident = c_ident(label)
+    if isinstance(cfg, AudioFeatures):
+        kind, body = "audio", _audio(ident, cfg)
+    elif isinstance(cfg, MotionFeatures):
+        kind, body = "motion", _motion(ident, cfg)
+    elif isinstance(cfg, ImagePreprocess):
+        kind, body = "image", _image(ident, cfg)
+    else:
+        raise ValueError(f"no C twin for {type(cfg).__name__}")
+    header = (f"/* Generated by edgecraft from the '{label}' front end; do not edit. */\n"
+              "#include <stdint.h>\n\n#include \"ec_dsp.h\"\n\n")
+    files = {f: _static(f) for f in COMMON + STATIC[kind]}
+    files[f"{ident}.c"] = header + body
+    return files
+
+
+def all_presets() -> list[str]:
+    """Names of the presets that have a C twin (all of them)."""
+    return sorted(PRESETS)

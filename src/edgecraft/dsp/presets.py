@@ -1,0 +1,26 @@
+"""Named front ends: what ``--features NAME`` selects."""
+
+from __future__ import annotations
+
+from edgecraft.dsp.audio import KWS_LOG_MEL, KWS_MFCC, AudioFeatures
+from edgecraft.dsp.image import VWW_96, ImagePreprocess
+from edgecraft.dsp.motion import IMU_DEFAULT, MotionFeatures
+
+Preset = AudioFeatures | MotionFeatures | ImagePreprocess
+
+PRESETS: dict[str, Preset] = {
+    "kws-mfcc": KWS_MFCC,
+    "kws-log-mel": KWS_LOG_MEL,
+    "imu": IMU_DEFAULT,
+    "vww-image": VWW_96,
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The front end called ``name``; ValueError listing the known names otherwise."""
+    key = name.lower().replace("_", "-")
+    if key == "mfcc-kws":
+        key = "kws-mfcc"
+    if key not in PRESETS:
+        raise ValueError(f"unknown feature preset {name!r}; known: {', '.join(sorted(PRESETS))}")
+    return PRESETS[key]

@@ -7,6 +7,8 @@ import pytest
 
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ops import OpContext, get_op
+from edgecraft.ops.conv_common import quantize_multipliers
+from edgecraft.ops.quant import quantize_multiplier
 from edgecraft.runtime import run_model
 from oracle import check_litert, check_tflm
 
@@ -47,6 +49,8 @@ def random_conv(rng: np.random.Generator, dtype: str):
     if padding == "VALID" and ((kh - 1) * dh + 1 > h or (kw - 1) * dw + 1 > wd):
         padding = "SAME"
     groups = int(rng.choice([1, 1, 1, 2])) if dtype == "int8" else 1
+    hybrid = dtype == "hybrid"  # float input and output, int8 per-tensor weights
+    dtype = "float32" if hybrid else dtype
     cin = groups * int(rng.integers(1, 6))
     cout = groups * int(rng.integers(1, 9))
     act = str(rng.choice(ACTIVATIONS))
@@ -70,7 +74,11 @@ def random_conv(rng: np.random.Generator, dtype: str):
         xv = rng.integers(-128, 128, (n, h, wd, cin)).astype(np.int8)
     else:
         x = b.tensor("x", (n, h, wd, cin), "float32")
-        w = b.const("w", rng.standard_normal(wshape).astype(np.float32))
+        if hybrid:
+            w = b.const("w", rng.integers(-127, 128, wshape).astype(np.int8),
+                        qparams(float(rng.uniform(0.002, 0.02))))
+        else:
+            w = b.const("w", rng.standard_normal(wshape).astype(np.float32))
         y = b.tensor("y", (n, oh, ow, cout), "float32")
         bias_data, bias_q = rng.standard_normal(cout).astype(np.float32), None
         xv = rng.standard_normal((n, h, wd, cin)).astype(np.float32)
@@ -79,7 +87,7 @@ def random_conv(rng: np.random.Generator, dtype: str):
     inputs = [x, w, b.const("b", bias_data, bias_q)] if has_bias else [x, w, *absent]
     b.op("CONV_2D", inputs, [y], padding=padding, stride_h=sh, stride_w=sw, dilation_h_factor=dh,
          dilation_w_factor=dw, fused_activation_function=act)
-    label = f"n{n} {h}x{wd}x{cin} k{kh}x{kw} s{sh}{sw} d{dh}{dw} g{groups} {padding} {act} bias={has_bias}"
+    label = f"{'hybrid ' if hybrid else ''}n{n} {h}x{wd}x{cin} k{kh}x{kw} s{sh}{sw} d{dh}{dw} g{groups} {padding} {act} bias={has_bias}"
     return b.build([x], [y]), xv, label
 
 
@@ -95,3 +103,19 @@ def test_float_matches_litert(seed: int) -> None:
     rng = np.random.default_rng(2000 + seed)
     g, xv, label = random_conv(rng, "float32")
     check_litert(g, [xv], rtol=1e-5, atol=1e-5, label=label)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_hybrid_matches_litert(seed: int) -> None:
+    """Float input with int8 weights: LiteRT quantizes the input on the fly; so do we."""
+    rng = np.random.default_rng(2500 + seed)
+    g, xv, label = random_conv(rng, "hybrid")
+    check_litert(g, [xv], rtol=1e-6, atol=1e-6, label=label)
+
+
+def test_vectorized_multipliers_match_scalar() -> None:
+    rng = np.random.default_rng(5)
+    reals = np.concatenate([10.0 ** rng.uniform(-12, 11, 2000), [0.0, 0.5, 1.0, 2.0**-31, 2.0**31]])
+    mult, shift = quantize_multipliers(reals)
+    want = [quantize_multiplier(float(r)) for r in reals]
+    assert list(zip(mult.tolist(), shift.tolist(), strict=True)) == want

@@ -18,8 +18,10 @@ from edgecraft.ops.conv_common import (
     activation_range,
     bias_or_zero,
     channel_multipliers,
+    matmul,
     quant_of,
     requantize,
+    symmetric_quantize_floats,
     window_geometry,
     windows,
 )
@@ -62,7 +64,7 @@ def correlate(x: np.ndarray, w: np.ndarray, ctx: OpContext, pad_value: float) ->
     cols = win.reshape(n, oh, ow, kh, kw, groups, group_ch).transpose(5, 0, 1, 2, 3, 4, 6)
     cols = cols.reshape(groups, n * oh * ow, kh * kw * group_ch)
     filt = w.astype(np.float64).reshape(groups, out_ch // groups, kh * kw * group_ch)
-    acc = cols @ filt.transpose(0, 2, 1)  # (G, N*OH*OW, O/G); output channel = g * O/G + j
+    acc = matmul(cols, filt.transpose(0, 2, 1))  # (G, N*OH*OW, O/G); channel g * O/G + j
     return acc.transpose(1, 0, 2).reshape(n, oh, ow, out_ch)
 
 
@@ -84,9 +86,34 @@ def conv_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 def conv_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
-    acc = correlate(x, w, ctx, 0.0) + bias_or_zero(bias, w.shape[0], np.float64)
     act = ctx.attrs.get("fused_activation_function", "NONE")
+    if w.dtype == np.int8:
+        return [float_activation(conv_hybrid(ctx, x, w, bias), act)]
+    acc = correlate(x, w, ctx, 0.0) + bias_or_zero(bias, w.shape[0], np.float64)
     return [float_activation(acc.astype(np.float32), act)]
+
+
+def conv_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """LiteRT's hybrid CONV_2D (float input, int8 per-tensor weights), before the activation.
+
+    Each batch of the input is quantized symmetrically to int8 (scale ``max|x| / 127``), the
+    convolution runs in integers, and each sum is scaled back in float32 by ``input_scale *
+    filter_scale``, then the float bias is added. Its result differs from a float convolution
+    with dequantized weights by the input's quantization error, so it is computed the same way.
+    """
+    w_scales, _ = quant_of(ctx, 1)
+    scales = np.unique(w_scales)
+    if len(scales) != 1 or x.shape[3] != w.shape[3]:
+        raise OpError(
+            "CONV_2D with float input and int8 weights is supported with one filter scale and "
+            "no groups (LiteRT's per-channel hybrid path is not implemented); dequantize the weights"
+        )
+    out = np.empty((*shape(ctx)[0][:3], w.shape[0]), np.float32)
+    for b in range(x.shape[0]):
+        xq, x_scale = symmetric_quantize_floats(x[b : b + 1])
+        acc = correlate(xq, w, ctx, 0.0).astype(np.float32)  # exact: |sums| < 2**24
+        out[b : b + 1] = acc * np.float32(x_scale * np.float32(scales[0]))
+    return out + bias_or_zero(bias, w.shape[0], np.float32)
 
 
 def cost(ctx: OpContext) -> Cost:

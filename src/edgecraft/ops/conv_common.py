@@ -13,10 +13,16 @@ import numpy as np
 from edgecraft.ops.base import Cost, OpContext, OpError
 from edgecraft.ops.quant import (
     multiply_by_quantized_multiplier,
-    quantize_multiplier,
     quantized_activation_range,
     wrap_int32,
 )
+
+try:  # optional: keeps BLAS on one thread for the small matmuls of reference kernels
+    from threadpoolctl import ThreadpoolController
+
+    _BLAS: ThreadpoolController | None = ThreadpoolController()
+except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+    _BLAS = None
 
 
 def out_size_and_padding(
@@ -78,6 +84,15 @@ def windows(x: np.ndarray, ctx: OpContext, filter_h: int, filter_w: int, pad_val
     return view.transpose(0, 1, 2, 4, 5, 3)
 
 
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` with BLAS held to one thread: these matrices are small, and on a busy machine
+    BLAS worker threads cost several times the work itself."""
+    if _BLAS is None:
+        return a @ b
+    with _BLAS.limit(limits=1, user_api="blas"):
+        return a @ b
+
+
 def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact integer ``a @ b`` computed as a float64 matmul (BLAS), returned as int64.
 
@@ -85,7 +100,25 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     below 2**16, so this holds for any dot product shorter than 2**37 terms), and float64
     represents such integers exactly, so the result equals the int64 product bit for bit.
     """
-    return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+    return matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+
+
+def quantize_multipliers(reals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~edgecraft.ops.quant.quantize_multiplier` over an array of positive reals.
+
+    ``real = q * 2**shift`` with ``q`` in [0.5, 1); the multiplier is ``round(q * 2**31)``
+    (halves away from zero; the product is exact in double), renormalized when it reaches
+    2**31; shifts below -31 give (0, 0) and above 30 saturate, as in TFLite.
+    """
+    q, shift = np.frexp(np.asarray(reals, dtype=np.float64))
+    mult = np.floor(q * 2.0**31 + 0.5).astype(np.int64)
+    shift = shift.astype(np.int64)
+    carry = mult == 2**31
+    mult, shift = np.where(carry, mult // 2, mult), np.where(carry, shift + 1, shift)
+    tiny, huge = shift < -31, shift > 30
+    mult = np.where(tiny, 0, np.where(huge, 2**31 - 1, mult))
+    shift = np.where(tiny, 0, np.where(huge, 30, shift))
+    return mult, shift
 
 
 def channel_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,
@@ -99,12 +132,8 @@ def channel_multipliers(input_scale: float, filter_scales: np.ndarray, output_sc
     scales = np.asarray(filter_scales, dtype=np.float32).reshape(-1)
     if len(scales) not in (1, channels):
         raise OpError(f"the filter has {len(scales)} scales for {channels} output channels")
-    scales = np.broadcast_to(scales, (channels,))
-    pairs = [
-        quantize_multiplier(float(np.float32(input_scale)) * float(s) / float(np.float32(output_scale)))
-        for s in scales
-    ]
-    return np.array([m for m, _ in pairs], np.int64), np.array([s for _, s in pairs], np.int64)
+    reals = float(np.float32(input_scale)) * scales.astype(np.float64) / float(np.float32(output_scale))
+    return quantize_multipliers(np.broadcast_to(reals, (channels,)))
 
 
 def activation_range(ctx: OpContext) -> tuple[int, int]:
@@ -165,3 +194,22 @@ def pool_cost(ctx: OpContext) -> Cost:
     fh, fw = pool_filter(ctx)
     out = ctx.output(0)
     return Cost(out.size * fh * fw, ctx.req_input(0).nbytes, out.nbytes)
+
+
+def round_half_away(v: np.ndarray) -> np.ndarray:
+    """``std::round``: nearest integer, halves away from zero (exact for float32 input)."""
+    v = np.asarray(v, dtype=np.float64)
+    return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
+def symmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
+    """LiteRT's ``SymmetricQuantizeFloats`` (hybrid kernels quantize their float input with it):
+    ``scale = max|x| / 127``, ``q = round(x * (127 / max|x|))`` in float32, clamped to +-127.
+    Returns (int8 values, float32 scale); an all-zero input gives scale 1."""
+    x = np.asarray(x, dtype=np.float32)
+    top = np.float32(max(abs(x.min()), abs(x.max()))) if x.size else np.float32(0)
+    if top == 0:
+        return np.zeros(x.shape, np.int8), np.float32(1)
+    inv = np.float32(np.float32(127) / top)
+    q = np.clip(round_half_away(x * inv), -127, 127).astype(np.int8)
+    return q, np.float32(top / np.float32(127))

@@ -24,6 +24,7 @@ from edgecraft.ops.conv_common import (
     bias_or_zero,
     channel_multipliers,
     int_matmul,
+    matmul,
     quant_of,
     requantize,
 )
@@ -71,7 +72,7 @@ def fc_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     units, depth = w.shape
-    acc = x.reshape(-1, depth).astype(np.float64) @ w.astype(np.float64).T
+    acc = matmul(x.reshape(-1, depth).astype(np.float64), w.astype(np.float64).T)
     acc = acc + bias_or_zero(bias, units, np.float64)
     act = ctx.attrs.get("fused_activation_function", "NONE")
     return [float_activation(acc.astype(np.float32), act)]

@@ -87,7 +87,8 @@ def random_conv(rng: np.random.Generator, dtype: str):
     inputs = [x, w, b.const("b", bias_data, bias_q)] if has_bias else [x, w, *absent]
     b.op("CONV_2D", inputs, [y], padding=padding, stride_h=sh, stride_w=sw, dilation_h_factor=dh,
          dilation_w_factor=dw, fused_activation_function=act)
-    label = f"{'hybrid ' if hybrid else ''}n{n} {h}x{wd}x{cin} k{kh}x{kw} s{sh}{sw} d{dh}{dw} g{groups} {padding} {act} bias={has_bias}"
+    kind = "hybrid " if hybrid else ""
+    label = f"{kind}n{n} {h}x{wd}x{cin} k{kh}x{kw} s{sh}{sw} d{dh}{dw} g{groups} {padding} {act} b={has_bias}"
     return b.build([x], [y]), xv, label
 
 

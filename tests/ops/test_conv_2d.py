@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edgecraft.ir.builder import GraphBuilder, qparams
-from edgecraft.ops import OpContext, get_op
+from edgecraft.ops import OpContext, OpError, get_op
 from edgecraft.ops.conv_common import quantize_multipliers
 from edgecraft.ops.quant import quantize_multiplier
 from edgecraft.runtime import run_model
@@ -120,3 +120,13 @@ def test_vectorized_multipliers_match_scalar() -> None:
     mult, shift = quantize_multipliers(reals)
     want = [quantize_multiplier(float(r)) for r in reals]
     assert list(zip(mult.tolist(), shift.tolist(), strict=True)) == want
+
+
+def test_hybrid_per_channel_refused() -> None:
+    b = GraphBuilder()
+    x = b.tensor("x", (1, 3, 3, 1), "float32")
+    w = b.const("w", np.ones((2, 2, 2, 1), np.int8), qparams([0.1, 0.2], 0, 0))
+    y = b.tensor("y", (1, 2, 2, 2), "float32")
+    b.op("CONV_2D", [x, w, b.const("b", np.zeros(2, np.float32))], [y], padding="VALID")
+    with pytest.raises(OpError, match="one filter scale"):
+        run_model(b.build([x], [y]), [np.zeros((1, 3, 3, 1), np.float32)])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edgecraft.ir.builder import GraphBuilder, qparams
-from edgecraft.ops import OpContext, get_op
+from edgecraft.ops import OpContext, OpError, get_op
 from edgecraft.runtime import run_model
 from oracle import check_litert, check_tflm
 
@@ -93,3 +93,13 @@ def test_float_matches_litert(seed: int) -> None:
     rng = np.random.default_rng(4000 + seed)
     g, xv, label = random_depthwise(rng, "float32")
     check_litert(g, [xv], rtol=1e-5, atol=1e-5, label=label)
+
+
+def test_hybrid_weights_refused() -> None:
+    b = GraphBuilder()
+    x = b.tensor("x", (1, 3, 3, 2), "float32")
+    w = b.const("w", np.ones((1, 2, 2, 2), np.int8), qparams([0.1, 0.1], 0, 3))
+    y = b.tensor("y", (1, 2, 2, 2), "float32")
+    b.op("DEPTHWISE_CONV_2D", [x, w], [y], padding="VALID", depth_multiplier=1)
+    with pytest.raises(OpError, match="dequantize the weights"):
+        run_model(b.build([x], [y]), [np.zeros((1, 3, 3, 2), np.float32)])

@@ -112,6 +112,28 @@ def test_multiplier_uses_double_product() -> None:
     assert not np.array_equal(with_single, ref.ravel())
 
 
+def random_hybrid_fc(rng: np.random.Generator):
+    """Float input and output with int8 weights (per tensor or per channel), as dynamic-range
+    quantization writes them; inputs quantized symmetrically or asymmetrically."""
+    depth, units = int(rng.integers(1, 65)), int(rng.integers(1, 17))
+    x_shape = (int(rng.integers(1, 4)), depth)
+    per_channel = rng.random() < 0.5
+    s_w = rng.uniform(0.002, 0.02, units) if per_channel else np.array([rng.uniform(0.002, 0.02)])
+    asymmetric = bool(rng.random() < 0.5)
+    act = str(rng.choice(ACTIVATIONS))
+    g = fc_graph(x_shape, rng.integers(-127, 128, (units, depth)).astype(np.int8), qparams(s_w),
+                 rng.standard_normal(units).astype(np.float32), None, None, None, act, False, "float32")
+    g.operators[0].attrs["asymmetric_quantize_inputs"] = asymmetric
+    xv = (rng.standard_normal(x_shape) * 2 + rng.uniform(-1, 1)).astype(np.float32)
+    return g, xv, f"{x_shape} u{units} pc={per_channel} asym={asymmetric} {act}"
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_hybrid_matches_litert(seed: int) -> None:
+    g, xv, label = random_hybrid_fc(np.random.default_rng(6500 + seed))
+    check_litert(g, [xv], rtol=1e-6, atol=1e-6, label=label)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_float_matches_litert(seed: int) -> None:
     rng = np.random.default_rng(6000 + seed)

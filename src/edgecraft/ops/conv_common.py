@@ -14,6 +14,7 @@ from edgecraft.ops.base import Cost, OpContext, OpError
 from edgecraft.ops.quant import (
     multiply_by_quantized_multiplier,
     quantized_activation_range,
+    tflite_round,
     wrap_int32,
 )
 
@@ -213,3 +214,20 @@ def symmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
     inv = np.float32(np.float32(127) / top)
     q = np.clip(round_half_away(x * inv), -127, 127).astype(np.int8)
     return q, np.float32(top / np.float32(127))
+
+
+def asymmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32, int]:
+    """LiteRT's ``AsymmetricQuantizeFloats``: int8 over [min(x, 0), max(x, 0)] with a nudged
+    zero point; returns (int8 values, float32 scale, zero point). A constant zero input gives
+    zeros, scale 1 and zero point 0."""
+    x = np.asarray(x, dtype=np.float32)
+    rmin, rmax = float(min(x.min(), 0.0)), float(max(x.max(), 0.0))
+    if rmin == rmax:
+        return np.zeros(x.shape, np.int8), np.float32(1), 0
+    scale = (rmax - rmin) / 255.0  # double, as in C
+    from_min, from_max = -128.0 - rmin / scale, 127.0 - rmax / scale
+    zp_real = from_min if 128.0 + abs(rmin / scale) < 127.0 + abs(rmax / scale) else from_max
+    zp = -128 if zp_real <= -128 else 127 if zp_real >= 127 else tflite_round(zp_real)
+    inv = np.float32(1.0 / float(np.float32(scale)))
+    q = np.clip(round_half_away(np.float32(zp) + x * inv), -128, 127).astype(np.int8)
+    return q, np.float32(scale), zp

@@ -77,6 +77,11 @@ def depthwise_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 def depthwise_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
+    if w.dtype != np.float32:
+        raise OpError(
+            f"DEPTHWISE_CONV_2D with float input and {w.dtype} weights (LiteRT's hybrid path) is "
+            "not supported; dequantize the weights to float32"
+        )
     acc = depthwise(x, w, ctx, np.float64) + bias_or_zero(bias, w.shape[3], np.float64)
     act = ctx.attrs.get("fused_activation_function", "NONE")
     return [float_activation(acc.astype(np.float32), act)]

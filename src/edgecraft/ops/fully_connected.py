@@ -21,12 +21,14 @@ import numpy as np
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
     activation_range,
+    asymmetric_quantize_floats,
     bias_or_zero,
     channel_multipliers,
     int_matmul,
     matmul,
     quant_of,
     requantize,
+    symmetric_quantize_floats,
 )
 from edgecraft.ops.quant import float_activation, quantize_multiplier
 
@@ -72,10 +74,38 @@ def fc_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     units, depth = w.shape
+    act = ctx.attrs.get("fused_activation_function", "NONE")
+    if w.dtype == np.int8:
+        return [float_activation(fc_hybrid(ctx, x.reshape(-1, depth), w, bias), act)]
     acc = matmul(x.reshape(-1, depth).astype(np.float64), w.astype(np.float64).T)
     acc = acc + bias_or_zero(bias, units, np.float64)
-    act = ctx.attrs.get("fused_activation_function", "NONE")
     return [float_activation(acc.astype(np.float32), act)]
+
+
+def fc_hybrid(ctx: OpContext, rows: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """LiteRT's hybrid FULLY_CONNECTED (float input, int8 weights), before the activation.
+
+    Each input row is quantized to int8 on the fly (symmetric, or asymmetric with a zero point
+    when ``asymmetric_quantize_inputs``), multiplied in integers, and each sum (less
+    ``zero_point * sum(weights row)``) is scaled in float32 by ``input_scale * filter_scale``
+    (per output channel when the filter has several scales) and added to the float bias.
+    """
+    w_scales, _ = quant_of(ctx, 1)
+    units = w.shape[0]
+    if len(w_scales) not in (1, units):
+        raise OpError(f"FULLY_CONNECTED filter has {len(w_scales)} scales for {units} outputs")
+    asymmetric = bool(ctx.attrs.get("asymmetric_quantize_inputs", False))
+    weight_sums = w.astype(np.int64).sum(axis=1)
+    out = np.empty((rows.shape[0], units), np.float32)
+    for r, row in enumerate(rows):
+        if asymmetric:
+            q, x_scale, zp = asymmetric_quantize_floats(row)
+        else:
+            (q, x_scale), zp = symmetric_quantize_floats(row), 0
+        dot = int_matmul(q[None, :], w.T)[0] - zp * weight_sums  # exact: |sums| < 2**24
+        scale = (x_scale * w_scales).astype(np.float32)  # float32 product per channel
+        out[r] = bias_or_zero(bias, units, np.float32) + dot.astype(np.float32) * scale
+    return out
 
 
 def cost(ctx: OpContext) -> Cost:

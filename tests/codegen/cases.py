@@ -206,3 +206,38 @@ def random_inputs(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
     """``n`` random int8 inputs per graph input, batched: one (n, *shape) array each."""
     rng = np.random.default_rng(seed)
     return [rng.integers(-128, 128, (n, *t.shape)).astype(t.np_dtype) for t in graph.input_tensors()]
+
+
+def ops_chain(seed: int = 0) -> Graph:
+    """Two inputs, two outputs, and the ops the synthetic CNN lacks: PAD, MAX_POOL_2D, MUL, SUB,
+    MEAN, QUANTIZE (a twin for multi-input/multi-output code paths)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("ops_chain")
+    q = [qparams(_scale(rng), _zp(rng)) for _ in range(8)]
+    a = g.tensor("a", (1, 6, 6, 4), "int8", q[0])
+    b = g.tensor("b", (1, 1, 1, 4), "int8", q[1])
+    padded = g.tensor("padded", (1, 8, 7, 4), "int8", q[0])
+    g.op("PAD", [a, g.const("paddings", np.array([[0, 0], [1, 1], [0, 1], [0, 0]], np.int32))], [padded])
+    pooled = g.tensor("pooled", (1, 4, 4, 4), "int8", q[0])
+    g.op("MAX_POOL_2D", [padded], [pooled], padding="SAME", stride_h=2, stride_w=2, filter_height=3,
+         filter_width=2, fused_activation_function="NONE")
+    prod = g.tensor("prod", (1, 4, 4, 4), "int8", qparams(0.002, 3))
+    g.op("MUL", [pooled, b], [prod], fused_activation_function="NONE")
+    diff = g.tensor("diff", (1, 4, 4, 4), "int8", q[2])
+    g.op("SUB", [prod, pooled], [diff], fused_activation_function="RELU")
+    avg = g.tensor("avg", (1, 4), "int8", q[3])
+    g.op("MEAN", [diff, g.const("axes", np.array([1, 2], np.int32))], [avg], keep_dims=False)
+    requant = g.tensor("requant", (1, 4), "int8", q[4])
+    g.op("QUANTIZE", [avg], [requant])
+    return g.build([a, b], [requant, pooled])
+
+
+def tflm_outputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """TFLM's outputs for one sample, every output (TflmRunner.run returns only the first
+    when the package cannot list output details)."""
+    from edgecraft.formats import write_tflite
+    from edgecraft.reference import TflmRunner
+
+    runner = TflmRunner(write_tflite(graph))
+    runner.run(inputs)
+    return [np.array(runner.interp.get_output(i)) for i in range(len(graph.outputs))]

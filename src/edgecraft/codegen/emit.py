@@ -19,7 +19,7 @@ from edgecraft.ops.base import OpContext
 from edgecraft.plan import DEFAULT_ALGORITHM, VIEW_OPS, MemoryPlan, plan_memory
 
 #: Kernels with a variant using the Armv7E-M DSP instructions (file ``ec_<stem>_dsp.c``).
-DSP_KERNELS = frozenset({"conv_2d", "fully_connected"})
+DSP_KERNELS = frozenset({"conv_2d", "depthwise_conv_2d", "fully_connected"})
 ALIGNMENT = 16
 
 

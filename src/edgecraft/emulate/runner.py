@@ -1,0 +1,98 @@
+"""``emulate``: generate C for a graph, build it for one QEMU machine, run inputs through it.
+
+One QEMU run handles a whole batch of inputs (the harness loops over them); the instruction
+count and stack are those of the first inference.
+"""
+
+from __future__ import annotations
+
+import struct
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgecraft.codegen import generate
+from edgecraft.codegen.emit import GeneratedModel
+from edgecraft.emulate.firmware import EmulateError, build_firmware
+from edgecraft.emulate.machines import Machine, machine
+from edgecraft.emulate.qemu import run_qemu
+from edgecraft.ir.graph import Graph
+
+
+@dataclass
+class EmulationResult:
+    """Outputs and measurements of a model on one emulated machine."""
+
+    target: str
+    machine: str
+    core: str
+    dsp: bool
+    outputs: list[np.ndarray]  # one (n, *shape) array per model output
+    instructions: int  # executed by one inference (the first input)
+    flash_bytes: int  # model part: code + constants + initialized data
+    ram_bytes: int  # model part: static RAM (the arena and any initialized data)
+    stack_bytes: int  # peak stack of one inference (painted stack)
+    arena_bytes: int
+    image_flash_bytes: int  # the whole image, harness and runtime included
+    image_ram_bytes: int
+    total_instructions: int
+    elf: Path
+
+
+def _input_file(model: GeneratedModel, batches: Sequence[np.ndarray]) -> tuple[int, bytes]:
+    if len(batches) != len(model.inputs):
+        raise EmulateError(f"the model takes {len(model.inputs)} input(s), got {len(batches)}")
+    n = len(batches[0])
+    arrays = []
+    for x, t in zip(batches, model.inputs, strict=True):
+        x = np.ascontiguousarray(x)
+        if x.shape != (n, *t.shape) or x.dtype != t.np_dtype:
+            raise EmulateError(f"input '{t.name}' must be a batch of shape {[n, *t.shape]} and dtype "
+                               f"{t.dtype}, got {list(x.shape)} {x.dtype}")
+        arrays.append(x)
+    body = b"".join(a[k].tobytes() for k in range(n) for a in arrays)
+    return n, struct.pack("<I", n) + body
+
+
+def _read_outputs(model: GeneratedModel, raw: bytes, n: int) -> list[np.ndarray]:
+    per_sample = sum(t.nbytes for t in model.outputs)
+    if len(raw) != n * per_sample:
+        raise EmulateError(f"the program wrote {len(raw)} output bytes, expected {n * per_sample}")
+    outs = [np.zeros((n, *t.shape), t.np_dtype) for t in model.outputs]
+    pos = 0
+    for k in range(n):
+        for i, t in enumerate(model.outputs):
+            outs[i][k] = np.frombuffer(raw[pos:pos + t.nbytes], t.np_dtype).reshape(t.shape)
+            pos += t.nbytes
+    return outs
+
+
+def emulate_generated(model: GeneratedModel, m: Machine, batches: Sequence[np.ndarray],
+                      workdir: Path | None = None, timeout_s: float = 300.0) -> EmulationResult:
+    """Build an already generated model for ``m`` and run the input batches on QEMU."""
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"edgecraft-{m.slug}-"))
+    n, blob = _input_file(model, batches)
+    if n < 1:
+        raise EmulateError("give at least one input")
+    fw = build_firmware(model, m, work)
+    (work / "input.bin").write_bytes(blob)
+    (work / "output.bin").unlink(missing_ok=True)
+    run = run_qemu(fw.elf, m, work, timeout_s)
+    outputs = _read_outputs(model, (work / "output.bin").read_bytes(), n)
+    return EmulationResult(m.slug, m.qemu_machine, m.core, model.dsp, outputs, run.instructions,
+                           fw.flash_bytes, fw.ram_bytes, run.stack_bytes, model.arena_bytes,
+                           fw.image_flash_bytes, fw.image_ram_bytes, run.total_instructions, fw.elf)
+
+
+def emulate(graph: Graph, target: str, batches: Sequence[np.ndarray], name: str = "model",
+            dsp: bool | None = None, workdir: Path | None = None) -> EmulationResult:
+    """Run ``graph`` on the emulated ``target`` (``qemu-m4``, ...). ``batches``: one
+    (n, *shape) array per model input. ``dsp`` defaults to what the core has."""
+    m = machine(target)
+    use_dsp = m.dsp if dsp is None else dsp
+    if use_dsp and not m.dsp:
+        raise EmulateError(f"{target} ({m.core}) has no DSP instructions; build without --dsp")
+    return emulate_generated(generate(graph, name, dsp=use_dsp), m, batches, workdir)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edgecraft.ir.builder import GraphBuilder, qparams
+from edgecraft.ops import OpError
 from edgecraft.runtime import run_model
 from oracle import check_litert, check_tflm
 
@@ -68,3 +69,9 @@ def test_int8_matches_tflm(seed: int) -> None:
 def test_float_matches_litert(seed: int) -> None:
     g, xv, label = random_mean(np.random.default_rng(11_000 + seed), "float32")
     check_litert(g, [xv], rtol=1e-5, atol=1e-6, label=label)
+
+
+def test_unquantized_int8_output_refused() -> None:
+    g = mean_graph((2, 3), [1], False, qparams(0.1, 0), None)
+    with pytest.raises(OpError, match="needs a positive scale"):
+        run_model(g, [np.zeros((2, 3), np.int8)])

@@ -64,8 +64,9 @@ def windows(x: np.ndarray, ctx: OpContext, filter_h: int, filter_w: int, pad_val
             dilated: bool = True) -> np.ndarray:
     """Every filter window of NHWC ``x``: a view of shape (N, OH, OW, KH, KW, C).
 
-    The input is padded with ``pad_value`` first (the input zero point for int8 convolutions, so
-    padded taps add nothing, as TFLM's "skip points outside the image" does).
+    The input is padded with ``pad_value`` first: 0 for convolutions, whose int8 kernels subtract
+    the input zero point beforehand, so padded taps add nothing, as TFLM's "skip points outside
+    the image" does.
     """
     a = ctx.attrs
     sh, sw = int(a.get("stride_h", 1)), int(a.get("stride_w", 1))
@@ -137,12 +138,23 @@ def channel_multipliers(input_scale: float, filter_scales: np.ndarray, output_sc
     return quantize_multipliers(np.broadcast_to(reals, (channels,)))
 
 
+def output_quant(ctx: OpContext) -> tuple[float, int]:
+    """(scale, zero point) of output 0; :class:`OpError` when it is not quantized."""
+    out = ctx.output(0)
+    if out.quant is None or not out.scale > 0:
+        raise OpError(
+            f"{ctx.op.type} int8 output {out.name!r} needs a positive scale and a zero point; "
+            "give the tensor quantization parameters"
+        )
+    return out.scale, out.zero_point
+
+
 def activation_range(ctx: OpContext) -> tuple[int, int]:
     """The int8 clamp of the op's fused activation on its output, as TFLM computes it."""
-    out = ctx.output(0)
     act = ctx.attrs.get("fused_activation_function", "NONE")
+    scale, zero_point = output_quant(ctx)
     try:
-        return quantized_activation_range(act, out.scale, out.zero_point, out.dtype)
+        return quantized_activation_range(act, scale, zero_point, ctx.output(0).dtype)
     except ValueError as e:
         raise OpError(str(e)) from None
 

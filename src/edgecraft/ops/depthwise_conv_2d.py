@@ -17,6 +17,7 @@ from edgecraft.ops.conv_common import (
     activation_range,
     bias_or_zero,
     channel_multipliers,
+    output_quant,
     quant_of,
     requantize,
     window_geometry,
@@ -65,13 +66,13 @@ def depthwise_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     bias = args[2] if len(args) > 2 else None
     in_scale, in_zp = quant_of(ctx, 0)
     w_scales, _ = quant_of(ctx, 1)
-    out = ctx.output(0)
+    out_scale, out_zp = output_quant(ctx)
     out_ch = w.shape[3]
     acc = depthwise(x.astype(np.int64) - int(in_zp[0]), w, ctx, np.int64)
     acc = acc + bias_or_zero(bias, out_ch)
-    mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out.scale, out_ch)
+    mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out_scale, out_ch)
     lo, hi = activation_range(ctx)
-    return [requantize(acc, mult, shift, out.zero_point, lo, hi)]
+    return [requantize(acc, mult, shift, out_zp, lo, hi)]
 
 
 def depthwise_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

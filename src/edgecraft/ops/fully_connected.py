@@ -26,6 +26,7 @@ from edgecraft.ops.conv_common import (
     channel_multipliers,
     int_matmul,
     matmul,
+    output_quant,
     quant_of,
     requantize,
     symmetric_quantize_floats,
@@ -55,19 +56,19 @@ def fc_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     bias = args[2] if len(args) > 2 else None
     in_scale, in_zp = quant_of(ctx, 0)
     w_scales, w_zp = quant_of(ctx, 1)
-    out = ctx.output(0)
+    out_scale, out_zp = output_quant(ctx)
     units, depth = w.shape
     rows = x.reshape(-1, depth).astype(np.int64) - int(in_zp[0])
     if len(w_scales) > 1:  # per channel: symmetric filter, double product per channel
         filt = w.astype(np.int64)
-        mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out.scale, units)
+        mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out_scale, units)
     else:
         filt = w.astype(np.int64) - int(w_zp[0])
-        m, s = quantize_multiplier(float(in_scale[0]) * float(w_scales[0]) / out.scale)
+        m, s = quantize_multiplier(float(in_scale[0]) * float(w_scales[0]) / out_scale)
         mult, shift = np.array([m]), np.array([s])
     acc = int_matmul(rows, filt.T) + bias_or_zero(bias, units)
     lo, hi = activation_range(ctx)
-    return [requantize(acc, mult, shift, out.zero_point, lo, hi)]
+    return [requantize(acc, mult, shift, out_zp, lo, hi)]
 
 
 def fc_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

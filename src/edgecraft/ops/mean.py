@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops.base import OpContext, OpDef, OpError
-from edgecraft.ops.conv_common import quant_of
+from edgecraft.ops.conv_common import output_quant, quant_of
 from edgecraft.ops.quant import multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
 
 
@@ -47,12 +47,12 @@ def mean_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x = np.asarray(args[0])
     reduced = axes(ctx)
     in_scale, in_zp = quant_of(ctx, 0)
-    out = ctx.output(0)
+    out_scale, out_zp = output_quant(ctx)
     count = int(np.prod([x.shape[a] for a in reduced], dtype=np.int64))
     total = wrap_int32(x.astype(np.int64).sum(axis=reduced))
-    mult, shift = mean_multiplier(float(in_scale[0]), out.scale, count)
+    mult, shift = mean_multiplier(float(in_scale[0]), out_scale, count)
     scaled = multiply_by_quantized_multiplier(wrap_int32(total - count * int(in_zp[0])), mult, shift)
-    return [np.clip(scaled + out.zero_point, -128, 127).astype(np.int8)]
+    return [np.clip(scaled + out_zp, -128, 127).astype(np.int8)]
 
 
 def mean_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

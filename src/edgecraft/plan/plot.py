@@ -8,7 +8,7 @@ from edgecraft.ir.graph import Graph
 from edgecraft.plan.planner import MemoryPlan
 
 
-def plot_plan(plan: MemoryPlan, graph: Graph, path: str | Path) -> Path:
+def plot_plan(plan: MemoryPlan, graph: Graph, path: str | Path, title: str | None = None) -> Path:
     """Write a PNG of ``plan`` to ``path``: x = step, y = arena offset; returns the path.
 
     Each buffer is a rectangle spanning its lifetime (steps ``first`` to ``last``) and its bytes;
@@ -33,8 +33,9 @@ def plot_plan(plan: MemoryPlan, graph: Graph, path: str | Path) -> Path:
                                alpha=0.6 if b.alias_of is not None else 0.85,
                                hatch="//" if b.kind == "scratch" else None))
         if b.size >= plan.arena_bytes * 0.04:
-            name = graph.tensors[b.index].name if b.kind == "tensor" else f"scratch op {b.index}"
-            ax.text(b.first - 0.4, b.offset + b.size / 2, name[-18:], fontsize=6, va="center")
+            name = graph.tensors[b.index].name.split(";")[0] if b.kind == "tensor" else "scratch"
+            ax.text(b.first - 0.4, b.offset + b.size / 2, f"{b.index}: {name[-22:]}", fontsize=6,
+                    va="center")
     ax.axhline(plan.arena_bytes, color="red", linestyle="--", linewidth=1,
                label=f"arena {plan.arena_bytes:,} B")
     ax.axhline(plan.lower_bound_bytes, color="green", linestyle=":", linewidth=1,
@@ -43,7 +44,7 @@ def plot_plan(plan: MemoryPlan, graph: Graph, path: str | Path) -> Path:
     ax.set_ylim(0, max(plan.arena_bytes, 1) * 1.05)
     ax.set_xlabel("step (operator in execution order)")
     ax.set_ylabel("arena offset (bytes)")
-    ax.set_title(f"{graph.name or 'model'}: {plan.algorithm} plan, alignment {plan.alignment}")
+    ax.set_title(f"{title or graph.name or 'model'}: {plan.algorithm} plan, alignment {plan.alignment}")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     out = Path(path)

@@ -1,0 +1,84 @@
+"""Arena and RAM per planning algorithm vs TFLM's own arena report and vs the lower bound.
+
+Run: ``.venv/bin/python benchmarks/memory.py [--models DIR]``
+
+For each int8 .tflite in the conformance corpus (../shared/conformance; the built-in synthetic
+models when it is absent): TFLM's arena report (``print_allocations`` through
+``reference.tflm_arena_report``: "head" = planned activations, "total" = head + persistent data
+on this 64-bit host) measured in this run, the live-tensor lower bound, and for each algorithm
+edgecraft's arena and total RAM (arena + modelled persistent data for a 32-bit device), with the
+ratios arena/TFLM head and arena/lower bound. Every plan is also executed by the arena runtime
+and its outputs compared with TFLM's (``exact``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from edgecraft.formats import read_tflite_bytes, write_tflite
+from edgecraft.plan import ALGORITHMS, lower_bound, plan_memory
+from edgecraft.plan.accounting import ram_parts
+from edgecraft.reference import TflmRunner, tflm_arena_report
+from edgecraft.runtime import Interpreter
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "conformance"
+
+
+def builtin_models() -> list[tuple[str, bytes]]:
+    from edgecraft.models.synthetic import small_cnn, tiny_mlp
+
+    return [("builtin_small_cnn", write_tflite(small_cnn())), ("builtin_tiny_mlp", write_tflite(tiny_mlp()))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", type=Path, default=CORPUS)
+    args = ap.parse_args()
+    paths = sorted(args.models.glob("*.tflite")) if args.models.exists() else []
+    entries = [(p.stem, p.read_bytes()) for p in paths] or builtin_models()
+    rng = np.random.default_rng(0)
+    table = Table(title="arena bytes per algorithm vs TFLM (head = planned activations) and the lower bound",
+                  title_justify="left")
+    for col in ("model", "algorithm", "arena", "TFLM head", "arena/TFLM", "lower bound", "arena/bound",
+                "RAM (32-bit)", "TFLM total (host)", "exact"):
+        table.add_column(col, justify="left" if col in ("model", "algorithm", "exact") else "right")
+    verdicts = []
+    for name, raw in entries:
+        graph = read_tflite_bytes(raw, name)
+        if graph.input_tensors()[0].dtype == "float32":
+            continue  # TFLM refuses float conv models; the planner comparison is about int8 models
+        report = tflm_arena_report(raw)
+        bound = lower_bound(graph)
+        xs = [rng.integers(-128, 128, t.shape, dtype=t.np_dtype) for t in graph.input_tensors()]
+        want = TflmRunner(raw).run(xs)
+        arenas = {}
+        for a in ALGORITHMS:
+            plan = plan_memory(graph, a)
+            arenas[a] = plan.arena_bytes
+            ram = sum(ram_parts(graph, plan).values())
+            got = Interpreter(graph, plan=plan).run(xs)
+            exact = all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+            table.add_row(name if a == ALGORITHMS[0] else "", a, f"{plan.arena_bytes:,}",
+                          f"{report['head']:,}",
+                          f"{plan.arena_bytes / report['head']:.3f}", f"{bound:,}",
+                          f"{plan.arena_bytes / bound:.3f}", f"{ram:,}", f"{report['total']:,}",
+                          "yes" if exact else "NO")
+        best = min(arenas.values())
+        verdicts.append(f"{name}: greedy {'=' if arenas['greedy'] == report['head'] else '!='} TFLM head; "
+                        f"best {best:,} B = {best / report['head']:.3f} x TFLM"
+                        f"{' (never above)' if max(arenas.values()) <= report['head'] else ' (ABOVE TFLM)'}")
+        table.add_section()
+    console = Console(width=160)
+    console.print(table)
+    for v in verdicts:
+        console.print(v)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""``edgecraft profile MODEL --target BOARD``: fit, RAM and flash by part, latency and energy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.formats import read_tflite
+from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
+from edgecraft.targets import UnknownBoardError, board_slugs, get_board
+from edgecraft.targets import profile as profile_model
+
+
+def _kib(n: int) -> str:
+    return f"{n / 1024:,.1f}"
+
+
+def _show_one(p: dict[str, Any], model_name: str) -> None:
+    est = p["estimates"]
+    verdict = "[green]fits[/green]" if p["fits"] else "[red]does NOT fit[/red]"
+    console.print(f"{model_name} on {p['board_name']} ({p['core']}, {p['clock_mhz']:g} MHz): {verdict}")
+    table = Table(show_header=True, title_justify="left")
+    for col in ("memory", "part", "bytes"):
+        table.add_column(col, justify="right" if col == "bytes" else "left")
+    for memory in ("ram", "flash"):
+        for part, n in p["parts"][memory].items():
+            table.add_row(memory.upper(), part, f"{n:,}")
+        need = p[f"{memory}_bytes"]
+        cap = p["capacity"][f"{memory}_bytes"]
+        margin = p["margins"][memory + "_pct"]
+        table.add_row(memory.upper(), f"total (of {cap:,}; margin {margin}%)", f"{need:,}")
+    console.print(table)
+    energy = "n/a" if p["energy_uj"] is None else \
+        f"{p['energy_uj']:,.1f} uJ (estimate, +-{est['energy_error_pct']}%)"
+    console.print(f"MACs {p['macs']:,}; latency {p['latency_ms']:,.2f} ms "
+                  f"(estimate, +-{est['latency_error_pct']}%); energy {energy}")
+    console.print(f"[dim]{est['basis']}[/dim]")
+    for c in p["culprits"]:
+        where = f" at step {c['step']} ({c['op']})" if "step" in c else ""
+        console.print(f"[red]culprit[/red] {c['kind']} {c['name'][-50:]}: {c['bytes']:,} B{where}")
+
+
+def profile(
+    model: Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)],
+    target: Annotated[str, typer.Option("--target", "-t",
+                                        help="A board slug (see `edgecraft boards`) or all.")],
+    algorithm: Annotated[str, typer.Option("--algorithm", "-a", help=f"Memory planner: one of "
+                                           f"{', '.join(ALGORITHMS)}.")] = DEFAULT_ALGORITHM,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Will MODEL fit TARGET, and how fast and at what energy will it run there (estimates)."""
+    if algorithm not in ALGORITHMS:
+        raise UserError(f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
+    slugs = board_slugs() if target == "all" else [target]
+    try:
+        boards = [get_board(s) for s in slugs]
+    except UnknownBoardError as e:
+        raise UserError(f"{e}, or all") from None
+    graph = read_tflite(model)
+    results = [profile_model(graph, b, algorithm) for b in boards]
+    if target != "all":
+        if fmt is Format.json:
+            print_json(results[0])
+        else:
+            _show_one(results[0], model.name)
+        return
+    if fmt is Format.json:
+        print_json({"model": graph.name, "algorithm": algorithm, "profiles": results})
+        return
+    title = f"{model.name} on every board (latency and energy are estimates)"
+    table = Table(title=title, title_justify="left")
+    for col in ("board", "fits", "RAM KiB", "RAM margin", "flash KiB", "latency ms", "+-%", "energy uJ"):
+        table.add_column(col, justify="left" if col in ("board", "fits") else "right")
+    for p in results:
+        table.add_row(p["board"], "yes" if p["fits"] else "[red]no[/red]", _kib(p["ram_bytes"]),
+                      f"{p['margins']['ram_pct']}%", _kib(p["flash_bytes"]), f"{p['latency_ms']:,.2f}",
+                      str(p["estimates"]["latency_error_pct"]),
+                      "-" if p["energy_uj"] is None else f"{p['energy_uj']:,.1f}")
+    console.print(table)

@@ -1,0 +1,81 @@
+"""profile(graph, board): RAM and flash by part, fit and margins, culprits, estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgecraft.formats import read_tflite
+from edgecraft.ir.builder import GraphBuilder, qparams
+from edgecraft.models.synthetic import small_cnn
+from edgecraft.plan import plan_memory
+from edgecraft.plan.accounting import multiplier_bytes, ram_parts
+from edgecraft.targets import flash_parts, profile
+from oracle import conformance_model
+
+KEYS = {"ram_bytes", "flash_bytes", "arena_bytes", "macs", "latency_ms", "energy_uj", "fits", "board",
+        "parts", "margins", "persistent_bytes", "culprits", "estimates"}
+
+
+def test_profile_contract_and_parts_add_up():
+    g = small_cnn()
+    p = profile(g, "stm32l4r5-nucleo")
+    assert set(p) >= KEYS
+    assert p["fits"] and not p["culprits"]
+    assert p["ram_bytes"] == sum(p["parts"]["ram"].values())
+    assert p["flash_bytes"] == sum(p["parts"]["flash"].values())
+    assert p["arena_bytes"] == plan_memory(g).arena_bytes == p["parts"]["ram"]["arena"]
+    assert p["margins"]["ram_bytes"] == 640 * 1024 - p["ram_bytes"]
+    assert p["parts"]["flash"]["weights"] == sum(t.nbytes for t in g.tensors if t.is_constant)
+    assert p["latency_ms"] > 0 and p["estimates"]["latency_error_pct"] > 0
+
+
+def test_per_channel_multipliers_are_eight_bytes_per_output_channel():
+    g = small_cnn()
+    # conv 16 + depthwise 16 + pointwise 16 + conv 32 channels, FC per-tensor or per-channel 10
+    fc_w = next(g.tensors[op.inputs[1]] for op in g.operators if op.type == "FULLY_CONNECTED")
+    fc = 8 * (len(fc_w.quant.scale) if fc_w.quant is not None else 1)
+    assert multiplier_bytes(g) == 8 * (16 + 16 + 16 + 32) + fc
+    parts = ram_parts(g, plan_memory(g))
+    assert parts["io_buffers"] == 0
+    assert parts["runtime_structs"] == 12 * len(g.tensors) + 48 * len(g.operators)
+
+
+def test_a_model_too_big_for_ram_names_the_activations_at_the_peak():
+    b = GraphBuilder("wide")
+    q = qparams(0.1, 0)
+    x = b.tensor("x", (1, 64, 64, 4), quant=q)
+    y = b.tensor("big_activation", (1, 64, 64, 4), quant=q)
+    b.op("RELU", [x], [y])
+    z = b.tensor("z", (1, 64, 64, 4), quant=q)
+    b.op("ADD", [x, y], [z], fused_activation_function="NONE")
+    g = b.build([x], [z])
+    p = profile(g, "qemu-m0")
+    assert not p["fits"] and p["margins"]["ram_bytes"] < 0
+    names = [c["name"] for c in p["culprits"]]
+    assert {"x", "big_activation"} <= set(names) and all(c["kind"] == "activation" for c in p["culprits"])
+
+
+def test_a_model_too_big_for_flash_names_the_weights():
+    b = GraphBuilder("heavy")
+    x = b.tensor("x", (1, 600), quant=qparams(0.1, 0))
+    w = b.const("huge_weights", np.ones((600, 600), np.int8), qparams(0.01, 0))
+    bias = b.const("bias", np.zeros(600, np.int32), qparams(0.001, 0))
+    y = b.tensor("y", (1, 600), quant=qparams(0.1, 0))
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], fused_activation_function="NONE")
+    g = b.build([x], [y])
+    assert flash_parts(g)["weights"] == 360_000 + 2400
+    p = profile(g, "qemu-m0")
+    assert not p["fits"] and p["margins"]["flash_bytes"] < 0
+    assert p["culprits"][0] == {"kind": "weights", "name": "huge_weights", "bytes": 360_000}
+
+
+@pytest.mark.conformance
+def test_vww_fits_the_l4r5_but_not_the_microbit():
+    g = read_tflite(conformance_model("vww_96_int8"))
+    assert profile(g, "stm32l4r5-nucleo")["fits"]
+    p = profile(g, "qemu-m0")
+    assert not p["fits"] and p["culprits"][0]["kind"] == "activation" and p["culprits"][0]["bytes"] == 36_864
+    assert p["macs"] == 7_491_972
+    greedy = profile(g, "stm32l4r5-nucleo", algorithm="greedy")
+    assert greedy["arena_bytes"] - profile(g, "stm32l4r5-nucleo")["arena_bytes"] == 73_728 - 55_296

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgecraft.dsp.motion import IMU_DEFAULT, MotionFeatures, magnitude, motion_features, window_features, windows
+from edgecraft.dsp.motion import (
+    IMU_DEFAULT,
+    MotionFeatures,
+    magnitude,
+    motion_features,
+    window_features,
+    windows,
+)
 
 
 def test_windows_overlap_and_drop_the_tail() -> None:

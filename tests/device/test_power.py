@@ -1,0 +1,78 @@
+"""Power and battery model: hand-checked numbers, battery text, board figures, timeline, PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecraft.device.power import (
+    CYCLES_PER_MAC,
+    Battery,
+    BoardPower,
+    PowerError,
+    board_power,
+    estimate,
+    parse_battery,
+    plot_power,
+    power_timeline,
+)
+from edgecraft.models.synthetic import small_cnn
+
+
+def test_parse_battery() -> None:
+    assert parse_battery("220mAh@3.0V") == Battery(220.0, 3.0)
+    assert parse_battery(" 2 Ah @ 3.7 v ") == Battery(2000.0, 3.7)
+    assert parse_battery("220mAh@3.0V").mwh == pytest.approx(660.0)
+    for bad in ("220mAh", "3V@220mAh", "0mAh@3V", "abc"):
+        with pytest.raises(PowerError, match=r"220mAh@3\.0V|positive"):
+            parse_battery(bad)
+
+
+def test_estimate_hand_checked() -> None:
+    board = BoardPower("demo", active_mw=10.0, sleep_mw=0.01, latency_ms=50.0, source="test")
+    # 2 inferences/s of 50 ms: duty 10 %; 10 * 0.1 + 0.01 * 0.9 = 1.009 mW
+    out = estimate(board, 2.0, Battery(220, 3.0), events_per_hour=36.0, event_mj=10.0)
+    # events: 36 / h * 10 mJ = 360 mJ / 3600 s = 0.1 mW
+    assert out["duty_cycle"] == pytest.approx(0.1)
+    assert out["average_mw"] == pytest.approx(1.109)
+    assert out["energy_per_day_j"] == pytest.approx(1.109 * 86.4, rel=1e-3)
+    assert out["battery_life_h"] == pytest.approx(660 / 1.109, rel=1e-3)
+    assert out["energy_per_inference_uj"] == pytest.approx(500.0)
+    busy = estimate(board, 100.0)  # more work than time: the core never sleeps
+    assert busy["duty_cycle"] == 1.0 and busy["average_mw"] == pytest.approx(10.0)
+
+
+def test_board_power_comes_from_the_catalog_and_profile() -> None:
+    from edgecraft.targets import get_board, profile
+
+    bp = board_power(small_cnn(), "nano33ble")
+    board = get_board("nano33ble")
+    assert (bp.active_mw, bp.sleep_mw) == (board.active_mw, board.sleep_mw)
+    assert bp.latency_ms == profile(small_cnn(), "nano33ble")["latency_ms"]
+    assert "nRF52840" in bp.source
+    with pytest.raises(PowerError, match="no-such-board"):
+        board_power(small_cnn(), "no-such-board")
+    with pytest.raises(PowerError, match="emulated"):
+        board_power(small_cnn(), "qemu-m4")
+
+
+def test_fallback_latency_from_macs() -> None:
+    from edgecraft.device.power import _fallback
+
+    bp = _fallback(small_cnn(), "nano33ble")
+    from edgecraft.cli.inspect_cmd import describe
+
+    macs = describe(small_cnn())["macs"]
+    assert bp.latency_ms == pytest.approx(macs * CYCLES_PER_MAC / 64e6 * 1e3)
+
+
+def test_timeline_and_plot(tmp_path: Path) -> None:
+    board = BoardPower("demo", active_mw=10.0, sleep_mw=0.01, latency_ms=100.0, source="test")
+    t, p = power_timeline([0.5, 1.5], 2.0, board, step_ms=10.0)
+    assert len(t) == 200
+    assert np.count_nonzero(p == 10.0) == 20  # 2 x 100 ms at 10 ms steps
+    assert np.mean(p) == pytest.approx((10.0 * 0.2 + 0.01 * 1.8) / 2.0)
+    png = plot_power(tmp_path / "power.png", t, p, estimate(board, 1.0))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -31,7 +31,7 @@ from edgecraft.ops.conv_common import (
     requantize,
     symmetric_quantize_floats,
 )
-from edgecraft.ops.quant import float_activation, quantize_multiplier
+from edgecraft.ops.quant import float_activation
 
 
 def shape(ctx: OpContext) -> list[tuple[int, ...]]:
@@ -51,22 +51,27 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
     return [(x.size // depth, units)]
 
 
+def multipliers(ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output (multiplier, shift): ``input_scale * filter_scale / output_scale`` with the
+    product in double, per channel or one filter scale broadcast (also used by code generation)."""
+    in_scale, _ = quant_of(ctx, 0)
+    w_scales, _ = quant_of(ctx, 1)
+    out_scale, _ = output_quant(ctx)
+    return channel_multipliers(float(in_scale[0]), w_scales, out_scale, ctx.req_input(1).shape[0])
+
+
 def fc_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
-    in_scale, in_zp = quant_of(ctx, 0)
+    _, in_zp = quant_of(ctx, 0)
     w_scales, w_zp = quant_of(ctx, 1)
-    out_scale, out_zp = output_quant(ctx)
+    _, out_zp = output_quant(ctx)
     units, depth = w.shape
     rows = x.reshape(-1, depth).astype(np.int64) - int(in_zp[0])
-    if len(w_scales) > 1:  # per channel: symmetric filter, double product per channel
-        filt = w.astype(np.int64)
-        mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out_scale, units)
-    else:
-        filt = w.astype(np.int64) - int(w_zp[0])
-        m, s = quantize_multiplier(float(in_scale[0]) * float(w_scales[0]) / out_scale)
-        mult, shift = np.array([m]), np.array([s])
+    # Per channel the filter is symmetric (zero point ignored); per tensor its zero point counts.
+    filt = w.astype(np.int64) - (int(w_zp[0]) if len(w_scales) == 1 else 0)
     acc = int_matmul(rows, filt.T) + bias_or_zero(bias, units)
+    mult, shift = multipliers(ctx)
     lo, hi = activation_range(ctx)
     return [requantize(acc, mult, shift, out_zp, lo, hi)]
 

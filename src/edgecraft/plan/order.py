@@ -17,7 +17,7 @@ from edgecraft.plan.lifetimes import align_up, nbytes
 
 
 def best_order(graph: Graph, alignment: int, scratch: Mapping[int, int],
-               max_states: int = 20000) -> list[int] | None:
+               max_states: int = 5000) -> list[int] | None:
     """The execution order with the smallest live-byte peak, ties broken towards graph order."""
     ops = graph.operators
     n = len(ops)

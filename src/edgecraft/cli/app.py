@@ -8,6 +8,7 @@ import typer
 
 from edgecraft.cli import inspect_cmd, run_cmd
 from edgecraft.cli import boards_cmd, plan_cmd, profile_cmd
+from edgecraft.cli import build_cmd, emulate_cmd
 from edgecraft.cli.common import UserError, fail
 
 app = typer.Typer(
@@ -24,6 +25,8 @@ app.command("run")(run_cmd.run)
 app.command("plan")(plan_cmd.plan)
 app.command("profile")(profile_cmd.profile)
 app.command("boards")(boards_cmd.boards)
+app.command("build")(build_cmd.build)
+app.command("emulate")(emulate_cmd.emulate_cmd)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

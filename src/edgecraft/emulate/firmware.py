@@ -37,6 +37,10 @@ class DoesNotFitError(EmulateError):
     """The model does not fit the machine's flash or RAM."""
 
 
+class ToolMissingError(EmulateError):
+    """A compiler or QEMU is not installed; the message says what to install."""
+
+
 @dataclass(frozen=True)
 class Firmware:
     """A linked image and its sizes in bytes."""
@@ -52,7 +56,7 @@ class Firmware:
 def require_tool(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        raise EmulateError(f"{tool} not found; {INSTALL_HINT}")
+        raise ToolMissingError(f"{tool} not found; {INSTALL_HINT}")
     return path
 
 
@@ -200,3 +204,21 @@ def _section_sizes(elf: Path, cwd: Path) -> tuple[int, int] | None:
         return None
     text, data, bss = (int(v) for v in lines[1].split()[:3])
     return text + data, data + bss
+
+
+def object_sizes(model: GeneratedModel, cflags: tuple[str, ...], workdir: Path) -> tuple[int, int]:
+    """(flash, static RAM) bytes of the model's own objects compiled with ``cflags``:
+    text + data, and data + bss, as ``arm-none-eabi-size`` reports them."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for fname, text in model.files.items():
+        (workdir / fname).write_text(text)
+    objects = []
+    for src in model.sources:
+        obj = Path(src).stem + ".o"
+        proc = _run([CC, *cflags, *WARNINGS, *OPT, "-c", src, "-o", obj], workdir)
+        if proc.returncode != 0:
+            raise EmulateError(f"{CC} failed on {src}: {proc.stderr.strip()[:2000]}")
+        objects.append(obj)
+    proc = _run(["arm-none-eabi-size", "--totals", *objects], workdir)
+    code, data, bss = (int(v) for v in proc.stdout.strip().splitlines()[-1].split()[:3])
+    return code + data, data + bss

@@ -73,3 +73,16 @@ def machine(slug: str) -> Machine:
         raise UnknownMachineError(
             f"no emulated machine for target {slug!r}; choose one of: {', '.join(MACHINES)}"
         ) from None
+
+
+#: arm-none-eabi-gcc flags per core name of the board catalog (``targets/boards.json``).
+CORE_FLAGS: dict[str, tuple[str, ...]] = {
+    "cortex-m0": ("-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m0plus": ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m3": ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m4": ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m4f": ("-mcpu=cortex-m4", "-mthumb", _HARD_FP, "-mfpu=fpv4-sp-d16"),
+    "cortex-m7": ("-mcpu=cortex-m7", "-mthumb", _HARD_FP, "-mfpu=fpv5-d16"),
+    "cortex-m33": ("-mcpu=cortex-m33", "-mthumb", _HARD_FP, "-mfpu=fpv5-sp-d16"),
+    "cortex-m55": ("-mcpu=cortex-m55", "-mthumb", _HARD_FP),
+}

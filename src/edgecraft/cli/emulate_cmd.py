@@ -1,0 +1,117 @@
+"""``edgecraft emulate MODEL --target qemu-m4 --input X.npy``: build, run on QEMU, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.run_cmd import load_inputs, save_outputs
+from edgecraft.codegen import CodegenError
+from edgecraft.emulate import MACHINES, DoesNotFitError, EmulateError, UnknownMachineError, emulate
+from edgecraft.emulate.firmware import ToolMissingError
+from edgecraft.formats import read_tflite
+from edgecraft.ir.graph import Graph
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.registry import get_op
+from edgecraft.runtime import Interpreter
+
+
+def model_macs(graph: Graph) -> int:
+    """Multiply-accumulates of one inference, from each op's cost rule."""
+    return sum(get_op(op.type).cost(OpContext(op, graph)).macs for op in graph.operators)
+
+
+def _batches(arrays: list[np.ndarray], graph: Graph) -> tuple[list[np.ndarray], bool]:
+    """One (n, *shape) batch per input; a single sample of exactly the input shape is n = 1."""
+    tensors = graph.input_tensors()
+    if len(arrays) != len(tensors):
+        raise UserError(f"the model takes {len(tensors)} input(s), got {len(arrays)}; repeat --input")
+    batched = [tuple(a.shape) != tuple(t.shape) for a, t in zip(arrays, tensors, strict=True)]
+    out = []
+    for a, t, is_batch in zip(arrays, tensors, batched, strict=True):
+        b = a if is_batch else a[None]
+        if tuple(b.shape[1:]) != tuple(t.shape) or b.dtype != t.np_dtype:
+            raise UserError(f"input '{t.name}' must have shape {list(t.shape)} (or a batch of them) and "
+                            f"dtype {t.dtype}, got {list(a.shape)} {a.dtype}")
+        out.append(b)
+    if len({len(b) for b in out}) != 1:
+        raise UserError("every input needs the same number of samples")
+    return out, any(batched)
+
+
+def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | None, dsp: bool | None,
+                  verify: bool) -> dict[str, Any]:
+    """Run the model on the emulated board; the data behind the command's output."""
+    graph = read_tflite(model)
+    batches, batched = _batches(load_inputs(inputs, graph), graph)
+    try:
+        r = emulate(graph, target, batches, name=model.stem, dsp=dsp)
+    except (UnknownMachineError, DoesNotFitError, ToolMissingError, CodegenError) as e:
+        raise UserError(str(e)) from None
+    outputs = r.outputs if batched else [o[0] for o in r.outputs]
+    matches = None
+    if verify:
+        interp = Interpreter(graph)
+        matches = all(np.array_equal(r.outputs[i][k], want)
+                      for k in range(len(batches[0]))
+                      for i, want in enumerate(interp.run([b[k] for b in batches])))
+    if output is not None:
+        save_outputs(output, outputs, graph)
+    macs = model_macs(graph)
+    return {
+        "model": str(model), "target": r.target, "machine": r.machine, "core": r.core, "dsp": r.dsp,
+        "instructions": r.instructions, "macs": macs,
+        "macs_per_instruction": round(macs / r.instructions, 4) if r.instructions else None,
+        "flash_bytes": r.flash_bytes, "ram_bytes": r.ram_bytes, "stack_bytes": r.stack_bytes,
+        "arena_bytes": r.arena_bytes, "image_flash_bytes": r.image_flash_bytes,
+        "image_ram_bytes": r.image_ram_bytes, "samples": len(batches[0]),
+        "outputs": [{"shape": list(y.shape), "dtype": str(y.dtype),
+                     "values": y.reshape(-1).tolist() if y.size <= 64 else None} for y in outputs],
+        "matches_reference": matches,
+        "output_file": str(output) if output is not None else None,
+    }
+
+
+def emulate_cmd(
+    model: Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)],
+    target: Annotated[str, typer.Option("--target", "-t", help=f"One of {', '.join(MACHINES)}.")],
+    inputs: Annotated[list[Path], typer.Option("--input", "-i", help="Input .npy (repeat for several "
+                                               "inputs; a leading batch dimension runs each) or .npz.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write outputs (.npy/.npz).")]
+    = None,
+    dsp: Annotated[bool | None, typer.Option("--dsp/--no-dsp", help="DSP kernel variants (default: "
+                                             "when the core has the DSP extension).")] = None,
+    verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Compare the outputs with the "
+                                         "Python reference runtime.")] = True,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Build MODEL for an emulated Cortex-M board, run it on QEMU, report outputs and costs."""
+    if not model.exists():
+        raise UserError(f"model file {model} does not exist")
+    try:
+        result = emulate_model(model, target, inputs, output, dsp, verify)
+    except EmulateError as e:
+        raise RuntimeError(str(e)) from None
+    if fmt is Format.json:
+        print_json(result)
+        return
+    table = Table(title=f"{model.name} on {result['target']} ({result['machine']}, {result['core']}"
+                  f"{', DSP kernels' if result['dsp'] else ''})", title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in ("instructions", "macs", "macs_per_instruction", "flash_bytes", "ram_bytes", "stack_bytes",
+                "arena_bytes"):
+        table.add_row(key.replace("_", " "), f"{result[key]:,}")
+    if result["matches_reference"] is not None:
+        table.add_row("matches reference", "yes" if result["matches_reference"] else "NO")
+    console.print(table)
+    for i, o in enumerate(result["outputs"]):
+        shown = "" if o["values"] is None else f": {o['values']}"
+        console.print(f"output {i} {o['dtype']} {o['shape']}{shown}")
+    if output is not None:
+        console.print(f"wrote {output}")

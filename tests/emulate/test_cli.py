@@ -1,0 +1,60 @@
+"""`edgecraft emulate` through the real command line: the JSON keys of the CLI contract, outputs
+written to a file, and one-line errors with exit code 2 for user mistakes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecraft.formats import write_tflite
+from edgecraft.models.synthetic import small_cnn
+from edgecraft.runtime import run_model
+
+pytestmark = [
+    pytest.mark.toolchain,
+    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="needs qemu-system-arm"),
+]
+
+
+def edgecraft(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "edgecraft", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_emulate_json_contract_and_output_file(tmp_path: Path) -> None:
+    graph = small_cnn(seed=3)
+    model = tmp_path / "cnn.tflite"
+    model.write_bytes(write_tflite(graph))
+    x = np.random.default_rng(0).integers(-128, 128, (1, 32, 32, 3)).astype(np.int8)
+    np.save(tmp_path / "x.npy", x)
+    proc = edgecraft("emulate", str(model), "--target", "qemu-m7", "--input", str(tmp_path / "x.npy"),
+                     "--output", str(tmp_path / "y.npy"), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    for key in ("instructions", "flash_bytes", "ram_bytes", "stack_bytes", "machine", "output_file"):
+        assert key in data
+    assert data["machine"] == "mps2-an500" and data["matches_reference"] is True
+    assert data["instructions"] > 0 and 0 < data["macs_per_instruction"] < 2
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), run_model(graph, [x])[0])
+
+
+def test_emulate_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+    model = tmp_path / "cnn.tflite"
+    model.write_bytes(write_tflite(small_cnn(seed=3)))
+    np.save(tmp_path / "x.npy", np.zeros((1, 32, 32, 3), np.int8))
+    np.save(tmp_path / "bad.npy", np.zeros((1, 8), np.int8))
+    for args, expect in (
+        (["--target", "qemu-m0", "--input", str(tmp_path / "x.npy")], "does not fit qemu-m0"),
+        (["--target", "qemu-m99", "--input", str(tmp_path / "x.npy")], "no emulated machine"),
+        (["--target", "qemu-m4", "--input", str(tmp_path / "bad.npy")], "must have shape [1, 32, 32, 3]"),
+    ):
+        proc = edgecraft("emulate", str(model), *args)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("error: ") and expect in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from edgecraft.cli import inspect_cmd, run_cmd
+from edgecraft.cli import stream_cmd
 from edgecraft.cli import boards_cmd, plan_cmd, profile_cmd
 from edgecraft.cli import build_cmd, emulate_cmd
 from edgecraft.cli.common import UserError, fail
@@ -22,6 +23,7 @@ app = typer.Typer(
 
 app.command("inspect")(inspect_cmd.inspect)
 app.command("run")(run_cmd.run)
+app.command("stream")(stream_cmd.stream)
 app.command("plan")(plan_cmd.plan)
 app.command("profile")(profile_cmd.profile)
 app.command("boards")(boards_cmd.boards)

@@ -1,0 +1,223 @@
+"""``edgecraft stream MODEL --wav FILE --features kws-mfcc --labels down,go,...``: the device
+loop on a recording (audio from a WAV file or motion from a CSV file), with detections and,
+given ``--board``, the power and battery estimate."""
+
+from __future__ import annotations
+
+from math import gcd
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.device.postprocess import DEFAULT_IGNORE, PostProcessing
+from edgecraft.device.power import (
+    PowerError,
+    board_power,
+    estimate,
+    parse_battery,
+    plot_power,
+    power_timeline,
+)
+from edgecraft.device.stream import (
+    ModelRunner,
+    StreamLoop,
+    audio_featurizer,
+    energy_gate,
+    motion_featurizer,
+    motion_gate,
+)
+from edgecraft.dsp.audio import AudioFeatures
+from edgecraft.dsp.motion import MotionFeatures
+from edgecraft.dsp.presets import get_preset
+from edgecraft.formats import read_tflite
+
+
+def parse_labels(text: str) -> list[str]:
+    """Labels from ``a,b,c`` or from a file with one label a line."""
+    p = Path(text)
+    if p.is_file():
+        labels = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
+    else:
+        labels = [s.strip() for s in text.split(",") if s.strip()]
+    if not labels:
+        raise UserError("--labels is empty; give L1,L2,... or a file with one label a line")
+    return labels
+
+
+def read_wav(path: Path, channel: int, rate: int) -> np.ndarray:
+    """One channel of a WAV file as int16 at ``rate`` Hz (resampled if the file differs)."""
+    from scipy.io import wavfile
+    from scipy.signal import resample_poly
+
+    if not path.is_file():
+        raise UserError(f"WAV file {path} does not exist")
+    try:
+        sr, data = wavfile.read(path)
+    except ValueError as e:
+        raise UserError(f"cannot read {path} as WAV: {e}") from None
+    if data.ndim == 2:
+        if not 0 <= channel < data.shape[1]:
+            raise UserError(f"{path} has {data.shape[1]} channels; --channel must be 0..{data.shape[1] - 1}")
+        data = data[:, channel]
+    if data.dtype.kind == "f":
+        x = data.astype(np.float64) * 32768.0
+    else:
+        bits = data.dtype.itemsize * 8
+        x = data.astype(np.float64) * (2.0 ** (16 - bits)) if data.dtype.kind == "i" else \
+            (data.astype(np.float64) - 128.0) * 256.0
+    if sr != rate:
+        g = gcd(sr, rate)
+        x = resample_poly(x, rate // g, sr // g)
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
+def read_csv(path: Path, axes: int, rate: float | None, default_rate: float) -> tuple[np.ndarray, float]:
+    """``(samples, axes)`` floats and the sample rate from a CSV (header optional; a first
+    column named t, time or timestamp in seconds gives the rate)."""
+    if not path.is_file():
+        raise UserError(f"CSV file {path} does not exist")
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    header = lines[0].split(",") if lines and any(c.isalpha() for c in lines[0]) else None
+    try:
+        data = np.loadtxt(lines[1:] if header else lines, delimiter=",", ndmin=2, dtype=np.float64)
+    except ValueError as e:
+        raise UserError(f"cannot read {path} as numeric CSV: {e}") from None
+    if header and header[0].strip().lower() in ("t", "time", "timestamp", "time_s"):
+        if rate is None and len(data) > 1:
+            rate = 1.0 / float(np.median(np.diff(data[:, 0])))
+        data = data[:, 1:]
+    if data.shape[1] != axes:
+        raise UserError(f"{path} has {data.shape[1]} data columns but the motion preset expects {axes}")
+    return data.astype(np.float32), float(rate or default_rate)
+
+
+def stream(
+    model: Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)],
+    labels: Annotated[str, typer.Option("--labels", help="L1,L2,... in model output order, or a file.")],
+    wav: Annotated[Path | None, typer.Option("--wav", help="Audio recording (WAV).")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Motion recording (CSV).")] = None,
+    features: Annotated[str | None, typer.Option(help="Front end: kws-mfcc, kws-log-mel, imu.")] = None,
+    channel: Annotated[int, typer.Option(help="WAV channel to use.")] = 0,
+    threshold: Annotated[float, typer.Option(help="Detection threshold on the smoothed score.")] = 0.6,
+    smoothing_ms: Annotated[float, typer.Option(help="Posterior smoothing window.")] = 500.0,
+    suppression_ms: Annotated[float, typer.Option(help="Quiet time after a detection.")] = 1000.0,
+    min_count: Annotated[int, typer.Option(help="Consecutive hits needed for a detection.")] = 1,
+    stride_ms: Annotated[float | None, typer.Option(help="Time between windows (audio: 250).")] = None,
+    ignore: Annotated[str, typer.Option(help="Labels never reported.")] = ",".join(DEFAULT_IGNORE),
+    gate_dbfs: Annotated[float | None, typer.Option(help="Audio energy gate, dB full scale.")] = None,
+    gate_motion: Annotated[float | None, typer.Option(help="Motion gate: magnitude std.")] = None,
+    duty_ms: Annotated[float, typer.Option(help="Run the model at most every N ms.")] = 0.0,
+    csv_rate: Annotated[float | None, typer.Option(help="CSV sample rate in Hz.")] = None,
+    board: Annotated[str | None, typer.Option(help="Board for the power estimate, e.g. nano33ble.")] = None,
+    battery: Annotated[str | None, typer.Option(help="Battery, e.g. 220mAh@3.0V.")] = None,
+    event_mj: Annotated[float, typer.Option(help="Energy per reported detection (radio), mJ.")] = 0.0,
+    plot: Annotated[Path | None, typer.Option("--plot-power", help="Write power over time as PNG.")] = None,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Run MODEL continuously over a recording and print detections (time, label, score)."""
+    if (wav is None) == (csv is None):
+        raise UserError("give exactly one of --wav FILE (audio) or --csv FILE (motion)")
+    if (battery or plot) and not board:
+        raise UserError("--battery and --plot-power need --board, e.g. --board nano33ble")
+    names = parse_labels(labels)
+    try:
+        cfg = get_preset(features or ("kws-mfcc" if wav else "imu"))
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    graph = read_tflite(model)
+    runner = ModelRunner(graph)
+    if runner.num_classes != len(names):
+        raise UserError(f"the model has {runner.num_classes} outputs but {len(names)} labels were given")
+    post = PostProcessing(threshold, smoothing_ms / 1e3, suppression_ms / 1e3, min_count,
+                          tuple(s.strip() for s in ignore.split(",") if s.strip()))
+    if wav is not None:
+        if not isinstance(cfg, AudioFeatures):
+            raise UserError(f"--wav needs an audio front end (kws-mfcc, kws-log-mel), not {features}")
+        rate = float(cfg.sample_rate)
+        samples: np.ndarray = read_wav(wav, channel, cfg.sample_rate)
+        window = cfg.clip_samples or cfg.sample_rate
+        stride = round((stride_ms if stride_ms is not None else 250.0) * rate / 1e3)
+        featurize, channels, dtype = audio_featurizer(cfg), 0, "int16"
+        gate = energy_gate(gate_dbfs) if gate_dbfs is not None else None
+    else:
+        if not isinstance(cfg, MotionFeatures):
+            raise UserError(f"--csv needs a motion front end (imu), not {features}")
+        assert csv is not None
+        samples, rate = read_csv(csv, cfg.axes, csv_rate, cfg.sample_rate)
+        window = cfg.window_samples
+        stride = round(stride_ms * rate / 1e3) if stride_ms is not None else cfg.hop_samples
+        featurize, channels, dtype = motion_featurizer(cfg), cfg.axes, "float32"
+        gate = motion_gate(gate_motion) if gate_motion is not None else None
+    if stride <= 0:
+        raise UserError("--stride-ms must be positive")
+    loop = StreamLoop(runner, featurize, names, rate, window, stride, channels, post, gate,
+                      duty_ms / 1e3, dtype=dtype)
+    try:
+        loop.feed(samples)
+        loop.finish()
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    duration = max(len(samples), window) / rate
+    result: dict[str, Any] = {
+        "model": str(model), "features": features or ("kws-mfcc" if wav else "imu"),
+        "duration_s": round(duration, 4), "window_s": window / rate, "stride_s": stride / rate,
+        "postprocessing": post.to_dict(), "stats": loop.stats.to_dict(),
+        "detections": [d.to_dict() for d in loop.detections],
+        "windows": [{"time_s": round(r.time_s, 4), "label": r.label, "score": round(r.score, 4)}
+                    for r in loop.results],
+    }
+    if board:
+        result["power"] = _power(graph, board, battery, loop, duration, event_mj, plot)
+    if fmt is Format.json:
+        print_json(result)
+        return
+    _print(result)
+
+
+def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, duration: float,
+           event_mj: float, plot: Path | None) -> dict[str, Any]:
+    try:
+        bp = board_power(graph, board)
+        bat = parse_battery(battery) if battery else None
+    except PowerError as e:
+        raise UserError(str(e)) from None
+    rate = loop.stats.inferences / duration
+    events = len(loop.detections) * 3600.0 / duration
+    summary = estimate(bp, rate, bat, events, event_mj)
+    if plot is not None:
+        t, p = power_timeline(loop.stats.inference_times_s, duration, bp)
+        plot_power(plot, t, p, summary)
+        summary["plot"] = str(plot)
+    return summary
+
+
+def _print(result: dict[str, Any]) -> None:
+    table = Table(title=f"detections ({result['features']}, {result['duration_s']} s)", title_justify="left")
+    for col in ("time (s)", "label", "score"):
+        table.add_column(col)
+    for d in result["detections"]:
+        table.add_row(f"{d['time_s']:.2f}", d["label"], f"{d['score']:.3f}")
+    console.print(table)
+    if not result["detections"]:
+        top = max(result["windows"], key=lambda w: w["score"], default=None)
+        extra = f"; top window: {top['label']} {top['score']:.3f} at {top['time_s']:.2f} s" if top else ""
+        console.print(f"no detections{extra}")
+    s = result["stats"]
+    console.print(f"windows {s['windows']}, inferences {s['inferences']}, gated {s['gated']}, "
+                  f"duty-skipped {s['duty_skipped']}")
+    if "power" in result:
+        p = result["power"]
+        line = (f"power on {p['board']}: {p['latency_ms']:.1f} ms/inference, {p['inferences_per_s']} /s, "
+                f"duty {p['duty_cycle']:.2%}, average {p['average_mw']:.4g} mW, "
+                f"{p['energy_per_day_j']:.4g} J/day")
+        if "battery_life_h" in p:
+            line += f", battery {p['battery_mah']:g} mAh @ {p['battery_v']:g} V lasts " \
+                    f"{p['battery_life_h']:.1f} h ({p['battery_life_days']:.1f} days)"
+        console.print(line)
+        console.print(f"[dim]figures: {p['source']}[/dim]")
+        if "plot" in p:
+            console.print(f"wrote {p['plot']}")

@@ -71,7 +71,7 @@ __attribute__((section(".vectors"), used)) static const void *vectors[16] = {
 HEX_HELPERS = r"""
 #include <stdint.h>
 
-#include "ec_dsp.h"
+#include "ec_features.h"
 
 void ec_puts(const char *s);
 static char ec_line[16384];

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from oracle import CONFORMANCE
 from tf_reference import tf_mfcc
 
 from edgecraft.dsp import KWS_LOG_MEL, KWS_MFCC, AudioFeatures, log_mel, mfcc, quantize
 from edgecraft.dsp.audio import dct_matrix, mel_matrix, window
+from oracle import CONFORMANCE
 
-KWS_LABELS = "down go left no off on right stop up yes silence unknown".split()
+KWS_LABELS = ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown"]
 
 
 def signals() -> dict[str, np.ndarray]:

@@ -100,7 +100,7 @@ def test_host_image_matches_python(tmp_path: Path) -> None:
 
 QEMU_MAIN = r"""
 #include <stdint.h>
-#include "ec_dsp.h"
+#include "ec_features.h"
 extern const ec_audio_config ec_kws_mfcc;
 extern const ec_motion_config ec_imu;
 extern const ec_image_config ec_small_image;

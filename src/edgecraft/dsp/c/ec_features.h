@@ -4,8 +4,8 @@
  * that edgecraft generates from the Python preset (ec_<preset>.c), so the C and Python front
  * ends share their tables bit for bit. No function keeps state: scratch memory is passed in.
  */
-#ifndef EC_DSP_H
-#define EC_DSP_H
+#ifndef EC_FEATURES_H
+#define EC_FEATURES_H
 
 #include <stdint.h>
 
@@ -84,4 +84,4 @@ typedef struct {
 void ec_image_preprocess(const ec_image_config *cfg, const uint8_t *img, int h, int w, int c,
                          int8_t *out);
 
-#endif /* EC_DSP_H */
+#endif /* EC_FEATURES_H */

@@ -1,7 +1,7 @@
 /* Radix-2 FFT and int8 quantization shared by the edgecraft front ends. */
 #include <math.h>
 
-#include "ec_dsp.h"
+#include "ec_features.h"
 
 void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t)
 {

@@ -2,7 +2,7 @@
  * The C twin of edgecraft.dsp.motion.window_features. */
 #include <math.h>
 
-#include "ec_dsp.h"
+#include "ec_features.h"
 
 void ec_motion_features(const ec_motion_config *cfg, const float *x, float *scratch, float *out)
 {

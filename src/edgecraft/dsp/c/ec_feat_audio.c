@@ -2,7 +2,7 @@
  * The C twin of edgecraft.dsp.audio; tables come from the generated config. */
 #include <math.h>
 
-#include "ec_dsp.h"
+#include "ec_features.h"
 
 int ec_audio_num_frames(const ec_audio_config *cfg, int n)
 {

@@ -69,6 +69,20 @@ def test_table_labels_file_and_power(tone_files: tuple[Path, Path], tmp_path: Pa
     assert p["average_mw"] > 0 and p["battery_life_h"] == pytest.approx(660 / p["average_mw"], rel=1e-3)
 
 
+def test_tune_picks_an_operating_point(tone_files: tuple[Path, Path], tmp_path: Path) -> None:
+    model, wav = tone_files
+    events = tmp_path / "events.csv"
+    events.write_text("start_s,end_s,label\n2.0,2.4,tone\n5.0,5.4,tone\n8.0,8.4,tone\n")
+    r = edgecraft("stream", str(model), "--wav", str(wav), "--labels", "noise,tone", "--tune", str(events),
+                  "--max-fa-per-hour", "0", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    op = out["tuning"]["operating_point"]
+    assert op["fa_per_hour"] == 0 and op["frr"] == 0 and out["tuning"]["events"] == 3
+    assert out["postprocessing"]["threshold"] == op["threshold"] and len(out["detections"]) == 3
+    assert all({"fa_per_hour", "frr", "threshold"} <= set(row) for row in out["tuning"]["pareto"])
+
+
 def test_csv_motion(tmp_path: Path) -> None:
     model = tmp_path / "shake.tflite"
     model.write_bytes(write_tflite(shake_detector()))

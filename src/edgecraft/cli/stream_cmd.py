@@ -30,6 +30,7 @@ from edgecraft.device.stream import (
     motion_featurizer,
     motion_gate,
 )
+from edgecraft.device.tuning import Event, operating_point, pareto, score_recording, sweep
 from edgecraft.dsp.audio import AudioFeatures
 from edgecraft.dsp.motion import MotionFeatures
 from edgecraft.dsp.presets import get_preset
@@ -116,6 +117,9 @@ def stream(
     battery: Annotated[str | None, typer.Option(help="Battery, e.g. 220mAh@3.0V.")] = None,
     event_mj: Annotated[float, typer.Option(help="Energy per reported detection (radio), mJ.")] = 0.0,
     plot: Annotated[Path | None, typer.Option("--plot-power", help="Write power over time as PNG.")] = None,
+    tune: Annotated[Path | None, typer.Option(help="Labelled events CSV (start_s,end_s,label): sweep the "
+                                              "post-processing, use the operating point.")] = None,
+    max_fa_per_hour: Annotated[float, typer.Option(help="False accepts per hour allowed by --tune.")] = 1.0,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Run MODEL continuously over a recording and print detections (time, label, score)."""
@@ -154,6 +158,12 @@ def stream(
         gate = motion_gate(gate_motion) if gate_motion is not None else None
     if stride <= 0:
         raise UserError("--stride-ms must be positive")
+    tuning = None
+    if tune is not None:
+        tuning = _tune(tune, samples, runner, featurize, names, rate, window, stride, post, max_fa_per_hour)
+        op = tuning["operating_point"]
+        post = PostProcessing(op["threshold"], op["smoothing_s"], op["suppression_s"], op["min_count"],
+                              post.ignore)
     loop = StreamLoop(runner, featurize, names, rate, window, stride, channels, post, gate,
                       duty_ms / 1e3, dtype=dtype)
     try:
@@ -170,12 +180,45 @@ def stream(
         "windows": [{"time_s": round(r.time_s, 4), "label": r.label, "score": round(r.score, 4)}
                     for r in loop.results],
     }
+    if tuning is not None:
+        result["tuning"] = tuning
     if board:
         result["power"] = _power(graph, board, battery, loop, duration, event_mj, plot)
     if fmt is Format.json:
         print_json(result)
         return
     _print(result)
+
+
+def read_events(path: Path) -> list[Event]:
+    """Labelled events from a CSV: ``start_s,end_s,label`` a line (a header line is skipped)."""
+    if not path.is_file():
+        raise UserError(f"events file {path} does not exist")
+    events = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        parts = [p.strip() for p in line.split(",")]
+        if not line.strip() or (n == 1 and parts[0].lower() in ("start", "start_s")):
+            continue
+        try:
+            events.append(Event(float(parts[0]), float(parts[1]), parts[2]))
+        except (ValueError, IndexError):
+            raise UserError(f"{path}:{n}: expected start_s,end_s,label, got {line!r}") from None
+    if not events:
+        raise UserError(f"{path} holds no events; write one start_s,end_s,label a line")
+    return events
+
+
+def _tune(path: Path, samples: np.ndarray, runner: ModelRunner, featurize: Any, names: list[str], rate: float,
+          window: int, stride: int, post: PostProcessing, max_fa: float) -> dict[str, Any]:
+    events = read_events(path)
+    unknown = sorted({e.label for e in events} - set(names))
+    if unknown:
+        raise UserError(f"{path} has labels the model does not know: {', '.join(unknown)}")
+    times, scores = score_recording(samples, runner, featurize, window, stride, rate)
+    duration = max(len(samples), window) / rate
+    rows = sweep(times, scores, names, events, duration, window / rate, ignore=post.ignore)
+    return {"events": len(events), "grid": len(rows), "max_fa_per_hour": max_fa,
+            "pareto": pareto(rows), "operating_point": operating_point(rows, max_fa)}
 
 
 def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, duration: float,
@@ -206,6 +249,20 @@ def _print(result: dict[str, Any]) -> None:
         top = max(result["windows"], key=lambda w: w["score"], default=None)
         extra = f"; top window: {top['label']} {top['score']:.3f} at {top['time_s']:.2f} s" if top else ""
         console.print(f"no detections{extra}")
+    if "tuning" in result:
+        tt = result["tuning"]
+        tab = Table(title=f"tuning over {tt['grid']} settings, {tt['events']} events (best trade-offs)",
+                    title_justify="left")
+        for col in ("threshold", "smoothing s", "suppression s", "min count", "FA/hour", "FRR"):
+            tab.add_column(col)
+        for r in tt["pareto"]:
+            tab.add_row(*(str(r[k]) for k in ("threshold", "smoothing_s", "suppression_s", "min_count")),
+                        f"{r['fa_per_hour']:.2f}", f"{r['frr']:.3f}")
+        console.print(tab)
+        op = tt["operating_point"]
+        console.print(f"operating point (FA/hour <= {tt['max_fa_per_hour']}): threshold {op['threshold']}, "
+                      f"smoothing {op['smoothing_s']} s, suppression {op['suppression_s']} s, min count "
+                      f"{op['min_count']}: {op['fa_per_hour']:.2f} FA/hour, FRR {op['frr']:.3f}")
     s = result["stats"]
     console.print(f"windows {s['windows']}, inferences {s['inferences']}, gated {s['gated']}, "
                   f"duty-skipped {s['duty_skipped']}")

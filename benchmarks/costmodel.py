@@ -10,11 +10,16 @@ profile command quotes. Model work comes from the reference models in the confor
 when present (checked against the stored calibration features), else from the stored features.
 Energy: predicted latency x the board's catalog active power, vs the published energy (note:
 those boards' power figures come from the same MLPerf runs, so only the latency part is tested).
+
+``--emulated`` re-measures the instruction counts behind the ``emulated`` core entries (needs
+arm-none-eabi-gcc and qemu-system-arm): edgecraft's generated C for each workload on each QEMU
+machine, the ratio to qemu-m4 next to the stored one, and the JSON block to store.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 
@@ -44,10 +49,46 @@ def model_features(corpus: Path) -> tuple[dict[str, dict[str, int]], str]:
     return feats, source
 
 
+def measure_emulated(corpus: Path) -> None:
+    import numpy as np
+
+    from edgecraft.emulate.runner import emulate
+    from edgecraft.models.synthetic import small_cnn
+
+    stored = calibration_data()["emulated"]["instructions"]
+    machines = ["qemu-m3", "qemu-m4", "qemu-m7", "qemu-m33", "qemu-m55"]
+    graphs = {"small_cnn": small_cnn()}
+    for key in ("kws", "ad"):
+        path = corpus / f"{calibration_data()['models'][key]['file']}.tflite"
+        if path.exists():
+            graphs[key] = read_tflite(path)
+    table = Table(title="instructions per inference under QEMU (ratio to qemu-m4: now / stored)",
+                  title_justify="left")
+    for col in ("workload", *machines):
+        table.add_column(col, justify="left" if col == "workload" else "right")
+    measured: dict[str, dict[str, int]] = {}
+    for name, g in graphs.items():
+        x = [np.zeros((1, *t.shape), t.np_dtype) for t in g.input_tensors()]
+        measured[name] = {m: emulate(g, m, x).instructions for m in machines}
+        cells = []
+        for m in machines:
+            now = measured[name][m] / measured[name]["qemu-m4"]
+            old = stored.get(name, {})
+            was = old[m] / old["qemu-m4"] if m in old else float("nan")
+            cells.append(f"{measured[name][m]:,} ({now:.2f} / {was:.2f})")
+        table.add_row(name, *cells)
+    Console(width=170).print(table)
+    print(json.dumps(measured))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=Path, default=CORPUS)
+    ap.add_argument("--emulated", action="store_true", help="re-measure the QEMU instruction counts")
     args = ap.parse_args()
+    if args.emulated:
+        measure_emulated(args.models)
+        return
     feats, source = model_features(args.models)
     cal = calibration()
     fit = cal.fit

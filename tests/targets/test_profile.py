@@ -79,3 +79,30 @@ def test_vww_fits_the_l4r5_but_not_the_microbit():
     assert p["macs"] == 7_491_972
     greedy = profile(g, "stm32l4r5-nucleo", algorithm="greedy")
     assert greedy["arena_bytes"] - profile(g, "stm32l4r5-nucleo")["arena_bytes"] == 73_728 - 55_296
+
+
+def test_edgecraft_runtime_keeps_only_the_arena_in_ram():
+    g = small_cnn()
+    tflm, ours = profile(g, "qemu-m4"), profile(g, "qemu-m4", runtime="edgecraft")
+    assert ours["ram_bytes"] == ours["arena_bytes"] == tflm["arena_bytes"]
+    assert ours["persistent_bytes"] == 0 < tflm["persistent_bytes"]
+    assert ours["parts"]["flash"]["quant_params"] == multiplier_bytes(g)  # the tables live in flash
+    assert ours["flash_bytes"] < tflm["flash_bytes"]
+    with pytest.raises(ValueError, match="choose one of: tflm, edgecraft"):
+        profile(g, "qemu-m4", runtime="cmsis")
+
+
+@pytest.mark.toolchain
+def test_edgecraft_runtime_matches_the_built_firmware():
+    import shutil
+
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        pytest.skip("arm-none-eabi-gcc and qemu-system-arm are needed")
+    from edgecraft.emulate.runner import emulate
+
+    g = small_cnn()
+    x = [np.zeros((1, *t.shape), t.np_dtype) for t in g.input_tensors()]
+    r = emulate(g, "qemu-m4", x)
+    p = profile(g, "qemu-m4", runtime="edgecraft")
+    assert r.ram_bytes == p["ram_bytes"]  # the ELF's static RAM is exactly the planned arena
+    assert abs(p["flash_bytes"] / r.flash_bytes - 1) < 0.25

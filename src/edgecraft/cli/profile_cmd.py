@@ -13,6 +13,7 @@ from edgecraft.formats import read_tflite
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
 from edgecraft.targets import UnknownBoardError, board_slugs, get_board
 from edgecraft.targets import profile as profile_model
+from edgecraft.targets.profile import RUNTIMES
 
 
 def _kib(n: int) -> str:
@@ -22,7 +23,8 @@ def _kib(n: int) -> str:
 def _show_one(p: dict[str, Any], model_name: str) -> None:
     est = p["estimates"]
     verdict = "[green]fits[/green]" if p["fits"] else "[red]does NOT fit[/red]"
-    console.print(f"{model_name} on {p['board_name']} ({p['core']}, {p['clock_mhz']:g} MHz): {verdict}")
+    console.print(f"{model_name} on {p['board_name']} ({p['core']}, {p['clock_mhz']:g} MHz), "
+                  f"{p['runtime']} runtime: {verdict}")
     table = Table(show_header=True, title_justify="left")
     for col in ("memory", "part", "bytes"):
         table.add_column(col, justify="right" if col == "bytes" else "left")
@@ -50,18 +52,22 @@ def profile(
                                         help="A board slug (see `edgecraft boards`) or all.")],
     algorithm: Annotated[str, typer.Option("--algorithm", "-a", help=f"Memory planner: one of "
                                            f"{', '.join(ALGORITHMS)}.")] = DEFAULT_ALGORITHM,
+    runtime: Annotated[str, typer.Option(help="tflm (a TFLM-like interpreter: tables and structs in "
+                                         "RAM) or edgecraft (the C `edgecraft build` generates).")] = "tflm",
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Will MODEL fit TARGET, and how fast and at what energy will it run there (estimates)."""
     if algorithm not in ALGORITHMS:
         raise UserError(f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
+    if runtime not in RUNTIMES:
+        raise UserError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
     slugs = board_slugs() if target == "all" else [target]
     try:
         boards = [get_board(s) for s in slugs]
     except UnknownBoardError as e:
         raise UserError(f"{e}, or all") from None
     graph = read_tflite(model)
-    results = [profile_model(graph, b, algorithm) for b in boards]
+    results = [profile_model(graph, b, algorithm, runtime) for b in boards]
     if target != "all":
         if fmt is Format.json:
             print_json(results[0])
@@ -69,7 +75,7 @@ def profile(
             _show_one(results[0], model.name)
         return
     if fmt is Format.json:
-        print_json({"model": graph.name, "algorithm": algorithm, "profiles": results})
+        print_json({"model": graph.name, "algorithm": algorithm, "runtime": runtime, "profiles": results})
         return
     title = f"{model.name} on every board (latency and energy are estimates)"
     table = Table(title=title, title_justify="left")

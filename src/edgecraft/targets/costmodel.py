@@ -17,9 +17,12 @@ measured, not assumed: each published figure is predicted from a fit on the othe
 Per-core table. ``cores`` in the data file says how each core's ``k`` for TFLM-class kernels
 (edgecraft's generated C) is obtained: ``fit`` (a TFLM run exists), ``transfer`` (a vendor run on
 that core, scaled by the TFLM/vendor ratio measured on the Cortex-M4; error of three fitted
-figures), or ``scaled`` (another core's ``k`` times a documented factor; a factor-of-2
-uncertainty added). Energy = latency x the board's active power; its error adds the power
-figure's (5% when measured by MLPerf Tiny, 50% for a datasheet figure).
+figures), ``emulated`` (the Cortex-M4 ``k`` times the ratio of instructions edgecraft's generated
+C executes on the two cores under QEMU, geometric mean over several models; the spread of the
+ratios and +-50% for the unknown cycles-per-instruction ratio added) or ``scaled`` (another core's
+``k`` times a documented factor; a factor-of-2 uncertainty added). Energy = latency x the
+board's active power; its error adds the power figure's (5% when measured by MLPerf Tiny, 50%
+for a datasheet figure).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from edgecraft.targets.catalog import Board
 FEATURES = ("conv_macs", "depthwise_macs", "fc_macs", "other_macs")
 _CLASS = {"CONV_2D": "conv_macs", "DEPTHWISE_CONV_2D": "depthwise_macs", "FULLY_CONNECTED": "fc_macs"}
 ASSUMPTION_LOG_ERROR = math.log(2.0)  # a factor of 2 either way for a documented guess
+CPI_LOG_ERROR = math.log(1.5)  # instruction counts are not cycles: +-50% for the unknown CPI ratio
 
 
 @cache
@@ -156,6 +160,13 @@ def core_rate(core: str) -> CoreRate:
         k = cal.fit.k[entry["run"]] * cal.fit.k["l4r5-tflm"] / cal.fit.k[entry["vendor_run"]]
         return CoreRate(core, k, err * math.sqrt(3), "transfer", entry["note"])
     base = core_rate(entry["from"])
+    if entry["basis"] == "emulated":
+        counts = calibration_data()["emulated"]["instructions"].values()
+        logs = [math.log(c[entry["machine"]] / c[entry["from_machine"]]) for c in counts]
+        mean = sum(logs) / len(logs)
+        spread = math.sqrt(sum((x - mean) ** 2 for x in logs) / len(logs))
+        log_error = math.hypot(base.log_error, spread, CPI_LOG_ERROR)
+        return CoreRate(core, base.cycles_per_mac * math.exp(mean), log_error, "emulated", entry["note"])
     log_error = math.hypot(base.log_error, ASSUMPTION_LOG_ERROR)
     return CoreRate(core, base.cycles_per_mac * entry["factor"], log_error, "scaled", entry["note"])
 

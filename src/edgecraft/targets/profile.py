@@ -12,30 +12,59 @@ from typing import Any
 
 from edgecraft.ir.graph import Graph
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
-from edgecraft.plan.accounting import persistent_bytes, ram_parts
+from edgecraft.plan.accounting import multiplier_bytes, persistent_bytes, ram_parts
 from edgecraft.targets.catalog import Board, get_board
 from edgecraft.targets.costmodel import estimate, work_features
 
-#: Code size estimate (bytes) of each op's C kernel at -O2 for a 32-bit core, and of the rest
-#: (startup, the generated model function, runtime helpers). An assumption to be replaced by
-#: the sizes `edgecraft build` measures; +-50%.
-KERNEL_CODE_BYTES: dict[str, int] = {
-    "CONV_2D": 2500, "DEPTHWISE_CONV_2D": 2500, "FULLY_CONNECTED": 1200, "SOFTMAX": 1500,
-    "AVERAGE_POOL_2D": 800, "MAX_POOL_2D": 700, "ADD": 1200, "SUB": 1200, "MUL": 900,
-    "RESHAPE": 0, "SQUEEZE": 0,
+RUNTIMES = ("tflm", "edgecraft")
+#: Flash of each C kernel of edgecraft's generated code, measured: symbol sizes in the ELF that
+#: ``edgecraft.emulate`` builds for qemu-m4 (arm-none-eabi-gcc -O2, DSP variants), 2026-11-23.
+#: Ops sharing a kernel share a key; ops missing here are estimated at DEFAULT_KERNEL_CODE_BYTES.
+KERNEL_CODE_BYTES: dict[str, tuple[str, int]] = {
+    "CONV_2D": ("conv", 1490), "DEPTHWISE_CONV_2D": ("depthwise", 876),
+    "FULLY_CONNECTED": ("fc", 876), "SOFTMAX": ("softmax", 1392), "AVERAGE_POOL_2D": ("avgpool", 392),
+    "MAX_POOL_2D": ("maxpool", 392), "ADD": ("binary", 674), "SUB": ("binary", 674), "MUL": ("binary", 674),
+    "RESHAPE": ("view", 0), "SQUEEZE": ("view", 0),
 }
-DEFAULT_KERNEL_CODE_BYTES = 700
-RUNTIME_CODE_BYTES = 4096
-CODE_ERROR_PCT = 50
+DEFAULT_KERNEL_CODE_BYTES = 600
+#: Generated model function and shared requantize helper, and each op's parameter block + call.
+MODEL_CODE_BYTES, PER_OP_CODE_BYTES = 420, 80
+#: TFLM's interpreter, allocator, op resolver and flatbuffer reader: an assumption (+-50%).
+TFLM_FRAMEWORK_CODE_BYTES = 20 * 1024
+CODE_ERROR_PCT = {"edgecraft": 15, "tflm": 50}
 
 
-def flash_parts(graph: Graph) -> dict[str, int]:
-    """Flash by part (bytes): weights, quant_params (scale + zero point per channel), code_estimate."""
+def kernel_code_bytes(graph: Graph) -> int:
+    """Flash of the distinct C kernels the graph needs plus the generated model code."""
+    stems: dict[str, int] = {}
+    for op in graph.operators:
+        stem, size = KERNEL_CODE_BYTES.get(op.type, (op.type, DEFAULT_KERNEL_CODE_BYTES))
+        stems[stem] = size
+    return MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(graph.operators) + sum(stems.values())
+
+
+def flash_parts(graph: Graph, runtime: str = "tflm") -> dict[str, int]:
+    """Flash by part (bytes): ``weights``, ``quant_params`` and ``code_estimate``.
+
+    ``tflm``: the .tflite's per-channel scale and zero point (8 bytes each) and TFLM's framework
+    code; ``edgecraft``: the generated requantization tables (multiplier and shift per output
+    channel, in flash) and only the kernels and model function (checked against the ELF).
+    """
     weights = sum(t.nbytes for t in graph.tensors if t.is_constant)
+    code = kernel_code_bytes(graph)
+    if runtime == "edgecraft":
+        return {"weights": weights, "quant_params": multiplier_bytes(graph), "code_estimate": code}
     qparams = sum(8 * len(t.quant.scale) for t in graph.tensors if t.quant is not None)
-    kinds = {op.type for op in graph.operators}
-    code = RUNTIME_CODE_BYTES + sum(KERNEL_CODE_BYTES.get(k, DEFAULT_KERNEL_CODE_BYTES) for k in kinds)
-    return {"weights": weights, "quant_params": qparams, "code_estimate": code}
+    return {"weights": weights, "quant_params": qparams, "code_estimate": code + TFLM_FRAMEWORK_CODE_BYTES}
+
+
+def runtime_ram_parts(graph: Graph, plan: MemoryPlan, runtime: str = "tflm") -> dict[str, int]:
+    """RAM by part: TFLM-like (see :mod:`edgecraft.plan.accounting`) or edgecraft's generated C,
+    which keeps only the arena in RAM (its tables are const, inputs and outputs in the arena)."""
+    parts = ram_parts(graph, plan)
+    if runtime == "edgecraft":
+        parts = {k: (v if k == "arena" else 0) for k, v in parts.items()}
+    return parts
 
 
 def _peak_culprits(graph: Graph, plan: MemoryPlan, limit: int = 5) -> list[dict[str, Any]]:
@@ -63,8 +92,12 @@ def _weight_culprits(graph: Graph, limit: int = 5) -> list[dict[str, Any]]:
     return [{"kind": "weights", "name": t.name, "bytes": t.nbytes} for t in consts[:limit]]
 
 
-def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM) -> dict[str, Any]:
+def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM,
+            runtime: str = "tflm") -> dict[str, Any]:
     """Fit and cost of ``graph`` on ``board`` (a :class:`Board` or slug), as a JSON-ready dict.
+
+    ``runtime`` "tflm" (a TFLM-like interpreter: persistent tables and structs in RAM) or
+    "edgecraft" (the C that ``edgecraft build`` generates: only the arena in RAM).
 
     Keys: ``board``, ``ram_bytes``, ``flash_bytes``, ``arena_bytes``, ``persistent_bytes``,
     ``macs``, ``latency_ms``, ``energy_uj``, ``fits``, ``parts`` (ram and flash by part),
@@ -72,10 +105,12 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
     ``culprits`` (what to shrink when it does not fit: the activations alive at the arena's peak
     and/or the largest weights).
     """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
     b = get_board(board) if isinstance(board, str) else board
     plan = plan_memory(graph, algorithm)
-    ram = ram_parts(graph, plan)
-    flash = flash_parts(graph)
+    ram = runtime_ram_parts(graph, plan, runtime)
+    flash = flash_parts(graph, runtime)
     ram_total, flash_total = sum(ram.values()), sum(flash.values())
     feats = work_features(graph)
     est = estimate(feats, b)
@@ -92,6 +127,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
         "clock_mhz": b.clock_mhz,
         "model": graph.name,
         "algorithm": plan.algorithm,
+        "runtime": runtime,
         "arena_bytes": plan.arena_bytes,
         "persistent_bytes": persistent_bytes(ram),
         "ram_bytes": ram_total,
@@ -111,7 +147,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
         "estimates": {
             "latency_error_pct": est["latency_error_pct"],
             "energy_error_pct": est["energy_error_pct"],
-            "code_error_pct": CODE_ERROR_PCT,
+            "code_error_pct": CODE_ERROR_PCT[runtime],
             "cycles": est["cycles"],
             "basis": est["basis"],
             "emulated": b.emulated,

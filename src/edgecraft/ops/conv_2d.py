@@ -16,6 +16,7 @@ import numpy as np
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
     activation_range,
+    asymmetric_quantize_floats,
     bias_or_zero,
     channel_multipliers,
     matmul,
@@ -95,25 +96,35 @@ def conv_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 
 def conv_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """LiteRT's hybrid CONV_2D (float input, int8 per-tensor weights), before the activation.
+    """LiteRT's hybrid CONV_2D (float input, int8 weights), before the activation.
 
-    Each batch of the input is quantized symmetrically to int8 (scale ``max|x| / 127``), the
-    convolution runs in integers, and each sum is scaled back in float32 by ``input_scale *
-    filter_scale``, then the float bias is added. Its result differs from a float convolution
-    with dequantized weights by the input's quantization error, so it is computed the same way.
+    Each batch of the input is quantized to int8 on the fly, the convolution runs in integers,
+    each sum is scaled back in float32 and the float bias is added. With one filter scale the
+    input is quantized symmetrically (``max|x| / 127``) and the scale is ``input_scale *
+    filter_scale``; with differing per-channel scales, or groups, it is quantized asymmetrically
+    and the sums (less the zero point's share) are scaled per channel, in LiteRT's float order.
+    This differs from a float convolution with dequantized weights by the input's quantization
+    error, so it is computed the same way.
     """
     w_scales, _ = quant_of(ctx, 1)
-    scales = np.unique(w_scales)
-    if len(scales) != 1 or x.shape[3] != w.shape[3]:
-        raise OpError(
-            "CONV_2D with float input and int8 weights is supported with one filter scale and "
-            "no groups (LiteRT's per-channel hybrid path is not implemented); dequantize the weights"
-        )
+    if len(w_scales) not in (1, w.shape[0]):
+        raise OpError(f"CONV_2D filter has {len(w_scales)} scales for {w.shape[0]} output channels")
+    grouped = x.shape[3] != w.shape[3]
+    per_channel = grouped or bool((w_scales != w_scales[0]).any())
     out = np.empty((*shape(ctx)[0][:3], w.shape[0]), np.float32)
     for b in range(x.shape[0]):
-        xq, x_scale = symmetric_quantize_floats(x[b : b + 1])
-        acc = correlate(xq, w, ctx, 0.0).astype(np.float32)  # exact: |sums| < 2**24
-        out[b : b + 1] = acc * np.float32(x_scale * np.float32(scales[0]))
+        if per_channel:
+            xq, x_scale, zp = asymmetric_quantize_floats(x[b : b + 1])
+        else:
+            (xq, x_scale), zp = symmetric_quantize_floats(x[b : b + 1]), 0
+        # Taps outside the image add nothing; |sums| < 2**24, so float32 holds them exactly.
+        acc = correlate(xq.astype(np.int64) - zp, w, ctx, 0.0).astype(np.float32)
+        if not per_channel:
+            out[b : b + 1] = acc * np.float32(x_scale * w_scales[0])
+        elif grouped:  # LiteRT's reference kernel: (sum * channel scale) * input scale
+            out[b : b + 1] = acc * w_scales * x_scale
+        else:  # its optimized kernel: sum * (channel scale * input scale)
+            out[b : b + 1] = acc * (w_scales * x_scale)
     return out + bias_or_zero(bias, w.shape[0], np.float32)
 
 

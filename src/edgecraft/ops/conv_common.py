@@ -231,14 +231,15 @@ def symmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
 def asymmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32, int]:
     """LiteRT's ``AsymmetricQuantizeFloats``: int8 over [min(x, 0), max(x, 0)] with a nudged
     zero point; returns (int8 values, float32 scale, zero point). A constant zero input gives
-    zeros, scale 1 and zero point 0."""
+    zeros, scale 1 and zero point 0. As in LiteRT, ``rmax - rmin`` is a float32 difference
+    divided by 255 in double; the zero point is chosen and rounded in double."""
     x = np.asarray(x, dtype=np.float32)
-    rmin, rmax = float(min(x.min(), 0.0)), float(max(x.max(), 0.0))
+    rmin, rmax = min(x.min(), np.float32(0)), max(x.max(), np.float32(0))
     if rmin == rmax:
         return np.zeros(x.shape, np.int8), np.float32(1), 0
-    scale = (rmax - rmin) / 255.0  # double, as in C
-    from_min, from_max = -128.0 - rmin / scale, 127.0 - rmax / scale
-    zp_real = from_min if 128.0 + abs(rmin / scale) < 127.0 + abs(rmax / scale) else from_max
+    scale = float(np.float32(rmax - rmin)) / 255.0
+    lo, hi = float(rmin) / scale, float(rmax) / scale
+    zp_real = -128.0 - lo if 128.0 + abs(lo) < 127.0 + abs(hi) else 127.0 - hi
     zp = -128 if zp_real <= -128 else 127 if zp_real >= 127 else tflite_round(zp_real)
     inv = np.float32(1.0 / float(np.float32(scale)))
     q = np.clip(round_half_away(np.float32(zp) + x * inv), -128, 127).astype(np.int8)

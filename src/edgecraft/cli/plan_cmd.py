@@ -44,7 +44,7 @@ def describe_plan(graph: Graph, algorithm: str, alignment: int) -> tuple[MemoryP
         "order": plan.order,
         "tensors": tensors,
         "algorithms": [{"algorithm": a, "arena_bytes": p.arena_bytes,
-                        "lower_bound_bytes": p.lower_bound_bytes,
+                        "lower_bound_bytes": p.lower_bound_bytes, "ratio_to_bound": round(p.gap_ratio, 4),
                         "ratio_to_greedy": round(p.arena_bytes / max(plans["greedy"].arena_bytes, 1), 4)}
                        for a, p in plans.items()],
     }

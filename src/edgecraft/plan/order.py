@@ -3,8 +3,9 @@
 The bytes alive after running a set ``S`` of operators depend only on ``S`` (a tensor is alive
 when it exists and some reader is not in ``S``, or it is a graph output), so a shortest-path
 search over the *downsets* of the dependency graph (the sets closed under "runs before") finds
-the order minimising the largest per-step sum exactly. Chains have one downset per step; the
-search gives up (returns None) when a graph has too many downsets to visit.
+the order minimising the largest per-step sum exactly. Chains have one downset per step; when a
+graph has too many downsets to visit (many parallel branches), :func:`greedy_order` schedules
+one ready operator at a time instead, the one that leaves the fewest bytes alive.
 """
 
 from __future__ import annotations
@@ -16,56 +17,78 @@ from edgecraft.ir.graph import Graph
 from edgecraft.plan.lifetimes import align_up, nbytes
 
 
-def best_order(graph: Graph, alignment: int, scratch: Mapping[int, int],
-               max_states: int = 5000) -> list[int] | None:
-    """The execution order with the smallest live-byte peak, ties broken towards graph order."""
-    ops = graph.operators
-    n = len(ops)
-    producer: dict[int, int] = {}
-    for j, op in enumerate(ops):
-        for k in op.outputs:
-            producer.setdefault(k, j)
-    preds = [0] * n
-    readers: dict[int, int] = {}
-    for j, op in enumerate(ops):
-        for k in op.inputs:
-            if k in producer and producer[k] != j:
-                preds[j] |= 1 << producer[k]
-            if k >= 0:
-                readers[k] = readers.get(k, 0) | (1 << j)
-    size = {k: align_up(nbytes(t), alignment) for k, t in enumerate(graph.tensors)
-            if not t.is_constant and nbytes(t) > 0}
-    outputs = set(graph.outputs)
-    extra = [align_up(scratch.get(j, 0), alignment) for j in range(n)]
+class _Deps:
+    """Dependencies and sizes of a graph's operators, sets of operators as bit masks."""
 
-    def live(done: int) -> int:
+    def __init__(self, graph: Graph, alignment: int, scratch: Mapping[int, int]) -> None:
+        ops = graph.operators
+        self.n = len(ops)
+        self.producer: dict[int, int] = {}
+        for j, op in enumerate(ops):
+            for k in op.outputs:
+                self.producer.setdefault(k, j)
+        self.preds = [0] * self.n
+        self.readers: dict[int, int] = {}
+        for j, op in enumerate(ops):
+            for k in op.inputs:
+                if k in self.producer and self.producer[k] != j:
+                    self.preds[j] |= 1 << self.producer[k]
+                if k >= 0:
+                    self.readers[k] = self.readers.get(k, 0) | (1 << j)
+        self.size = {k: align_up(nbytes(t), alignment) for k, t in enumerate(graph.tensors)
+                     if not t.is_constant and nbytes(t) > 0}
+        self.inputs, self.outputs = set(graph.inputs), set(graph.outputs)
+        self.fresh = [sum(self.size.get(k, 0) for k in op.outputs) + align_up(scratch.get(j, 0), alignment)
+                      for j, op in enumerate(ops)]
+
+    def live(self, done: int) -> int:
+        """Bytes alive between steps once the operators in ``done`` have run."""
         total = 0
-        for k, b in size.items():
-            made = k in graph.inputs or (k in producer and done >> producer[k] & 1)
-            if made and (k in outputs or readers.get(k, 0) & ~done):
+        for k, b in self.size.items():
+            made = k in self.inputs or (k in self.producer and done >> self.producer[k] & 1)
+            if made and (k in self.outputs or self.readers.get(k, 0) & ~done):
                 total += b
         return total
 
-    full = (1 << n) - 1
-    best: dict[int, tuple[int, tuple[int, ...]]] = {0: (live(0), ())}
-    heap: list[tuple[int, tuple[int, ...], int]] = [(live(0), (), 0)]
+    def ready(self, done: int) -> list[int]:
+        return [j for j in range(self.n) if not done >> j & 1 and not self.preds[j] & ~done]
+
+
+def best_order(graph: Graph, alignment: int, scratch: Mapping[int, int],
+               max_states: int = 5000) -> list[int] | None:
+    """The execution order with the smallest live-byte peak, ties broken towards graph order;
+    None when the graph has more than ``max_states`` downsets."""
+    d = _Deps(graph, alignment, scratch)
+    full = (1 << d.n) - 1
+    start = d.live(0)
+    best: dict[int, tuple[int, tuple[int, ...]]] = {0: (start, ())}
+    heap: list[tuple[int, tuple[int, ...], int]] = [(start, (), 0)]
     while heap:
         cost, path, done = heapq.heappop(heap)
         if done == full:
             return list(path)
-        if best[done][0] < cost or best[done][1] != path:
+        if best[done] != (cost, path):
             continue
-        base = live(done)
-        for j in range(n):
-            if done >> j & 1 or preds[j] & ~done:
-                continue
-            fresh = sum(size.get(k, 0) for k in ops[j].outputs)
-            step = max(cost, base + fresh + extra[j])
+        base = d.live(done)
+        for j in d.ready(done):
+            key = (max(cost, base + d.fresh[j]), (*path, j))
             nxt = done | 1 << j
-            key = (step, (*path, j))
             if nxt not in best or key < best[nxt]:
                 if nxt not in best and len(best) >= max_states:
                     return None
                 best[nxt] = key
-                heapq.heappush(heap, (step, key[1], nxt))
-    return list(range(n)) if n == 0 else None
+                heapq.heappush(heap, (key[0], key[1], nxt))
+    return None
+
+
+def greedy_order(graph: Graph, alignment: int, scratch: Mapping[int, int]) -> list[int]:
+    """A topological order built one step at a time: run the ready operator with the smallest
+    peak, then the fewest bytes left alive, then the lowest index."""
+    d = _Deps(graph, alignment, scratch)
+    done, order = 0, list[int]()
+    while len(order) < d.n:
+        base = d.live(done)
+        j = min(d.ready(done), key=lambda j: (base + d.fresh[j], d.live(done | 1 << j), j))
+        order.append(j)
+        done |= 1 << j
+    return order

@@ -11,7 +11,8 @@ Algorithms, side by side (``ALGORITHMS``):
   in-place rules, keeping the smaller arena (exact when it reaches the live bound or finishes
   its search, otherwise the best of several greedy orders, never worse than ``greedy``).
 - ``reorder``: ``optimal`` on the graph order and on the execution order with the smallest
-  live-byte peak (:mod:`edgecraft.plan.order`), keeping the smaller arena. The default.
+  live-byte peak (:mod:`edgecraft.plan.order`: exact search, or a greedy schedule for graphs
+  with too many parallel branches), keeping the smaller arena. The default.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from edgecraft.ir.graph import Graph
 from edgecraft.plan.lifetimes import Item, Request, alias_groups, requests, scratch_bytes
-from edgecraft.plan.order import best_order
+from edgecraft.plan.order import best_order, greedy_order
 from edgecraft.plan.placement import greedy_by_size, live_bound, peak, search
 
 ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder")
@@ -100,8 +101,8 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
         return _greedy(graph, graph_order, alignment, need, inplace=True, name=algorithm)
     candidates = [_optimal(graph, graph_order, alignment, need, algorithm)]
     if algorithm == "reorder":
-        order = best_order(graph, alignment, need)
-        if order is not None and order != graph_order:
+        order = best_order(graph, alignment, need) or greedy_order(graph, alignment, need)
+        if order != graph_order:
             candidates.append(_optimal(graph, order, alignment, need, algorithm))
     return min(candidates, key=lambda p: (p.arena_bytes, p.order != graph_order))
 

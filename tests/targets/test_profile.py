@@ -106,3 +106,12 @@ def test_edgecraft_runtime_matches_the_built_firmware():
     p = profile(g, "qemu-m4", runtime="edgecraft")
     assert r.ram_bytes == p["ram_bytes"]  # the ELF's static RAM is exactly the planned arena
     assert abs(p["flash_bytes"] / r.flash_bytes - 1) < 0.25
+
+
+def test_float_models_are_flagged_in_the_estimate_basis():
+    b = GraphBuilder("float")
+    x, y = b.tensor("x", (1, 8), "float32"), b.tensor("y", (1, 8), "float32")
+    b.op("RELU", [x], [y])
+    p = profile(b.build([x], [y]), "pico")
+    assert "computes in float" in p["estimates"]["basis"]
+    assert "computes in float" not in profile(small_cnn(), "pico")["estimates"]["basis"]

@@ -13,7 +13,7 @@ from edgecraft.formats import read_tflite
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
 from edgecraft.targets import UnknownBoardError, board_slugs, get_board
 from edgecraft.targets import profile as profile_model
-from edgecraft.targets.profile import RUNTIMES
+from edgecraft.targets.profiling import RUNTIMES
 
 
 def _kib(n: int) -> str:

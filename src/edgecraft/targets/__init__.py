@@ -3,7 +3,7 @@ model fitted on MLPerf Tiny, and ``profile(graph, board)``."""
 
 from edgecraft.targets.catalog import Board, UnknownBoardError, board_slugs, boards, get_board
 from edgecraft.targets.costmodel import estimate, work_features
-from edgecraft.targets.profile import flash_parts, profile
+from edgecraft.targets.profiling import flash_parts, profile
 
 __all__ = [
     "Board",

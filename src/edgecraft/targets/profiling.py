@@ -114,6 +114,8 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
     ram_total, flash_total = sum(ram.values()), sum(flash.values())
     feats = work_features(graph)
     est = estimate(feats, b)
+    if any(t.dtype == "float32" for t in graph.tensors if not t.is_constant):
+        est["basis"] += "; calibrated on int8 models, this one computes in float: expect it slower"
     ram_ok, flash_ok = ram_total <= b.sram_bytes, flash_total <= b.flash_bytes
     culprits: list[dict[str, Any]] = []
     if not ram_ok:

@@ -95,11 +95,29 @@ def test_float_matches_litert(seed: int) -> None:
     check_litert(g, [xv], rtol=1e-5, atol=1e-5, label=label)
 
 
-def test_hybrid_weights_refused() -> None:
+def test_hybrid_per_tensor_refused() -> None:
     b = GraphBuilder()
     x = b.tensor("x", (1, 3, 3, 2), "float32")
-    w = b.const("w", np.ones((1, 2, 2, 2), np.int8), qparams([0.1, 0.1], 0, 3))
+    w = b.const("w", np.ones((1, 2, 2, 2), np.int8), qparams(0.1))
     y = b.tensor("y", (1, 2, 2, 2), "float32")
     b.op("DEPTHWISE_CONV_2D", [x, w], [y], padding="VALID", depth_multiplier=1)
-    with pytest.raises(OpError, match="dequantize the weights"):
+    with pytest.raises(OpError, match="one filter scale per output channel"):
         run_model(b.build([x], [y]), [np.zeros((1, 3, 3, 2), np.float32)])
+
+
+def random_hybrid(rng: np.random.Generator):
+    """Float input and output with int8 per-channel weights (LiteRT needs per channel)."""
+    g, xv, label = random_depthwise(rng, "float32")
+    w = g.tensors[g.operators[0].inputs[1]]
+    channels = w.shape[3]
+    w.dtype = "int8"
+    w.data = rng.integers(-127, 128, w.shape).astype(np.int8)
+    w.quant = qparams(rng.uniform(0.002, 0.02, channels), 0, axis=3)
+    return g, xv, f"hybrid {label}"
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_hybrid_matches_litert(seed: int) -> None:
+    """Float input with int8 weights: LiteRT quantizes the input on the fly; so do we."""
+    g, xv, label = random_hybrid(np.random.default_rng(4500 + seed))
+    check_litert(g, [xv], rtol=1e-6, atol=1e-6, label=label)

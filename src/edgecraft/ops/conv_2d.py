@@ -5,6 +5,7 @@ int8 follows TFLM's ``reference_integer_ops::ConvPerChannel``: ``acc = sum w * (
 taps inside the image, plus the int32 bias, scaled by the per-channel multiplier, plus the
 output zero point, clamped to the fused activation's range. The filter zero point is not used
 (int8 filters are symmetric). A per-tensor filter scale is broadcast to every channel.
+float32 with int8 weights follows LiteRT's hybrid kernels (see :func:`conv_hybrid`).
 """
 
 from __future__ import annotations

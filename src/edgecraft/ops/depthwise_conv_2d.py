@@ -4,6 +4,7 @@ Filter layout (1, KH, KW, C*M); output channel ``c * M + m`` reads input channel
 int8 follows TFLM's ``reference_integer_ops::DepthwiseConvPerChannel``: ``acc = sum w * (x -
 x_zp)`` over taps inside the image, plus the int32 bias, scaled per output channel (the filter
 is quantized along axis 3), plus the output zero point, clamped to the fused activation's range.
+float32 with int8 weights follows LiteRT's hybrid kernel (see :func:`depthwise_hybrid`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
     activation_range,
+    asymmetric_quantize_floats,
     bias_or_zero,
     channel_multipliers,
     output_quant,
@@ -78,14 +80,32 @@ def depthwise_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 def depthwise_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
-    if w.dtype != np.float32:
-        raise OpError(
-            f"DEPTHWISE_CONV_2D with float input and {w.dtype} weights (LiteRT's hybrid path) is "
-            "not supported; dequantize the weights to float32"
-        )
-    acc = depthwise(x, w, ctx, np.float64) + bias_or_zero(bias, w.shape[3], np.float64)
     act = ctx.attrs.get("fused_activation_function", "NONE")
+    if w.dtype == np.int8:
+        return [float_activation(depthwise_hybrid(ctx, x, w, bias), act)]
+    acc = depthwise(x, w, ctx, np.float64) + bias_or_zero(bias, w.shape[3], np.float64)
     return [float_activation(acc.astype(np.float32), act)]
+
+
+def depthwise_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """LiteRT's hybrid DEPTHWISE_CONV_2D (float input, int8 per-channel weights), before the
+    activation:
+    each batch is quantized asymmetrically to int8, the sums ``w * (q - zero_point)`` over taps
+    inside the image are exact integers, scaled by ``channel_scale * input_scale`` in float32,
+    plus the float bias."""
+    w_scales, _ = quant_of(ctx, 1)
+    out_ch = w.shape[3]
+    if len(w_scales) != out_ch:  # LiteRT refuses per-tensor hybrid depthwise too
+        raise OpError(
+            f"DEPTHWISE_CONV_2D with float input and int8 weights needs one filter scale per "
+            f"output channel ({out_ch}), got {len(w_scales)}; quantize the weights per channel"
+        )
+    out = np.empty((*shape(ctx)[0][:3], out_ch), np.float32)
+    for b in range(x.shape[0]):
+        xq, x_scale, zp = asymmetric_quantize_floats(x[b : b + 1])
+        acc = depthwise(xq.astype(np.int64) - zp, w, ctx, np.int64).astype(np.float32)
+        out[b : b + 1] = acc * (w_scales * x_scale)
+    return out + bias_or_zero(bias, out_ch, np.float32)
 
 
 def cost(ctx: OpContext) -> Cost:

@@ -9,7 +9,8 @@ is ``double(input_scale) * double(filter_scale) / double(output_scale)``: the TF
 check against (tflite-micro 2026-10) rounds as if the product were taken in double, not in
 float32 as ``GetQuantizedConvolutionMultipler``'s source reads; a test pins this down. With
 per-channel filter scales it uses ``FullyConnectedPerChannel``: one multiplier per output
-channel and no filter zero point.
+channel and no filter zero point. float32 with int8 weights follows LiteRT's hybrid kernel
+(see :func:`fc_hybrid`).
 """
 
 from __future__ import annotations

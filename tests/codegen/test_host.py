@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cases import CASES, random_inputs
+from cases import CASES, random_inputs, tflm_outputs
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
@@ -20,20 +20,24 @@ from oracle import INT8_MODELS, check_tensor, check_tflm, conformance_model
 N_INPUTS = 200
 
 
-def check_model(graph: Graph, model_bytes: bytes, n: int, n_python: int, dsp: bool = False) -> None:
-    """C outputs == TFLM on ``n`` random inputs, == the Python runtime on the first ``n_python``."""
-    host = HostModel(generate(graph, graph.name or "model", dsp=dsp))
+def check_model(graph: Graph, model_bytes: bytes, n: int, n_python: int) -> None:
+    """C outputs (portable kernels, and the DSP kernels with their intrinsics written in plain
+    C) == TFLM on ``n`` random inputs, == the Python runtime on the first ``n_python``."""
     batches = random_inputs(graph, n, seed=1)
-    outs = host.run_batch(batches)
+    results = {dsp: HostModel(generate(graph, graph.name or "model", dsp=dsp)).run_batch(batches)
+               for dsp in (False, True)}
     tflm = TflmRunner(model_bytes)
     runtime = Interpreter(graph)
     for b in range(n):
         inputs = [x[b] for x in batches]
-        for i, want in enumerate(tflm.run(inputs)):
-            check_tensor(outs[i][b], want, f"input {b} output {i} vs TFLM")
+        wants = [("TFLM", tflm.run(inputs))]
         if b < n_python:
-            for i, want in enumerate(runtime.run(inputs)):
-                check_tensor(outs[i][b], want, f"input {b} output {i} vs runtime")
+            wants.append(("runtime", runtime.run(inputs)))
+        for dsp, outs in results.items():
+            for ref, want in wants:
+                for i, w in enumerate(want):
+                    kind = "dsp" if dsp else "portable"
+                    check_tensor(outs[i][b], w, f"input {b} output {i} ({kind}) vs {ref}")
 
 
 @pytest.mark.conformance
@@ -42,8 +46,8 @@ def test_conformance_model_host_matches_tflm_and_runtime(name: str) -> None:
     path = conformance_model(name)
     graph = read_tflite(path)
     # The Python runtime is the slow one on the two image models: it sees the first 5 inputs
-    # there (and is itself checked against TFLM on every op in tests/ops).
-    n_python = N_INPUTS if name in ("kws_ref_model", "ad01_int8") else 5
+    # there, 50 on KWS (it is itself checked against TFLM on every op in tests/ops).
+    n_python = {"ad01_int8": N_INPUTS, "kws_ref_model": 50}.get(name, 5)
     check_model(graph, path.read_bytes(), N_INPUTS, n_python)
 
 
@@ -51,6 +55,22 @@ def test_conformance_model_host_matches_tflm_and_runtime(name: str) -> None:
 def test_synthetic_twin_host_matches_tflm_and_runtime(build) -> None:  # type: ignore[no-untyped-def]
     graph = build(seed=3)
     check_model(graph, write_tflite(graph), N_INPUTS, 50)
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
+def test_dsp_kernels_match_tflm_including_the_long_patch_fallback(op: str) -> None:
+    rng = np.random.default_rng(sum(map(ord, op)) + 1)
+    for case in range(4):
+        graph = CASES[op](rng)
+        batches = random_inputs(graph, 6, seed=case)
+        model = generate(graph, f"dsp{case}", dsp=True)
+        # EC_PATCH_MAX=8 sends most patches through the plain fallback loop
+        fast = HostModel(model, opt="-O0").run_batch(batches)
+        small = HostModel(model, opt="-O0", cflags=("-DEC_PATCH_MAX=8",)).run_batch(batches)
+        for b in range(6):
+            want = tflm_outputs(graph, [x[b] for x in batches])
+            check_tensor(fast[0][b], want[0], f"{op} dsp case {case} input {b}")
+            check_tensor(small[0][b], want[0], f"{op} dsp fallback case {case} input {b}")
 
 
 @pytest.mark.parametrize("op", sorted(CASES))

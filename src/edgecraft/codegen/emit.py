@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 
+import numpy as np
+
 from edgecraft.codegen.cwriter import c_array, c_float, c_identifier, c_int, c_type
 from edgecraft.codegen.ops_c import CodegenError, OpCode, emit_op
 from edgecraft.ir.graph import Graph, Tensor
@@ -47,6 +49,28 @@ def kernel_source(filename: str) -> str:
     return resources.files("edgecraft.codegen").joinpath("kernels", filename).read_text()
 
 
+class _Pointers:
+    """Tensor index -> C expression; constant tensors become ``static const`` arrays on first use."""
+
+    def __init__(self, graph: Graph, dsp: bool) -> None:
+        self.graph, self.dsp = graph, dsp
+        self.consts: list[str] = []
+        self.names: dict[int, str] = {}
+
+    def __call__(self, k: int) -> str:
+        t = self.graph.tensors[k]
+        if t.data is None:
+            return f"T{k}"
+        if k not in self.names:
+            self.names[k] = self.const_array(f"tensor{k}", c_type(t.dtype), t.data,
+                                             f"tensor {k} '{t.name}' {_shape_text(t)} {t.dtype}")
+        return self.names[k]
+
+    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str) -> str:
+        self.consts.append(c_array(name, ctype, values, comment))
+        return name
+
+
 def _same_memory(plan: MemoryPlan, a: int, b: int) -> bool:
     try:
         return plan.offset_of(a) == plan.offset_of(b)
@@ -64,19 +88,8 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     validate(graph)
     name = c_identifier(name)
     plan = plan_memory(graph, algorithm=algorithm, alignment=ALIGNMENT)
-    consts: list[str] = []
-    const_names: dict[int, str] = {}
-
-    def ptr(k: int) -> str:
-        t = graph.tensors[k]
-        if t.data is not None:
-            if k not in const_names:
-                const_names[k] = f"tensor{k}"
-                consts.append(c_array(f"tensor{k}", c_type(t.dtype), t.data,
-                                      f"tensor {k} '{t.name}' {_shape_text(t)} {t.dtype}"))
-            return const_names[k]
-        return f"T{k}"
-
+    pointers = _Pointers(graph, dsp)
+    ptr = pointers
     decls: list[str] = []
     calls: list[str] = []
     stems: set[str] = set()
@@ -96,7 +109,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
 
     files = {
         f"{name}.h": _header(graph, name, plan.arena_bytes),
-        f"{name}.c": _source(graph, name, plan, consts, decls, calls),
+        f"{name}.c": _source(graph, name, plan, pointers.consts, decls, calls),
         "ec_kernels.h": kernel_source("ec_kernels.h"),
     }
     if dsp and stems & DSP_KERNELS:

@@ -121,12 +121,13 @@ def _as_batches(model: GeneratedModel, batches: list[np.ndarray]) -> tuple[int, 
 class HostModel:
     """The generated library compiled as a shared object on this machine, called via ctypes."""
 
-    def __init__(self, model: GeneratedModel, workdir: Path | None = None, opt: str = "-O2") -> None:
+    def __init__(self, model: GeneratedModel, workdir: Path | None = None, opt: str = "-O2",
+                 cflags: tuple[str, ...] = ()) -> None:
         self.model = model
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="edgecraft-host-"))
         sources = write_sources(model, self.workdir)
         lib = self.workdir / f"lib{model.name}.so"
-        _compile(["gcc", *WARNINGS, opt, "-shared", "-fPIC", *map(str, sources), "-o", str(lib)])
+        _compile(["gcc", *WARNINGS, opt, *cflags, "-shared", "-fPIC", *map(str, sources), "-o", str(lib)])
         self.lib = ctypes.CDLL(str(lib))
         self._batch = getattr(self.lib, f"{model.name}_invoke_batch")
         self._batch.restype = ctypes.c_int

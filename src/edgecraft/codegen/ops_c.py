@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -41,9 +42,45 @@ class OpCode:
     kernels: tuple[str, ...]
 
 
-#: tensor index -> C expression of its data pointer.
-Pointer = Callable[[int], str]
+class Pointer(Protocol):
+    """What emitters get from the generator: tensor index -> C expression of its data, whether
+    the DSP kernels are selected, and a way to add a constant array of the emitter's own."""
+
+    dsp: bool
+
+    def __call__(self, k: int) -> str: ...
+
+    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str) -> str: ...
+
+
 OpEmitter = Callable[[OpContext, str, Pointer], OpCode]
+
+
+def interleave4(rows: np.ndarray, groups: int = 1) -> np.ndarray:
+    """The DSP kernels' filter layout (see ``ec_dsp.h``): within each group, blocks of 4 rows
+    interleaved in 4-byte column chunks, then the blocks' leftover columns; leftover rows as is."""
+    n = rows.shape[1]
+    n4 = n // 4 * 4
+    out = []
+    for group in np.split(rows, groups):
+        full = len(group) // 4 * 4
+        for b in range(0, full, 4):
+            block = group[b:b + 4]
+            out.append(block[:, :n4].reshape(4, n4 // 4, 4).transpose(1, 0, 2).reshape(-1))
+            out.append(block[:, n4:].reshape(-1))
+        out.append(group[full:].reshape(-1))
+    return np.concatenate(out)
+
+
+def _filter(ctx: OpContext, p: str, ptr: Pointer, groups: int = 1) -> str:
+    """The filter's C name: the tensor itself, or for the DSP kernels its interleaved copy."""
+    k = ctx.op.inputs[1]
+    if not ptr.dsp:
+        return ptr(k)
+    w = ctx.const(1)
+    rows = w.reshape(w.shape[0], -1)
+    return ptr.const_array(f"{p}_filter", "int8_t", interleave4(rows, groups),
+                           f"{p}: filter '{ctx.req_input(1).name}' interleaved for the DSP kernel")
 
 
 def _dims(shape: tuple[int, ...]) -> str:
@@ -96,7 +133,8 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     assert (out_h, out_w) == tuple(y.shape[1:3])
     fn, stem = ("ec_depthwise_conv_2d_s8", "depthwise_conv_2d") if depthwise else ("ec_conv_2d_s8", "conv_2d")
     i = ctx.op.inputs
-    call = f"{fn}(&{p}, {ptr(i[0])}, {ptr(i[1])}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])});"
+    filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
+    call = f"{fn}(&{p}, {ptr(i[0])}, {filt}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, (stem,))
 
 
@@ -122,7 +160,7 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
     )
     i = ctx.op.inputs
-    call = (f"ec_fully_connected_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {_bias(ctx, ptr)}, "
+    call = (f"ec_fully_connected_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
             f"{ptr(ctx.op.outputs[0])});")
     return OpCode(decls, call, ("fully_connected",))
 

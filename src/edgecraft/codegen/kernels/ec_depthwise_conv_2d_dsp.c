@@ -1,47 +1,77 @@
-/* DEPTHWISE_CONV_2D int8 for Cortex-M4/M7/M33/M55: the portable kernel's arithmetic with the
- * loops turned around so the innermost one walks channels contiguously in memory (input,
- * filter and accumulators), EC_DW_CHUNK channels at a time; same results.
+/* DEPTHWISE_CONV_2D int8 for Cortex-M4/M7/M33/M55; same results as the portable kernel.
+ * With depth multiplier 1, four channels are computed together: per filter tap one word of
+ * four input channels and one of four filter values, split into halfword pairs (channels 0, 2
+ * and 1, 3) with SXTAB16/SXTB16, and four single multiply-accumulates (SMLABB, SMLATT) keep the
+ * four accumulators in registers. Other channel counts and multipliers take the plain loop.
  * input (n, h, w, c), filter (1, kh, kw, c * m), output (n, oh, ow, c * m). */
+#include "ec_dsp.h"
 #include "ec_kernels.h"
 
-#define EC_DW_CHUNK 32
+/* [first, last) filter taps along one axis that land inside the image: origin + dil * k in [0, size). */
+static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, int32_t *first, int32_t *last) {
+  const int32_t lo = origin < 0 ? (-origin + dil - 1) / dil : 0;
+  const int32_t hi = (size - origin + dil - 1) / dil;
+  *first = lo;
+  *last = hi < taps ? hi : taps;
+}
+
+static inline int8_t requantize(const ec_conv_params *p, int32_t acc, const int32_t *bias, int32_t oc) {
+  acc += bias ? bias[oc] : 0;
+  acc = ec_mbqm(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+  return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
+}
 
 void ec_depthwise_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, int8_t *output) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_c = p->filter.c;
   const int32_t m = p->depth_multiplier, off = p->input_offset;
-  int32_t acc[EC_DW_CHUNK];
+  const int32_t off2 = ec_pack16(off, off);
+  const int32_t quads = m == 1 ? out_c & ~3 : 0;
   for (int32_t b = 0; b < p->output.n; ++b) {
     for (int32_t oy = 0; oy < p->output.h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_h;
+      const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, in_step = dil_w * in_c;
+      int32_t ky0, ky1;
+      tap_range(y0, dil_h, in_h, k_h, &ky0, &ky1);
       for (int32_t ox = 0; ox < p->output.w; ++ox) {
         const int32_t x0 = ox * p->stride_w - p->pad_w;
+        int32_t kx0, kx1;
+        tap_range(x0, dil_w, in_w, k_w, &kx0, &kx1);
         int8_t *out = output + ((b * p->output.h + oy) * p->output.w + ox) * out_c;
-        for (int32_t c0 = 0; c0 < out_c; c0 += EC_DW_CHUNK) {
-          const int32_t count = out_c - c0 < EC_DW_CHUNK ? out_c - c0 : EC_DW_CHUNK;
-          for (int32_t k = 0; k < count; ++k) acc[k] = bias ? bias[c0 + k] : 0;
-          for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t y = y0 + p->dilation_h * ky;
-            if (y < 0 || y >= in_h) continue;
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t x = x0 + p->dilation_w * kx;
-              if (x < 0 || x >= in_w) continue;
-              const int8_t *in = input + ((b * in_h + y) * in_w + x) * in_c;
-              const int8_t *f = filter + (ky * k_w + kx) * out_c + c0;
-              if (m == 1) {
-                in += c0;
-                for (int32_t k = 0; k < count; ++k) acc[k] += f[k] * (in[k] + off);
-              } else {
-                for (int32_t k = 0; k < count; ++k) acc[k] += f[k] * (in[(c0 + k) / m] + off);
-              }
+        int32_t c = 0;
+        for (; c < quads; c += 4) {
+          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+          for (int32_t ky = ky0; ky < ky1; ++ky) {
+            const int8_t *in = input + ((b * in_h + y0 + dil_h * ky) * in_w + x0 + dil_w * kx0) * in_c + c;
+            const int8_t *f = filter + (ky * k_w + kx0) * out_c + c;
+            for (int32_t kx = kx0; kx < kx1; ++kx, in += in_step, f += out_c) {
+              const uint32_t xs = ec_load4(in), fs = ec_load4(f);
+              const int32_t x02 = ec_sxtab16(off2, xs), x13 = ec_sxtab16_ror8(off2, xs);
+              const int32_t f02 = ec_sxtb16(fs), f13 = ec_sxtb16_ror8(fs);
+              a0 = ec_smlabb(f02, x02, a0);
+              a2 = ec_smlatt(f02, x02, a2);
+              a1 = ec_smlabb(f13, x13, a1);
+              a3 = ec_smlatt(f13, x13, a3);
             }
           }
-          for (int32_t k = 0; k < count; ++k) {
-            const int32_t oc = c0 + k;
-            const int32_t v = ec_mbqm(acc[k], p->multiplier[oc], p->shift[oc]) + p->output_offset;
-            out[oc] = (int8_t)ec_clamp(v, p->act_min, p->act_max);
+          out[c] = requantize(p, a0, bias, c);
+          out[c + 1] = requantize(p, a1, bias, c + 1);
+          out[c + 2] = requantize(p, a2, bias, c + 2);
+          out[c + 3] = requantize(p, a3, bias, c + 3);
+        }
+        for (; c < out_c; ++c) { /* leftover channels, or depth multiplier > 1 */
+          int32_t acc = 0;
+          for (int32_t ky = 0; ky < k_h; ++ky) {
+            const int32_t y = y0 + dil_h * ky;
+            if (y < 0 || y >= in_h) continue;
+            for (int32_t kx = 0; kx < k_w; ++kx) {
+              const int32_t x = x0 + dil_w * kx;
+              if (x < 0 || x >= in_w) continue;
+              acc += filter[(ky * k_w + kx) * out_c + c] * (input[((b * in_h + y) * in_w + x) * in_c + c / m] + off);
+            }
           }
+          out[c] = requantize(p, acc, bias, c);
         }
       }
     }

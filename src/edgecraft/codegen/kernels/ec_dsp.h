@@ -21,6 +21,8 @@ static inline int32_t ec_pack16(int32_t lo, int32_t hi) {
 #define ec_sxtb16(x) __sxtb16((int32_t)(x))
 #define ec_sxtab16(a, x) __sxtab16((a), (int32_t)(x))
 #define ec_smlad(a, b, acc) __smlad((a), (b), (acc))
+#define ec_smlabb(a, b, acc) __smlabb((a), (b), (acc))
+#define ec_smlatt(a, b, acc) __smlatt((a), (b), (acc))
 /* The rotate folds into the instruction (ACLE has no form for it). */
 static inline int32_t ec_sxtb16_ror8(uint32_t x) {
   int32_t r;
@@ -37,6 +39,12 @@ static inline int32_t ec_sxtab16(int32_t a, uint32_t x) {
   return ec_pack16((int16_t)a + (int8_t)(x & 0xFF), (int16_t)(a >> 16) + (int8_t)((x >> 16) & 0xFF));
 }
 static inline int32_t ec_sxtb16(uint32_t x) { return ec_sxtab16(0, x); }
+static inline int32_t ec_smlabb(int32_t a, int32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)a * (int16_t)b));
+}
+static inline int32_t ec_smlatt(int32_t a, int32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a >> 16) * (int16_t)(b >> 16)));
+}
 static inline int32_t ec_sxtb16_ror8(uint32_t x) { return ec_sxtb16((x >> 8) | (x << 24)); }
 static inline int32_t ec_sxtab16_ror8(int32_t a, uint32_t x) { return ec_sxtab16(a, (x >> 8) | (x << 24)); }
 static inline int32_t ec_smlad(int32_t a, int32_t b, int32_t acc) {
@@ -51,32 +59,57 @@ static inline uint32_t ec_load4(const int8_t *p) {
   return v;
 }
 
-/* acc[k] += sum over i < n of f[k * f_stride + i] * (in[i] + in_offset), for k = 0 .. 3:
- * four output channels share every input load. */
-static inline void ec_dot4(const int8_t *in, const int8_t *f, int32_t f_stride, int32_t n,
-                           int32_t in_offset, int32_t acc[4]) {
-  const int32_t off2 = ec_pack16(in_offset, in_offset);
-  const int8_t *f0 = f, *f1 = f + f_stride, *f2 = f1 + f_stride, *f3 = f2 + f_stride;
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+/* Longest dot product (patch) the q15 path takes; longer ones use the plain loop. */
+#ifndef EC_PATCH_MAX
+#define EC_PATCH_MAX 768
+#endif
+
+/* Filters for the DSP kernels are stored interleaved (the C generator does it at build time):
+ * in a block of 4 rows of length n, for each group of 4 columns come 4 bytes of row 0, then of
+ * rows 1, 2, 3; then the n % 4 leftover bytes of row 0, 1, 2, 3. Rows not in a full block of 4
+ * stay as they are. Byte i of row k of such a block: */
+static inline int32_t ec_block_at(const int8_t *block, int32_t n, int32_t k, int32_t i) {
+  const int32_t n4 = n & ~3;
+  return i < n4 ? block[(i >> 2) * 16 + k * 4 + (i & 3)] : block[4 * n4 + k * (n - n4) + (i - n4)];
+}
+
+/* n int8 values plus offset as SMLAD operands: for each group of 4 values (x0..x3) the word
+ * (x0, x2) then the word (x1, x3), matching SXTB16 of a filter word and of it rotated by 8;
+ * then the n % 4 leftover values, one per word. out holds n / 2 + 3 words. */
+static inline void ec_to_q15_pairs(const int8_t *in, int32_t n, int32_t offset, int32_t *out) {
+  const int32_t off2 = ec_pack16(offset, offset);
   int32_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const uint32_t x = ec_load4(in + i);
-    const int32_t x02 = ec_sxtab16(off2, x), x13 = ec_sxtab16_ror8(off2, x);
-    uint32_t w = ec_load4(f0 + i);
-    a0 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a0));
-    w = ec_load4(f1 + i);
-    a1 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a1));
-    w = ec_load4(f2 + i);
-    a2 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a2));
-    w = ec_load4(f3 + i);
-    a3 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a3));
+    *out++ = ec_sxtab16(off2, x);
+    *out++ = ec_sxtab16_ror8(off2, x);
   }
-  for (; i < n; ++i) {
-    const int32_t x = in[i] + in_offset;
-    a0 += f0[i] * x;
-    a1 += f1[i] * x;
-    a2 += f2[i] * x;
-    a3 += f3[i] * x;
+  for (; i < n; ++i) *out++ = in[i] + offset;
+}
+
+/* acc[k] += row k . x for the 4 rows of an interleaved block; x from ec_to_q15_pairs. */
+static inline void ec_dot4_q15(const int32_t *x, const int8_t *f, int32_t n, int32_t acc[4]) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const int32_t *end = x + 2 * (n >> 2);
+  while (x < end) {
+    const int32_t x02 = x[0], x13 = x[1];
+    uint32_t w = ec_load4(f);
+    a0 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a0));
+    w = ec_load4(f + 4);
+    a1 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a1));
+    w = ec_load4(f + 8);
+    a2 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a2));
+    w = ec_load4(f + 12);
+    a3 = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, a3));
+    x += 2;
+    f += 16;
+  }
+  const int32_t rem = n & 3;
+  for (int32_t t = 0; t < rem; ++t) {
+    a0 += f[t] * x[t];
+    a1 += f[rem + t] * x[t];
+    a2 += f[2 * rem + t] * x[t];
+    a3 += f[3 * rem + t] * x[t];
   }
   acc[0] = a0;
   acc[1] = a1;
@@ -84,16 +117,16 @@ static inline void ec_dot4(const int8_t *in, const int8_t *f, int32_t f_stride, 
   acc[3] = a3;
 }
 
-/* sum over i < n of f[i] * (in[i] + in_offset), added to acc. */
-static inline int32_t ec_dot1(const int8_t *in, const int8_t *f, int32_t n, int32_t in_offset, int32_t acc) {
-  const int32_t off2 = ec_pack16(in_offset, in_offset);
-  int32_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const uint32_t x = ec_load4(in + i), w = ec_load4(f + i);
-    acc = ec_smlad(ec_sxtb16(w), ec_sxtab16(off2, x), acc);
-    acc = ec_smlad(ec_sxtb16_ror8(w), ec_sxtab16_ror8(off2, x), acc);
+/* acc + row . x for one plain (not interleaved) row; x from ec_to_q15_pairs. */
+static inline int32_t ec_dot1_q15(const int32_t *x, const int8_t *f, int32_t n, int32_t acc) {
+  const int32_t *end = x + 2 * (n >> 2);
+  while (x < end) {
+    const uint32_t w = ec_load4(f);
+    acc = ec_smlad(ec_sxtb16_ror8(w), x[1], ec_smlad(ec_sxtb16(w), x[0], acc));
+    x += 2;
+    f += 4;
   }
-  for (; i < n; ++i) acc += f[i] * (in[i] + in_offset);
+  for (int32_t t = 0; t < (n & 3); ++t) acc += f[t] * x[t];
   return acc;
 }
 

@@ -1,32 +1,43 @@
-/* FULLY_CONNECTED int8 for cores with the DSP extension: four units at a time with SMLAD
- * (ec_dsp.h); same results as the portable kernel. A filter with a nonzero zero point (rare:
- * int8 filters are symmetric) takes the plain loop.
+/* FULLY_CONNECTED int8 for cores with the DSP extension: each input row is turned once into
+ * offset halfword pairs, then four units at a time are dot products with SMLAD; the filter
+ * arrives interleaved in blocks of four units (ec_dsp.h). Same results as the portable kernel.
+ * Rows longer than EC_PATCH_MAX, or a filter with a nonzero zero point, take the plain loop.
  * input (rows, depth), filter (units, depth), output (rows, units). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
 
+static inline int8_t requantize(const ec_fc_params *p, int32_t acc, const int32_t *bias, int32_t u) {
+  acc += bias ? bias[u] : 0;
+  acc = ec_mbqm(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
+  return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
+}
+
 void ec_fully_connected_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output) {
-  const int32_t depth = p->depth;
+  const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
+  int32_t pairs[EC_PATCH_MAX / 2 + 3];
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * depth;
-    int32_t u = 0;
-    while (u < p->units) {
-      const int count = p->filter_offset == 0 && p->units - u >= 4 ? 4 : 1;
-      int32_t acc[4] = {0, 0, 0, 0};
-      const int8_t *f = filter + u * depth;
-      if (count == 4) {
-        ec_dot4(in, f, depth, depth, p->input_offset, acc);
-      } else if (p->filter_offset == 0) {
-        acc[0] = ec_dot1(in, f, depth, p->input_offset, 0);
-      } else {
-        for (int32_t d = 0; d < depth; ++d) acc[0] += (f[d] + p->filter_offset) * (in[d] + p->input_offset);
+    int8_t *out = output + r * units;
+    if (depth > EC_PATCH_MAX || p->filter_offset != 0) {
+      for (int32_t u = 0; u < units; ++u) {
+        int32_t acc = 0;
+        for (int32_t d = 0; d < depth; ++d) {
+          const int32_t w = u < blocks ? ec_block_at(filter + (u & ~3) * depth, depth, u & 3, d)
+                                       : filter[u * depth + d];
+          acc += (w + p->filter_offset) * (in[d] + p->input_offset);
+        }
+        out[u] = requantize(p, acc, bias, u);
       }
-      for (int k = 0; k < count; ++k, ++u) {
-        int32_t v = acc[k] + (bias ? bias[u] : 0);
-        v = ec_mbqm(v, p->multiplier[u], p->shift[u]) + p->output_offset;
-        output[r * p->units + u] = (int8_t)ec_clamp(v, p->act_min, p->act_max);
-      }
+      continue;
     }
+    ec_to_q15_pairs(in, depth, p->input_offset, pairs);
+    int32_t u = 0;
+    for (; u < blocks; u += 4) {
+      int32_t acc[4] = {0, 0, 0, 0};
+      ec_dot4_q15(pairs, filter + u * depth, depth, acc);
+      for (int k = 0; k < 4; ++k) out[u + k] = requantize(p, acc[k], bias, u + k);
+    }
+    for (; u < units; ++u) out[u] = requantize(p, ec_dot1_q15(pairs, filter + u * depth, depth, 0), bias, u);
   }
 }

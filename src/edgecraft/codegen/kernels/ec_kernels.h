@@ -15,19 +15,21 @@ extern "C" {
 
 /* --- fixed point ------------------------------------------------------------------------ */
 
-/* gemmlowp SaturatingRoundingDoublingHighMul: (a * b * 2) >> 32, rounded, saturated. */
+/* gemmlowp SaturatingRoundingDoublingHighMul: (a * b * 2) >> 32, rounded, saturated.
+ * gemmlowp adds a nudge of 2^30 (or 1 - 2^30 when a * b < 0) and divides by 2^31 truncating
+ * toward zero; for a negative product that is (a * b + 1 - 2^30 + 2^31 - 1) >> 31, so both
+ * cases are the one arithmetic shift below (an SMLAL on Arm). */
 static inline int32_t ec_srdhm(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-  int64_t ab = (int64_t)a * (int64_t)b;
-  int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
-/* gemmlowp RoundingDivideByPOT: x / 2^exponent, rounding half away from zero. */
+/* gemmlowp RoundingDivideByPOT: x / 2^exponent (0 <= exponent <= 31), rounding half away
+ * from zero. */
 static inline int32_t ec_rdbpot(int32_t x, int exponent) {
-  int32_t mask = (int32_t)((((int64_t)1) << exponent) - 1);
-  int32_t remainder = x & mask;
-  int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  const int32_t mask = (int32_t)((1u << exponent) - 1u);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 

@@ -1,0 +1,165 @@
+"""The generated C on emulated Cortex-M4 and M7: instructions per inference, MACs per
+instruction, flash and RAM, portable vs DSP kernels, next to MLPerf Tiny's published latencies.
+
+Run: ``.venv/bin/python benchmarks/emulate.py [--json]``
+
+For each conformance model (../shared/conformance; the built-in synthetic CNN when it is
+absent) on qemu-m4 and qemu-m7, with the portable and with the DSP kernels: the exact number of
+instructions one inference executes (our QEMU plugin), MACs / instruction, the model's flash and
+static RAM (ELF symbols) and peak stack (painted). Outputs are checked against TFLM.
+
+Published figures (../shared/TOOLCHAIN.md, MLPerf Tiny v0.5-v1.3) are converted to cycles as
+``latency_ms * clock_MHz * 1000``; our count is converted to milliseconds at the same clock as
+``instructions / clock``, i.e. assuming one instruction per cycle (a Cortex-M4 runs this integer
+code at close to 1 CPI from zero-wait-state memory; flash wait states raise it, the M7's dual
+issue lowers it). The comparison is an order-of-magnitude check, not a measured latency.
+Also printed: the host C library's time per inference against TFLM's Python package (same run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from edgecraft.codegen import generate
+from edgecraft.codegen.host import HostModel
+from edgecraft.emulate import emulate
+from edgecraft.formats import read_tflite, write_tflite
+from edgecraft.ir.graph import Graph
+from edgecraft.models.synthetic import small_cnn
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.registry import get_op
+from edgecraft.reference import TflmRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "conformance"
+MODELS = {"kws_ref_model": "KWS", "vww_96_int8": "VWW", "pretrainedResnet_quant": "IC", "ad01_int8": "AD"}
+#: (board, clock MHz, system, {task: published latency ms}) per emulated core.
+PUBLISHED = {
+    "qemu-m4": [
+        ("NUCLEO-L4R5ZI", 120, "TFLM 2.3 + CMSIS-NN (v0.5)",
+         {"KWS": 181.9, "VWW": 600.6, "IC": 704.2, "AD": 10.05}),
+        ("NUCLEO-L4R5ZI", 120, "X-CUBE-AI 10.2 (v1.3)", {"KWS": 43.4, "VWW": 89.4, "IC": 165.7, "AD": 4.79}),
+    ],
+    "qemu-m7": [
+        ("DISCO-F746NG", 216, "Plumerai (v1.1)", {"KWS": 17.7, "VWW": 34.1, "IC": 62.9, "AD": 1.71}),
+    ],
+}
+
+
+def macs(graph: Graph) -> int:
+    return sum(get_op(op.type).cost(OpContext(op, graph)).macs for op in graph.operators)
+
+
+def models() -> list[tuple[str, str | None, Graph]]:
+    found = [(name, task, read_tflite(CORPUS / f"{name}.tflite")) for name, task in MODELS.items()
+             if (CORPUS / f"{name}.tflite").exists()]
+    return found or [("small_cnn (synthetic twin)", None, small_cnn(seed=0))]
+
+
+def host_vs_tflm(graph: Graph, x: list[np.ndarray], repeats: int = 20) -> tuple[float, float]:
+    """(host C ms, TFLM ms) per inference, medians."""
+    host = HostModel(generate(graph, "bench"))
+    tflm = TflmRunner(write_tflite(graph))
+
+    def median(fn: Any) -> float:
+        fn()
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        return statistics.median(times)
+
+    return median(lambda: host.run(x)), median(lambda: tflm.run(x))
+
+
+def run() -> dict[str, Any]:
+    rows, published, host = [], [], []
+    for name, task, graph in models():
+        x = [np.random.default_rng(0).integers(-128, 128, (1, *t.shape)).astype(np.int8)
+             for t in graph.input_tensors()]
+        want = TflmRunner(write_tflite(graph)).run([a[0] for a in x])[0]
+        work = macs(graph)
+        host_ms, tflm_ms = host_vs_tflm(graph, [a[0] for a in x])
+        host.append({"model": name, "host_c_ms": round(host_ms, 3), "tflm_ms": round(tflm_ms, 3),
+                     "ratio": round(host_ms / tflm_ms, 3)})
+        for target in ("qemu-m4", "qemu-m7"):
+            counts = {}
+            for dsp in (False, True):
+                r = emulate(graph, target, x, name="bench", dsp=dsp)
+                exact = bool(np.array_equal(r.outputs[0][0], want))
+                counts[dsp] = r.instructions
+                rows.append({"model": name, "target": target, "kernels": "dsp" if dsp else "portable",
+                             "instructions": r.instructions, "macs": work,
+                             "macs_per_instruction": round(work / r.instructions, 3),
+                             "flash_bytes": r.flash_bytes, "ram_bytes": r.ram_bytes,
+                             "stack_bytes": r.stack_bytes, "exact_vs_tflm": exact})
+            for board, mhz, system, table in PUBLISHED[target]:
+                if task is None:
+                    continue
+                ms = table[task]
+                published.append({
+                    "model": name, "target": target, "board": board, "clock_mhz": mhz, "system": system,
+                    "published_ms": ms, "published_cycles": round(ms * mhz * 1000),
+                    "ours_dsp_instructions": counts[True],
+                    "ours_ms_at_1_cpi": round(counts[True] / (mhz * 1000), 2),
+                    "ours_over_published": round(counts[True] / (ms * mhz * 1000), 3),
+                })
+    return {"emulated": rows, "published": published, "host": host,
+            "conversion": "ours_ms = instructions / (clock_MHz * 1000), assuming 1 instruction per cycle"}
+
+
+def show(data: dict[str, Any]) -> None:
+    console = Console()
+    t = Table(title="Generated C on QEMU: one inference", title_justify="left")
+    for col in ("model", "target", "kernels", "instructions", "MACs/instr", "flash B", "RAM B", "stack B",
+                "exact"):
+        t.add_column(col, justify="left" if col in ("model", "target", "kernels") else "right")
+    for r in data["emulated"]:
+        t.add_row(r["model"], r["target"], r["kernels"], f"{r['instructions']:,}",
+                  f"{r['macs_per_instruction']:.3f}", f"{r['flash_bytes']:,}", f"{r['ram_bytes']:,}",
+                  f"{r['stack_bytes']:,}", "yes" if r["exact_vs_tflm"] else "NO")
+    console.print(t)
+    if data["published"]:
+        p = Table(title="MLPerf Tiny published latency vs our DSP instruction count at the same clock",
+                  title_justify="left")
+        for col in ("model", "board", "system", "published ms", "published cycles", "our instr",
+                    "our ms @1 CPI", "ours / published"):
+            p.add_column(col, justify="left" if col in ("model", "board", "system") else "right")
+        for r in data["published"]:
+            p.add_row(r["model"], f"{r['board']} {r['clock_mhz']} MHz", r["system"], f"{r['published_ms']:g}",
+                      f"{r['published_cycles']:,}", f"{r['ours_dsp_instructions']:,}",
+                      f"{r['ours_ms_at_1_cpi']:g}", f"{r['ours_over_published']:.2f}")
+        console.print(p)
+        console.print(f"[dim]{data['conversion']}[/dim]")
+    h = Table(title="Host: generated C (gcc -O2, ctypes) vs TFLM Python package, ms per inference",
+              title_justify="left")
+    for col in ("model", "host C ms", "TFLM ms", "C / TFLM"):
+        h.add_column(col, justify="left" if col == "model" else "right")
+    for r in data["host"]:
+        h.add_row(r["model"], f"{r['host_c_ms']:.3f}", f"{r['tflm_ms']:.3f}", f"{r['ratio']:.3f}")
+    console.print(h)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    args = parser.parse_args()
+    data = run()
+    if args.json:
+        print(json.dumps(data))
+    else:
+        show(data)
+
+
+if __name__ == "__main__":
+    main()

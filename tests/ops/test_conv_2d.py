@@ -49,7 +49,7 @@ def random_conv(rng: np.random.Generator, dtype: str):
     if padding == "VALID" and ((kh - 1) * dh + 1 > h or (kw - 1) * dw + 1 > wd):
         padding = "SAME"
     hybrid = dtype == "hybrid"  # float input and output, int8 weights
-    groups = int(rng.choice([1, 1, 1, 2])) if dtype != "float32" else 1
+    groups = int(rng.choice([1, 1, 1, 2]))
     dtype = "float32" if hybrid else dtype
     cin = groups * int(rng.integers(1, 6))
     cout = groups * int(rng.integers(1, 9))

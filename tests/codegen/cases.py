@@ -10,6 +10,8 @@ import numpy as np
 
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.strided_slice import slice_spec
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
@@ -184,6 +186,91 @@ def reshape(rng: np.random.Generator) -> Graph:
     return g.build([x], [y])
 
 
+def transpose(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("transpose")
+    shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(2, 5))))
+    perm = [int(v) for v in rng.permutation(len(shape))]
+    q = qparams(_scale(rng), _zp(rng))
+    x = g.tensor("x", shape, "int8", q)
+    y = g.tensor("y", tuple(shape[p] for p in perm), "int8", q)
+    g.op("TRANSPOSE", [x, g.const("perm", np.array(perm, np.int32))], [y])
+    return g.build([x], [y])
+
+
+def strided_slice(rng: np.random.Generator) -> Graph:
+    """A random slice with at least one element."""
+    while True:
+        g = _strided_slice(rng)
+        if g.output_tensors()[0].size > 0:
+            return g
+
+
+def _strided_slice(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("strided_slice")
+    shape = (1, int(rng.integers(2, 7)), int(rng.integers(2, 7)), int(rng.integers(1, 5)))
+    begin = [0, int(rng.integers(0, shape[1])), int(rng.integers(-shape[2], shape[2])), 0]
+    end = [1, shape[1], int(rng.integers(-shape[2], shape[2] + 1)), shape[3]]
+    strides = [1, int(rng.integers(1, 3)), int(rng.choice([-1, 1, 2])), 1]
+    shrink = int(rng.choice([0, 1]))  # shrink the batch axis sometimes
+    q = qparams(_scale(rng), _zp(rng))
+    x = g.tensor("x", shape, "int8", q)
+    consts = [g.const(n, np.array(v, np.int32))
+              for n, v in (("begin", begin), ("end", end), ("strides", strides))]
+    op = g.op("STRIDED_SLICE", [x, *consts], [], begin_mask=0, end_mask=int(rng.choice([0, 4])),
+              shrink_axis_mask=shrink, ellipsis_mask=0, new_axis_mask=0, offset=False)
+    probe = Graph(g.tensors, [op], [x], [])
+    out_shape = slice_spec(OpContext(op, probe)).output_shape
+    y = g.tensor("y", out_shape, "int8", q)
+    op.outputs = [y]
+    return g.build([x], [y])
+
+
+def concatenation(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("concat")
+    base = [1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(1, 5))]
+    axis = int(rng.integers(1, 4))
+    q = qparams(_scale(rng), _zp(rng))
+    ins = []
+    for i in range(int(rng.integers(2, 4))):
+        shape = list(base)
+        shape[axis] = int(rng.integers(1, 4))
+        ins.append(g.tensor(f"x{i}", tuple(shape), "int8", q))
+    out = list(base)
+    out[axis] = sum(g.tensors[k].shape[axis] for k in ins)
+    y = g.tensor("y", tuple(out), "int8", q)
+    g.op("CONCATENATION", ins, [y], axis=axis, fused_activation_function="NONE")
+    return g.build(ins, [y])
+
+
+def unary(rng: np.random.Generator, op: str) -> Graph:
+    g = GraphBuilder(op.lower())
+    shape = (1, int(rng.integers(1, 40)))
+    x = g.tensor("x", shape, "int8", qparams(_scale(rng, 0.02, 0.1), _zp(rng)))
+    if op == "DEQUANTIZE":
+        y = g.tensor("y", shape, "float32")
+    elif op in ("LOGISTIC",):
+        y = g.tensor("y", shape, "int8", qparams(1 / 256, -128))
+    elif op in ("TANH",):
+        y = g.tensor("y", shape, "int8", qparams(1 / 128, 0))
+    else:
+        y = g.tensor("y", shape, "int8", qparams(_scale(rng, 0.02, 0.1), _zp(rng)))
+    attrs = {"alpha": float(rng.uniform(0.05, 0.5))} if op == "LEAKY_RELU" else {}
+    g.op(op, [x], [y], **attrs)
+    return g.build([x], [y])
+
+
+def minmax(rng: np.random.Generator, op: str) -> Graph:
+    g = GraphBuilder(op.lower())
+    shape = tuple(int(v) for v in rng.integers(1, 5, 3))
+    other = tuple(d if rng.random() < 0.6 else 1 for d in shape)
+    q = qparams(_scale(rng), _zp(rng))
+    a = g.tensor("a", shape, "int8", q)
+    b = g.tensor("b", other, "int8", q)
+    y = g.tensor("y", shape, "int8", q)
+    g.op(op, [a, b], [y])
+    return g.build([a, b], [y])
+
+
 #: op name -> random case builder.
 CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "CONV_2D": conv,
@@ -199,6 +286,13 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "MEAN": mean,
     "QUANTIZE": quantize,
     "RESHAPE": reshape,
+    "TRANSPOSE": transpose,
+    "STRIDED_SLICE": strided_slice,
+    "CONCATENATION": concatenation,
+    "MAXIMUM": lambda rng: minmax(rng, "MAXIMUM"),
+    "MINIMUM": lambda rng: minmax(rng, "MINIMUM"),
+    **{op: (lambda rng, op=op: unary(rng, op))
+       for op in ("RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "DEQUANTIZE")},
 }
 
 
@@ -241,3 +335,40 @@ def tflm_outputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     runner = TflmRunner(write_tflite(graph))
     runner.run(inputs)
     return [np.array(runner.interp.get_output(i)) for i in range(len(graph.outputs))]
+
+
+def ops_chain2(seed: int = 0) -> Graph:
+    """Data movement and table ops in one graph: TRANSPOSE, STRIDED_SLICE, CONCATENATION,
+    MAXIMUM, MINIMUM, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, DEQUANTIZE (int8 and
+    float32 outputs)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("ops_chain2")
+    q = qparams(_scale(rng), _zp(rng))
+    x = g.tensor("x", (1, 4, 6, 3), "int8", q)
+    b = g.tensor("b", (1, 3, 4, 2), "int8", q)
+    c = g.tensor("c", (1, 1, 1, 5), "int8", q)
+    t = g.tensor("t", (1, 6, 4, 3), "int8", q)
+    g.op("TRANSPOSE", [x, g.const("perm", np.array([0, 2, 1, 3], np.int32))], [t])
+    s = g.tensor("s", (1, 3, 4, 3), "int8", q)
+    consts = [g.const(n, np.array(v, np.int32)) for n, v in
+              (("begin", [0, 1, 0, 0]), ("end", [1, 6, 4, 3]), ("strides", [1, 2, 1, 1]))]
+    g.op("STRIDED_SLICE", [t, *consts], [s], begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
+         shrink_axis_mask=0, offset=False)
+    cat = g.tensor("cat", (1, 3, 4, 5), "int8", q)
+    g.op("CONCATENATION", [s, b], [cat], axis=3, fused_activation_function="NONE")
+    mx = g.tensor("mx", (1, 3, 4, 5), "int8", q)
+    g.op("MAXIMUM", [cat, c], [mx])
+    mn = g.tensor("mn", (1, 3, 4, 5), "int8", q)
+    g.op("MINIMUM", [mx, cat], [mn])
+    chain = [("RELU", q, {}), ("LEAKY_RELU", qparams(0.05, 3), {"alpha": 0.2}),
+             ("RELU6", qparams(0.03, -7), {}), ("LOGISTIC", qparams(1 / 256, -128), {}),
+             ("TANH", qparams(1 / 128, 0), {}),
+             ("HARD_SWISH", qparams(0.01, -2), {})]
+    prev = mn
+    for op, qp, attrs in chain:
+        nxt = g.tensor(op.lower(), (1, 3, 4, 5), "int8", qp)
+        g.op(op, [prev], [nxt], **attrs)
+        prev = nxt
+    real = g.tensor("real", (1, 3, 4, 5), "float32")
+    g.op("DEQUANTIZE", [prev], [real])
+    return g.build([x, b, c], [prev, real])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cases import CASES, random_inputs, tflm_outputs
+from cases import CASES, ops_chain, ops_chain2, random_inputs, tflm_outputs
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
@@ -87,22 +87,27 @@ def test_random_op_cases_match_tflm(op: str) -> None:
                 check_tensor(outs[i][b], w, f"{op} case {case} input {b} output {i}")
 
 
-def test_sanitizers_report_nothing_on_every_op() -> None:
-    graph = small_cnn(seed=5)
-    batches = random_inputs(graph, 4, seed=2)
-    outs, stderr = run_sanitized(generate(graph, "small_cnn"), batches)
-    assert "runtime error" not in stderr and "AddressSanitizer" not in stderr, stderr
-    runtime = Interpreter(graph)
-    for b in range(4):
-        check_tensor(outs[0][b], runtime.run([batches[0][b]])[0], f"asan input {b}")
-    rng = np.random.default_rng(11)
-    for op in sorted(set(CASES) - {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE",
-                                   "FULLY_CONNECTED", "SOFTMAX"}):  # small_cnn covers those
-        case = CASES[op](rng)
-        case_batches = random_inputs(case, 2, seed=3)
-        case_outs, stderr = run_sanitized(generate(case, "case"), case_batches)
-        assert stderr == "", f"{op}: {stderr}"
-        check_tensor(case_outs[0][0], Interpreter(case).run([x[0] for x in case_batches])[0], op)
+@pytest.mark.parametrize("build", [small_cnn, ops_chain, ops_chain2], ids=["cnn", "chain", "chain2"])
+def test_sanitizers_report_nothing_on_every_op(build) -> None:  # type: ignore[no-untyped-def]
+    """ASan + UBSan over every op kernel (the three graphs hold all of them), portable and DSP."""
+    graph = build(seed=5)
+    batches = random_inputs(graph, 3, seed=2)
+    for dsp in (False, True):
+        outs, stderr = run_sanitized(generate(graph, "asan", dsp=dsp), batches)
+        assert stderr == "", stderr
+        for b in range(3):
+            for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+                check_tensor(outs[i][b], want, f"asan dsp={dsp} input {b} output {i}")
+
+
+@pytest.mark.parametrize("build", [ops_chain, ops_chain2], ids=["chain", "chain2"])
+def test_multi_input_multi_output_graphs_match_tflm(build) -> None:  # type: ignore[no-untyped-def]
+    graph = build(seed=7)
+    batches = random_inputs(graph, 20, seed=3)
+    outs = HostModel(generate(graph, "multi")).run_batch(batches)
+    for b in range(20):
+        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+            check_tensor(outs[i][b], want, f"input {b} output {i}")
 
 
 @pytest.mark.conformance

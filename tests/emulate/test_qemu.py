@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from codegen.cases import ops_chain, random_inputs, tflm_outputs
+from codegen.cases import ops_chain, ops_chain2, random_inputs, tflm_outputs
 from edgecraft.emulate import MACHINES, DoesNotFitError, emulate
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
@@ -55,8 +55,9 @@ def test_synthetic_cnn_is_exact_and_measured_on_every_machine(target: str) -> No
     assert 0 < r.stack_bytes < MACHINES[target].stack_size
 
 
-def test_two_inputs_two_outputs_and_remaining_ops_on_m0_and_m4() -> None:
-    graph = ops_chain(seed=1)
+@pytest.mark.parametrize("build", [ops_chain, ops_chain2], ids=["chain", "chain2"])
+def test_several_inputs_and_outputs_and_remaining_ops_on_m0_and_m4(build) -> None:  # type: ignore[no-untyped-def]
+    graph = build(seed=1)
     batches = random_inputs(graph, 3, seed=8)
     for target in ("qemu-m0", "qemu-m4"):
         r = emulate(graph, target, batches, name="chain")

@@ -60,7 +60,7 @@ class _Pointers:
     def __call__(self, k: int) -> str:
         t = self.graph.tensors[k]
         if t.data is None:
-            return f"T{k}"
+            return f"T{k}" if t.size else f"(({c_type(t.dtype)} *)NULL)"  # empty tensors are not planned
         if k not in self.names:
             self.names[k] = self.const_array(f"tensor{k}", c_type(t.dtype), t.data,
                                              f"tensor {k} '{t.name}' {_shape_text(t)} {t.dtype}")

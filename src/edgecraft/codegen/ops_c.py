@@ -23,7 +23,9 @@ from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
 from edgecraft.ops.pad import paddings
 from edgecraft.ops.quant import quantize_multiplier
+from edgecraft.ops.registry import get_op
 from edgecraft.ops.softmax import check_output, input_params
+from edgecraft.ops.strided_slice import slice_spec
 
 MAX_DIMS = 6
 
@@ -222,14 +224,16 @@ def _rescale_params(s1: float, s2: float, s_out: float, sub: bool) -> RescalePar
 
 
 def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """ADD, SUB and MUL with broadcasting."""
+    """ADD, SUB, MUL, MAXIMUM and MINIMUM with broadcasting."""
     _require_int8(ctx, 0, 1)
     t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     if len(y.shape) > MAX_DIMS:
         raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
     out = (1,) * (MAX_DIMS - len(y.shape)) + tuple(y.shape)
-    lo, hi = activation_range(ctx)
-    if ctx.op.type == "MUL":
+    lo, hi = activation_range(ctx) if ctx.op.type not in ("MAXIMUM", "MINIMUM") else (-128, 127)
+    if ctx.op.type in ("MAXIMUM", "MINIMUM"):
+        fields = ".left_shift = 0,\n"
+    elif ctx.op.type == "MUL":
         m, s = quantize_multiplier(t1.scale * t2.scale / y.scale)
         fields = f".left_shift = 0, .output_multiplier = {m}, .output_shift = {s},\n"
     else:
@@ -247,7 +251,7 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f".output_offset = {y.zero_point}, {fields}"
         f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
     )
-    fn = {"ADD": "ec_add_s8", "SUB": "ec_sub_s8", "MUL": "ec_mul_s8"}[ctx.op.type]
+    fn = f"ec_{ctx.op.type.lower()}_s8"
     i = ctx.op.inputs
     call = f"{fn}(&{p}, {ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, ("elementwise",))
@@ -323,8 +327,97 @@ def quantize(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
                   ("reshape_ops",))
 
 
+def _contiguous_strides(shape: tuple[int, ...] | list[int]) -> list[int]:
+    strides: list[int] = []
+    step = 1
+    for d in reversed(list(shape)):
+        strides.insert(0, step)
+        step *= d
+    return strides
+
+
+def _copy_block(p: str, dims: list[int], src: list[int], dst: list[int], elem: int) -> str:
+    if len(dims) > MAX_DIMS:
+        raise CodegenError(f"data movement over {len(dims)} dimensions; at most {MAX_DIMS} are supported")
+    pad = MAX_DIMS - len(dims)
+    return (f"static const ec_copy_params {p} = {{\n"
+            f"  .dims = {c_list([1] * pad + dims)},\n"
+            f"  .src_strides = {c_list([0] * pad + src)}, .dst_strides = {c_list([0] * pad + dst)},\n"
+            f"  .elem_size = {elem},\n}};\n")
+
+
+def transpose(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    x, y = ctx.req_input(0), ctx.output(0)
+    perm = [int(v) for v in ctx.const(1).reshape(-1)]
+    strides = _contiguous_strides(x.shape)
+    decls = _copy_block(p, list(y.shape), [strides[q] for q in perm], _contiguous_strides(y.shape),
+                        x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def strided_slice(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    x = ctx.req_input(0)
+    spec = slice_spec(ctx)
+    strides = _contiguous_strides(spec.effective_shape)
+    dims, src, base = [], [], 0
+    for size, stride, sl in zip(spec.effective_shape, strides, spec.slices, strict=True):
+        start, stop, step = sl.indices(size)
+        dims.append(len(range(start, stop, step)))
+        src.append(step * stride)
+        base += start * stride if dims[-1] else 0
+    decls = _copy_block(p, dims, src, _contiguous_strides(dims), x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])} + {base}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def concatenation(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    y = ctx.output(0)
+    rank = len(y.shape)
+    axis = int(ctx.attrs.get("axis", 0)) % rank
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    decls, calls, offset = [], [], 0
+    for i in range(ctx.num_inputs):
+        t = ctx.req_input(i)
+        run = t.shape[axis] * inner
+        decls.append(_copy_block(f"{p}_{i}", [outer, run], [run, 1], [y.shape[axis] * inner, 1],
+                                 t.np_dtype.itemsize))
+        calls.append(f"ec_copy_nd(&{p}_{i}, {ptr(ctx.op.inputs[i])}, {ptr(ctx.op.outputs[0])} + {offset});")
+        offset += run
+    return OpCode("".join(decls), "\n  ".join(calls), ("data_ops",))
+
+
+def lookup_table(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """Unary int8 ops: the reference kernel evaluated on all 256 int8 values at build time."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    if x.dtype != "int8" or y.dtype not in ("int8", "float32"):
+        raise CodegenError(f"{ctx.op.type} from {x.dtype} to {y.dtype} has no C kernel (int8 input only)")
+    kernel = get_op(ctx.op.type).kernel_for(ctx)
+    table = np.asarray(kernel(ctx, [np.arange(-128, 128).astype(np.int8)])[0]).reshape(-1).astype(y.np_dtype)
+    if table.shape != (256,):
+        raise CodegenError(f"{ctx.op.type} is not elementwise; no table kernel for it")
+    ctype = "float" if y.dtype == "float32" else "int8_t"
+    decls = c_array(f"{p}_table", ctype, table, f"{p}: {ctx.op.type} of every int8 input, -128 .. 127")
+    fn = "ec_lut_s8_f32" if y.dtype == "float32" else "ec_lut_s8"
+    return OpCode(decls, f"{fn}({x.size}, {p}_table, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
 EMITTERS: dict[str, OpEmitter] = {
     "ADD": binary,
+    "CONCATENATION": concatenation,
+    "DEQUANTIZE": lookup_table,
+    "HARD_SWISH": lookup_table,
+    "LEAKY_RELU": lookup_table,
+    "LOGISTIC": lookup_table,
+    "MAXIMUM": binary,
+    "MINIMUM": binary,
+    "RELU": lookup_table,
+    "RELU6": lookup_table,
+    "STRIDED_SLICE": strided_slice,
+    "TANH": lookup_table,
+    "TRANSPOSE": transpose,
     "AVERAGE_POOL_2D": pool,
     "CONV_2D": conv,
     "DEPTHWISE_CONV_2D": conv,

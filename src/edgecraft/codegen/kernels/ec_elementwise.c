@@ -1,11 +1,13 @@
-/* ADD, SUB and MUL int8 with broadcasting, portable C99 (TFLM reference_integer_ops add/mul;
+/* ADD, SUB, MUL, MAXIMUM and MINIMUM int8 with broadcasting, portable C99 (TFLM reference_integer_ops add/mul;
  * SUB is ADD with the rescaled second input subtracted). Shapes are padded to 6 dimensions;
  * a stride of 0 repeats an input along that dimension. */
 #include "ec_kernels.h"
 
-enum { EC_ADD, EC_SUB, EC_MUL };
+enum { EC_ADD, EC_SUB, EC_MUL, EC_MAX, EC_MIN };
 
 static int32_t combine(const ec_binary_params *p, int kind, int32_t a, int32_t b) {
+  if (kind == EC_MAX) return a > b ? a : b; /* raw values: both inputs share the quantization */
+  if (kind == EC_MIN) return a < b ? a : b;
   const int32_t x = a + p->input1_offset, y = b + p->input2_offset;
   int32_t raw;
   if (kind == EC_MUL) {
@@ -46,4 +48,12 @@ void ec_sub_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *in
 
 void ec_mul_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
   binary(p, EC_MUL, input1, input2, output);
+}
+
+void ec_maximum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  binary(p, EC_MAX, input1, input2, output);
+}
+
+void ec_minimum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  binary(p, EC_MIN, input1, input2, output);
 }

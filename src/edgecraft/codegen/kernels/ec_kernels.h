@@ -116,6 +116,13 @@ typedef struct {
   int32_t size, input_offset, output_offset, multiplier, shift;
 } ec_requant_params;
 
+/* Strided N-d copy: element i of the (dims) box is read at src offset sum(index * src_strides)
+ * and written at dst offset sum(index * dst_strides), offsets in elements of elem_size bytes. */
+typedef struct {
+  int32_t dims[EC_MAX_DIMS], src_strides[EC_MAX_DIMS], dst_strides[EC_MAX_DIMS];
+  int32_t elem_size;
+} ec_copy_params;
+
 /* --- kernels ---------------------------------------------------------------------------- */
 
 void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
@@ -134,6 +141,11 @@ void ec_mul_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *in
 void ec_pad_s8(const ec_pad_params *p, const int8_t *input, int8_t *output);
 void ec_mean_s8(const ec_mean_params *p, const int8_t *input, int8_t *output);
 void ec_requantize_s8(const ec_requant_params *p, const int8_t *input, int8_t *output);
+void ec_maximum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_minimum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_copy_nd(const ec_copy_params *p, const void *input, void *output);
+void ec_lut_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+void ec_lut_s8_f32(int32_t size, const float *table, const int8_t *input, float *output);
 
 #ifdef __cplusplus
 }

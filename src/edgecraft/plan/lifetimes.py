@@ -11,9 +11,11 @@ In-place rules group buffers that share memory (an *alias group*):
 
 - RESHAPE and SQUEEZE outputs hold the same bytes as their input, so they are views of it;
 - an elementwise op (``INPLACE_OPS``) may write its output over an input of the same shape and
-  byte size when that input (and everything aliasing it) is read for the last time at that
-  step and is not a graph output. Output element ``i`` depends only on input element ``i``,
-  and kernels read all their inputs before writing, so the result is bit-exact.
+  dtype when that input (and everything aliasing it) is read for the last time at that step
+  and is not a graph output (a graph input may be overwritten: the caller refills it every
+  run). Output element ``i`` depends only on input element ``i`` and the aliased input is not
+  broadcast, so an elementwise loop (or the Python runtime, which reads all inputs before
+  writing) gives bit-exact results.
 """
 
 from __future__ import annotations

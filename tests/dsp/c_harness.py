@@ -106,7 +106,7 @@ def build_host(sources: dict[str, str], where: Path) -> ctypes.CDLL:
         pytest.skip("gcc not found")
     files = write_sources(sources, where)
     lib = where / "libec_dsp.so"
-    cc = subprocess.run(["gcc", *WARN, "-O2", "-shared", "-fPIC", "-o", str(lib), *map(str, files), "-lm"],
+    cc = subprocess.run(["gcc", *WARN, "-O2", "-shared", "-fPIC", "-o", str(lib), *map(str, files)],
                         capture_output=True, text=True)
     assert cc.returncode == 0, "\n".join(ln[:300] for ln in cc.stderr.splitlines()[-30:])
     return ctypes.CDLL(str(lib))
@@ -137,8 +137,7 @@ def run_qemu_m4(sources: dict[str, str], main_c: str, where: Path, timeout: floa
     elf = where / "prog.elf"
     cc = subprocess.run(["arm-none-eabi-gcc", *M4, *WARN, "-O2", "-ffunction-sections", "-fdata-sections",
                          "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T",
-                         str(where / "mps2.ld"), "-Wl,--gc-sections", "-o", str(elf), *map(str, files),
-                         "-lm"],
+                         str(where / "mps2.ld"), "-Wl,--gc-sections", "-o", str(elf), *map(str, files)],
                         capture_output=True, text=True)
     assert cc.returncode == 0, "\n".join(ln[:300] for ln in cc.stderr.splitlines()[-30:])
     proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-semihosting-config",

@@ -106,6 +106,7 @@ def test_quantize_rounds_half_to_even_and_clamps() -> None:
     assert quantize(x, 0.5, 10, "uint8").tolist() == [0, 9, 11, 13, 15, 255]
 
 
+@pytest.mark.conformance
 def test_kws_model_hears_marvin_as_unknown() -> None:
     """Real data: the MLPerf Tiny KWS model, edgecraft's runtime, the kws-mfcc front end."""
     from scipy.io import wavfile

@@ -221,3 +221,18 @@ def test_twin_and_generated_model_on_qemu_m4(tmp_path: Path) -> None:
     got = run_qemu_m4(sources, main, tmp_path)
     for i, w in enumerate(want):
         assert np.frombuffer(got[f"out{i}"], np.int8).tolist() == w.tolist()
+
+
+def test_libm_free_math_is_accurate(tmp_path: Path) -> None:
+    """ec_logf / ec_sqrtf / ec_roundf_even (the twins use no libm) against numpy."""
+    lib = build_host(c_sources("imu"), tmp_path)
+    for fn in ("ec_logf", "ec_sqrtf", "ec_roundf_even"):
+        getattr(lib, fn).restype = ctypes.c_float
+        getattr(lib, fn).argtypes = [ctypes.c_float]
+    xs = np.concatenate([np.geomspace(1e-30, 1e30, 2000), np.linspace(0.5, 2.0, 1001)]).astype(np.float32)
+    logs = np.array([lib.ec_logf(float(x)) for x in xs], np.float32)
+    np.testing.assert_allclose(logs, np.log(xs), rtol=2e-7, atol=2e-7)
+    roots = np.array([lib.ec_sqrtf(float(x)) for x in xs], np.float32)
+    np.testing.assert_allclose(roots, np.sqrt(xs), rtol=3e-7)
+    halves = np.array([-3.5, -2.5, -0.5, 0.5, 1.5, 2.5, 1e9, -7.25, 3.75], np.float32)
+    assert [lib.ec_roundf_even(float(x)) for x in halves] == np.round(halves).tolist()

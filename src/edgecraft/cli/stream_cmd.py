@@ -32,6 +32,7 @@ from edgecraft.device.stream import (
 )
 from edgecraft.device.tuning import Event, operating_point, pareto, score_recording, sweep
 from edgecraft.dsp.audio import AudioFeatures
+from edgecraft.dsp.firmware import M4_INSTRUCTIONS, front_end_ms
 from edgecraft.dsp.motion import MotionFeatures
 from edgecraft.dsp.presets import get_preset
 from edgecraft.formats import read_tflite
@@ -183,7 +184,8 @@ def stream(
     if tuning is not None:
         result["tuning"] = tuning
     if board:
-        result["power"] = _power(graph, board, battery, loop, duration, event_mj, plot)
+        preset = features or ("kws-mfcc" if wav else "imu")
+        result["power"] = _power(graph, board, battery, loop, duration, event_mj, plot, preset)
     if fmt is Format.json:
         print_json(result)
         return
@@ -222,7 +224,7 @@ def _tune(path: Path, samples: np.ndarray, runner: ModelRunner, featurize: Any, 
 
 
 def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, duration: float,
-           event_mj: float, plot: Path | None) -> dict[str, Any]:
+           event_mj: float, plot: Path | None, preset: str) -> dict[str, Any]:
     try:
         bp = board_power(graph, board)
         bat = parse_battery(battery) if battery else None
@@ -230,7 +232,11 @@ def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, durati
         raise UserError(str(e)) from None
     rate = loop.stats.inferences / duration
     events = len(loop.detections) * 3600.0 / duration
-    summary = estimate(bp, rate, bat, events, event_mj)
+    feature_ms = front_end_ms(preset, bp.clock_mhz)
+    summary = estimate(bp, rate, bat, events, event_mj, feature_ms=feature_ms)
+    if feature_ms:
+        summary["source"] += (f"; front end: {M4_INSTRUCTIONS[preset]:,} Cortex-M4 instructions per window "
+                              "(qemu-m4) at one per cycle")
     if plot is not None:
         t, p = power_timeline(loop.stats.inference_times_s, duration, bp)
         plot_power(plot, t, p, summary)
@@ -268,7 +274,8 @@ def _print(result: dict[str, Any]) -> None:
                   f"duty-skipped {s['duty_skipped']}")
     if "power" in result:
         p = result["power"]
-        line = (f"power on {p['board']}: {p['latency_ms']:.1f} ms/inference, {p['inferences_per_s']} /s, "
+        line = (f"power on {p['board']}: {p['latency_ms']:.1f} ms/inference + {p['feature_ms']:.1f} ms "
+                f"front end, {p['inferences_per_s']} /s, "
                 f"duty {p['duty_cycle']:.2%}, average {p['average_mw']:.4g} mW, "
                 f"{p['energy_per_day_j']:.4g} J/day")
         if "battery_life_h" in p:

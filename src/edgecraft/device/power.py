@@ -77,6 +77,7 @@ class BoardPower:
     sleep_mw: float
     latency_ms: float
     source: str
+    clock_mhz: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
@@ -108,7 +109,8 @@ def board_power(graph: Graph, slug: str) -> BoardPower:
     basis = prof.get("estimates", {}).get("basis", "edgecraft.targets profile")
     source = (f"active: {board.sources.get('active_mw', 'catalog')}; sleep: "
               f"{board.sources.get('sleep_mw', 'catalog')}; latency: {basis}")
-    return BoardPower(slug, float(board.active_mw), float(board.sleep_mw), float(prof["latency_ms"]), source)
+    return BoardPower(slug, float(board.active_mw), float(board.sleep_mw), float(prof["latency_ms"]), source,
+                      float(board.clock_mhz))
 
 
 def _fallback(graph: Graph, slug: str) -> BoardPower:
@@ -117,7 +119,8 @@ def _fallback(graph: Graph, slug: str) -> BoardPower:
     b = FALLBACK_BOARDS[slug]
     latency = _macs(graph) * CYCLES_PER_MAC / (b["clock_mhz"] * 1e6) * 1e3
     return BoardPower(slug, b["active_mw"], b["sleep_mw"], latency,
-                      f"{b['source']}; latency from MACs at {CYCLES_PER_MAC:.1f} cycles/MAC ({CALIBRATION})")
+                      f"{b['source']}; latency from MACs at {CYCLES_PER_MAC:.1f} cycles/MAC ({CALIBRATION})",
+                      b["clock_mhz"])
 
 
 def estimate(power: BoardPower, inferences_per_s: float, battery: Battery | None = None,
@@ -129,7 +132,7 @@ def estimate(power: BoardPower, inferences_per_s: float, battery: Battery | None
     avg_mw = (power.active_mw * duty + power.sleep_mw * (1 - duty) + always_on_mw
               + events_per_hour * event_mj / 3600.0)
     out: dict[str, Any] = {
-        "board": power.board, "latency_ms": round(power.latency_ms, 3),
+        "board": power.board, "latency_ms": round(power.latency_ms, 3), "feature_ms": round(feature_ms, 3),
         "active_mw": power.active_mw, "sleep_mw": power.sleep_mw,
         "inferences_per_s": round(inferences_per_s, 4), "duty_cycle": round(duty, 6),
         "events_per_hour": round(events_per_hour, 3),

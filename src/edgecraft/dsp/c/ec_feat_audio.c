@@ -1,7 +1,5 @@
 /* Audio front end: framing, windowed FFT magnitude, mel filterbank, log, DCT-II.
  * The C twin of edgecraft.dsp.audio; tables come from the generated config. */
-#include <math.h>
-
 #include "ec_features.h"
 
 int ec_audio_num_frames(const ec_audio_config *cfg, int n)
@@ -54,7 +52,7 @@ int ec_audio_features(const ec_audio_config *cfg, const int16_t *pcm, int n, flo
         /* magnitude of bins 0..fft_size/2, kept in re[] */
         for (i = 0; i <= cfg->fft_size / 2; i++) {
             float p = re[i] * re[i] + im[i] * im[i];
-            re[i] = cfg->magnitude_power == 2 ? p : sqrtf(p);
+            re[i] = cfg->magnitude_power == 2 ? p : ec_sqrtf(p);
         }
         /* mel filterbank (sparse triangles), then log */
         for (m = 0; m < cfg->mel_bins; m++) {
@@ -64,7 +62,7 @@ int ec_audio_features(const ec_audio_config *cfg, const int16_t *pcm, int n, flo
             for (i = 0; i < cfg->mel_count[m]; i++) {
                 acc += s[i] * w[i];
             }
-            mel[m] = logf(acc + cfg->log_offset);
+            mel[m] = ec_logf(acc + cfg->log_offset);
         }
         /* DCT-II (MFCC) or the log-mel values themselves */
         for (c = 0; c < cfg->num_out; c++) {

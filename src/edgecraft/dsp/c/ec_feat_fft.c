@@ -1,7 +1,61 @@
-/* Radix-2 FFT and int8 quantization shared by the edgecraft front ends. */
-#include <math.h>
-
+/* What the edgecraft front ends share: a radix-2 FFT, int8 quantization, and the three bits of
+ * float math they need (square root, natural log, round half to even) written out so the twins
+ * need no libm and give the same bits on every IEEE-754 single-precision target. */
 #include "ec_features.h"
+
+float ec_sqrtf(float x)
+{
+    union { float f; uint32_t u; } v;
+    float y;
+    int i;
+    if (!(x > 0.0f)) {
+        return 0.0f;
+    }
+    v.f = x;
+    v.u = 0x5f375a86u - (v.u >> 1); /* 1/sqrt(x) within about 3.5 % */
+    y = v.f;
+    for (i = 0; i < 3; i++) { /* Newton steps for 1/sqrt, multiplications only */
+        y = y * (1.5f - 0.5f * x * y * y);
+    }
+    return x * y;
+}
+
+float ec_logf(float x)
+{
+    union { float f; uint32_t u; } v;
+    float m, s, s2, poly, e;
+    int exponent;
+    if (!(x > 0.0f)) {
+        return -3.0e38f; /* log(0): "minus infinity" without <math.h> */
+    }
+    v.f = x;
+    exponent = (int)((v.u >> 23) & 0xffu) - 127;
+    if (exponent == -127) { /* subnormal input: not reached by the front ends' offsets */
+        return -87.3365f;
+    }
+    v.u = (v.u & 0x007fffffu) | 0x3f800000u; /* mantissa in [1, 2) */
+    m = v.f;
+    if (m > 1.41421356f) { /* keep m in [sqrt(1/2), sqrt(2)) so |s| <= 0.172 */
+        m *= 0.5f;
+        exponent += 1;
+    }
+    /* log(m) = 2 atanh(s), s = (m - 1) / (m + 1) */
+    s = (m - 1.0f) / (m + 1.0f);
+    s2 = s * s;
+    poly = 1.0f + s2 * (1.0f / 3.0f + s2 * (1.0f / 5.0f + s2 * (1.0f / 7.0f + s2 * (1.0f / 9.0f))));
+    e = (float)exponent;
+    /* ln 2 split in two so e * ln 2 keeps its precision */
+    return e * 0.693359375f + (2.0f * s * poly + e * -2.12194440e-4f);
+}
+
+float ec_roundf_even(float x)
+{
+    const float big = 8388608.0f; /* 2^23: adding it leaves no fraction bits */
+    if (x >= big || x <= -big) {
+        return x;
+    }
+    return x >= 0.0f ? (x + big) - big : (x - big) + big;
+}
 
 void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t)
 {
@@ -47,8 +101,8 @@ void ec_quantize_i8(const float *x, int n, float scale, int zero_point, int8_t *
 {
     int i;
     for (i = 0; i < n; i++) {
-        /* rintf rounds half to even in the default rounding mode, like numpy.round */
-        float v = rintf(x[i] / scale) + (float)zero_point;
+        /* half to even, like numpy.round */
+        float v = ec_roundf_even(x[i] / scale) + (float)zero_point;
         if (v < -128.0f) {
             v = -128.0f;
         }

@@ -1,7 +1,5 @@
 /* Image preprocessing: center crop, bilinear resize (half-pixel centers), grayscale or RGB,
  * (x - mean) / std, int8 quantization. The C twin of edgecraft.dsp.image.ImagePreprocess. */
-#include <math.h>
-
 #include "ec_features.h"
 
 static const float ec_luma[3] = {0.299f, 0.587f, 0.114f};

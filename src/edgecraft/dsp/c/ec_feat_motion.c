@@ -1,7 +1,5 @@
 /* Motion front end: per-axis statistics and spectral features of one window.
  * The C twin of edgecraft.dsp.motion.window_features. */
-#include <math.h>
-
 #include "ec_features.h"
 
 void ec_motion_features(const ec_motion_config *cfg, const float *x, float *scratch, float *out)
@@ -30,10 +28,10 @@ void ec_motion_features(const ec_motion_config *cfg, const float *x, float *scra
             var += d * d;
         }
         o[0] = mean;
-        o[1] = sqrtf(var / (float)n);
+        o[1] = ec_sqrtf(var / (float)n);
         o[2] = lo;
         o[3] = hi;
-        o[4] = sqrtf(sq / (float)n);
+        o[4] = ec_sqrtf(sq / (float)n);
         /* spectrum of the window without its mean, zero-padded to fft_size */
         for (i = 0; i < cfg->fft_size; i++) {
             re[i] = i < n ? x[i * cfg->axes + a] - mean : 0.0f;
@@ -41,7 +39,7 @@ void ec_motion_features(const ec_motion_config *cfg, const float *x, float *scra
         }
         ec_fft(re, im, cfg->fft_size, cfg->twiddle_cos, cfg->twiddle_sin);
         for (i = 0; i < half; i++) {
-            mag[i] = sqrtf(re[i + 1] * re[i + 1] + im[i + 1] * im[i + 1]);
+            mag[i] = ec_sqrtf(re[i + 1] * re[i + 1] + im[i + 1] * im[i + 1]);
         }
         for (b = 0; b < cfg->fft_bins; b++) {
             float acc = 0.0f;

@@ -3,6 +3,7 @@
  * Float arithmetic (for cores with an FPU). Every parameter lives in a const config struct
  * that edgecraft generates from the Python preset (ec_<preset>.c), so the C and Python front
  * ends share their tables bit for bit. No function keeps state: scratch memory is passed in.
+ * No libm: the few math functions needed are in ec_feat_fft.c.
  */
 #ifndef EC_FEATURES_H
 #define EC_FEATURES_H
@@ -12,6 +13,12 @@
 /* In-place radix-2 complex FFT of n points (n a power of two). cos_t[k] = cos(2 pi k / n),
  * sin_t[k] = sin(2 pi k / n) for k < n/2; computes X[k] = sum x[j] exp(-2 pi i j k / n). */
 void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t);
+
+/* Float math without libm: sqrt (x times 1/sqrt(x) from 3 Newton steps), natural log (atanh series, a few ulp),
+ * round half to even (exact). */
+float ec_sqrtf(float x);
+float ec_logf(float x);
+float ec_roundf_even(float x);
 
 /* q = clamp(round_half_even(x / scale) + zero_point, -128, 127) */
 void ec_quantize_i8(const float *x, int n, float scale, int zero_point, int8_t *q);

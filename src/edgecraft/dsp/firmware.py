@@ -1,0 +1,86 @@
+"""A front end's C twin packaged like a generated model, so the emulator runs it unchanged:
+``feature_program("kws-mfcc")`` is a :class:`~edgecraft.codegen.GeneratedModel` whose
+``<name>_invoke(input, output)`` maps one window of raw samples to features, and
+:func:`emulate_front_end` runs it on an emulated Cortex-M (outputs, exact instruction count,
+flash, RAM, stack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from edgecraft.codegen import GeneratedModel
+from edgecraft.dsp.audio import AudioFeatures
+from edgecraft.dsp.csrc import c_ident, c_sources
+from edgecraft.dsp.image import ImagePreprocess
+from edgecraft.dsp.motion import MotionFeatures
+from edgecraft.dsp.presets import Preset, get_preset
+from edgecraft.ir.graph import Tensor
+
+# Instructions one window costs on the emulated Cortex-M4 (qemu-m4, arm-none-eabi-gcc -O2,
+# hard float), measured by emulate_front_end and checked by tests/dsp/test_firmware.py.
+M4_INSTRUCTIONS = {"kws-mfcc": 5_391_600, "kws-log-mel": 5_262_300, "imu": 76_900}
+
+
+def front_end_ms(preset: str, clock_mhz: float) -> float:
+    """Milliseconds one window of ``preset`` takes at ``clock_mhz``, from its measured Cortex-M4
+    instruction count at one instruction per cycle (0 when not measured)."""
+    return M4_INSTRUCTIONS.get(preset, 0) / (clock_mhz * 1e3) if clock_mhz > 0 else 0.0
+
+
+def feature_program(preset: str | Preset, image_shape: tuple[int, int, int] = (120, 160, 3),
+                    name: str | None = None) -> GeneratedModel:
+    """The C twin of ``preset`` (a name, or a config object called ``name``) with an
+    ``<ident>_fe_invoke`` entry point. Images take a fixed ``image_shape`` (h, w, c) input."""
+    cfg = get_preset(preset) if isinstance(preset, str) else preset
+    label = preset if isinstance(preset, str) else (name or "custom")
+    ident = c_ident(label)
+    name = ident.removeprefix("ec_") + "_fe"
+    files = c_sources(cfg, label)
+    if isinstance(cfg, AudioFeatures):
+        n = cfg.clip_samples or cfg.window_samples
+        inp, out = Tensor("pcm", (n,), "int16"), Tensor("features", cfg.shape, "float32")
+        args, scratch = "const int16_t *input, float *output", 2 * cfg.fft_size + cfg.mel_bins
+        body = f"ec_audio_features(&{ident}, input, {n}, scratch, output);"
+        decl = f"extern const ec_audio_config {ident};"
+    elif isinstance(cfg, MotionFeatures):
+        inp = Tensor("window", (cfg.window_samples, cfg.axes), "float32")
+        out = Tensor("features", (cfg.num_features,), "float32")
+        args, scratch = "const float *input, float *output", 2 * cfg.fft_size + cfg.fft_size // 2
+        body = f"ec_motion_features(&{ident}, input, scratch, output);"
+        decl = f"extern const ec_motion_config {ident};"
+    elif isinstance(cfg, ImagePreprocess):
+        h, w, c = image_shape
+        inp = Tensor("image", image_shape, "uint8")
+        out = Tensor("input", (cfg.height, cfg.width, cfg.channels), "int8")
+        args, scratch = "const uint8_t *input, int8_t *output", 1
+        body = f"ec_image_preprocess(&{ident}, input, {h}, {w}, {c}, output);"
+        decl = f"extern const ec_image_config {ident};"
+    else:  # pragma: no cover - presets are one of the three
+        raise ValueError(f"no C twin for {label}")
+    guard = name.upper() + "_H"
+    files[f"{name}.h"] = (f"/* {name}: the '{label}' front end as one call. */\n"
+                          f"#ifndef {guard}\n#define {guard}\n#include <stdint.h>\n"
+                          f"int {name}_invoke({args});\n#endif\n")
+    files[f"{name}.c"] = (f'#include "{name}.h"\n#include "ec_features.h"\n{decl}\n'
+                          f"static float scratch[{scratch}];\n"
+                          f"int {name}_invoke({args})\n{{\n    (void)scratch;\n    {body}\n"
+                          "    return 0;\n}\n")
+    return GeneratedModel(name, files, 0, [inp], [out], False, "none")
+
+
+def emulate_front_end(preset: str | Preset, windows: Sequence[np.ndarray], target: str = "qemu-m4",
+                      image_shape: tuple[int, int, int] = (120, 160, 3), name: str | None = None
+                      ) -> dict[str, Any]:
+    """Run the C twin on ``target`` for each window: ``features`` (n, ...), ``instructions``
+    (the first window), ``flash_bytes``, ``ram_bytes``, ``stack_bytes``."""
+    from edgecraft.emulate import emulate_generated, machine
+
+    program = feature_program(preset, image_shape, name)
+    batch = np.stack([np.asarray(w, program.inputs[0].np_dtype) for w in windows])
+    res = emulate_generated(program, machine(target), [batch])
+    return {"features": res.outputs[0], "instructions": res.instructions, "flash_bytes": res.flash_bytes,
+            "ram_bytes": res.ram_bytes, "stack_bytes": res.stack_bytes, "machine": res.machine}

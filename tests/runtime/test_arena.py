@@ -105,3 +105,17 @@ def test_conformance_models_bit_exact_under_every_algorithm(name):
         got = run_model(g, xs, a)
         for i, (o, w) in enumerate(zip(got, want, strict=True)):
             check_tensor(o, w, f"{name} {a} output {i}")
+
+
+def test_one_interpreter_shared_by_threads_gives_each_caller_its_own_result():
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = residual_model()
+    interp = Interpreter(g)
+    rng = np.random.default_rng(4)
+    xs = [rng.integers(-128, 128, (1, 6, 6, 4), dtype=np.int8) for _ in range(16)]
+    want = [Interpreter(g).run([x])[0] for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda x: interp.run([x])[0], xs))
+    for i, (a, b) in enumerate(zip(got, want, strict=True)):
+        check_tensor(a, b, f"thread run {i}")

@@ -12,6 +12,7 @@ bit-exact with TFLM under every algorithm is what proves the plans valid.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,6 +62,7 @@ class Interpreter:
         self.plan: MemoryPlan = plan if plan is not None else plan_memory(graph, algorithm, alignment)
         self.arena = np.zeros(self.plan.arena_bytes, np.uint8)
         self.views = self._views()
+        self._lock = threading.Lock()
 
     def _views(self) -> dict[int, np.ndarray]:
         """Every non-constant tensor as an array over its planned bytes of the arena."""
@@ -93,9 +95,15 @@ class Interpreter:
         return out
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Run once; returns copies of the graph's outputs (the arena is reused by the next run)."""
+        """Run once; returns copies of the graph's outputs (the arena is reused by the next run,
+        so concurrent callers of one interpreter take turns)."""
+        checked = self.check_inputs(inputs)
+        with self._lock:
+            return self._invoke(checked)
+
+    def _invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         tensors = self.graph.tensors
-        for k, x in zip(self.graph.inputs, self.check_inputs(inputs), strict=True):
+        for k, x in zip(self.graph.inputs, inputs, strict=True):
             self.views[k][...] = x
         for j in self.plan.order:
             ctx, kernel = self.steps[j]

@@ -6,9 +6,16 @@ For each .tflite in the conformance corpus (../shared/conformance; a built-in mo
 absent), all three runtimes get the same random inputs in one process; the table prints the
 median milliseconds per inference and edgecraft's time as a ratio of each reference (below 1.0
 means edgecraft is faster). Outputs are also compared: int8 models must match TFLM exactly.
+All three run single-threaded.
 """
 
 from __future__ import annotations
+
+import os
+
+# TFLM and LiteRT run on one thread here; so does BLAS under edgecraft's kernels (set before
+# numpy loads it), so the ratios compare like with like.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import statistics

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export LITERT_TORCH_SHOW_PROGRESS=n
+# Small matmuls: BLAS threads only fight the test workers for the two cores.
+export OPENBLAS_NUM_THREADS=1
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"

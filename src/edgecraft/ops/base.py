@@ -26,6 +26,15 @@ class OpContext:
 
     op: Operator
     graph: Graph
+    #: Values derived once per operator (requantization multipliers, clamps): see :meth:`memo`.
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for on this operator, then the stored
+        value: what TFLM computes once in its Prepare step, we compute once per context."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -84,7 +93,8 @@ def default_cost(ctx: OpContext) -> Cost:
 
 @dataclass(frozen=True)
 class OpDef:
-    """One op: name, shape rule, kernels keyed by the dtype of input 0, cost, scratch need.
+    """One op: name, shape rule, kernels keyed by the dtype of input 0, cost, scratch need, and
+    whether its int8 kernel may be evaluated as a table (see ``lookup``).
 
     ``scratch`` returns the bytes of temporary memory the op needs during its run on a device
     (for example an im2col buffer); the memory planner places it in the arena.
@@ -95,6 +105,9 @@ class OpDef:
     kernels: dict[str, Kernel]
     cost: CostRule = default_cost
     scratch: Callable[[OpContext], int] = field(default=lambda ctx: 0)
+    #: The output element depends on the input element alone (unary, elementwise, no state):
+    #: the runtime may evaluate an int8 kernel once per possible input value and look it up.
+    lookup: bool = False
 
     def kernel_for(self, ctx: OpContext) -> Kernel:
         """The kernel for this operator's input dtype; :class:`OpError` if there is none."""

@@ -20,6 +20,7 @@ from edgecraft.ops.conv_common import (
     asymmetric_quantize_floats,
     bias_or_zero,
     channel_multipliers,
+    exact_float,
     matmul,
     output_quant,
     quant_of,
@@ -53,21 +54,30 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
     return [(n, out_h, out_w, out_ch)]
 
 
-def correlate(x: np.ndarray, w: np.ndarray, ctx: OpContext, pad_value: float) -> np.ndarray:
-    """float64 sum of ``w * window`` per output: x (N,H,W,C), w (O,KH,KW,C/G) -> (N,OH,OW,O).
+def correlate(x: np.ndarray, w: np.ndarray, ctx: OpContext, pad_value: float,
+              dtype: type = np.float64) -> np.ndarray:
+    """Sum of ``w * window`` per output in ``dtype``: x (N,H,W,C), w (O,KH,KW,C/G) -> (N,OH,OW,O).
 
     im2col (every window as a row) then one matmul per group. Integer inputs give exact
-    integer results (see :func:`~edgecraft.ops.conv_common.int_matmul`).
+    integer results as long as every partial sum fits the float's mantissa (see
+    :func:`~edgecraft.ops.conv_common.exact_float`).
     """
     out_ch, kh, kw, group_ch = w.shape
     groups = x.shape[3] // group_ch
-    win = windows(x.astype(np.float64), ctx, kh, kw, pad_value)  # (N, OH, OW, KH, KW, C)
-    n, oh, ow = win.shape[:3]
-    # (N,OH,OW,KH,KW,G,Cg) -> (G, N*OH*OW, KH*KW*Cg)
-    cols = win.reshape(n, oh, ow, kh, kw, groups, group_ch).transpose(5, 0, 1, 2, 3, 4, 6)
-    cols = cols.reshape(groups, n * oh * ow, kh * kw * group_ch)
-    filt = w.astype(np.float64).reshape(groups, out_ch // groups, kh * kw * group_ch)
-    acc = matmul(cols, filt.transpose(0, 2, 1))  # (G, N*OH*OW, O/G); channel g * O/G + j
+    x = x.astype(dtype, copy=False)
+    if kh == kw == 1 and groups == 1:  # pointwise: a 1x1 window never pads; the pixels are the rows
+        sub = x[:, :: int(ctx.attrs.get("stride_h", 1)), :: int(ctx.attrs.get("stride_w", 1)), :]
+        n, oh, ow = sub.shape[:3]
+        cols = sub.reshape(1, n * oh * ow, group_ch)
+    else:
+        win = windows(x, ctx, kh, kw, pad_value)  # (N, OH, OW, KH, KW, C)
+        n, oh, ow = win.shape[:3]
+        # (N,OH,OW,KH,KW,G,Cg) -> (G, N*OH*OW, KH*KW*Cg)
+        cols = win.reshape(n, oh, ow, kh, kw, groups, group_ch).transpose(5, 0, 1, 2, 3, 4, 6)
+        cols = cols.reshape(groups, n * oh * ow, kh * kw * group_ch)
+    filt_t = ctx.memo(f"filter_cols_{np.dtype(dtype)}", lambda: np.ascontiguousarray(  # built once
+        w.astype(dtype).reshape(groups, out_ch // groups, kh * kw * group_ch).transpose(0, 2, 1)))
+    acc = matmul(cols, filt_t)  # (G, N*OH*OW, O/G); channel g * O/G + j
     return acc.transpose(1, 0, 2).reshape(n, oh, ow, out_ch)
 
 
@@ -79,9 +89,12 @@ def conv_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     out_scale, out_zp = output_quant(ctx)
     out_ch = w.shape[0]
     # Subtract the input zero point first, so padded taps (0) add nothing, as in TFLM.
-    acc = correlate(x.astype(np.int64) - int(in_zp[0]), w, ctx, 0.0).astype(np.int64)
+    taps = w.shape[1] * w.shape[2] * w.shape[3]
+    dtype = ctx.memo("dtype", lambda: exact_float(taps, 255, int(np.abs(w.astype(np.int64)).max())))
+    acc = correlate(x.astype(dtype) - int(in_zp[0]), w, ctx, 0.0, dtype).astype(np.int64)
     acc = acc + bias_or_zero(bias, out_ch)
-    mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out_scale, out_ch)
+    mult, shift = ctx.memo("multipliers", lambda: channel_multipliers(
+        float(in_scale[0]), w_scales, out_scale, out_ch))
     lo, hi = activation_range(ctx)
     return [requantize(acc, mult, shift, out_zp, lo, hi)]
 

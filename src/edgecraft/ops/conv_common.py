@@ -18,14 +18,6 @@ from edgecraft.ops.quant import (
     wrap_int32,
 )
 
-try:  # optional: keeps BLAS on one thread for the small matmuls of reference kernels
-    from threadpoolctl import ThreadpoolController
-
-    _BLAS: ThreadpoolController | None = ThreadpoolController()
-except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-    _BLAS = None
-
-
 def out_size_and_padding(
     in_size: int, filter_size: int, stride: int, dilation: int, padding: str
 ) -> tuple[int, int]:
@@ -87,12 +79,17 @@ def windows(x: np.ndarray, ctx: OpContext, filter_h: int, filter_w: int, pad_val
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` with BLAS held to one thread: these matrices are small, and on a busy machine
-    BLAS worker threads cost several times the work itself."""
-    if _BLAS is None:
-        return a @ b
-    with _BLAS.limit(limits=1, user_api="blas"):
-        return a @ b
+    """``a @ b`` through BLAS. Its thread count is the process's (``OPENBLAS_NUM_THREADS``):
+    the test suite and the benchmarks set it to 1, as these matrices are small."""
+    return a @ b
+
+
+def exact_float(terms: int, max_a: int, max_b: int) -> type:
+    """The narrower float type in which a dot product of ``terms`` integer products, with
+    operands bounded by ``max_a`` and ``max_b``, is exact: float32 while every partial sum stays
+    below 2**24 (its mantissa), else float64 (below 2**53). Exact integer sums do not depend
+    on the order BLAS adds them in, so either gives the int32 accumulator bit for bit."""
+    return np.float32 if terms * max_a * max(max_b, 1) < 2**24 else np.float64
 
 
 def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,7 +99,7 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     below 2**16, so this holds for any dot product shorter than 2**37 terms), and float64
     represents such integers exactly, so the result equals the int64 product bit for bit.
     """
-    return matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+    return matmul(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)).astype(np.int64)
 
 
 def quantize_multipliers(reals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,12 +148,16 @@ def output_quant(ctx: OpContext) -> tuple[float, int]:
 
 def activation_range(ctx: OpContext) -> tuple[int, int]:
     """The int8 clamp of the op's fused activation on its output, as TFLM computes it."""
-    act = ctx.attrs.get("fused_activation_function", "NONE")
-    scale, zero_point = output_quant(ctx)
-    try:
-        return quantized_activation_range(act, scale, zero_point, ctx.output(0).dtype)
-    except ValueError as e:
-        raise OpError(str(e)) from None
+    def compute() -> tuple[int, int]:
+        act = ctx.attrs.get("fused_activation_function", "NONE")
+        scale, zero_point = output_quant(ctx)
+        try:
+            return quantized_activation_range(act, scale, zero_point, ctx.output(0).dtype)
+        except ValueError as e:
+            raise OpError(str(e)) from None
+
+    result: tuple[int, int] = ctx.memo("activation_range", compute)
+    return result
 
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int,

@@ -19,6 +19,7 @@ from edgecraft.ops.conv_common import (
     asymmetric_quantize_floats,
     bias_or_zero,
     channel_multipliers,
+    exact_float,
     output_quant,
     quant_of,
     requantize,
@@ -70,9 +71,13 @@ def depthwise_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     w_scales, _ = quant_of(ctx, 1)
     out_scale, out_zp = output_quant(ctx)
     out_ch = w.shape[3]
-    acc = depthwise(x.astype(np.int64) - int(in_zp[0]), w, ctx, np.int64)
+    # int8 taps in float32 are exact while each sum stays below 2**24 (see exact_float).
+    dtype = ctx.memo("dtype", lambda: exact_float(w.shape[1] * w.shape[2], 255,
+                                                  int(np.abs(w.astype(np.int64)).max())))
+    acc = depthwise(x.astype(dtype) - int(in_zp[0]), w, ctx, dtype).astype(np.int64)
     acc = acc + bias_or_zero(bias, out_ch)
-    mult, shift = channel_multipliers(float(in_scale[0]), w_scales, out_scale, out_ch)
+    mult, shift = ctx.memo("multipliers", lambda: channel_multipliers(
+        float(in_scale[0]), w_scales, out_scale, out_ch))
     lo, hi = activation_range(ctx)
     return [requantize(acc, mult, shift, out_zp, lo, hi)]
 

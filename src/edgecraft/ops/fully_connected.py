@@ -70,9 +70,11 @@ def fc_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     units, depth = w.shape
     rows = x.reshape(-1, depth).astype(np.int64) - int(in_zp[0])
     # Per channel the filter is symmetric (zero point ignored); per tensor its zero point counts.
-    filt = w.astype(np.int64) - (int(w_zp[0]) if len(w_scales) == 1 else 0)
-    acc = int_matmul(rows, filt.T) + bias_or_zero(bias, units)
-    mult, shift = multipliers(ctx)
+    # The weights are constant: their shifted, transposed float64 copy is made once.
+    filt_t = ctx.memo("filter_t", lambda: (
+        w.astype(np.int64) - (int(w_zp[0]) if len(w_scales) == 1 else 0)).T.astype(np.float64))
+    acc = int_matmul(rows, filt_t) + bias_or_zero(bias, units)
+    mult, shift = ctx.memo("multipliers", lambda: multipliers(ctx))
     lo, hi = activation_range(ctx)
     return [requantize(acc, mult, shift, out_zp, lo, hi)]
 

@@ -80,4 +80,4 @@ def cost(ctx: OpContext) -> Cost:
 
 
 OP = OpDef(name="HARD_SWISH", shape=shape, kernels={"int8": hard_swish_int8, "float32": hard_swish_float32},
-           cost=cost)
+           cost=cost, lookup=True)

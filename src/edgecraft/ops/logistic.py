@@ -78,4 +78,4 @@ def cost(ctx: OpContext) -> Cost:
 
 
 OP = OpDef(name="LOGISTIC", shape=shape, kernels={"int8": logistic_int8, "float32": logistic_float32},
-           cost=cost)
+           cost=cost, lookup=True)

@@ -21,6 +21,8 @@ ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
 def wrap_int32(x: np.ndarray) -> np.ndarray:
     """Two's-complement wrap to int32 range, returned as int64."""
     x = np.asarray(x, dtype=np.int64)
+    if x.size and INT32_MIN <= x.min() and x.max() <= INT32_MAX:  # the usual case: nothing wraps
+        return x
     return ((x + 2**31) & 0xFFFFFFFF) - 2**31
 
 
@@ -53,16 +55,23 @@ def quantize_multiplier_smaller_than_one_exp(real: float) -> tuple[int, int]:
 
 
 def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """gemmlowp ``SaturatingRoundingDoublingHighMul`` on int32 values held in int64."""
+    """gemmlowp ``SaturatingRoundingDoublingHighMul`` on int32 values held in int64.
+
+    ``(a * b + nudge) / 2**31`` with C's truncating division, where the nudge is ``2**30`` for a
+    non-negative product and ``1 - 2**30`` otherwise; the one overflow (both operands INT32_MIN)
+    saturates to INT32_MAX. Branch-free: ``v >> 63`` is -1 for negative ``v`` and 0 otherwise.
+    """
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
+    v = a * b
+    neg = v >> 63
+    v += (1 << 30) + (neg & (1 - (1 << 31)))  # the nudge
+    v += (v >> 63) & ((1 << 31) - 1)  # bias negatives so the shift truncates toward zero
+    v >>= 31
     overflow = (a == INT32_MIN) & (b == INT32_MIN)
-    ab = a * b
-    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
-    v = ab + nudge
-    # C integer division truncates toward zero.
-    high = np.where(v >= 0, v >> 31, -((-v) >> 31))
-    return np.where(overflow, INT32_MAX, high)
+    if overflow.any():
+        v = np.where(overflow, INT32_MAX, v)
+    return v
 
 
 def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
@@ -70,9 +79,8 @@ def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray | int) -> np.ndar
     x = np.asarray(x, dtype=np.int64)
     exponent = np.asarray(exponent, dtype=np.int64)
     mask = (np.int64(1) << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (x < 0)
-    return (x >> exponent) + (remainder > threshold)
+    threshold = (mask >> 1) - (x >> 63)  # x >> 63 is -1 for negative x
+    return (x >> exponent) + ((x & mask) > threshold)
 
 
 def multiply_by_quantized_multiplier(
@@ -84,10 +92,13 @@ def multiply_by_quantized_multiplier(
     """
     x = np.asarray(x, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
-    left = np.maximum(shift, 0)
+    if (shift > 0).any():
+        x = wrap_int32(x << np.maximum(shift, 0))
     right = np.maximum(-shift, 0)
-    shifted = wrap_int32(x * (np.int64(1) << left))
-    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right)
+    high = saturating_rounding_doubling_high_mul(x, multiplier)
+    if not right.any():
+        return high
+    return rounding_divide_by_pot(high, right)
 
 
 def multiply_by_quantized_multiplier_smaller_than_one(

@@ -40,5 +40,5 @@ def same_shape(ctx: OpContext) -> list[tuple[int, ...]]:
 OP = OpDef(
     name="RELU",
     shape=same_shape,
-    kernels={"int8": relu_quantized, "int16": relu_quantized, "float32": relu_float},
+    kernels={"int8": relu_quantized, "int16": relu_quantized, "float32": relu_float}, lookup=True,
 )

@@ -62,6 +62,23 @@ def builtin_model() -> bytes:
     return write_tflite(small_cnn())
 
 
+def measure(raw: bytes, name: str, rng: np.random.Generator, repeats: int) -> list[str]:
+    """One table row: times of the three runtimes, the ratios, and exactness vs TFLM."""
+    graph = read_tflite_bytes(raw, name)
+    x = random_input(graph, rng)
+    ours = Interpreter(graph)
+    t_ours = median_ms(lambda: ours.run(x), repeats)
+    lite = LiteRtRunner(raw)
+    t_lite = median_ms(lambda: lite.run(x), repeats)
+    if graph.input_tensors()[0].dtype == "float32":  # TFLM refuses float convolutions
+        return [f"{t_ours:.2f}", "-", f"{t_lite:.2f}", "-", f"{t_ours / t_lite:.2f}", "n/a (float)"]
+    tflm = TflmRunner(raw)
+    t_tflm = median_ms(lambda: tflm.run(x), repeats)
+    same = all(np.array_equal(a, b) for a, b in zip(ours.run(x), tflm.run(x), strict=True))
+    return [f"{t_ours:.2f}", f"{t_tflm:.2f}", f"{t_lite:.2f}", f"{t_ours / t_tflm:.2f}",
+            f"{t_ours / t_lite:.2f}", "yes" if same else "NO"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=20)
@@ -71,27 +88,12 @@ def main() -> None:
     entries = [(p.stem, p.read_bytes()) for p in models] or [("builtin_small_cnn", builtin_model())]
     rng = np.random.default_rng(0)
     table = Table(title=f"ms per inference (median of {args.repeats})", title_justify="left")
-    for col in ("model", "edgecraft", "TFLM", "LiteRT", "edgecraft/TFLM", "edgecraft/LiteRT", "exact vs TFLM"):
+    columns = ("model", "edgecraft", "TFLM", "LiteRT", "edgecraft/TFLM", "edgecraft/LiteRT", "exact")
+    for col in columns:
         table.add_column(col, justify="left" if col == "model" else "right")
     for name, raw in entries:
-        graph = read_tflite_bytes(raw, name)
-        x = random_input(graph, rng)
-        ours = Interpreter(graph)
-        t_ours = median_ms(lambda: ours.run(x), args.repeats)
-        lite = LiteRtRunner(raw)
-        t_lite = median_ms(lambda: lite.run(x), args.repeats)
-        t_tflm: float | None = None
-        exact = "n/a (float)"
-        if graph.input_tensors()[0].dtype != "float32":
-            tflm = TflmRunner(raw)
-            t_tflm = median_ms(lambda: tflm.run(x), args.repeats)
-            exact = "yes" if all(np.array_equal(a, b) for a, b in zip(ours.run(x), tflm.run(x), strict=True)) \
-                else "NO"
-        table.add_row(
-            name, f"{t_ours:.2f}", "-" if t_tflm is None else f"{t_tflm:.2f}", f"{t_lite:.2f}",
-            "-" if t_tflm is None else f"{t_ours / t_tflm:.2f}", f"{t_ours / t_lite:.2f}", exact,
-        )
-    Console().print(table)
+        table.add_row(name, *measure(raw, name, rng, args.repeats))
+    Console(width=140).print(table)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ class TflmRunner:
 def _has_details(interp: Any) -> bool:
     try:
         interp.get_output_details(None)
-    except Exception:  # noqa: BLE001 - older packages take an index only
+    except Exception:
         return False
     return True
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from oracle import INT8_MODELS, conformance_model
 
 from edgecraft.formats import ModelFormatError, read_tflite, read_tflite_bytes, write_tflite
 from edgecraft.ir import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph, Operator
 from edgecraft.ops.base import OpError
 from edgecraft.runtime import Interpreter
+from oracle import INT8_MODELS, conformance_model
 
 
 def tiny_fc_model() -> Graph:
@@ -50,7 +50,7 @@ def test_truncated_file() -> None:
 
 def test_random_bytes_and_wrong_identifier() -> None:
     rng = np.random.default_rng(1)
-    with pytest.raises(ModelFormatError, match="not a .tflite model"):
+    with pytest.raises(ModelFormatError, match=r"not a \.tflite model"):
         read_tflite_bytes(rng.integers(0, 256, 1000).astype(np.uint8).tobytes())
     junk = bytearray(rng.integers(0, 256, 1000).astype(np.uint8).tobytes())
     junk[4:8] = b"TFL3"

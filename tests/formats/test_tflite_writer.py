@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from oracle import CONFORMANCE, conformance_model
 
 from edgecraft.formats import read_tflite_bytes, write_tflite
 from edgecraft.models.synthetic import small_cnn, tiny_mlp
 from edgecraft.reference import LiteRtRunner, TflmRunner
+from oracle import CONFORMANCE, conformance_model
 
 MODELS = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8", "kws_ref_model_float32"]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from oracle import check_tflm
 
 from edgecraft.ir import GraphBuilder, qparams
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.registry import get_op
 from edgecraft.runtime import Interpreter
 from edgecraft.runtime.fast import lookup_kernel
+from oracle import check_tflm
 
 CASES = [
     ("LOGISTIC", {}, qparams(0.1, 3), qparams(1 / 256, -128)),

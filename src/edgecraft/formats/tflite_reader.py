@@ -55,7 +55,7 @@ def read_tflite_bytes(data: bytes, source: str = "model") -> Graph:
         raise
     except GraphError as e:
         raise ModelFormatError(f"{source}: inconsistent model: {e}") from None
-    except Exception as e:  # noqa: BLE001 - corrupt offsets surface as many exception types
+    except Exception as e:
         raise ModelFormatError(
             f"{source}: corrupt .tflite flatbuffer ({type(e).__name__}: {e}); "
             "re-export the model or check the file was copied whole"
@@ -102,7 +102,9 @@ class _Reader:
         outputs = self.ints(sg, "Outputs", "subgraph output list")
         for k in inputs + outputs:
             if not 0 <= k < n_tensors:
-                raise self.fail(f"subgraph input/output tensor index {k} is out of range (0..{n_tensors - 1})")
+                raise self.fail(
+                    f"subgraph input/output tensor index {k} is out of range (0..{n_tensors - 1})"
+                )
         name = (sg.Name() or b"").decode("utf-8", "replace")
         desc = (m.Description() or b"").decode("utf-8", "replace")
         return Graph(tensors, ops, inputs, outputs, name=name, description=desc)

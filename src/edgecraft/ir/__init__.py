@@ -4,4 +4,7 @@ from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import DTYPES, Graph, Operator, Quantization, Tensor
 from edgecraft.ir.validate import GraphError, validate
 
-__all__ = ["DTYPES", "Graph", "GraphBuilder", "GraphError", "Operator", "Quantization", "Tensor", "qparams", "validate"]
+__all__ = [
+    "DTYPES", "Graph", "GraphBuilder", "GraphError", "Operator", "Quantization", "Tensor", "qparams",
+    "validate",
+]

@@ -39,7 +39,9 @@ def validate(graph: Graph) -> None:
                 )
             if q.per_channel:
                 if not 0 <= q.axis < max(len(t.shape), 1):
-                    raise GraphError(f"{where} is quantized along axis {q.axis} of a rank-{len(t.shape)} tensor")
+                    raise GraphError(
+                        f"{where} is quantized along axis {q.axis} of a rank-{len(t.shape)} tensor"
+                    )
                 if len(t.shape) and t.shape[q.axis] != len(q.scale):
                     raise GraphError(
                         f"{where} has {len(q.scale)} per-channel scales but dimension "

@@ -21,14 +21,14 @@ ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
 def wrap_int32(x: np.ndarray) -> np.ndarray:
     """Two's-complement wrap to int32 range, returned as int64."""
     x = np.asarray(x, dtype=np.int64)
-    if x.size and INT32_MIN <= x.min() and x.max() <= INT32_MAX:  # the usual case: nothing wraps
+    if x.size and x.min() >= INT32_MIN and x.max() <= INT32_MAX:  # the usual case: nothing wraps
         return x
     return ((x + 2**31) & 0xFFFFFFFF) - 2**31
 
 
 def tflite_round(x: float) -> int:
     """``std::round``: halves away from zero."""
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+    return math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:

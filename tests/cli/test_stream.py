@@ -41,7 +41,7 @@ def tone_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_wav_json_contract(tone_files: tuple[Path, Path]) -> None:
     model, wav = tone_files
     r = edgecraft("stream", str(model), "--wav", str(wav), "--features", "kws-mfcc", "--labels", "noise,tone",
-                  "--format", "json")
+                  "--board", "nano33ble", "--battery", "220mAh@3.0V", "--format", "json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     dets = out["detections"]
@@ -50,6 +50,9 @@ def test_wav_json_contract(tone_files: tuple[Path, Path]) -> None:
     for d, burst in zip(dets, [2.0, 5.0, 8.0], strict=True):
         assert burst < d["time_s"] <= burst + 1.4 and 0.6 <= d["score"] <= 1.0
     assert out["stats"]["inferences"] == 37 and len(out["windows"]) == 37
+    p = out["power"]
+    assert p["board"] == "nano33ble" and p["inferences_per_s"] == pytest.approx(3.7) and p["feature_ms"] > 0
+    assert p["average_mw"] > 0 and p["battery_life_h"] == pytest.approx(660 / p["average_mw"], rel=1e-3)
 
 
 def test_table_labels_file_and_power(tone_files: tuple[Path, Path], tmp_path: Path) -> None:
@@ -62,11 +65,6 @@ def test_table_labels_file_and_power(tone_files: tuple[Path, Path], tmp_path: Pa
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("tone") >= 3 and "battery 220 mAh" in r.stdout and "days" in r.stdout
     assert png.read_bytes()[:4] == b"\x89PNG"
-    r = edgecraft("stream", str(model), "--wav", str(wav), "--labels", str(labels), "--board", "nano33ble",
-                  "--battery", "220mAh@3.0V", "--format", "json")
-    p = json.loads(r.stdout)["power"]
-    assert p["board"] == "nano33ble" and p["inferences_per_s"] == pytest.approx(3.7)
-    assert p["average_mw"] > 0 and p["battery_life_h"] == pytest.approx(660 / p["average_mw"], rel=1e-3)
 
 
 def test_tune_picks_an_operating_point(tone_files: tuple[Path, Path], tmp_path: Path) -> None:

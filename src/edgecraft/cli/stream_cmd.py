@@ -226,8 +226,8 @@ def _tune(path: Path, samples: np.ndarray, runner: ModelRunner, featurize: Any, 
 def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, duration: float,
            event_mj: float, plot: Path | None, preset: str) -> dict[str, Any]:
     try:
-        bp = board_power(graph, board)
         bat = parse_battery(battery) if battery else None
+        bp = board_power(graph, board)
     except PowerError as e:
         raise UserError(str(e)) from None
     rate = loop.stats.inferences / duration

@@ -11,15 +11,15 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "quantize": "quantize", "QuantizedModel": "quantize", "QuantReport": "quantize",
-    "evaluate": "quantize", "accuracy_int8": "quantize",
+    "quantize": "ptq", "QuantizedModel": "ptq", "QuantReport": "ptq",
+    "evaluate": "ptq", "accuracy_int8": "ptq",
     "QuantizeError": "pt2e",
-    "qat": "qat",
+    "qat": "qat_training",
     "check": "compat", "CheckReport": "compat",
     "finish_int8": "finish", "float_ops": "finish",
     "magnitude_prune": "prune", "prune_channels": "prune", "polynomial_sparsity": "prune",
     "sparsity": "prune",
-    "distill": "distill", "distillation_loss": "distill",
+    "distill": "distillation", "distillation_loss": "distillation",
     "fit": "train", "accuracy": "train",
     "load_factory": "loader",
 }

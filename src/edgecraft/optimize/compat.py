@@ -42,6 +42,7 @@ REPLACEMENTS: dict[str, str] = {
     "DIV": "a division of activations: multiply by a constant or drop it",
 }
 
+ANNOTATED = "use standard nn modules the quantizer annotates (Conv2d, Linear, ReLU, pooling, add)"
 FIXED_BY_EDGECRAFT = "left in float by PT2E; edgecraft rewrites it as an int8 op (fixed output scale)"
 
 
@@ -106,19 +107,33 @@ def _raw_ops(model: bytes) -> list[tuple[str, list[str], str]]:
     return result
 
 
-def _issue(op: str, dtypes: list[str], tensor: str, keys: dict[str, str]) -> Issue:
+#: float op -> the PyTorch module class that produces it (to name the layer when the converter
+#: gave its tensor a generic name, e.g. the graph output)
+OP_MODULE = {"SOFTMAX": "Softmax", "LOGISTIC": "Sigmoid", "TANH": "Tanh", "GELU": "GELU",
+             "HARD_SWISH": "Hardswish"}
+
+
+def _layer(op: str, tensor: str, keys: dict[str, str], kinds: dict[str, str]) -> str:
     from edgecraft.optimize.layers import _module_for
 
-    layer = _module_for(tensor, keys) or "?"
+    found = _module_for(tensor, keys)
+    if found is None:
+        same = [path for path, kind in kinds.items() if kind == OP_MODULE.get(op)]
+        found = same[0] if len(same) == 1 else None
+    return found or "?"
+
+
+def _issue(op: str, dtypes: list[str], tensor: str, keys: dict[str, str], kinds: dict[str, str]) -> Issue:
+    layer = _layer(op, tensor, keys, kinds)
+    kind = kinds.get(layer, "")
     if op not in supported_ops():
         problem = f"{op} has no kernel in edgecraft (nor in its generated C)"
         default = f"rebuild the layer from supported ops: {', '.join(supported_ops())}"
-        return Issue(layer, op, problem, REPLACEMENTS.get(op, default))
+        return Issue(layer, op, problem, REPLACEMENTS.get(kind) or REPLACEMENTS.get(op, default))
     if op in FIXED_OUTPUT:
         return Issue(layer, op, f"{op} in float", FIXED_BY_EDGECRAFT, fixable=True)
     return Issue(layer, op, f"{op} left in float ({'/'.join(dtypes)}) by the PT2E quantizer",
-                 REPLACEMENTS.get(op, "use standard nn modules the quantizer annotates (Conv2d, Linear, "
-                                      "ReLU, pooling, add)"))
+                 REPLACEMENTS.get(kind) or REPLACEMENTS.get(op, ANNOTATED))
 
 
 def _module_issues(model: torch.nn.Module) -> list[Issue]:
@@ -142,6 +157,7 @@ def check(model: torch.nn.Module, example: np.ndarray | torch.Tensor,
     x = pt2e.as_tensor(example)
     calib = torch.randn(8, *x.shape[1:])
     keys = _scope_keys(model)
+    kinds = {path: type(m).__name__ for path, m in model.named_modules()}
     try:
         raw = pt2e.to_tflite(pt2e.calibrate_ptq(model, calib), calib[:1])
     except pt2e.QuantizeError as e:
@@ -151,14 +167,17 @@ def check(model: torch.nn.Module, example: np.ndarray | torch.Tensor,
         graph = read_tflite_bytes(raw)
     except ModelFormatError:  # an op the reader does not know: list it from the raw file
         ops = _raw_ops(raw)
-        issues = [_issue(op, dts, name, keys) for op, dts, name in ops
+        issues = [_issue(op, dts, name, keys, kinds) for op, dts, name in ops
                   if op not in supported_ops() or "float32" in dts]
         return CheckReport(False, [op for op, _, _ in ops], _dedupe(issues))
     issues = [_issue(op.type, [graph.tensors[k].dtype for k in [*op.inputs, *op.outputs] if k != -1],
-                     graph.tensors[op.outputs[0]].name, keys)
+                     graph.tensors[op.outputs[0]].name, keys, kinds)
               for _, op in float_ops(graph) if op.type not in ("QUANTIZE", "DEQUANTIZE")]
     final = finish_int8(graph)
     ok = not float_ops(final)
+    if not ok and all(i.fixable for i in issues):
+        issues += [Issue("?", op.type, f"{describe(final, j)} is still float after finishing",
+                         ANNOTATED) for j, op in float_ops(final)]
     report = CheckReport(ok, [op.type for op in final.operators], _dedupe(issues))
     if ok and board:
         report.profile = profile(final, board)

@@ -21,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-    from edgecraft.optimize.quantize import QuantizedModel
+    from edgecraft.optimize.ptq import QuantizedModel
 
 
 @dataclass

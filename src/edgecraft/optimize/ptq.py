@@ -115,8 +115,12 @@ def quantize(model: torch.nn.Module, calibration: np.ndarray | torch.Tensor,
     else:
         held = pt2e.as_tensor(holdout) if holdout is not None else x[:0]
     model = model.eval()
-    with torch.no_grad():
-        model(x[:1])  # a shape mistake shows here, in the user's own code, not deep in export
+    try:
+        with torch.no_grad():
+            model(x[:1])  # a shape mistake shows here, in the user's terms, not deep in export
+    except Exception as e:
+        raise QuantizeError(f"the model does not take inputs shaped {list(x.shape[1:])} per sample "
+                            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     qm = to_int8(pt2e.calibrate_ptq(model, x), x[:1], channels_last)
     if report and len(held):
         qm.report = evaluate(qm, model, held, layer_samples)

@@ -1,0 +1,69 @@
+"""``edgecraft check MODEL.py:FACTORY --target BOARD``: before training, will this model become
+a full-int8 model that edgecraft runs, and how does it fit the board?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+
+
+def run_check(model_spec: str, target: str | None, input_shape: str | None = None) -> dict[str, Any]:
+    """Everything ``check`` reports, as plain data."""
+    import numpy as np
+
+    from edgecraft.optimize.compat import check
+    from edgecraft.optimize.loader import input_shape as shape_of
+    from edgecraft.optimize.loader import load_factory
+    from edgecraft.optimize.pt2e import QuantizeError
+
+    if target is not None:
+        from edgecraft.targets import board_slugs
+
+        if target not in board_slugs():
+            raise UserError(f"unknown board {target!r}; known: {', '.join(board_slugs())}")
+    try:
+        model, module = load_factory(model_spec)
+        shape = shape_of(model, module, input_shape)
+        report = check(model, np.zeros(shape, np.float32), target)
+    except QuantizeError as e:
+        raise UserError(str(e)) from None
+    return {"model": model_spec, "board": target, "input_shape": list(shape), **report.as_dict()}
+
+
+MODEL_ARG = typer.Argument(..., help="MODEL.py:FACTORY (a function returning a torch.nn.Module).",
+                           show_default=False)
+TARGET_OPT = typer.Option(None, "--target", help="Board slug for the profile (e.g. nano33ble).")
+SHAPE_OPT = typer.Option(None, "--input-shape", help="Example input shape, e.g. 1,1,16,16 "
+                         "(default: input_shape on the model or INPUT_SHAPE in its file).")
+
+
+def check(model: str = MODEL_ARG, target: str | None = TARGET_OPT, input_shape: str | None = SHAPE_OPT,
+          fmt: Format = FORMAT_OPTION) -> None:
+    """Check, before training, that every layer becomes a supported int8 op; profile on a board."""
+    info = run_check(model, target, input_shape)
+    if fmt is Format.json:
+        print_json(info)
+        return
+    verdict = "[green]every layer becomes a supported int8 op[/]" if info["ok"] else \
+        "[red]not every layer becomes a supported int8 op[/]"
+    console.print(f"{model}: {verdict}")
+    if info["error"]:
+        console.print(f"conversion failed: {info['error']}")
+    if info["ops"]:
+        console.print(f"int8 ops: {' '.join(info['ops'])}")
+    if info["issues"]:
+        table = Table(title="layers to look at", title_justify="left")
+        for col in ("layer", "op", "problem", "what to do"):
+            table.add_column(col)
+        for i in info["issues"]:
+            table.add_row(i["layer"], i["op"], i["problem"], i["suggestion"])
+        console.print(table)
+    p = info["profile"]
+    if p:
+        console.print(f"on {p['board']}: RAM {p['ram_bytes']:,} B, flash {p['flash_bytes']:,} B, "
+                      f"{p['macs']:,} MACs, about {p['latency_ms']:.3g} ms, {p['energy_uj']:.3g} uJ, "
+                      f"{'fits' if p['fits'] else 'does NOT fit'}")

@@ -1,0 +1,73 @@
+"""``edgecraft quantize`` and ``edgecraft check`` as users run them: a model file, weights, data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from edgecraft.formats import read_tflite
+from edgecraft.optimize import float_ops
+
+MODEL_PY = """
+from edgecraft.models.digits import digits_cnn
+
+INPUT_SHAPE = (1, 1, 8, 8)
+
+
+def make():
+    return digits_cnn(width=4, size=8)
+"""
+
+
+def edgecraft(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "edgecraft", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture
+def user_files(tmp_path: Path, tiny_cnn: Any, digits: Any) -> Path:
+    import torch
+
+    (tmp_path / "model.py").write_text(MODEL_PY)
+    torch.save(tiny_cnn.state_dict(), tmp_path / "w.pt")
+    np.save(tmp_path / "calib.npy", digits.x_train[:96])
+    return tmp_path
+
+
+@pytest.mark.torch
+def test_quantize_command(user_files: Path) -> None:
+    out = user_files / "m.tflite"
+    r = edgecraft("quantize", f"{user_files}/model.py:make", "--weights", str(user_files / "w.pt"),
+                  "--calibration", str(user_files / "calib.npy"), "--out", str(out), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["out"] == str(out) and info["agreement"] >= 0.9 and 0 <= info["max_abs_error"] < 0.5
+    assert info["samples"] == 24 and info["layers"]
+    g = read_tflite(out)
+    assert not float_ops(g) and g.input_tensors()[0].dtype == "int8"
+
+
+@pytest.mark.torch
+def test_check_command(user_files: Path) -> None:
+    r = edgecraft("check", f"{user_files}/model.py:make", "--target", "nano33ble", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["ok"] and info["profile"]["fits"] and info["input_shape"] == [1, 1, 8, 8]
+
+
+def test_bad_input_is_one_line(tmp_path: Path) -> None:
+    np.save(tmp_path / "c.npy", np.zeros((4, 1, 8, 8), np.float32))
+    r = edgecraft("quantize", "model.onnx", "--calibration", str(tmp_path / "c.npy"), "--out", "m.tflite")
+    assert r.returncode == 2 and r.stderr.startswith("error:") and "PyTorch factories" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = edgecraft("quantize", "nowhere.py:make", "--calibration", str(tmp_path / "missing.npy"),
+                  "--out", "m.tflite")
+    assert r.returncode == 2 and "missing.npy" in r.stderr
+    r = edgecraft("check", "nowhere.py:make", "--target", "no-such-board")
+    assert r.returncode == 2 and "unknown board" in r.stderr

@@ -10,6 +10,7 @@ from edgecraft.cli import inspect_cmd, run_cmd
 from edgecraft.cli import stream_cmd
 from edgecraft.cli import boards_cmd, plan_cmd, profile_cmd
 from edgecraft.cli import build_cmd, emulate_cmd
+from edgecraft.cli import check_cmd, quantize_cmd
 from edgecraft.cli.common import UserError, fail
 
 app = typer.Typer(
@@ -27,6 +28,8 @@ app.command("stream")(stream_cmd.stream)
 app.command("plan")(plan_cmd.plan)
 app.command("profile")(profile_cmd.profile)
 app.command("boards")(boards_cmd.boards)
+app.command("quantize")(quantize_cmd.quantize)
+app.command("check")(check_cmd.check)
 app.command("build")(build_cmd.build)
 app.command("emulate")(emulate_cmd.emulate_cmd)
 

@@ -111,7 +111,7 @@ def stream(
     stride_ms: Annotated[float | None, typer.Option(help="Time between windows (audio: 250).")] = None,
     ignore: Annotated[str, typer.Option(help="Labels never reported.")] = ",".join(DEFAULT_IGNORE),
     gate_dbfs: Annotated[float | None, typer.Option(help="Audio energy gate, dB full scale.")] = None,
-    gate_motion: Annotated[float | None, typer.Option(help="Motion gate: magnitude std.")] = None,
+    gate_motion: Annotated[float | None, typer.Option(help="Motion gate: RMS acceleration change.")] = None,
     duty_ms: Annotated[float, typer.Option(help="Run the model at most every N ms.")] = 0.0,
     csv_rate: Annotated[float | None, typer.Option(help="CSV sample rate in Hz.")] = None,
     board: Annotated[str | None, typer.Option(help="Board for the power estimate, e.g. nano33ble.")] = None,

@@ -12,8 +12,9 @@ trained with (TensorFlow's ``tf.signal`` pipeline)::
     log(mel + 1e-6)
     DCT-II scaled by 1/sqrt(2 * 40) (TensorFlow's "HTK" scaling), first 10 -> 49 x 10
 
-The peak normalization is in the training code (``get_dataset.py``) but not in the short description
-of the corpus README; without it the model hears almost every keyword as "unknown".
+The peak normalization is in the training code (``get_dataset.py``) but not in the short
+description of the corpus README. It makes the features independent of the recording level; on
+loud clips (espeak-ng peaks near full scale) leaving it out changes little.
 
 Shapes are given as ``(frames, bins)``. All arithmetic is float32 like TensorFlow's, except the
 filterbank and DCT matrices, which are built in float64 and rounded once to float32.

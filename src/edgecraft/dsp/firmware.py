@@ -7,7 +7,9 @@ flash, RAM, stack).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,6 +83,7 @@ def emulate_front_end(preset: str | Preset, windows: Sequence[np.ndarray], targe
 
     program = feature_program(preset, image_shape, name)
     batch = np.stack([np.asarray(w, program.inputs[0].np_dtype) for w in windows])
-    res = emulate_generated(program, machine(target), [batch])
+    with tempfile.TemporaryDirectory(prefix="edgecraft-fe-") as tmp:
+        res = emulate_generated(program, machine(target), [batch], workdir=Path(tmp))
     return {"features": res.outputs[0], "instructions": res.instructions, "flash_bytes": res.flash_bytes,
             "ram_bytes": res.ram_bytes, "stack_bytes": res.stack_bytes, "machine": res.machine}

@@ -1,0 +1,347 @@
+"""``edgecraft fleet ...``: run the fleet server and operate it (publish, deploy, status, rollback).
+
+Every command but ``serve`` talks to a running server through its JSON API; by default the one
+whose state directory (``./edgecraft-fleet``) holds ``server.json`` and ``admin.token``.
+Device tokens are written to a file (mode 0600), never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.fleet.client import DEFAULT_STATE_DIR
+
+app = typer.Typer(
+    name="fleet",
+    help="Operate a fleet: serve, publish, deploy, status, rollback, devices.",
+    no_args_is_help=True,
+)
+
+DEVICES_FILE = Path("devices.json")
+DEVICES_ROOT = Path("edgecraft-fleet-devices")
+NO_BOARDS: list[str] = []
+STATE_OPTION = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help="The server's state directory.")
+SERVER_OPTION = typer.Option(None, "--server", help="Server URL (default: from the state directory).")
+
+
+def _client(state_dir: Path, server: str | None) -> Any:
+    from edgecraft.fleet.client import FleetClient, FleetError
+
+    try:
+        return FleetClient.from_state(state_dir, url=server)
+    except FleetError as e:
+        raise UserError(str(e)) from None
+
+
+def _call(fn: Any, *args: Any, **kw: Any) -> Any:
+    from edgecraft.fleet.client import FleetError
+
+    try:
+        return fn(*args, **kw)
+    except FleetError as e:
+        raise UserError(str(e)) from None
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    console.print(t)
+
+
+@app.command("serve")
+def serve(
+    state_dir: Path = STATE_OPTION,
+    db: str = typer.Option(
+        None,
+        "--db",
+        help="Database URL, e.g. postgresql://user@host:5432/fleet "
+        "(default: an SQLite file in the state directory).",
+    ),
+    mqtt: str = typer.Option(
+        None, "--mqtt", help="External broker HOST:PORT (default: start a local mosquitto)."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8765, "--port", help="HTTP port (0: any free port)."),
+    instance: str = typer.Option("", "--instance", help="Name of this server instance (default: random)."),
+    stage_timeout: float = typer.Option(300.0, "--stage-timeout", help="Seconds a rollout stage may wait."),
+    resend: float = typer.Option(5.0, "--resend", help="Seconds before an unanswered command is resent."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Run the fleet server (HTTP API + dashboard, MQTT ingest, rollouts) until interrupted."""
+    from edgecraft.fleet.mqtt import find_mosquitto
+    from edgecraft.fleet.server import run
+    from edgecraft.fleet.service import FleetConfig, FleetService
+
+    mqtt_host, mqtt_port = "127.0.0.1", None
+    if mqtt:
+        h, _, p = mqtt.rpartition(":")
+        if not h or not p.isdigit():
+            raise UserError(f"--mqtt must be HOST:PORT, got {mqtt!r}")
+        mqtt_host, mqtt_port = h, int(p)
+    elif find_mosquitto() is None:
+        raise UserError(
+            "mosquitto is not installed; install it with: sudo apt-get install mosquitto "
+            "(or pass --mqtt HOST:PORT of a running broker)"
+        )
+    cfg = FleetConfig(
+        state_dir, db, mqtt_host, mqtt_port, instance=instance, stage_timeout_s=stage_timeout, resend_s=resend
+    )
+    service = FleetService(cfg)
+
+    def ready(url: str) -> None:
+        info = {
+            "url": url,
+            "mqtt": f"{mqtt_host}:{service.mqtt_port}",
+            "state_dir": str(state_dir),
+            "db": "sqlite (state directory)" if db is None else db.split("@")[-1],
+            "admin_token_file": str(state_dir / "admin.token"),
+            "instance": service.instance,
+        }
+        (Path(state_dir) / "server.json").write_text(json.dumps(info))
+        if fmt == Format.json:
+            print_json(info)
+        else:
+            console.print(
+                f"edgecraft fleet server on {url} (dashboard: {url}/#token=<contents of "
+                f"{info['admin_token_file']}>), MQTT on {info['mqtt']}, database {info['db']}"
+            )
+        import sys
+
+        sys.stdout.flush()
+
+    try:
+        run(service, host, port, on_ready=ready)
+    except OSError as e:
+        raise UserError(f"cannot listen on {host}:{port} ({e.strerror}); pick another --port") from None
+
+
+@app.command("provision")
+def provision(
+    count: int = typer.Option(1, "--count", help="How many devices."),
+    prefix: str = typer.Option("dev", "--prefix", help="Device ids are PREFIX-00000, PREFIX-00001, ..."),
+    board: str = typer.Option("sim", "--board"),
+    group: str = typer.Option("default", "--group"),
+    out: Path = typer.Option(DEVICES_FILE, "--out", help="Where to write the device tokens (mode 0600)."),  # noqa: B008 - typer's idiom
+    state_dir: Path = STATE_OPTION,
+    server: str = SERVER_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Create devices and write their credentials to a file (tokens are never printed)."""
+    c = _client(state_dir, server)
+    res = _call(c.provision, count, prefix, board, group)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({**res, "server_urls": [c.url]}, f)
+    ids = [d["id"] for d in res["devices"]]
+    if fmt == Format.json:
+        print_json({"devices": ids, "credentials_file": str(out)})
+    else:
+        console.print(f"{len(ids)} devices ({ids[0]} .. {ids[-1]}); credentials in {out}")
+
+
+@app.command("publish")
+def publish(
+    model: Path = typer.Argument(..., help="The .tflite model."),  # noqa: B008 - typer's idiom
+    version: str = typer.Option(..., "--version", help="Version name, e.g. 1.2.0."),
+    board: list[str] = typer.Option(NO_BOARDS, "--board", help="Target board (repeat); default: any."),  # noqa: B008 - typer's idiom
+    metrics: str = typer.Option("{}", "--metrics", help='Model metrics as JSON, e.g. {"accuracy": 0.93}.'),
+    firmware: Path = typer.Option(None, "--firmware", help="Directory of generated C files to ship too."),  # noqa: B008 - typer's idiom
+    state_dir: Path = STATE_OPTION,
+    server: str = SERVER_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Pack, sign (server key) and record a model version."""
+    try:
+        m = json.loads(metrics)
+    except ValueError:
+        raise UserError(f"--metrics must be a JSON object, got {metrics!r}") from None
+    if firmware is not None and not firmware.is_dir():
+        raise UserError(f"--firmware {firmware} is not a directory")
+    res = _call(_client(state_dir, server).publish, model.read_bytes(), version, board, m, firmware)
+    if fmt == Format.json:
+        print_json(res)
+    else:
+        _table(
+            f"published {version}",
+            ["version", "size", "sha256", "files", "deltas"],
+            [[res["version"], res["size"], res["sha256"][:16], ", ".join(res["files"]), res["deltas"]]],
+        )
+
+
+@app.command("deploy")
+def deploy(
+    version: str = typer.Argument(..., help="A published version."),
+    to: str = typer.Option("all", "--to", help="Group or tag of devices (all: every device)."),
+    canary: str = typer.Option("5%", "--canary", help="First stage, percent of the group."),
+    stages: str = typer.Option("25,50,100", "--stages", help="Following stages, cumulative percent."),
+    gate: str = typer.Option(
+        "error_rate<0.02,p95_latency_ms<50,accuracy_drop<0.03",
+        "--gate",
+        help="Conditions every stage's telemetry must meet.",
+    ),
+    max_install_failures: float = typer.Option(
+        0.05, "--max-install-failures", help="Fraction of failed installs that triggers rollback."
+    ),
+    wait: bool = typer.Option(False, "--wait", help="Wait until the rollout completes or rolls back."),
+    state_dir: Path = STATE_OPTION,
+    server: str = SERVER_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Start a staged rollout with gates and automatic rollback."""
+    c = _client(state_dir, server)
+    r = _call(c.deploy, version, to, canary, stages, gate, max_install_failures)
+    while wait and r["state"] in ("running", "rolling_back"):
+        time.sleep(1.0)
+        r = _call(c.rollout, r["id"])
+    _show_rollout(r, fmt)
+
+
+def _show_rollout(r: dict[str, Any], fmt: Format) -> None:
+    if fmt == Format.json:
+        print_json(r)
+        return
+    rows = [
+        [
+            s["stage"],
+            f"{s['percent']:g}%",
+            s["devices"],
+            s["state"],
+            ", ".join(f"{k} {v}" for k, v in sorted(s["status"].items())),
+        ]
+        for s in r["stages"]
+    ]
+    _table(
+        f"rollout {r['id']}: {r['version']} to {r['group']} - {r['state']}",
+        ["stage", "up to", "devices", "state", "devices by status"],
+        rows,
+    )
+    if r["reason"]:
+        console.print(f"reason: {r['reason']}")
+
+
+@app.command("status")
+def status(
+    rollout_id: int = typer.Argument(None, help="Rollout id (default: the latest)."),
+    state_dir: Path = STATE_OPTION,
+    server: str = SERVER_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Show a rollout's progress by stage."""
+    c = _client(state_dir, server)
+    if rollout_id is None:
+        all_rollouts = _call(c.rollouts)
+        if not all_rollouts:
+            raise UserError("no rollouts yet; start one with `edgecraft fleet deploy VERSION`")
+        r = all_rollouts[-1]
+    else:
+        r = _call(c.rollout, rollout_id)
+    _show_rollout(r, fmt)
+
+
+@app.command("rollback")
+def rollback(
+    rollout_id: int = typer.Argument(None, help="Rollout id (default: the running one)."),
+    state_dir: Path = STATE_OPTION,
+    server: str = SERVER_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Roll every device a running rollout touched back to its previous slot."""
+    c = _client(state_dir, server)
+    if rollout_id is None:
+        running = [r for r in _call(c.rollouts) if r["state"] == "running"]
+        if not running:
+            raise UserError("no running rollout to roll back; pass a rollout id")
+        rollout_id = running[-1]["id"]
+    r = _call(c.rollback, rollout_id)
+    if not r["rollback_started"]:
+        raise UserError(f"rollout {rollout_id} is {r['state']}, not running; nothing to roll back")
+    _show_rollout(r, fmt)
+
+
+@app.command("devices")
+def devices(
+    group: str = typer.Option(None, "--group", help="Only this group."),
+    state_dir: Path = STATE_OPTION,
+    server: str = SERVER_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """List devices: board, model version, slots, health, last seen."""
+    devs = _call(_client(state_dir, server).devices, group)
+    if fmt == Format.json:
+        print_json({"devices": devs})
+        return
+    now = time.time()
+    _table(
+        f"{len(devs)} devices",
+        ["id", "board", "group", "version", "slots (active)", "health", "seen"],
+        [
+            [
+                d["id"],
+                d["board"],
+                d["grp"],
+                d["model_version"],
+                f"A={d['slot_a']} B={d['slot_b']} ({d['active_slot']})",
+                d["health"],
+                f"{now - d['last_seen']:.0f}s ago" if d["last_seen"] else "never",
+            ]
+            for d in devs
+        ],
+    )
+
+
+@app.command("simulate")
+def simulate(
+    model: Path = typer.Option(..., "--model", help="The factory model every device starts with."),  # noqa: B008 - typer's idiom
+    version: str = typer.Option(..., "--version", help="Its version name."),
+    credentials: Path = typer.Option(DEVICES_FILE, "--credentials", help="From `fleet provision`."),  # noqa: B008 - typer's idiom
+    root: Path = typer.Option(DEVICES_ROOT, "--root", help="Where device slots live."),  # noqa: B008 - typer's idiom
+    duration: float = typer.Option(0, "--duration", help="Seconds to run (0: until interrupted)."),
+    interval: float = typer.Option(2.0, "--interval", help="Seconds between telemetry messages."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Run simulated devices (agents) for provisioned credentials, on synthetic sensor data."""
+    from edgecraft.fleet.sim import Swarm, task_weights
+
+    if not credentials.exists():
+        raise UserError(f"{credentials} not found; create devices first with `edgecraft fleet provision`")
+    creds = json.loads(credentials.read_text())
+    swarm = Swarm.factory(
+        root,
+        creds["devices"],
+        creds,
+        model.read_bytes(),
+        version,
+        creds["server_urls"],
+        task_weights(),
+        telemetry_s=interval,
+        glitch=0.01,
+    )
+    swarm.start()
+    if fmt == Format.table:
+        console.print(f"{len(swarm.agents)} devices running; Ctrl-C to stop")
+    t0 = time.time()
+    try:
+        while duration <= 0 or time.time() - t0 < duration:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    swarm.stop()
+    totals = swarm.totals()
+    if fmt == Format.json:
+        print_json({"devices": len(swarm.agents), **totals})
+    else:
+        console.print(
+            f"sent {totals['telemetry']} telemetry, {totals['anomaly']} anomaly and "
+            f"{totals['report']} report messages"
+        )

@@ -1,0 +1,103 @@
+"""Per-device credentials and topic ACLs, enforced by a real mosquitto with the files we write."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from edgecraft.fleet.mqtt import SERVER_USER, Broker, cmd_topic, mosquitto_hash, up_topic, write_auth_files
+
+pytestmark = pytest.mark.broker
+
+
+class Peer:
+    """A paho client on its own network thread that records what it receives."""
+
+    def __init__(self, broker: Broker, user: str, password: str) -> None:
+        self.got: list[tuple[str, bytes]] = []
+        self.rc: Any = None
+        self.ready = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{user}-{time.time_ns()}")
+        self.c.username_pw_set(user, password)
+        self.c.on_connect = self._on_connect
+        self.c.on_message = lambda _c, _u, m: self.got.append((m.topic, m.payload))
+        self.c.connect("127.0.0.1", broker.port)
+        self.c.loop_start()
+        self.ready.wait(5)
+
+    def _on_connect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        self.rc = rc
+        self.ready.set()
+
+    def sub(self, topic: str) -> None:
+        done = threading.Event()
+        self.c.on_subscribe = lambda *_a: done.set()
+        self.c.subscribe(topic, qos=1)
+        done.wait(5)
+
+    def pub(self, topic: str, payload: bytes) -> None:
+        self.c.publish(topic, payload, qos=1).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+@pytest.fixture
+def fleet_broker(broker: Broker) -> Broker:
+    write_auth_files(
+        broker.directory,
+        [("d1", mosquitto_hash("pw-one")), ("d2", mosquitto_hash("pw-two"))],
+        mosquitto_hash("server-pw"),
+    )
+    broker.reload()
+    return broker
+
+
+def test_passwords_are_checked_by_the_broker(fleet_broker: Broker) -> None:
+    good = Peer(fleet_broker, "d1", "pw-one")
+    assert good.rc is not None and not good.rc.is_failure
+    for user, pw in (("d1", "pw-two"), ("nobody", "pw-one"), ("d2", "")):
+        bad = Peer(fleet_broker, user, pw)
+        assert bad.rc is not None and bad.rc.is_failure, user
+        bad.close()
+    good.close()
+    assert "pw-one" not in (fleet_broker.directory / "passwords").read_text()
+
+
+def test_devices_reach_only_their_own_topics(fleet_broker: Broker) -> None:
+    server = Peer(fleet_broker, SERVER_USER, "server-pw")
+    d1, d2 = Peer(fleet_broker, "d1", "pw-one"), Peer(fleet_broker, "d2", "pw-two")
+    server.sub("edgecraft/dev/+/up/#")
+    d1.sub(cmd_topic("d1"))
+    d1.sub(cmd_topic("d2"))  # not allowed: d1 must never see d2's commands
+    d1.sub("edgecraft/#")  # nor anything else
+    d2.sub(cmd_topic("d2"))
+
+    d1.pub(up_topic("d1", "telemetry"), b"mine")
+    d1.pub(up_topic("d2", "telemetry"), b"forged")  # publishing as d2: dropped by the broker
+    d1.pub(cmd_topic("d2"), b"forged-command")  # devices cannot send commands
+    server.pub(cmd_topic("d1"), b"for-d1")
+    server.pub(cmd_topic("d2"), b"for-d2")
+    time.sleep(0.5)
+
+    assert server.got == [(up_topic("d1", "telemetry"), b"mine")]
+    assert d1.got == [(cmd_topic("d1"), b"for-d1")]
+    assert d2.got == [(cmd_topic("d2"), b"for-d2")]
+    for p in (server, d1, d2):
+        p.close()
+
+
+def test_reload_picks_up_new_devices(fleet_broker: Broker) -> None:
+    assert Peer(fleet_broker, "d3", "pw-three").rc.is_failure
+    write_auth_files(
+        fleet_broker.directory, [("d3", mosquitto_hash("pw-three"))], mosquitto_hash("server-pw")
+    )
+    fleet_broker.reload()
+    p = Peer(fleet_broker, "d3", "pw-three")
+    assert not p.rc.is_failure
+    p.close()

@@ -38,7 +38,9 @@ def test_power_loss_mid_install_leaves_the_old_slot_running(fleet_factory) -> No
     fleet.swarm.power_cycle(0, {"power_loss": "write"})
     fleet.swarm.power_cycle(1, {"power_loss": "before_commit"})
     r = fleet.client.deploy("1.1.0", "all", "", "100", "error_rate<0.02")
-    wait_for(lambda: fleet.swarm.agents[0].dead and fleet.swarm.agents[1].dead, 30, "both devices to lose power")
+    wait_for(
+        lambda: fleet.swarm.agents[0].dead and fleet.swarm.agents[1].dead, 30, "both devices to lose power"
+    )
     for i in (0, 1):
         s = Slots(fleet.swarm.configs[i].root)
         s.boot()
@@ -60,8 +62,15 @@ def test_tampered_artifact_is_refused_and_reported(fleet_factory) -> None:  # ty
     agent = fleet.swarm.agents[0]
     assert agent.slots.version(agent.slots.active) == "1.0.0"
     # An install command without a signature is refused as well.
-    cmd = {"cmd": "install", "rollout_id": None, "version": "1.1.0", "url": "/api/artifacts/1.1.0",
-           "sha256": "0" * 64, "signature": None, "delta": None}
+    cmd = {
+        "cmd": "install",
+        "rollout_id": None,
+        "version": "1.1.0",
+        "url": "/api/artifacts/1.1.0",
+        "sha256": "0" * 64,
+        "signature": None,
+        "delta": None,
+    }
     fleet.swarm.power_cycle(0)
     fleet.swarm.call(fleet.swarm.agents[0].install(cmd))
 
@@ -85,9 +94,14 @@ def _reports(fleet, device: str) -> list[dict]:  # type: ignore[no-untyped-def]
 def test_self_test_failures_roll_the_stage_back(fleet_factory) -> None:  # type: ignore[no-untyped-def]
     w = task_weights()
     big = classifier_model(w, hidden=512)  # ~10 kB: too big for the small boards' 4 kB model slot
-    fleet = fleet_factory(10, models={"1.0.0": classifier_model(w), "2.0.0": big},
-                          per_device=lambda i: {"model_budget_bytes": 4096 if i == 0 else 1 << 20,
-                                                "board": "tiny" if i == 0 else "sim"})
+    fleet = fleet_factory(
+        10,
+        models={"1.0.0": classifier_model(w), "2.0.0": big},
+        per_device=lambda i: {
+            "model_budget_bytes": 4096 if i == 0 else 1 << 20,
+            "board": "tiny" if i == 0 else "sim",
+        },
+    )
     r = fleet.client.deploy("2.0.0", "all", "", "100", "error_rate<0.02")
     final = fleet.wait_rollout(r["id"])
     assert final["state"] == "rolled_back" and "installs failed" in final["reason"]

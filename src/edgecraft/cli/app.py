@@ -11,6 +11,7 @@ from edgecraft.cli import stream_cmd
 from edgecraft.cli import boards_cmd, plan_cmd, profile_cmd
 from edgecraft.cli import build_cmd, emulate_cmd
 from edgecraft.cli import check_cmd, quantize_cmd
+from edgecraft.cli import fleet_cmd
 from edgecraft.cli.common import UserError, fail
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.command("inspect")(inspect_cmd.inspect)
 app.command("run")(run_cmd.run)
 app.command("stream")(stream_cmd.stream)
+app.add_typer(fleet_cmd.app, name="fleet")
 app.command("plan")(plan_cmd.plan)
 app.command("profile")(profile_cmd.profile)
 app.command("boards")(boards_cmd.boards)

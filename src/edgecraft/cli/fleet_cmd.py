@@ -132,7 +132,7 @@ def provision(
     prefix: str = typer.Option("dev", "--prefix", help="Device ids are PREFIX-00000, PREFIX-00001, ..."),
     board: str = typer.Option("sim", "--board"),
     group: str = typer.Option("default", "--group"),
-    out: Path = typer.Option(DEVICES_FILE, "--out", help="Where to write the device tokens (mode 0600)."),  # noqa: B008 - typer's idiom
+    out: Path = typer.Option(DEVICES_FILE, "--out", help="Where to write the device tokens (mode 0600)."),
     state_dir: Path = STATE_OPTION,
     server: str = SERVER_OPTION,
     fmt: Format = FORMAT_OPTION,
@@ -152,11 +152,11 @@ def provision(
 
 @app.command("publish")
 def publish(
-    model: Path = typer.Argument(..., help="The .tflite model."),  # noqa: B008 - typer's idiom
+    model: Path = typer.Argument(..., help="The .tflite model."),
     version: str = typer.Option(..., "--version", help="Version name, e.g. 1.2.0."),
-    board: list[str] = typer.Option(NO_BOARDS, "--board", help="Target board (repeat); default: any."),  # noqa: B008 - typer's idiom
+    board: list[str] = typer.Option(NO_BOARDS, "--board", help="Target board (repeat); default: any."),
     metrics: str = typer.Option("{}", "--metrics", help='Model metrics as JSON, e.g. {"accuracy": 0.93}.'),
-    firmware: Path = typer.Option(None, "--firmware", help="Directory of generated C files to ship too."),  # noqa: B008 - typer's idiom
+    firmware: Path = typer.Option(None, "--firmware", help="Directory of generated C files to ship too."),
     state_dir: Path = STATE_OPTION,
     server: str = SERVER_OPTION,
     fmt: Format = FORMAT_OPTION,
@@ -302,10 +302,10 @@ def devices(
 
 @app.command("simulate")
 def simulate(
-    model: Path = typer.Option(..., "--model", help="The factory model every device starts with."),  # noqa: B008 - typer's idiom
+    model: Path = typer.Option(..., "--model", help="The factory model every device starts with."),
     version: str = typer.Option(..., "--version", help="Its version name."),
-    credentials: Path = typer.Option(DEVICES_FILE, "--credentials", help="From `fleet provision`."),  # noqa: B008 - typer's idiom
-    root: Path = typer.Option(DEVICES_ROOT, "--root", help="Where device slots live."),  # noqa: B008 - typer's idiom
+    credentials: Path = typer.Option(DEVICES_FILE, "--credentials", help="From `fleet provision`."),
+    root: Path = typer.Option(DEVICES_ROOT, "--root", help="Where device slots live."),
     duration: float = typer.Option(0, "--duration", help="Seconds to run (0: until interrupted)."),
     interval: float = typer.Option(2.0, "--interval", help="Seconds between telemetry messages."),
     fmt: Format = FORMAT_OPTION,

@@ -225,6 +225,8 @@ def run(service: FleetService, host: str = "127.0.0.1", port: int = 0, on_ready:
         # Stable across restarts on the same port: the broker keeps this instance's queued messages.
         service.instance = f"{socket.gethostname()}-{sock.getsockname()[1]}"
     config = uvicorn.Config(
-        create_app(service, (lambda: on_ready(url)) if on_ready else None), log_level="warning", access_log=False
+        create_app(service, (lambda: on_ready(url)) if on_ready else None),
+        log_level="warning",
+        access_log=False,
     )
     uvicorn.Server(config).run(sockets=[sock])

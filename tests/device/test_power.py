@@ -40,6 +40,9 @@ def test_estimate_hand_checked() -> None:
     assert out["energy_per_day_j"] == pytest.approx(1.109 * 86.4, rel=1e-3)
     assert out["battery_life_h"] == pytest.approx(660 / 1.109, rel=1e-3)
     assert out["energy_per_inference_uj"] == pytest.approx(500.0)
+    assert estimate(board, 2.0, always_on_mw=0.5)["average_mw"] == pytest.approx(1.509)
+    with_front_end = estimate(board, 2.0, feature_ms=25.0)  # 75 ms busy per inference: duty 15 %
+    assert with_front_end["duty_cycle"] == pytest.approx(0.15) and with_front_end["feature_ms"] == 25.0
     busy = estimate(board, 100.0)  # more work than time: the core never sleeps
     assert busy["duty_cycle"] == 1.0 and busy["average_mw"] == pytest.approx(10.0)
 
@@ -70,6 +73,7 @@ def test_fallback_latency_from_macs() -> None:
 
 def test_timeline_and_plot(tmp_path: Path) -> None:
     board = BoardPower("demo", active_mw=10.0, sleep_mw=0.01, latency_ms=100.0, source="test")
+    assert np.count_nonzero(power_timeline([0.5], 2.0, board, step_ms=10.0, busy_ms=200.0)[1] == 10.0) == 20
     t, p = power_timeline([0.5, 1.5], 2.0, board, step_ms=10.0)
     assert len(t) == 200
     assert np.count_nonzero(p == 10.0) == 20  # 2 x 100 ms at 10 ms steps

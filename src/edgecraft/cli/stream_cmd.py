@@ -117,6 +117,7 @@ def stream(
     board: Annotated[str | None, typer.Option(help="Board for the power estimate, e.g. nano33ble.")] = None,
     battery: Annotated[str | None, typer.Option(help="Battery, e.g. 220mAh@3.0V.")] = None,
     event_mj: Annotated[float, typer.Option(help="Energy per reported detection (radio), mJ.")] = 0.0,
+    always_on_mw: Annotated[float, typer.Option(help="Sensor and gate power that never sleeps, mW.")] = 0.0,
     plot: Annotated[Path | None, typer.Option("--plot-power", help="Write power over time as PNG.")] = None,
     tune: Annotated[Path | None, typer.Option(help="Labelled events CSV (start_s,end_s,label): sweep the "
                                               "post-processing, use the operating point.")] = None,
@@ -185,7 +186,8 @@ def stream(
         result["tuning"] = tuning
     if board:
         preset = features or ("kws-mfcc" if wav else "imu")
-        result["power"] = _power(graph, board, battery, loop, duration, event_mj, plot, preset)
+        extra = (event_mj, always_on_mw)
+        result["power"] = _power(graph, board, battery, loop, duration, extra, plot, preset)
     if fmt is Format.json:
         print_json(result)
         return
@@ -224,7 +226,8 @@ def _tune(path: Path, samples: np.ndarray, runner: ModelRunner, featurize: Any, 
 
 
 def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, duration: float,
-           event_mj: float, plot: Path | None, preset: str) -> dict[str, Any]:
+           extra: tuple[float, float], plot: Path | None, preset: str) -> dict[str, Any]:
+    event_mj, always_on_mw = extra
     try:
         bat = parse_battery(battery) if battery else None
         bp = board_power(graph, board)
@@ -233,12 +236,13 @@ def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, durati
     rate = loop.stats.inferences / duration
     events = len(loop.detections) * 3600.0 / duration
     feature_ms = front_end_ms(preset, bp.clock_mhz)
-    summary = estimate(bp, rate, bat, events, event_mj, feature_ms=feature_ms)
+    summary = estimate(bp, rate, bat, events, event_mj, always_on_mw, feature_ms=feature_ms)
     if feature_ms:
         summary["source"] += (f"; front end: {M4_INSTRUCTIONS[preset]:,} Cortex-M4 instructions per window "
                               "(qemu-m4) at one per cycle")
     if plot is not None:
-        t, p = power_timeline(loop.stats.inference_times_s, duration, bp)
+        t, p = power_timeline(loop.stats.inference_times_s, duration, bp, always_on_mw=always_on_mw,
+                              busy_ms=bp.latency_ms + feature_ms)
         plot_power(plot, t, p, summary)
         summary["plot"] = str(plot)
     return summary

@@ -148,12 +148,13 @@ def estimate(power: BoardPower, inferences_per_s: float, battery: Battery | None
 
 
 def power_timeline(inference_times_s: list[float], duration_s: float, power: BoardPower,
-                   step_ms: float = 1.0, always_on_mw: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Instantaneous power (mW) over time: active for ``latency_ms`` ending at each inference
-    time (the window's end plus the compute), sleep otherwise."""
+                   step_ms: float = 1.0, always_on_mw: float = 0.0, busy_ms: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Instantaneous power (mW) over time: active for ``busy_ms`` (default: the model's latency)
+    from each inference time (the end of its window), sleep otherwise."""
     t = np.arange(0.0, max(duration_s, 1e-3), step_ms / 1e3)
     p = np.full(len(t), power.sleep_mw + always_on_mw)
-    lat = power.latency_ms / 1e3
+    lat = (power.latency_ms if busy_ms is None else busy_ms) / 1e3
     for start in inference_times_s:
         p[(t >= start) & (t < start + lat)] = power.active_mw + always_on_mw
     return t, p

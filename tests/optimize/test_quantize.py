@@ -76,3 +76,12 @@ def test_holdout_split_and_bad_calibration(tiny_cnn: Any, digits: Any) -> None:
         quantize(tiny_cnn, np.zeros((4, 3, 8, 8), np.float32))
     with pytest.raises(QuantizeError, match="batch of samples"):
         quantize(tiny_cnn, np.zeros((8,), np.float32))
+
+
+def test_demo_helper(tmp_path: Any) -> None:
+    from edgecraft.optimize.demo import digits_int8
+
+    result = digits_int8(tmp_path / "d.tflite", epochs=1, width=4, size=8, n_samples=2)
+    assert (tmp_path / "d.tflite").read_bytes() == result.int8.tflite
+    assert result.int8_accuracy > 0.5 and len(result.samples) == 2
+    check_tflm(result.int8.graph, [result.samples[0]], "demo")

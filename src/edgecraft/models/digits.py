@@ -67,3 +67,32 @@ def digits_mlp(hidden: int = 32, size: int = 8, softmax: bool = True) -> nn.Sequ
     layers: list[nn.Module] = [nn.Flatten(), nn.Linear(size * size, hidden), nn.ReLU(), nn.Linear(hidden, 10)]
     layers += [nn.Softmax(dim=-1)] if softmax else []
     return nn.Sequential(*layers)
+
+
+def with_outlier_channel(model: nn.Sequential, factor: float = 300.0, channel: int = 0) -> nn.Sequential:
+    """A copy of a BatchNorm-free :func:`digits_cnn` that computes the same float function but is
+    hostile to int8: output ``channel`` of the first conv is multiplied by ``factor`` and the
+    matching input weights of the second conv divided by it (ReLU and max-pool commute with a
+    positive scale). The per-tensor int8 scale of that activation is then set by the one loud
+    channel and the others keep a few levels: an exaggerated form of the activation outliers
+    that real models show. Used to give QAT a PTQ accuracy drop to recover."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    out = copy.deepcopy(model)
+    layers: list[nn.Module] = list(out.children())
+    convs = [m for m in layers if isinstance(m, nn.Conv2d)]
+    if len(convs) < 2:
+        raise ValueError("needs a model with two Conv2d layers (digits_cnn)")
+    between = layers[layers.index(convs[0]) + 1 : layers.index(convs[1])]
+    if not all(isinstance(m, nn.ReLU | nn.MaxPool2d) for m in between):
+        raise ValueError("needs only ReLU/MaxPool2d between the first two convs (batchnorm=False)")
+    first, second = convs[0], convs[1]
+    with torch.no_grad():
+        first.weight[channel] *= factor
+        if first.bias is not None:
+            first.bias[channel] *= factor
+        second.weight[:, channel] /= factor
+    return out

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edgecraft.optimize.pt2e import QuantizeError
+from edgecraft.optimize.pt2e import QuantizeError, require_torch
 
 if TYPE_CHECKING:
     import torch
@@ -32,6 +32,7 @@ def load_factory(spec: str, weights: str | Path | None = None) -> tuple[torch.nn
     path = Path(path_text)
     if not path.is_file():
         raise QuantizeError(f"{path}: no such file (give MODEL.py:FACTORY)")
+    require_torch()
     import torch
 
     mod_name = f"edgecraft_user_{path.stem}"

@@ -35,6 +35,16 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
 
 
+def require_torch() -> None:
+    """Raise :class:`QuantizeError` saying how to install torch and litert-torch when missing."""
+    import importlib.util
+
+    missing = [m for m in ("torch", "litert_torch") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise QuantizeError(f"{' and '.join(missing)} not installed: this needs the optimize extra "
+                            "(pip install -e '.[optimize]' -c constraints.txt)")
+
+
 def quantizer(qat: bool = False) -> Any:
     """litert-torch's PT2E quantizer: symmetric int8, per-channel weights, static activations.
 

@@ -239,3 +239,19 @@ def test_libm_free_math_is_accurate(tmp_path: Path) -> None:
     np.testing.assert_allclose(roots, np.sqrt(xs), rtol=3e-7)
     halves = np.array([-3.5, -2.5, -0.5, 0.5, 1.5, 2.5, 1e9, -7.25, 3.75], np.float32)
     assert [lib.ec_roundf_even(float(x)) for x in halves] == np.round(halves).tolist()
+
+
+def test_fft_and_real_fft_match_numpy(tmp_path: Path) -> None:
+    lib = build_host(c_sources("kws-mfcc"), tmp_path)
+    rng = np.random.default_rng(7)
+    k = np.arange(256)
+    cos_t = np.cos(2 * np.pi * k / 512).astype(np.float32)
+    sin_t = np.sin(2 * np.pi * k / 512).astype(np.float32)
+    x = rng.normal(0, 1, 512).astype(np.float32)
+    want = np.fft.rfft(x.astype(np.float64))
+    re, im = x.copy(), np.zeros(512, np.float32)
+    lib.ec_rfft(ptr(re), ptr(im), 512, ptr(cos_t), ptr(sin_t))
+    np.testing.assert_allclose(re[:257] + 1j * im[:257], want, atol=2e-4)
+    re, im = x.copy(), np.zeros(512, np.float32)
+    lib.ec_fft(ptr(re), ptr(im), 512, ptr(cos_t), ptr(sin_t))
+    np.testing.assert_allclose(re + 1j * im, np.fft.fft(x.astype(np.float64)), atol=2e-4)

@@ -46,9 +46,8 @@ int ec_audio_features(const ec_audio_config *cfg, const int16_t *pcm, int n, flo
                 x = x * cfg->window[i];
             }
             re[i] = x;
-            im[i] = 0.0f;
         }
-        ec_fft(re, im, cfg->fft_size, cfg->twiddle_cos, cfg->twiddle_sin);
+        ec_rfft(re, im, cfg->fft_size, cfg->twiddle_cos, cfg->twiddle_sin);
         /* magnitude of bins 0..fft_size/2, kept in re[] */
         for (i = 0; i <= cfg->fft_size / 2; i++) {
             float p = re[i] * re[i] + im[i] * im[i];

@@ -57,7 +57,8 @@ float ec_roundf_even(float x)
     return x >= 0.0f ? (x + big) - big : (x - big) + big;
 }
 
-void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t)
+/* complex FFT of n points whose twiddles are every stride-th entry of the tables */
+static void ec_fft_strided(float *re, float *im, int n, const float *cos_t, const float *sin_t, int stride)
 {
     int i, j, k, len;
     /* bit-reversal permutation */
@@ -76,10 +77,10 @@ void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t)
             im[j] = t;
         }
     }
-    /* butterflies: twiddle exp(-2 pi i k / len) = cos_t[k * n / len] - i sin_t[k * n / len] */
+    /* butterflies: twiddle exp(-2 pi i k / len) = cos_t[k * step] - i sin_t[k * step] */
     for (len = 2; len <= n; len <<= 1) {
         int half = len >> 1;
-        int step = n / len;
+        int step = (n / len) * stride;
         for (i = 0; i < n; i += len) {
             for (k = 0; k < half; k++) {
                 float wr = cos_t[k * step];
@@ -93,6 +94,48 @@ void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t)
                 re[a] += tr;
                 im[a] += ti;
             }
+        }
+    }
+}
+
+void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t)
+{
+    ec_fft_strided(re, im, n, cos_t, sin_t, 1);
+}
+
+void ec_rfft(float *re, float *im, int n, const float *cos_t, const float *sin_t)
+{
+    int h = n / 2, j, k;
+    /* pack: z[j] = x[2j] + i x[2j+1] (in place: position 2j is read before anything writes it) */
+    for (j = 0; j < h; j++) {
+        im[j] = re[2 * j + 1];
+        re[j] = re[2 * j];
+    }
+    ec_fft_strided(re, im, h, cos_t, sin_t, 2);
+    /* split: X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[h-k]) / 2, O = (Z[k] - conj Z[h-k]) / 2i,
+     * W = exp(-2 pi i / n); k and h - k are done together (E[h-k] = conj E[k], O[h-k] = conj O[k]) */
+    {
+        float r0 = re[0], i0 = im[0];
+        re[0] = r0 + i0;
+        im[0] = 0.0f;
+        re[h] = r0 - i0;
+        im[h] = 0.0f;
+    }
+    for (k = 1; k <= h / 2; k++) {
+        int m = h - k;
+        float ar = re[k], ai = im[k], br = re[m], bi = im[m];
+        float er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);   /* E[k] */
+        float or_ = 0.5f * (ai + bi), oi = 0.5f * (br - ar);  /* O[k] */
+        float wr = cos_t[k], wi = -sin_t[k];                  /* W^k */
+        float tr = wr * or_ - wi * oi, ti = wr * oi + wi * or_;
+        re[k] = er + tr;
+        im[k] = ei + ti;
+        if (m != k) {
+            /* X[h-k] = conj E[k] + W^(h-k) conj O[k], W^(h-k) = -conj W^k */
+            float ur = -wr, ui = wi;
+            float sr = ur * or_ + ui * oi, si = ui * or_ - ur * oi;
+            re[m] = er + sr;
+            im[m] = -ei + si;
         }
     }
 }

@@ -35,9 +35,8 @@ void ec_motion_features(const ec_motion_config *cfg, const float *x, float *scra
         /* spectrum of the window without its mean, zero-padded to fft_size */
         for (i = 0; i < cfg->fft_size; i++) {
             re[i] = i < n ? x[i * cfg->axes + a] - mean : 0.0f;
-            im[i] = 0.0f;
         }
-        ec_fft(re, im, cfg->fft_size, cfg->twiddle_cos, cfg->twiddle_sin);
+        ec_rfft(re, im, cfg->fft_size, cfg->twiddle_cos, cfg->twiddle_sin);
         for (i = 0; i < half; i++) {
             mag[i] = ec_sqrtf(re[i + 1] * re[i + 1] + im[i + 1] * im[i + 1]);
         }

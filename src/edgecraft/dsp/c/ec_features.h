@@ -14,6 +14,10 @@
  * sin_t[k] = sin(2 pi k / n) for k < n/2; computes X[k] = sum x[j] exp(-2 pi i j k / n). */
 void ec_fft(float *re, float *im, int n, const float *cos_t, const float *sin_t);
 
+/* FFT of n real samples re[0..n-1] through one n/2-point complex FFT (same n-point tables);
+ * returns X[0..n/2] in re[] and im[] (im needs n/2 + 1 entries). */
+void ec_rfft(float *re, float *im, int n, const float *cos_t, const float *sin_t);
+
 /* Float math without libm: sqrt (x times 1/sqrt(x) from 3 Newton steps), natural log (atanh series, a few ulp),
  * round half to even (exact). */
 float ec_sqrtf(float x);

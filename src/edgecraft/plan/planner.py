@@ -12,7 +12,11 @@ Algorithms, side by side (``ALGORITHMS``):
   its search, otherwise the best of several greedy orders, never worse than ``greedy``).
 - ``reorder``: ``optimal`` on the graph order and on the execution order with the smallest
   live-byte peak (:mod:`edgecraft.plan.order`: exact search, or a greedy schedule for graphs
-  with too many parallel branches), keeping the smaller arena. The default.
+  with too many parallel branches), keeping the smaller arena.
+- ``overlap``: ``reorder`` plus partial overlap: a convolution's or pool's output may start
+  below its dying input and overlap it by as much as row-major computation allows
+  (:mod:`edgecraft.plan.overlap`); the pairs are listed in ``MemoryPlan.overlaps``. The
+  default: the Python runtime and edgecraft's C kernels (checked on QEMU) stay bit-exact.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from dataclasses import dataclass
 from edgecraft.ir.graph import Graph
 from edgecraft.plan.lifetimes import Item, Request, alias_groups, requests, scratch_bytes
 from edgecraft.plan.order import best_order, greedy_order
-from edgecraft.plan.placement import greedy_by_size, live_bound, peak, search
+from edgecraft.plan.overlap import overlap_offset
+from edgecraft.plan.placement import Pairs, greedy_by_size, live_bound, peak, search
 
-ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder")
-DEFAULT_ALGORITHM = "reorder"
+ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder", "overlap")
+DEFAULT_ALGORITHM = "overlap"
 
 
 class PlanError(ValueError):
@@ -60,6 +65,9 @@ class MemoryPlan:
     buffers: list[Buffer]
     #: True when the placement is proven minimal for this order and these alias groups.
     optimal: bool = False
+    #: (input tensor, output tensor, D): the output's offset is at most the input's + D, so the
+    #: two overlap; the op must write output pixels in row-major order (``overlap`` only).
+    overlaps: tuple[tuple[int, int, int], ...] = ()
 
     def offset_of(self, tensor_index: int) -> int:
         """Arena offset of non-constant tensor ``tensor_index`` (aliases share offsets)."""
@@ -99,11 +107,12 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
         return _greedy(graph, graph_order, alignment, need, inplace=False, name=algorithm)
     if algorithm == "inplace":
         return _greedy(graph, graph_order, alignment, need, inplace=True, name=algorithm)
-    candidates = [_optimal(graph, graph_order, alignment, need, algorithm)]
-    if algorithm == "reorder":
+    overlap = algorithm == "overlap"
+    candidates = [_optimal(graph, graph_order, alignment, need, algorithm, overlap)]
+    if algorithm in ("reorder", "overlap"):
         order = best_order(graph, alignment, need) or greedy_order(graph, alignment, need)
         if order != graph_order:
-            candidates.append(_optimal(graph, order, alignment, need, algorithm))
+            candidates.append(_optimal(graph, order, alignment, need, algorithm, overlap))
     return min(candidates, key=lambda p: (p.arena_bytes, p.order != graph_order))
 
 
@@ -116,21 +125,45 @@ def _greedy(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int
 
 
 def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int],
-             name: str) -> MemoryPlan:
+             name: str, overlap: bool = False) -> MemoryPlan:
     reqs = requests(graph, order, alignment, scratch)
     best: MemoryPlan | None = None
     for inplace in (True, False):
         items = alias_groups(graph, order, reqs, inplace)
-        offsets, proven = search(items)
-        plan = _assemble(name, alignment, order, reqs, items, offsets, proven)
+        pairs, tensors = _overlap_pairs(graph, order, reqs, items, alignment) if overlap else ({}, {})
+        offsets, proven = search(items, pairs)
+        plan = _assemble(name, alignment, order, reqs, items, offsets, proven, pairs, tensors)
         if best is None or plan.arena_bytes < best.arena_bytes:
             best = plan
     assert best is not None
     return best
 
 
+def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: list[Item], alignment: int
+                   ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], tuple[int, int, int]]]:
+    """(input item, output item) -> D for every windowed op whose input dies there, and the same
+    keys -> (input tensor, output tensor, D)."""
+    item_of = {m: n for n, it in enumerate(items) for m in it.members}
+    pos = {r.index: m for m, r in enumerate(reqs) if r.kind == "tensor"}
+    outputs = set(graph.outputs)
+    pairs: dict[tuple[int, int], int] = {}
+    tensors: dict[tuple[int, int], tuple[int, int, int]] = {}
+    for step, j in enumerate(order):
+        d = overlap_offset(graph, j)
+        op = graph.operators[j]
+        if d is None or op.inputs[0] not in pos or op.outputs[0] not in pos:
+            continue
+        i, o = item_of[pos[op.inputs[0]]], item_of[pos[op.outputs[0]]]
+        dying = items[i].last == step and not any(reqs[m].index in outputs for m in items[i].members)
+        if i != o and dying:
+            pairs[i, o] = d // alignment * alignment
+            tensors[i, o] = (op.inputs[0], op.outputs[0], pairs[i, o])
+    return pairs, tensors
+
+
 def _assemble(name: str, alignment: int, order: list[int], reqs: list[Request], items: list[Item],
-              offsets: list[int], proven: bool) -> MemoryPlan:
+              offsets: list[int], proven: bool, pairs: Pairs | None = None,
+              tensors: Mapping[tuple[int, int], tuple[int, int, int]] | None = None) -> MemoryPlan:
     buffers: list[Buffer | None] = [None] * len(reqs)
     for it, off in zip(items, offsets, strict=True):
         head = reqs[it.members[0]]
@@ -139,9 +172,10 @@ def _assemble(name: str, alignment: int, order: list[int], reqs: list[Request], 
             alias = head.index if m != it.members[0] else None
             buffers[m] = Buffer(r.kind, r.index, off, r.size, r.first, r.last, alias)
     arena = peak(items, offsets)
-    bound = live_bound(items)
+    bound = live_bound(items, pairs)
+    overlaps = tuple(sorted(tensors.values())) if tensors else ()
     return MemoryPlan(name, alignment, arena, bound, list(order), [b for b in buffers if b is not None],
-                      optimal=proven or arena <= bound)
+                      optimal=proven or arena <= bound, overlaps=overlaps)
 
 
 def lower_bound(graph: Graph, alignment: int = 16) -> int:

@@ -5,10 +5,12 @@ Run: ``.venv/bin/python benchmarks/memory.py [--models DIR]``
 For each int8 .tflite in the conformance corpus (../shared/conformance; the built-in synthetic
 models when it is absent): TFLM's arena report (``print_allocations`` through
 ``reference.tflm_arena_report``: "head" = planned activations, "total" = head + persistent data
-on this 64-bit host) measured in this run, the live-tensor lower bound, and for each algorithm
-edgecraft's arena and total RAM (arena + modelled persistent data for a 32-bit device), with the
-ratios arena/TFLM head and arena/lower bound. Every plan is also executed by the arena runtime
-and its outputs compared with TFLM's (``exact``).
+on this 64-bit host) measured in this run, the live-tensor lower bound (largest sum of tensors
+alive at one step, graph order, no sharing), and for each algorithm edgecraft's arena, its own
+bound (the same sum after that algorithm's in-place, reordering and overlap rules) and total
+RAM (arena + modelled TFLM-like persistent data for a 32-bit device), with the ratios
+arena/TFLM head and arena/live bound. Every plan is also executed by the arena runtime and its
+outputs compared with TFLM's (``exact``).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     table = Table(title="arena bytes per algorithm vs TFLM (head = planned activations) and the lower bound",
                   title_justify="left")
-    for col in ("model", "algorithm", "arena", "TFLM head", "arena/TFLM", "lower bound", "arena/bound",
-                "RAM (32-bit)", "TFLM total (host)", "exact"):
+    for col in ("model", "algorithm", "arena", "TFLM head", "arena/TFLM", "live bound", "arena/live",
+                "own bound", "RAM (32-bit)", "TFLM total (host)", "exact"):
         table.add_column(col, justify="left" if col in ("model", "algorithm", "exact") else "right")
     verdicts = []
     for name, raw in entries:
@@ -67,7 +69,8 @@ def main() -> None:
             table.add_row(name if a == ALGORITHMS[0] else "", a, f"{plan.arena_bytes:,}",
                           f"{report['head']:,}",
                           f"{plan.arena_bytes / report['head']:.3f}", f"{bound:,}",
-                          f"{plan.arena_bytes / bound:.3f}", f"{ram:,}", f"{report['total']:,}",
+                          f"{plan.arena_bytes / bound:.3f}", f"{plan.lower_bound_bytes:,}", f"{ram:,}",
+                          f"{report['total']:,}",
                           "yes" if exact else "NO")
         best = min(arenas.values())
         verdicts.append(f"{name}: greedy {'=' if arenas['greedy'] == report['head'] else '!='} TFLM head; "

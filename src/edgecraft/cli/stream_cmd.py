@@ -249,7 +249,9 @@ def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, durati
 
 
 def _print(result: dict[str, Any]) -> None:
-    table = Table(title=f"detections ({result['features']}, {result['duration_s']} s)", title_justify="left")
+    console.print(f"{Path(result['model']).name}: {result['features']}, {result['duration_s']:.2f} s, window "
+                  f"{result['window_s']:g} s every {result['stride_s']:g} s")
+    table = Table()
     for col in ("time (s)", "label", "score"):
         table.add_column(col)
     for d in result["detections"]:
@@ -261,8 +263,8 @@ def _print(result: dict[str, Any]) -> None:
         console.print(f"no detections{extra}")
     if "tuning" in result:
         tt = result["tuning"]
-        tab = Table(title=f"tuning over {tt['grid']} settings, {tt['events']} events (best trade-offs)",
-                    title_justify="left")
+        console.print(f"tuning over {tt['grid']} settings, {tt['events']} events; the best trade-offs:")
+        tab = Table()
         for col in ("threshold", "smoothing s", "suppression s", "min count", "FA/hour", "FRR"):
             tab.add_column(col)
         for r in tt["pareto"]:

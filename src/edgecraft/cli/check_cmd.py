@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
@@ -50,11 +51,11 @@ def check(model: str = MODEL_ARG, target: str | None = TARGET_OPT, input_shape: 
         return
     verdict = "[green]every layer becomes a supported int8 op[/]" if info["ok"] else \
         "[red]not every layer becomes a supported int8 op[/]"
-    console.print(f"{model}: {verdict}")
+    console.print(f"{escape(model)}: {verdict}", emoji=False)
     if info["error"]:
-        console.print(f"conversion failed: {info['error']}")
+        console.print(f"conversion failed: {escape(info['error'])}", emoji=False)
     if info["ops"]:
-        console.print(f"int8 ops: {' '.join(info['ops'])}")
+        console.print(f"ops after conversion: {' '.join(info['ops'])}")
     if info["issues"]:
         table = Table(title="layers to look at", title_justify="left")
         for col in ("layer", "op", "problem", "what to do"):

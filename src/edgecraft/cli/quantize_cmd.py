@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
@@ -65,8 +66,8 @@ def quantize(model: str = MODEL_ARG, calibration: Path = CALIBRATION_OPT, out: P
     if fmt is Format.json:
         print_json(info)
         return
-    console.print(f"wrote {info['out']}: {info['size_bytes']:,} bytes (float32 parameters "
-                  f"{info.get('float_size_bytes', 0):,} bytes), ops {' '.join(info['ops'])}")
+    console.print(f"wrote {escape(info['out'])}: {info['size_bytes']:,} bytes (float32 parameters "
+                  f"{info.get('float_size_bytes', 0):,} bytes), ops {' '.join(info['ops'])}", emoji=False)
     if info["agreement"] is not None:
         console.print(f"on {info['samples']} held-out samples: top-1 agreement "
                       f"{100 * info['agreement']:.1f}%, max |int8 - float| {info['max_abs_error']:.4g}")

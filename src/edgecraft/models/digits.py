@@ -69,7 +69,7 @@ def digits_mlp(hidden: int = 32, size: int = 8, softmax: bool = True) -> nn.Sequ
     return nn.Sequential(*layers)
 
 
-def with_outlier_channel(model: nn.Sequential, factor: float = 300.0, channel: int = 0) -> nn.Sequential:
+def with_outlier_channel(model: nn.Sequential, factor: float = 1000.0, channel: int = 0) -> nn.Sequential:
     """A copy of a BatchNorm-free :func:`digits_cnn` that computes the same float function but is
     hostile to int8: output ``channel`` of the first conv is multiplied by ``factor`` and the
     matching input weights of the second conv divided by it (ReLU and max-pool commute with a

@@ -103,11 +103,18 @@ def test_csv_motion(tmp_path: Path) -> None:
     (["--labels", "noise,tone", "--board", "nano33ble", "--battery", "lots"], "220mAh@3.0V"),
     (["--labels", "noise,tone", "--features", "nope"], "unknown feature preset"),
 ])
-def test_bad_input_is_one_line_exit_2(tone_files: tuple[Path, Path], extra: list[str], message: str) -> None:
+def test_bad_input_is_one_line_exit_2(tone_files: tuple[Path, Path], extra: list[str], message: str,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from edgecraft.cli.app import main
+
     model, wav = tone_files
-    r = edgecraft("stream", str(model), "--wav", str(wav), *extra)
-    assert r.returncode == 2 and r.stderr.startswith("error:") and message in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+    monkeypatch.setattr(sys, "argv", ["edgecraft", "stream", str(model), "--wav", str(wav), *extra])
+    with pytest.raises(SystemExit) as e:  # in process: main() is what the console script runs
+        main()
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.startswith("error:") and message in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def kws_model() -> Path:

@@ -15,6 +15,7 @@ from rich.table import Table
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
 from edgecraft.device.postprocess import DEFAULT_IGNORE, PostProcessing
 from edgecraft.device.power import (
+    Battery,
     PowerError,
     board_power,
     estimate,
@@ -131,6 +132,10 @@ def stream(
         raise UserError("--battery and --plot-power need --board, e.g. --board nano33ble")
     names = parse_labels(labels)
     try:
+        bat = parse_battery(battery) if battery else None
+    except PowerError as e:
+        raise UserError(str(e)) from None
+    try:
         cfg = get_preset(features or ("kws-mfcc" if wav else "imu"))
     except ValueError as e:
         raise UserError(str(e)) from None
@@ -187,7 +192,7 @@ def stream(
     if board:
         preset = features or ("kws-mfcc" if wav else "imu")
         extra = (event_mj, always_on_mw)
-        result["power"] = _power(graph, board, battery, loop, duration, extra, plot, preset)
+        result["power"] = _power(graph, board, bat, loop, duration, extra, plot, preset)
     if fmt is Format.json:
         print_json(result)
         return
@@ -225,11 +230,10 @@ def _tune(path: Path, samples: np.ndarray, runner: ModelRunner, featurize: Any, 
             "pareto": pareto(rows), "operating_point": operating_point(rows, max_fa)}
 
 
-def _power(graph: Any, board: str, battery: str | None, loop: StreamLoop, duration: float,
+def _power(graph: Any, board: str, bat: Battery | None, loop: StreamLoop, duration: float,
            extra: tuple[float, float], plot: Path | None, preset: str) -> dict[str, Any]:
     event_mj, always_on_mw = extra
     try:
-        bat = parse_battery(battery) if battery else None
         bp = board_power(graph, board)
     except PowerError as e:
         raise UserError(str(e)) from None

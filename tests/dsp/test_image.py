@@ -36,3 +36,18 @@ def test_channels_and_quantization() -> None:
     assert (pre(np.zeros((4, 4), np.uint8)) == -128).all()
     with pytest.raises(ValueError, match="an image"):
         pre(np.zeros((4, 4, 2), np.uint8))
+
+
+def test_for_input_takes_the_model_input_quantization() -> None:
+    from edgecraft.models.synthetic import small_cnn
+    from edgecraft.runtime import Interpreter
+
+    graph = small_cnn()  # 1x32x32x3 int8, scale 1/128, zero point -1
+    pre = ImagePreprocess(mean=(128.0,), std=(1.0,)).for_input(graph.input_tensors()[0])
+    assert (pre.height, pre.width, pre.channels, pre.zero_point, pre.dtype) == (32, 32, 3, -1, "int8")
+    img = np.random.default_rng(0).integers(0, 256, (48, 64, 3)).astype(np.uint8)
+    x = pre(img)
+    assert x.shape == (1, 32, 32, 3)
+    assert Interpreter(graph).run([x])[0].shape == (1, 10)
+    with pytest.raises(ValueError, match="image input"):
+        pre.for_input(graph.tensors[graph.outputs[0]])

@@ -8,12 +8,13 @@ channel, then quantization to the model's input scale and zero point.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 
 from edgecraft.dsp.quantize import quantize
+from edgecraft.ir.graph import Tensor
 
 # ITU-R BT.601 luma weights, the usual grayscale conversion
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -88,6 +89,16 @@ class ImagePreprocess:
     def to_dict(self) -> dict[str, Any]:
         """The parameters as a plain dict."""
         return asdict(self)
+
+    def for_input(self, tensor: Tensor) -> ImagePreprocess:
+        """A copy sized and quantized for a model's ``(1, height, width, channels)`` input tensor
+        (its scale, zero point and dtype); normalization stays as set."""
+        if len(tensor.shape) != 4 or tensor.shape[0] != 1 or tensor.shape[3] not in (1, 3):
+            raise ValueError(f"expected an image input (1, h, w, 1 or 3), got {list(tensor.shape)}")
+        _, h, w, c = (int(d) for d in tensor.shape)
+        q = tensor.quant
+        scale, zp = (float(q.scale[0]), int(q.zero_point[0])) if q is not None else (1.0, 0)
+        return replace(self, height=h, width=w, channels=c, scale=scale, zero_point=zp, dtype=tensor.dtype)
 
     def floats(self, img: np.ndarray) -> np.ndarray:
         """Crop, resize, convert and normalize: ``(height, width, channels)`` float32."""

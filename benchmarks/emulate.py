@@ -119,7 +119,7 @@ def run() -> dict[str, Any]:
 
 
 def show(data: dict[str, Any]) -> None:
-    console = Console()
+    console = Console(width=200)
     t = Table(title="Generated C on QEMU: one inference", title_justify="left")
     for col in ("model", "target", "kernels", "instructions", "MACs/instr", "flash B", "RAM B", "stack B",
                 "exact"):

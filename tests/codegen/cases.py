@@ -372,3 +372,13 @@ def ops_chain2(seed: int = 0) -> Graph:
     real = g.tensor("real", (1, 3, 4, 5), "float32")
     g.op("DEQUANTIZE", [prev], [real])
     return g.build([x, b, c], [prev, real])
+
+
+def too_big_for_m0() -> Graph:
+    """An ADD of two 16 KiB activations: more RAM than the micro:bit's 16 KiB."""
+    g = GraphBuilder("big_add")
+    a = g.tensor("a", (1, 32, 32, 16), "int8", qparams(0.05, 1))
+    b = g.tensor("b", (1, 32, 32, 16), "int8", qparams(0.04, -2))
+    y = g.tensor("y", (1, 32, 32, 16), "int8", qparams(0.08, 0))
+    g.op("ADD", [a, b], [y], fused_activation_function="NONE")
+    return g.build([a, b], [y])

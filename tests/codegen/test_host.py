@@ -64,9 +64,10 @@ def test_dsp_kernels_match_tflm_including_the_long_patch_fallback(op: str) -> No
         graph = CASES[op](rng)
         batches = random_inputs(graph, 6, seed=case)
         model = generate(graph, f"dsp{case}", dsp=True)
-        # EC_PATCH_MAX=8 sends most patches through the plain fallback loop
+        # tiny EC_PATCH_MAX / EC_FC_DEPTH_MAX send most patches and rows through the plain loop
         fast = HostModel(model, opt="-O0").run_batch(batches)
-        small = HostModel(model, opt="-O0", cflags=("-DEC_PATCH_MAX=8",)).run_batch(batches)
+        limits = ("-DEC_PATCH_MAX=8", "-DEC_FC_DEPTH_MAX=8")
+        small = HostModel(model, opt="-O0", cflags=limits).run_batch(batches)
         for b in range(6):
             want = tflm_outputs(graph, [x[b] for x in batches])
             check_tensor(fast[0][b], want[0], f"{op} dsp case {case} input {b}")

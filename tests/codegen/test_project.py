@@ -85,6 +85,7 @@ def test_cmake_project_builds(project: tuple[Path, dict], tmp_path: Path) -> Non
     assert (tmp_path / "libcnn.a").exists()
 
 
+@pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 def test_arduino_sketch_compiles_against_the_library(project: tuple[Path, dict], tmp_path: Path) -> None:  # type: ignore[type-arg]
     out, _ = project
     (tmp_path / "Arduino.h").write_text(ARDUINO_STUB)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from codegen.cases import too_big_for_m0
 from edgecraft.formats import write_tflite
 from edgecraft.models.synthetic import small_cnn
 from edgecraft.runtime import run_model
@@ -34,7 +35,7 @@ def test_emulate_json_contract_and_output_file(tmp_path: Path) -> None:
     x = np.random.default_rng(0).integers(-128, 128, (1, 32, 32, 3)).astype(np.int8)
     np.save(tmp_path / "x.npy", x)
     proc = edgecraft("emulate", str(model), "--target", "qemu-m7", "--input", str(tmp_path / "x.npy"),
-                     "--output", str(tmp_path / "y.npy"), "--format", "json")
+                     "--output", str(tmp_path / "y.npy"), "--per-op", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     for key in ("instructions", "flash_bytes", "ram_bytes", "stack_bytes", "machine", "output_file"):
@@ -42,19 +43,26 @@ def test_emulate_json_contract_and_output_file(tmp_path: Path) -> None:
     assert data["machine"] == "mps2-an500" and data["matches_reference"] is True
     assert data["instructions"] > 0 and 0 < data["macs_per_instruction"] < 2
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), run_model(graph, [x])[0])
+    ops = data["ops"]  # --per-op: one entry per operator, adding up to the whole inference
+    assert [o["type"] for o in ops] and len(ops) == len(graph.operators)
+    assert all(o["instructions"] > 0 for o in ops if o["type"] != "RESHAPE")
+    assert 0.98 * data["instructions"] < sum(o["instructions"] for o in ops) <= data["instructions"]
 
 
 def test_emulate_errors_are_one_line_exit_2(tmp_path: Path) -> None:
-    model = tmp_path / "cnn.tflite"
+    model, big = tmp_path / "cnn.tflite", tmp_path / "big.tflite"
     model.write_bytes(write_tflite(small_cnn(seed=3)))
+    big.write_bytes(write_tflite(too_big_for_m0()))
     np.save(tmp_path / "x.npy", np.zeros((1, 32, 32, 3), np.int8))
     np.save(tmp_path / "bad.npy", np.zeros((1, 8), np.int8))
-    for args, expect in (
-        (["--target", "qemu-m0", "--input", str(tmp_path / "x.npy")], "does not fit qemu-m0"),
-        (["--target", "qemu-m99", "--input", str(tmp_path / "x.npy")], "no emulated machine"),
-        (["--target", "qemu-m4", "--input", str(tmp_path / "bad.npy")], "must have shape [1, 32, 32, 3]"),
+    np.save(tmp_path / "a.npy", np.zeros((1, 32, 32, 16), np.int8))
+    x, a, bad = (str(tmp_path / f) for f in ("x.npy", "a.npy", "bad.npy"))
+    for path, args, expect in (
+        (big, ["--target", "qemu-m0", "--input", a, "--input", a], "does not fit qemu-m0"),
+        (model, ["--target", "qemu-m99", "--input", x], "no emulated machine"),
+        (model, ["--target", "qemu-m4", "--input", bad], "must have shape [1, 32, 32, 3]"),
     ):
-        proc = edgecraft("emulate", str(model), *args)
+        proc = edgecraft("emulate", str(path), *args)
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith("error: ") and expect in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1

@@ -18,6 +18,7 @@ from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.registry import get_op
+from edgecraft.plan import plan_memory
 from edgecraft.runtime import Interpreter
 
 
@@ -45,12 +46,12 @@ def _batches(arrays: list[np.ndarray], graph: Graph) -> tuple[list[np.ndarray], 
 
 
 def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | None, dsp: bool | None,
-                  verify: bool) -> dict[str, Any]:
+                  verify: bool, per_op: bool = False) -> dict[str, Any]:
     """Run the model on the emulated board; the data behind the command's output."""
     graph = read_tflite(model)
     batches, batched = _batches(load_inputs(inputs, graph), graph)
     try:
-        r = emulate(graph, target, batches, name=model.stem, dsp=dsp)
+        r = emulate(graph, target, batches, name=model.stem, dsp=dsp, per_op=per_op)
     except (UnknownMachineError, DoesNotFitError, ToolMissingError, CodegenError) as e:
         raise UserError(str(e)) from None
     outputs = r.outputs if batched else [o[0] for o in r.outputs]
@@ -63,6 +64,13 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
     if output is not None:
         save_outputs(output, outputs, graph)
     macs = model_macs(graph)
+    ops = []
+    if per_op:
+        order = plan_memory(graph).order
+        for step, (j, count) in enumerate(zip(order, r.op_instructions, strict=False)):
+            op = graph.operators[j]
+            ops.append({"step": step, "op": j, "type": op.type, "instructions": count,
+                        "macs": get_op(op.type).cost(OpContext(op, graph)).macs})
     return {
         "model": str(model), "target": r.target, "machine": r.machine, "core": r.core, "dsp": r.dsp,
         "instructions": r.instructions, "macs": macs,
@@ -73,6 +81,7 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
         "outputs": [{"shape": list(y.shape), "dtype": str(y.dtype),
                      "values": y.reshape(-1).tolist() if y.size <= 64 else None} for y in outputs],
         "matches_reference": matches,
+        "ops": ops,
         "output_file": str(output) if output is not None else None,
     }
 
@@ -88,13 +97,15 @@ def emulate_cmd(
                                              "when the core has the DSP extension).")] = None,
     verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Compare the outputs with the "
                                          "Python reference runtime.")] = True,
+    per_op: Annotated[bool, typer.Option("--per-op", help="Also count the instructions of each operator "
+                                         "(adds a hook call before each one).")] = False,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Build MODEL for an emulated Cortex-M board, run it on QEMU, report outputs and costs."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
     try:
-        result = emulate_model(model, target, inputs, output, dsp, verify)
+        result = emulate_model(model, target, inputs, output, dsp, verify, per_op)
     except EmulateError as e:
         raise RuntimeError(str(e)) from None
     if fmt is Format.json:
@@ -110,6 +121,14 @@ def emulate_cmd(
     if result["matches_reference"] is not None:
         table.add_row("matches reference", "yes" if result["matches_reference"] else "NO")
     console.print(table)
+    if result["ops"]:
+        per = Table(title="instructions per operator (plan order)", title_justify="left")
+        for col in ("step", "op", "instructions", "MACs", "MACs/instr"):
+            per.add_column(col, justify="left" if col == "op" else "right")
+        for o in result["ops"]:
+            ratio = f"{o['macs'] / o['instructions']:.3f}" if o["instructions"] else "-"
+            per.add_row(str(o["step"]), o["type"], f"{o['instructions']:,}", f"{o['macs']:,}", ratio)
+        console.print(per)
     for i, o in enumerate(result["outputs"]):
         shown = "" if o["values"] is None else f": {o['values']}"
         console.print(f"output {i} {o['dtype']} {o['shape']}{shown}")

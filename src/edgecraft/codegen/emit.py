@@ -102,7 +102,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
             decls.append(code.decls)
         out = graph.tensors[op.outputs[0]]
         calls.append(f"  /* step {step}: op {j} {op.type} -> '{out.name}' {_shape_text(out)} */\n"
-                     f"  {code.call}\n")
+                     f"  EC_OP_HOOK();\n  {code.call}\n")
         stems.update(code.kernels)
     for k in graph.outputs:
         ptr(k)  # a constant output still needs its array
@@ -216,6 +216,9 @@ def _source(graph: Graph, name: str, plan: MemoryPlan, consts: list[str], decls:
         '#include "ec_kernels.h"', "",
         "#if defined(__GNUC__)", "#define EC_ALIGNED __attribute__((aligned(16)))", "#else",
         "#define EC_ALIGNED", "#endif", "",
+        "/* Per-operator profiling hook (edgecraft emulate --per-op builds with -DEC_PROFILE). */",
+        "#ifdef EC_PROFILE", "void ec_marker_op(void);", "#define EC_OP_HOOK() ec_marker_op()", "#else",
+        "#define EC_OP_HOOK() ((void)0)", "#endif", "",
         "/* ---- weights and biases (const: they stay in flash) ---- */", *consts,
         "/* ---- operator parameters, computed at build time ---- */", *decls,
         f"/* ---- the arena: {plan.arena_bytes} bytes, planned by '{plan.algorithm}'; "
@@ -227,6 +230,7 @@ def _source(graph: Graph, name: str, plan: MemoryPlan, consts: list[str], decls:
         _signature(graph, name) + " {",
         *copy_in,
         *calls,
+        "  EC_OP_HOOK();",
         *copy_out,
         "  return 0;",
         "}", "",

@@ -153,8 +153,9 @@ def _fit_error(stderr: str, model: GeneratedModel, m: Machine) -> DoesNotFitErro
     )
 
 
-def build_firmware(model: GeneratedModel, m: Machine, workdir: Path) -> Firmware:
-    """Write, compile and link ``model`` for machine ``m`` in ``workdir``."""
+def build_firmware(model: GeneratedModel, m: Machine, workdir: Path, profile: bool = False) -> Firmware:
+    """Write, compile and link ``model`` for machine ``m`` in ``workdir``; ``profile`` turns on
+    the per-operator hook (a call before each operator) for per-operator instruction counts."""
     workdir.mkdir(parents=True, exist_ok=True)
     for fname, text in model.files.items():
         (workdir / fname).write_text(text)
@@ -163,7 +164,7 @@ def build_firmware(model: GeneratedModel, m: Machine, workdir: Path) -> Firmware
         (workdir / fname).write_text(runtime.joinpath(fname).read_text())
     (workdir / "harness.c").write_text(harness_source(model))
     (workdir / "link.ld").write_text(linker_script(m))
-    flags = [*m.cflags, *WARNINGS, *OPT]
+    flags = [*m.cflags, *WARNINGS, *OPT, *(["-DEC_PROFILE"] if profile else [])]
     model_objs: list[Path] = []
     other_objs: list[Path] = []
     for src in [*model.sources, "harness.c", "startup.c"]:

@@ -32,6 +32,7 @@ class QemuRun:
     total_instructions: int  # everything the core executed, reset to exit
     stack_bytes: int
     stdout: str
+    op_counts: list[int]  # instruction count at each per-operator hook (profiled builds only)
 
 
 def cache_dir() -> Path:
@@ -76,7 +77,8 @@ def symbol_address(elf: Path, symbol: str) -> int:
     raise EmulateError(f"symbol {symbol} not found in {elf}")
 
 
-def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0) -> QemuRun:
+def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0,
+             profile: bool = False) -> QemuRun:
     """Run ``elf`` on machine ``m`` with ``workdir`` as the semihosting directory (it holds
     ``input.bin`` and receives ``output.bin``)."""
     require_tool(QEMU)
@@ -84,6 +86,8 @@ def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0) -> 
     counts.unlink(missing_ok=True)
     start, stop = symbol_address(elf, "ec_marker_start"), symbol_address(elf, "ec_marker_stop")
     plugin = f"{plugin_path()},start={start:#x},stop={stop:#x},out={counts}"
+    if profile:
+        plugin += f",op={symbol_address(elf, 'ec_marker_op'):#x}"
     cmd = [QEMU, "-M", m.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf), "-plugin", plugin]
     try:
@@ -98,8 +102,9 @@ def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0) -> 
         raise EmulateError(
             f"the program failed on {m.slug} ({m.qemu_machine}), exit {proc.returncode}: {tail}")
     stack = re.search(r"edgecraft: stack (\d+)", out)
-    fields = dict(line.split() for line in counts.read_text().splitlines()) if counts.exists() else {}
+    lines = [line.split() for line in counts.read_text().splitlines()] if counts.exists() else []
+    fields = {k: v for k, v in lines if k != "op"}
     if fields.get("stopped") != "1":
         raise EmulateError("the instruction counter did not see the inference markers")
     return QemuRun(int(fields["stop"]) - int(fields["start"]), int(fields["total"]),
-                   int(stack.group(1)) if stack else 0, out)
+                   int(stack.group(1)) if stack else 0, out, [int(v) for k, v in lines if k == "op"])

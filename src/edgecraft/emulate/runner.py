@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,8 @@ class EmulationResult:
     image_ram_bytes: int
     total_instructions: int
     elf: Path
+    #: instructions of each step of the plan order (profiled runs only, else empty)
+    op_instructions: list[int] = field(default_factory=list)
 
 
 def _input_file(model: GeneratedModel, batches: Sequence[np.ndarray]) -> tuple[int, bytes]:
@@ -71,28 +73,31 @@ def _read_outputs(model: GeneratedModel, raw: bytes, n: int) -> list[np.ndarray]
 
 
 def emulate_generated(model: GeneratedModel, m: Machine, batches: Sequence[np.ndarray],
-                      workdir: Path | None = None, timeout_s: float = 300.0) -> EmulationResult:
-    """Build an already generated model for ``m`` and run the input batches on QEMU."""
+                      workdir: Path | None = None, timeout_s: float = 300.0,
+                      per_op: bool = False) -> EmulationResult:
+    """Build an already generated model for ``m`` and run the input batches on QEMU; ``per_op``
+    also counts the instructions of each operator (a hook call before each one)."""
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"edgecraft-{m.slug}-"))
     n, blob = _input_file(model, batches)
     if n < 1:
         raise EmulateError("give at least one input")
-    fw = build_firmware(model, m, work)
+    fw = build_firmware(model, m, work, profile=per_op)
     (work / "input.bin").write_bytes(blob)
     (work / "output.bin").unlink(missing_ok=True)
-    run = run_qemu(fw.elf, m, work, timeout_s)
+    run = run_qemu(fw.elf, m, work, timeout_s, profile=per_op)
+    steps = [b - a for a, b in zip(run.op_counts, run.op_counts[1:], strict=False)]
     outputs = _read_outputs(model, (work / "output.bin").read_bytes(), n)
     return EmulationResult(m.slug, m.qemu_machine, m.core, model.dsp, outputs, run.instructions,
                            fw.flash_bytes, fw.ram_bytes, run.stack_bytes, model.arena_bytes,
-                           fw.image_flash_bytes, fw.image_ram_bytes, run.total_instructions, fw.elf)
+                           fw.image_flash_bytes, fw.image_ram_bytes, run.total_instructions, fw.elf, steps)
 
 
 def emulate(graph: Graph, target: str, batches: Sequence[np.ndarray], name: str = "model",
-            dsp: bool | None = None, workdir: Path | None = None) -> EmulationResult:
+            dsp: bool | None = None, workdir: Path | None = None, per_op: bool = False) -> EmulationResult:
     """Run ``graph`` on the emulated ``target`` (``qemu-m4``, ...). ``batches``: one
     (n, *shape) array per model input. ``dsp`` defaults to what the core has."""
     m = machine(target)
     use_dsp = m.dsp if dsp is None else dsp
     if use_dsp and not m.dsp:
         raise EmulateError(f"{target} ({m.core}) has no DSP instructions; build without --dsp")
-    return emulate_generated(generate(graph, name, dsp=use_dsp), m, batches, workdir)
+    return emulate_generated(generate(graph, name, dsp=use_dsp), m, batches, workdir, per_op=per_op)

@@ -19,6 +19,9 @@ static void gather(const ec_conv_params *p, const int8_t *input, int32_t b, int3
       const int32_t x = x0 + p->dilation_w * kx;
       if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
         memset(patch, zero_point, (size_t)group_c);
+      } else if (group_c <= 8) { /* a call costs more than a few bytes */
+        const int8_t *src = input + ((b * in_h + y) * in_w + x) * in_c + c0;
+        for (int32_t c = 0; c < group_c; ++c) patch[c] = src[c];
       } else {
         memcpy(patch, input + ((b * in_h + y) * in_w + x) * in_c + c0, (size_t)group_c);
       }
@@ -59,36 +62,76 @@ static inline int8_t requantize(const ec_conv_params *p, int32_t acc, const int3
   return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
 }
 
+/* One group at output pixel (y0, x0) alone: four channels at a time against its patch. */
+static void one_pixel(const ec_conv_params *p, const int8_t *filter, const int32_t *bias, const int8_t *patch,
+                      int32_t g0, int32_t end, int32_t n, int32_t *pairs, int8_t *out) {
+  ec_to_q15_pairs(patch, n, p->input_offset, pairs);
+  int32_t oc = g0;
+  for (; oc + 4 <= end; oc += 4) {
+    int32_t acc[4] = {0, 0, 0, 0};
+    ec_dot4_q15(pairs, filter + oc * n, n, acc);
+    for (int k = 0; k < 4; ++k) out[oc + k] = requantize(p, acc[k], bias, oc + k);
+  }
+  for (; oc < end; ++oc) out[oc] = requantize(p, ec_dot1_q15(pairs, filter + oc * n, n, 0), bias, oc);
+}
+
+/* One group at two neighbouring output pixels: every filter word serves both patches. */
+static void two_pixels(const ec_conv_params *p, const int8_t *filter, const int32_t *bias,
+                       const int8_t *patch_a, const int8_t *patch_b, int32_t g0, int32_t end, int32_t n,
+                       int32_t *pairs, int8_t *out_a, int8_t *out_b) {
+  ec_to_q15_pairs2(patch_a, patch_b, n, p->input_offset, pairs);
+  int32_t oc = g0;
+  for (; oc + 4 <= end; oc += 4) {
+    for (int32_t k = 0; k < 4; k += 2) {
+      int32_t acc[4] = {0, 0, 0, 0};
+      ec_dot2x2_q15(pairs, filter + oc * n, n, k, acc);
+      out_a[oc + k] = requantize(p, acc[0], bias, oc + k);
+      out_a[oc + k + 1] = requantize(p, acc[1], bias, oc + k + 1);
+      out_b[oc + k] = requantize(p, acc[2], bias, oc + k);
+      out_b[oc + k + 1] = requantize(p, acc[3], bias, oc + k + 1);
+    }
+  }
+  if (oc < end) { /* leftover channels: the single-pixel path over each patch */
+    ec_to_q15_pairs(patch_a, n, p->input_offset, pairs);
+    for (int32_t c = oc; c < end; ++c) out_a[c] = requantize(p, ec_dot1_q15(pairs, filter + c * n, n, 0), bias, c);
+    ec_to_q15_pairs(patch_b, n, p->input_offset, pairs);
+    for (int32_t c = oc; c < end; ++c) out_b[c] = requantize(p, ec_dot1_q15(pairs, filter + c * n, n, 0), bias, c);
+  }
+}
+
 void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                    const int32_t *bias, int8_t *output) {
-  const int32_t out_c = p->filter.n, group_c = p->filter.c;
+  const int32_t out_c = p->filter.n, group_c = p->filter.c, out_w = p->output.w;
   const int32_t groups = p->input.c / group_c, per_group = out_c / groups;
   const int32_t n = p->filter.h * p->filter.w * group_c; /* patch and filter length */
-  int8_t patch[EC_PATCH_MAX];
-  int32_t pairs[EC_PATCH_MAX / 2 + 3];
+  int8_t patch_a[EC_PATCH_MAX], patch_b[EC_PATCH_MAX];
+  int32_t pairs[EC_PATCH_MAX + 6];
   for (int32_t b = 0; b < p->output.n; ++b) {
     for (int32_t oy = 0; oy < p->output.h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_h;
-      for (int32_t ox = 0; ox < p->output.w; ++ox) {
-        const int32_t x0 = ox * p->stride_w - p->pad_w;
-        int8_t *out = output + ((b * p->output.h + oy) * p->output.w + ox) * out_c;
+      for (int32_t ox = 0; ox < out_w; ox += 2) {
+        const int32_t x0 = ox * p->stride_w - p->pad_w, x1 = x0 + p->stride_w;
+        const int pair = ox + 1 < out_w;
+        int8_t *out_a = output + ((b * p->output.h + oy) * out_w + ox) * out_c;
+        int8_t *out_b = out_a + out_c;
         for (int32_t g = 0; g < groups; ++g) {
           const int32_t g0 = g * per_group, end = g0 + per_group;
-          int32_t oc = g0;
           if (n > EC_PATCH_MAX) {
-            for (; oc < end; ++oc) {
-              out[oc] = requantize(p, plain_sum(p, input, filter, b, y0, x0, g0, g * group_c, oc), bias, oc);
+            for (int32_t oc = g0; oc < end; ++oc) {
+              out_a[oc] = requantize(p, plain_sum(p, input, filter, b, y0, x0, g0, g * group_c, oc), bias, oc);
+              if (pair) {
+                out_b[oc] = requantize(p, plain_sum(p, input, filter, b, y0, x1, g0, g * group_c, oc), bias, oc);
+              }
             }
             continue;
           }
-          gather(p, input, b, y0, x0, g * group_c, patch);
-          ec_to_q15_pairs(patch, n, p->input_offset, pairs);
-          for (; oc + 4 <= end; oc += 4) {
-            int32_t acc[4] = {0, 0, 0, 0};
-            ec_dot4_q15(pairs, filter + oc * n, n, acc);
-            for (int k = 0; k < 4; ++k) out[oc + k] = requantize(p, acc[k], bias, oc + k);
+          gather(p, input, b, y0, x0, g * group_c, patch_a);
+          if (pair) {
+            gather(p, input, b, y0, x1, g * group_c, patch_b);
+            two_pixels(p, filter, bias, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
+          } else {
+            one_pixel(p, filter, bias, patch_a, g0, end, n, pairs, out_a);
           }
-          for (; oc < end; ++oc) out[oc] = requantize(p, ec_dot1_q15(pairs, filter + oc * n, n, 0), bias, oc);
         }
       }
     }

@@ -61,7 +61,7 @@ static inline uint32_t ec_load4(const int8_t *p) {
 
 /* Longest dot product (patch) the q15 path takes; longer ones use the plain loop. */
 #ifndef EC_PATCH_MAX
-#define EC_PATCH_MAX 768
+#define EC_PATCH_MAX 576
 #endif
 
 /* Filters for the DSP kernels are stored interleaved (the C generator does it at build time):
@@ -115,6 +115,62 @@ static inline void ec_dot4_q15(const int32_t *x, const int8_t *f, int32_t n, int
   acc[1] = a1;
   acc[2] = a2;
   acc[3] = a3;
+}
+
+/* Two patches a and b (n values each, plus offset) as SMLAD operands interleaved per group of
+ * four values: (a0, a2), (a1, a3), (b0, b2), (b1, b3); then the n % 4 leftover values of a,
+ * then those of b, one per word. out holds n + 6 words. */
+static inline void ec_to_q15_pairs2(const int8_t *a, const int8_t *b, int32_t n, int32_t offset, int32_t *out) {
+  const int32_t off2 = ec_pack16(offset, offset);
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const uint32_t xa = ec_load4(a + i), xb = ec_load4(b + i);
+    out[0] = ec_sxtab16(off2, xa);
+    out[1] = ec_sxtab16_ror8(off2, xa);
+    out[2] = ec_sxtab16(off2, xb);
+    out[3] = ec_sxtab16_ror8(off2, xb);
+    out += 4;
+  }
+  for (int32_t t = i; t < n; ++t) *out++ = a[t] + offset;
+  for (int32_t t = i; t < n; ++t) *out++ = b[t] + offset;
+}
+
+/* Two patches times rows k and k + 1 of an interleaved filter block (k = 0 or 2):
+ * acc = {a . row k, a . row k+1, b . row k, b . row k+1} added in; x from ec_to_q15_pairs2.
+ * Each filter word is unpacked once for both patches. */
+static inline void ec_dot2x2_q15(const int32_t *x, const int8_t *f, int32_t n, int32_t k, int32_t acc[4]) {
+  int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
+  const int32_t *end = x + 4 * (n >> 2);
+  const int8_t *w = f + 4 * k;
+  while (x < end) {
+    const uint32_t w0 = ec_load4(w), w1 = ec_load4(w + 4);
+    int32_t s = ec_sxtb16(w0);
+    a0 = ec_smlad(s, x[0], a0);
+    b0 = ec_smlad(s, x[2], b0);
+    s = ec_sxtb16_ror8(w0);
+    a0 = ec_smlad(s, x[1], a0);
+    b0 = ec_smlad(s, x[3], b0);
+    s = ec_sxtb16(w1);
+    a1 = ec_smlad(s, x[0], a1);
+    b1 = ec_smlad(s, x[2], b1);
+    s = ec_sxtb16_ror8(w1);
+    a1 = ec_smlad(s, x[1], a1);
+    b1 = ec_smlad(s, x[3], b1);
+    x += 4;
+    w += 16;
+  }
+  const int32_t rem = n & 3;
+  const int8_t *tail = f + 4 * (n & ~3);
+  for (int32_t t = 0; t < rem; ++t) {
+    a0 += tail[k * rem + t] * x[t];
+    a1 += tail[(k + 1) * rem + t] * x[t];
+    b0 += tail[k * rem + t] * x[rem + t];
+    b1 += tail[(k + 1) * rem + t] * x[rem + t];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = b0;
+  acc[3] = b1;
 }
 
 /* acc + row . x for one plain (not interleaved) row; x from ec_to_q15_pairs. */

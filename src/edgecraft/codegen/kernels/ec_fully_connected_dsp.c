@@ -1,10 +1,14 @@
 /* FULLY_CONNECTED int8 for cores with the DSP extension: each input row is turned once into
  * offset halfword pairs, then four units at a time are dot products with SMLAD; the filter
  * arrives interleaved in blocks of four units (ec_dsp.h). Same results as the portable kernel.
- * Rows longer than EC_PATCH_MAX, or a filter with a nonzero zero point, take the plain loop.
+ * Rows longer than EC_FC_DEPTH_MAX, or a filter with a nonzero zero point, take the plain loop.
  * input (rows, depth), filter (units, depth), output (rows, units). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
+
+#ifndef EC_FC_DEPTH_MAX
+#define EC_FC_DEPTH_MAX 1024
+#endif
 
 static inline int8_t requantize(const ec_fc_params *p, int32_t acc, const int32_t *bias, int32_t u) {
   acc += bias ? bias[u] : 0;
@@ -15,11 +19,11 @@ static inline int8_t requantize(const ec_fc_params *p, int32_t acc, const int32_
 void ec_fully_connected_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output) {
   const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
-  int32_t pairs[EC_PATCH_MAX / 2 + 3];
+  int32_t pairs[EC_FC_DEPTH_MAX / 2 + 3];
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * depth;
     int8_t *out = output + r * units;
-    if (depth > EC_PATCH_MAX || p->filter_offset != 0) {
+    if (depth > EC_FC_DEPTH_MAX || p->filter_offset != 0) {
       for (int32_t u = 0; u < units; ++u) {
         int32_t acc = 0;
         for (int32_t d = 0; d < depth; ++d) {

@@ -14,5 +14,6 @@ void ec_paint_stack(void);
 uint32_t ec_stack_used(uint8_t *caller_sp);
 void ec_marker_start(void);
 void ec_marker_stop(void);
+void ec_marker_op(void);
 
 #endif

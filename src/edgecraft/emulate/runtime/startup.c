@@ -88,6 +88,8 @@ uint32_t ec_stack_used(uint8_t *caller_sp) {
 /* ---- markers: the instruction-counting plugin watches their first instructions ---- */
 __attribute__((noinline)) void ec_marker_start(void) { __asm__ volatile("" ::: "memory"); }
 __attribute__((noinline)) void ec_marker_stop(void) { __asm__ volatile("" ::: "memory"); }
+/* Called before each operator when the model is built with -DEC_PROFILE. */
+__attribute__((noinline)) void ec_marker_op(void) { __asm__ volatile("" ::: "memory"); }
 
 /* ---- reset and faults ---- */
 void Reset_Handler(void) {

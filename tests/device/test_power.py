@@ -45,6 +45,7 @@ def test_estimate_hand_checked() -> None:
     assert with_front_end["duty_cycle"] == pytest.approx(0.15) and with_front_end["feature_ms"] == 25.0
     busy = estimate(board, 100.0)  # more work than time: the core never sleeps
     assert busy["duty_cycle"] == 1.0 and busy["average_mw"] == pytest.approx(10.0)
+    assert out["keeps_up"] and not busy["keeps_up"]
 
 
 def test_board_power_comes_from_the_catalog_and_profile() -> None:

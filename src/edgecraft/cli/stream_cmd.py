@@ -292,6 +292,9 @@ def _print(result: dict[str, Any]) -> None:
             line += f", battery {p['battery_mah']:g} mAh @ {p['battery_v']:g} V lasts " \
                     f"{p['battery_life_h']:.1f} h ({p['battery_life_days']:.1f} days)"
         console.print(line)
+        if not p["keeps_up"]:
+            console.print("[yellow]the board cannot keep up with this rate: raise --duty-ms or --stride-ms"
+                          "[/yellow]")
         console.print(f"[dim]figures: {p['source']}[/dim]")
         if "plot" in p:
             console.print(f"wrote {p['plot']}")

@@ -135,6 +135,7 @@ def estimate(power: BoardPower, inferences_per_s: float, battery: Battery | None
         "board": power.board, "latency_ms": round(power.latency_ms, 3), "feature_ms": round(feature_ms, 3),
         "active_mw": power.active_mw, "sleep_mw": power.sleep_mw,
         "inferences_per_s": round(inferences_per_s, 4), "duty_cycle": round(duty, 6),
+        "keeps_up": inferences_per_s * busy_s <= 1.0,
         "events_per_hour": round(events_per_hour, 3),
         "energy_per_inference_uj": round(power.active_mw * busy_s * 1e3, 2),
         "average_mw": round(avg_mw, 6), "energy_per_day_j": round(avg_mw * 86.4, 3),

@@ -58,7 +58,7 @@ def test_plan_json_contract_and_plot(edgecraft, cnn_file: Path, tmp_path: Path) 
     assert r.returncode == 0, r.stderr
     info = json.loads(r.stdout)
     assert {"arena_bytes", "persistent_bytes", "lower_bound_bytes", "algorithm", "tensors"} <= set(info)
-    assert info["algorithm"] == "greedy" and info["alignment"] == 16
+    assert info["algorithm"] == "greedy" and info["alignment"] == 16 and info["overlaps"] == []
     assert [a["algorithm"] for a in info["algorithms"]] == list(ALGORITHMS)
     t = info["tensors"][0]
     assert {"offset", "size", "first", "last"} <= set(t)

@@ -43,6 +43,7 @@ def describe_plan(graph: Graph, algorithm: str, alignment: int) -> tuple[MemoryP
         "ram_parts": parts,
         "order": plan.order,
         "tensors": tensors,
+        "overlaps": [{"input": k, "output": o, "max_offset_delta": d} for k, o, d in plan.overlaps],
         "algorithms": [{"algorithm": a, "arena_bytes": p.arena_bytes,
                         "lower_bound_bytes": p.lower_bound_bytes, "ratio_to_bound": round(p.gap_ratio, 4),
                         "ratio_to_greedy": round(p.arena_bytes / max(plans["greedy"].arena_bytes, 1), 4)}

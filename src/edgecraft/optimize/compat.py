@@ -114,9 +114,9 @@ OP_MODULE = {"SOFTMAX": "Softmax", "LOGISTIC": "Sigmoid", "TANH": "Tanh", "GELU"
 
 
 def _layer(op: str, tensor: str, keys: dict[str, str], kinds: dict[str, str]) -> str:
-    from edgecraft.optimize.layers import _module_for
+    from edgecraft.optimize.layers import module_for
 
-    found = _module_for(tensor, keys)
+    found = module_for(tensor, keys)
     if found is None:
         same = [path for path, kind in kinds.items() if kind == OP_MODULE.get(op)]
         found = same[0] if len(same) == 1 else None
@@ -151,12 +151,11 @@ def check(model: torch.nn.Module, example: np.ndarray | torch.Tensor,
     report the layers that would not be supported int8 ops, plus the profile on ``board``."""
     import torch
 
-    from edgecraft.optimize.layers import _scope_keys
+    from edgecraft.optimize.layers import scope_keys
 
-    torch.manual_seed(0)
     x = pt2e.as_tensor(example)
-    calib = torch.randn(8, *x.shape[1:])
-    keys = _scope_keys(model)
+    calib = torch.randn(8, *x.shape[1:], generator=torch.Generator().manual_seed(0))
+    keys = scope_keys(model)
     kinds = {path: type(m).__name__ for path, m in model.named_modules()}
     try:
         raw = pt2e.to_tflite(pt2e.calibrate_ptq(model, calib), calib[:1])

@@ -39,8 +39,8 @@ class LayerError:
         return dict(vars(self))
 
 
-def _scope_keys(model: torch.nn.Module) -> dict[str, str]:
-    """Converter scope text (root excluded) -> module path, for every leaf module."""
+def scope_keys(model: torch.nn.Module) -> dict[str, str]:
+    """The converter's scope text (root excluded) -> module path, for every leaf module."""
     keys = {}
     for path, m in model.named_modules():
         if not path or any(True for _ in m.children()):
@@ -53,7 +53,8 @@ def _scope_keys(model: torch.nn.Module) -> dict[str, str]:
     return keys
 
 
-def _module_for(tensor_name: str, keys: dict[str, str]) -> str | None:
+def module_for(tensor_name: str, keys: dict[str, str]) -> str | None:
+    """The module path whose scope named ``tensor_name`` (its first ';' part), if any."""
     first = tensor_name.split(";")[0]
     for key in sorted(keys, key=len, reverse=True):
         if first == key or first.endswith("/" + key):
@@ -95,10 +96,10 @@ def layer_errors(qm: QuantizedModel, model: torch.nn.Module, samples: np.ndarray
     from edgecraft.runtime import Interpreter
 
     g = qm.graph
-    keys = _scope_keys(model)
+    keys = scope_keys(model)
     produced = [(op.type, op.outputs[0]) for op in g.operators]
     matched = [(op, k, path) for op, k in produced
-               if g.tensors[k].dtype == "int8" and (path := _module_for(g.tensors[k].name, keys))]
+               if g.tensors[k].dtype == "int8" and (path := module_for(g.tensors[k].name, keys))]
     if not matched:
         return []
     probe = copy.copy(g)

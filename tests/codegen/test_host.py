@@ -57,7 +57,7 @@ def test_synthetic_twin_host_matches_tflm_and_runtime(build) -> None:  # type: i
     check_model(graph, write_tflite(graph), N_INPUTS, 50)
 
 
-@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB"])
 def test_dsp_kernels_match_tflm_including_the_long_patch_fallback(op: str) -> None:
     rng = np.random.default_rng(sum(map(ord, op)) + 1)
     for case in range(4):

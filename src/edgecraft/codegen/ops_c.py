@@ -22,7 +22,7 @@ from edgecraft.ops.conv_common import activation_range, channel_multipliers, poo
 from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
 from edgecraft.ops.pad import paddings
-from edgecraft.ops.quant import quantize_multiplier
+from edgecraft.ops.quant import multiply_by_quantized_multiplier_smaller_than_one, quantize_multiplier
 from edgecraft.ops.registry import get_op
 from edgecraft.ops.softmax import check_output, input_params
 from edgecraft.ops.strided_slice import slice_spec
@@ -251,8 +251,20 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f".output_offset = {y.zero_point}, {fields}"
         f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
     )
-    fn = f"ec_{ctx.op.type.lower()}_s8"
     i = ctx.op.inputs
+    if ptr.dsp and ctx.op.type in ("ADD", "SUB"):  # the fast set tabulates each input's rescale
+        values = np.arange(-128, 128, dtype=np.int64)
+        tables = []
+        for k, t, mult in ((1, t1, r.input1), (2, t2, r.input2)):
+            table = multiply_by_quantized_multiplier_smaller_than_one(
+                (values - t.zero_point) * (1 << r.left_shift), *mult)
+            sign = -1 if (k == 2 and ctx.op.type == "SUB") else 1
+            tables.append(ptr.const_array(f"{p}_table{k}", "int32_t", sign * table,
+                                          f"{p}: input {k} rescaled, for every int8 value"))
+        call = (f"ec_add_table_s8(&{p}, {tables[0]}, {tables[1]}, {ptr(i[0])}, {ptr(i[1])}, "
+                f"{ptr(ctx.op.outputs[0])});")
+        return OpCode(decls, call, ("add_table",))
+    fn = f"ec_{ctx.op.type.lower()}_s8"
     call = f"{fn}(&{p}, {ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, ("elementwise",))
 

@@ -58,7 +58,7 @@ static int32_t plain_sum(const ec_conv_params *p, const int8_t *input, const int
 
 static inline int8_t requantize(const ec_conv_params *p, int32_t acc, const int32_t *bias, int32_t oc) {
   acc += bias ? bias[oc] : 0;
-  acc = ec_mbqm(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+  acc = ec_mbqm_q(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
   return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
 }
 

@@ -17,7 +17,7 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
 
 static inline int8_t requantize(const ec_conv_params *p, int32_t acc, const int32_t *bias, int32_t oc) {
   acc += bias ? bias[oc] : 0;
-  acc = ec_mbqm(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+  acc = ec_mbqm_q(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
   return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
 }
 

@@ -12,7 +12,7 @@
 
 static inline int8_t requantize(const ec_fc_params *p, int32_t acc, const int32_t *bias, int32_t u) {
   acc += bias ? bias[u] : 0;
-  acc = ec_mbqm(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
+  acc = ec_mbqm_q(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
   return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
 }
 

@@ -45,6 +45,14 @@ static inline int32_t ec_mbqm(int32_t x, int32_t multiplier, int shift) {
   return ec_rdbpot(ec_srdhm(ec_shl(x, left), multiplier), right);
 }
 
+/* ec_mbqm for a multiplier from QuantizeMultiplier (0 or in [2^30, 2^31)): it is never
+ * INT32_MIN, so SaturatingRoundingDoublingHighMul cannot saturate and its check is left out. */
+static inline int32_t ec_mbqm_q(int32_t x, int32_t multiplier, int shift) {
+  const int left = shift > 0 ? shift : 0;
+  const int32_t high = (int32_t)(((int64_t)ec_shl(x, left) * multiplier + ((int64_t)1 << 30)) >> 31);
+  return ec_rdbpot(high, shift > 0 ? 0 : -shift);
+}
+
 static inline int32_t ec_clamp(int32_t x, int32_t lo, int32_t hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
@@ -137,6 +145,8 @@ void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output
 void ec_softmax_s8(const ec_softmax_params *p, const int8_t *input, int8_t *output);
 void ec_add_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_sub_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_add_table_s8(const ec_binary_params *p, const int32_t *table1, const int32_t *table2,
+                     const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_mul_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_pad_s8(const ec_pad_params *p, const int8_t *input, int8_t *output);
 void ec_mean_s8(const ec_mean_params *p, const int8_t *input, int8_t *output);

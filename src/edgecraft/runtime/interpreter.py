@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from edgecraft.ir.validate import validate
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.registry import get_op
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
+from edgecraft.runtime.fast import lookup_kernel
 
 
 class InputError(ValueError):
@@ -48,7 +50,7 @@ class Interpreter:
             want = [tuple(graph.tensors[k].shape) for k in op.outputs]
             try:
                 got = opdef.shape(ctx)
-                kernel = opdef.kernel_for(ctx)
+                kernel = lookup_kernel(opdef, ctx, opdef.kernel_for(ctx))
             except (OpError, ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as e:
                 # Shape rules read attributes and constants straight from the file: a corrupt
                 # model must end in one clear error, whatever the rule tripped over.
@@ -62,6 +64,7 @@ class Interpreter:
         self.plan: MemoryPlan = plan if plan is not None else plan_memory(graph, algorithm, alignment)
         self.arena = np.zeros(self.plan.arena_bytes, np.uint8)
         self.views = self._views()
+        self._program = self._compile()
         self._lock = threading.Lock()
 
     def _views(self) -> dict[int, np.ndarray]:
@@ -101,20 +104,26 @@ class Interpreter:
         with self._lock:
             return self._invoke(checked)
 
-    def _invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def _compile(self) -> list[tuple[Any, OpContext, list[Any], list[tuple[np.ndarray, tuple[int, ...]]]]]:
+        """Each step in plan order with its argument list (constants and arena views never
+        move, so the lists are built once) and its output views."""
         tensors = self.graph.tensors
-        for k, x in zip(self.graph.inputs, inputs, strict=True):
-            self.views[k][...] = x
+        program = []
         for j in self.plan.order:
             ctx, kernel = self.steps[j]
             args = [None if k == -1 else (tensors[k].data if tensors[k].is_constant else self.views[k])
                     for k in ctx.op.inputs]
-            results = [
-                np.asarray(r).astype(tensors[k].np_dtype, copy=False).reshape(tensors[k].shape)
-                for k, r in zip(ctx.op.outputs, kernel(ctx, args), strict=True)
-            ]
-            for k, r in zip(ctx.op.outputs, results, strict=True):
-                np.copyto(self.views[k], r)
+            outs = [(self.views[k], tuple(tensors[k].shape)) for k in ctx.op.outputs]
+            program.append((kernel, ctx, args, outs))
+        return program
+
+    def _invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        for k, x in zip(self.graph.inputs, inputs, strict=True):
+            self.views[k][...] = x
+        for kernel, ctx, args, outs in self._program:
+            # Every input is read (the kernel returns new arrays) before any output is written.
+            for (view, shape), r in zip(outs, kernel(ctx, args), strict=True):
+                np.copyto(view, np.asarray(r).reshape(shape), casting="unsafe")
         return [self.views[k].copy() for k in self.graph.outputs]
 
 

@@ -106,32 +106,33 @@ void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *f
   const int32_t n = p->filter.h * p->filter.w * group_c; /* patch and filter length */
   int8_t patch_a[EC_PATCH_MAX], patch_b[EC_PATCH_MAX];
   int32_t pairs[EC_PATCH_MAX + 6];
+  const int32_t pixels = p->output.h * out_w;
   for (int32_t b = 0; b < p->output.n; ++b) {
-    for (int32_t oy = 0; oy < p->output.h; ++oy) {
-      const int32_t y0 = oy * p->stride_h - p->pad_h;
-      for (int32_t ox = 0; ox < out_w; ox += 2) {
-        const int32_t x0 = ox * p->stride_w - p->pad_w, x1 = x0 + p->stride_w;
-        const int pair = ox + 1 < out_w;
-        int8_t *out_a = output + ((b * p->output.h + oy) * out_w + ox) * out_c;
-        int8_t *out_b = out_a + out_c;
-        for (int32_t g = 0; g < groups; ++g) {
-          const int32_t g0 = g * per_group, end = g0 + per_group;
-          if (n > EC_PATCH_MAX) {
-            for (int32_t oc = g0; oc < end; ++oc) {
-              out_a[oc] = requantize(p, plain_sum(p, input, filter, b, y0, x0, g0, g * group_c, oc), bias, oc);
-              if (pair) {
-                out_b[oc] = requantize(p, plain_sum(p, input, filter, b, y0, x1, g0, g * group_c, oc), bias, oc);
-              }
+    /* Pixels in row-major order, two at a time (a pair may span two rows). */
+    for (int32_t px = 0; px < pixels; px += 2) {
+      const int pair = px + 1 < pixels;
+      const int32_t ya = (px / out_w) * p->stride_h - p->pad_h, xa = (px % out_w) * p->stride_w - p->pad_w;
+      const int32_t yb = ((px + 1) / out_w) * p->stride_h - p->pad_h;
+      const int32_t xb = ((px + 1) % out_w) * p->stride_w - p->pad_w;
+      int8_t *out_a = output + (b * pixels + px) * out_c;
+      int8_t *out_b = out_a + out_c;
+      for (int32_t g = 0; g < groups; ++g) {
+        const int32_t g0 = g * per_group, end = g0 + per_group;
+        if (n > EC_PATCH_MAX) {
+          for (int32_t oc = g0; oc < end; ++oc) {
+            out_a[oc] = requantize(p, plain_sum(p, input, filter, b, ya, xa, g0, g * group_c, oc), bias, oc);
+            if (pair) {
+              out_b[oc] = requantize(p, plain_sum(p, input, filter, b, yb, xb, g0, g * group_c, oc), bias, oc);
             }
-            continue;
           }
-          gather(p, input, b, y0, x0, g * group_c, patch_a);
-          if (pair) {
-            gather(p, input, b, y0, x1, g * group_c, patch_b);
-            two_pixels(p, filter, bias, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
-          } else {
-            one_pixel(p, filter, bias, patch_a, g0, end, n, pairs, out_a);
-          }
+          continue;
+        }
+        gather(p, input, b, ya, xa, g * group_c, patch_a);
+        if (pair) {
+          gather(p, input, b, yb, xb, g * group_c, patch_b);
+          two_pixels(p, filter, bias, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
+        } else {
+          one_pixel(p, filter, bias, patch_a, g0, end, n, pairs, out_a);
         }
       }
     }

@@ -119,7 +119,8 @@ def main() -> None:
     y_python = np.load(OUT / "y_python.npy")
     y_qemu = np.load(OUT / "y_qemu.npy").reshape(y_python.shape)
     y_tflm = run_tflm(tflite.read_bytes(), [q[:1]])[0]
-    print(f"python {y_python.ravel().tolist()}\ntflm   {y_tflm.ravel().tolist()}\nqemu   {y_qemu.ravel().tolist()}")
+    for name, y in (("python", y_python), ("tflm", y_tflm), ("qemu", y_qemu)):
+        print(f"{name:7}{y.ravel().tolist()}")
     if not (np.array_equal(y_python, y_tflm) and np.array_equal(y_python, y_qemu)):
         sys.exit("demo: MISMATCH between runtimes")
     print(f"identical. digit predicted: {int(np.argmax(y_python))}, label: {int(labels[0])}")

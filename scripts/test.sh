@@ -6,7 +6,7 @@ bash scripts/setup.sh
 export LITERT_TORCH_SHOW_PROGRESS=n
 # Small matmuls: BLAS threads only fight the test workers for the two cores.
 export OPENBLAS_NUM_THREADS=1
-echo "== ruff"; .venv/bin/ruff check src tests benchmarks
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks scripts
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
 exec .venv/bin/pytest -n "${EDGECRAFT_TEST_WORKERS:-2}" --timeout 600 -q "$@"

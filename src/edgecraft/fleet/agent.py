@@ -34,7 +34,7 @@ from edgecraft.fleet.mqtt import cmd_topic, up_topic
 from edgecraft.fleet.slots import PowerLoss, Slots
 
 _MODELS: dict[str, Any] = {}  # model sha256 -> Interpreter, shared by agents in one process
-_RUNS: dict[tuple[str, Any], tuple[np.ndarray, float]] = {}  # (model sha256, replay key) -> output, ms
+_RUNS: dict[tuple[str, Any, float], dict[str, Any]] = {}  # (model sha256, replay key, threshold) -> summary
 
 
 def interpreter_for(model: bytes, sha: str | None = None) -> Any:
@@ -48,22 +48,64 @@ def interpreter_for(model: bytes, sha: str | None = None) -> Any:
     return _MODELS[key]
 
 
-def run_model(model: bytes, sha: str, xs: list[np.ndarray], key: Any = None) -> tuple[np.ndarray, float]:
-    """First output of ``model`` on ``xs`` and the milliseconds the run took.
+def summarize(
+    model: bytes, sha: str, xs: list[np.ndarray], labels: np.ndarray | None, key: Any, low_confidence: float
+) -> dict[str, Any]:
+    """Run ``model`` on one batch and summarize it: latency, confidence, class histogram,
+    correct predictions (when labels are known), saturated readings and low-confidence ones.
 
-    Replayed recordings carry a ``key``: a run of the same model on the same recording is computed
-    once per process and shared, so a thousand simulated devices cost what a few distinct runs
-    cost (the reported latency is the one measured for that run).
+    Replayed recordings carry a ``key``: the same model on the same recording is run once per
+    process and its summary shared, so a thousand simulated devices cost what a few distinct runs
+    cost (the latency reported is the one measured for that run).
     """
-    if key is not None and (sha, key) in _RUNS:
-        return _RUNS[(sha, key)]
-    interp = interpreter_for(model, sha)
-    t0 = time.perf_counter()
-    y = interp.run(xs)[0]
-    got = (y, (time.perf_counter() - t0) * 1000)
+    if key is not None and (sha, key, low_confidence) in _RUNS:
+        return _RUNS[(sha, key, low_confidence)]
+    n = len(xs[0])
+    out: dict[str, Any] = {
+        "n": n,
+        "errors": 0,
+        "latency_ms": 0.0,
+        "confidence": 0.0,
+        "histogram": [],
+        "labeled": 0,
+        "correct": 0,
+        "saturated": 0,
+        "low": 0,
+        "min_confidence": 1.0,
+    }
+    try:
+        interp = interpreter_for(model, sha)
+        t0 = time.perf_counter()
+        y = interp.run(xs)[0]
+        out["latency_ms"] = (time.perf_counter() - t0) * 1000
+    except Exception:
+        out["errors"] = 1
+        return out
+    q = interp.graph.output_tensors()[0]
+    z = ((y.astype(np.float64) - q.zero_point) * (q.scale or 1.0)).reshape(n, -1)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    pred, conf = p.argmax(axis=1), p.max(axis=1)
+    out.update(
+        confidence=float(conf.mean()),
+        histogram=np.bincount(pred, minlength=z.shape[1]).tolist(),
+        saturated=int((np.abs(xs[0].astype(np.int32)) >= 127).all(axis=-1).sum()),
+        low=int((conf < low_confidence).sum()),
+        min_confidence=float(conf.min()),
+    )
+    if labels is not None:
+        out.update(labeled=len(labels), correct=int((pred == labels).sum()))
     if key is not None:
-        _RUNS[(sha, key)] = got
-    return got
+        _RUNS[(sha, key, low_confidence)] = out
+    return out
+
+
+_DOWNLOADS: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _download_slots() -> asyncio.Semaphore:
+    """At most 16 downloads at once per loop: a long queue inside httpx's pool costs quadratic time."""
+    return _DOWNLOADS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(16))
 
 
 class DataSource(Protocol):
@@ -153,6 +195,10 @@ class Agent:
         if self.client.socket() is not None:
             self.client.disconnect()
 
+    def quiet(self) -> None:
+        """Stop sending telemetry (the device stays connected and still takes commands)."""
+        self.tasks[2].cancel()
+
     def misc(self) -> None:
         """Keep-alive and timeouts; the owner of the loop calls this about once a second."""
         if self.connected:
@@ -175,7 +221,7 @@ class Agent:
                 except (TimeoutError, OSError):
                     sock.close()
                     delay = min(delay * 2, 2.0)
-            await asyncio.sleep(delay * (0.5 + random.random()))
+            await asyncio.sleep((1.0 if self.connected else delay) * (0.5 + random.random()))
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         if rc.is_failure:
@@ -243,49 +289,31 @@ class Agent:
             return
         _slot, model, sha = self._active
         xs, labels, key = self.source.sample()
-        errors, latency_ms = 0, 0.0
-        try:
-            y, latency_ms = run_model(model, sha, xs, key)
-            out = interpreter_for(model, sha).graph.output_tensors()[0]
-            logits = (y.astype(np.float64) - out.zero_point) * (out.scale or 1.0)
-        except Exception:
-            errors, logits = 1, None
+        r = summarize(model, sha, xs, labels, key, self.cfg.low_confidence)
         self.battery = max(0.0, self.battery - 0.01)
-        body: dict[str, Any] = {
-            "version": self.slots.version(self.slots.active),
-            "n": len(xs[0]),
-            "errors": errors,
-            "latency_mean_ms": latency_ms,
-            "latency_p95_ms": latency_ms,
+        version = self.slots.version(self.slots.active)
+        body = {
+            "version": version,
+            "n": r["n"],
+            "errors": r["errors"],
+            "latency_mean_ms": r["latency_ms"],
+            "latency_p95_ms": r["latency_ms"],
             "battery": self.battery,
-            "confidence": 0.0,
-            "labeled": 0,
-            "correct": 0,
-            "histogram": [],
+            "confidence": r["confidence"],
+            "labeled": r["labeled"],
+            "correct": r["correct"],
+            "histogram": r["histogram"],
         }
-        if logits is not None:
-            z = logits.reshape(len(logits), -1)
-            p = np.exp(z - z.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            pred, conf = p.argmax(axis=1), p.max(axis=1)
-            body.update(
-                confidence=float(conf.mean()), histogram=np.bincount(pred, minlength=z.shape[1]).tolist()
+        if r["saturated"] or r["low"]:
+            self._publish(
+                "anomaly",
+                {
+                    "type": "sensor_saturated" if r["saturated"] else "low_confidence",
+                    "version": version,
+                    "score": 1 - r["min_confidence"],
+                    "detail": f"{r['saturated']} saturated, {r['low']} low-confidence of {r['n']}",
+                },
             )
-            if labels is not None:
-                body.update(labeled=len(labels), correct=int((pred == labels).sum()))
-            saturated = int((np.abs(xs[0].astype(np.int32)) >= 127).all(axis=-1).sum())
-            low = int((conf < self.cfg.low_confidence).sum())
-            if saturated or low:
-                kind = "sensor_saturated" if saturated else "low_confidence"
-                self._publish(
-                    "anomaly",
-                    {
-                        "type": kind,
-                        "version": body["version"],
-                        "score": float(1 - conf.min()),
-                        "detail": f"{saturated} saturated, {low} low-confidence of {len(z)}",
-                    },
-                )
         self._publish("telemetry", body)
 
     # commands ------------------------------------------------------------------------------
@@ -310,9 +338,10 @@ class Agent:
         for attempt in range(30):
             for base in self.cfg.server_urls:
                 try:
-                    r = await self.http.get(
-                        base + path, headers={"authorization": f"Bearer {self.cfg.token}"}
-                    )
+                    async with _download_slots():
+                        r = await self.http.get(
+                            base + path, headers={"authorization": f"Bearer {self.cfg.token}"}
+                        )
                     r.raise_for_status()
                     return r.content
                 except httpx.HTTPStatusError:
@@ -376,14 +405,16 @@ class Agent:
         if manifest["version"] != version:
             self.report("refused", rid, "artifact is for another version", version)
             return
-        slot = self.slots.write_inactive(model, power_loss=self.cfg.faults.get("power_loss") == "write")
+        # Slot writes fsync: run them off the loop so a thousand devices need not wait in turn.
+        power_loss = self.cfg.faults.get("power_loss") == "write"
+        slot = await asyncio.to_thread(self.slots.write_inactive, model, power_loss)
         problem = self.self_test(manifest, model)
         if problem:
             self.report("install_failed", rid, problem, version)
             return
         if self.cfg.faults.get("power_loss") == "before_commit":
             raise PowerLoss("power lost before commit")
-        self.slots.commit(slot, version, model)
+        await asyncio.to_thread(self.slots.commit, slot, version, model)
         self._active = None
         self.report("installed", rid, f"slot {slot}")
 

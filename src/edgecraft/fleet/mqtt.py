@@ -3,8 +3,11 @@
 Each device logs in to the broker with its id as user name and its token as password. The ACL
 file the server writes lets a device read only ``edgecraft/dev/<its id>/cmd`` and publish only
 under ``edgecraft/dev/<its id>/up/``; the server's own user may use every ``edgecraft/`` topic.
-Server instances share one subscription (``$share/...``), so each device message is handled by
-one instance, and acknowledge a message only after it is committed to the database.
+Every server instance subscribes to every device message with a persistent session and
+acknowledges a message only after it is committed to the database; the database stores each
+message once however many instances see it. (A shared subscription, ``$share/...``, would split
+the work, but mosquitto 2.0 drops messages queued for shared subscribers across a broker
+restart: measured here, a third of the messages sent around a restart were lost.)
 """
 
 from __future__ import annotations
@@ -225,7 +228,7 @@ class ServerBridge:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         if rc == 0:
-            client.subscribe("$share/edgecraft-servers/edgecraft/dev/+/up/#", qos=1)
+            client.subscribe("edgecraft/dev/+/up/#", qos=1)
             self.connected.set()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import socket
-from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request

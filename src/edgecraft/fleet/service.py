@@ -35,7 +35,7 @@ class FleetConfig:
     mqtt_port: int | None = None
     mqtt_listen_port: int = 0
     instance: str = ""
-    tick_s: float = 0.5
+    tick_s: float = 1.0
     resend_s: float = 5.0
     stage_timeout_s: float = 300.0
     min_messages: int = 1

@@ -204,16 +204,28 @@ class Swarm:
 
         return self.call(cycle())
 
+    def quiet(self) -> None:
+        """Stop every agent's telemetry; buffered messages still go out."""
+
+        async def _quiet() -> None:
+            for a in self.agents:
+                a.quiet()
+
+        self.call(_quiet())
+
     def stop(self) -> None:
         async def _stop() -> None:
             if self._misc is not None:
                 self._misc.cancel()
+            for a in self.agents:  # cancel everything first, then wait once
+                for t in a.tasks:
+                    t.cancel()
             await asyncio.gather(*(a.stop() for a in self.agents))
             if self.http is not None:
                 await self.http.aclose()
 
         if self.thread.is_alive():
-            self.call(_stop())
+            self.call(_stop(), timeout=300)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
 

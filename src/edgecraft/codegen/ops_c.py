@@ -9,53 +9,28 @@ kernels themselves live in ``codegen/kernels/`` as C sources.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, OpEmitter, Pointer, require_int8
+from edgecraft.codegen.ops_c_data import (
+    concatenation,
+    copy,
+    lookup_table,
+    mean,
+    pad,
+    quantize,
+    strided_slice,
+    transpose,
+)
 from edgecraft.ops.add import RescaleParams, rescale_params
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.conv_common import activation_range, channel_multipliers, pool_filter, window_geometry
-from edgecraft.ops.mean import axes as mean_axes
-from edgecraft.ops.mean import mean_multiplier
-from edgecraft.ops.pad import paddings
 from edgecraft.ops.quant import multiply_by_quantized_multiplier_smaller_than_one, quantize_multiplier
-from edgecraft.ops.registry import get_op
 from edgecraft.ops.softmax import check_output, input_params
-from edgecraft.ops.strided_slice import slice_spec
 
-MAX_DIMS = 6
-
-
-class CodegenError(ValueError):
-    """The model uses an op, dtype or configuration the C generator does not support."""
-
-
-@dataclass(frozen=True)
-class OpCode:
-    """The C for one operator: file-scope declarations, the statement(s) in ``invoke``, and the
-    kernel sources (stems under ``codegen/kernels/``) it calls."""
-
-    decls: str
-    call: str
-    kernels: tuple[str, ...]
-
-
-class Pointer(Protocol):
-    """What emitters get from the generator: tensor index -> C expression of its data, whether
-    the DSP kernels are selected, and a way to add a constant array of the emitter's own."""
-
-    dsp: bool
-
-    def __call__(self, k: int) -> str: ...
-
-    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str) -> str: ...
-
-
-OpEmitter = Callable[[OpContext, str, Pointer], OpCode]
+__all__ = ["EMITTERS", "CodegenError", "OpCode", "emit_op", "interleave4"]
 
 
 def interleave4(rows: np.ndarray, groups: int = 1) -> np.ndarray:
@@ -89,16 +64,6 @@ def _dims(shape: tuple[int, ...]) -> str:
     return c_list(list(shape))
 
 
-def _require_int8(ctx: OpContext, *inputs: int) -> None:
-    for i in inputs:
-        t = ctx.req_input(i)
-        if t.dtype != "int8":
-            raise CodegenError(f"{ctx.op.type} with {t.dtype} input has no C kernel (only int8)")
-    out = ctx.output(0)
-    if out.dtype != "int8":
-        raise CodegenError(f"{ctx.op.type} with {out.dtype} output has no C kernel (only int8)")
-
-
 def _bias(ctx: OpContext, ptr: Pointer) -> str:
     return ptr(ctx.op.inputs[2]) if ctx.input(2) is not None else "NULL"
 
@@ -111,7 +76,7 @@ def _requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
 
 def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """CONV_2D and DEPTHWISE_CONV_2D (the parameter block is shared)."""
-    _require_int8(ctx, 0, 1)
+    require_int8(ctx, 0, 1)
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     _, kh, kw, _ = w.shape
@@ -141,7 +106,7 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    _require_int8(ctx, 0, 1)
+    require_int8(ctx, 0, 1)
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     assert x.quant is not None and w.quant is not None
     units, depth = w.shape
@@ -169,7 +134,7 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """AVERAGE_POOL_2D and MAX_POOL_2D."""
-    _require_int8(ctx, 0)
+    require_int8(ctx, 0)
     x, y = ctx.req_input(0), ctx.output(0)
     fh, fw = pool_filter(ctx)
     _, _, pad_h, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], fh, fw, dilated=False)
@@ -191,7 +156,7 @@ def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    _require_int8(ctx, 0)
+    require_int8(ctx, 0)
     x, y = ctx.req_input(0), ctx.output(0)
     check_output(y.dtype, y.scale, y.zero_point)
     beta = float(np.float32(ctx.attrs.get("beta", 1.0)))
@@ -225,7 +190,7 @@ def _rescale_params(s1: float, s2: float, s_out: float, sub: bool) -> RescalePar
 
 def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """ADD, SUB, MUL, MAXIMUM and MINIMUM with broadcasting."""
-    _require_int8(ctx, 0, 1)
+    require_int8(ctx, 0, 1)
     t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     if len(y.shape) > MAX_DIMS:
         raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
@@ -267,153 +232,6 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     fn = f"ec_{ctx.op.type.lower()}_s8"
     call = f"{fn}(&{p}, {ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, ("elementwise",))
-
-
-def copy(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """RESHAPE and SQUEEZE: the bytes do not change (a no-op when planned as a view)."""
-    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
-    nbytes = ctx.output(0).nbytes
-    return OpCode("", f"memmove({dst}, {src}, {nbytes});", ())
-
-
-def pad(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    _require_int8(ctx, 0)
-    x, y = ctx.req_input(0), ctx.output(0)
-    if len(x.shape) > MAX_DIMS:
-        raise CodegenError(f"PAD supports at most {MAX_DIMS} dimensions, got {list(x.shape)}")
-    extra = MAX_DIMS - len(x.shape)
-    before = [0] * extra + [int(b) for b, _ in paddings(ctx)]
-    value = y.zero_point
-    if ctx.input(2) is not None:
-        value = int(np.asarray(ctx.const(2)).reshape(-1)[0])
-    decls = (
-        f"static const ec_pad_params {p} = {{\n"
-        f"  .in_dims = {c_list([1] * extra + list(x.shape))}, "
-        f".out_dims = {c_list([1] * extra + list(y.shape))},\n"
-        f"  .before = {c_list(before)}, .pad_value = {value},\n}};\n"
-    )
-    return OpCode(decls, f"ec_pad_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
-                  ("reshape_ops",))
-
-
-def mean(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    _require_int8(ctx, 0)
-    x, y = ctx.req_input(0), ctx.output(0)
-    reduced = mean_axes(ctx)
-    rank = len(x.shape)
-    if rank > MAX_DIMS:
-        raise CodegenError(f"MEAN supports at most {MAX_DIMS} dimensions, got {list(x.shape)}")
-    strides = [int(np.prod(x.shape[d + 1:], dtype=np.int64)) for d in range(rank)]
-    kept = [d for d in range(rank) if d not in reduced]
-    red = sorted(reduced)
-    count = int(np.prod([x.shape[d] for d in red], dtype=np.int64))
-    m, s = mean_multiplier(x.scale, y.scale, count)
-
-    def padded(values: list[int]) -> str:
-        return c_list((values + [1] * MAX_DIMS)[:MAX_DIMS])
-
-    decls = (
-        f"static const ec_mean_params {p} = {{\n"
-        f"  .out_count = {y.size}, .count = {count},\n"
-        f"  .kept_dims = {padded([x.shape[d] for d in kept])}, "
-        f".kept_strides = {padded([strides[d] for d in kept])}, .n_kept = {len(kept)},\n"
-        f"  .red_dims = {padded([x.shape[d] for d in red])}, "
-        f".red_strides = {padded([strides[d] for d in red])}, .n_red = {len(red)},\n"
-        f"  .input_zp_times_count = {count * x.zero_point}, .output_offset = {y.zero_point}, "
-        f".multiplier = {m}, .shift = {s},\n}};\n"
-    )
-    return OpCode(decls, f"ec_mean_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
-                  ("reshape_ops",))
-
-
-def quantize(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    _require_int8(ctx, 0)
-    x, y = ctx.req_input(0), ctx.output(0)
-    m, s = quantize_multiplier(x.scale / y.scale)
-    decls = (
-        f"static const ec_requant_params {p} = {{\n"
-        f"  .size = {x.size}, .input_offset = {-x.zero_point}, .output_offset = {y.zero_point}, "
-        f".multiplier = {m}, .shift = {s},\n}};\n"
-    )
-    return OpCode(decls, f"ec_requantize_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
-                  ("reshape_ops",))
-
-
-def _contiguous_strides(shape: tuple[int, ...] | list[int]) -> list[int]:
-    strides: list[int] = []
-    step = 1
-    for d in reversed(list(shape)):
-        strides.insert(0, step)
-        step *= d
-    return strides
-
-
-def _copy_block(p: str, dims: list[int], src: list[int], dst: list[int], elem: int) -> str:
-    if len(dims) > MAX_DIMS:
-        raise CodegenError(f"data movement over {len(dims)} dimensions; at most {MAX_DIMS} are supported")
-    pad = MAX_DIMS - len(dims)
-    return (f"static const ec_copy_params {p} = {{\n"
-            f"  .dims = {c_list([1] * pad + dims)},\n"
-            f"  .src_strides = {c_list([0] * pad + src)}, .dst_strides = {c_list([0] * pad + dst)},\n"
-            f"  .elem_size = {elem},\n}};\n")
-
-
-def transpose(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    x, y = ctx.req_input(0), ctx.output(0)
-    perm = [int(v) for v in ctx.const(1).reshape(-1)]
-    strides = _contiguous_strides(x.shape)
-    decls = _copy_block(p, list(y.shape), [strides[q] for q in perm], _contiguous_strides(y.shape),
-                        x.np_dtype.itemsize)
-    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
-                  ("data_ops",))
-
-
-def strided_slice(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    x = ctx.req_input(0)
-    spec = slice_spec(ctx)
-    strides = _contiguous_strides(spec.effective_shape)
-    dims, src, base = [], [], 0
-    for size, stride, sl in zip(spec.effective_shape, strides, spec.slices, strict=True):
-        start, stop, step = sl.indices(size)
-        dims.append(len(range(start, stop, step)))
-        src.append(step * stride)
-        base += start * stride if dims[-1] else 0
-    decls = _copy_block(p, dims, src, _contiguous_strides(dims), x.np_dtype.itemsize)
-    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])} + {base}, {ptr(ctx.op.outputs[0])});",
-                  ("data_ops",))
-
-
-def concatenation(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    y = ctx.output(0)
-    rank = len(y.shape)
-    axis = int(ctx.attrs.get("axis", 0)) % rank
-    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
-    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
-    decls, calls, offset = [], [], 0
-    for i in range(ctx.num_inputs):
-        t = ctx.req_input(i)
-        run = t.shape[axis] * inner
-        decls.append(_copy_block(f"{p}_{i}", [outer, run], [run, 1], [y.shape[axis] * inner, 1],
-                                 t.np_dtype.itemsize))
-        calls.append(f"ec_copy_nd(&{p}_{i}, {ptr(ctx.op.inputs[i])}, {ptr(ctx.op.outputs[0])} + {offset});")
-        offset += run
-    return OpCode("".join(decls), "\n  ".join(calls), ("data_ops",))
-
-
-def lookup_table(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """Unary int8 ops: the reference kernel evaluated on all 256 int8 values at build time."""
-    x, y = ctx.req_input(0), ctx.output(0)
-    if x.dtype != "int8" or y.dtype not in ("int8", "float32"):
-        raise CodegenError(f"{ctx.op.type} from {x.dtype} to {y.dtype} has no C kernel (int8 input only)")
-    kernel = get_op(ctx.op.type).kernel_for(ctx)
-    table = np.asarray(kernel(ctx, [np.arange(-128, 128).astype(np.int8)])[0]).reshape(-1).astype(y.np_dtype)
-    if table.shape != (256,):
-        raise CodegenError(f"{ctx.op.type} is not elementwise; no table kernel for it")
-    ctype = "float" if y.dtype == "float32" else "int8_t"
-    decls = c_array(f"{p}_table", ctype, table, f"{p}: {ctx.op.type} of every int8 input, -128 .. 127")
-    fn = "ec_lut_s8_f32" if y.dtype == "float32" else "ec_lut_s8"
-    return OpCode(decls, f"{fn}({x.size}, {p}_table, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
-                  ("data_ops",))
 
 
 EMITTERS: dict[str, OpEmitter] = {

@@ -1,0 +1,52 @@
+"""What every C emitter shares: the record it returns, the pointer helper it gets, its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from edgecraft.ops.base import OpContext
+
+MAX_DIMS = 6
+
+
+class CodegenError(ValueError):
+    """The model uses an op, dtype or configuration the C generator does not support."""
+
+
+@dataclass(frozen=True)
+class OpCode:
+    """The C for one operator: file-scope declarations, the statement(s) in ``invoke``, and the
+    kernel sources (stems under ``codegen/kernels/``) it calls."""
+
+    decls: str
+    call: str
+    kernels: tuple[str, ...]
+
+
+class Pointer(Protocol):
+    """What emitters get from the generator: tensor index -> C expression of its data, whether
+    the DSP kernels are selected, and a way to add a constant array of the emitter's own."""
+
+    dsp: bool
+
+    def __call__(self, k: int) -> str: ...
+
+    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str) -> str: ...
+
+
+OpEmitter = Callable[[OpContext, str, Pointer], OpCode]
+
+
+def require_int8(ctx: OpContext, *inputs: int) -> None:
+    """:class:`CodegenError` unless the given inputs and output 0 are int8 (the C kernels' type)."""
+    for i in inputs:
+        t = ctx.req_input(i)
+        if t.dtype != "int8":
+            raise CodegenError(f"{ctx.op.type} with {t.dtype} input has no C kernel (only int8)")
+    out = ctx.output(0)
+    if out.dtype != "int8":
+        raise CodegenError(f"{ctx.op.type} with {out.dtype} output has no C kernel (only int8)")

@@ -1,0 +1,164 @@
+"""C emitters for the ops that move or map data rather than multiply: RESHAPE/SQUEEZE copies,
+PAD, MEAN, QUANTIZE (int8 to int8), TRANSPOSE, STRIDED_SLICE, CONCATENATION, and the unary int8
+ops computed as 256-entry tables (the reference kernel evaluated on every int8 value)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, require_int8
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.mean import axes as mean_axes
+from edgecraft.ops.mean import mean_multiplier
+from edgecraft.ops.pad import paddings
+from edgecraft.ops.quant import quantize_multiplier
+from edgecraft.ops.registry import get_op
+from edgecraft.ops.strided_slice import slice_spec
+
+
+def copy(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """RESHAPE and SQUEEZE: the bytes do not change (a no-op when planned as a view)."""
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    nbytes = ctx.output(0).nbytes
+    return OpCode("", f"memmove({dst}, {src}, {nbytes});", ())
+
+
+def pad(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    if len(x.shape) > MAX_DIMS:
+        raise CodegenError(f"PAD supports at most {MAX_DIMS} dimensions, got {list(x.shape)}")
+    extra = MAX_DIMS - len(x.shape)
+    before = [0] * extra + [int(b) for b, _ in paddings(ctx)]
+    value = y.zero_point
+    if ctx.input(2) is not None:
+        value = int(np.asarray(ctx.const(2)).reshape(-1)[0])
+    decls = (
+        f"static const ec_pad_params {p} = {{\n"
+        f"  .in_dims = {c_list([1] * extra + list(x.shape))}, "
+        f".out_dims = {c_list([1] * extra + list(y.shape))},\n"
+        f"  .before = {c_list(before)}, .pad_value = {value},\n}};\n"
+    )
+    return OpCode(decls, f"ec_pad_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("reshape_ops",))
+
+
+def mean(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    reduced = mean_axes(ctx)
+    rank = len(x.shape)
+    if rank > MAX_DIMS:
+        raise CodegenError(f"MEAN supports at most {MAX_DIMS} dimensions, got {list(x.shape)}")
+    strides = [int(np.prod(x.shape[d + 1:], dtype=np.int64)) for d in range(rank)]
+    kept = [d for d in range(rank) if d not in reduced]
+    red = sorted(reduced)
+    count = int(np.prod([x.shape[d] for d in red], dtype=np.int64))
+    m, s = mean_multiplier(x.scale, y.scale, count)
+
+    def padded(values: list[int]) -> str:
+        return c_list((values + [1] * MAX_DIMS)[:MAX_DIMS])
+
+    decls = (
+        f"static const ec_mean_params {p} = {{\n"
+        f"  .out_count = {y.size}, .count = {count},\n"
+        f"  .kept_dims = {padded([x.shape[d] for d in kept])}, "
+        f".kept_strides = {padded([strides[d] for d in kept])}, .n_kept = {len(kept)},\n"
+        f"  .red_dims = {padded([x.shape[d] for d in red])}, "
+        f".red_strides = {padded([strides[d] for d in red])}, .n_red = {len(red)},\n"
+        f"  .input_zp_times_count = {count * x.zero_point}, .output_offset = {y.zero_point}, "
+        f".multiplier = {m}, .shift = {s},\n}};\n"
+    )
+    return OpCode(decls, f"ec_mean_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("reshape_ops",))
+
+
+def quantize(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    m, s = quantize_multiplier(x.scale / y.scale)
+    decls = (
+        f"static const ec_requant_params {p} = {{\n"
+        f"  .size = {x.size}, .input_offset = {-x.zero_point}, .output_offset = {y.zero_point}, "
+        f".multiplier = {m}, .shift = {s},\n}};\n"
+    )
+    return OpCode(decls, f"ec_requantize_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("reshape_ops",))
+
+
+def _contiguous_strides(shape: tuple[int, ...] | list[int]) -> list[int]:
+    strides: list[int] = []
+    step = 1
+    for d in reversed(list(shape)):
+        strides.insert(0, step)
+        step *= d
+    return strides
+
+
+def _copy_block(p: str, dims: list[int], src: list[int], dst: list[int], elem: int) -> str:
+    if len(dims) > MAX_DIMS:
+        raise CodegenError(f"data movement over {len(dims)} dimensions; at most {MAX_DIMS} are supported")
+    pad = MAX_DIMS - len(dims)
+    return (f"static const ec_copy_params {p} = {{\n"
+            f"  .dims = {c_list([1] * pad + dims)},\n"
+            f"  .src_strides = {c_list([0] * pad + src)}, .dst_strides = {c_list([0] * pad + dst)},\n"
+            f"  .elem_size = {elem},\n}};\n")
+
+
+def transpose(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    x, y = ctx.req_input(0), ctx.output(0)
+    perm = [int(v) for v in ctx.const(1).reshape(-1)]
+    strides = _contiguous_strides(x.shape)
+    decls = _copy_block(p, list(y.shape), [strides[q] for q in perm], _contiguous_strides(y.shape),
+                        x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def strided_slice(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    x = ctx.req_input(0)
+    spec = slice_spec(ctx)
+    strides = _contiguous_strides(spec.effective_shape)
+    dims, src, base = [], [], 0
+    for size, stride, sl in zip(spec.effective_shape, strides, spec.slices, strict=True):
+        start, stop, step = sl.indices(size)
+        dims.append(len(range(start, stop, step)))
+        src.append(step * stride)
+        base += start * stride if dims[-1] else 0
+    decls = _copy_block(p, dims, src, _contiguous_strides(dims), x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])} + {base}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def concatenation(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    y = ctx.output(0)
+    rank = len(y.shape)
+    axis = int(ctx.attrs.get("axis", 0)) % rank
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    decls, calls, offset = [], [], 0
+    for i in range(ctx.num_inputs):
+        t = ctx.req_input(i)
+        run = t.shape[axis] * inner
+        decls.append(_copy_block(f"{p}_{i}", [outer, run], [run, 1], [y.shape[axis] * inner, 1],
+                                 t.np_dtype.itemsize))
+        calls.append(f"ec_copy_nd(&{p}_{i}, {ptr(ctx.op.inputs[i])}, {ptr(ctx.op.outputs[0])} + {offset});")
+        offset += run
+    return OpCode("".join(decls), "\n  ".join(calls), ("data_ops",))
+
+
+def lookup_table(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """Unary int8 ops: the reference kernel evaluated on all 256 int8 values at build time."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    if x.dtype != "int8" or y.dtype not in ("int8", "float32"):
+        raise CodegenError(f"{ctx.op.type} from {x.dtype} to {y.dtype} has no C kernel (int8 input only)")
+    kernel = get_op(ctx.op.type).kernel_for(ctx)
+    table = np.asarray(kernel(ctx, [np.arange(-128, 128).astype(np.int8)])[0]).reshape(-1).astype(y.np_dtype)
+    if table.shape != (256,):
+        raise CodegenError(f"{ctx.op.type} is not elementwise; no table kernel for it")
+    ctype = "float" if y.dtype == "float32" else "int8_t"
+    decls = c_array(f"{p}_table", ctype, table, f"{p}: {ctx.op.type} of every int8 input, -128 .. 127")
+    fn = "ec_lut_s8_f32" if y.dtype == "float32" else "ec_lut_s8"
+    return OpCode(decls, f"{fn}({x.size}, {p}_table, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))

@@ -138,11 +138,14 @@ def run() -> dict[str, Any]:
     f_acc, p_acc, q_acc = rows[-3]["float_acc"], rows[-3]["int8_acc"], rows[-2]["int8_acc"]
     drop = f_acc - p_acc
     recovered = (q_acc - p_acc) / drop if drop > 0 else float("nan")
-    worst = out_q.report.layers[0] if out_q.report and out_q.report.layers else None
+    layers = out_q.report.layers if out_q.report else []
+    worst = layers[0] if layers else None
+    crushed = min((e for e in layers if e.worst_channel > 0.5), key=lambda e: e.index, default=None)
     return {"board": BOARD, "rows": rows, "qat": {"float_acc": f_acc, "ptq_acc": p_acc, "qat_acc": q_acc,
                                                   "ptq_drop": drop, "recovered_fraction": recovered},
             "ptq_report": base_q.report.as_dict() if base_q.report else None,
-            "outlier_worst_layer": worst.as_dict() if worst else None}
+            "outlier_worst_layer": worst.as_dict() if worst else None,
+            "outlier_crushed_layer": crushed.as_dict() if crushed else None}
 
 
 def pct(v: float | None) -> str:
@@ -168,10 +171,11 @@ def show(result: dict[str, Any], seconds: float) -> None:
     if rep:
         console.print(f"PTQ int8 vs float on {rep['samples']} held-out images: top-1 agreement "
                       f"{pct(rep['agreement'])}, max |error| {rep['max_abs_error']:.4f}")
-    w = result["outlier_worst_layer"]
-    if w:
-        console.print(f"outlier* PTQ: worst layer by per-layer error is {w['layer']} ({w['op']}), "
-                      f"relative error {pct(w['relative'])}")
+    w, c = result["outlier_worst_layer"], result["outlier_crushed_layer"]
+    if w and c:
+        console.print(f"outlier* PTQ per-layer report: most added error at layer {w['layer']} ({w['op']}, "
+                      f"+{pct(w['added'])}); first layer with a crushed channel: {c['layer']} ({c['op']}, "
+                      f"worst channel {pct(c['worst_channel'])} vs {pct(c['relative'])} for the tensor)")
     console.print(f"({seconds:.0f} s)")
 
 

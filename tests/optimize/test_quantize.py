@@ -50,8 +50,8 @@ def test_report(tiny_int8: Any, tiny_cnn: Any, digits: Any) -> None:
     assert r.size_bytes == len(tiny_int8.tflite) and r.float_size_bytes > 0
     layers = {e.layer for e in r.layers}
     assert {"2", "6", "9"} <= layers  # conv+ReLU (ReLU names the fused output), conv, linear
-    assert all(e.rmse >= 0 and e.relative >= 0 for e in r.layers)
-    assert r.layers == sorted(r.layers, key=lambda e: -e.relative)
+    assert all(e.rmse >= 0 and 0 <= e.relative <= e.worst_channel and e.added >= 0 for e in r.layers)
+    assert r.layers == sorted(r.layers, key=lambda e: -e.added)
     float_acc = accuracy(tiny_cnn, digits.x_val, digits.y_val)
     int8_acc = accuracy_int8(tiny_int8, digits.x_val, digits.y_val)
     assert abs(float_acc - int8_acc) < 0.03

@@ -71,10 +71,11 @@ def quantize(model: str = MODEL_ARG, calibration: Path = CALIBRATION_OPT, out: P
     if info["agreement"] is not None:
         console.print(f"on {info['samples']} held-out samples: top-1 agreement "
                       f"{100 * info['agreement']:.1f}%, max |int8 - float| {info['max_abs_error']:.4g}")
-    table = Table(title="per-layer error (float vs int8 activations, worst first)", title_justify="left")
-    for col in ("layer", "op", "rmse", "max abs", "relative"):
+    table = Table(title="per-layer error, float vs int8 activations (most added error first)",
+                  title_justify="left")
+    for col in ("layer", "op", "rmse", "max abs", "relative", "worst channel", "added"):
         table.add_column(col, justify="left" if col in ("layer", "op") else "right")
     for layer in info.get("layers", []):
         table.add_row(layer["layer"], layer["op"], f"{layer['rmse']:.4g}", f"{layer['max_abs']:.4g}",
-                      f"{100 * layer['relative']:.2f}%")
+                      *(f"{100 * layer[k]:.2f}%" for k in ("relative", "worst_channel", "added")))
     console.print(table)

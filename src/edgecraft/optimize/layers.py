@@ -6,8 +6,11 @@ would compute it; it is dequantized (``scale * (q - zero_point)``). The float ac
 from forward hooks on the PyTorch model's leaf modules. The two are matched by name: the
 converter names each tensor after the module scope that produced it (for a fused conv + ReLU the
 ReLU comes first), and NHWC tensors are compared with the NCHW activations transposed. Errors
-therefore accumulate from the input on, as they do on the device; the layer where the relative
-error jumps is the one that loses the most. Tensors with no matching leaf module are skipped.
+therefore accumulate from the input on, as they do on the device: each layer reports its
+relative error (rmse over the rms of the float activation), the same for its worst channel (a
+channel crushed by a loud neighbour shows there), and how much relative error it adds over the
+layer before it; layers are listed by that last number, so the one that loses the most comes
+first. Tensors with no matching leaf module are skipped.
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ class LayerError:
     tensor: str
     rmse: float
     max_abs: float
-    relative: float  # rmse / rms of the float activation
+    relative: float  # rmse / rms of the float activation (errors accumulated from the input on)
+    worst_channel: float  # the same for the worst used channel (last axis): a crushed channel shows
+    added: float  # relative error this layer adds over the layer before it (the sort key)
+    index: int = -1  # the operator's position in the int8 graph
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -81,6 +87,30 @@ def _float_activations(model: torch.nn.Module, x: torch.Tensor, paths: set[str])
     return out
 
 
+class _Stats:
+    """Running sums of squared error and float energy per channel (last axis)."""
+
+    def __init__(self) -> None:
+        self.se = np.zeros(0)
+        self.energy = np.zeros(0)
+        self.n = 0
+        self.max_abs = 0.0
+
+    def add(self, got: np.ndarray, ref: np.ndarray) -> None:
+        err = (got - ref).reshape(-1, got.shape[-1]).astype(np.float64)
+        r = ref.reshape(-1, got.shape[-1]).astype(np.float64)
+        if self.n == 0:
+            self.se, self.energy = np.zeros(err.shape[1]), np.zeros(err.shape[1])
+        self.se += (err * err).sum(0)
+        self.energy += (r * r).sum(0)
+        self.n += err.size
+        self.max_abs = max(self.max_abs, float(np.abs(err).max()))
+
+    @staticmethod
+    def relative(se: float, energy: float) -> float:
+        return float((se / max(energy, 1e-12)) ** 0.5)
+
+
 def _to_ir_layout(f: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
     if f.ndim == 4 and len(shape) == 4 and (f.shape[0], *f.shape[2:], f.shape[1]) == tuple(shape):
         return np.transpose(f, (0, 2, 3, 1))
@@ -98,6 +128,7 @@ def layer_errors(qm: QuantizedModel, model: torch.nn.Module, samples: np.ndarray
     g = qm.graph
     keys = scope_keys(model)
     produced = [(op.type, op.outputs[0]) for op in g.operators]
+    position = {k: j for j, (_, k) in enumerate(produced)}
     matched = [(op, k, path) for op, k in produced
                if g.tensors[k].dtype == "int8" and (path := module_for(g.tensors[k].name, keys))]
     if not matched:
@@ -105,7 +136,7 @@ def layer_errors(qm: QuantizedModel, model: torch.nn.Module, samples: np.ndarray
     probe = copy.copy(g)
     probe.outputs = list(dict.fromkeys([*g.outputs, *(k for _, k, _ in matched)]))
     interp = Interpreter(probe)
-    sums: dict[int, list[float]] = {k: [0.0, 0.0, 0.0, 0.0] for _, k, _ in matched}  # se, ref², n, max
+    stats: dict[int, _Stats] = {k: _Stats() for _, k, _ in matched}
     for s in samples:
         values = dict(zip(probe.outputs, interp.run([qm.input_int8(s)]), strict=True))
         acts = _float_activations(model, torch.from_numpy(np.asarray(s, np.float32)[None]),
@@ -113,22 +144,19 @@ def layer_errors(qm: QuantizedModel, model: torch.nn.Module, samples: np.ndarray
         for _, k, path in matched:
             t = g.tensors[k]
             ref = _to_ir_layout(acts[path], t.shape) if path in acts else None
-            if ref is None:
-                continue
-            deq = (values[k].astype(np.float32) - t.zero_point) * np.float32(t.scale)
-            err = deq - ref
-            acc = sums[k]
-            acc[0] += float(np.sum(err * err))
-            acc[1] += float(np.sum(ref * ref))
-            acc[2] += err.size
-            acc[3] = max(acc[3], float(np.max(np.abs(err))))
-    result = []
+            if ref is not None:
+                stats[k].add((values[k].astype(np.float32) - t.zero_point) * np.float32(t.scale), ref)
+    result, before = [], 0.0
     for op, k, path in matched:
-        se, energy, n, mx = sums[k]
-        if n == 0:
+        st = stats[k]
+        if st.n == 0:
             continue
-        rmse = (se / n) ** 0.5
-        rel = rmse / max((energy / n) ** 0.5, 1e-12)
-        result.append(LayerError(path, op, g.tensors[k].name.split(";")[0].rsplit("/", 1)[-1],
-                                 rmse, mx, rel))
-    return sorted(result, key=lambda e: -e.relative)
+        rel = st.relative(st.se.sum(), st.energy.sum())
+        live = st.energy > 1e-3 * np.median(st.energy)  # channels the float model actually uses
+        worst = max((st.relative(se, en) for se, en in zip(st.se[live], st.energy[live], strict=True)),
+                    default=rel)
+        name = g.tensors[k].name.split(";")[0].rsplit("/", 1)[-1]
+        result.append(LayerError(path, op, name, float((st.se.sum() / st.n) ** 0.5), st.max_abs, rel, worst,
+                                 max(rel - before, 0.0), position[k]))
+        before = rel
+    return sorted(result, key=lambda e: -e.added)

@@ -156,7 +156,10 @@ def publish(
     version: str = typer.Option(..., "--version", help="Version name, e.g. 1.2.0."),
     board: list[str] = typer.Option(NO_BOARDS, "--board", help="Target board (repeat); default: any."),
     metrics: str = typer.Option("{}", "--metrics", help='Model metrics as JSON, e.g. {"accuracy": 0.93}.'),
-    firmware: Path = typer.Option(None, "--firmware", help="Directory of generated C files to ship too."),
+    firmware: Path = typer.Option(None, "--firmware", help="Directory of firmware files to ship too."),
+    c_library: bool = typer.Option(
+        False, "--c-library", help="Ship the C library edgecraft generates for the model (firmware devices)."
+    ),
     state_dir: Path = STATE_OPTION,
     server: str = SERVER_OPTION,
     fmt: Format = FORMAT_OPTION,
@@ -168,7 +171,17 @@ def publish(
         raise UserError(f"--metrics must be a JSON object, got {metrics!r}") from None
     if firmware is not None and not firmware.is_dir():
         raise UserError(f"--firmware {firmware} is not a directory")
-    res = _call(_client(state_dir, server).publish, model.read_bytes(), version, board, m, firmware)
+    files: dict[str, bytes] = {}
+    if c_library:
+        from edgecraft.codegen import CodegenError, generate
+        from edgecraft.formats import read_tflite
+
+        try:
+            lib = generate(read_tflite(model), "model")
+        except CodegenError as e:
+            raise UserError(f"cannot generate the C library: {e}") from None
+        files = {name: text.encode() for name, text in lib.files.items()}
+    res = _call(_client(state_dir, server).publish, model.read_bytes(), version, board, m, firmware, files)
     if fmt == Format.json:
         print_json(res)
     else:

@@ -110,8 +110,10 @@ class FleetClient:
         boards: list[str] | None = None,
         metrics: dict[str, Any] | None = None,
         firmware_dir: Path | None = None,
+        firmware_files: dict[str, bytes] | None = None,
     ) -> dict[str, Any]:
-        firmware = {}
+        """Publish a model version; firmware files (a directory, or name -> bytes) travel with it."""
+        firmware = {k: base64.b64encode(v).decode() for k, v in (firmware_files or {}).items()}
         if firmware_dir is not None:
             for p in sorted(Path(firmware_dir).rglob("*")):
                 if p.is_file():

@@ -57,7 +57,7 @@ def _filter(ctx: OpContext, p: str, ptr: Pointer, groups: int = 1) -> str:
     w = ctx.const(1)
     rows = w.reshape(w.shape[0], -1)
     return ptr.const_array(f"{p}_filter", "int8_t", interleave4(rows, groups),
-                           f"{p}: filter '{ctx.req_input(1).name}' interleaved for the DSP kernel")
+                           f"{p}: the filter interleaved for the DSP kernel")
 
 
 def _dims(shape: tuple[int, ...]) -> str:

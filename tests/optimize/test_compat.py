@@ -57,6 +57,7 @@ def _lstm() -> Any:
     return Lstm()
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch.export's note on LSTM flat weights
 @pytest.mark.parametrize("make,shape,layer,op,advice", [
     (_gelu, (1, 8), "act", "GELU", "ReLU"),
     (_lstm, (1, 5, 8), "lstm", None, "convolution"),

@@ -14,12 +14,18 @@ void ec_add_table_s8(const ec_binary_params *p, const int32_t *table1, const int
     if (p->dims[d] > 1 && (p->stride1[d] != step || p->stride2[d] != step)) contiguous = 0;
     step *= p->dims[d];
   }
+  const int32_t mult = p->output_multiplier, shift = p->output_shift, offset = p->output_offset;
+  const int32_t lo = p->act_min, hi = p->act_max;
+  if (contiguous) { /* the common case: same shapes, one flat loop */
+    for (int32_t i = 0; i < total; ++i) {
+      const int32_t raw = table1[input1[i] + 128] + table2[input2[i] + 128];
+      output[i] = (int8_t)ec_clamp(ec_mbqm_q(raw, mult, shift) + offset, lo, hi);
+    }
+    return;
+  }
   for (int32_t i = 0; i < total; ++i) {
-    const int32_t raw = contiguous ? table1[input1[i] + 128] + table2[input2[i] + 128]
-                                   : table1[input1[off1] + 128] + table2[input2[off2] + 128];
-    const int32_t v = ec_mbqm_q(raw, p->output_multiplier, p->output_shift) + p->output_offset;
-    output[i] = (int8_t)ec_clamp(v, p->act_min, p->act_max);
-    if (contiguous) continue;
+    const int32_t raw = table1[input1[off1] + 128] + table2[input2[off2] + 128];
+    output[i] = (int8_t)ec_clamp(ec_mbqm_q(raw, mult, shift) + offset, lo, hi);
     for (int d = EC_MAX_DIMS - 1; d >= 0; --d) { /* advance the output index like an odometer */
       off1 += p->stride1[d];
       off2 += p->stride2[d];

@@ -29,6 +29,32 @@ static void gather(const ec_conv_params *p, const int8_t *input, int32_t b, int3
   }
 }
 
+/* The two windows at (ya, xa) and (yb, xb) straight into SMLAD operands (the layout of
+ * ec_to_q15_pairs2), for group_c a multiple of 4 so every tap is whole groups of four values;
+ * taps outside the image are zeros (the zero point plus the input offset). */
+static void gather_pairs2(const ec_conv_params *p, const int8_t *input, int32_t b, int32_t ya, int32_t xa,
+                          int32_t yb, int32_t xb, int32_t c0, int32_t *out) {
+  const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, group_c = p->filter.c;
+  const int32_t off2 = ec_pack16(p->input_offset, p->input_offset);
+  for (int32_t ky = 0; ky < p->filter.h; ++ky) {
+    const int32_t y1 = ya + p->dilation_h * ky, y2 = yb + p->dilation_h * ky;
+    for (int32_t kx = 0; kx < p->filter.w; ++kx) {
+      const int32_t x1 = xa + p->dilation_w * kx, x2 = xb + p->dilation_w * kx;
+      const int in1 = y1 >= 0 && y1 < in_h && x1 >= 0 && x1 < in_w;
+      const int in2 = y2 >= 0 && y2 < in_h && x2 >= 0 && x2 < in_w;
+      const int8_t *s1 = input + ((b * in_h + y1) * in_w + x1) * in_c + c0;
+      const int8_t *s2 = input + ((b * in_h + y2) * in_w + x2) * in_c + c0;
+      for (int32_t c = 0; c < group_c; c += 4, out += 4) {
+        const uint32_t w1 = in1 ? ec_load4(s1 + c) : 0, w2 = in2 ? ec_load4(s2 + c) : 0;
+        out[0] = in1 ? ec_sxtab16(off2, w1) : 0;
+        out[1] = in1 ? ec_sxtab16_ror8(off2, w1) : 0;
+        out[2] = in2 ? ec_sxtab16(off2, w2) : 0;
+        out[3] = in2 ? ec_sxtab16_ror8(off2, w2) : 0;
+      }
+    }
+  }
+}
+
 /* Filter value i of output channel oc (relative to its group's first channel g0). */
 static int32_t filter_at(const int8_t *filter, int32_t n, int32_t per_group, int32_t g0, int32_t oc, int32_t i) {
   const int32_t r = oc - g0, blocks = per_group & ~3;
@@ -79,7 +105,6 @@ static void one_pixel(const ec_conv_params *p, const int8_t *filter, const int32
 static void two_pixels(const ec_conv_params *p, const int8_t *filter, const int32_t *bias,
                        const int8_t *patch_a, const int8_t *patch_b, int32_t g0, int32_t end, int32_t n,
                        int32_t *pairs, int8_t *out_a, int8_t *out_b) {
-  ec_to_q15_pairs2(patch_a, patch_b, n, p->input_offset, pairs);
   int32_t oc = g0;
   for (; oc + 4 <= end; oc += 4) {
     for (int32_t k = 0; k < 4; k += 2) {
@@ -127,9 +152,16 @@ void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *f
           }
           continue;
         }
+        const int direct = pair && group_c % 4 == 0 && per_group % 4 == 0;
+        if (direct) { /* no byte patches needed: the operands come straight from the input */
+          gather_pairs2(p, input, b, ya, xa, yb, xb, g * group_c, pairs);
+          two_pixels(p, filter, bias, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
+          continue;
+        }
         gather(p, input, b, ya, xa, g * group_c, patch_a);
         if (pair) {
           gather(p, input, b, yb, xb, g * group_c, patch_b);
+          ec_to_q15_pairs2(patch_a, patch_b, n, p->input_offset, pairs);
           two_pixels(p, filter, bias, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
         } else {
           one_pixel(p, filter, bias, patch_a, g0, end, n, pairs, out_a);

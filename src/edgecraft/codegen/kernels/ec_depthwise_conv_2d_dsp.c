@@ -39,13 +39,17 @@ void ec_depthwise_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const
         int32_t kx0, kx1;
         tap_range(x0, dil_w, in_w, k_w, &kx0, &kx1);
         int8_t *out = output + ((b * p->output.h + oy) * p->output.w + ox) * out_c;
+        /* the first tap inside the image, and the steps to the next filter row */
+        const int8_t *in_first = input + ((b * in_h + y0 + dil_h * ky0) * in_w + x0 + dil_w * kx0) * in_c;
+        const int8_t *f_first = filter + (ky0 * k_w + kx0) * out_c;
+        const int32_t in_row = dil_h * in_w * in_c, f_row = k_w * out_c, taps = kx1 - kx0;
         int32_t c = 0;
         for (; c < quads; c += 4) {
           int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-          for (int32_t ky = ky0; ky < ky1; ++ky) {
-            const int8_t *in = input + ((b * in_h + y0 + dil_h * ky) * in_w + x0 + dil_w * kx0) * in_c + c;
-            const int8_t *f = filter + (ky * k_w + kx0) * out_c + c;
-            for (int32_t kx = kx0; kx < kx1; ++kx, in += in_step, f += out_c) {
+          const int8_t *in_r = in_first + c, *f_r = f_first + c;
+          for (int32_t ky = ky0; ky < ky1; ++ky, in_r += in_row, f_r += f_row) {
+            const int8_t *in = in_r, *f = f_r;
+            for (int32_t t = 0; t < taps; ++t, in += in_step, f += out_c) {
               const uint32_t xs = ec_load4(in), fs = ec_load4(f);
               const int32_t x02 = ec_sxtab16(off2, xs), x13 = ec_sxtab16_ror8(off2, xs);
               const int32_t f02 = ec_sxtb16(fs), f13 = ec_sxtb16_ror8(fs);

@@ -32,80 +32,76 @@ def test_slots_survive_a_torn_write(tmp_path: Path) -> None:
     assert (s.active, s.model()) == ("a", old)  # falls back to the intact one
 
 
-def test_power_loss_mid_install_leaves_the_old_slot_running(fleet_factory) -> None:  # type: ignore[no-untyped-def]
+def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no-untyped-def]
+    """One fleet, three faults in turn: power loss mid-install, a tampered download, a model too big
+    for one board's slot (its self-test fails)."""
     w = task_weights()
-    fleet = fleet_factory(3, models={"1.0.0": classifier_model(w), "1.1.0": classifier_model(w * 1.05)})
-    fleet.swarm.power_cycle(0, {"power_loss": "write"})
-    fleet.swarm.power_cycle(1, {"power_loss": "before_commit"})
-    r = fleet.client.deploy("1.1.0", "all", "", "100", "error_rate<0.02")
-    wait_for(
-        lambda: fleet.swarm.agents[0].dead and fleet.swarm.agents[1].dead, 30, "both devices to lose power"
+    models = {
+        "1.0.0": classifier_model(w),
+        "1.1.0": classifier_model(w * 1.05),
+        "1.2.0": classifier_model(w * 1.1),
+        "2.0.0": classifier_model(w, hidden=512),
+    }
+    fleet = fleet_factory(
+        10,
+        models=models,
+        per_device=lambda i: {
+            "model_budget_bytes": 8192 if i == 0 else 1 << 20,
+            "board": "tiny" if i == 0 else "sim",
+        },
     )
-    for i in (0, 1):
-        s = Slots(fleet.swarm.configs[i].root)
+    swarm, c = fleet.swarm, fleet.client
+
+    # 1. Power fails while writing the new slot (device 1) and just before the commit (device 2).
+    swarm.power_cycle(1, {"power_loss": "write"})
+    swarm.power_cycle(2, {"power_loss": "before_commit"})
+    r = c.deploy("1.1.0", "all", "", "100", "error_rate<0.02")
+    wait_for(lambda: swarm.agents[1].dead and swarm.agents[2].dead, 30, "both devices to lose power")
+    for i in (1, 2):
+        s = Slots(swarm.configs[i].root)
         s.boot()
         assert s.version(s.active) == "1.0.0" and s.intact(s.active), i
-    for i in (0, 1):  # power back, no fault: the agent boots on 1.0.0, and the resent command installs
-        fleet.swarm.power_cycle(i)
+    for i in (1, 2):  # power back, no fault: boots on 1.0.0, and the resent command installs
+        swarm.power_cycle(i)
     assert fleet.wait_rollout(r["id"])["state"] == "completed"
     assert set(fleet.versions().values()) == {"1.1.0"}
-    assert fleet.swarm.agents[0].slots.version("a") == "1.0.0"  # the old model stays for rollback
+    assert swarm.agents[1].slots.version("a") == "1.0.0"  # the old model stays for a rollback
 
-
-def test_tampered_artifact_is_refused_and_reported(fleet_factory) -> None:  # type: ignore[no-untyped-def]
-    w = task_weights()
-    fleet = fleet_factory(2, models={"1.0.0": classifier_model(w), "1.1.0": classifier_model(w * 1.05)})
-    fleet.swarm.power_cycle(0, {"tamper": True})  # a man in the middle flips one bit of the download
-    r = fleet.client.deploy("1.1.0", "all", "", "100", "", max_install_failures=0.0)
+    # 2. A man in the middle flips one bit of device 3's download: refused, reported, never installed.
+    swarm.power_cycle(3, {"tamper": True})
+    r = c.deploy("1.2.0", "all", "", "100", "", max_install_failures=0.0)
     assert fleet.wait_rollout(r["id"])["state"] == "rolled_back"
-    assert fleet.versions() == {"dev-0000": "1.0.0", "dev-0001": "1.0.0"}
-    agent = fleet.swarm.agents[0]
-    assert agent.slots.version(agent.slots.active) == "1.0.0"
-    # An install command without a signature is refused as well.
-    cmd = {
+    wait_for(lambda: set(fleet.versions().values()) == {"1.1.0"}, 20, "every device back on 1.1.0")
+    assert swarm.agents[3].slots.version(swarm.agents[3].slots.active) == "1.1.0"
+    swarm.power_cycle(3)
+    unsigned = {
         "cmd": "install",
         "rollout_id": None,
-        "version": "1.1.0",
-        "url": "/api/artifacts/1.1.0",
+        "version": "1.2.0",
+        "url": "/api/artifacts/1.2.0",
         "sha256": "0" * 64,
         "signature": None,
         "delta": None,
     }
-    fleet.swarm.power_cycle(0)
-    fleet.swarm.call(fleet.swarm.agents[0].install(cmd))
+    swarm.call(swarm.agents[3].install(unsigned))
+    got = wait_for(lambda: len(x := _refusals(fleet, "dev-0003")) >= 2 and x, 20, "two refusals")
+    assert got == ["artifact hash mismatch", "artifact is unsigned"]
 
-    def refusals() -> list[str]:
-        return [x["detail"] for x in fleet.client.rollout(r["id"]) and _reports(fleet, "dev-0000")]
+    # 3. A model too big for the tiny board's slot: its self-test fails, the stage rolls back.
+    r = c.deploy("2.0.0", "all", "", "100", "error_rate<0.02")
+    final = fleet.wait_rollout(r["id"])
+    assert final["state"] == "rolled_back" and "installs failed" in final["reason"]
+    wait_for(lambda: set(fleet.versions().values()) == {"1.1.0"}, 20, "every device back on 1.1.0")
+    devices = {d["id"]: d for d in c.devices()}
+    assert all(d["health"] == "ok" for d in devices.values())
+    assert devices["dev-0000"]["slot_b"] == "1.1.0" and devices["dev-0000"]["active_slot"] == "b"
 
-    got = wait_for(lambda: len(refusals()) >= 2 and refusals(), 20, "two refusals")
-    assert got[0] == "artifact hash mismatch" and got[1] == "artifact is unsigned"
 
-
-def _reports(fleet, device: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def _refusals(fleet, device: str) -> list[str]:  # type: ignore[no-untyped-def]
     from edgecraft.fleet.store import Store
 
     store = Store(f"sqlite:///{fleet.server.state_dir / 'fleet.db'}")
     try:
-        return [r for r in store.reports_for(device) if r["kind"] == "refused"]
+        return [r["detail"] for r in store.reports_for(device) if r["kind"] == "refused"]
     finally:
         store.close()
-
-
-def test_self_test_failures_roll_the_stage_back(fleet_factory) -> None:  # type: ignore[no-untyped-def]
-    w = task_weights()
-    big = classifier_model(w, hidden=512)  # ~10 kB: too big for the small boards' 4 kB model slot
-    fleet = fleet_factory(
-        10,
-        models={"1.0.0": classifier_model(w), "2.0.0": big},
-        per_device=lambda i: {
-            "model_budget_bytes": 4096 if i == 0 else 1 << 20,
-            "board": "tiny" if i == 0 else "sim",
-        },
-    )
-    r = fleet.client.deploy("2.0.0", "all", "", "100", "error_rate<0.02")
-    final = fleet.wait_rollout(r["id"])
-    assert final["state"] == "rolled_back" and "installs failed" in final["reason"]
-    wait_for(lambda: set(fleet.versions().values()) == {"1.0.0"}, 20, "every device back on 1.0.0")
-    devices = {d["id"]: d for d in fleet.client.devices()}
-    assert all(d["health"] == "ok" for d in devices.values())
-    assert devices["dev-0000"]["active_slot"] == "a"  # never switched

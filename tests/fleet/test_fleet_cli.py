@@ -107,3 +107,9 @@ def test_fleet_commands(tmp_path: Path, server_factory) -> None:  # type: ignore
     bad = _edgecraft("fleet", "status", cwd=empty)
     assert bad.returncode == 2 and "edgecraft fleet serve" in bad.stderr
     assert server.proc.poll() is None
+
+
+def test_serve_says_how_to_install_mosquitto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("edgecraft.fleet.mqtt.find_mosquitto", lambda: None)  # as on a machine without it
+    res = CliRunner().invoke(app, ["fleet", "serve", "--state-dir", str(tmp_path / "s")])
+    assert res.exit_code != 0 and "sudo apt-get install mosquitto" in str(res.exception)

@@ -15,27 +15,9 @@ from edgecraft.fleet.sim import Swarm, classifier_model, task_weights
 pytestmark = pytest.mark.broker
 
 
-def test_tokens_guard_the_api(fleet_factory) -> None:  # type: ignore[no-untyped-def]
-    fleet = fleet_factory(2)
-    url, dev = fleet.server.url, fleet.devices[0]["token"]
-    admin = (fleet.server.state_dir / "admin.token").read_text().strip()
-    assert (fleet.server.state_dir / "admin.token").stat().st_mode & 0o777 == 0o600
-    with httpx.Client(base_url=url) as h:
-        assert h.get("/api/devices").status_code == 401
-        assert h.get("/api/devices", headers={"authorization": f"Bearer {dev}"}).status_code == 403
-        assert h.get("/api/devices", headers={"authorization": "Bearer nope"}).status_code == 403
-        assert h.get("/api/devices", headers={"authorization": f"Bearer {admin}"}).status_code == 200
-        assert h.get("/api/artifacts/1.0.0").status_code == 401
-        assert h.get("/api/artifacts/1.0.0", headers={"authorization": "Bearer nope"}).status_code == 403
-        got = h.get("/api/artifacts/1.0.0", headers={"authorization": f"Bearer {dev}"})
-        assert got.status_code == 200 and got.content[:2] == b"PK"
-        assert h.get("/").status_code == 200 and "fleet-table" in h.get("/").text  # the page holds no data
-    listed = fleet.client.devices()
-    assert all("token_hash" not in d and "mqtt_hash" not in d for d in listed)
-
-
-def test_server_restart_loses_nothing(fleet_factory) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_and_a_restart_without_loss(fleet_factory) -> None:  # type: ignore[no-untyped-def]
     fleet = fleet_factory(5, server_args=("--resend", "1"))
+    _check_tokens(fleet)
     state, port = fleet.server.state_dir, fleet.server.url.rsplit(":", 1)[1]
     time.sleep(1.0)
     log = fleet.server.stop()  # SIGTERM: the server stops, and the broker it started stops with it
@@ -113,3 +95,22 @@ def test_two_instances_on_postgres_and_one_broker(
         }
     finally:
         swarm.stop()
+
+
+def _check_tokens(fleet) -> None:  # type: ignore[no-untyped-def]
+    """Admin routes need the admin token; device routes a device token; the page itself no data."""
+    url, dev = fleet.server.url, fleet.devices[0]["token"]
+    admin = (fleet.server.state_dir / "admin.token").read_text().strip()
+    assert (fleet.server.state_dir / "admin.token").stat().st_mode & 0o777 == 0o600
+    with httpx.Client(base_url=url) as h:
+        assert h.get("/api/devices").status_code == 401
+        assert h.get("/api/devices", headers={"authorization": f"Bearer {dev}"}).status_code == 403
+        assert h.get("/api/devices", headers={"authorization": "Bearer nope"}).status_code == 403
+        assert h.get("/api/devices", headers={"authorization": f"Bearer {admin}"}).status_code == 200
+        assert h.get("/api/artifacts/1.0.0").status_code == 401
+        assert h.get("/api/artifacts/1.0.0", headers={"authorization": "Bearer nope"}).status_code == 403
+        got = h.get("/api/artifacts/1.0.0", headers={"authorization": f"Bearer {dev}"})
+        assert got.status_code == 200 and got.content[:2] == b"PK"
+        assert h.get("/").status_code == 200 and "fleet-table" in h.get("/").text  # the page holds no data
+    listed = fleet.client.devices()
+    assert all("token_hash" not in d and "mqtt_hash" not in d for d in listed)

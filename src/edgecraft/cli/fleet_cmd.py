@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -340,6 +341,11 @@ def simulate(
         telemetry_s=interval,
         glitch=0.01,
     )
+
+    def _interrupt(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)  # kill PID stops the devices as Ctrl-C does
     swarm.start()
     if fmt == Format.table:
         console.print(f"{len(swarm.agents)} devices running; Ctrl-C to stop")
@@ -358,3 +364,23 @@ def simulate(
             f"sent {totals['telemetry']} telemetry, {totals['anomaly']} anomaly and "
             f"{totals['report']} report messages"
         )
+
+
+@app.command("example-models")
+def example_models(
+    out: Path = typer.Argument(Path("."), help="Directory to write the models to."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Write three int8 classifiers for `fleet simulate`'s sensor task: good, retrained, and bad."""
+    from edgecraft.fleet.sim import classifier_model, task_weights
+
+    w = task_weights()
+    models = {"good.tflite": w, "retrained.tflite": w * 1.05, "bad.tflite": w[[1, 0, 3, 2]]}
+    out.mkdir(parents=True, exist_ok=True)
+    for name, weights in models.items():
+        (out / name).write_bytes(classifier_model(weights))
+    files = [str(out / name) for name in models]
+    if fmt == Format.json:
+        print_json({"files": files})
+    else:
+        console.print("wrote " + ", ".join(files) + " (bad.tflite swaps the classes: its accuracy collapses)")

@@ -343,6 +343,8 @@ class Agent:
                             base + path, headers={"authorization": f"Bearer {self.cfg.token}"}
                         )
                     r.raise_for_status()
+                    if self.cfg.faults.get("tamper"):  # fault injection: one bit flipped on the way
+                        return r.content[:-1] + bytes([r.content[-1] ^ 1])
                     return r.content
                 except httpx.HTTPStatusError:
                     raise
@@ -363,8 +365,6 @@ class Agent:
             except (artifacts.ArtifactError, httpx.HTTPStatusError):
                 pass  # fall back to the full artifact
         blob = await self._get(cmd["url"])
-        if self.cfg.faults.get("tamper"):
-            blob = blob[:-1] + bytes([blob[-1] ^ 1])
         artifacts.verify(blob, cmd.get("sha256"), cmd.get("signature"), self.cfg.public_key)
         manifest, files = artifacts.open_artifact(blob)
         return manifest, files["model.tflite"]

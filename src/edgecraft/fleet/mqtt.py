@@ -109,7 +109,7 @@ class Broker:
     """A local mosquitto on 127.0.0.1 using the server's password and ACL files in ``directory``."""
 
     def __init__(self, directory: Path, port: int = 0) -> None:
-        self.directory = Path(directory)
+        self.directory = Path(directory).resolve()
         saved = self.directory / "port"
         # Keep the port devices already know across restarts, unless it is taken now.
         if not port and saved.exists() and _port_free(int(saved.read_text())):

@@ -8,6 +8,7 @@ Commands fetch data into a plain dict first, then either print it as exactly one
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -16,7 +17,10 @@ import numpy as np
 import typer
 from rich.console import Console
 
-console = Console()
+# Piped output (logs, CI, `| less`) has no terminal width; rich would wrap tables at 80
+# columns, so it gets a wide fixed width unless COLUMNS says otherwise.
+_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+console = Console(width=_WIDTH)
 err_console = Console(stderr=True)
 
 

@@ -36,9 +36,11 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     """One fleet, three faults in turn: power loss mid-install, a tampered download, a model too big
     for one board's slot (its self-test fails)."""
     w = task_weights()
+    w2 = w.copy()
+    w2[0, [0, 1]] = w2[0, [1, 0]]  # new weights, same quantization: a weights-only delta applies
     models = {
         "1.0.0": classifier_model(w),
-        "1.1.0": classifier_model(w * 1.05),
+        "1.1.0": classifier_model(w2),
         "1.2.0": classifier_model(w * 1.1),
         "2.0.0": classifier_model(w, hidden=512),
     }
@@ -66,6 +68,8 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     assert fleet.wait_rollout(r["id"])["state"] == "completed"
     assert set(fleet.versions().values()) == {"1.1.0"}
     assert swarm.agents[1].slots.version("a") == "1.0.0"  # the old model stays for a rollback
+    installs = [r["detail"] for r in _reports(fleet, "dev-0005") if r["kind"] == "installed"]
+    assert installs == ["slot b via delta"]
 
     # 2. A man in the middle flips one bit of device 3's download: refused, reported, never installed.
     swarm.power_cycle(3, {"tamper": True})
@@ -97,11 +101,15 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     assert devices["dev-0000"]["slot_b"] == "1.1.0" and devices["dev-0000"]["active_slot"] == "b"
 
 
-def _refusals(fleet, device: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _reports(fleet, device: str) -> list[dict]:  # type: ignore[no-untyped-def]
     from edgecraft.fleet.store import Store
 
     store = Store(f"sqlite:///{fleet.server.state_dir / 'fleet.db'}")
     try:
-        return [r["detail"] for r in store.reports_for(device) if r["kind"] == "refused"]
+        return store.reports_for(device)
     finally:
         store.close()
+
+
+def _refusals(fleet, device: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r["detail"] for r in _reports(fleet, device) if r["kind"] == "refused"]

@@ -146,6 +146,7 @@ class Agent:
         self.sent: dict[str, int] = {"telemetry": 0, "anomaly": 0, "report": 0}
         self.unacked: set[int] = set()
         self.received = 0
+        self.fetched_via = ""
         self.connected = False
         self.auth_failed = False
         self.commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -361,12 +362,15 @@ class Agent:
                 blob = await self._get(delta["url"])
                 artifacts.verify(blob, delta.get("sha256"), delta.get("signature"), self.cfg.public_key)
                 manifest, files = artifacts.open_artifact(blob)
-                return manifest, artifacts.apply_delta(current, manifest, files)
+                model = artifacts.apply_delta(current, manifest, files)
+                self.fetched_via = "delta"
+                return manifest, model
             except (artifacts.ArtifactError, httpx.HTTPStatusError):
                 pass  # fall back to the full artifact
         blob = await self._get(cmd["url"])
         artifacts.verify(blob, cmd.get("sha256"), cmd.get("signature"), self.cfg.public_key)
         manifest, files = artifacts.open_artifact(blob)
+        self.fetched_via = "full artifact"
         return manifest, files["model.tflite"]
 
     def self_test(self, manifest: dict[str, Any], model: bytes) -> str:
@@ -416,7 +420,7 @@ class Agent:
             raise PowerLoss("power lost before commit")
         await asyncio.to_thread(self.slots.commit, slot, version, model)
         self._active = None
-        self.report("installed", rid, f"slot {slot}")
+        self.report("installed", rid, f"slot {slot} via {self.fetched_via}")
 
     def rollback(self, cmd: dict[str, Any]) -> None:
         rid, bad = cmd.get("rollout_id"), cmd.get("version")

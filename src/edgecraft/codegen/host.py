@@ -124,7 +124,13 @@ class HostModel:
     def __init__(self, model: GeneratedModel, workdir: Path | None = None, opt: str = "-O2",
                  cflags: tuple[str, ...] = ()) -> None:
         self.model = model
-        self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="edgecraft-host-"))
+        # Without a workdir, a temporary one lives as long as this object (the loaded library
+        # does not need its file once it is mapped).
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="edgecraft-host-")
+            workdir = Path(self._tmp.name)
+        self.workdir = Path(workdir)
         sources = write_sources(model, self.workdir)
         lib = self.workdir / f"lib{model.name}.so"
         _compile(["gcc", *WARNINGS, opt, *cflags, "-shared", "-fPIC", *map(str, sources), "-o", str(lib)])
@@ -152,8 +158,11 @@ def run_sanitized(model: GeneratedModel, batches: list[np.ndarray], workdir: Pat
 
     Raises :class:`HostBuildError` when the program fails (a sanitizer report exits non-zero).
     """
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="edgecraft-asan-") as tmp:
+            return run_sanitized(model, batches, Path(tmp))
     n, ins = _as_batches(model, batches)
-    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="edgecraft-asan-"))
+    work = Path(workdir)
     sources = write_sources(model, work)
     exe = work / "model_asan"
     _compile(["gcc", *WARNINGS, "-O1", "-g", *SANITIZE, "-DEC_HOST_MAIN", *map(str, sources), "-o", str(exe)])

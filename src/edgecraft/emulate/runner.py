@@ -39,7 +39,7 @@ class EmulationResult:
     image_flash_bytes: int  # the whole image, harness and runtime included
     image_ram_bytes: int
     total_instructions: int
-    elf: Path
+    elf: Path | None  # kept only when the caller gave a work directory
     #: instructions of each step of the plan order (profiled runs only, else empty)
     op_instructions: list[int] = field(default_factory=list)
 
@@ -76,8 +76,14 @@ def emulate_generated(model: GeneratedModel, m: Machine, batches: Sequence[np.nd
                       workdir: Path | None = None, timeout_s: float = 300.0,
                       per_op: bool = False) -> EmulationResult:
     """Build an already generated model for ``m`` and run the input batches on QEMU; ``per_op``
-    also counts the instructions of each operator (a hook call before each one)."""
-    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"edgecraft-{m.slug}-"))
+    also counts the instructions of each operator (a hook call before each one). Without a
+    ``workdir`` the build happens in a temporary directory that is removed afterwards."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix=f"edgecraft-{m.slug}-") as tmp:
+            result = emulate_generated(model, m, batches, Path(tmp), timeout_s, per_op)
+        result.elf = None
+        return result
+    work = Path(workdir)
     n, blob = _input_file(model, batches)
     if n < 1:
         raise EmulateError("give at least one input")

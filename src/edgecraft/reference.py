@@ -13,6 +13,7 @@ import tempfile
 from typing import Any
 
 import numpy as np
+import tflite
 
 DEFAULT_ARENA = 4 * 1024 * 1024
 
@@ -29,25 +30,14 @@ class TflmRunner:
         from tflite_micro.python.tflite_micro import runtime
 
         self.interp: Any = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
+        # The package has no output count (it logs an error past the last index): ask the model.
+        self.num_outputs = int(tflite.Model.GetRootAs(model, 0).Subgraphs(0).OutputsLength())
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         for i, x in enumerate(inputs):
             self.interp.set_input(x, i)
         self.interp.invoke()
-        n = len(self.interp.get_output_details(None)) if _has_details(self.interp) else 1
-        return [np.array(self.interp.get_output(i)) for i in range(n)]
-
-
-def _has_details(interp: Any) -> bool:
-    try:
-        interp.get_output_details(None)
-    except Exception:
-        return False
-    return True
-
-
-def tflm_num_outputs(interp: Any) -> int:
-    return len(interp.get_output_details(None))
+        return [np.array(self.interp.get_output(i)) for i in range(self.num_outputs)]
 
 
 def run_litert(model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:

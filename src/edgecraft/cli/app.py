@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from edgecraft.cli import inspect_cmd, run_cmd
-from edgecraft.cli import stream_cmd
-from edgecraft.cli import boards_cmd, plan_cmd, profile_cmd
-from edgecraft.cli import build_cmd, emulate_cmd
-from edgecraft.cli import check_cmd, quantize_cmd
-from edgecraft.cli import fleet_cmd
+from edgecraft.cli import (
+    boards_cmd,
+    build_cmd,
+    check_cmd,
+    emulate_cmd,
+    fleet_cmd,
+    inspect_cmd,
+    plan_cmd,
+    profile_cmd,
+    quantize_cmd,
+    run_cmd,
+    stream_cmd,
+)
 from edgecraft.cli.common import UserError, fail
 
 app = typer.Typer(
@@ -55,9 +60,9 @@ def main() -> None:
         fail("interrupted", 130)
     except _user_errors() as e:
         fail(str(e), 2)
-    except Exception as e:  # noqa: BLE001 - the CLI contract: no traceback, exit 1
+    except Exception as e:
         fail(f"internal error: {type(e).__name__}: {e} (please report this)", 1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -39,8 +39,9 @@ def load_inputs(paths: list[Path], graph: Graph) -> list[np.ndarray]:
 
 def save_outputs(path: Path, outputs: list[np.ndarray], graph: Graph) -> None:
     if path.suffix == ".npz":
-        np.savez(path, **{t.name or f"output_{i}": y for i, (t, y) in
-                          enumerate(zip(graph.output_tensors(), outputs, strict=True))})
+        named: dict[str, np.ndarray] = {t.name or f"output_{i}": y for i, (t, y) in
+                                        enumerate(zip(graph.output_tensors(), outputs, strict=True))}
+        np.savez(path, **named)  # type: ignore[arg-type]  # numpy's stub types the first kwarg
     elif len(outputs) == 1:
         np.save(path, outputs[0])
     else:

@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm mosquitto postgresql
-              chromium espeak-ng sox)
+APT_PACKAGES=(gcc g++ cmake gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm mosquitto
+              postgresql chromium espeak-ng sox)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

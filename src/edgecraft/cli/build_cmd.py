@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,9 +22,12 @@ from edgecraft.targets import UnknownBoardError, get_board
 
 
 def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bool | None,
-                  algorithm: str) -> dict[str, Any]:
+                  algorithm: str, features: str | None = None) -> dict[str, Any]:
     """Generate and write the project; measure flash and RAM with arm-none-eabi-gcc when the
-    board has an Arm Cortex-M core and the toolchain is installed, else estimate them."""
+    board has an Arm Cortex-M core and the toolchain is installed, else estimate them.
+
+    ``features`` adds a sensor front end's C twin (a preset of :mod:`edgecraft.dsp`, e.g.
+    ``kws-mfcc``) to the project; the sizes reported stay those of the model alone."""
     if algorithm not in ALGORITHMS:
         raise UserError(f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
     try:
@@ -39,7 +43,15 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
     except CodegenError as e:
         raise UserError(str(e)) from None
     cflags = CORE_FLAGS.get(board.core)
-    files = write_project(gen, out, board.name, board.core, " ".join(cflags or ()))
+    project = gen
+    if features is not None:
+        from edgecraft.dsp import c_sources
+
+        try:
+            project = dataclasses.replace(gen, files={**gen.files, **c_sources(features)})
+        except ValueError as e:
+            raise UserError(str(e)) from None
+    files = write_project(project, out, board.name, board.core, " ".join(cflags or ()))
     constants = sum(t.nbytes for t in graph.tensors if t.data is not None)
     flash, ram, how = constants, gen.arena_bytes, "estimate: constant tensors and the arena only"
     if cflags is not None and shutil.which("arm-none-eabi-gcc"):
@@ -53,7 +65,7 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
         "model": str(model), "name": gen.name, "board": board.slug, "core": board.core, "dsp": use_dsp,
         "out": str(out), "files": files, "flash_bytes": flash, "ram_bytes": ram,
         "arena_bytes": gen.arena_bytes, "algorithm": gen.algorithm, "kernels": gen.kernels,
-        "sizes_from": how, "entry_point": f"{gen.name}_invoke",
+        "sizes_from": how, "entry_point": f"{gen.name}_invoke", "features": features,
     }
 
 
@@ -67,12 +79,15 @@ def build(
                                              "when the board's core has the DSP extension).")] = None,
     algorithm: Annotated[str, typer.Option("--algorithm", "-a", help="Memory planner algorithm.")]
     = DEFAULT_ALGORITHM,
+    features: Annotated[str | None, typer.Option(
+        "--features", help="Also emit a sensor front end's C twin: a preset such as kws-mfcc "
+        "(see edgecraft.dsp.presets).")] = None,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Write MODEL as a dependency-free C library with a CMake project and an Arduino library."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
-    result = build_project(model, target, out, name, dsp, algorithm)
+    result = build_project(model, target, out, name, dsp, algorithm, features)
     if fmt is Format.json:
         print_json(result)
         return
@@ -85,4 +100,6 @@ def build(
     table.add_row("entry point", result["entry_point"])
     console.print(table)
     console.print(f"[dim]sizes: {result['sizes_from']}[/dim]")
+    if features is not None:
+        console.print(f"front end: {features} (C twin in src/, entry points in src/ec_features.h)")
     console.print(f"wrote {len(result['files'])} files to {out}")

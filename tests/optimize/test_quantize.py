@@ -60,8 +60,10 @@ def test_report(tiny_int8: Any, tiny_cnn: Any, digits: Any) -> None:
 def test_channels_last_input(tiny_cnn: Any, digits: Any, tiny_int8: Any) -> None:
     from edgecraft.optimize import quantize
 
-    qm = quantize(tiny_cnn, digits.x_train[:128], channels_last=True, report=False)
+    qm = quantize(tiny_cnn, digits.x_train[:128], holdout=digits.x_val[:8], channels_last=True,
+                  layer_samples=2)
     assert qm.graph.input_tensors()[0].shape == (1, 8, 8, 1)
+    assert qm.report is not None and {"2", "6", "9"} <= {e.layer for e in qm.report.layers}
     assert not float_ops(qm.graph)
     for s in digits.x_val[:4]:
         nhwc = check_tflm(qm.graph, [qm.input_int8(s)], "channels last")

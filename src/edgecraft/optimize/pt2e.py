@@ -13,6 +13,7 @@ torch and litert-torch are imported inside the functions: importing edgecraft st
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,10 @@ class QuantizeError(ValueError):
 
 
 def _quiet() -> None:
+    # torchao and torch log harmless notes on import (missing CUDA kernels, enum registration);
+    # they would break the CLI's one-line error contract on stderr
+    for name in ("torchao", "torch.utils._pytree"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "n")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", module="torchao")
@@ -96,10 +101,10 @@ def _two(x: torch.Tensor) -> torch.Tensor:
 def calibrate_ptq(model: torch.nn.Module, calibration: torch.Tensor, batch_size: int = 32) -> Any:
     """Export, annotate, observe ``calibration`` (N, ...) in batches, convert; returns the
     PT2E-converted module (quantize/dequantize nodes around float ops)."""
+    _quiet()
     import torch
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    _quiet()
     model = model.eval()
     q = quantizer()
     prepared = prepare_pt2e(export(model, _two(calibration), dynamic_batch=True), q)
@@ -113,14 +118,15 @@ def calibrate_ptq(model: torch.nn.Module, calibration: torch.Tensor, batch_size:
 
 def prepare_qat(model: torch.nn.Module, example: torch.Tensor) -> Any:
     """Export ``model`` in training mode with a dynamic batch and insert fake quantization."""
+    _quiet()
     from torchao.quantization.pt2e.quantize_pt2e import prepare_qat_pt2e
 
-    _quiet()
     return prepare_qat_pt2e(export(model.train(), _two(example), dynamic_batch=True), quantizer(qat=True))
 
 
 def finish_qat(prepared: Any) -> Any:
     """Switch a QAT-prepared module to eval (observers frozen) and convert it."""
+    _quiet()
     from torchao.quantization.pt2e import move_exported_model_to_eval
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e
 
@@ -130,31 +136,53 @@ def finish_qat(prepared: Any) -> Any:
     return converted
 
 
-def to_tflite(converted: Any, example: torch.Tensor, channels_last: bool = False) -> bytes:
-    """Convert a PT2E-converted module to .tflite bytes (int8 I/O where the graph allows).
-
-    ``example`` is one input in PyTorch layout (1, C, H, W); with ``channels_last`` the
-    .tflite takes (1, H, W, C) instead (``litert_torch.to_channel_last_io``).
-    """
+def to_tflite(converted: Any, example: torch.Tensor) -> bytes:
+    """Convert a PT2E-converted module to .tflite bytes (int8 I/O where the graph allows);
+    ``example`` is one input (batch 1) in the module's own layout."""
     _quiet()
     import litert_torch
     from litert_torch.quantize.quant_config import QuantConfig
 
-    module = converted
-    if channels_last:
-        if example.dim() < 3:
-            raise QuantizeError(f"channels-last needs a rank >= 3 input, got shape {list(example.shape)}")
-        module = litert_torch.to_channel_last_io(converted, args=[0])
-        example = example.permute(0, *range(2, example.dim()), 1)
-    q = quantizer()
     try:
-        result = litert_torch.convert(module, (example,), quant_config=QuantConfig(pt2e_quantizer=q))
-    except Exception as e:
+        config = QuantConfig(pt2e_quantizer=quantizer())
+        result = litert_torch.convert(converted, (example,), quant_config=config)
+    except Exception as e:  # converter errors come in many types
         raise QuantizeError(
             f"litert-torch could not convert the model ({type(e).__name__}: {str(e).splitlines()[0]}); "
             "run `edgecraft check` on it to see which layers are the problem"
         ) from None
     return bytes(result.model_content())
+
+
+def channels_last(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.nn.Module, torch.Tensor]:
+    """``model`` wrapped to take channels-last input (N, H, W, C) and ``x`` (N, C, H, W)
+    permuted to match: what ``litert_torch.to_channel_last_io`` does, with a plain
+    ``forward(x)`` so the batch dimension can stay dynamic during export. Wrapping before
+    export keeps the layer names in the converted model, which the per-layer report uses."""
+    from torch import nn
+
+    if x.dim() < 3:
+        raise QuantizeError(f"channels-last needs a rank >= 3 input, got shape {list(x.shape)}")
+    rank = x.dim()
+
+    class ChannelsLast(nn.Module):
+        def __init__(self, inner: nn.Module) -> None:
+            super().__init__()
+            self.model = inner
+
+        def forward(self, t: torch.Tensor) -> torch.Tensor:
+            out: torch.Tensor = self.model(t.permute(0, rank - 1, *range(1, rank - 1)))
+            return out
+
+    return ChannelsLast(model), x.permute(0, *range(2, rank), 1).contiguous()
+
+
+def train_mode(prepared: Any) -> None:
+    """Put a QAT-prepared (exported) module in training mode."""
+    _quiet()
+    from torchao.quantization.pt2e import move_exported_model_to_train
+
+    move_exported_model_to_train(prepared)
 
 
 def fold_batchnorm(model: torch.nn.Module) -> torch.nn.Module:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgecraft.formats import read_tflite_bytes, write_tflite
+from edgecraft.formats import ModelFormatError, read_tflite_bytes, write_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.optimize import pt2e
 from edgecraft.optimize.finish import finish_int8, float_ops
@@ -81,8 +81,14 @@ class QuantizedModel:
 
 
 def to_int8(converted: Any, example: torch.Tensor, channels_last: bool = False) -> QuantizedModel:
-    """A PT2E-converted module -> finished full-int8 :class:`QuantizedModel` (no report)."""
-    graph = finish_int8(read_tflite_bytes(pt2e.to_tflite(converted, example[:1], channels_last)))
+    """A PT2E-converted module -> finished full-int8 :class:`QuantizedModel` (no report).
+
+    ``example`` is in the converted module's layout; ``channels_last`` records that the module
+    was wrapped by :func:`edgecraft.optimize.pt2e.channels_last` (NHWC input)."""
+    try:
+        graph = finish_int8(read_tflite_bytes(pt2e.to_tflite(converted, example[:1])))
+    except ModelFormatError as e:
+        raise QuantizeError(f"{e} (run `edgecraft check` on the model for replacements)") from None
     left = float_ops(graph)
     if left:
         from edgecraft.optimize.compat import describe
@@ -121,7 +127,8 @@ def quantize(model: torch.nn.Module, calibration: np.ndarray | torch.Tensor,
     except Exception as e:
         raise QuantizeError(f"the model does not take inputs shaped {list(x.shape[1:])} per sample "
                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
-    qm = to_int8(pt2e.calibrate_ptq(model, x), x[:1], channels_last)
+    deployed, calib = pt2e.channels_last(model, x) if channels_last else (model, x)
+    qm = to_int8(pt2e.calibrate_ptq(deployed, calib), calib[:1], channels_last)
     if report and len(held):
         qm.report = evaluate(qm, model, held, layer_samples)
     return qm

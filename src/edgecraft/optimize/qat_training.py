@@ -41,7 +41,6 @@ def qat(model: torch.nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | to
     """
     import torch
     import torch.nn.functional as F
-    from torchao.quantization.pt2e import move_exported_model_to_train
 
     float_model = model.eval()
     work = pt2e.fold_batchnorm(copy.deepcopy(model).eval())
@@ -54,8 +53,10 @@ def qat(model: torch.nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | to
             return F.cross_entropy(out, labels)
 
     torch.manual_seed(seed)
+    if channels_last:
+        work, xt = pt2e.channels_last(work, xt)
     prepared = pt2e.prepare_qat(work, xt[:2])
-    move_exported_model_to_train(prepared)
+    pt2e.train_mode(prepared)
     opt = torch.optim.Adam(prepared.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     with torch_threads(threads):

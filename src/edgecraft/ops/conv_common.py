@@ -18,6 +18,7 @@ from edgecraft.ops.quant import (
     wrap_int32,
 )
 
+
 def out_size_and_padding(
     in_size: int, filter_size: int, stride: int, dilation: int, padding: str
 ) -> tuple[int, int]:

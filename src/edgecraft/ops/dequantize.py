@@ -38,5 +38,6 @@ def dequantize_shape(ctx: OpContext) -> list[tuple[int, ...]]:
 OP = OpDef(
     name="DEQUANTIZE",
     shape=dequantize_shape,
-    kernels={d: dequantize for d in ("int8", "int16", "uint8")}, lookup=True,
+    kernels={d: dequantize for d in ("int8", "int16", "uint8")},
+    lookup=True,
 )

@@ -43,5 +43,6 @@ def leaky_relu_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 OP = OpDef(
     name="LEAKY_RELU",
     shape=same_shape,
-    kernels={"int8": leaky_relu_quantized, "int16": leaky_relu_quantized, "float32": leaky_relu_float}, lookup=True,
+    kernels={"int8": leaky_relu_quantized, "int16": leaky_relu_quantized, "float32": leaky_relu_float},
+    lookup=True,
 )

@@ -57,5 +57,6 @@ def quantize_shape(ctx: OpContext) -> list[tuple[int, ...]]:
 OP = OpDef(
     name="QUANTIZE",
     shape=quantize_shape,
-    kernels={"float32": quantize_float, **{d: requantize for d in ("int8", "uint8", "int16", "int32")}}, lookup=True,
+    kernels={"float32": quantize_float, **{d: requantize for d in ("int8", "uint8", "int16", "int32")}},
+    lookup=True,
 )

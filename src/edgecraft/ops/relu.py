@@ -40,5 +40,6 @@ def same_shape(ctx: OpContext) -> list[tuple[int, ...]]:
 OP = OpDef(
     name="RELU",
     shape=same_shape,
-    kernels={"int8": relu_quantized, "int16": relu_quantized, "float32": relu_float}, lookup=True,
+    kernels={"int8": relu_quantized, "int16": relu_quantized, "float32": relu_float},
+    lookup=True,
 )

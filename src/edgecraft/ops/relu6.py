@@ -33,5 +33,6 @@ def relu6_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 OP = OpDef(
     name="RELU6",
     shape=same_shape,
-    kernels={"int8": relu6_quantized, "int16": relu6_quantized, "float32": relu6_float}, lookup=True,
+    kernels={"int8": relu6_quantized, "int16": relu6_quantized, "float32": relu6_float},
+    lookup=True,
 )

@@ -42,4 +42,5 @@ def cost(ctx: OpContext) -> Cost:
     return Cost(x.size, x.nbytes, y.nbytes)
 
 
-OP = OpDef(name="TANH", shape=shape, kernels={"int8": tanh_int8, "float32": tanh_float32}, cost=cost, lookup=True)
+OP = OpDef(name="TANH", shape=shape, kernels={"int8": tanh_int8, "float32": tanh_float32}, cost=cost,
+           lookup=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.torch
+pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-torch)")
 
 
 def test_clean_model_passes_with_profile(digits: Any) -> None:

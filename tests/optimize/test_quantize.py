@@ -13,6 +13,7 @@ from edgecraft.optimize import float_ops
 from oracle import check_tflm
 
 pytestmark = pytest.mark.torch
+pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-torch)")
 
 
 def test_result_is_full_int8(tiny_int8: Any) -> None:

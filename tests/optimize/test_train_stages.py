@@ -13,6 +13,7 @@ from edgecraft.optimize.prune import polynomial_sparsity
 from oracle import check_tflm
 
 pytestmark = pytest.mark.torch
+pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-torch)")
 
 
 def test_polynomial_schedule() -> None:

@@ -1,6 +1,6 @@
 """The "make it fit" stage on the reference task: handwritten digits, small CNNs, one table.
 
-Run: ``.venv/bin/python benchmarks/optimize.py [--format json]`` (about 3-5 minutes on 2 cores;
+Run: ``.venv/bin/python benchmarks/optimize.py [--format json]`` (about 2.5 minutes on 2 cores;
 seeded and single-threaded, so the numbers repeat run to run).
 
 Data: scikit-learn's bundled 8x8 digits, upsampled to 16x16 (nearest), 1,348 train / 449

@@ -109,6 +109,12 @@ def _check_tokens(fleet) -> None:  # type: ignore[no-untyped-def]
         assert h.get("/api/devices", headers={"authorization": f"Bearer {admin}"}).status_code == 200
         assert h.get("/api/artifacts/1.0.0").status_code == 401
         assert h.get("/api/artifacts/1.0.0", headers={"authorization": "Bearer nope"}).status_code == 403
+        reg = h.post(
+            "/api/device/register",
+            json={"board": "esp32", "firmware": "2.1.0"},
+            headers={"authorization": f"Bearer {dev}"},
+        ).json()
+        assert reg["id"] == fleet.devices[0]["id"] and len(reg["public_key"]) == 64 and reg["mqtt_port"] > 0
         got = h.get("/api/artifacts/1.0.0", headers={"authorization": f"Bearer {dev}"})
         assert got.status_code == 200 and got.content[:2] == b"PK"
         assert h.get("/").status_code == 200 and "fleet-table" in h.get("/").text  # the page holds no data

@@ -14,27 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fleet_support import wait_for
 
 from edgecraft.fleet.client import FleetClient
 from edgecraft.fleet.mqtt import Broker, find_mosquitto, free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-
-
-def wait_for(pred: Callable[[], Any], timeout: float, what: str, step: float = 0.2) -> Any:
-    """Poll ``pred`` until it returns something true; fail the test after ``timeout`` seconds."""
-    deadline = time.time() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        if time.time() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(step)
-
-
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     """A real mosquitto on a free port, with auth files in ``tmp_path/state/mosquitto``."""

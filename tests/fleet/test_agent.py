@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from fleet_support import wait_for
 
 from edgecraft.fleet.sim import classifier_model, task_weights
 from edgecraft.fleet.slots import PowerLoss, Slots

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, wait_for
+from fleet_support import ARTIFACTS, wait_for
 
 from edgecraft.fleet.sim import classifier_model, task_weights
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from fleet_support import wait_for
 
 from edgecraft.fleet.mqtt import Broker
 from edgecraft.fleet.sim import Swarm, classifier_model, task_weights

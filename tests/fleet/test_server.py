@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import wait_for
+from fleet_support import wait_for
 
 from edgecraft.fleet.mqtt import Broker
 from edgecraft.fleet.sim import Swarm, classifier_model, task_weights
@@ -15,16 +15,14 @@ from edgecraft.fleet.sim import Swarm, classifier_model, task_weights
 pytestmark = pytest.mark.broker
 
 
-def test_tokens_and_a_restart_without_loss(fleet_factory) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_and_a_restart_without_loss(fleet_factory, server_factory) -> None:  # type: ignore[no-untyped-def]
     fleet = fleet_factory(5, server_args=("--resend", "1"))
     _check_tokens(fleet)
     state, port = fleet.server.state_dir, fleet.server.url.rsplit(":", 1)[1]
     time.sleep(1.0)
     log = fleet.server.stop()  # SIGTERM: the server stops, and the broker it started stops with it
     time.sleep(1.5)  # devices keep measuring and buffer their messages meanwhile
-    from conftest import ServerProc
-
-    again = ServerProc(state, "--port", port)
+    again = server_factory(state, "--port", port)
     try:
         assert again.info["mqtt"] == fleet.server.info["mqtt"]  # same broker port: devices find it
         wait_for(lambda: fleet.swarm.totals()["connected"] == 5, 30, "devices to reconnect")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
 
 
@@ -34,8 +33,3 @@ def tiny_int8(tiny_cnn: Any, digits: Any) -> Any:
     from edgecraft.optimize import quantize
 
     return quantize(tiny_cnn, digits.x_train[:128], holdout=digits.x_val[:48], layer_samples=8)
-
-
-def int8_inputs(qm: Any, x: np.ndarray) -> list[list[np.ndarray]]:
-    """Each float sample as the model's int8 input list."""
-    return [[qm.input_int8(s)] for s in x]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import int8_inputs
+from optimize_support import int8_inputs
 
 from edgecraft.formats import read_tflite_bytes
 from edgecraft.optimize import float_ops

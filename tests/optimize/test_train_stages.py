@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import int8_inputs
+from optimize_support import int8_inputs
 
 from edgecraft.optimize.prune import polynomial_sparsity
 from oracle import check_tflm

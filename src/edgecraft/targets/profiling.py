@@ -17,15 +17,18 @@ from edgecraft.targets.catalog import Board, get_board
 from edgecraft.targets.costmodel import estimate, work_features
 
 RUNTIMES = ("tflm", "edgecraft")
-#: Flash of each C kernel of edgecraft's generated code, measured: symbol sizes in the ELF that
-#: ``edgecraft.emulate`` builds for qemu-m4 (arm-none-eabi-gcc -O2, DSP variants), 2026-11-23.
+#: Flash of each C kernel of edgecraft's generated code, measured: ``arm-none-eabi-size`` of
+#: each kernel object under ``codegen/kernels`` built with -O2 -mcpu=cortex-m4 -mthumb
+#: -mfloat-abi=hard -mfpu=fpv4-sp-d16 -ffunction-sections, 2026-11-23 (DSP variants here, the
+#: portable ones in PORTABLE_KERNEL_CODE_BYTES, for cores without the DSP extension).
 #: Ops sharing a kernel share a key; ops missing here are estimated at DEFAULT_KERNEL_CODE_BYTES.
 KERNEL_CODE_BYTES: dict[str, tuple[str, int]] = {
-    "CONV_2D": ("conv", 1490), "DEPTHWISE_CONV_2D": ("depthwise", 876),
-    "FULLY_CONNECTED": ("fc", 876), "SOFTMAX": ("softmax", 1392), "AVERAGE_POOL_2D": ("avgpool", 392),
-    "MAX_POOL_2D": ("maxpool", 392), "ADD": ("binary", 674), "SUB": ("binary", 674), "MUL": ("binary", 674),
+    "CONV_2D": ("conv", 4820), "DEPTHWISE_CONV_2D": ("depthwise", 1492),
+    "FULLY_CONNECTED": ("fc", 1420), "SOFTMAX": ("softmax", 964), "AVERAGE_POOL_2D": ("avgpool", 392),
+    "MAX_POOL_2D": ("maxpool", 378), "ADD": ("add", 460), "SUB": ("binary", 816), "MUL": ("binary", 816),
     "RESHAPE": ("view", 0), "SQUEEZE": ("view", 0),
 }
+PORTABLE_KERNEL_CODE_BYTES: dict[str, int] = {"conv": 724, "depthwise": 696, "fc": 304}
 DEFAULT_KERNEL_CODE_BYTES = 600
 #: Generated model function and shared requantize helper, and each op's parameter block + call.
 MODEL_CODE_BYTES, PER_OP_CODE_BYTES = 420, 80
@@ -34,16 +37,17 @@ TFLM_FRAMEWORK_CODE_BYTES = 20 * 1024
 CODE_ERROR_PCT = {"edgecraft": 15, "tflm": 50}
 
 
-def kernel_code_bytes(graph: Graph) -> int:
-    """Flash of the distinct C kernels the graph needs plus the generated model code."""
+def kernel_code_bytes(graph: Graph, dsp: bool = True) -> int:
+    """Flash of the distinct C kernels the graph needs plus the generated model code, with the
+    DSP kernel variants or (``dsp=False``) the portable ones."""
     stems: dict[str, int] = {}
     for op in graph.operators:
         stem, size = KERNEL_CODE_BYTES.get(op.type, (op.type, DEFAULT_KERNEL_CODE_BYTES))
-        stems[stem] = size
+        stems[stem] = size if dsp else PORTABLE_KERNEL_CODE_BYTES.get(stem, size)
     return MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(graph.operators) + sum(stems.values())
 
 
-def flash_parts(graph: Graph, runtime: str = "tflm") -> dict[str, int]:
+def flash_parts(graph: Graph, runtime: str = "tflm", dsp: bool = True) -> dict[str, int]:
     """Flash by part (bytes): ``weights``, ``quant_params`` and ``code_estimate``.
 
     ``tflm``: the .tflite's per-channel scale and zero point (8 bytes each) and TFLM's framework
@@ -51,7 +55,7 @@ def flash_parts(graph: Graph, runtime: str = "tflm") -> dict[str, int]:
     channel, in flash) and only the kernels and model function (checked against the ELF).
     """
     weights = sum(t.nbytes for t in graph.tensors if t.is_constant)
-    code = kernel_code_bytes(graph)
+    code = kernel_code_bytes(graph, dsp)
     if runtime == "edgecraft":
         return {"weights": weights, "quant_params": multiplier_bytes(graph), "code_estimate": code}
     qparams = sum(8 * len(t.quant.scale) for t in graph.tensors if t.quant is not None)
@@ -110,7 +114,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
     b = get_board(board) if isinstance(board, str) else board
     plan = plan_memory(graph, algorithm)
     ram = runtime_ram_parts(graph, plan, runtime)
-    flash = flash_parts(graph, runtime)
+    flash = flash_parts(graph, runtime, b.dsp)
     ram_total, flash_total = sum(ram.values()), sum(flash.values())
     feats = work_features(graph)
     est = estimate(feats, b)

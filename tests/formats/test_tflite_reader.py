@@ -162,3 +162,23 @@ def test_fuzz_own_model_never_crashes() -> None:
     raw = write_tflite(tiny_fc_model())
     outcomes = [_read_or_clean_error(d) for d in _mutations(raw, rng, 1000)]
     assert outcomes.count("error") > 200
+
+
+def test_buffers_appended_after_the_flatbuffer() -> None:
+    """The layout where constant data follows the flatbuffer (offset/size per buffer)."""
+    from edgecraft.models.synthetic import small_cnn
+    from edgecraft.reference import run_litert
+    from edgecraft.runtime import run_model
+
+    graph = small_cnn()
+    inline, appended = write_tflite(graph), write_tflite(graph, external_data=True)
+    again = read_tflite_bytes(appended)
+    for a, b in zip(graph.tensors, again.tensors, strict=True):
+        assert (a.data is None) == (b.data is None)
+        if a.data is not None:
+            assert np.array_equal(a.data, b.data)
+    x = np.random.default_rng(3).integers(-128, 128, (1, 32, 32, 3), dtype=np.int8)
+    assert np.array_equal(run_model(again, [x])[0], run_model(graph, [x])[0])
+    assert np.array_equal(run_litert(appended, [x])[0], run_litert(inline, [x])[0])
+    with pytest.raises(ModelFormatError, match="past the end"):
+        read_tflite_bytes(appended[: len(appended) - 100])

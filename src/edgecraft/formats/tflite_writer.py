@@ -23,9 +23,35 @@ _PADDING_CODES = {v: k for k, v in PADDING.items()}
 _ACTIVATION_CODES = {v: k for k, v in ACTIVATION.items()}
 
 
-def write_tflite(graph: Graph) -> bytes:
-    """Serialize ``graph`` to .tflite bytes."""
-    return _Writer(graph).build()
+def write_tflite(graph: Graph, external_data: bool = False) -> bytes:
+    """Serialize ``graph`` to .tflite bytes.
+
+    With ``external_data`` the constant data goes after the flatbuffer instead of inside it
+    (each buffer records its ``offset`` and ``size`` in the file; TFLite's layout for models
+    whose weights exceed a flatbuffer's 2 GB). The offsets are only known once the flatbuffer's
+    size is, so it is built twice: the offset fields are fixed-width, the size does not change.
+    LiteRT and edgecraft's reader load this layout; TFLM's Python package (2026-10) silently
+    reads such buffers as empty, so the default keeps the data inside.
+    """
+    if not external_data:
+        return _Writer(graph).build()
+    sizes = [t.nbytes for t in graph.tensors if t.data is not None]
+    head = _Writer(graph, [(1, n) for n in sizes]).build()  # placeholder offsets
+    offsets, end = [], _align(len(head))
+    for n in sizes:
+        offsets.append(end)
+        end = _align(end + n)
+    head = _Writer(graph, list(zip(offsets, sizes, strict=True))).build()
+    out = bytearray(head)
+    constants = [t.data for t in graph.tensors if t.data is not None]
+    for offset, data in zip(offsets, constants, strict=True):
+        out.extend(b"\0" * (offset - len(out)))
+        out.extend(np.ascontiguousarray(data).tobytes())
+    return bytes(out)
+
+
+def _align(n: int, to: int = 16) -> int:
+    return -(-n // to) * to
 
 
 def write_tflite_file(graph: Graph, path: str | Path) -> None:
@@ -33,8 +59,9 @@ def write_tflite_file(graph: Graph, path: str | Path) -> None:
 
 
 class _Writer:
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, external: list[tuple[int, int]] | None = None) -> None:
         self.g = graph
+        self.external = external  # (offset, size) per constant, in tensor order
         self.b = flatbuffers.Builder(1024 + sum(t.nbytes for t in graph.tensors if t.is_constant))
 
     def int_vector(self, values: list[int] | tuple[int, ...]) -> int:
@@ -67,7 +94,10 @@ class _Writer:
         for i, t in enumerate(g.tensors):
             if t.data is not None:
                 buffer_of[i] = len(buffer_offs)
-                buffer_offs.append(self.buffer(t.data))
+                if self.external is not None:
+                    buffer_offs.append(self.external_buffer(*self.external[len(buffer_offs) - 1]))
+                else:
+                    buffer_offs.append(self.buffer(t.data))
         tensor_offs = [self.tensor(t, buffer_of.get(i, 0)) for i, t in enumerate(g.tensors)]
         op_offs = [self.operator(op, codes.index((op.type, op.version))) for op in g.operators]
 
@@ -102,6 +132,12 @@ class _Writer:
         tflite.BufferStart(self.b)
         if vec is not None:
             tflite.BufferAddData(self.b, vec)
+        return tflite.BufferEnd(self.b)
+
+    def external_buffer(self, offset: int, size: int) -> int:
+        tflite.BufferStart(self.b)
+        tflite.BufferAddOffset(self.b, offset)
+        tflite.BufferAddSize(self.b, size)
         return tflite.BufferEnd(self.b)
 
     def op_code(self, name: str, version: int) -> int:

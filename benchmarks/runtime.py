@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/runtime.py [--repeats N] [--models DIR]``
 
 For each .tflite in the conformance corpus (../shared/conformance; a built-in model when it is
 absent), all three runtimes get the same random inputs in one process; the table prints the
-median milliseconds per inference and edgecraft's time as a ratio of each reference (below 1.0
+median CPU milliseconds per inference and edgecraft's time as a ratio of each reference (below 1.0
 means edgecraft is faster). Outputs are also compared: int8 models must match TFLM exactly.
 All three run single-threaded.
 """
@@ -37,12 +37,14 @@ CORPUS = ROOT.parent / "shared" / "conformance"
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    """Median CPU milliseconds of ``fn()``: process CPU time, not wall time, so other work on
+    the machine does not count (all three runtimes run on the calling thread here)."""
     fn()  # warm-up
     times = []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = time.process_time()
         fn()
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((time.process_time() - t) * 1000)
     return statistics.median(times)
 
 
@@ -87,7 +89,7 @@ def main() -> None:
     models = sorted(args.models.glob("*.tflite")) if args.models.exists() else []
     entries = [(p.stem, p.read_bytes()) for p in models] or [("builtin_small_cnn", builtin_model())]
     rng = np.random.default_rng(0)
-    table = Table(title=f"ms per inference (median of {args.repeats})", title_justify="left")
+    table = Table(title=f"CPU ms per inference (median of {args.repeats})", title_justify="left")
     columns = ("model", "edgecraft", "TFLM", "LiteRT", "edgecraft/TFLM", "edgecraft/LiteRT", "exact")
     for col in columns:
         table.add_column(col, justify="left" if col == "model" else "right")

@@ -19,7 +19,9 @@ from oracle import CONFORMANCE
 
 # the models built in code live with the device tests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "device"))
-from stream_models import shake_detector, shake_recording, tone_detector, tone_recording
+from stream_models import tone_detector, tone_recording
+
+from edgecraft.models.motion import shake_detector, shake_recording
 
 KWS_LABELS = "down,go,left,no,off,on,right,stop,up,yes,silence,unknown"
 KEYWORDS = KWS_LABELS.split(",")[:10]

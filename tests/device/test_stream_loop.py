@@ -7,14 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from stream_models import (
-    SHAKE_LABELS,
-    TONE_LABELS,
-    shake_detector,
-    shake_recording,
-    tone_detector,
-    tone_recording,
-)
+from stream_models import TONE_LABELS, tone_detector, tone_recording
 
 from edgecraft.device import (
     ModelRunner,
@@ -27,6 +20,7 @@ from edgecraft.device import (
     motion_gate,
 )
 from edgecraft.dsp import IMU_DEFAULT, KWS_MFCC
+from edgecraft.models.motion import SHAKE_LABELS, shake_detector, shake_recording
 
 BURSTS = [2.0, 5.0, 8.0]
 

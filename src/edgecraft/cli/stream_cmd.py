@@ -284,7 +284,7 @@ def _print(result: dict[str, Any]) -> None:
                   f"duty-skipped {s['duty_skipped']}")
     if "power" in result:
         p = result["power"]
-        line = (f"power on {p['board']}: {p['latency_ms']:.1f} ms/inference + {p['feature_ms']:.1f} ms "
+        line = (f"power on {p['board']}: {p['latency_ms']:.3g} ms/inference + {p['feature_ms']:.3g} ms "
                 f"front end, {p['inferences_per_s']} /s, "
                 f"duty {p['duty_cycle']:.2%}, average {p['average_mw']:.4g} mW, "
                 f"{p['energy_per_day_j']:.4g} J/day")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -30,10 +31,11 @@ def step(title: str) -> None:
     print(f"\n\033[1m== {title}\033[0m", flush=True)
 
 
-def edgecraft(*args: str, json_out: bool = False) -> dict | None:
+def edgecraft(*args: str, json_out: bool = False, quiet: bool = False) -> dict | None:
     """Run one edgecraft command as a user would, echoing it; return its JSON if asked."""
     shown = " ".join(shlex.quote(str(a)) for a in args)
-    print(f"$ edgecraft {shown}", flush=True)
+    if not quiet:
+        print(f"$ edgecraft {shown}", flush=True)
     cmd = [*EDGECRAFT, *args, *(["--format", "json"] if json_out else [])]
     r = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=json_out)
     if r.returncode != 0:
@@ -58,6 +60,58 @@ def train() -> None:
     np.save(OUT / "holdout.npy", d.x_val[:128])
     np.save(OUT / "val_images.npy", d.x_val)
     np.save(OUT / "val_labels.npy", d.y_val)
+
+
+def fleet_demo() -> None:
+    """Stage 11: a fleet server and 20 simulated devices; a retrained version rolls out in
+    stages, then a bad one is stopped by the gate and every touched device rolls back."""
+    step("11. fleet: signed OTA rollouts to 20 simulated devices; a bad version is gated and rolled back")
+    state, models = OUT / "fleet", OUT / "fleet-models"
+    shutil.rmtree(state, ignore_errors=True)
+    shutil.rmtree(OUT / "fleet-devices", ignore_errors=True)
+    print(f"$ edgecraft fleet serve --state-dir {state} --port 0 &", flush=True)
+    server = subprocess.Popen([*EDGECRAFT, "fleet", "serve", "--state-dir", str(state), "--port", "0",
+                               "--format", "json"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              stderr=subprocess.DEVNULL)
+    sim: subprocess.Popen[str] | None = None
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        at = ("--state-dir", str(state))
+        edgecraft("fleet", "example-models", str(models))
+        edgecraft("fleet", "publish", str(models / "good.tflite"), "--version", "1.0.0", *at)
+        edgecraft("fleet", "provision", "--count", "20", "--out", str(OUT / "devices.json"), *at)
+        print(f"$ edgecraft fleet simulate --model {models / 'good.tflite'} --version 1.0.0 "
+              f"--credentials {OUT / 'devices.json'} &", flush=True)
+        sim = subprocess.Popen([*EDGECRAFT, "fleet", "simulate", "--model", str(models / "good.tflite"),
+                                "--version", "1.0.0", "--credentials", str(OUT / "devices.json"),
+                                "--root", str(OUT / "fleet-devices"), "--interval", "0.5"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            devs = edgecraft("fleet", "devices", *at, json_out=True, quiet=True)
+            if devs is not None and all(d["model_version"] == "1.0.0" for d in devs["devices"]):
+                break
+            time.sleep(1)
+        edgecraft("fleet", "publish", str(models / "retrained.tflite"), "--version", "1.0.1", *at)
+        edgecraft("fleet", "deploy", "1.0.1", "--to", "all", "--canary", "10%", "--stages", "100",
+                  "--gate", "error_rate<0.02,p95_latency_ms<50,accuracy_drop<0.03", "--wait", *at)
+        edgecraft("fleet", "publish", str(models / "bad.tflite"), "--version", "1.1.0", *at)
+        edgecraft("fleet", "deploy", "1.1.0", "--to", "all", "--canary", "10%", "--stages", "50,100",
+                  "--gate", "error_rate<0.02,p95_latency_ms<50,accuracy_drop<0.03", "--wait", *at)
+        edgecraft("fleet", "devices", *at)
+        final = edgecraft("fleet", "devices", *at, json_out=True, quiet=True)
+        assert final is not None
+        versions = sorted({d["model_version"] for d in final["devices"]})
+        if versions != ["1.0.1"]:
+            sys.exit(f"demo: after the rollback the fleet runs {versions}, expected only 1.0.1")
+        print("every device runs the good version 1.0.1 again")
+        print(f"dashboard was at {info['url']}/ (admin token in {state / 'admin.token'})")
+    finally:
+        for proc in (sim, server):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(30)
 
 
 def main() -> None:
@@ -138,6 +192,7 @@ def main() -> None:
     edgecraft("stream", str(OUT / "shake.tflite"), "--csv", str(OUT / "imu.csv"), "--features", "imu",
               "--labels", "background,shake", "--suppression-ms", "3000", "--board", "nano33ble",
               "--battery", "220mAh@3.0V")
+    fleet_demo()
     print(f"\ndemo finished in {time.time() - start:.0f} s; artifacts in {OUT}")
 
 

@@ -16,15 +16,12 @@ import numpy as np
 
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
-    activation_range,
     asymmetric_quantize_floats,
     bias_or_zero,
-    channel_multipliers,
-    exact_float,
+    exact_dtype,
     matmul,
-    output_quant,
     quant_of,
-    requantize,
+    requantize_per_channel,
     symmetric_quantize_floats,
     window_geometry,
     windows,
@@ -84,19 +81,11 @@ def correlate(x: np.ndarray, w: np.ndarray, ctx: OpContext, pad_value: float,
 def conv_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
-    in_scale, in_zp = quant_of(ctx, 0)
-    w_scales, _ = quant_of(ctx, 1)
-    out_scale, out_zp = output_quant(ctx)
-    out_ch = w.shape[0]
+    _, in_zp = quant_of(ctx, 0)
+    dtype = exact_dtype(ctx, w, w.shape[1] * w.shape[2] * w.shape[3])
     # Subtract the input zero point first, so padded taps (0) add nothing, as in TFLM.
-    taps = w.shape[1] * w.shape[2] * w.shape[3]
-    dtype = ctx.memo("dtype", lambda: exact_float(taps, 255, int(np.abs(w.astype(np.int64)).max())))
     acc = correlate(x.astype(dtype) - int(in_zp[0]), w, ctx, 0.0, dtype).astype(np.int64)
-    acc = acc + bias_or_zero(bias, out_ch)
-    mult, shift = ctx.memo("multipliers", lambda: channel_multipliers(
-        float(in_scale[0]), w_scales, out_scale, out_ch))
-    lo, hi = activation_range(ctx)
-    return [requantize(acc, mult, shift, out_zp, lo, hi)]
+    return [requantize_per_channel(ctx, acc, bias)]
 
 
 def conv_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

@@ -93,6 +93,26 @@ def exact_float(terms: int, max_a: int, max_b: int) -> type:
     return np.float32 if terms * max_a * max(max_b, 1) < 2**24 else np.float64
 
 
+def exact_dtype(ctx: OpContext, w: np.ndarray, taps: int) -> type:
+    """:func:`exact_float` for an int8 kernel's accumulation: ``taps`` products of an input
+    minus its zero point (at most 255) and the constant filter ``w``; decided once per op."""
+    dtype: type = ctx.memo("dtype", lambda: exact_float(taps, 255, int(np.abs(w.astype(np.int64)).max())))
+    return dtype
+
+
+def requantize_per_channel(ctx: OpContext, acc: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """The int8 epilogue of CONV_2D and DEPTHWISE_CONV_2D: add the bias, scale each output
+    channel by its multiplier (computed once per op), add the output zero point, clamp."""
+    out_ch = acc.shape[-1]
+    in_scale, _ = quant_of(ctx, 0)
+    w_scales, _ = quant_of(ctx, 1)
+    out_scale, out_zp = output_quant(ctx)
+    mult, shift = ctx.memo("multipliers", lambda: channel_multipliers(
+        float(in_scale[0]), w_scales, out_scale, out_ch))
+    lo, hi = activation_range(ctx)
+    return requantize(acc + bias_or_zero(bias, out_ch), mult, shift, out_zp, lo, hi)
+
+
 def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact integer ``a @ b`` computed as a float64 matmul (BLAS), returned as int64.
 

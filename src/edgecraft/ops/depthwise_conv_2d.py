@@ -15,14 +15,11 @@ import numpy as np
 
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
-    activation_range,
     asymmetric_quantize_floats,
     bias_or_zero,
-    channel_multipliers,
-    exact_float,
-    output_quant,
+    exact_dtype,
     quant_of,
-    requantize,
+    requantize_per_channel,
     window_geometry,
     windows,
 )
@@ -67,19 +64,10 @@ def depthwise(x: np.ndarray, w: np.ndarray, ctx: OpContext, acc_dtype: type) -> 
 def depthwise_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
-    in_scale, in_zp = quant_of(ctx, 0)
-    w_scales, _ = quant_of(ctx, 1)
-    out_scale, out_zp = output_quant(ctx)
-    out_ch = w.shape[3]
-    # int8 taps in float32 are exact while each sum stays below 2**24 (see exact_float).
-    dtype = ctx.memo("dtype", lambda: exact_float(w.shape[1] * w.shape[2], 255,
-                                                  int(np.abs(w.astype(np.int64)).max())))
+    _, in_zp = quant_of(ctx, 0)
+    dtype = exact_dtype(ctx, w, w.shape[1] * w.shape[2])  # one filter tap per output per channel
     acc = depthwise(x.astype(dtype) - int(in_zp[0]), w, ctx, dtype).astype(np.int64)
-    acc = acc + bias_or_zero(bias, out_ch)
-    mult, shift = ctx.memo("multipliers", lambda: channel_multipliers(
-        float(in_scale[0]), w_scales, out_scale, out_ch))
-    lo, hi = activation_range(ctx)
-    return [requantize(acc, mult, shift, out_zp, lo, hi)]
+    return [requantize_per_channel(ctx, acc, bias)]
 
 
 def depthwise_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

@@ -120,3 +120,35 @@ def test_sanitizers_report_nothing_on_conformance_model() -> None:
     runtime = Interpreter(graph)
     for b in range(3):
         check_tensor(outs[0][b], runtime.run([batches[0][b]])[0], f"asan kws input {b}")
+
+
+def test_per_tensor_fc_multiplier_is_the_runtimes() -> None:
+    """Per-tensor FULLY_CONNECTED scales where a float32 product of input and filter scale and
+    TFLM's double product round differently: the C library must follow TFLM."""
+    from edgecraft.ir import GraphBuilder, qparams
+    from edgecraft.ops.conv_common import requantize
+    from edgecraft.ops.quant import quantize_multiplier
+
+    rng = np.random.default_rng(11)
+    accs = np.arange(-200_000, 200_000)
+    while True:
+        s_in, s_w = (float(np.float32(v)) for v in rng.uniform(0.001, 0.1, 2))
+        s_out = float(np.float32(s_in * s_w / rng.uniform(5e-4, 2e-3)))
+        single = quantize_multiplier(float(np.float32(s_in) * np.float32(s_w)) / s_out)
+        double = quantize_multiplier(s_in * s_w / s_out)
+        differ = accs[(requantize(accs, *single, 0, -128, 127) != requantize(accs, *double, 0, -128, 127))
+                      & (np.abs(requantize(accs, *double, 0, -128, 127)) < 120)]
+        if differ.size:
+            break
+    g = GraphBuilder("fc_double")  # input == its zero point, weights 1: each accumulator is its bias
+    x = g.tensor("x", (1, 1), "int8", qparams(s_in, 3))
+    w = g.const("w", np.ones((differ.size, 1), np.int8), qparams(s_w))
+    b = g.const("b", differ.astype(np.int32), qparams(np.float32(s_in) * np.float32(s_w)))
+    y = g.tensor("y", (1, differ.size), "int8", qparams(s_out, 0))
+    g.op("FULLY_CONNECTED", [x, w, b], [y])
+    graph = g.build([x], [y])
+    xv = np.full((1, 1), 3, np.int8)
+    want = TflmRunner(write_tflite(graph)).run([xv])[0]
+    for dsp in (False, True):
+        check_tensor(HostModel(generate(graph, "fc_double", dsp=dsp)).run([xv])[0], want,
+                     f"fc per-tensor ({'dsp' if dsp else 'portable'})")

@@ -27,6 +27,7 @@ from edgecraft.codegen.ops_c_data import (
 from edgecraft.ops.add import RescaleParams, rescale_params
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.conv_common import activation_range, channel_multipliers, pool_filter, window_geometry
+from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.quant import multiply_by_quantized_multiplier_smaller_than_one, quantize_multiplier
 from edgecraft.ops.softmax import check_output, input_params
 
@@ -110,14 +111,10 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     assert x.quant is not None and w.quant is not None
     units, depth = w.shape
-    if w.quant.per_channel:  # FullyConnectedPerChannel: double products, no filter offset
-        mult, shift = channel_multipliers(x.scale, w.quant.scale, y.scale, units)
-        filter_offset = 0
-    else:  # TFLM multiplies the two float32 scales in float32 first
-        product = float(np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
-        m, s = quantize_multiplier(product / y.scale)
-        mult, shift = np.full(units, m), np.full(units, s)
-        filter_offset = -w.zero_point
+    # The runtime's multipliers are the TFLM arithmetic (a double product of the scales, per
+    # channel or one broadcast); per tensor the filter's zero point counts, per channel not.
+    mult, shift = fc_multipliers(ctx)
+    filter_offset = 0 if w.quant.per_channel else -w.zero_point
     lo, hi = activation_range(ctx)
     decls = _requant_tables(p, mult, shift) + (
         f"static const ec_fc_params {p} = {{\n"

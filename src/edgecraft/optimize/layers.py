@@ -17,14 +17,23 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from edgecraft.ir.graph import Graph
 
 if TYPE_CHECKING:
     import torch
 
-    from edgecraft.optimize.ptq import QuantizedModel
+
+class Int8Model(Protocol):
+    """What :func:`layer_errors` reads from a quantized model (``ptq.QuantizedModel`` is one);
+    a protocol, so this module does not import ``ptq``, which imports it."""
+
+    graph: Graph
+
+    def input_int8(self, x: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -119,7 +128,7 @@ def _to_ir_layout(f: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
     return None
 
 
-def layer_errors(qm: QuantizedModel, model: torch.nn.Module, samples: np.ndarray) -> list[LayerError]:
+def layer_errors(qm: Int8Model, model: torch.nn.Module, samples: np.ndarray) -> list[LayerError]:
     """Per-layer errors of ``qm`` vs ``model`` on float ``samples`` (N, ...); worst first."""
     import torch
 

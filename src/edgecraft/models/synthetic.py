@@ -88,6 +88,31 @@ def small_cnn(seed: int = 0) -> Graph:
     return g.build([x], [probs])
 
 
+def ds_cnn(seed: int = 0, blocks: int = 4) -> Graph:
+    """A 1x49x10x1 keyword-spotting network shaped like MLPerf Tiny's DS-CNN: a strided 10x4
+    convolution to 64 channels, ``blocks`` depthwise + pointwise pairs, average pooling, fully
+    connected, softmax (12 classes). Its overlap plan is not proven within the search budget."""
+    net = _Net("ds_cnn", seed)
+    g = net.g
+    x = g.tensor("input", (1, 49, 10, 1), "int8", qparams(0.5, -128))
+    t, shape, s = net.conv(x, (1, 49, 10, 1), 0.5, 64, 3, 2)
+    for _ in range(blocks):
+        t, shape, s = net.conv(t, shape, s, 64, 3, 1, depthwise=True)
+        t, shape, s = net.conv(t, shape, s, 64, 1, 1)
+    zp = g.tensors[t].zero_point
+    pooled = g.tensor("pooled", (1, 1, 1, 64), "int8", qparams(s, zp))
+    g.op("AVERAGE_POOL_2D", [t], [pooled], padding="VALID", stride_w=shape[2], stride_h=shape[1],
+         filter_width=shape[2], filter_height=shape[1], fused_activation_function="NONE")
+    flat = g.tensor("flat", (1, 64), "int8", qparams(s, zp))
+    g.op("RESHAPE", [pooled, g.const("flat_shape", np.array([1, 64], np.int32))], [flat], new_shape=[1, 64])
+    w, _, ws = net._weights((12, 64), 0)
+    logits = g.tensor("logits", (1, 12), "int8", qparams(0.0625, 0))
+    g.op("FULLY_CONNECTED", [flat, w, net._bias(s, ws)], [logits], fused_activation_function="NONE")
+    probs = g.tensor("probs", (1, 12), "int8", qparams(1 / 256, -128))
+    g.op("SOFTMAX", [logits], [probs], beta=1.0)
+    return g.build([x], [probs])
+
+
 def tiny_mlp(seed: int = 0, features: int = 16, hidden: int = 32, classes: int = 4) -> Graph:
     """A 2-layer int8 fully connected classifier (1 x ``features`` in, ``classes`` out)."""
     net = _Net("tiny_mlp", seed)

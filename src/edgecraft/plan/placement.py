@@ -8,7 +8,6 @@ disjoint byte ranges. All functions are pure: a list of items in, a list of offs
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Mapping, Sequence
 
 from edgecraft.plan.lifetimes import Item
@@ -134,8 +133,13 @@ def heuristic_sequences(items: Sequence[Item]) -> list[list[int]]:
     return [sorted(idx, key=k) for k in keys]
 
 
-def search(items: Sequence[Item], pairs: Pairs | None = None, node_budget: int = 1500,
-           time_budget_s: float = 0.5) -> tuple[list[int], bool]:
+#: Search steps (branch-and-bound nodes) :func:`search` may visit. A count, never a time: the
+#: same model and options give the same plan, and so the same generated C, under any load.
+NODE_BUDGET = 1500
+
+
+def search(items: Sequence[Item], pairs: Pairs | None = None,
+           node_budget: int = NODE_BUDGET) -> tuple[list[int], bool]:
     """Smallest arena found by branch and bound over placement orders; (offsets, proven).
 
     Any optimal placement is reproduced by placing its buffers in order of their offsets, each
@@ -144,7 +148,7 @@ def search(items: Sequence[Item], pairs: Pairs | None = None, node_budget: int =
     :func:`heuristic_sequences` (TFLM's order among them, so the result is never worse than
     greedy), branches on the next item (largest first), and prunes any partial placement whose
     highest end already reaches the best arena. It stops when the best equals the live bound
-    (proven optimal) or when the node or time budget runs out (a heuristic result, ``proven``
+    (proven optimal) or when ``node_budget`` search steps are spent (a heuristic result, ``proven``
     is False); with overlap pairs, :func:`improve` then polishes the order.
     """
     pairs = pairs or {}
@@ -163,7 +167,6 @@ def search(items: Sequence[Item], pairs: Pairs | None = None, node_budget: int =
     branch_order = sorted(range(n), key=lambda i: (-items[i].size, i))
     offsets = [-1] * n
     nodes = 0
-    deadline = time.monotonic() + time_budget_s
     exhausted = True
 
     def lowest(i: int) -> int:
@@ -179,7 +182,7 @@ def search(items: Sequence[Item], pairs: Pairs | None = None, node_budget: int =
             if offsets[i] >= 0:
                 continue
             nodes += 1
-            if nodes > node_budget or (nodes % 256 == 0 and time.monotonic() > deadline):
+            if nodes > node_budget:
                 exhausted = False
                 return
             o = lowest(i)

@@ -179,25 +179,11 @@ def test_espeak_keywords_through_stream(tmp_path: Path) -> None:
     assert accuracy >= 0.6
 
 
-def test_readers(tmp_path: Path) -> None:
-    """WAV channel pick and resampling, CSV with and without a time column, labels."""
+def test_labels_from_a_list_or_a_file(tmp_path: Path) -> None:
     from edgecraft.cli.common import UserError
-    from edgecraft.cli.stream_cmd import parse_labels, read_csv, read_wav
+    from edgecraft.cli.stream_cmd import parse_labels
 
-    t = np.arange(22050) / 22050
-    stereo = np.stack([10000 * np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], 1).astype(np.int16)
-    wavfile.write(tmp_path / "s.wav", 22050, stereo)
-    left = read_wav(tmp_path / "s.wav", 0, 16000)
-    assert left.dtype == np.int16 and len(left) == 16000 and 9000 < np.abs(left).max() <= 10100
-    assert not read_wav(tmp_path / "s.wav", 1, 16000).any()
-    with pytest.raises(UserError, match="channel"):
-        read_wav(tmp_path / "s.wav", 2, 16000)
-    (tmp_path / "a.csv").write_text("time,x,y,z\n0.00,1,2,3\n0.02,4,5,6\n0.04,7,8,9\n")
-    data, rate = read_csv(tmp_path / "a.csv", 3, None, 100.0)
-    assert data.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9]] and rate == pytest.approx(50.0)
-    (tmp_path / "b.csv").write_text("1,2,3\n4,5,6\n")
-    assert read_csv(tmp_path / "b.csv", 3, None, 100.0)[1] == 100.0
-    with pytest.raises(UserError, match="expects 2"):
-        read_csv(tmp_path / "b.csv", 2, None, 100.0)
     (tmp_path / "l.txt").write_text("yes\n\nno\n")
     assert parse_labels(str(tmp_path / "l.txt")) == ["yes", "no"] and parse_labels("a, b") == ["a", "b"]
+    with pytest.raises(UserError, match="empty"):
+        parse_labels(" , ")

@@ -4,39 +4,17 @@ given ``--board``, the power and battery estimate."""
 
 from __future__ import annotations
 
-from math import gcd
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
-from edgecraft.device.postprocess import DEFAULT_IGNORE, PostProcessing
-from edgecraft.device.power import (
-    Battery,
-    PowerError,
-    board_power,
-    estimate,
-    parse_battery,
-    plot_power,
-    power_timeline,
-)
-from edgecraft.device.stream import (
-    ModelRunner,
-    StreamLoop,
-    audio_featurizer,
-    energy_gate,
-    motion_featurizer,
-    motion_gate,
-)
-from edgecraft.device.tuning import Event, operating_point, pareto, score_recording, sweep
-from edgecraft.dsp.audio import AudioFeatures
-from edgecraft.dsp.firmware import M4_INSTRUCTIONS, front_end_ms
-from edgecraft.dsp.motion import MotionFeatures
-from edgecraft.dsp.presets import get_preset
-from edgecraft.formats import read_tflite
+from edgecraft.device.pipeline import StreamOptions, stream_file
+from edgecraft.device.postprocess import DEFAULT_IGNORE
+from edgecraft.device.power import PowerError, parse_battery
+from edgecraft.device.recordings import StreamError, read_events
 
 
 def parse_labels(text: str) -> list[str]:
@@ -49,53 +27,6 @@ def parse_labels(text: str) -> list[str]:
     if not labels:
         raise UserError("--labels is empty; give L1,L2,... or a file with one label a line")
     return labels
-
-
-def read_wav(path: Path, channel: int, rate: int) -> np.ndarray:
-    """One channel of a WAV file as int16 at ``rate`` Hz (resampled if the file differs)."""
-    from scipy.io import wavfile
-    from scipy.signal import resample_poly
-
-    if not path.is_file():
-        raise UserError(f"WAV file {path} does not exist")
-    try:
-        sr, data = wavfile.read(path)
-    except ValueError as e:
-        raise UserError(f"cannot read {path} as WAV: {e}") from None
-    if data.ndim == 2:
-        if not 0 <= channel < data.shape[1]:
-            raise UserError(f"{path} has {data.shape[1]} channels; --channel must be 0..{data.shape[1] - 1}")
-        data = data[:, channel]
-    if data.dtype.kind == "f":
-        x = data.astype(np.float64) * 32768.0
-    else:
-        bits = data.dtype.itemsize * 8
-        x = data.astype(np.float64) * (2.0 ** (16 - bits)) if data.dtype.kind == "i" else \
-            (data.astype(np.float64) - 128.0) * 256.0
-    if sr != rate:
-        g = gcd(sr, rate)
-        x = resample_poly(x, rate // g, sr // g)
-    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
-
-
-def read_csv(path: Path, axes: int, rate: float | None, default_rate: float) -> tuple[np.ndarray, float]:
-    """``(samples, axes)`` floats and the sample rate from a CSV (header optional; a first
-    column named t, time or timestamp in seconds gives the rate)."""
-    if not path.is_file():
-        raise UserError(f"CSV file {path} does not exist")
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
-    header = lines[0].split(",") if lines and any(c.isalpha() for c in lines[0]) else None
-    try:
-        data = np.loadtxt(lines[1:] if header else lines, delimiter=",", ndmin=2, dtype=np.float64)
-    except ValueError as e:
-        raise UserError(f"cannot read {path} as numeric CSV: {e}") from None
-    if header and header[0].strip().lower() in ("t", "time", "timestamp", "time_s"):
-        if rate is None and len(data) > 1:
-            rate = 1.0 / float(np.median(np.diff(data[:, 0])))
-        data = data[:, 1:]
-    if data.shape[1] != axes:
-        raise UserError(f"{path} has {data.shape[1]} data columns but the motion preset expects {axes}")
-    return data.astype(np.float32), float(rate or default_rate)
 
 
 def stream(
@@ -133,123 +64,23 @@ def stream(
     names = parse_labels(labels)
     try:
         bat = parse_battery(battery) if battery else None
-    except PowerError as e:
+        if stride_ms is not None and stride_ms <= 0:
+            raise UserError("--stride-ms must be positive")
+        options = StreamOptions(
+            features=features, threshold=threshold, smoothing_ms=smoothing_ms, suppression_ms=suppression_ms,
+            min_count=min_count, stride_ms=stride_ms,
+            ignore=tuple(s.strip() for s in ignore.split(",") if s.strip()),
+            gate_dbfs=gate_dbfs, gate_motion=gate_motion, duty_ms=duty_ms, board=board, battery=bat,
+            event_mj=event_mj, always_on_mw=always_on_mw, plot=plot,
+            events=tuple(read_events(tune)) if tune is not None else None, max_fa_per_hour=max_fa_per_hour)
+        result = stream_file(model, names, wav=wav, csv=csv, channel=channel, csv_rate=csv_rate,
+                             options=options)
+    except (StreamError, PowerError) as e:
         raise UserError(str(e)) from None
-    try:
-        cfg = get_preset(features or ("kws-mfcc" if wav else "imu"))
-    except ValueError as e:
-        raise UserError(str(e)) from None
-    graph = read_tflite(model)
-    runner = ModelRunner(graph)
-    if runner.num_classes != len(names):
-        raise UserError(f"the model has {runner.num_classes} outputs but {len(names)} labels were given")
-    post = PostProcessing(threshold, smoothing_ms / 1e3, suppression_ms / 1e3, min_count,
-                          tuple(s.strip() for s in ignore.split(",") if s.strip()))
-    if wav is not None:
-        if not isinstance(cfg, AudioFeatures):
-            raise UserError(f"--wav needs an audio front end (kws-mfcc, kws-log-mel), not {features}")
-        rate = float(cfg.sample_rate)
-        samples: np.ndarray = read_wav(wav, channel, cfg.sample_rate)
-        window = cfg.clip_samples or cfg.sample_rate
-        stride = round((stride_ms if stride_ms is not None else 250.0) * rate / 1e3)
-        featurize, channels, dtype = audio_featurizer(cfg), 0, "int16"
-        gate = energy_gate(gate_dbfs) if gate_dbfs is not None else None
-    else:
-        if not isinstance(cfg, MotionFeatures):
-            raise UserError(f"--csv needs a motion front end (imu), not {features}")
-        assert csv is not None
-        samples, rate = read_csv(csv, cfg.axes, csv_rate, cfg.sample_rate)
-        window = cfg.window_samples
-        stride = round(stride_ms * rate / 1e3) if stride_ms is not None else cfg.hop_samples
-        featurize, channels, dtype = motion_featurizer(cfg), cfg.axes, "float32"
-        gate = motion_gate(gate_motion) if gate_motion is not None else None
-    if stride <= 0:
-        raise UserError("--stride-ms must be positive")
-    tuning = None
-    if tune is not None:
-        tuning = _tune(tune, samples, runner, featurize, names, rate, window, stride, post, max_fa_per_hour)
-        op = tuning["operating_point"]
-        post = PostProcessing(op["threshold"], op["smoothing_s"], op["suppression_s"], op["min_count"],
-                              post.ignore)
-    loop = StreamLoop(runner, featurize, names, rate, window, stride, channels, post, gate,
-                      duty_ms / 1e3, dtype=dtype)
-    try:
-        loop.feed(samples)
-        loop.finish()
-    except ValueError as e:
-        raise UserError(str(e)) from None
-    duration = max(len(samples), window) / rate
-    result: dict[str, Any] = {
-        "model": str(model), "features": features or ("kws-mfcc" if wav else "imu"),
-        "duration_s": round(duration, 4), "window_s": window / rate, "stride_s": stride / rate,
-        "postprocessing": post.to_dict(), "stats": loop.stats.to_dict(),
-        "detections": [d.to_dict() for d in loop.detections],
-        "windows": [{"time_s": round(r.time_s, 4), "label": r.label, "score": round(r.score, 4)}
-                    for r in loop.results],
-    }
-    if tuning is not None:
-        result["tuning"] = tuning
-    if board:
-        preset = features or ("kws-mfcc" if wav else "imu")
-        extra = (event_mj, always_on_mw)
-        result["power"] = _power(graph, board, bat, loop, duration, extra, plot, preset)
     if fmt is Format.json:
         print_json(result)
         return
     _print(result)
-
-
-def read_events(path: Path) -> list[Event]:
-    """Labelled events from a CSV: ``start_s,end_s,label`` a line (a header line is skipped)."""
-    if not path.is_file():
-        raise UserError(f"events file {path} does not exist")
-    events = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        parts = [p.strip() for p in line.split(",")]
-        if not line.strip() or (n == 1 and parts[0].lower() in ("start", "start_s")):
-            continue
-        try:
-            events.append(Event(float(parts[0]), float(parts[1]), parts[2]))
-        except (ValueError, IndexError):
-            raise UserError(f"{path}:{n}: expected start_s,end_s,label, got {line!r}") from None
-    if not events:
-        raise UserError(f"{path} holds no events; write one start_s,end_s,label a line")
-    return events
-
-
-def _tune(path: Path, samples: np.ndarray, runner: ModelRunner, featurize: Any, names: list[str], rate: float,
-          window: int, stride: int, post: PostProcessing, max_fa: float) -> dict[str, Any]:
-    events = read_events(path)
-    unknown = sorted({e.label for e in events} - set(names))
-    if unknown:
-        raise UserError(f"{path} has labels the model does not know: {', '.join(unknown)}")
-    times, scores = score_recording(samples, runner, featurize, window, stride, rate)
-    duration = max(len(samples), window) / rate
-    rows = sweep(times, scores, names, events, duration, window / rate, ignore=post.ignore)
-    return {"events": len(events), "grid": len(rows), "max_fa_per_hour": max_fa,
-            "pareto": pareto(rows), "operating_point": operating_point(rows, max_fa)}
-
-
-def _power(graph: Any, board: str, bat: Battery | None, loop: StreamLoop, duration: float,
-           extra: tuple[float, float], plot: Path | None, preset: str) -> dict[str, Any]:
-    event_mj, always_on_mw = extra
-    try:
-        bp = board_power(graph, board)
-    except PowerError as e:
-        raise UserError(str(e)) from None
-    rate = loop.stats.inferences / duration
-    events = len(loop.detections) * 3600.0 / duration
-    feature_ms = front_end_ms(preset, bp.clock_mhz)
-    summary = estimate(bp, rate, bat, events, event_mj, always_on_mw, feature_ms=feature_ms)
-    if feature_ms:
-        summary["source"] += (f"; front end: {M4_INSTRUCTIONS[preset]:,} Cortex-M4 instructions per window "
-                              "(qemu-m4) at one per cycle")
-    if plot is not None:
-        t, p = power_timeline(loop.stats.inference_times_s, duration, bp, always_on_mw=always_on_mw,
-                              busy_ms=bp.latency_ms + feature_ms)
-        plot_power(plot, t, p, summary)
-        summary["plot"] = str(plot)
-    return summary
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from fleet_support import wait_for
 
-from edgecraft.fleet.sim import classifier_model, task_weights
-from edgecraft.fleet.slots import PowerLoss, Slots
+from edgecraft.fleet.sim import FaultySlots, PowerLoss, classifier_model, task_weights
+from edgecraft.fleet.slots import Slots
 
 pytestmark = pytest.mark.broker
 
 
 def test_slots_survive_a_torn_write(tmp_path: Path) -> None:
     old, new = b"old model bytes", b"new model bytes, longer"
-    s = Slots.factory(tmp_path, "1.0.0", old)
+    Slots.factory(tmp_path, "1.0.0", old)
     with pytest.raises(PowerLoss):
-        s.write_inactive(new, power_loss=True)
+        FaultySlots(tmp_path, "write").write_inactive(new)
     s = Slots(tmp_path)  # power back on: what is on disk is all there is
     s.boot()
     assert (s.active, s.version("a"), s.model()) == ("a", "1.0.0", old)
@@ -80,14 +80,15 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     swarm.power_cycle(3)
     unsigned = {
         "cmd": "install",
-        "rollout_id": None,
+        "rollout_id": 0,
         "version": "1.2.0",
+        "version_seq": 3,
         "url": "/api/artifacts/1.2.0",
         "sha256": "0" * 64,
         "signature": None,
         "delta": None,
     }
-    swarm.call(swarm.agents[3].install(unsigned))
+    swarm.call(swarm.agents[3].ota.install(unsigned))
     got = wait_for(lambda: len(x := _refusals(fleet, "dev-0003")) >= 2 and x, 20, "two refusals")
     assert got == ["artifact hash mismatch", "artifact is unsigned"]
 

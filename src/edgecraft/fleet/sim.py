@@ -1,10 +1,22 @@
-"""Simulation: a synthetic sensor task, small int8 classifiers for it, and a swarm of agents.
+"""Simulation: a synthetic sensor task, small int8 classifiers for it, a swarm of agents, faults.
 
 The task: 16 sensor features drawn from N(0, 1); the true class of a reading is the argmax of
 ``W @ x`` for a fixed 4x16 matrix ``W``. :func:`classifier_model` quantizes a weight matrix into
 an int8 FULLY_CONNECTED model; with ``W`` itself it is accurate, with its rows permuted it is a
 "bad version" that runs fine but gets about a quarter of readings right. A :class:`Swarm` runs
 thousands of :class:`~edgecraft.fleet.agent.Agent` in one asyncio loop on a background thread.
+
+Faults are injected here, never inside the agent: the simulator gives a device faulty hardware.
+:class:`Faults` names them; pass one to :meth:`Swarm.power_cycle` (the device reboots with it)
+or per device at start through ``Swarm.factory(..., faults=lambda i: Faults(...))``:
+
+- ``power_loss="write"``: power fails halfway through writing the inactive slot (a torn write);
+- ``power_loss="before_commit"``: power fails after the self-test, just before the commit;
+- ``tamper=True``: a man in the middle flips the last bit of everything the device downloads.
+
+A power loss stops the device (:class:`PowerLoss`; ``agent.dead`` says why); power it on again
+with :meth:`Swarm.power_cycle`. :meth:`Swarm.power_off` turns a device off for good. Server and
+broker faults (kill -9, restarts) need no help from here: the swarm reconnects and resends.
 """
 
 from __future__ import annotations
@@ -12,15 +24,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import numpy as np
 
-from edgecraft.fleet.agent import Agent, AgentConfig
+from edgecraft.fleet.agent import Agent, AgentConfig, Halt
+from edgecraft.fleet.ota import Downloader, Fetch
 from edgecraft.fleet.slots import Slots
+from edgecraft.fleet.telemetry import ModelCache
 
 FEATURES, CLASSES, BATCH = 16, 4, 32
 IN_SCALE = 4.0 / 127  # readings are clipped to +-4 standard deviations
@@ -123,16 +138,77 @@ class SyntheticSensor:
         return [q], labels, None
 
 
+class PowerLoss(Halt):
+    """A simulated power failure: the device stops mid-operation, with no clean-up."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Faults one simulated device suffers (see the module's docstring)."""
+
+    power_loss: str | None = None  # None, "write" or "before_commit"
+    tamper: bool = False
+
+    def __post_init__(self) -> None:
+        if self.power_loss not in (None, "write", "before_commit"):
+            raise ValueError(f"power_loss must be None, 'write' or 'before_commit', not {self.power_loss!r}")
+
+    @classmethod
+    def of(cls, faults: Faults | Mapping[str, Any] | None) -> Faults:
+        """``faults`` as a :class:`Faults` (a mapping gives its fields by name)."""
+        if faults is None:
+            return cls()
+        return faults if isinstance(faults, Faults) else cls(**faults)
+
+
+class FaultySlots(Slots):
+    """A device's storage that loses power at the moment ``power_loss`` names."""
+
+    def __init__(self, root: Path, power_loss: str | None) -> None:
+        super().__init__(root)
+        self.power_loss = power_loss
+
+    def write_inactive(self, model: bytes) -> str:
+        if self.power_loss != "write":
+            return super().write_inactive(model)
+        slot = self.clear_inactive()
+        (self.root / slot).mkdir(parents=True, exist_ok=True)
+        with open(self.root / slot / "model.tflite", "wb") as f:
+            f.write(model[: len(model) // 2])
+        raise PowerLoss(f"power lost writing slot {slot}")
+
+    def commit(self, slot: str, version: str, model: bytes, version_seq: int = 0) -> None:
+        if self.power_loss == "before_commit":
+            raise PowerLoss("power lost before commit")
+        super().commit(slot, version, model, version_seq)
+
+
+class TamperingFetch:
+    """A man in the middle: flips the last bit of every download that passes through."""
+
+    def __init__(self, inner: Fetch) -> None:
+        self.inner = inner
+
+    async def get(self, urls: list[str], path: str, token: str) -> bytes:
+        data = await self.inner.get(urls, path, token)
+        return data[:-1] + bytes([data[-1] ^ 1]) if data else data
+
+
 class Swarm:
     """Many agents in one asyncio loop on a background thread (one process, one core)."""
 
-    def __init__(self, configs: list[AgentConfig], sources: list[Any]) -> None:
+    def __init__(
+        self, configs: list[AgentConfig], sources: list[Any], faults: list[Faults] | None = None
+    ) -> None:
         self.configs, self.sources = configs, sources
+        self.faults = faults or [Faults() for _ in configs]
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="fleet-swarm", daemon=True)
         self.agents: list[Agent] = []
+        self.cache = ModelCache()  # interpreters and replayed runs, shared by this swarm's agents
         self._misc: asyncio.Task[None] | None = None
         self.http: httpx.AsyncClient | None = None
+        self.downloader: Downloader | None = None
 
     @classmethod
     def factory(
@@ -148,8 +224,10 @@ class Swarm:
     ) -> Swarm:
         """A swarm of freshly provisioned devices (the ``devices`` and ``config`` the provisioning API
         returned), each with ``model`` in slot A; agent options as keywords, or per device via
-        ``agent_kw["per_device"](index) -> dict``."""
+        ``agent_kw["per_device"](index) -> dict``; faults per device via
+        ``agent_kw["faults"](index) -> Faults``."""
         per_device: Callable[[int], dict[str, Any]] = agent_kw.pop("per_device", lambda _i: {})
+        faults: Callable[[int], Faults | Mapping[str, Any] | None] = agent_kw.pop("faults", lambda _i: None)
         glitch = agent_kw.pop("glitch", 0.0)
         configs, sources = [], []
         recording = Recording(weights, glitch=glitch)
@@ -169,7 +247,7 @@ class Swarm:
                 )
             )
             sources.append(SyntheticSensor(weights, seed=i, recording=recording))
-        return cls(configs, sources)
+        return cls(configs, sources, [Faults.of(faults(i)) for i in range(len(devices))])
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -178,9 +256,18 @@ class Swarm:
         self.thread.start()
         self.call(self._start())
 
+    def _agent(self, i: int) -> Agent:
+        """Device ``i`` as it boots, with its faults: faulty storage, a tampering network."""
+        assert self.downloader is not None
+        faults, cfg = self.faults[i], self.configs[i]
+        slots = FaultySlots(cfg.root, faults.power_loss) if faults.power_loss else None
+        fetch: Fetch = TamperingFetch(self.downloader) if faults.tamper else self.downloader
+        return Agent(cfg, self.sources[i], fetch, self.cache, slots)
+
     async def _start(self) -> None:
         self.http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=32))
-        self.agents = [Agent(c, s, self.http) for c, s in zip(self.configs, self.sources, strict=True)]
+        self.downloader = Downloader(self.http)
+        self.agents = [self._agent(i) for i in range(len(self.configs))]
         for a in self.agents:
             a.start()
         self._misc = asyncio.create_task(self._misc_loop())
@@ -191,18 +278,22 @@ class Swarm:
             for a in self.agents:
                 a.misc()
 
-    def power_cycle(self, i: int, faults: dict[str, Any] | None = None) -> Agent:
-        """Turn device ``i`` off and on again (it boots from its slots on disk)."""
+    def power_cycle(self, i: int, faults: Faults | Mapping[str, Any] | None = None) -> Agent:
+        """Turn device ``i`` off and on again with ``faults`` (none when not given); it boots
+        from its slots on disk. Returns the new agent."""
 
         async def cycle() -> Agent:
             await self.agents[i].stop()
-            self.configs[i].faults = dict(faults or {})
-            assert self.http is not None
-            self.agents[i] = Agent(self.configs[i], self.sources[i], self.http)
+            self.faults[i] = Faults.of(faults)
+            self.agents[i] = self._agent(i)
             self.agents[i].start()
             return self.agents[i]
 
         return self.call(cycle())
+
+    def power_off(self, i: int) -> None:
+        """Turn device ``i`` off (until :meth:`power_cycle` turns it on again)."""
+        self.call(self.agents[i].stop())
 
     def quiet(self) -> None:
         """Stop every agent's telemetry; buffered messages still go out."""
@@ -235,6 +326,6 @@ class Swarm:
         for a in self.agents:
             for k, v in a.sent.items():
                 out[k] += v
-            out["unacked"] += len(a.unacked)
+            out["unacked"] += a.pending
             out["connected"] += a.connected
         return out

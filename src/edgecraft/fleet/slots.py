@@ -1,10 +1,15 @@
-"""A device's A/B model slots on disk.
+"""A device's persistent state on disk: its A/B model slots, command counter and version floor.
 
-``root/state.json`` names the active slot and what each slot holds (version, SHA-256); the
-models live in ``root/a/model.tflite`` and ``root/b/model.tflite``. An install writes only the
-inactive slot, and the switch is one atomic rename of ``state.json`` after the self-test; so a
-power loss at any point leaves the old slot active and intact. At boot the active slot's hash is
-checked; a damaged active slot falls back to the other one when that one is intact.
+``root/state.json`` names the active slot and what each slot holds (version, SHA-256, the
+version's publish number); the models live in ``root/a/model.tflite`` and ``root/b/model.tflite``.
+An install writes only the inactive slot, and the switch is one atomic rename of ``state.json``
+after the self-test; so a power loss at any point leaves the old slot active and intact. At boot
+the active slot's hash is checked; a damaged active slot falls back to the other one when that
+one is intact.
+
+``state.json`` also keeps ``last_seq``, the highest command counter the device accepted (see
+:mod:`edgecraft.fleet.commands`), and ``floor``, the publish number of the version it runs: an
+install raises it, only a signed rollback lowers it. Both change with the same atomic rename.
 """
 
 from __future__ import annotations
@@ -14,10 +19,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-
-
-class PowerLoss(BaseException):
-    """Raised by fault injection to stop a simulated device mid-operation, with no clean-up."""
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -34,7 +35,14 @@ class Slots:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.state: dict[str, Any] = {"active": None, "a": None, "b": None, "boot": 0}
+        self.state: dict[str, Any] = {
+            "active": None,
+            "a": None,
+            "b": None,
+            "boot": 0,
+            "last_seq": 0,
+            "floor": 0,
+        }
         if (self.root / "state.json").exists():
             self.state = json.loads((self.root / "state.json").read_text())
 
@@ -48,6 +56,8 @@ class Slots:
             "a": {"version": version, "sha256": hashlib.sha256(model).hexdigest()},
             "b": None,
             "boot": 0,
+            "last_seq": 0,
+            "floor": 0,
         }
         s._save()
         return s
@@ -94,40 +104,71 @@ class Slots:
         info = self.state.get(slot) if slot else None
         return info["version"] if info else None
 
+    def sha256(self, slot: str | None) -> str | None:
+        info = self.state.get(slot) if slot else None
+        return info["sha256"] if info else None
+
+    @property
+    def last_seq(self) -> int:
+        """The highest command counter this device accepted (0: none yet)."""
+        return int(self.state.get("last_seq", 0))
+
+    @property
+    def floor(self) -> int:
+        """The publish number below which an install is refused (0: no floor yet)."""
+        return int(self.state.get("floor", 0))
+
+    def accept(self, seq: int) -> None:
+        """Record ``seq`` as the last accepted command counter (before the command runs)."""
+        self.state["last_seq"] = max(self.last_seq, seq)
+        self._save()
+
     def model(self, slot: str | None = None) -> bytes | None:
         slot = slot or self.active
         if not slot or not self.state.get(slot):
             return None
         return (self.root / slot / "model.tflite").read_bytes()
 
-    def write_inactive(self, model: bytes, power_loss: bool = False) -> str:
-        """Write ``model`` into the inactive slot (not yet active); returns the slot name.
+    def clear_inactive(self) -> str:
+        """Forget what the inactive slot holds (before writing it); returns the slot name.
 
-        The slot's record is cleared first, so a half-written slot is never taken for a good one.
-        With ``power_loss`` the write stops halfway, as when the power fails.
+        So a half-written slot is never taken for a good one.
         """
         slot = self.inactive
         self.state[slot] = None
         self._save()
-        if power_loss:
-            (self.root / slot).mkdir(parents=True, exist_ok=True)
-            with open(self.root / slot / "model.tflite", "wb") as f:
-                f.write(model[: len(model) // 2])
-            raise PowerLoss(f"power lost writing slot {slot}")
+        return slot
+
+    def write_inactive(self, model: bytes) -> str:
+        """Write ``model`` into the inactive slot (not yet active); returns the slot name."""
+        slot = self.clear_inactive()
         self._put(slot, model)
         return slot
 
-    def commit(self, slot: str, version: str, model: bytes) -> None:
-        """Make ``slot`` (already written and self-tested) the active one: one atomic rename."""
-        self.state[slot] = {"version": version, "sha256": hashlib.sha256(model).hexdigest()}
+    def commit(self, slot: str, version: str, model: bytes, version_seq: int = 0) -> None:
+        """Make ``slot`` (already written and self-tested) the active one and raise the floor to
+        ``version_seq``: one atomic rename."""
+        self.state[slot] = {
+            "version": version,
+            "sha256": hashlib.sha256(model).hexdigest(),
+            "version_seq": version_seq,
+        }
         self.state["active"] = slot
+        self.state["floor"] = max(self.floor, version_seq)
         self._save()
 
-    def switch_back(self) -> bool:
-        """Activate the other slot if it is intact; False when there is nothing to go back to."""
-        if self.active is None or not self.intact(self.other(self.active)):
+    def switch_back(self, version: str | None = None, version_seq: int | None = None) -> bool:
+        """Activate the other slot if it is intact (and holds ``version`` when given) and set the
+        floor to ``version_seq`` (a signed rollback's target); False when there is nothing to go
+        back to."""
+        if self.active is None:
             return False
-        self.state["active"] = self.other(self.active)
+        other = self.other(self.active)
+        if not self.intact(other) or (version is not None and self.version(other) != version):
+            return False
+        self.state["active"] = other
+        if version_seq is not None:
+            self.state["floor"] = version_seq
         self._save()
         return True
 

@@ -59,6 +59,7 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     swarm.power_cycle(2, {"power_loss": "before_commit"})
     r = c.deploy("1.1.0", "all", "", "100", "error_rate<0.02")
     wait_for(lambda: swarm.agents[1].dead and swarm.agents[2].dead, 30, "both devices to lose power")
+    assert swarm.without_model() == ["dev-0001", "dev-0002"]
     for i in (1, 2):
         s = Slots(swarm.configs[i].root)
         s.boot()
@@ -66,7 +67,7 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     for i in (1, 2):  # power back, no fault: boots on 1.0.0, and the resent command installs
         swarm.power_cycle(i)
     assert fleet.wait_rollout(r["id"])["state"] == "completed"
-    assert set(fleet.versions().values()) == {"1.1.0"}
+    assert set(fleet.versions().values()) == {"1.1.0"} and swarm.without_model() == []
     assert swarm.agents[1].slots.version("a") == "1.0.0"  # the old model stays for a rollback
     installs = [r["detail"] for r in _reports(fleet, "dev-0005") if r["kind"] == "installed"]
     assert installs == ["slot b via delta"]

@@ -194,8 +194,10 @@ class Ota:
         """Go back from ``cmd["version"]`` to the other slot (which must hold ``cmd["to"]``)."""
         rid, bad = cmd["rollout_id"], cmd["version"]
         if self.slots.version(self.slots.active) == bad:
-            ok = await asyncio.to_thread(self.slots.switch_back, cmd.get("to"), cmd.get("to_seq"))
+            to = cmd.get("to")
+            ok = await asyncio.to_thread(self.slots.switch_back, to, cmd.get("to_seq"))
             if not ok:
-                self.report("rollback_failed", rid, f"the other slot holds no intact {cmd.get('to')}", bad)
+                what = f"model {to}" if to else "model"
+                self.report("rollback_failed", rid, f"the other slot holds no intact {what}", bad)
                 return
         self.report("rolled_back", rid, f"active {self.slots.version(self.slots.active)}", bad)

@@ -17,6 +17,8 @@ or per device at start through ``Swarm.factory(..., faults=lambda i: Faults(...)
 A power loss stops the device (:class:`PowerLoss`; ``agent.dead`` says why); power it on again
 with :meth:`Swarm.power_cycle`. :meth:`Swarm.power_off` turns a device off for good. Server and
 broker faults (kill -9, restarts) need no help from here: the swarm reconnects and resends.
+:meth:`Swarm.totals` counts messages made and not yet acknowledged; :meth:`Swarm.without_model`
+lists devices that are stopped or have no intact model in their active slot.
 """
 
 from __future__ import annotations
@@ -319,6 +321,16 @@ class Swarm:
             self.call(_stop(), timeout=300)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
+
+    def without_model(self) -> list[str]:
+        """Devices that would not run a model if they booted now: stopped by a fault, or no
+        intact committed model in their active slot (read from their slots on disk)."""
+        out = []
+        for a, cfg in zip(self.agents, self.configs, strict=True):
+            slots = Slots(cfg.root)
+            if a.dead is not None or slots.active is None or not slots.intact(slots.active):
+                out.append(cfg.device_id)
+        return out
 
     def totals(self) -> dict[str, int]:
         """Messages the agents created, by kind, and how many still wait for the broker's ack."""

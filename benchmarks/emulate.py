@@ -35,8 +35,7 @@ from edgecraft.emulate import emulate
 from edgecraft.formats import read_tflite, write_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.models.synthetic import small_cnn
-from edgecraft.ops.base import OpContext
-from edgecraft.ops.registry import get_op
+from edgecraft.ops.registry import graph_macs
 from edgecraft.reference import TflmRunner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,10 +52,6 @@ PUBLISHED = {
         ("DISCO-F746NG", 216, "Plumerai (v1.1)", {"KWS": 17.7, "VWW": 34.1, "IC": 62.9, "AD": 1.71}),
     ],
 }
-
-
-def macs(graph: Graph) -> int:
-    return sum(get_op(op.type).cost(OpContext(op, graph)).macs for op in graph.operators)
 
 
 def models() -> list[tuple[str, str | None, Graph]]:
@@ -88,7 +83,7 @@ def run() -> dict[str, Any]:
         x = [np.random.default_rng(0).integers(-128, 128, (1, *t.shape)).astype(np.int8)
              for t in graph.input_tensors()]
         want = TflmRunner(write_tflite(graph)).run([a[0] for a in x])[0]
-        work = macs(graph)
+        work = graph_macs(graph)
         host_ms, tflm_ms = host_vs_tflm(graph, [a[0] for a in x])
         host.append({"model": name, "host_c_ms": round(host_ms, 3), "tflm_ms": round(tflm_ms, 3),
                      "ratio": round(host_ms / tflm_ms, 3)})

@@ -16,15 +16,9 @@ from edgecraft.emulate import MACHINES, DoesNotFitError, EmulateError, UnknownMa
 from edgecraft.emulate.firmware import ToolMissingError
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
-from edgecraft.ops.base import OpContext
-from edgecraft.ops.registry import get_op
+from edgecraft.ops.registry import graph_macs, op_cost
 from edgecraft.plan import plan_memory
 from edgecraft.runtime import Interpreter
-
-
-def model_macs(graph: Graph) -> int:
-    """Multiply-accumulates of one inference, from each op's cost rule."""
-    return sum(get_op(op.type).cost(OpContext(op, graph)).macs for op in graph.operators)
 
 
 def _batches(arrays: list[np.ndarray], graph: Graph) -> tuple[list[np.ndarray], bool]:
@@ -63,14 +57,14 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
                       for i, want in enumerate(interp.run([b[k] for b in batches])))
     if output is not None:
         save_outputs(output, outputs, graph)
-    macs = model_macs(graph)
+    macs = graph_macs(graph)
     ops = []
     if per_op:
         order = plan_memory(graph).order
         for step, (j, count) in enumerate(zip(order, r.op_instructions, strict=False)):
             op = graph.operators[j]
             ops.append({"step": step, "op": j, "type": op.type, "instructions": count,
-                        "macs": get_op(op.type).cost(OpContext(op, graph)).macs})
+                        "macs": op_cost(graph, op).macs})
     return {
         "model": str(model), "target": r.target, "machine": r.machine, "core": r.core, "dsp": r.dsp,
         "instructions": r.instructions, "macs": macs,

@@ -13,8 +13,7 @@ from edgecraft.cli.common import FORMAT_OPTION, Format, console, print_json
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph, Tensor
 from edgecraft.ir.validate import validate
-from edgecraft.ops.base import OpContext
-from edgecraft.ops.registry import get_op
+from edgecraft.ops.registry import graph_macs, op_cost
 
 
 def tensor_info(t: Tensor) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def tensor_info(t: Tensor) -> dict[str, Any]:
 def describe(graph: Graph) -> dict[str, Any]:
     """Everything ``inspect`` reports, as plain data."""
     validate(graph)
-    costs = [get_op(op.type).cost(OpContext(op, graph)) for op in graph.operators]
+    costs = [op_cost(graph, op) for op in graph.operators]
     consts = [t for t in graph.tensors if t.is_constant]
     layers = []
     for j, (op, c) in enumerate(zip(graph.operators, costs, strict=True)):
@@ -47,7 +46,7 @@ def describe(graph: Graph) -> dict[str, Any]:
         "ops": [op.type for op in graph.operators],
         "op_counts": dict(Counter(op.type for op in graph.operators)),
         "params": sum(t.size for t in consts),
-        "macs": sum(c.macs for c in costs),
+        "macs": graph_macs(graph),
         "weights_bytes": sum(t.nbytes for t in consts),
         "tensors": len(graph.tensors),
         "inputs": [tensor_info(t) for t in graph.input_tensors()],

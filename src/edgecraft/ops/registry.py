@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from edgecraft.ops.base import OpDef, OpError
+from edgecraft.ir.graph import Graph, Operator
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 
 OP_MODULES: dict[str, str] = {
     "ADD": "add",
@@ -54,3 +55,16 @@ def get_op(name: str) -> OpDef:
         raise OpError(f"unsupported op {name}; supported ops: {', '.join(supported_ops())}")
     op: OpDef = importlib.import_module(f"edgecraft.ops.{module}").OP
     return op
+
+
+def op_cost(graph: Graph, op: Operator) -> Cost:
+    """The cost of one operator of ``graph``: its op's own rule, ``OpDef.cost``."""
+    return get_op(op.type).cost(OpContext(op, graph))
+
+
+def graph_macs(graph: Graph) -> int:
+    """Multiply-accumulates of one inference: ``op_cost(...).macs`` summed over every operator.
+
+    The one place a model's MACs are summed; ``inspect``, ``profile``, ``emulate``, the cost
+    model and the power model all report this number."""
+    return sum(op_cost(graph, op).macs for op in graph.operators)

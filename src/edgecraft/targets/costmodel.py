@@ -38,8 +38,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import Graph
-from edgecraft.ops.base import Cost, OpContext
-from edgecraft.ops.registry import get_op
+from edgecraft.ops.registry import op_cost
 from edgecraft.targets.catalog import Board
 
 FEATURES = ("conv_macs", "depthwise_macs", "fc_macs", "other_macs")
@@ -56,17 +55,11 @@ def calibration_data() -> dict[str, Any]:
     return data
 
 
-def op_cost(graph: Graph, op_index: int) -> Cost:
-    """``OpDef.cost`` of one operator (the registry's default counts bytes only)."""
-    op = graph.operators[op_index]
-    return get_op(op.type).cost(OpContext(op, graph))
-
-
 def work_features(graph: Graph) -> dict[str, int]:
     """MACs by class (conv, depthwise, fully connected, other) and bytes moved, summed over ops."""
     out = dict.fromkeys((*FEATURES, "bytes"), 0)
-    for j, op in enumerate(graph.operators):
-        c = op_cost(graph, j)
+    for op in graph.operators:
+        c = op_cost(graph, op)
         out[_CLASS.get(op.type, "other_macs")] += c.macs
         out["bytes"] += c.bytes_read + c.bytes_written
     return out

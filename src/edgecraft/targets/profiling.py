@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgecraft.ir.graph import Graph
+from edgecraft.ops.registry import graph_macs
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 from edgecraft.plan.accounting import multiplier_bytes, persistent_bytes, ram_parts
 from edgecraft.targets.catalog import Board, get_board
@@ -138,7 +139,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
         "persistent_bytes": persistent_bytes(ram),
         "ram_bytes": ram_total,
         "flash_bytes": flash_total,
-        "macs": sum(feats[k] for k in ("conv_macs", "depthwise_macs", "fc_macs", "other_macs")),
+        "macs": graph_macs(graph),
         "latency_ms": est["latency_ms"],
         "energy_uj": est["energy_uj"],
         "fits": ram_ok and flash_ok,

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edgecraft.device import power
 from edgecraft.device.power import (
-    CYCLES_PER_MAC,
     Battery,
     BoardPower,
     PowerError,
@@ -62,14 +62,43 @@ def test_board_power_comes_from_the_catalog_and_profile() -> None:
         board_power(small_cnn(), "qemu-m4")
 
 
-def test_fallback_latency_from_macs() -> None:
-    from edgecraft.device.power import _fallback
+def test_every_physical_board_prices_with_the_catalog_figures() -> None:
+    """The catalog is the one board table: each physical board's power figures and clock come
+    from it, and the estimate uses them."""
+    from edgecraft.ir import GraphBuilder, qparams
+    from edgecraft.targets import boards
 
-    bp = _fallback(small_cnn(), "nano33ble")
-    from edgecraft.cli.inspect_cmd import describe
+    b = GraphBuilder("tiny")
+    x, y = (b.tensor(name, (1, 8), "int8", qparams(0.05)) for name in ("x", "y"))
+    b.op("RELU", [x], [y])
+    graph = b.build([x], [y])
+    priced = [board for board in boards().values()
+              if board.active_mw is not None and board.sleep_mw is not None]
+    assert len(priced) >= 5
+    for board in priced:
+        bp = board_power(graph, board.slug)
+        assert (bp.active_mw, bp.sleep_mw, bp.clock_mhz) == (board.active_mw, board.sleep_mw, board.clock_mhz)
+        out = estimate(bp, 1.0)
+        assert (out["active_mw"], out["sleep_mw"]) == (board.active_mw, board.sleep_mw)
+    for board in boards().values():
+        if board not in priced:
+            with pytest.raises(PowerError, match="emulated" if board.emulated else "no sleep power"):
+                board_power(graph, board.slug)
 
-    macs = describe(small_cnn())["macs"]
-    assert bp.latency_ms == pytest.approx(macs * CYCLES_PER_MAC / 64e6 * 1e3)
+
+def test_power_follows_a_changed_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No second table hides behind the catalog: change the catalog's figures and the power
+    model changes with them."""
+    import dataclasses
+
+    from edgecraft.targets import catalog
+
+    real = catalog.boards()
+    changed = dict(real, nano33ble=dataclasses.replace(real["nano33ble"], active_mw=12.5, sleep_mw=0.25))
+    monkeypatch.setattr(catalog, "boards", lambda: changed)
+    bp = board_power(small_cnn(), "nano33ble")
+    assert (bp.active_mw, bp.sleep_mw) == (12.5, 0.25)
+    assert not any(isinstance(v, dict) and "nano33ble" in v for v in vars(power).values())
 
 
 def test_timeline_and_plot(tmp_path: Path) -> None:

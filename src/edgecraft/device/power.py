@@ -9,10 +9,9 @@ fixed energy per reported event (e.g. a radio message). With ``r`` inferences pe
     energy/day  = avg_mw * 86.4 J
     battery     = mAh * V (mWh) * usable_fraction / avg_mw  hours
 
-Board figures (active/sleep power) come from the board catalog, latency per inference from its
-profile (:mod:`edgecraft.targets`); each estimate names its sources. Only if the catalog is
-missing does a one-board fallback (nano33ble) estimate latency from the model's MACs at a
-cycles-per-MAC figure calibrated on a published MLPerf Tiny result.
+Board figures (active/sleep power, clock) come from the board catalog, the one board table
+(``targets/boards.json``), and latency per inference from the board's profile
+(:mod:`edgecraft.targets`); each estimate names its sources.
 """
 
 from __future__ import annotations
@@ -25,18 +24,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import Graph
-
-# MLPerf Tiny v0.5, NUCLEO-L4R5ZI (Cortex-M4F, 120 MHz, TFLM + CMSIS-NN): KWS 181.9 ms for
-# 2.66 M MACs -> 8.2 cycles per MAC. Used only when the board catalog gives no profile.
-CYCLES_PER_MAC = 181.9e-3 * 120e6 / 2.66e6
-CALIBRATION = "MLPerf Tiny v0.5 KWS on NUCLEO-L4R5ZI (181.9 ms, 2.66 M MACs, 120 MHz)"
-
-# Used only when edgecraft.targets is missing: nRF52840 datasheet (CPU running from
-# flash with DC/DC at 3 V, 64 MHz, ~3.3 mA; System ON idle with RTC, ~3 uA) for the nano33ble.
-FALLBACK_BOARDS: dict[str, dict[str, Any]] = {
-    "nano33ble": {"clock_mhz": 64.0, "active_mw": 9.9, "sleep_mw": 0.009,
-                  "source": "Nordic nRF52840 product specification v1.7, sections 5.2 and 5.1"},
-}
+from edgecraft.targets import UnknownBoardError, get_board, profile
 
 
 class PowerError(ValueError):
@@ -84,43 +72,23 @@ class BoardPower:
         return asdict(self)
 
 
-def _macs(graph: Graph) -> int:
-    from edgecraft.ops.base import OpContext
-    from edgecraft.ops.registry import get_op
-
-    return sum(get_op(op.type).cost(OpContext(op, graph)).macs for op in graph.operators)
-
-
 def board_power(graph: Graph, slug: str) -> BoardPower:
     """Active/sleep power and per-inference latency of ``graph`` on board ``slug``: the board
     catalog and its profile (:mod:`edgecraft.targets`)."""
     try:
-        from edgecraft import targets
-    except ImportError:  # a trimmed install without the catalog
-        return _fallback(graph, slug)
-    try:
-        board = targets.get_board(slug)
-    except targets.UnknownBoardError as e:
+        board = get_board(slug)
+    except UnknownBoardError as e:
         raise PowerError(str(e)) from None
     if board.active_mw is None or board.sleep_mw is None:
-        raise PowerError(f"board {slug!r} has no power figures (emulated); pick a physical board, "
+        why = "emulated" if board.emulated else "the catalog gives no sleep power"
+        raise PowerError(f"board {slug!r} has no power figures ({why}); pick a microcontroller board, "
                          "e.g. nano33ble")
-    prof = targets.profile(graph, board)
+    prof = profile(graph, board)
     basis = prof.get("estimates", {}).get("basis", "edgecraft.targets profile")
     source = (f"active: {board.sources.get('active_mw', 'catalog')}; sleep: "
               f"{board.sources.get('sleep_mw', 'catalog')}; latency: {basis}")
     return BoardPower(slug, float(board.active_mw), float(board.sleep_mw), float(prof["latency_ms"]), source,
                       float(board.clock_mhz))
-
-
-def _fallback(graph: Graph, slug: str) -> BoardPower:
-    if slug not in FALLBACK_BOARDS:
-        raise PowerError(f"no power figures for board {slug!r}; known here: {', '.join(FALLBACK_BOARDS)}")
-    b = FALLBACK_BOARDS[slug]
-    latency = _macs(graph) * CYCLES_PER_MAC / (b["clock_mhz"] * 1e6) * 1e3
-    return BoardPower(slug, b["active_mw"], b["sleep_mw"], latency,
-                      f"{b['source']}; latency from MACs at {CYCLES_PER_MAC:.1f} cycles/MAC ({CALIBRATION})",
-                      b["clock_mhz"])
 
 
 def estimate(power: BoardPower, inferences_per_s: float, battery: Battery | None = None,

@@ -126,8 +126,8 @@ def test_per_tensor_fc_multiplier_is_the_runtimes() -> None:
     """Per-tensor FULLY_CONNECTED scales where a float32 product of input and filter scale and
     TFLM's double product round differently: the C library must follow TFLM."""
     from edgecraft.ir import GraphBuilder, qparams
+    from edgecraft.ops.arith import quantize_multiplier
     from edgecraft.ops.conv_common import requantize
-    from edgecraft.ops.quant import quantize_multiplier
 
     rng = np.random.default_rng(11)
     accs = np.arange(-200_000, 200_000)

@@ -9,8 +9,8 @@ import pytest
 from edgecraft.formats import write_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ops import OpContext, get_op
+from edgecraft.ops.arith import quantize_multiplier
 from edgecraft.ops.conv_common import requantize
-from edgecraft.ops.quant import quantize_multiplier
 from edgecraft.reference import run_tflm
 from edgecraft.runtime import run_model
 from oracle import check_litert, check_tflm

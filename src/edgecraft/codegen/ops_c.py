@@ -25,10 +25,14 @@ from edgecraft.codegen.ops_c_data import (
     transpose,
 )
 from edgecraft.ops.add import RescaleParams, rescale_params
+from edgecraft.ops.arith import (
+    conv_multipliers,
+    multiply_by_quantized_multiplier_smaller_than_one,
+    quantize_multiplier,
+)
 from edgecraft.ops.base import OpContext, OpError
-from edgecraft.ops.conv_common import activation_range, channel_multipliers, pool_filter, window_geometry
+from edgecraft.ops.conv_common import activation_range, pool_filter, window_geometry
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
-from edgecraft.ops.quant import multiply_by_quantized_multiplier_smaller_than_one, quantize_multiplier
 from edgecraft.ops.softmax import check_output, input_params
 
 __all__ = ["EMITTERS", "CodegenError", "OpCode", "emit_op", "interleave4"]
@@ -84,7 +88,7 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     out_h, out_w, pad_h, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], kh, kw)
     assert x.quant is not None and w.quant is not None
     out_c = y.shape[3]
-    mult, shift = channel_multipliers(x.scale, w.quant.scale, y.scale, out_c)
+    mult, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, out_c)
     lo, hi = activation_range(ctx)
     a = ctx.attrs
     decls = _requant_tables(p, mult, shift) + (

@@ -8,11 +8,11 @@ import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_list
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, require_int8
+from edgecraft.ops.arith import quantize_multiplier
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
 from edgecraft.ops.pad import paddings
-from edgecraft.ops.quant import quantize_multiplier
 from edgecraft.ops.registry import get_op
 from edgecraft.ops.strided_slice import slice_spec
 

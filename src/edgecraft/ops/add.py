@@ -16,14 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.ops.base import Kernel, OpContext, OpDef, OpError
-from edgecraft.ops.broadcast import activation, binary_shape, per_element_cost
-from edgecraft.ops.quant import (
-    float_activation,
+from edgecraft.ops.arith import (
     multiply_by_quantized_multiplier_smaller_than_one,
     quantize_multiplier_smaller_than_one_exp,
-    quantized_activation_range,
 )
+from edgecraft.ops.base import Kernel, OpContext, OpDef, OpError
+from edgecraft.ops.broadcast import activation, binary_shape, per_element_cost
+from edgecraft.ops.quant import float_activation, quantized_activation_range
 
 Combine = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.ops.base import Cost, OpContext, OpError
-from edgecraft.ops.quant import (
+from edgecraft.ops.arith import (
+    conv_multipliers,
     multiply_by_quantized_multiplier,
-    quantized_activation_range,
-    tflite_round,
+    round_half_away,
+    round_half_away_array,
     wrap_int32,
 )
+from edgecraft.ops.base import Cost, OpContext, OpError
+from edgecraft.ops.quant import quantized_activation_range
 
 
 def out_size_and_padding(
@@ -107,7 +109,7 @@ def requantize_per_channel(ctx: OpContext, acc: np.ndarray, bias: np.ndarray | N
     in_scale, _ = quant_of(ctx, 0)
     w_scales, _ = quant_of(ctx, 1)
     out_scale, out_zp = output_quant(ctx)
-    mult, shift = ctx.memo("multipliers", lambda: channel_multipliers(
+    mult, shift = ctx.memo("multipliers", lambda: conv_multipliers(
         float(in_scale[0]), w_scales, out_scale, out_ch))
     lo, hi = activation_range(ctx)
     return requantize(acc + bias_or_zero(bias, out_ch), mult, shift, out_zp, lo, hi)
@@ -121,39 +123,6 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     represents such integers exactly, so the result equals the int64 product bit for bit.
     """
     return matmul(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)).astype(np.int64)
-
-
-def quantize_multipliers(reals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~edgecraft.ops.quant.quantize_multiplier` over an array of positive reals.
-
-    ``real = q * 2**shift`` with ``q`` in [0.5, 1); the multiplier is ``round(q * 2**31)``
-    (halves away from zero; the product is exact in double), renormalized when it reaches
-    2**31; shifts below -31 give (0, 0) and above 30 saturate, as in TFLite.
-    """
-    q, shift = np.frexp(np.asarray(reals, dtype=np.float64))
-    mult = np.floor(q * 2.0**31 + 0.5).astype(np.int64)
-    shift = shift.astype(np.int64)
-    carry = mult == 2**31
-    mult, shift = np.where(carry, mult // 2, mult), np.where(carry, shift + 1, shift)
-    tiny, huge = shift < -31, shift > 30
-    mult = np.where(tiny, 0, np.where(huge, 2**31 - 1, mult))
-    shift = np.where(tiny, 0, np.where(huge, 30, shift))
-    return mult, shift
-
-
-def channel_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,
-                        channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-output-channel (multiplier, shift) as ``PopulateConvolutionQuantizationParams``.
-
-    The effective scale is ``double(input_scale) * double(filter_scale) / double(output_scale)``
-    with float32 scales widened to double before the product; a single filter scale is
-    broadcast to every channel.
-    """
-    scales = np.asarray(filter_scales, dtype=np.float32).reshape(-1)
-    if len(scales) not in (1, channels):
-        raise OpError(f"the filter has {len(scales)} scales for {channels} output channels")
-    reals = float(np.float32(input_scale)) * scales.astype(np.float64) / float(np.float32(output_scale))
-    return quantize_multipliers(np.broadcast_to(reals, (channels,)))
 
 
 def output_quant(ctx: OpContext) -> tuple[float, int]:
@@ -231,12 +200,6 @@ def pool_cost(ctx: OpContext) -> Cost:
     return Cost(out.size * fh * fw, ctx.req_input(0).nbytes, out.nbytes)
 
 
-def round_half_away(v: np.ndarray) -> np.ndarray:
-    """``std::round``: nearest integer, halves away from zero (exact for float32 input)."""
-    v = np.asarray(v, dtype=np.float64)
-    return np.sign(v) * np.floor(np.abs(v) + 0.5)
-
-
 def symmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
     """LiteRT's ``SymmetricQuantizeFloats`` (hybrid kernels quantize their float input with it):
     ``scale = max|x| / 127``, ``q = round(x * (127 / max|x|))`` in float32, clamped to +-127.
@@ -246,7 +209,7 @@ def symmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
     if top == 0:
         return np.zeros(x.shape, np.int8), np.float32(1)
     inv = np.float32(np.float32(127) / top)
-    q = np.clip(round_half_away(x * inv), -127, 127).astype(np.int8)
+    q = np.clip(round_half_away_array(x * inv), -127, 127).astype(np.int8)
     return q, np.float32(top / np.float32(127))
 
 
@@ -262,7 +225,7 @@ def asymmetric_quantize_floats(x: np.ndarray) -> tuple[np.ndarray, np.float32, i
     scale = float(np.float32(rmax - rmin)) / 255.0
     lo, hi = float(rmin) / scale, float(rmax) / scale
     zp_real = -128.0 - lo if 128.0 + abs(lo) < 127.0 + abs(hi) else 127.0 - hi
-    zp = -128 if zp_real <= -128 else 127 if zp_real >= 127 else tflite_round(zp_real)
+    zp = -128 if zp_real <= -128 else 127 if zp_real >= 127 else round_half_away(zp_real)
     inv = np.float32(1.0 / float(np.float32(scale)))
-    q = np.clip(round_half_away(np.float32(zp) + x * inv), -128, 127).astype(np.int8)
+    q = np.clip(round_half_away_array(np.float32(zp) + x * inv), -128, 127).astype(np.int8)
     return q, np.float32(scale), zp

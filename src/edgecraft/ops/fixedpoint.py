@@ -7,26 +7,21 @@ bit for bit: additions wrap like two's complement int32, multiplications are
 ``SaturatingRoundingDoublingHighMul``, shifts round or saturate exactly where the C does.
 
 The transcendental functions (``exp_on_negative_values``, ``logistic``, ``tanh``) and the
-reciprocal are the ones TFLM's int8 SOFTMAX, LOGISTIC and TANH kernels call. A few int16
-helpers used by HARD_SWISH sit at the end.
+reciprocal are the ones TFLM's int8 SOFTMAX, LOGISTIC and TANH kernels call. They are built on
+the primitives of :mod:`edgecraft.ops.arith` (the one home of TFLM's integer arithmetic).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from edgecraft.ops.quant import (
+from edgecraft.ops.arith import (
     INT32_MAX,
-    INT32_MIN,
-    rounding_divide_by_pot,
+    rounding_half_sum,
     saturating_rounding_doubling_high_mul,
+    saturating_rounding_multiply_by_pot,
     wrap_int32,
 )
-
-INT16_MIN = -(2**15)
-INT16_MAX = 2**15 - 1
 
 #: exp(-2**e) in Q0.31 for the barrel shifter of ``exp_on_negative_values``, e = -2 .. 4.
 _EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
@@ -69,29 +64,9 @@ def neg(a: np.ndarray) -> np.ndarray:
     return wrap_int32(-_i64(a))
 
 
-def saturating_rounding_multiply_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
-    """``SaturatingRoundingMultiplyByPOT<exponent>``: ``x * 2**exponent``, saturating to int32
-    for a left shift, rounding to nearest for a right shift."""
-    x = _i64(x)
-    if exponent == 0:
-        return x
-    if exponent < 0:
-        return rounding_divide_by_pot(x, -exponent)
-    threshold = (1 << (31 - exponent)) - 1
-    shifted = np.clip(x * (1 << exponent), INT32_MIN, INT32_MAX)
-    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, shifted))
-
-
 def rescale(x: np.ndarray, src_integer_bits: int, dst_integer_bits: int) -> np.ndarray:
     """``Rescale<dst>``: the same real value with another number of integer bits."""
     return saturating_rounding_multiply_by_pot(x, src_integer_bits - dst_integer_bits)
-
-
-def rounding_half_sum(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """``RoundingHalfSum``: (a + b) / 2 rounded half away from zero, computed in 64 bits."""
-    s = _i64(a) + _i64(b)
-    t = s + np.where(s >= 0, 1, -1)
-    return np.where(t >= 0, t // 2, -((-t) // 2))  # C division truncates toward zero
 
 
 def count_leading_zeros_u32(x: np.ndarray) -> np.ndarray:
@@ -183,61 +158,3 @@ def get_reciprocal(x: np.ndarray, integer_bits: int) -> tuple[np.ndarray, np.nda
     num_bits_over_unit = integer_bits - headroom_plus_one
     shifted_minus_one = wrap_int32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
     return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), num_bits_over_unit
-
-
-def quantize_multiplier(real: float) -> tuple[int, int]:
-    """TFLM's ``QuantizeMultiplier`` as built by default (double rounding): ``real ~=
-    multiplier * 2**(shift - 31)``. No clamp on large shifts, unlike the single-rounding build."""
-    if real == 0.0:
-        return 0, 0
-    q, shift = math.frexp(real)
-    q_fixed = round_half_away(q * (1 << 31))
-    if q_fixed == 1 << 31:
-        q_fixed //= 2
-        shift += 1
-    if shift < -31:
-        return 0, 0
-    return q_fixed, shift
-
-
-def round_half_away(x: float) -> int:
-    """``TfLiteRound`` / ``std::round``: halves away from zero."""
-    return int(math.copysign(math.floor(abs(x) + 0.5), x))
-
-
-# --- int16 helpers (HARD_SWISH) ---------------------------------------------------------------
-
-def wrap_int16(x: np.ndarray) -> np.ndarray:
-    """Two's-complement wrap to int16 range (a C cast to int16_t), as int64."""
-    return ((_i64(x) + 2**15) & 0xFFFF) - 2**15
-
-
-def saturate_int16(x: np.ndarray) -> np.ndarray:
-    return np.clip(_i64(x), INT16_MIN, INT16_MAX)
-
-
-def saturating_rounding_doubling_high_mul_int16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """The int16 ``SaturatingRoundingDoublingHighMul``: round(a * b / 2**15), saturating."""
-    a, b = _i64(a), _i64(b)
-    ab = a * b
-    v = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
-    high = np.where(v >= 0, v >> 15, -((-v) >> 15))
-    return np.where((a == INT16_MIN) & (b == INT16_MIN), INT16_MAX, wrap_int16(high))
-
-
-def saturating_doubling_high_mul_int16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """``SaturatingDoublingHighMul`` (like SQDMULH): a * b / 2**15 truncated toward zero."""
-    a, b = _i64(a), _i64(b)
-    ab = a * b
-    high = np.where(ab >= 0, ab >> 15, -((-ab) >> 15))
-    return np.where((a == INT16_MIN) & (b == INT16_MIN), INT16_MAX, wrap_int16(high))
-
-
-def rounding_divide_by_pot_int16(x: np.ndarray, exponent: int) -> np.ndarray:
-    """``RoundingDivideByPOT`` on int16_t: the mask is truncated to 16 bits as in C, which
-    only matters for exponents of 16 and more."""
-    x = _i64(x)
-    mask = ((1 << exponent) - 1 + 2**15) % 2**16 - 2**15  # int16_t((1ll << exponent) - 1)
-    remainder = x & mask
-    threshold = (mask >> 1) + (x < 0)
-    return wrap_int16((x >> min(exponent, 63)) + (remainder > threshold))

@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from edgecraft.ops.arith import conv_multipliers
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
     activation_range,
     asymmetric_quantize_floats,
     bias_or_zero,
-    channel_multipliers,
     int_matmul,
     matmul,
     output_quant,
@@ -58,7 +58,7 @@ def multipliers(ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
     in_scale, _ = quant_of(ctx, 0)
     w_scales, _ = quant_of(ctx, 1)
     out_scale, _ = output_quant(ctx)
-    return channel_multipliers(float(in_scale[0]), w_scales, out_scale, ctx.req_input(1).shape[0])
+    return conv_multipliers(float(in_scale[0]), w_scales, out_scale, ctx.req_input(1).shape[0])
 
 
 def fc_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

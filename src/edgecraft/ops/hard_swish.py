@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.ops import fixedpoint as fp
+from edgecraft.ops.arith import (
+    downscale_int32_to_int16_multiplier,
+    quantize_multiplier,
+    rounding_divide_by_pot_int16,
+    saturating_doubling_high_mul_int16,
+    saturating_left_shift_int16,
+    saturating_rounding_doubling_high_mul_int16,
+    wrap_int16,
+)
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 
 
@@ -24,9 +32,8 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
 
 def int16_multiplier(real: np.float32) -> tuple[int, int]:
     """``QuantizeMultiplier`` then ``DownScaleInt32ToInt16Multiplier``: (Q0.15 value, exponent)."""
-    m32, exponent = fp.quantize_multiplier(float(real))
-    m16 = 32767 if m32 >= fp.INT32_MAX - (1 << 15) else (m32 + (1 << 15)) >> 16
-    return m16, exponent
+    m32, exponent = quantize_multiplier(float(real))
+    return downscale_int32_to_int16_multiplier(m32), exponent
 
 
 def params(input_scale: float, output_scale: float) -> tuple[int, int, int, int]:
@@ -41,29 +48,25 @@ def params(input_scale: float, output_scale: float) -> tuple[int, int, int, int]
     return out_m, out_e, relu_m, relu_e
 
 
-def saturating_left_shift(x: np.ndarray, amount: int) -> np.ndarray:
-    return fp.saturate_int16(x * (1 << amount))
-
-
 def hard_swish_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x, out = ctx.req_input(0), ctx.output(0)
     if out.dtype != "int8":
         raise OpError(f"HARD_SWISH with int8 input needs an int8 output, got {out.dtype}")
     out_m, out_e, relu_m, relu_e = params(x.scale, out.scale)
-    hires = fp.wrap_int16((args[0].astype(np.int64) - x.zero_point) * 128)
-    preshift_output = fp.saturating_rounding_doubling_high_mul_int16(hires, out_m)
+    hires = wrap_int16((args[0].astype(np.int64) - x.zero_point) * 128)
+    preshift_output = saturating_rounding_doubling_high_mul_int16(hires, out_m)
     # relu6(x + 3) / 6: rescale x so that 3.0 is 32768 (saturating), then map [-1, 1] to [0, 1].
     reluish = hires
     if relu_e > 0:  # shift all but the last bit before the multiply, the last bit after it
-        reluish = saturating_left_shift(reluish, relu_e - 1)
-    reluish = fp.saturating_rounding_doubling_high_mul_int16(reluish, relu_m)
+        reluish = saturating_left_shift_int16(reluish, relu_e - 1)
+    reluish = saturating_rounding_doubling_high_mul_int16(reluish, relu_m)
     if relu_e > 0:
-        reluish = saturating_left_shift(reluish, 1)
+        reluish = saturating_left_shift_int16(reluish, 1)
     if relu_e < 0:
-        reluish = fp.rounding_divide_by_pot_int16(reluish, -relu_e)
+        reluish = rounding_divide_by_pot_int16(reluish, -relu_e)
     reluish = (reluish + (1 << 15)) >> 1
-    product = fp.saturating_doubling_high_mul_int16(reluish, preshift_output)
-    y = fp.wrap_int16(fp.rounding_divide_by_pot_int16(product, -out_e) + out.zero_point)
+    product = saturating_doubling_high_mul_int16(reluish, preshift_output)
+    y = wrap_int16(rounding_divide_by_pot_int16(product, -out_e) + out.zero_point)
     return [np.clip(y, -128, 127).astype(np.int8)]
 
 

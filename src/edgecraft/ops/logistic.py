@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops import fixedpoint as fp
+from edgecraft.ops.arith import multiply_by_quantized_multiplier, round_half_away, rounding_divide_by_pot
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
-from edgecraft.ops.quant import multiply_by_quantized_multiplier
 
 INPUT_INTEGER_BITS = 4  # the fixed-point input is Q4.27: |x| < 16
 
@@ -30,7 +30,7 @@ def input_params(scale: float, integer_bits: int = INPUT_INTEGER_BITS) -> tuple[
     """``(input_multiplier, input_left_shift, input_range_radius)`` as TFLM's Prepare computes
     them for LOGISTIC and TANH: Q``integer_bits`` input, radius ``CalculateInputRadius``."""
     q, left_shift = math.frexp(scale * (1 << (31 - integer_bits)))
-    multiplier = fp.round_half_away(q * (1 << 31))
+    multiplier = round_half_away(q * (1 << 31))
     # C divides by (1LL << left_shift). Scales below 2**-27 make that shift negative, which
     # x86-64 (where the reference runs) masks to 6 bits, in signed int64; replicate that.
     divisor = 1 << (left_shift & 63)
@@ -56,7 +56,7 @@ def logistic_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
         raise OpError(f"LOGISTIC int8 output must have zero point -128 (scale 1/256), got {out.zero_point}")
     q4, low, high = rescale_input(args[0], x.zero_point, x.scale)
     q0 = fp.logistic(q4, INPUT_INTEGER_BITS)
-    y = np.clip(fp.rounding_divide_by_pot(q0, 31 - 8) - 128, -128, 127)
+    y = np.clip(rounding_divide_by_pot(q0, 31 - 8) - 128, -128, 127)
     y = np.where(low, -128, np.where(high, 127, y))
     return [y.astype(np.int8)]
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
 from edgecraft.ops.base import OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import output_quant, quant_of
-from edgecraft.ops.quant import multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
 
 
 def axes(ctx: OpContext) -> tuple[int, ...]:

@@ -12,13 +12,10 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops.add import float_kernel, int32_kernel
+from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier
 from edgecraft.ops.base import OpContext, OpDef, OpError
 from edgecraft.ops.broadcast import activation, binary_shape, per_element_cost
-from edgecraft.ops.quant import (
-    multiply_by_quantized_multiplier,
-    quantize_multiplier,
-    quantized_activation_range,
-)
+from edgecraft.ops.quant import quantized_activation_range
 
 
 def mul_quantized(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

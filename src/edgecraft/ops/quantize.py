@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import Tensor
+from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier, round_half_away_array
 from edgecraft.ops.base import OpContext, OpDef, OpError
-from edgecraft.ops.quant import dtype_range, multiply_by_quantized_multiplier, quantize_multiplier
+from edgecraft.ops.quant import dtype_range
 
 _OUTPUT_DTYPES = ("int8", "uint8", "int16", "int32")
 
@@ -31,8 +32,7 @@ def _output(ctx: OpContext) -> Tensor:
 def quantize_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     """float32 -> integer: ``clamp(round_half_away(x / scale) + zero_point)``."""
     out = _output(ctx)
-    q = (args[0].astype(np.float32) / np.float32(out.scale)).astype(np.float64)
-    rounded = np.sign(q) * np.floor(np.abs(q) + 0.5)
+    rounded = round_half_away_array(args[0].astype(np.float32) / np.float32(out.scale))
     lo, hi = dtype_range(out.dtype)
     # Clip before the integer conversion: C's float-to-int cast is undefined out of range.
     result = np.clip(rounded, -(2.0**31), 2.0**31 - 1).astype(np.int64) + out.zero_point

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier
 from edgecraft.ops.base import OpContext, OpDef
-from edgecraft.ops.quant import dtype_range, multiply_by_quantized_multiplier, quantize_multiplier
+from edgecraft.ops.quant import dtype_range
 
 
 def relu_quantized(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

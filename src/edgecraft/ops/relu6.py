@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from edgecraft.ops.arith import round_half_away
 from edgecraft.ops.base import OpContext, OpDef
-from edgecraft.ops.quant import dtype_range, tflite_round
+from edgecraft.ops.quant import dtype_range
 from edgecraft.ops.relu import same_shape
 
 
@@ -21,7 +22,7 @@ def relu6_quantized(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     t = ctx.req_input(0)
     qmin, qmax = dtype_range(t.dtype)
     # FloatToQuantizedType: the division in float32, then round half away from zero.
-    six = min(max(tflite_round(float(np.float32(6.0) / np.float32(t.scale))) + t.zero_point, qmin), qmax)
+    six = min(max(round_half_away(float(np.float32(6.0) / np.float32(t.scale))) + t.zero_point, qmin), qmax)
     return [np.clip(args[0], t.zero_point, six).astype(ctx.output(0).np_dtype)]
 
 

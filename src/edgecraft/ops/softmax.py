@@ -21,8 +21,13 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops import fixedpoint as fp
+from edgecraft.ops.arith import (
+    multiply_by_quantized_multiplier_greater_than_one,
+    quantize_multiplier_greater_than_one,
+    rounding_divide_by_pot,
+    wrap_int32,
+)
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
-from edgecraft.ops.quant import multiply_by_quantized_multiplier_greater_than_one
 
 SCALED_DIFF_INTEGER_BITS = 5  # exp() input is Q5.26
 ACCUM_INTEGER_BITS = 12  # the sum of exps is Q12.19
@@ -41,7 +46,7 @@ def input_params(beta: float, scale: float) -> tuple[int, int, int]:
     if not real > 1.0:
         raise OpError(f"SOFTMAX beta * input scale ({beta} * {scale}) is too small for TFLM "
                       "(needs beta * scale > 2**-26)")
-    multiplier, left_shift = fp.quantize_multiplier(real)
+    multiplier, left_shift = quantize_multiplier_greater_than_one(real)
     radius = ((1 << SCALED_DIFF_INTEGER_BITS) - 1) * (1 << (31 - SCALED_DIFF_INTEGER_BITS)) / 2.0**left_shift
     return multiplier, left_shift, -math.floor(radius)
 
@@ -82,14 +87,14 @@ def softmax_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     table = ctx.memo("exp_table", lambda: exp_of_differences(beta, x.scale, 1 << (x.np_dtype.itemsize * 8)))
     exps = table[-np.where(used, diff, 0)]  # Q0.31
     terms = fp.rescale(exps, 0, ACCUM_INTEGER_BITS)
-    sum_of_exps = fp.wrap_int32(np.where(used, terms, 0).sum(axis=1, keepdims=True))
+    sum_of_exps = wrap_int32(np.where(used, terms, 0).sum(axis=1, keepdims=True))
     reciprocal, bits_over_unit = fp.get_reciprocal(sum_of_exps, ACCUM_INTEGER_BITS)
     out_bits = 8 if out.dtype == "int8" else 16
     exponent = bits_over_unit + 31 - out_bits
     if exponent.max() > 31:  # TFLM's TFLITE_CHECK aborts the process here
         raise OpError("SOFTMAX row has too many values near its maximum for an int8 output "
                       "(sum of exps reaches 512); TFLM aborts on this input")
-    unsat = fp.rounding_divide_by_pot(fp.mul(reciprocal, exps), exponent)
+    unsat = rounding_divide_by_pot(fp.mul(reciprocal, exps), exponent)
     lo, hi = -(1 << (out_bits - 1)), (1 << (out_bits - 1)) - 1
     y = np.where(used, np.clip(unsat + lo, lo, hi), lo)
     return [y.reshape(data.shape).astype(out.np_dtype)]

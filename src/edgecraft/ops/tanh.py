@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops import fixedpoint as fp
+from edgecraft.ops.arith import rounding_divide_by_pot
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.logistic import INPUT_INTEGER_BITS, rescale_input
 
@@ -27,7 +28,7 @@ def tanh_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
         raise OpError(f"TANH with int8 input needs an int8 output, got {out.dtype}")
     q4, low, high = rescale_input(args[0], x.zero_point, x.scale)
     q0 = fp.tanh(q4, INPUT_INTEGER_BITS)
-    y = np.clip(fp.rounding_divide_by_pot(q0, 31 - 7), -128, 127)
+    y = np.clip(rounding_divide_by_pot(q0, 31 - 7), -128, 127)
     y = np.where(low, -128, np.where(high, 127, y))
     return [y.astype(np.int8)]
 

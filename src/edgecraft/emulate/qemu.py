@@ -2,8 +2,9 @@
 
 The counter is a TCG plugin of our own (``plugin/ec_insn_count.c``), compiled with the host's
 gcc on first use and cached under ``$EDGECRAFT_CACHE`` or ``~/.cache/edgecraft`` (never in the
-source tree). It counts every executed instruction and records the count at the two marker
-functions the harness calls around the first inference.
+source tree). It counts every executed instruction, per instruction class (load, store, multiply,
+branch taken and not taken, ...; see the plugin's header), and records the counts at the two
+marker functions the harness calls around the first inference.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -33,6 +34,10 @@ class QemuRun:
     stack_bytes: int
     stdout: str
     op_counts: list[int]  # instruction count at each per-operator hook (profiled builds only)
+    #: executed instructions per class between the markers (``classes`` names them; ``total`` too)
+    class_counts: dict[str, int] = field(default_factory=dict)
+    #: the class counters at each per-operator hook (profiled builds only)
+    op_class_counts: list[dict[str, int]] = field(default_factory=list)
 
 
 def cache_dir() -> Path:
@@ -77,10 +82,37 @@ def symbol_address(elf: Path, symbol: str) -> int:
     raise EmulateError(f"symbol {symbol} not found in {elf}")
 
 
+def read_counts(text: str) -> tuple[dict[str, str], dict[str, int], dict[str, int], list[dict[str, int]]]:
+    """The plugin's output file: (scalar fields, counters at start, at stop, at each hook)."""
+    names: list[str] = []
+    fields: dict[str, str] = {}
+    marks: dict[str, dict[str, int]] = {}
+    ops: list[dict[str, int]] = []
+    for line in text.splitlines():
+        key, *values = line.split()
+        if key == "classes":
+            names = values
+        elif key in ("start", "stop", "op"):
+            row = dict(zip(names, map(int, values), strict=True))
+            if key == "op":
+                ops.append(row)
+            else:
+                marks[key] = row
+        elif values:
+            fields[key] = values[0]
+    return fields, marks.get("start", {}), marks.get("stop", {}), ops
+
+
+def class_difference(later: dict[str, int], earlier: dict[str, int]) -> dict[str, int]:
+    """Per-class counts executed between two snapshots of the counters."""
+    return {k: later[k] - earlier.get(k, 0) for k in later}
+
+
 def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0,
-             profile: bool = False) -> QemuRun:
+             profile: bool = False, log: Path | None = None) -> QemuRun:
     """Run ``elf`` on machine ``m`` with ``workdir`` as the semihosting directory (it holds
-    ``input.bin`` and receives ``output.bin``)."""
+    ``input.bin`` and receives ``output.bin``). ``log``: also write each translated instruction
+    with its class there (to check the classifier)."""
     require_tool(QEMU)
     counts = workdir / "counts.txt"
     counts.unlink(missing_ok=True)
@@ -88,6 +120,8 @@ def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0,
     plugin = f"{plugin_path()},start={start:#x},stop={stop:#x},out={counts}"
     if profile:
         plugin += f",op={symbol_address(elf, 'ec_marker_op'):#x}"
+    if log is not None:
+        plugin += f",log={log}"
     cmd = [QEMU, "-M", m.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf), "-plugin", plugin]
     try:
@@ -102,9 +136,9 @@ def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0,
         raise EmulateError(
             f"the program failed on {m.slug} ({m.qemu_machine}), exit {proc.returncode}: {tail}")
     stack = re.search(r"edgecraft: stack (\d+)", out)
-    lines = [line.split() for line in counts.read_text().splitlines()] if counts.exists() else []
-    fields = {k: v for k, v in lines if k != "op"}
+    fields, start_counts, stop_counts, ops = read_counts(counts.read_text() if counts.exists() else "")
     if fields.get("stopped") != "1":
         raise EmulateError("the instruction counter did not see the inference markers")
-    return QemuRun(int(fields["stop"]) - int(fields["start"]), int(fields["total"]),
-                   int(stack.group(1)) if stack else 0, out, [int(v) for k, v in lines if k == "op"])
+    classes = class_difference(stop_counts, start_counts)
+    return QemuRun(classes["total"], int(fields["total"]), int(stack.group(1)) if stack else 0, out,
+                   [o["total"] for o in ops], classes, ops)

@@ -18,7 +18,7 @@ from edgecraft.codegen import generate
 from edgecraft.codegen.emit import GeneratedModel
 from edgecraft.emulate.firmware import EmulateError, build_firmware
 from edgecraft.emulate.machines import Machine, machine
-from edgecraft.emulate.qemu import run_qemu
+from edgecraft.emulate.qemu import class_difference, run_qemu
 from edgecraft.ir.graph import Graph
 
 
@@ -42,6 +42,10 @@ class EmulationResult:
     elf: Path | None  # kept only when the caller gave a work directory
     #: instructions of each step of the plan order (profiled runs only, else empty)
     op_instructions: list[int] = field(default_factory=list)
+    #: executed instructions of one inference per class (``edgecraft.targets.cycles`` prices them)
+    classes: dict[str, int] = field(default_factory=dict)
+    #: the same per step of the plan order (profiled runs only)
+    op_classes: list[dict[str, int]] = field(default_factory=list)
 
 
 def _input_file(model: GeneratedModel, batches: Sequence[np.ndarray]) -> tuple[int, bytes]:
@@ -92,10 +96,13 @@ def emulate_generated(model: GeneratedModel, m: Machine, batches: Sequence[np.nd
     (work / "output.bin").unlink(missing_ok=True)
     run = run_qemu(fw.elf, m, work, timeout_s, profile=per_op)
     steps = [b - a for a, b in zip(run.op_counts, run.op_counts[1:], strict=False)]
+    step_classes = [class_difference(b, a) for a, b in zip(run.op_class_counts, run.op_class_counts[1:],
+                                                           strict=False)]
     outputs = _read_outputs(model, (work / "output.bin").read_bytes(), n)
     return EmulationResult(m.slug, m.qemu_machine, m.core, model.dsp, outputs, run.instructions,
                            fw.flash_bytes, fw.ram_bytes, run.stack_bytes, model.arena_bytes,
-                           fw.image_flash_bytes, fw.image_ram_bytes, run.total_instructions, fw.elf, steps)
+                           fw.image_flash_bytes, fw.image_ram_bytes, run.total_instructions, fw.elf, steps,
+                           run.class_counts, step_classes)
 
 
 def emulate(graph: Graph, target: str, batches: Sequence[np.ndarray], name: str = "model",

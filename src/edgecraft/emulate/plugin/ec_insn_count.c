@@ -1,14 +1,31 @@
 /* edgecraft instruction counter: a QEMU TCG plugin (plugin API version 1).
  *
- * Counts every executed guest instruction exactly (an inline add per instruction) and records
- * the count when the first instruction at address `start` and at address `stop` executes (the
- * harness's marker functions around one inference), and, when `op` is given, at every
- * execution of that address between the two (the model's per-operator hook). At exit it writes
- * "total <n>", "start <n>", "stop <n>" and one "op <n>" line per hook call to the file `out`.
+ * Counts every executed guest instruction exactly, per instruction class (an inline add per
+ * instruction into its class's counter), and records all counters when the first instruction
+ * at address `start` and at address `stop` executes (the harness's marker functions around one
+ * inference), and, when `op` is given, at every execution of that address between the two (the
+ * model's per-operator hook).
  *
- * Arguments: start=<hex address>,stop=<hex address>,out=<path>[,op=<hex address>].
+ * Classes come from the instruction's disassembly (QEMU's, through capstone) at translation
+ * time, with the raw encoding as a fallback for what capstone 4 cannot name (Helium/MVE):
+ * single loads and stores (and those that directly follow another single load or store in the
+ * same translation block: the Cortex-M3/M4 pipeline overlaps them), load/store multiple (with
+ * the number of registers moved), 32-bit multiply, long multiply, DSP multiply-accumulate, SIMD,
+ * divide, FPU (arithmetic, divide/square root, loads/stores), MVE (arithmetic, loads/stores),
+ * branches (unconditional, calls, conditional, loads into pc), low-overhead loop start and end
+ * (Armv8.1-M) and the rest (ALU). A conditional branch
+ * always ends a translation block, so it was taken exactly when the next block executed does
+ * not start at the address after it: a per-block callback counts taken and not taken.
+ *
+ * At exit it writes the file `out`: "total <n>", "start <class counts...>", "stop <...>", one
+ * "op <...>" line per hook call, each a space-separated list in the order of CLASS_NAMES (the
+ * first line, "classes ..."). With `log=<path>` it also writes each translated instruction
+ * (address, class, disassembly) once, for checking the classifier.
+ *
+ * Arguments: start=<hex>,stop=<hex>,out=<path>[,op=<hex>][,log=<path>].
  * Debian ships no qemu-plugin.h, so the few API declarations used are written out here; they
  * match include/qemu/qemu-plugin.h of QEMU 4.2 to 8.x. */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +42,15 @@ typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userd
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
+                                          enum qemu_plugin_cb_flags flags, void *userdata);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+char *qemu_plugin_insn_disas(const struct qemu_plugin_insn *insn);
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op,
                                                 void *ptr, uint64_t imm);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
@@ -36,19 +59,40 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t 
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
+enum {
+  C_ALU, C_LOAD, C_LOAD_PIPE, C_STORE, C_STORE_PIPE, C_LDM, C_STM, C_LDM_REGS, C_STM_REGS, C_MUL, C_MULL,
+  C_MAC, C_SIMD, C_DIV, C_BRANCH, C_CALL, C_BRANCH_COND, C_TAKEN, C_NOT_TAKEN, C_LOAD_PC, C_FPU, C_FPU_DIV,
+  C_FPU_LDST, C_MVE, C_MVE_LDST, C_LOOP_START, C_LOOP_END, C_SYSTEM, C_TOTAL, N_COUNTERS
+};
+static const char *const CLASS_NAMES[N_COUNTERS] = {
+    "alu", "load", "load_pipelined", "store", "store_pipelined", "load_multiple", "store_multiple",
+    "load_multiple_regs", "store_multiple_regs", "mul", "mul_long", "mac", "simd", "div", "branch",
+    "call", "branch_cond", "branch_taken", "branch_not_taken", "load_pc", "fpu", "fpu_div", "fpu_ldst", "mve",
+    "mve_ldst", "loop_start", "loop_end", "system", "total"};
+
 #define MAX_OPS 4096
-static uint64_t count, start_count, stop_count, start_addr, stop_addr, op_addr;
-static uint64_t op_counts[MAX_OPS];
-static int n_ops;
-static int started, stopped;
-static char out_path[4096];
+static uint64_t counts[N_COUNTERS];
+static uint64_t start_counts[N_COUNTERS], stop_counts[N_COUNTERS];
+static uint64_t (*op_counts)[N_COUNTERS];
+static uint64_t start_addr, stop_addr, op_addr;
+static int n_ops, started, stopped;
+static char out_path[4096], log_path[4096];
+static FILE *log_file;
+
+/* What the block-exec callback needs to know about a translated block. */
+struct tb_info {
+  uint64_t vaddr;
+  uint64_t fallthrough; /* address after its last instruction */
+  int ends_in_cond_branch;
+};
+static const struct tb_info *last_tb;
 
 static void on_start(unsigned int vcpu, void *udata) {
   (void)vcpu;
   (void)udata;
   if (!started) {
     started = 1;
-    start_count = count;
+    memcpy(start_counts, counts, sizeof counts);
   }
 }
 
@@ -57,38 +101,224 @@ static void on_stop(unsigned int vcpu, void *udata) {
   (void)udata;
   if (started && !stopped) {
     stopped = 1;
-    stop_count = count;
+    memcpy(stop_counts, counts, sizeof counts);
   }
 }
 
 static void on_op(unsigned int vcpu, void *udata) {
   (void)vcpu;
   (void)udata;
-  if (started && !stopped && n_ops < MAX_OPS) op_counts[n_ops++] = count;
+  if (started && !stopped && n_ops < MAX_OPS) memcpy(op_counts[n_ops++], counts, sizeof counts);
+}
+
+static void on_tb_exec(unsigned int vcpu, void *udata) {
+  (void)vcpu;
+  const struct tb_info *tb = udata;
+  if (last_tb && last_tb->ends_in_cond_branch) counts[tb->vaddr == last_tb->fallthrough ? C_NOT_TAKEN : C_TAKEN]++;
+  last_tb = tb;
+}
+
+/* ---- the classifier ---- */
+static const char *const CONDS[] = {"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs",
+                                    "vc", "hi", "ls", "ge", "lt", "gt", "le", NULL};
+
+static int is_cond(const char *s) {
+  for (int i = 0; CONDS[i]; i++)
+    if (strcmp(s, CONDS[i]) == 0) return 1;
+  return 0;
+}
+
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+static int in_list(const char *s, const char *const *list) {
+  for (int i = 0; list[i]; i++)
+    if (strcmp(s, list[i]) == 0) return 1;
+  return 0;
+}
+
+/* `base` without a trailing condition code, if what is left is in `list`. */
+static int base_in(const char *m, const char *const *list, int *cond) {
+  if (in_list(m, list)) {
+    *cond = 0;
+    return 1;
+  }
+  size_t n = strlen(m);
+  if (n > 2 && is_cond(m + n - 2)) {
+    char b[32];
+    if (n - 2 >= sizeof b) return 0;
+    memcpy(b, m, n - 2);
+    b[n - 2] = 0;
+    if (in_list(b, list)) {
+      *cond = 1;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int count_regs(const char *ops) {
+  const char *open = strchr(ops, '{');
+  if (!open) return 0;
+  int n = 1;
+  for (const char *p = open; *p && *p != '}'; p++) n += *p == ',';
+  for (const char *p = open; *p && *p != '}'; p++)
+    if (*p == '-') { /* a range r4-r7 */
+      int a = atoi(p - 1), b = atoi(p + 2);
+      if (p[1] == 'r' && b > a) n += b - a;
+    }
+  return n;
+}
+
+/* Thumb-2 encodings capstone 4 does not decode: Armv8.1-M low-overhead loops (DLS/WLS start a
+ * loop, LE/LETP end an iteration) and MVE, which lives in the coprocessor and Advanced SIMD
+ * spaces (first halfword 111x 11xx xxxx xxxx). */
+static int raw_class(const uint8_t *b, size_t size) {
+  if (size != 4) return C_ALU;
+  unsigned hw1 = b[0] | (unsigned)b[1] << 8, hw2 = b[2] | (unsigned)b[3] << 8;
+  if ((hw1 & 0xFFCFu) == 0xF00Fu && (hw2 & 0xF001u) == 0xC001u) return C_LOOP_END;
+  if ((hw1 & 0xFFC0u) == 0xF040u && (hw2 & 0xD001u) == 0xC001u) return C_LOOP_START;
+  if ((hw1 & 0xFFC0u) == 0xF000u && (hw2 & 0xF001u) == 0xE001u) return C_LOOP_START; /* DLSTP */
+  if ((hw1 & 0xEC00u) != 0xEC00u) return C_ALU;
+  unsigned cp = (hw2 >> 8) & 0xFu;
+  if ((hw1 & 0xFE00u) == 0xEC00u || (hw1 & 0xFF00u) == 0xED00u || (hw1 & 0xFF00u) == 0xFC00u ||
+      (hw1 & 0xFF00u) == 0xFD00u)
+    return (cp == 0xA || cp == 0xB) && (hw1 & 0xF000u) == 0xE000u ? C_FPU_LDST : C_MVE_LDST;
+  return (cp == 0xA || cp == 0xB) && (hw1 & 0xF000u) == 0xE000u ? C_FPU : C_MVE;
+}
+
+static const char *const LOADS[] = {"ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrexb", "ldrexh",
+                                    "ldrt", "ldrbt", "ldrht", "ldrsbt", "ldrsht", "lda", "ldab", "ldah",
+                                    "ldaex", NULL};
+static const char *const STORES[] = {"str", "strb", "strh", "strex", "strexb", "strexh", "strt", "strbt",
+                                     "strht", "stl", "stlb", "stlh", "stlex", NULL};
+static const char *const LDMS[] = {"ldm", "ldmia", "ldmdb", "ldmfd", "pop", "ldrd", NULL};
+static const char *const STMS[] = {"stm", "stmia", "stmdb", "stmea", "push", "strd", NULL};
+static const char *const MULS[] = {"mul", "muls", "mla", "mls", NULL};
+static const char *const MULLS[] = {"smull", "umull", "smlal", "umlal", "umaal", NULL};
+static const char *const DIVS[] = {"sdiv", "udiv", NULL};
+static const char *const BRANCHES[] = {"b", "bl", "blx", "bx", "tbb", "tbh", NULL}; /* bl, blx: calls */
+static const char *const SYSTEM[] = {"bkpt", "svc", "dsb", "dmb", "isb", "msr", "mrs", "cpsid", "cpsie",
+                                     "wfi", "wfe", "sev", "udf", NULL};
+/* DSP multiplies (Armv7E-M): 16x16 and 32x16 multiply(-accumulate), dual and most-significant-word. */
+static const char *const MAC_PREFIXES[] = {"smla", "smlsd", "smlsld", "smul", "smuad", "smusd", "smmul",
+                                           "smmla", "smmls", "usad", NULL};
+static const char *const SIMD_PREFIXES[] = {"sxtb16", "uxtb16", "sxtab16", "uxtab16", "sadd", "ssub", "uadd",
+                                            "usub", "qadd", "qsub", "qdadd", "qdsub", "shadd", "shsub",
+                                            "uqadd", "uqsub", "uhadd", "uhsub", "pkh", "sel", "ssat16",
+                                            "usat16", "sasx", "ssax", "qasx", "qsax", "uasx", "usax", NULL};
+
+static int classify(const char *disas, const uint8_t *bytes, size_t size, int *regs) {
+  char m[32] = {0};
+  size_t i = 0;
+  while (disas[i] && !isspace((unsigned char)disas[i]) && i < sizeof m - 1) {
+    m[i] = (char)tolower((unsigned char)disas[i]);
+    i++;
+  }
+  const char *ops = disas + i;
+  char *dot = strstr(m, ".w");
+  if (!dot) dot = strstr(m, ".n");
+  if (dot && dot[2] == 0) *dot = 0;
+  int cond = 0;
+  *regs = 0;
+  if (m[0] == 0 || strcmp(m, "unknown") == 0 || starts(m, ".")) return raw_class(bytes, size);
+  int writes_pc = strstr(ops, "pc}") != NULL || (strncmp(ops + strspn(ops, " \t"), "pc,", 3) == 0);
+  if (base_in(m, LDMS, &cond)) {
+    *regs = starts(m, "ldrd") ? 2 : count_regs(ops);
+    return writes_pc ? (cond ? C_BRANCH_COND : C_LOAD_PC) : C_LDM;
+  }
+  if (base_in(m, STMS, &cond)) {
+    *regs = starts(m, "strd") ? 2 : count_regs(ops);
+    return C_STM;
+  }
+  if (base_in(m, LOADS, &cond)) {
+    if (writes_pc) {
+      *regs = 1;
+      return cond ? C_BRANCH_COND : C_LOAD_PC;
+    }
+    return C_LOAD;
+  }
+  if (base_in(m, STORES, &cond)) return C_STORE;
+  if (strcmp(m, "cbz") == 0 || strcmp(m, "cbnz") == 0) return C_BRANCH_COND;
+  if (base_in(m, BRANCHES, &cond)) return cond ? C_BRANCH_COND : (starts(m, "bl") ? C_CALL : C_BRANCH);
+  if (writes_pc) return C_BRANCH; /* mov pc, add pc */
+  if (base_in(m, DIVS, &cond)) return C_DIV;
+  if (base_in(m, MULLS, &cond)) return C_MULL;
+  if (base_in(m, MULS, &cond)) return C_MUL;
+  for (int k = 0; MAC_PREFIXES[k]; k++)
+    if (starts(m, MAC_PREFIXES[k])) return C_MAC;
+  for (int k = 0; SIMD_PREFIXES[k]; k++)
+    if (starts(m, SIMD_PREFIXES[k])) return C_SIMD;
+  if (base_in(m, SYSTEM, &cond)) return C_SYSTEM;
+  if (m[0] == 'v') {
+    if (strstr(ops, " q") || strstr(ops, "{q"))
+      return starts(m, "vld") || starts(m, "vst") ? C_MVE_LDST : C_MVE;
+    if (starts(m, "vldr") || starts(m, "vstr") || starts(m, "vldm") || starts(m, "vstm") || starts(m, "vpush") ||
+        starts(m, "vpop")) {
+      *regs = starts(m, "vldr") || starts(m, "vstr") ? 1 : count_regs(ops);
+      return C_FPU_LDST;
+    }
+    if (starts(m, "vdiv") || starts(m, "vsqrt")) return C_FPU_DIV;
+    return C_FPU;
+  }
+  return C_ALU;
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
   size_t n = qemu_plugin_tb_n_insns(tb);
+  struct tb_info *info = calloc(1, sizeof *info); /* lives as long as the block may run */
+  if (!info) abort();
+  info->vaddr = qemu_plugin_tb_vaddr(tb);
+  int prev = -1;
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
-    /* Marker callbacks are registered first, so they see the count before this instruction. */
+    size_t size = qemu_plugin_insn_size(insn);
+    char *disas = qemu_plugin_insn_disas(insn);
+    int regs = 0;
+    int cls = classify(disas ? disas : "", qemu_plugin_insn_data(insn), size, &regs);
+    if (cls == C_LOAD && (prev == C_LOAD || prev == C_LOAD_PIPE || prev == C_STORE || prev == C_STORE_PIPE))
+      cls = C_LOAD_PIPE;
+    else if (cls == C_STORE && (prev == C_LOAD || prev == C_LOAD_PIPE)) cls = C_STORE_PIPE;
+    if (log_file) fprintf(log_file, "%#llx %s %s\n", (unsigned long long)pc, CLASS_NAMES[cls], disas ? disas : "?");
+    free(disas);
+    /* Marker callbacks are registered first, so they see the counts before this instruction. */
     if (pc == start_addr) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
     if (pc == stop_addr) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
     if (op_addr && pc == op_addr) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_op, QEMU_PLUGIN_CB_NO_REGS, NULL);
-    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
+    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[C_TOTAL], 1);
+    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[cls], 1);
+    if (regs && (cls == C_LDM || cls == C_LOAD_PC || cls == C_BRANCH_COND))
+      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[C_LDM_REGS], regs);
+    if (regs && cls == C_STM)
+      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[C_STM_REGS], regs);
+    if (i + 1 == n) {
+      info->fallthrough = pc + size;
+      info->ends_in_cond_branch = cls == C_BRANCH_COND;
+    }
+    prev = cls;
   }
+  qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS, info);
+}
+
+static void write_line(FILE *f, const char *key, const uint64_t *c) {
+  fputs(key, f);
+  for (int k = 0; k < N_COUNTERS; k++) fprintf(f, " %llu", (unsigned long long)c[k]);
+  fputc('\n', f);
 }
 
 static void write_counts(qemu_plugin_id_t id, void *udata) {
   (void)id;
   (void)udata;
+  if (log_file) fclose(log_file);
   FILE *f = fopen(out_path, "w");
   if (!f) return;
-  fprintf(f, "total %llu\nstart %llu\nstop %llu\nstarted %d\nstopped %d\n", (unsigned long long)count,
-          (unsigned long long)start_count, (unsigned long long)stop_count, started, stopped);
-  for (int i = 0; i < n_ops; i++) fprintf(f, "op %llu\n", (unsigned long long)op_counts[i]);
+  fputs("classes", f);
+  for (int k = 0; k < N_COUNTERS; k++) fprintf(f, " %s", CLASS_NAMES[k]);
+  fprintf(f, "\ntotal %llu\nstarted %d\nstopped %d\n", (unsigned long long)counts[C_TOTAL], started, stopped);
+  write_line(f, "start", start_counts);
+  write_line(f, "stop", stop_counts);
+  for (int i = 0; i < n_ops; i++) write_line(f, "op", op_counts[i]);
   fclose(f);
 }
 
@@ -100,9 +330,13 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
     else if (strncmp(argv[i], "stop=", 5) == 0) stop_addr = strtoull(argv[i] + 5, NULL, 0);
     else if (strncmp(argv[i], "op=", 3) == 0) op_addr = strtoull(argv[i] + 3, NULL, 0);
     else if (strncmp(argv[i], "out=", 4) == 0) snprintf(out_path, sizeof out_path, "%s", argv[i] + 4);
+    else if (strncmp(argv[i], "log=", 4) == 0) snprintf(log_path, sizeof log_path, "%s", argv[i] + 4);
     else return -1;
   }
   if (!out_path[0]) return -1;
+  op_counts = calloc(MAX_OPS, sizeof *op_counts);
+  if (!op_counts) return -1;
+  if (log_path[0] && !(log_file = fopen(log_path, "w"))) return -1;
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
   qemu_plugin_register_atexit_cb(id, write_counts, NULL);
   return 0;

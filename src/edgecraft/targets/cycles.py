@@ -1,0 +1,153 @@
+"""Cycles from counted instructions: a per-core price for each instruction class, plus flash.
+
+The QEMU plugin (``emulate/plugin/ec_insn_count.c``) counts the instructions one inference
+executes per class (loads, pipelined loads, stores, load/store multiple and the registers they
+move, multiplies, DSP multiply-accumulates, divides, branches taken and not taken, ...). This
+module prices them with the figures in ``cycles.json`` (each with its source: the core's
+technical reference manual, or a stated assumption where the manual gives none)::
+
+    core cycles  = sum over classes of count[class] * cycles[core][class]
+    flash cycles = (taken branches + branches + calls + pc loads) * wait_states * miss_rate
+    latency      = (core + flash cycles) / clock
+
+``branch_cond`` (all conditional branches) and ``total`` are not priced: their parts
+(``branch_taken``, ``branch_not_taken``) and the classes are. Energy per inference is the
+latency at the board's active power; energy per day adds the sleep power between inferences.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from edgecraft.targets.catalog import Board
+
+#: Counters the plugin reports that are not priced on their own (they sum other classes).
+UNPRICED = ("branch_cond", "total")
+#: Classes after which the core refetches from a new address (a flash access the prefetch misses).
+REDIRECTS = ("branch", "call", "branch_taken", "load_pc")
+SECONDS_PER_DAY = 86_400
+
+
+class NoCycleModelError(ValueError):
+    """The core has no entry in the cycle model (not a Cortex-M core)."""
+
+
+@cache
+def cycle_data() -> dict[str, Any]:
+    """The contents of ``cycles.json``."""
+    data: dict[str, Any] = json.loads(resources.files("edgecraft.targets").joinpath("cycles.json").read_text())
+    return data
+
+
+@dataclass(frozen=True)
+class CoreModel:
+    """Cycles per instruction class of one core, and where each figure comes from."""
+
+    core: str
+    machine: str  # the QEMU machine that executes this core's instruction set
+    cycles: dict[str, float]
+    sources: dict[str, str]
+
+    def source(self, cls: str) -> str:
+        """The source of one class's figure (the core's default source when not given apart)."""
+        return self.sources.get(cls, self.sources["default"])
+
+
+def core_model(core: str) -> CoreModel:
+    """The cycle table of a catalog core name (``cortex-m4f``, ``cortex-m7``, ...)."""
+    data = cycle_data()
+    name = data["aliases"].get(core, core)
+    if name not in data["cores"]:
+        known = ", ".join([*data["cores"], *data["aliases"]])
+        raise NoCycleModelError(f"no cycle model for core {core!r}; modelled cores: {known}")
+    entry = data["cores"][name]
+    return CoreModel(core, entry["machine"], dict(entry["cycles"]), dict(entry["sources"]))
+
+
+def has_cycle_model(board: Board) -> bool:
+    """True when the board's core is priced by this model (the Cortex-M cores)."""
+    data = cycle_data()
+    return data["aliases"].get(board.core, board.core) in data["cores"]
+
+
+def core_cycles(classes: dict[str, int], model: CoreModel) -> dict[str, float]:
+    """Cycles per class: each class's count times its price (unpriced counters left out)."""
+    out: dict[str, float] = {}
+    for cls, count in classes.items():
+        if cls in UNPRICED or not count:
+            continue
+        if cls not in model.cycles:
+            raise ValueError(f"the cycle model of {model.core} has no price for class {cls!r}")
+        out[cls] = count * model.cycles[cls]
+    return out
+
+
+def flash_cycles(classes: dict[str, int], board_slug: str) -> tuple[float, str]:
+    """Flash stall cycles of a run on ``board_slug`` and the basis (zero for boards not listed)."""
+    entry = cycle_data()["flash"]["boards"].get(board_slug)
+    if entry is None:
+        return 0.0, "zero-wait-state memory"
+    redirects = sum(classes.get(c, 0) for c in REDIRECTS)
+    stalls = redirects * entry["wait_states"] * entry["miss_rate"]
+    return stalls, (f"{entry['wait_states']} flash wait states, {entry['miss_rate']:.0%} of "
+                    f"{redirects:,} refetches missing the cache ({entry['source']})")
+
+
+@dataclass(frozen=True)
+class CycleEstimate:
+    """Cycles, time and energy of one inference on one board, from counted instruction classes."""
+
+    board: str
+    core: str
+    clock_mhz: float
+    instructions: int
+    cycles: int  # core + flash
+    core_cycles: int
+    flash_cycles: int
+    latency_ms: float
+    energy_uj: float | None  # at the board's active power; None without a power figure
+    by_class: dict[str, float]
+    basis: str
+
+    @property
+    def cycles_per_instruction(self) -> float:
+        """Cycles over instructions."""
+        return self.cycles / self.instructions if self.instructions else 0.0
+
+    def energy_per_day_j(self, inferences_per_day: float, active_mw: float | None,
+                         sleep_mw: float | None) -> float | None:
+        """Joules in a day of ``inferences_per_day`` inferences at active power and sleep in
+        between (busy at most the whole day); None without both power figures."""
+        if active_mw is None or sleep_mw is None:
+            return None
+        busy_s = min(float(SECONDS_PER_DAY), inferences_per_day * self.latency_ms / 1e3)
+        return (active_mw * busy_s + sleep_mw * (SECONDS_PER_DAY - busy_s)) / 1e3
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the cycles per instruction."""
+        out = asdict(self)
+        out["cycles_per_instruction"] = round(self.cycles_per_instruction, 4)
+        return out
+
+
+def estimate_cycles(classes: dict[str, int], board: Board) -> CycleEstimate:
+    """Price the instruction classes of one inference (counted on the QEMU machine of the
+    board's core) on ``board``: its core's cycle table, its flash wait states, its clock and
+    active power."""
+    model = core_model(board.core)
+    per_class = core_cycles(classes, model)
+    core = sum(per_class.values())
+    flash, flash_basis = flash_cycles(classes, board.slug)
+    cycles = core + flash
+    latency_ms = cycles / (board.clock_mhz * 1e3)
+    energy = None if board.active_mw is None else latency_ms * board.active_mw
+    basis = (f"instruction classes counted on QEMU ({model.machine}) priced with the {board.core} cycle table "
+             f"(targets/cycles.json: {model.sources['default'].split(',')[0]}); {flash_basis}")
+    return CycleEstimate(board.slug, board.core, board.clock_mhz, int(classes.get("total", 0)), round(cycles),
+                         round(core), round(flash), round(latency_ms, 4),
+                         None if energy is None else round(energy, 3),
+                         {k: round(v, 1) for k, v in per_class.items()}, basis)

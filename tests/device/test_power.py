@@ -62,6 +62,12 @@ def test_board_power_comes_from_the_catalog_and_profile() -> None:
         board_power(small_cnn(), "qemu-m4")
 
 
+def test_board_power_takes_counted_cycles() -> None:
+    counted = board_power(small_cnn(), "nano33ble", classes={"alu": 640_000, "load": 320_000})
+    assert counted.latency_ms == pytest.approx((640_000 + 2 * 320_000) / 64e3)  # M4: LDR 2 cycles, 64 MHz
+    assert "cycle model" in counted.source
+
+
 def test_every_physical_board_prices_with_the_catalog_figures() -> None:
     """The catalog is the one board table: each physical board's power figures and clock come
     from it, and the estimate uses them."""

@@ -35,7 +35,8 @@ def test_emulate_json_contract_and_output_file(tmp_path: Path) -> None:
     x = np.random.default_rng(0).integers(-128, 128, (1, 32, 32, 3)).astype(np.int8)
     np.save(tmp_path / "x.npy", x)
     proc = edgecraft("emulate", str(model), "--target", "qemu-m7", "--input", str(tmp_path / "x.npy"),
-                     "--output", str(tmp_path / "y.npy"), "--per-op", "--format", "json")
+                     "--output", str(tmp_path / "y.npy"), "--per-op", "--board", "stm32f746-disco",
+                     "--format", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     for key in ("instructions", "flash_bytes", "ram_bytes", "stack_bytes", "machine", "output_file"):
@@ -47,6 +48,23 @@ def test_emulate_json_contract_and_output_file(tmp_path: Path) -> None:
     assert [o["type"] for o in ops] and len(ops) == len(graph.operators)
     assert all(o["instructions"] > 0 for o in ops if o["type"] != "RESHAPE")
     assert 0.98 * data["instructions"] < sum(o["instructions"] for o in ops) <= data["instructions"]
+    # --board: the counted classes priced with the board's core and flash, at its clock
+    assert data["board"] == "stm32f746-disco" and data["instruction_classes"]["total"] == data["instructions"]
+    assert data["cycles"] == data["cycle_model"]["cycles"] > 0.3 * data["instructions"]
+    assert data["latency_ms"] == pytest.approx(data["cycles"] / 216e3, rel=1e-3)
+    assert data["energy_uj"] > 0 and data["energy_per_day_j"] > 0
+
+
+def test_profile_emulate_prices_counted_cycles(tmp_path: Path) -> None:
+    model = tmp_path / "cnn.tflite"
+    model.write_bytes(write_tflite(small_cnn(seed=3)))
+    proc = edgecraft("profile", str(model), "--target", "nano33ble", "--emulate", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    est = data["estimates"]
+    assert "cycle model" in est["basis"] and est["cycle_model"]["core"] == "cortex-m4f"
+    assert data["latency_ms"] == pytest.approx(est["cycles"] / 64e3, rel=1e-3)
+    assert data["energy_uj"] == pytest.approx(data["latency_ms"] * 9.9, rel=1e-3)
 
 
 def test_emulate_errors_are_one_line_exit_2(tmp_path: Path) -> None:
@@ -60,6 +78,8 @@ def test_emulate_errors_are_one_line_exit_2(tmp_path: Path) -> None:
     for path, args, expect in (
         (big, ["--target", "qemu-m0", "--input", a, "--input", a], "does not fit qemu-m0"),
         (model, ["--target", "qemu-m99", "--input", x], "no emulated machine"),
+        (model, ["--target", "qemu-m4", "--board", "stm32f746-disco", "--input", x], "run on qemu-m7"),
+        (model, ["--board", "esp32", "--input", x], "no cycle model for core 'xtensa-lx6'"),
         (model, ["--target", "qemu-m4", "--input", bad], "must have shape [1, 32, 32, 3]"),
     ):
         proc = edgecraft("emulate", str(path), *args)

@@ -19,6 +19,8 @@ from edgecraft.ir.graph import Graph
 from edgecraft.ops.registry import graph_macs, op_cost
 from edgecraft.plan import plan_memory
 from edgecraft.runtime import Interpreter
+from edgecraft.targets import UnknownBoardError, get_board
+from edgecraft.targets.cycles import NoCycleModelError, core_model, cycle_profile_estimate
 
 
 def _batches(arrays: list[np.ndarray], graph: Graph) -> tuple[list[np.ndarray], bool]:
@@ -39,9 +41,30 @@ def _batches(arrays: list[np.ndarray], graph: Graph) -> tuple[list[np.ndarray], 
     return out, any(batched)
 
 
+def resolve_target(target: str | None, board: str | None) -> tuple[str, str]:
+    """(QEMU machine slug, catalog board priced) from ``--target`` and ``--board``: the board's
+    core picks the machine when no target is given; without a board the emulated board itself
+    (its catalog entry) is priced."""
+    if target is None and board is None:
+        raise UserError("give --target (one of " + ", ".join(MACHINES) + ") or --board (a catalog board)")
+    if target is not None and target not in MACHINES:
+        raise UserError(f"no emulated machine for target {target!r}; choose one of: {', '.join(MACHINES)}")
+    try:
+        b = get_board(board or str(target))
+        machine = core_model(b.core).machine
+    except (UnknownBoardError, NoCycleModelError) as e:
+        raise UserError(str(e)) from None
+    if target is not None and MACHINES[target].qemu_machine != MACHINES[machine].qemu_machine:
+        raise UserError(f"board {b.slug} has a {b.core}, whose instructions run on {machine}, not {target}; "
+                        f"drop --target or use --target {machine}")
+    return target or machine, b.slug
+
+
 def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | None, dsp: bool | None,
-                  verify: bool, per_op: bool = False) -> dict[str, Any]:
-    """Run the model on the emulated board; the data behind the command's output."""
+                  verify: bool, per_op: bool = False, board: str | None = None) -> dict[str, Any]:
+    """Run the model on the emulated board; the data behind the command's output. ``board``:
+    the catalog board whose cycles, milliseconds and energy are reported (default: the
+    emulated board itself)."""
     graph = read_tflite(model)
     batches, batched = _batches(load_inputs(inputs, graph), graph)
     try:
@@ -58,6 +81,8 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
     if output is not None:
         save_outputs(output, outputs, graph)
     macs = graph_macs(graph)
+    priced = get_board(board or r.target)
+    cyc = cycle_profile_estimate(r.classes, priced)
     ops = []
     if per_op:
         order = plan_memory(graph).order
@@ -68,6 +93,10 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
     return {
         "model": str(model), "target": r.target, "machine": r.machine, "core": r.core, "dsp": r.dsp,
         "instructions": r.instructions, "macs": macs,
+        "board": priced.slug, "clock_mhz": priced.clock_mhz, "cycles": cyc["cycles"],
+        "latency_ms": cyc["latency_ms"], "latency_error_pct": cyc["latency_error_pct"],
+        "energy_uj": cyc["energy_uj"], "energy_per_day_j": cyc["energy_per_day_j"],
+        "cycle_model": cyc["cycle_estimate"], "instruction_classes": r.classes,
         "macs_per_instruction": round(macs / r.instructions, 4) if r.instructions else None,
         "flash_bytes": r.flash_bytes, "ram_bytes": r.ram_bytes, "stack_bytes": r.stack_bytes,
         "arena_bytes": r.arena_bytes, "image_flash_bytes": r.image_flash_bytes,
@@ -82,9 +111,10 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
 
 def emulate_cmd(
     model: Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)],
-    target: Annotated[str, typer.Option("--target", "-t", help=f"One of {', '.join(MACHINES)}.")],
     inputs: Annotated[list[Path], typer.Option("--input", "-i", help="Input .npy (repeat for several "
                                                "inputs; a leading batch dimension runs each) or .npz.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help=f"One of {', '.join(MACHINES)} "
+                                               "(default: the machine of --board's core).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write outputs (.npy/.npz).")]
     = None,
     dsp: Annotated[bool | None, typer.Option("--dsp/--no-dsp", help="DSP kernel variants (default: "
@@ -93,13 +123,16 @@ def emulate_cmd(
                                          "Python reference runtime.")] = True,
     per_op: Annotated[bool, typer.Option("--per-op", help="Also count the instructions of each operator "
                                          "(adds a hook call before each one).")] = False,
+    board: Annotated[str | None, typer.Option("--board", "-b", help="Report cycles, ms and energy on this "
+                                              "catalog board (see `edgecraft boards`).")] = None,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Build MODEL for an emulated Cortex-M board, run it on QEMU, report outputs and costs."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
+    machine, priced = resolve_target(target, board)
     try:
-        result = emulate_model(model, target, inputs, output, dsp, verify, per_op)
+        result = emulate_model(model, machine, inputs, output, dsp, verify, per_op, priced)
     except EmulateError as e:
         raise RuntimeError(str(e)) from None
     if fmt is Format.json:
@@ -112,6 +145,12 @@ def emulate_cmd(
     for key in ("instructions", "macs", "macs_per_instruction", "flash_bytes", "ram_bytes", "stack_bytes",
                 "arena_bytes"):
         table.add_row(key.replace("_", " "), f"{result[key]:,}")
+    at = f" on {result['board']} at {result['clock_mhz']:g} MHz"
+    table.add_row("cycles" + at, f"{result['cycles']:,} (+-{result['latency_error_pct']}%)")
+    table.add_row("latency ms" + at, f"{result['latency_ms']:,.3f}")
+    if result["energy_uj"] is not None:
+        table.add_row("energy uJ per inference", f"{result['energy_uj']:,.2f}")
+        table.add_row("energy J per day (1 inference/s)", f"{result['energy_per_day_j']:,.3f}")
     if result["matches_reference"] is not None:
         table.add_row("matches reference", "yes" if result["matches_reference"] else "NO")
     console.print(table)

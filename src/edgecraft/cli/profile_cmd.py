@@ -5,15 +5,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.emulate import EmulateError, emulate
 from edgecraft.formats import read_tflite
+from edgecraft.ir.graph import Graph
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
-from edgecraft.targets import UnknownBoardError, board_slugs, get_board
+from edgecraft.targets import Board, UnknownBoardError, board_slugs, get_board
 from edgecraft.targets import profile as profile_model
+from edgecraft.targets.cycles import core_model, has_cycle_model
 from edgecraft.targets.profiling import RUNTIMES
+
+
+def emulated_classes(graph: Graph, boards: list[Board]) -> dict[str, dict[str, int] | str]:
+    """Instruction classes of one inference (a seeded random input) counted on the QEMU machine
+    of each board's core, one run per machine; a string says why a board has none (not a
+    Cortex-M core, or the model does not fit the emulated machine)."""
+    inputs = [np.random.default_rng(0).integers(-128, 128, (1, *t.shape)).astype(t.np_dtype)
+              for t in graph.input_tensors()]
+    runs: dict[str, dict[str, int] | str] = {}
+    out: dict[str, dict[str, int] | str] = {}
+    for b in boards:
+        if not has_cycle_model(b):
+            out[b.slug] = f"no cycle model for {b.core}"
+            continue
+        machine = core_model(b.core).machine
+        if machine not in runs:
+            try:
+                runs[machine] = emulate(graph, machine, inputs, name="profile").classes
+            except EmulateError as e:
+                runs[machine] = f"not emulated on {machine}: {str(e).split(';')[0]}"
+        out[b.slug] = runs[machine]
+    return out
 
 
 def _kib(n: int) -> str:
@@ -40,6 +66,9 @@ def _show_one(p: dict[str, Any], model_name: str) -> None:
         f"{p['energy_uj']:,.1f} uJ (estimate, +-{est['energy_error_pct']}%)"
     console.print(f"MACs {p['macs']:,}; latency {p['latency_ms']:,.2f} ms "
                   f"(estimate, +-{est['latency_error_pct']}%); energy {energy}")
+    if p.get("energy_per_day_j") is not None:
+        console.print(f"cycles {est['cycles']:,}; energy per day at one inference a second "
+                      f"{p['energy_per_day_j']:,.3f} J (sleep in between)")
     console.print(f"[dim]{est['basis']}[/dim]")
     for c in p["culprits"]:
         where = f" at step {c['step']} ({c['op']})" if "step" in c else ""
@@ -54,6 +83,9 @@ def profile(
                                            f"{', '.join(ALGORITHMS)}.")] = DEFAULT_ALGORITHM,
     runtime: Annotated[str, typer.Option(help="tflm (a TFLM-like interpreter: tables and structs in "
                                          "RAM) or edgecraft (the C `edgecraft build` generates).")] = "tflm",
+    emulated: Annotated[bool, typer.Option("--emulate", help="Latency and energy from instruction classes "
+                                           "counted on QEMU and the per-core cycle model, not the MAC fit.")]
+    = False,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Will MODEL fit TARGET, and how fast and at what energy will it run there (estimates)."""
@@ -67,7 +99,14 @@ def profile(
     except UnknownBoardError as e:
         raise UserError(f"{e}, or all") from None
     graph = read_tflite(model)
-    results = [profile_model(graph, b, algorithm, runtime) for b in boards]
+    classes = emulated_classes(graph, boards) if emulated else {}
+    results = []
+    for b in boards:
+        counted = classes.get(b.slug)
+        p = profile_model(graph, b, algorithm, runtime, counted if isinstance(counted, dict) else None)
+        if isinstance(counted, str):
+            p["estimates"]["basis"] += f"; no cycle estimate: {counted}"
+        results.append(p)
     if target != "all":
         if fmt is Format.json:
             print_json(results[0])
@@ -79,11 +118,15 @@ def profile(
         return
     title = f"{model.name} on every board (latency and energy are estimates)"
     table = Table(title=title, title_justify="left")
-    for col in ("board", "fits", "RAM KiB", "RAM margin", "flash KiB", "latency ms", "+-%", "energy uJ"):
-        table.add_column(col, justify="left" if col in ("board", "fits") else "right")
+    for col in ("board", "fits", "RAM KiB", "RAM margin", "flash KiB", "latency ms", "+-%", "energy uJ",
+                "J/day at 1/s", "basis"):
+        table.add_column(col, justify="left" if col in ("board", "fits", "basis") else "right")
     for p in results:
+        day = p.get("energy_per_day_j")
         table.add_row(p["board"], "yes" if p["fits"] else "[red]no[/red]", _kib(p["ram_bytes"]),
                       f"{p['margins']['ram_pct']}%", _kib(p["flash_bytes"]), f"{p['latency_ms']:,.2f}",
                       str(p["estimates"]["latency_error_pct"]),
-                      "-" if p["energy_uj"] is None else f"{p['energy_uj']:,.1f}")
+                      "-" if p["energy_uj"] is None else f"{p['energy_uj']:,.1f}",
+                      "-" if day is None else f"{day:,.3f}",
+                      "cycles" if p["estimates"].get("cycle_model") else "MAC fit")
     console.print(table)

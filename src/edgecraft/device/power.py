@@ -72,9 +72,10 @@ class BoardPower:
         return asdict(self)
 
 
-def board_power(graph: Graph, slug: str) -> BoardPower:
+def board_power(graph: Graph, slug: str, classes: dict[str, int] | None = None) -> BoardPower:
     """Active/sleep power and per-inference latency of ``graph`` on board ``slug``: the board
-    catalog and its profile (:mod:`edgecraft.targets`)."""
+    catalog and its profile (:mod:`edgecraft.targets`). ``classes``: instructions of one
+    inference per class counted on the emulator; the latency then comes from the cycle model."""
     try:
         board = get_board(slug)
     except UnknownBoardError as e:
@@ -83,7 +84,7 @@ def board_power(graph: Graph, slug: str) -> BoardPower:
         why = "emulated" if board.emulated else "the catalog gives no sleep power"
         raise PowerError(f"board {slug!r} has no power figures ({why}); pick a microcontroller board, "
                          "e.g. nano33ble")
-    prof = profile(graph, board)
+    prof = profile(graph, board, classes=classes)
     basis = prof.get("estimates", {}).get("basis", "edgecraft.targets profile")
     source = (f"active: {board.sources.get('active_mw', 'catalog')}; sleep: "
               f"{board.sources.get('sleep_mw', 'catalog')}; latency: {basis}")

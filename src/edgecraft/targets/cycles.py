@@ -39,7 +39,8 @@ class NoCycleModelError(ValueError):
 @cache
 def cycle_data() -> dict[str, Any]:
     """The contents of ``cycles.json``."""
-    data: dict[str, Any] = json.loads(resources.files("edgecraft.targets").joinpath("cycles.json").read_text())
+    text = resources.files("edgecraft.targets").joinpath("cycles.json").read_text()
+    data: dict[str, Any] = json.loads(text)
     return data
 
 
@@ -145,9 +146,36 @@ def estimate_cycles(classes: dict[str, int], board: Board) -> CycleEstimate:
     cycles = core + flash
     latency_ms = cycles / (board.clock_mhz * 1e3)
     energy = None if board.active_mw is None else latency_ms * board.active_mw
-    basis = (f"instruction classes counted on QEMU ({model.machine}) priced with the {board.core} cycle table "
-             f"(targets/cycles.json: {model.sources['default'].split(',')[0]}); {flash_basis}")
+    basis = (f"instruction classes counted on QEMU ({model.machine}) priced with the {board.core} cycle "
+             f"table (targets/cycles.json: {model.sources['default'].split(',')[0]}); {flash_basis}")
     return CycleEstimate(board.slug, board.core, board.clock_mhz, int(classes.get("total", 0)), round(cycles),
-                         round(core), round(flash), round(latency_ms, 4),
-                         None if energy is None else round(energy, 3),
+                         round(core), round(flash), latency_ms, energy,
                          {k: round(v, 1) for k, v in per_class.items()}, basis)
+
+
+def check_error_pct() -> int:
+    """The cycle model's stated latency error (+-%), from its check against published MLPerf
+    Tiny latencies (``cycles.json`` ``check``)."""
+    return int(cycle_data()["check"]["latency_error_pct"])
+
+
+def cycle_profile_estimate(classes: dict[str, int], board: Board,
+                           inferences_per_day: float = SECONDS_PER_DAY) -> dict[str, Any]:
+    """What ``profile`` reports for latency and energy when instruction classes were counted on
+    the emulator: the same keys as the MAC-fit estimate (``latency_ms``, ``energy_uj``, their
+    errors, ``cycles``, ``basis``) plus ``energy_per_day_j`` at ``inferences_per_day`` (one a
+    second by default) with sleep in between, and the cycle breakdown."""
+    est = estimate_cycles(classes, board)
+    err = check_error_pct()
+    return {
+        "latency_ms": est.latency_ms,
+        "latency_error_pct": err,
+        "cycles": est.cycles,
+        "energy_uj": est.energy_uj,
+        "energy_error_pct": None if est.energy_uj is None else err + (5 if "MLPerf" in board.sources.get(
+            "active_mw", "") else 50),
+        "energy_per_day_j": est.energy_per_day_j(inferences_per_day, board.active_mw, board.sleep_mw),
+        "inferences_per_day": inferences_per_day,
+        "basis": f"cycle model: {est.basis}; +-{err}% from {cycle_data()['check']['source']}",
+        "cycle_estimate": est.to_dict(),
+    }

@@ -16,6 +16,7 @@ from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 from edgecraft.plan.accounting import multiplier_bytes, persistent_bytes, ram_parts
 from edgecraft.targets.catalog import Board, get_board
 from edgecraft.targets.costmodel import estimate, work_features
+from edgecraft.targets.cycles import cycle_profile_estimate
 
 RUNTIMES = ("tflm", "edgecraft")
 #: Flash of each C kernel of edgecraft's generated code, measured: ``arm-none-eabi-size`` of
@@ -98,7 +99,7 @@ def _weight_culprits(graph: Graph, limit: int = 5) -> list[dict[str, Any]]:
 
 
 def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM,
-            runtime: str = "tflm") -> dict[str, Any]:
+            runtime: str = "tflm", classes: dict[str, int] | None = None) -> dict[str, Any]:
     """Fit and cost of ``graph`` on ``board`` (a :class:`Board` or slug), as a JSON-ready dict.
 
     ``runtime`` "tflm" (a TFLM-like interpreter: persistent tables and structs in RAM) or
@@ -109,6 +110,10 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
     ``margins`` (capacity minus need; negative when over), ``estimates`` (errors and basis) and
     ``culprits`` (what to shrink when it does not fit: the activations alive at the arena's peak
     and/or the largest weights).
+
+    ``classes``: instructions of one inference per class, counted on the emulated machine of
+    the board's core (``edgecraft.emulate``); latency and energy then come from the cycle model
+    (:mod:`edgecraft.targets.cycles`) instead of the MAC fit, and ``energy_per_day_j`` is added.
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
@@ -118,7 +123,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
     flash = flash_parts(graph, runtime, b.dsp)
     ram_total, flash_total = sum(ram.values()), sum(flash.values())
     feats = work_features(graph)
-    est = estimate(feats, b)
+    est = estimate(feats, b) if classes is None else cycle_profile_estimate(classes, b)
     if any(t.dtype == "float32" for t in graph.tensors if not t.is_constant):
         est["basis"] += "; calibrated on int8 models, this one computes in float: expect it slower"
     ram_ok, flash_ok = ram_total <= b.sram_bytes, flash_total <= b.flash_bytes
@@ -142,6 +147,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
         "macs": graph_macs(graph),
         "latency_ms": est["latency_ms"],
         "energy_uj": est["energy_uj"],
+        "energy_per_day_j": est.get("energy_per_day_j"),
         "fits": ram_ok and flash_ok,
         "parts": {"ram": ram, "flash": flash},
         "capacity": {"ram_bytes": b.sram_bytes, "flash_bytes": b.flash_bytes},
@@ -158,6 +164,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
             "cycles": est["cycles"],
             "basis": est["basis"],
             "emulated": b.emulated,
+            "cycle_model": est.get("cycle_estimate"),
         },
         "culprits": culprits,
     }

@@ -15,7 +15,8 @@
  * branches (unconditional, calls, conditional, loads into pc), low-overhead loop start and end
  * (Armv8.1-M) and the rest (ALU). A conditional branch
  * always ends a translation block, so it was taken exactly when the next block executed does
- * not start at the address after it: a per-block callback counts taken and not taken.
+ * not start at the address after it: a per-block callback counts taken and not taken (a branch
+ * to the very next instruction counts as not taken; compilers do not emit those).
  *
  * At exit it writes the file `out`: "total <n>", "start <class counts...>", "stop <...>", one
  * "op <...>" line per hook call, each a space-separated list in the order of CLASS_NAMES (the
@@ -220,7 +221,10 @@ static int classify(const char *disas, const uint8_t *bytes, size_t size, int *r
   if (dot && dot[2] == 0) *dot = 0;
   int cond = 0;
   *regs = 0;
-  if (m[0] == 0 || strcmp(m, "unknown") == 0 || starts(m, ".")) return raw_class(bytes, size);
+  /* capstone 4 shows MVE as generic coprocessor instructions (ldc, stc, cdp, mcr, ...) */
+  if (m[0] == 0 || strcmp(m, "unknown") == 0 || starts(m, ".") || starts(m, "ldc") || starts(m, "stc") ||
+      starts(m, "cdp") || starts(m, "mcr") || starts(m, "mrc"))
+    return raw_class(bytes, size);
   int writes_pc = strstr(ops, "pc}") != NULL || (strncmp(ops + strspn(ops, " \t"), "pc,", 3) == 0);
   if (base_in(m, LDMS, &cond)) {
     *regs = starts(m, "ldrd") ? 2 : count_regs(ops);

@@ -1,0 +1,91 @@
+"""The cycle model: every counted class priced for every core with a source, the arithmetic on
+hand-computed cases (class prices, branches taken and not, flash wait states, energy per day),
+and ``profile`` switching from the MAC fit to cycles when instruction classes are given."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from importlib import resources
+
+import pytest
+
+from edgecraft.models.synthetic import tiny_mlp
+from edgecraft.targets import get_board, profile
+from edgecraft.targets.cycles import (
+    UNPRICED,
+    NoCycleModelError,
+    core_model,
+    cycle_data,
+    estimate_cycles,
+    has_cycle_model,
+)
+
+
+def plugin_classes() -> list[str]:
+    source = resources.files("edgecraft.emulate").joinpath("plugin", "ec_insn_count.c").read_text()
+    block = re.search(r"CLASS_NAMES\[N_COUNTERS\] = \{(.*?)\};", source, re.S)
+    assert block is not None
+    return re.findall(r'"(\w+)"', block.group(1))
+
+
+def test_every_core_prices_every_counted_class_with_a_source() -> None:
+    classes = [c for c in plugin_classes() if c not in UNPRICED]
+    assert {"load_pipelined", "branch_taken", "branch_not_taken", "mac", "mve"} <= set(classes)
+    for name, entry in cycle_data()["cores"].items():
+        assert sorted(entry["cycles"]) == sorted(classes), name
+        assert entry["sources"]["default"], name
+        assert all(v >= 0 for v in entry["cycles"].values())
+    for slug, entry in cycle_data()["flash"]["boards"].items():
+        board = get_board(slug)
+        assert has_cycle_model(board) and entry["source"] and entry["wait_states"] >= 0
+
+
+def test_m4_arithmetic_by_hand() -> None:
+    classes = {"alu": 10, "load": 4, "load_pipelined": 2, "branch_cond": 4, "branch_taken": 3,
+               "branch_not_taken": 1, "load_multiple": 1, "load_multiple_regs": 3, "mac": 5, "total": 26}
+    # Cortex-M4: ALU 1, LDR 2, pipelined LDR 1, taken branch 1 + P = 3, not taken 1, LDM 1 + N, SMLAD 1
+    core = 10 + 4 * 2 + 2 + 3 * 3 + 1 + (1 + 3) + 5
+    qemu = estimate_cycles(classes, get_board("qemu-m4"))  # zero-wait-state SSRAM at 25 MHz
+    assert qemu.cycles == qemu.core_cycles == core and qemu.flash_cycles == 0
+    assert qemu.latency_ms == pytest.approx(core / 25e3)
+    assert qemu.energy_uj is None  # an emulated board has no power figure
+    l4 = get_board("stm32l4r5-nucleo")  # 5 wait states, 10% of the 3 refetches miss the ART cache
+    est = estimate_cycles(classes, l4)
+    assert est.flash_cycles == round(3 * 5 * 0.1)
+    assert est.latency_ms == pytest.approx((core + 1.5) / 120e3, abs=1e-4)
+    assert est.energy_uj == pytest.approx(est.latency_ms * l4.active_mw, rel=1e-3)
+
+
+def test_cores_differ_where_their_manuals_do() -> None:
+    branchy = {"branch_taken": 100, "call": 10, "load_pipelined": 50, "mul_long": 20}
+    m0, m0plus, m3, m4 = (core_model(c) for c in ("cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4f"))
+    cost = {m.core: sum(n * m.cycles[c] for c, n in branchy.items()) for m in (m0, m0plus, m3, m4)}
+    assert cost["cortex-m0"] - cost["cortex-m0plus"] == 100 + 10  # taken branch 3 vs 2, BL 4 vs 3
+    assert cost["cortex-m3"] - cost["cortex-m4f"] == 20 * 3  # long multiply 4 vs 1
+    assert m4.machine == "qemu-m4" and m0plus.machine == "qemu-m0"
+    with pytest.raises(NoCycleModelError, match="xtensa-lx6"):
+        core_model("xtensa-lx6")
+
+
+def test_energy_per_day_adds_sleep_between_inferences() -> None:
+    board = replace(get_board("stm32l4r5-nucleo"), active_mw=10.0, sleep_mw=0.01)
+    est = estimate_cycles({"alu": 1_200_000}, board)  # 10 ms at 120 MHz
+    assert est.latency_ms == pytest.approx(10.0)
+    # 86,400 inferences of 10 ms: 864 s at 10 mW, the rest asleep at 0.01 mW
+    assert est.energy_per_day_j(86_400, 10.0, 0.01) == pytest.approx((864 * 10 + 85_536 * 0.01) / 1e3)
+    assert est.energy_per_day_j(1e9, 10.0, 0.01) == pytest.approx(864.0)  # busy the whole day
+    assert est.energy_per_day_j(1, None, 0.01) is None
+
+
+def test_profile_uses_cycles_when_classes_are_given() -> None:
+    graph = tiny_mlp(seed=0)
+    fitted = profile(graph, "nano33ble")
+    counted = profile(graph, "nano33ble", classes={"alu": 64_000, "load": 32_000, "total": 96_000})
+    cycles = 64_000 + 32_000 * 2
+    assert counted["estimates"]["cycles"] == cycles
+    assert counted["latency_ms"] == pytest.approx(cycles / 64e3)
+    assert counted["energy_uj"] == pytest.approx(counted["latency_ms"] * 9.9, rel=1e-3)
+    assert counted["energy_per_day_j"] > 0 and fitted["energy_per_day_j"] is None
+    assert "cycle model" in counted["estimates"]["basis"]
+    assert "cycle model" not in fitted["estimates"]["basis"]

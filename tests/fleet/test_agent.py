@@ -69,7 +69,7 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     assert fleet.wait_rollout(r["id"])["state"] == "completed"
     assert set(fleet.versions().values()) == {"1.1.0"} and swarm.without_model() == []
     assert swarm.agents[1].slots.version("a") == "1.0.0"  # the old model stays for a rollback
-    installs = [r["detail"] for r in _reports(fleet, "dev-0005") if r["kind"] == "installed"]
+    installs = [r.detail for r in _reports(fleet, "dev-0005") if r.kind == "installed"]
     assert installs == ["slot b via delta"]
 
     # 2. A man in the middle flips one bit of device 3's download: refused, reported, never installed.
@@ -103,7 +103,7 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     assert devices["dev-0000"]["slot_b"] == "1.1.0" and devices["dev-0000"]["active_slot"] == "b"
 
 
-def _reports(fleet, device: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def _reports(fleet, device: str) -> list:  # type: ignore[no-untyped-def]
     from edgecraft.fleet.store import Store
 
     store = Store(f"sqlite:///{fleet.server.state_dir / 'fleet.db'}")
@@ -114,4 +114,4 @@ def _reports(fleet, device: str) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 def _refusals(fleet, device: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [r["detail"] for r in _reports(fleet, device) if r["kind"] == "refused"]
+    return [r.detail for r in _reports(fleet, device) if r.kind == "refused"]

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from edgecraft.fleet.records import (
+    Anomaly,
+    Conflict,
+    Delta,
+    DeviceState,
+    Member,
+    ModelVersion,
+    NewDevice,
+    Report,
+    Rollout,
+    Telemetry,
+)
 from edgecraft.fleet.store import Store
 
 
@@ -19,43 +33,48 @@ def _telemetry(
     errors: int = 0,
     latency: float = 1.0,
     ts: float | None = None,
-) -> dict:
-    return {
-        "kind": "telemetry",
-        "row": {
-            "device_id": device,
-            "msg_id": msg_id,
-            "ts": ts or time.time(),
-            "version": version,
-            "n": n,
-            "errors": errors,
-            "latency_mean_ms": latency,
-            "latency_p95_ms": latency,
-            "confidence": 0.9,
-            "labeled": n,
-            "correct": correct,
-            "histogram": [n, 0, 0, 0],
-            "battery": 99.0,
-        },
-    }
+) -> Telemetry:
+    return Telemetry(
+        device,
+        msg_id,
+        ts or time.time(),
+        version,
+        n,
+        errors,
+        latency,
+        latency,
+        0.9,
+        n,
+        correct,
+        [n, 0, 0, 0],
+        99.0,
+    )
 
 
 def _report(
-    device: str, msg_id: int, kind: str, rollout_id: int | None, version: str, state: dict | None = None
-) -> dict:
-    return {
-        "kind": "report",
-        "row": {
-            "device_id": device,
-            "msg_id": msg_id,
-            "ts": time.time(),
-            "kind": kind,
-            "version": version,
-            "rollout_id": rollout_id,
-            "detail": "",
-        },
-        "state": state,
-    }
+    device: str,
+    msg_id: int,
+    kind: str,
+    rollout_id: int | None,
+    version: str,
+    state: DeviceState | None = None,
+) -> Report:
+    return Report(device, msg_id, time.time(), kind, version, rollout_id, "", state)
+
+
+def _model(version: str, structure: str = "s") -> ModelVersion:
+    return ModelVersion(
+        version,
+        "a" * 64,
+        "b" * 64,
+        "c" * 128,
+        3,
+        ["esp32"],
+        {"accuracy": 0.9},
+        structure,
+        manifest={"k": 1},
+        artifact=b"zip",
+    )
 
 
 class StoreContract:
@@ -64,57 +83,61 @@ class StoreContract:
     def _devices(self, store: Store, n: int = 3) -> None:
         store.add_devices(
             [
-                {
-                    "id": f"d{i}",
-                    "board": "nano33ble",
-                    "grp": "lab" if i % 2 else "field",
-                    "tags": ["eu"],
-                    "token_hash": f"t{i}",
-                    "mqtt_hash": f"h{i}",
-                }
+                NewDevice(f"d{i}", f"t{i}", f"h{i}", "nano33ble", "lab" if i % 2 else "field", ["eu"])
                 for i in range(n)
             ]
         )
 
     def test_devices(self, store: Store) -> None:
         self._devices(store)
-        assert [d["id"] for d in store.devices()] == ["d0", "d1", "d2"]
-        assert [d["id"] for d in store.devices("lab")] == ["d1"]
-        assert "token_hash" not in store.devices()[0]
+        assert [d.id for d in store.devices()] == ["d0", "d1", "d2"]
+        assert [d.id for d in store.devices("lab")] == ["d1"]
         got = store.device_by_token("t2")
-        assert got is not None and got["id"] == "d2" and got["tags"] == ["eu"]
+        assert got is not None and got.id == "d2" and got.tags == ["eu"] and got.group == "field"
         assert store.device_by_token("nope") is None
         assert store.mqtt_credentials() == [("d0", "h0"), ("d1", "h1"), ("d2", "h2")]
+        with pytest.raises(Conflict, match="d1 exists already"):  # and nothing of the batch is stored
+            store.add_devices([NewDevice("d9", "t9", "h9"), NewDevice("d1", "tx", "hx")])
+        with pytest.raises(Conflict):  # the same id twice in one request
+            store.add_devices([NewDevice("d8", "t8", "h8"), NewDevice("d8", "t7", "h7")])
+        assert [d.id for d in store.devices()] == ["d0", "d1", "d2"]
+        store.register_device("d0", "esp32", "2.0", "rt")
+        d0 = store.device("d0")
+        assert d0 is not None and (d0.board, d0.firmware, d0.runtime) == ("esp32", "2.0", "rt")
+
+    def test_command_counters(self, store: Store) -> None:
+        self._devices(store)
+        assert store.next_command_seqs(["d0", "d1"]) == {"d0": 1, "d1": 1}
+        assert store.next_command_seqs(["d0", "d0", "nope"]) == {"d0": 2}
+        got: list[dict[str, int]] = []  # two "instances" at once: every number is handed out once
+        threads = [
+            threading.Thread(target=lambda: got.extend(store.next_command_seqs(["d2"]) for _ in range(20)))
+            for _ in range(2)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(g["d2"] for g in got) == list(range(1, 41))
 
     def test_models_and_deltas(self, store: Store) -> None:
-        row = {
-            "version": "v1",
-            "sha256": "a" * 64,
-            "model_sha256": "b" * 64,
-            "signature": "c" * 128,
-            "size": 3,
-            "boards": ["esp32"],
-            "metrics": {"accuracy": 0.9},
-            "manifest": {"k": 1},
-            "structure": "s",
-            "artifact": b"zip",
-        }
-        store.add_model(row)
-        assert store.model("v1", artifact=True)["artifact"] == b"zip"
-        assert "artifact" not in store.model("v1")
-        assert [m["version"] for m in store.models()] == ["v1"]
-        d = {
-            "base": "v0",
-            "target": "v1",
-            "sha256": "d" * 64,
-            "signature": "e" * 128,
-            "size": 1,
-            "artifact": b"x",
-        }
-        store.add_delta(d)
-        store.add_delta(d)  # a second server instance making the same delta: no error, one row
-        assert store.delta("v0", "v1")["artifact"] == b"x"
-        assert store.delta("v1", "v0") is None
+        d = Delta("v1", "v2", "d" * 64, "e" * 128, 1, b"x")
+        first = store.add_model(_model("v1"), [])
+        second = store.add_model(_model("v2"), [d])
+        assert (first.seq, second.seq) == (1, 2)  # publish numbers: monotonic
+        got = store.model("v1", artifact=True)
+        assert got is not None and got.artifact == b"zip" and got.manifest == {"k": 1} and got.seq == 1
+        assert store.model("v1") is not None and store.model("v1").artifact == b""  # type: ignore[union-attr]
+        assert [m.version for m in store.models()] == ["v1", "v2"]
+        assert store.delta("v1", "v2") == d
+        assert store.delta("v2", "v1") is None
+        # All or nothing: a version whose delta cannot be stored is not stored either.
+        with pytest.raises(Exception):  # noqa: B017 - the database's own integrity error
+            store.add_model(_model("v3"), [d, d])
+        assert store.model("v3") is None
+        with pytest.raises(Conflict, match="exists already"):
+            store.add_model(_model("v2"), [])
+        assert store.add_model(_model("v4"), []).seq > 2
 
     def test_ingest_counts_each_message_once(self, store: Store) -> None:
         self._devices(store)
@@ -123,53 +146,51 @@ class StoreContract:
         assert store.ingest([*batch, _telemetry("d1", 2, correct=4)]) == 1  # resends are skipped
         assert store.counts() == {"telemetry": 4, "anomalies": 0, "reports": 0}
         tot = store.telemetry_totals(["d0", "d1"])
-        assert (tot["messages"], tot["inferences"], tot["labeled"], tot["correct"]) == (4, 32, 32, 28)
+        assert (tot.messages, tot.inferences, tot.labeled, tot.correct) == (4, 32, 32, 28)
         assert store.devices_reporting(["d0", "d1", "d2"], "v1", 0) == {"d0": 2, "d1": 2}
-        assert store.device("d0")["last_seen"] is not None
+        d0 = store.device("d0")
+        assert d0 is not None and d0.last_seen is not None
 
     def test_reports_update_device_and_rollout(self, store: Store) -> None:
         self._devices(store)
         rid = store.add_rollout(
-            {"version": "v2", "grp": "all", "stages": [1.0], "gate": {}, "max_install_failures": 0.1},
-            [("d0", 0, "v1"), ("d1", 0, "v1")],
+            Rollout(0, "v2", "all", [1.0], {}, 0.1),
+            [Member(0, "d0", 0, prev_version="v1"), Member(0, "d1", 0)],
         )
-        state = {"slot_a": "v1", "slot_b": "v2", "active_slot": "b", "version": "v2", "health": "ok"}
+        state = DeviceState("v1", "v2", "b", "v2", "ok")
         store.ingest(
             [
                 _report("d0", 5, "installed", rid, "v2", state),
                 _report("d1", 5, "install_failed", rid, "v2", None),
             ]
         )
-        members = {m["device_id"]: m for m in store.rollout_members(rid)}
-        assert members["d0"]["status"] == "installed" and members["d1"]["status"] == "failed"
+        members = {m.device_id: m for m in store.rollout_members(rid)}
+        assert members["d0"].status == "installed" and members["d1"].status == "failed"
+        assert members["d0"].prev_version == "v1"
         d0 = store.device("d0")
-        assert (d0["model_version"], d0["active_slot"], d0["slot_b"]) == ("v2", "b", "v2")
-        old = {"slot_a": "v1", "slot_b": None, "active_slot": "a", "version": "v1", "health": "ok"}
+        assert d0 is not None and (d0.model_version, d0.active_slot, d0.slot_b) == ("v2", "b", "v2")
+        old = DeviceState("v1", None, "a", "v1", "ok")
         store.ingest([_report("d0", 3, "boot", None, "v1", old)])  # late and older: ignored
-        assert store.device("d0")["model_version"] == "v2"
+        assert store.device("d0").model_version == "v2"  # type: ignore[union-attr]
+        assert [r.kind for r in store.reports_for("d0")] == ["boot", "installed"]
+        assert store.reports_for("d0")[1].state is None  # the state goes to the device row
 
     def test_rollout_revisions(self, store: Store) -> None:
         self._devices(store)
-        rid = store.add_rollout(
-            {
-                "version": "v2",
-                "grp": "all",
-                "stages": [0.5, 1.0],
-                "gate": {"error_rate": 0.1},
-                "max_install_failures": 0.1,
-            },
-            [("d0", 0, None), ("d1", 1, None)],
-        )
+        spec = Rollout(0, "v2", "lab", [0.5, 1.0], {"error_rate": 0.1}, 0.1)
+        rid = store.add_rollout(spec, [Member(0, "d0", 0), Member(0, "d1", 1)])
         r = store.rollout(rid)
-        assert (r["state"], r["stage"], r["rev"]) == ("running", 0, 0)
-        assert store.update_rollout(rid, 0, stage=1)
-        assert not store.update_rollout(rid, 0, stage=5)  # a second instance with a stale read loses
-        assert store.rollout(rid)["stage"] == 1
+        assert r is not None and (r.state, r.stage, r.rev, r.group) == ("running", 0, 0, "lab")
+        assert store.save_rollout(dataclasses.replace(r, stage=1))
+        assert not store.save_rollout(dataclasses.replace(r, stage=5))  # a stale read loses
+        r = store.rollout(rid)
+        assert r is not None and (r.stage, r.rev) == (1, 1)
         store.note_sent(rid, ["d0"], "sent")
         store.note_sent(rid, ["d0"], "sent")
-        m = store.rollout_members(rid)[0]
-        assert (m["status"], m["attempts"]) == ("sent", 2)
-        assert [x["id"] for x in store.rollouts(states=["running"])] == [rid]
+        store.note_sent(rid, ["d0", "d1"], "rolling_back", unless=["sent"])
+        m = store.rollout_members(rid)
+        assert (m[0].status, m[0].attempts, m[1].status) == ("sent", 2, "rolling_back")
+        assert [x.id for x in store.rollouts(states=["running"])] == [rid]
 
     def test_series_and_anomalies(self, store: Store) -> None:
         self._devices(store)
@@ -179,24 +200,13 @@ class StoreContract:
                 _telemetry("d0", 1, ts=t, latency=2.0),
                 _telemetry("d0", 2, ts=t + 1, latency=4.0),
                 _telemetry("d1", 1, ts=t + 10),
-                {
-                    "kind": "anomaly",
-                    "row": {
-                        "device_id": "d1",
-                        "msg_id": 2,
-                        "ts": t + 11,
-                        "version": "v1",
-                        "kind": "low_confidence",
-                        "score": 0.7,
-                        "detail": "1 of 8",
-                    },
-                },
+                Anomaly("d1", 2, t + 11, "v1", "low_confidence", 0.7, "1 of 8"),
             ]
         )
         s = store.telemetry_series(bucket_s=5.0)
         assert [b["inferences"] for b in s] == [16, 8]
         assert s[0]["latency_ms"] == pytest.approx(3.0) and s[1]["anomaly_rate"] == pytest.approx(1 / 8)
-        assert [a["kind"] for a in store.anomalies()] == ["low_confidence"]
+        assert [a.kind for a in store.anomalies()] == ["low_confidence"]
 
 
 class TestSqlite(StoreContract):
@@ -205,6 +215,11 @@ class TestSqlite(StoreContract):
         s = Store(f"sqlite:///{tmp_path / 'fleet.db'}")
         yield s
         s.close()
+
+    def test_database_file_is_private(self, store: Store, tmp_path: Path) -> None:
+        self._devices(store)
+        for p in tmp_path.glob("fleet.db*"):
+            assert p.stat().st_mode & 0o777 == 0o600, p
 
 
 @pytest.mark.postgres

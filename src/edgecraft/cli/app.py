@@ -42,12 +42,23 @@ app.command("emulate")(emulate_cmd.emulate_cmd)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from edgecraft.fleet.client import FleetError
+    from edgecraft.fleet.records import BadRequest
     from edgecraft.formats import ModelFormatError
     from edgecraft.ir.validate import GraphError
     from edgecraft.ops.base import OpError
     from edgecraft.runtime import InputError
 
-    return (UserError, ModelFormatError, GraphError, OpError, InputError, FileNotFoundError)
+    return (
+        UserError,
+        ModelFormatError,
+        GraphError,
+        OpError,
+        InputError,
+        FileNotFoundError,
+        FleetError,
+        BadRequest,
+    )
 
 
 def main() -> None:

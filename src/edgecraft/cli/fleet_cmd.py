@@ -2,7 +2,10 @@
 
 Every command but ``serve`` talks to a running server through its JSON API; by default the one
 whose state directory (``./edgecraft-fleet``) holds ``server.json`` and ``admin.token``.
-Device tokens are written to a file (mode 0600), never printed.
+Device tokens are written to a file (mode 0600), never printed. Names are checked here with
+the server's own grammar (:mod:`edgecraft.fleet.names`) before anything is sent; the server's
+refusals (:class:`~edgecraft.fleet.client.FleetError`) are user errors like any other: one
+``error:`` line, exit code 2.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import typer
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.fleet import names
 from edgecraft.fleet.client import DEFAULT_STATE_DIR
 
 app = typer.Typer(
@@ -34,21 +38,9 @@ SERVER_OPTION = typer.Option(None, "--server", help="Server URL (default: from t
 
 
 def _client(state_dir: Path, server: str | None) -> Any:
-    from edgecraft.fleet.client import FleetClient, FleetError
+    from edgecraft.fleet.client import FleetClient
 
-    try:
-        return FleetClient.from_state(state_dir, url=server)
-    except FleetError as e:
-        raise UserError(str(e)) from None
-
-
-def _call(fn: Any, *args: Any, **kw: Any) -> Any:
-    from edgecraft.fleet.client import FleetError
-
-    try:
-        return fn(*args, **kw)
-    except FleetError as e:
-        raise UserError(str(e)) from None
+    return FleetClient.from_state(state_dir, url=server)
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -87,7 +79,7 @@ def serve(
     mqtt_host, mqtt_port = "127.0.0.1", None
     if mqtt:
         h, _, p = mqtt.rpartition(":")
-        if not h or not p.isdigit():
+        if not h or not p.isdigit() or not 0 < int(p) < 65536:
             raise UserError(f"--mqtt must be HOST:PORT, got {mqtt!r}")
         mqtt_host, mqtt_port = h, int(p)
     elif find_mosquitto() is None:
@@ -139,8 +131,11 @@ def provision(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Create devices and write their credentials to a file (tokens are never printed)."""
+    names.device_id(f"{prefix}-00000")
+    names.group(group)
+    names.board(board)
     c = _client(state_dir, server)
-    res = _call(c.provision, count, prefix, board, group)
+    res = c.provision(count, prefix, board, group)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump({**res, "server_urls": [c.url]}, f)
@@ -166,10 +161,13 @@ def publish(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Pack, sign (server key) and record a model version."""
+    names.version(version)
     try:
         m = json.loads(metrics)
     except ValueError:
         raise UserError(f"--metrics must be a JSON object, got {metrics!r}") from None
+    if not isinstance(m, dict):
+        raise UserError(f"--metrics must be a JSON object, got {metrics[:60]!r}")
     if firmware is not None and not firmware.is_dir():
         raise UserError(f"--firmware {firmware} is not a directory")
     files: dict[str, bytes] = {}
@@ -182,7 +180,7 @@ def publish(
         except CodegenError as e:
             raise UserError(f"cannot generate the C library: {e}") from None
         files = {name: text.encode() for name, text in lib.files.items()}
-    res = _call(_client(state_dir, server).publish, model.read_bytes(), version, board, m, firmware, files)
+    res = _client(state_dir, server).publish(model.read_bytes(), version, board, m, firmware, files)
     if fmt == Format.json:
         print_json(res)
     else:
@@ -213,11 +211,13 @@ def deploy(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Start a staged rollout with gates and automatic rollback."""
+    names.version(version)
+    names.target(to)
     c = _client(state_dir, server)
-    r = _call(c.deploy, version, to, canary, stages, gate, max_install_failures)
+    r = c.deploy(version, to, canary, stages, gate, max_install_failures)
     while wait and r["state"] in ("running", "rolling_back"):
         time.sleep(1.0)
-        r = _call(c.rollout, r["id"])
+        r = c.rollout(r["id"])
     _show_rollout(r, fmt)
 
 
@@ -254,12 +254,12 @@ def status(
     """Show a rollout's progress by stage."""
     c = _client(state_dir, server)
     if rollout_id is None:
-        all_rollouts = _call(c.rollouts)
+        all_rollouts = c.rollouts()
         if not all_rollouts:
             raise UserError("no rollouts yet; start one with `edgecraft fleet deploy VERSION`")
         r = all_rollouts[-1]
     else:
-        r = _call(c.rollout, rollout_id)
+        r = c.rollout(rollout_id)
     _show_rollout(r, fmt)
 
 
@@ -273,11 +273,11 @@ def rollback(
     """Roll every device a running rollout touched back to its previous slot."""
     c = _client(state_dir, server)
     if rollout_id is None:
-        running = [r for r in _call(c.rollouts) if r["state"] == "running"]
+        running = [r for r in c.rollouts() if r["state"] == "running"]
         if not running:
             raise UserError("no running rollout to roll back; pass a rollout id")
         rollout_id = running[-1]["id"]
-    r = _call(c.rollback, rollout_id)
+    r = c.rollback(rollout_id)
     if not r["rollback_started"]:
         raise UserError(f"rollout {rollout_id} is {r['state']}, not running; nothing to roll back")
     _show_rollout(r, fmt)
@@ -291,7 +291,7 @@ def devices(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """List devices: board, model version, slots, health, last seen."""
-    devs = _call(_client(state_dir, server).devices, group)
+    devs = _client(state_dir, server).devices(group)
     if fmt == Format.json:
         print_json({"devices": devs})
         return
@@ -303,7 +303,7 @@ def devices(
             [
                 d["id"],
                 d["board"],
-                d["grp"],
+                d["group"],
                 d["model_version"],
                 f"A={d['slot_a']} B={d['slot_b']} ({d['active_slot']})",
                 d["health"],

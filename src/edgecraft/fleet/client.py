@@ -18,7 +18,12 @@ DEFAULT_STATE_DIR = Path("edgecraft-fleet")
 
 
 class FleetError(Exception):
-    """The server refused a request or cannot be reached; the message says why."""
+    """The server refused a request (4xx) or cannot be reached; the message says why. The CLI
+    reports it as a user error (exit code 2)."""
+
+
+class FleetServerError(Exception):
+    """The server failed (5xx) on a request: an internal error, not the user's."""
 
 
 class FleetClient:
@@ -65,10 +70,11 @@ class FleetClient:
             ) from None
         if r.status_code >= 400:
             try:
-                detail = r.json().get("detail", r.text)
-            except ValueError:
+                detail = str(r.json().get("detail", r.text))
+            except (ValueError, AttributeError):
                 detail = r.text
-            raise FleetError(f"server said {r.status_code}: {detail}")
+            error = FleetServerError if r.status_code >= 500 else FleetError
+            raise error(f"server said {r.status_code}: {detail.splitlines()[0] if detail else ''}")
         data: dict[str, Any] = r.json()
         return data
 

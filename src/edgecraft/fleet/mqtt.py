@@ -1,8 +1,17 @@
 """MQTT: topics, the broker's password and ACL files, a local mosquitto, and the server's bridge.
 
-Each device logs in to the broker with its id as user name and its token as password. The ACL
-file the server writes lets a device read only ``edgecraft/dev/<its id>/cmd`` and publish only
-under ``edgecraft/dev/<its id>/up/``; the server's own user may use every ``edgecraft/`` topic.
+Each device logs in to the broker with its id as user name and its token as password; each
+server instance as ``edgecraft-server-<instance>`` (device ids may not start with ``edgecraft``).
+The broker takes the user name as the client id (``use_username_as_clientid``), so a client can
+only ever connect as itself: nobody can knock another client off by reusing its client id. The
+ACL file lets a device read only ``edgecraft/dev/<its id>/cmd`` and publish only under
+``edgecraft/dev/<its id>/up/``; the server users may use every ``edgecraft/`` topic.
+
+A local broker belongs to the server that holds the lock on its directory. Its port is state
+(saved, reused by every restart); a broker left running by a killed server is found through its
+pid file and stopped (it saves its persistence file) before the new owner starts one on the
+same port, so two brokers never share a persistence file. The broker saves its persistence file
+after every change, so a broker killed outright loses no acknowledged message.
 Every server instance subscribes to every device message with a persistent session and
 acknowledges a message only after it is committed to the database; the database stores each
 message once however many instances see it. (A shared subscription, ``$share/...``, would split
@@ -30,7 +39,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-SERVER_USER = "edgecraft-server"
+SERVER_USER = "edgecraft-server"  # server instances log in as edgecraft-server-<instance>
 UP_KINDS = ("telemetry", "anomaly", "report")
 
 
@@ -49,20 +58,35 @@ def mosquitto_hash(password: str, iterations: int = 101) -> str:
     return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-ACL = """# written by edgecraft fleet; devices: user name = device id
-user {server}
-topic readwrite edgecraft/#
+def server_user(instance: str) -> str:
+    """The broker user (and so the client id) of server instance ``instance``."""
+    return f"{SERVER_USER}-{instance}"
 
+
+ACL_DEVICES = """
 pattern read edgecraft/dev/%u/cmd
 pattern write edgecraft/dev/%u/up/#
 """
 
 
-def write_auth_files(directory: Path, credentials: Sequence[tuple[str, str]], server_hash: str) -> None:
-    """Write ``passwords`` and ``acl`` for mosquitto (atomically; readable by the owner only)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    lines = [f"{SERVER_USER}:{server_hash}"] + [f"{user}:{h}" for user, h in credentials]
-    for name, text in (("passwords", "\n".join(lines) + "\n"), ("acl", ACL.format(server=SERVER_USER))):
+def write_auth_files(
+    directory: Path,
+    credentials: Sequence[tuple[str, str]],
+    server_hash: str,
+    instances: Sequence[str] = (),
+) -> None:
+    """Write ``passwords`` and ``acl`` for mosquitto (atomically; readable by the owner only).
+
+    Server users (``edgecraft-server`` and ``edgecraft-server-<instance>``) share ``server_hash``;
+    a device credential with a reserved user name is left out, so it can never replace theirs.
+    """
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    servers = [SERVER_USER, *(server_user(i) for i in instances)]
+    lines = [f"{u}:{server_hash}" for u in servers]
+    lines += [f"{user}:{h}" for user, h in credentials if not user.lower().startswith("edgecraft")]
+    acl = "# written by edgecraft fleet; devices: user name = device id\n"
+    acl += "".join(f"user {u}\ntopic readwrite edgecraft/#\n" for u in servers) + ACL_DEVICES
+    for name, text in (("passwords", "\n".join(lines) + "\n"), ("acl", acl)):
         tmp = directory / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -105,17 +129,47 @@ def find_mosquitto() -> str | None:
     )
 
 
+class BrokerBusy(RuntimeError):
+    """Another live process (a server instance sharing the state directory) runs this broker."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (dead, not yet reaped) holds no port
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return False
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 class Broker:
-    """A local mosquitto on 127.0.0.1 using the server's password and ACL files in ``directory``."""
+    """A local mosquitto on 127.0.0.1 using the server's password and ACL files in ``directory``.
+
+    The process that starts it holds a lock on ``directory`` for as long as it lives; ``start``
+    raises :class:`BrokerBusy` when another live process holds it. ``port`` 0 means the saved
+    port (or a free one the first time).
+    """
 
     def __init__(self, directory: Path, port: int = 0) -> None:
         self.directory = Path(directory).resolve()
+        self.requested_port = port
         saved = self.directory / "port"
-        # Keep the port devices already know across restarts, unless it is taken now.
-        if not port and saved.exists() and _port_free(int(saved.read_text())):
-            port = int(saved.read_text())
-        self.port = port or free_port()
+        self.port = port or (int(saved.read_text()) if saved.exists() else 0)
         self.proc: subprocess.Popen[bytes] | None = None
+        self._lock_fd: int | None = None
+        self.stale_stopped = 0  # brokers of dead owners stopped by this one
         binary = find_mosquitto()
         if binary is None:
             raise FileNotFoundError(
@@ -128,10 +182,13 @@ class Broker:
         conf = [
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous false",
+            "use_username_as_clientid true",
             f"password_file {d / 'passwords'}",
             f"acl_file {d / 'acl'}",
             "persistence true",
             f"persistence_location {d}/",
+            "autosave_on_changes true",
+            "autosave_interval 1",  # save after every change: a killed broker loses nothing it acked
             "max_inflight_messages 0",
             "max_queued_messages 100000",
             f"log_dest file {d / 'mosquitto.log'}",
@@ -143,19 +200,70 @@ class Broker:
         if os.geteuid() == 0:
             conf.append("user root")  # keep access to the 0600 auth files in our state directory
         path = d / "mosquitto.conf"
-        path.write_text("\n".join(conf) + "\n")
+        _write_private(path, "\n".join(conf) + "\n")
         return path
 
+    def _lock(self) -> None:
+        import fcntl
+
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.directory / "broker.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise BrokerBusy(f"another live process runs the broker in {self.directory}") from None
+        self._lock_fd = fd
+
+    def _stop_stale(self) -> None:
+        """Stop a broker whose owner died (we hold the lock now): SIGTERM, it saves and exits."""
+        pid_file = self.directory / "broker.pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            return
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            cmdline = []
+        if _pid_alive(pid) and str(self.directory / "mosquitto.conf").encode() in cmdline:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            self.stale_stopped += 1
+        pid_file.unlink(missing_ok=True)
+
     def start(self) -> None:
+        """Start mosquitto on the saved port (stopping a stale broker of a dead owner first)."""
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.directory, 0o700)
+        self._lock()
+        self._stop_stale()
+        self.port = self.port or free_port()
+        deadline = time.monotonic() + 5
+        while not _port_free(self.port):
+            if time.monotonic() > deadline:
+                raise OSError(
+                    f"the broker's port {self.port} (saved in {self.directory / 'port'}) is taken by "
+                    "another program; stop it, or delete that file to pick a new port"
+                )
+            time.sleep(0.1)
         if not (self.directory / "passwords").exists():
             write_auth_files(self.directory, [], mosquitto_hash(secrets.token_urlsafe(24)))
         conf = self._config()
         self.proc = subprocess.Popen(
             [self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        _write_private(self.directory / "broker.pid", str(self.proc.pid))
+        _write_private(self.directory / "port", str(self.port))
         wait_port("127.0.0.1", self.port)
-        (self.directory / "port").write_text(str(self.port))
-        (self.directory / "broker.pid").write_text(str(self.proc.pid))
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def reload(self) -> None:
         """Make mosquitto re-read its password and ACL files (SIGHUP)."""
@@ -164,15 +272,20 @@ class Broker:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        (self.directory / "broker.pid").unlink(missing_ok=True)
+        """Stop mosquitto (it saves its persistence file on SIGTERM) and release the directory."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # mosquitto saves its persistence file on SIGTERM
+            self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc is not None:
+            (self.directory / "broker.pid").unlink(missing_ok=True)
         self.proc = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def restart(self, down_s: float = 0.0) -> None:
         self.stop()
@@ -206,8 +319,10 @@ class ServerBridge:
     ) -> None:
         self.handle = handle
         self.inbox: queue.Queue[tuple[int, int, str, bytes | bytearray]] = queue.Queue()
-        self.client = new_client(f"{SERVER_USER}-{instance}", SERVER_USER, password)
+        user = server_user(instance)
+        self.client = new_client(user, user, password)
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.host, self.port = host, port
         self.connected = threading.Event()
@@ -231,6 +346,9 @@ class ServerBridge:
         if rc == 0:
             client.subscribe("edgecraft/dev/+/up/#", qos=1)
             self.connected.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _rc: Any, _p: Any = None) -> None:
+        self.connected.clear()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self.inbox.put((msg.mid, msg.qos, msg.topic, msg.payload))
@@ -273,6 +391,7 @@ class ServerBridge:
                 if qos > 0:
                     self.client.ack(mid, qos)
 
-    def send(self, device_id: str, command: dict[str, Any]) -> None:
-        """Publish ``command`` to the device's command topic (QoS 1; queued by the broker)."""
-        self.client.publish(cmd_topic(device_id), json.dumps(command), qos=1)
+    def send(self, device_id: str, envelope: dict[str, Any]) -> None:
+        """Publish a signed command envelope to the device's command topic (QoS 1; the broker
+        queues it in the device's persistent session)."""
+        self.client.publish(cmd_topic(device_id), json.dumps(envelope), qos=1)

@@ -1,5 +1,9 @@
 """The fleet's tables (SQLAlchemy Core): one schema for SQLite and PostgreSQL.
 
+Numbers that must grow across restarts and server instances (the publish number of model
+versions, each device's command counter) are incremented in the database, in the transaction
+that uses them.
+
 Device messages (telemetry, anomalies, reports) are keyed by ``(device_id, msg_id)``, so a
 message resent after a restart lands on the row it already has.
 """
@@ -28,12 +32,14 @@ devices = Table(
     Column("last_seen", Float),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("mqtt_hash", Text, nullable=False),
+    Column("cmd_seq", BigInteger, nullable=False, default=0),  # the last command number sent to it
     Column("created", Float, nullable=False),
 )
 models = Table(
     "models",
     metadata,
     Column("version", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),  # publish number, from counters
     Column("sha256", String(64), nullable=False),
     Column("model_sha256", String(64), nullable=False),
     Column("signature", String(128), nullable=False),
@@ -124,4 +130,10 @@ reports = Table(
     Column("version", String(64)),
     Column("rollout_id", Integer),
     Column("detail", Text, nullable=False),
+)
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )

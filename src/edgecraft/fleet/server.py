@@ -1,27 +1,42 @@
 """The fleet HTTP API (FastAPI) and the dashboard, over one :class:`FleetService`.
 
-Admin routes need ``Authorization: Bearer <admin token>``; device routes need the device's own
-token. Tokens travel only in headers, never in URLs, and are never logged. The dashboard is a
-static page that reads ``/api/dashboard``, the same JSON the CLI gets.
+Handlers parse the request and call the service; they never touch the store. Admin routes need
+``Authorization: Bearer <admin token>``; device routes need the device's own token. Tokens
+travel only in headers, never in URLs, and are never logged. The dashboard is a static page
+that reads ``/api/dashboard``, the same JSON the CLI gets.
+
+Every request is checked before its body is read: a body larger than the route's limit gets
+413, an admin route without the admin token 401/403. Every bad body or parameter gets a 4xx
+with a one-line ``detail``, never a 500.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import math
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from edgecraft.fleet import rollouts
-from edgecraft.fleet.service import FleetService, token_hash
+from edgecraft.fleet import names
+from edgecraft.fleet.records import BadRequest, Conflict, Device, NotFound
+from edgecraft.fleet.service import MAX_ID, FleetService
 
 DASHBOARD_DIR = Path(__file__).parent / "dashboard"
+MAX_BODY = 1 << 20  # 1 MiB for every route but publishing
+MAX_PUBLISH_BODY = 64 << 20  # a base64 model and its firmware files
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+_OPEN = ("/api/health", "/api/device/", "/api/artifacts/", "/api/deltas/")
 
 
 def _bearer(request: Request) -> str:
@@ -31,16 +46,112 @@ def _bearer(request: Request) -> str:
     return auth[7:].strip()
 
 
-async def _device(request: Request) -> dict[str, Any]:
+async def _device(request: Request) -> Device:
     """The device whose token the request carries (403 for any other token)."""
     service: FleetService = request.app.state.service
-    d = service.device_for_token(token_hash(_bearer(request)))
+    d = service.device_for_token(_bearer(request))
     if d is None:
         raise HTTPException(403, "unknown device token")
     return d
 
 
-Device = Annotated[dict[str, Any], Depends(_device)]
+DeviceDep = Annotated[Device, Depends(_device)]
+
+
+class Guard:
+    """ASGI middleware: refuse oversized bodies and unauthorized admin calls before reading."""
+
+    def __init__(self, app: Any, service: FleetService) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        limit = MAX_PUBLISH_BODY if path == "/api/models" else MAX_BODY
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > limit:
+            await _answer(send, 413, f"request body over {limit} bytes")
+            return
+        if path.startswith("/api/") and not path.startswith(_OPEN):
+            auth = headers.get("authorization", "")
+            if not auth.lower().startswith("bearer "):
+                await _answer(send, 401, "missing bearer token")
+                return
+            if not self.service.is_admin(auth[7:].strip()):
+                await _answer(send, 403, "admin token required")
+                return
+        seen = 0
+
+        async def counted() -> MutableMapping[str, Any]:
+            nonlocal seen
+            msg = await receive()
+            seen += len(msg.get("body", b""))
+            if seen > limit:  # a chunked body that grows past the limit
+                raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _answer(send, 413, f"request body over {limit} bytes")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# request fields: each raises BadRequest (400) with the field's name --------------------------
+def _str(body: dict[str, Any], key: str, default: str | None = None, limit: int = 256) -> str:
+    v = body.get(key, default)
+    if not isinstance(v, str) or len(v) > limit:
+        raise BadRequest(f"{key} must be a string of at most {limit} characters")
+    return v
+
+
+def _int(body: dict[str, Any], key: str, default: int) -> int:
+    v = body.get(key, default)
+    if not isinstance(v, int) or isinstance(v, bool) or not -MAX_ID <= v <= MAX_ID:
+        raise BadRequest(f"{key} must be an integer")
+    return v
+
+
+def _float(body: dict[str, Any], key: str, default: float) -> float:
+    v = body.get(key, default)
+    if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+        raise BadRequest(f"{key} must be a finite number")
+    return float(v)
+
+
+def _list(body: dict[str, Any], key: str) -> list[Any]:
+    v = body.get(key) or []
+    if not isinstance(v, list):
+        raise BadRequest(f"{key} must be a list")
+    return v
+
+
+def _b64(value: Any, what: str) -> bytes:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return base64.b64decode(value, validate=True)
+    except (ValueError, binascii.Error):
+        raise BadRequest(f"{what} must be base64 text") from None
+
+
+def _rollout_id(value: int) -> int:
+    if not 0 < value <= MAX_ID:
+        raise NotFound(f"no rollout {value}")
+    return value
 
 
 def create_app(service: FleetService, on_ready: Callable[[], None] | None = None) -> FastAPI:
@@ -59,14 +170,23 @@ def create_app(service: FleetService, on_ready: Callable[[], None] | None = None
 
     app = FastAPI(title="edgecraft fleet", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.service = service
+    app.add_middleware(Guard, service=service)
 
     def admin(request: Request) -> None:
         if not service.is_admin(_bearer(request)):
             raise HTTPException(403, "admin token required")
 
-    @app.exception_handler(rollouts.RolloutError)
+    @app.exception_handler(BadRequest)
     async def _bad_request(_r: Request, e: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(e)}, status_code=400)
+        status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Conflict) else 400
+        return JSONResponse({"detail": str(e).split("\n")[0]}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, e: RequestValidationError) -> JSONResponse:
+        errs = e.errors()
+        where = ".".join(str(x) for x in errs[0].get("loc", ())) if errs else "request"
+        msg = errs[0].get("msg", "invalid") if errs else "invalid"
+        return JSONResponse({"detail": f"bad request: {where}: {msg}"[:300]}, status_code=422)
 
     @app.get("/")
     def index() -> FileResponse:
@@ -80,96 +200,73 @@ def create_app(service: FleetService, on_ready: Callable[[], None] | None = None
         return FileResponse(path)
 
     @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        return {"ok": True, "instance": service.instance}
+    def health() -> JSONResponse:
+        h = service.health()
+        return JSONResponse(h, status_code=200 if h["ok"] else 503)
 
     # admin ---------------------------------------------------------------------------------
     @app.post("/api/devices", dependencies=[Depends(admin)])
     def provision(body: dict[str, Any]) -> dict[str, Any]:
-        specs = body.get("devices")
-        if specs is None:
-            n, prefix = int(body.get("count", 1)), str(body.get("prefix", "dev"))
-            specs = [
-                {
-                    "id": f"{prefix}-{i:05d}",
-                    "board": body.get("board", ""),
-                    "group": body.get("group", "default"),
-                    "tags": body.get("tags", []),
-                }
-                for i in range(int(body.get("start", 0)), int(body.get("start", 0)) + n)
-            ]
-        for s in specs:
-            if not isinstance(s.get("id"), str) or not s["id"].replace("-", "").replace("_", "").isalnum():
-                raise HTTPException(400, f"bad device id {s.get('id')!r}: use letters, digits, - and _")
-        known = {d["id"] for d in service.store.devices()}
-        clash = [s["id"] for s in specs if s["id"] in known]
-        if clash:
-            raise HTTPException(409, f"device {clash[0]} exists already")
-        return {"devices": service.provision(specs), **service.device_config()}
+        if "devices" in body:
+            specs = _list(body, "devices")
+            if not all(isinstance(s, dict) for s in specs):
+                raise BadRequest("devices must be a list of objects {id, board, group, tags}")
+            return service.provision(specs)
+        return service.provision_range(
+            _int(body, "count", 1),
+            _str(body, "prefix", "dev", 40),
+            _int(body, "start", 0),
+            _str(body, "board", "", 64),
+            _str(body, "group", "default", 64),
+            _list(body, "tags"),
+        )
 
     @app.get("/api/devices", dependencies=[Depends(admin)])
     def list_devices(group: str | None = None) -> dict[str, Any]:
-        return {"devices": service.store.devices(group)}
+        return {"devices": service.devices(group)}
 
     @app.post("/api/models", dependencies=[Depends(admin)])
     def publish(body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            model = base64.b64decode(body["model"], validate=True)
-            firmware = {
-                k: base64.b64decode(v, validate=True) for k, v in (body.get("firmware") or {}).items()
-            }
-        except (KeyError, binascii.Error):
-            raise HTTPException(
-                400, "body needs model (base64 .tflite) and optional firmware files"
-            ) from None
-        try:
-            return service.publish(
-                model,
-                str(body["version"]),
-                list(body.get("boards") or []),
-                dict(body.get("metrics") or {}),
-                firmware,
-            )
-        except ValueError as e:
-            raise HTTPException(400, str(e).split("\n")[0]) from None
+        if "model" not in body:
+            raise BadRequest("body needs model (base64 .tflite) and optional firmware files")
+        firmware = body.get("firmware") or {}
+        metrics = body.get("metrics") or {}
+        if not isinstance(firmware, dict) or not isinstance(metrics, dict):
+            raise BadRequest("firmware and metrics must be JSON objects")
+        return service.publish(
+            _b64(body["model"], "model"),
+            names.version(body.get("version")),
+            [str(b) for b in _list(body, "boards")],
+            metrics,
+            {str(k): _b64(v, f"firmware file {str(k)[:40]!r}") for k, v in firmware.items()},
+        )
 
     @app.get("/api/models", dependencies=[Depends(admin)])
     def list_models() -> dict[str, Any]:
-        return {"models": service.store.models()}
+        return {"models": service.models()}
 
     @app.post("/api/rollouts", dependencies=[Depends(admin)])
     def deploy(body: dict[str, Any]) -> dict[str, Any]:
-        stages = rollouts.parse_stages(str(body.get("canary", "")), str(body.get("stages", "100")))
-        gate = rollouts.parse_gate(str(body.get("gate", "")))
-        rid = rollouts.create(
-            service.store,
-            str(body["version"]),
-            str(body.get("group", "all")),
-            stages,
-            gate,
-            float(body.get("max_install_failures", 0.05)),
+        return service.deploy(
+            names.version(body.get("version")),
+            _str(body, "group", "all", 64),
+            _str(body, "canary", ""),
+            _str(body, "stages", "100"),
+            _str(body, "gate", "", 1024),
+            _float(body, "max_install_failures", 0.05),
         )
-        r = service.store.rollout(rid)
-        assert r is not None
-        return rollouts.summary(service.store, r)
 
     @app.get("/api/rollouts", dependencies=[Depends(admin)])
     def list_rollouts() -> dict[str, Any]:
-        return {"rollouts": [rollouts.summary(service.store, r) for r in service.store.rollouts()]}
+        return {"rollouts": service.rollouts()}
 
     @app.get("/api/rollouts/{rollout_id}", dependencies=[Depends(admin)])
     def get_rollout(rollout_id: int) -> dict[str, Any]:
-        r = service.store.rollout(rollout_id)
-        if r is None:
-            raise HTTPException(404, f"no rollout {rollout_id}")
-        return rollouts.summary(service.store, r)
+        return service.rollout(_rollout_id(rollout_id))
 
     @app.post("/api/rollouts/{rollout_id}/rollback", dependencies=[Depends(admin)])
     def rollback(rollout_id: int) -> dict[str, Any]:
-        started = rollouts.request_rollback(service.store, rollout_id)
-        r = service.store.rollout(rollout_id)
-        assert r is not None
-        return {"rollback_started": started, **rollouts.summary(service.store, r)}
+        return service.rollback(_rollout_id(rollout_id))
 
     @app.get("/api/dashboard", dependencies=[Depends(admin)])
     def dashboard() -> dict[str, Any]:
@@ -177,37 +274,27 @@ def create_app(service: FleetService, on_ready: Callable[[], None] | None = None
 
     @app.get("/api/stats", dependencies=[Depends(admin)])
     def stats() -> dict[str, Any]:
-        assert service.bridge is not None
-        return {
-            "counts": service.store.counts(),
-            "ingested": service.bridge.ingested,
-            "rejected": service.rejected + service.bridge.rejected,
-            "instance": service.instance,
-        }
+        return service.stats()
 
     # devices -------------------------------------------------------------------------------
     @app.post("/api/device/register")
-    def register(body: dict[str, Any], d: Device) -> dict[str, Any]:
-        service.store.update_device(
-            d["id"],
-            board=str(body.get("board", d["board"]))[:64],
-            firmware=str(body.get("firmware", ""))[:64],
-            runtime=str(body.get("runtime", ""))[:64],
+    def register(body: dict[str, Any], d: DeviceDep) -> dict[str, Any]:
+        return service.register(
+            d, _str(body, "board", d.board, 64), _str(body, "firmware", "", 64), _str(body, "runtime", "", 64)
         )
-        return {"id": d["id"], **service.device_config()}
 
     @app.get("/api/artifacts/{version}")
-    async def artifact(version: str, _d: Device) -> Response:
-        data = service.artifact(version)
+    async def artifact(version: str, _d: DeviceDep) -> Response:
+        data = service.artifact(names.version(version))
         if data is None:
-            raise HTTPException(404, f"no artifact {version}")
+            raise NotFound(f"no artifact {version}")
         return Response(data, media_type="application/zip")
 
     @app.get("/api/deltas/{base}/{target}")
-    async def delta(base: str, target: str, _d: Device) -> Response:
-        data = service.delta(base, target)
+    async def delta(base: str, target: str, _d: DeviceDep) -> Response:
+        data = service.delta(names.version(base), names.version(target))
         if data is None:
-            raise HTTPException(404, f"no delta {base} -> {target}")
+            raise NotFound(f"no delta {base} -> {target}")
         return Response(data, media_type="application/zip")
 
     return app
@@ -221,9 +308,6 @@ def run(service: FleetService, host: str = "127.0.0.1", port: int = 0, on_ready:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     url = f"http://{host}:{sock.getsockname()[1]}"
-    if not service.cfg.instance:
-        # Stable across restarts on the same port: the broker keeps this instance's queued messages.
-        service.instance = f"{socket.gethostname()}-{sock.getsockname()[1]}"
     config = uvicorn.Config(
         create_app(service, (lambda: on_ready(url)) if on_ready else None),
         log_level="warning",

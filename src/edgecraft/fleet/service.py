@@ -1,9 +1,15 @@
-"""The fleet service: store, signing key, secrets, MQTT bridge and the rollout ticker in one object.
+"""The fleet service: every operation the HTTP API offers, over the store, key, broker and bridge.
 
-The HTTP layer (:mod:`edgecraft.fleet.server`) is a thin shell over :class:`FleetService`.
-Everything several server instances must share lives in the database (devices, models,
-rollouts, telemetry) or in the state directory (signing key, admin token, the broker's user
-for the servers, and the broker's password and ACL files).
+The HTTP layer (:mod:`edgecraft.fleet.server`) parses requests and calls this object only. What
+several server instances must share lives in the database (devices, models, rollouts, command
+counters, telemetry) or in the state directory (signing key, admin token, the broker's password
+for the servers, the broker's files). The state directory is private (0700, files 0600).
+
+Crash-only: nothing here needs a clean shutdown. A restarted server takes back its instance
+name (so the broker's queued messages for its persistent session reach it), finds its broker's
+port in the state directory, stops a broker left running by a killed predecessor and starts its
+own on the same port, and resumes every rollout from the database. A supervisor thread restarts
+the broker when it dies; :meth:`FleetService.health` says so meanwhile.
 """
 
 from __future__ import annotations
@@ -15,14 +21,18 @@ import secrets
 import signal
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgecraft.fleet import artifacts, rollouts
-from edgecraft.fleet.mqtt import Broker, ServerBridge, mosquitto_hash, write_auth_files
+from edgecraft.fleet import artifacts, commands, names, rollouts
+from edgecraft.fleet.messages import parse_message
+from edgecraft.fleet.mqtt import Broker, BrokerBusy, ServerBridge, mosquitto_hash, write_auth_files
+from edgecraft.fleet.publish import build_version
+from edgecraft.fleet.records import BadRequest, Device, FleetStore, Message, NewDevice, NotFound, to_json
 from edgecraft.fleet.store import Store
+
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -39,6 +49,7 @@ class FleetConfig:
     resend_s: float = 5.0
     stage_timeout_s: float = 300.0
     min_messages: int = 1
+    supervise_s: float = 0.5
 
 
 def token_hash(token: str) -> str:
@@ -48,55 +59,38 @@ def token_hash(token: str) -> str:
 def read_secret(path: Path) -> str:
     """The secret in ``path``, created (random, mode 0600) when missing."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_urlsafe(32))
         except FileExistsError:
             pass  # another instance made it first
+    os.chmod(path, 0o600)
     return path.read_text().strip()
 
 
-def _num(p: dict[str, Any], key: str, default: float | None = None) -> float:
-    v = p.get(key, default)
-    if not isinstance(v, int | float) or isinstance(v, bool):
-        raise ValueError(key)
-    return float(v)
+def _claim_instance(state_dir: Path, wanted: str) -> tuple[str, int]:
+    """An instance name and the open lock file that holds it for this process's lifetime.
 
+    Without ``wanted``, the first name no live process holds is taken back (its broker session
+    has our queued messages), else a new one is made.
+    """
+    import fcntl
 
-def device_row(kind: str, device_id: str, p: dict[str, Any]) -> dict[str, Any]:
-    """A store row from a device message; ValueError when a field is missing or has a bad type."""
-    row: dict[str, Any] = {
-        "device_id": device_id,
-        "msg_id": int(_num(p, "msg_id")),
-        "ts": _num(p, "ts"),
-        "version": str(p["version"]) if p.get("version") is not None else None,
-    }
-    if kind == "telemetry":
-        row.update(
-            n=int(_num(p, "n")),
-            errors=int(_num(p, "errors", 0)),
-            latency_mean_ms=_num(p, "latency_mean_ms"),
-            latency_p95_ms=_num(p, "latency_p95_ms"),
-            confidence=_num(p, "confidence"),
-            labeled=int(_num(p, "labeled", 0)),
-            correct=int(_num(p, "correct", 0)),
-            battery=_num(p, "battery", 0.0),
-            histogram=[int(x) for x in p.get("histogram", [])],
-        )
-    elif kind == "anomaly":
-        row.update(
-            kind=str(p["type"])[:32], score=_num(p, "score", 0.0), detail=str(p.get("detail", ""))[:500]
-        )
-    else:
-        rid = p.get("rollout_id")
-        row.update(
-            kind=str(p["type"])[:32],
-            rollout_id=int(rid) if rid is not None else None,
-            detail=str(p.get("detail", ""))[:500],
-        )
-    return row
+    d = state_dir / "instances"
+    d.mkdir(exist_ok=True, mode=0o700)
+    candidates = [wanted] if wanted else sorted(p.stem for p in d.glob("*.lock"))
+    if not wanted:
+        candidates.append(f"s{secrets.token_hex(4)}")
+    for name in candidates:
+        fd = os.open(d / f"{names.instance(name)}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return name, fd
+        except OSError:
+            os.close(fd)
+    raise BadRequest(f"server instance {wanted!r} is running already; pick another --instance")
 
 
 class FleetService:
@@ -105,9 +99,10 @@ class FleetService:
     def __init__(self, cfg: FleetConfig) -> None:
         self.cfg = cfg
         self.state_dir = Path(cfg.state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.instance = cfg.instance or uuid.uuid4().hex[:8]
-        self.store = Store(cfg.db_url or f"sqlite:///{self.state_dir / 'fleet.db'}")
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.state_dir, 0o700)
+        self.instance, self._instance_lock = _claim_instance(self.state_dir, cfg.instance)
+        self.store: FleetStore = Store(cfg.db_url or f"sqlite:///{self.state_dir / 'fleet.db'}")
         self.signer = artifacts.Signer.load_or_create(self.state_dir / "signing-key.pem")
         self.admin_token_hash = token_hash(read_secret(self.state_dir / "admin.token"))
         self.mqtt_password = read_secret(self.state_dir / "mqtt-server.secret")
@@ -116,57 +111,105 @@ class FleetService:
         self.bridge: ServerBridge | None = None
         self._artifacts: dict[str, bytes] = {}  # published artifacts never change: cache them
         self._deltas: dict[tuple[str, str], bytes] = {}
-        self._tokens: dict[str, tuple[dict[str, Any], float]] = {}
+        self._tokens: dict[str, tuple[Device, float]] = {}
         self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick_loop, name="fleet-rollouts", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._tick_loop, name="fleet-rollouts", daemon=True),
+            threading.Thread(target=self._supervise, name="fleet-broker", daemon=True),
+        ]
         self.rejected = 0
+        self.broker_deaths = 0
+        self.broker_down_since: float | None = None
 
     @property
     def mqtt_port(self) -> int:
         if self.cfg.mqtt_port:
             return self.cfg.mqtt_port
-        assert self.broker is not None
-        return self.broker.port
+        if self.broker is not None:
+            return self.broker.port
+        return int((self.broker_dir / "port").read_text())
 
     def start(self) -> None:
         self.write_auth()
         if self.cfg.mqtt_port is None:
-            self.broker = Broker(self.broker_dir, self.cfg.mqtt_listen_port)
-            self.broker.start()
+            broker = Broker(self.broker_dir, self.cfg.mqtt_listen_port)
+            try:
+                broker.start()
+                self.broker = broker
+            except BrokerBusy:
+                pass  # another live instance sharing this state directory runs it: use it
         self.bridge = ServerBridge(
             self.cfg.mqtt_host, self.mqtt_port, self.mqtt_password, self.instance, self.ingest
         )
         self.bridge.start()
-        self._ticker.start()
+        for t in self._threads:
+            t.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._ticker.is_alive():
-            self._ticker.join(5)
+        for t in self._threads:
+            if t.is_alive():
+                t.join(5)
         if self.bridge is not None:
             self.bridge.stop()
         if self.broker is not None:
             self.broker.stop()
         self.store.close()
+        os.close(self._instance_lock)
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.cfg.tick_s):
             try:
-                assert self.bridge is not None
                 rollouts.tick(
-                    self.store,
-                    self.bridge.send,
-                    self.cfg.resend_s,
-                    self.cfg.stage_timeout_s,
-                    self.cfg.min_messages,
+                    self.store, self.send, self.cfg.resend_s, self.cfg.stage_timeout_s, self.cfg.min_messages
                 )
             except Exception as e:
-                print(f"fleet: rollout tick failed: {type(e).__name__}: {e}", flush=True)
+                print(f"fleet: rollout tick failed: {type(e).__name__}", flush=True)
+
+    def _supervise(self) -> None:
+        """Restart the local broker whenever it dies (on the same port, with its saved state)."""
+        while not self._stop.wait(self.cfg.supervise_s):
+            b = self.broker
+            if b is None or b.alive():
+                continue
+            if self.broker_down_since is None:
+                self.broker_deaths += 1
+                self.broker_down_since = time.time()
+                code = b.proc.returncode if b.proc is not None else None
+                print(f"fleet: the MQTT broker exited (code {code}); restarting it", flush=True)
+            try:
+                b.start()
+                self.broker_down_since = None
+            except Exception as e:
+                print(f"fleet: restarting the broker failed ({type(e).__name__}: {e})", flush=True)
+
+    def broker_status(self) -> dict[str, Any]:
+        """``up`` or ``down`` (the bridge is not connected), restarts, whether we run it."""
+        up = self.bridge is not None and self.bridge.connected.is_set() and self.broker_down_since is None
+        return {
+            "state": "up" if up else "down",
+            "local": self.broker is not None,
+            "deaths": self.broker_deaths,
+            "down_since": self.broker_down_since,
+        }
+
+    def health(self) -> dict[str, Any]:
+        """What an unauthenticated caller may know: whether the server works (nothing about who)."""
+        try:
+            self.store.counts()
+            db = "up"
+        except Exception:
+            db = "down"
+        broker = self.broker_status()["state"]
+        return {"ok": db == "up" and broker == "up", "broker": broker, "database": db}
 
     # credentials ---------------------------------------------------------------------------
     def write_auth(self) -> None:
         """Write the broker's password and ACL files from the database; make the broker reload them."""
-        write_auth_files(self.broker_dir, self.store.mqtt_credentials(), mosquitto_hash(self.mqtt_password))
+        known = sorted(p.stem for p in (self.state_dir / "instances").glob("*.lock"))
+        write_auth_files(
+            self.broker_dir, self.store.mqtt_credentials(), mosquitto_hash(self.mqtt_password), known
+        )
         pid_file = self.broker_dir / "broker.pid"
         if self.broker is not None:
             self.broker.reload()
@@ -180,25 +223,62 @@ class FleetService:
     def is_admin(self, token: str) -> bool:
         return secrets.compare_digest(token_hash(token), self.admin_token_hash)
 
-    def provision(self, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Create devices; returns each id with its new token (shown once, stored only hashed)."""
-        rows, out = [], []
+    def device_for_token(self, token: str) -> Device | None:
+        """The device with this token; remembered for a minute (downloads come in bursts)."""
+        h = token_hash(token)
+        hit = self._tokens.get(h)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        d = self.store.device_by_token(h)
+        if d is not None:
+            self._tokens[h] = (d, time.monotonic() + 60)
+        return d
+
+    # devices -------------------------------------------------------------------------------
+    def provision(self, specs: list[dict[str, Any]]) -> dict[str, Any]:
+        """Create devices (``{id, board, group, tags}`` each); returns their tokens (shown once,
+        stored only hashed) and what a device needs to connect."""
+        if not 1 <= len(specs) <= 10_000:
+            raise BadRequest(f"provision 1 to 10000 devices at a time, not {len(specs)}")
+        new, out = [], []
         for s in specs:
             token = secrets.token_urlsafe(24)
-            rows.append(
-                {
-                    "id": s["id"],
-                    "board": s.get("board", ""),
-                    "grp": s.get("group", "default"),
-                    "tags": list(s.get("tags", [])),
-                    "token_hash": token_hash(token),
-                    "mqtt_hash": mosquitto_hash(token),
-                }
+            tags = s.get("tags", [])
+            if not isinstance(tags, list):
+                raise BadRequest("tags must be a list of names")
+            new.append(
+                NewDevice(
+                    names.device_id(s.get("id")),
+                    token_hash(token),
+                    mosquitto_hash(token),
+                    board=names.board(s.get("board") or ""),
+                    group=names.group(s.get("group", "default")),
+                    tags=[names.group(t) for t in tags],
+                )
             )
-            out.append({"id": s["id"], "token": token})
-        self.store.add_devices(rows)
+            out.append({"id": new[-1].id, "token": token})
+        if len({d.id for d in new}) < len(new):
+            raise BadRequest("the request names a device id twice")
+        self.store.add_devices(new)
         self.write_auth()
-        return out
+        return {"devices": out, **self.device_config()}
+
+    def provision_range(
+        self, count: int, prefix: str, start: int, board: str, group: str, tags: list[str]
+    ) -> dict[str, Any]:
+        """Create ``count`` devices named ``PREFIX-00000`` on from ``start``."""
+        if not 1 <= count <= 10_000 or not 0 <= start <= 10**9:
+            raise BadRequest("count must be 1 to 10000 and start 0 to 10^9")
+        ids = [f"{prefix}-{i:05d}" for i in range(start, start + count)]
+        return self.provision([{"id": i, "board": board, "group": group, "tags": tags} for i in ids])
+
+    def devices(self, group: str | None = None) -> list[dict[str, Any]]:
+        return [to_json(d) for d in self.store.devices(names.group(group) if group else None)]
+
+    def register(self, device: Device, board: str, firmware: str, runtime: str) -> dict[str, Any]:
+        """A device says what it runs; it gets the broker address and the server's public key."""
+        self.store.register_device(device.id, board[:64], firmware[:64], runtime[:64])
+        return {"id": device.id, **self.device_config()}
 
     def device_config(self) -> dict[str, Any]:
         """What a device needs besides its token: broker address and the server's public key."""
@@ -217,118 +297,121 @@ class FleetService:
         metrics: dict[str, Any],
         firmware: dict[str, bytes] | None = None,
     ) -> dict[str, Any]:
-        """Pack, sign and record ``version``; also records weights-only deltas from older versions."""
-        import tempfile
-
+        """Pack, sign and record ``version`` with its deltas from older versions, all or nothing."""
+        names.version(version)
+        boards = [names.group(b) for b in boards]
         if self.store.model(version) is not None:
             raise rollouts.RolloutError(f"version {version!r} exists already; publish under a new version")
-        with tempfile.TemporaryDirectory() as tmp:
-            fw_dir = None
-            if firmware:
-                fw_dir = Path(tmp)
-                for name, data in firmware.items():
-                    p = (fw_dir / name).resolve()
-                    if not p.is_relative_to(fw_dir.resolve()):
-                        raise ValueError(f"bad firmware file name {name!r}")
-                    p.parent.mkdir(parents=True, exist_ok=True)
-                    p.write_bytes(data)
-            blob, manifest = artifacts.pack(model, version, boards, metrics, fw_dir)
-        row = {
-            "version": version,
-            "sha256": artifacts.sha256(blob),
-            "model_sha256": manifest["model_sha256"],
-            "signature": self.signer.sign(blob),
-            "size": len(blob),
-            "boards": manifest["boards"],
-            "metrics": manifest["metrics"],
-            "manifest": manifest,
-            "structure": manifest["structure"],
-            "artifact": blob,
-        }
-        self.store.add_model(row)
-        deltas = 0
-        for old in self.store.models():
-            if old["version"] == version or old["structure"] != manifest["structure"]:
-                continue
-            base = self.artifact(old["version"])
-            assert base is not None
-            delta = artifacts.make_delta(artifacts.open_artifact(base)[1]["model.tflite"], blob)
-            if delta is not None:
-                self.store.add_delta(
-                    {
-                        "base": old["version"],
-                        "target": version,
-                        "sha256": artifacts.sha256(delta),
-                        "signature": self.signer.sign(delta),
-                        "size": len(delta),
-                        "artifact": delta,
-                    }
-                )
-                deltas += 1
-        return {k: row[k] for k in ("version", "sha256", "signature", "size", "boards", "metrics")} | {
-            "model_sha256": manifest["model_sha256"],
-            "files": sorted(manifest["files"]),
-            "deltas": deltas,
+        row, deltas = build_version(
+            self.signer, self.store, self.artifact, model, version, boards, metrics, firmware
+        )
+        stored = self.store.add_model(row, deltas)
+        return {
+            "version": stored.version,
+            "seq": stored.seq,
+            "sha256": stored.sha256,
+            "signature": stored.signature,
+            "size": stored.size,
+            "boards": stored.boards,
+            "metrics": stored.metrics,
+            "model_sha256": stored.model_sha256,
+            "files": sorted(row.manifest["files"]),
+            "deltas": len(deltas),
         }
 
-    def device_for_token(self, token_hash: str) -> dict[str, Any] | None:
-        """The device with this token hash; remembered for a minute (downloads come in bursts)."""
-        hit = self._tokens.get(token_hash)
-        if hit is not None and hit[1] > time.monotonic():
-            return hit[0]
-        d = self.store.device_by_token(token_hash)
-        if d is not None:
-            self._tokens[token_hash] = (d, time.monotonic() + 60)
-        return d
-
-    def delta(self, base: str, target: str) -> bytes | None:
-        if (base, target) not in self._deltas:
-            d = self.store.delta(base, target)
-            if d is None:
-                return None
-            self._deltas[(base, target)] = d["artifact"]
-        return self._deltas[(base, target)]
+    def models(self) -> list[dict[str, Any]]:
+        return [to_json(m) for m in self.store.models()]
 
     def artifact(self, version: str) -> bytes | None:
         if version not in self._artifacts:
             m = self.store.model(version, artifact=True)
             if m is None:
                 return None
-            self._artifacts[version] = m["artifact"]
+            self._artifacts[version] = m.artifact
         return self._artifacts[version]
 
+    def delta(self, base: str, target: str) -> bytes | None:
+        if (base, target) not in self._deltas:
+            d = self.store.delta(base, target)
+            if d is None:
+                return None
+            self._deltas[(base, target)] = d.artifact
+        return self._deltas[(base, target)]
+
+    # rollouts ------------------------------------------------------------------------------
+    def deploy(
+        self, version: str, group: str, canary: str, stages: str, gate: str, max_install_failures: float
+    ) -> dict[str, Any]:
+        """Start a staged rollout; returns its summary."""
+        rid = rollouts.create(
+            self.store,
+            names.version(version),
+            names.target(group),
+            rollouts.parse_stages(canary, stages),
+            rollouts.parse_gate(gate),
+            max_install_failures,
+        )
+        return self.rollout(rid)
+
+    def rollouts(self) -> list[dict[str, Any]]:
+        return [rollouts.summary(self.store, r) for r in self.store.rollouts()]
+
+    def rollout(self, rollout_id: int) -> dict[str, Any]:
+        r = self.store.rollout(rollout_id) if 0 < rollout_id <= MAX_ID else None
+        if r is None:
+            raise NotFound(f"no rollout {rollout_id}")
+        return rollouts.summary(self.store, r)
+
+    def rollback(self, rollout_id: int) -> dict[str, Any]:
+        self.rollout(rollout_id)  # 404 first
+        started = rollouts.request_rollback(self.store, rollout_id)
+        return {"rollback_started": started, **self.rollout(rollout_id)}
+
+    def send(self, batch: list[tuple[str, dict[str, Any]]] | Any) -> None:
+        """Sign each command for its device with the device's next command number, and send it."""
+        if not batch or self.bridge is None:
+            return
+        seqs = self.store.next_command_seqs([d for d, _ in batch])
+        for device_id, body in batch:
+            if device_id in seqs:
+                self.bridge.send(device_id, commands.sign(self.signer.key, device_id, seqs[device_id], body))
+
     # device messages -----------------------------------------------------------------------
-    def ingest(self, batch: list[tuple[str, str, dict[str, Any]]]) -> None:
-        messages = []
+    def ingest(self, batch: list[tuple[str, str, Any]]) -> None:
+        """Store a batch of device messages (malformed ones are counted and dropped)."""
+        messages: list[Message] = []
         for device_id, kind, payload in batch:
             try:
-                state = payload.get("state") if kind == "report" else None
-                messages.append(
-                    {
-                        "kind": kind,
-                        "row": device_row(kind, device_id, payload),
-                        "state": state if isinstance(state, dict) else None,
-                    }
-                )
-            except (KeyError, ValueError, TypeError):
+                messages.append(parse_message(kind, device_id, payload))
+            except (KeyError, ValueError, TypeError, OverflowError):
                 self.rejected += 1
         if messages:
             self.store.ingest(messages)
 
+    def stats(self) -> dict[str, Any]:
+        return {
+            "counts": self.store.counts(),
+            "ingested": self.bridge.ingested if self.bridge else 0,
+            "rejected": self.rejected + (self.bridge.rejected if self.bridge else 0),
+            "instance": self.instance,
+            "broker": self.broker_status(),
+        }
+
     def dashboard(self) -> dict[str, Any]:
         """Everything the dashboard shows, as one JSON object."""
         now = time.time()
-        devs = self.store.devices()
+        devs = self.devices()
         for d in devs:
             d["online"] = d["last_seen"] is not None and now - d["last_seen"] < 30
         return {
             "time": now,
             "devices": devs,
-            "models": self.store.models(),
-            "rollouts": [rollouts.summary(self.store, r) for r in self.store.rollouts()][-10:],
+            "models": self.models(),
+            "rollouts": self.rollouts()[-10:],
             "series": self.store.telemetry_series(bucket_s=5.0),
-            "anomalies": self.store.anomalies(50),
+            "anomalies": [to_json(a) for a in self.store.anomalies(50)],
             "counts": self.store.counts(),
+            "broker": self.broker_status(),
         }
 
 

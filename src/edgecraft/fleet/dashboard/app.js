@@ -85,7 +85,7 @@ function anomalies(d) {
 function devices(d) {
   const f = $("#filter").value.trim();
   const rows = d.devices.filter((x) => !f || JSON.stringify(x).includes(f)).slice(0, 1000).map((x) => el("tr", {},
-    el("td", {}, x.id), el("td", {}, x.board), el("td", {}, x.grp), el("td", {}, x.model_version || "—"),
+    el("td", {}, x.id), el("td", {}, x.board), el("td", {}, x.group), el("td", {}, x.model_version || "—"),
     el("td", {}, `A=${x.slot_a || "—"} B=${x.slot_b || "—"} (${x.active_slot || "—"})`),
     el("td", { class: `health-${x.health}` }, x.health), el("td", {}, ago(x.last_seen, d.time))));
   $("#fleet-table tbody").replaceChildren(...rows);

@@ -51,7 +51,7 @@ def test_build_json_lists_files_and_sizes(project: tuple[Path, dict]) -> None:  
     out, data = project
     assert {"files", "flash_bytes", "ram_bytes"} <= set(data)
     assert data["dsp"] is True and data["entry_point"] == "cnn_invoke"
-    for rel in ("CMakeLists.txt", "library.properties", "src/cnn.h", "src/cnn.c", "src/ec_conv_2d.c",
+    for rel in ("CMakeLists.txt", "library.properties", "src/cnn.h", "src/cnn.c", "src/ec_conv_2d_dsp.c",
                 "examples/cnn/cnn.ino"):
         assert rel in data["files"] and (out / rel).is_file()
     assert data["ram_bytes"] >= data["arena_bytes"] > 0
@@ -72,8 +72,11 @@ def test_model_c_reads_like_the_plan(project: tuple[Path, dict]) -> None:  # typ
     assert "static const int8_t tensor" in text  # weights are const (flash)
     assert "_multiplier[" in text and "float" not in text.split("/* ---- the arena")[0].split(
         "operator parameters")[1]  # precomputed integer requantization, no float math
-    slices = [line for line in text.splitlines() if line.startswith("#define T")]
+    slices = [line for line in text.splitlines() if line.startswith(("#define T", "#define S"))]
     assert slices and all("/* [" in line for line in slices)  # one commented line per slice
+    # the DSP convolution's patch buffers are planned in the arena, one slice per operator
+    assert any(line.startswith("#define S") and "scratch of op" in line for line in slices)
+    assert "ec_conv_2d_dsp_s8(" in text and "ec_conv_2d_s8(" not in text
 
 
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="needs cmake")

@@ -5,7 +5,7 @@ writes them out with a CMake project and an Arduino library; :mod:`edgecraft.cod
 compiles them for this machine and calls them through ctypes.
 """
 
-from edgecraft.codegen.emit import DSP_KERNELS, GeneratedModel, generate
+from edgecraft.codegen.emit import GeneratedModel, generate
 from edgecraft.codegen.ops_c import EMITTERS, CodegenError
 
-__all__ = ["DSP_KERNELS", "EMITTERS", "CodegenError", "GeneratedModel", "generate"]
+__all__ = ["EMITTERS", "CodegenError", "GeneratedModel", "generate"]

@@ -14,14 +14,12 @@ from importlib import resources
 import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_float, c_identifier, c_int, c_type
-from edgecraft.codegen.ops_c import CodegenError, OpCode, emit_op
-from edgecraft.ir.graph import Graph, Tensor
+from edgecraft.codegen.ops_c import OpCode, emit_op
+from edgecraft.ir.graph import Graph, Operator, Tensor
 from edgecraft.ir.validate import validate
 from edgecraft.ops.base import OpContext
 from edgecraft.plan import DEFAULT_ALGORITHM, VIEW_OPS, MemoryPlan, plan_memory
 
-#: Kernels with a variant using the Armv7E-M DSP instructions (file ``ec_<stem>_dsp.c``).
-DSP_KERNELS = frozenset({"conv_2d", "depthwise_conv_2d", "fully_connected"})
 ALIGNMENT = 16
 
 
@@ -52,10 +50,17 @@ def kernel_source(filename: str) -> str:
 class _Pointers:
     """Tensor index -> C expression; constant tensors become ``static const`` arrays on first use."""
 
-    def __init__(self, graph: Graph, dsp: bool) -> None:
+    def __init__(self, graph: Graph, dsp: bool, plan: MemoryPlan) -> None:
         self.graph, self.dsp = graph, dsp
         self.consts: list[str] = []
         self.names: dict[int, str] = {}
+        ops = graph.operators
+        self.scratch_ops = {id(ops[b.index]): b.index for b in plan.buffers if b.kind == "scratch"}
+
+    def scratch(self, op: Operator) -> str:
+        """The operator's planned scratch buffer, or ``NULL`` when the plan gave it none."""
+        j = self.scratch_ops.get(id(op))
+        return f"S{j}" if j is not None else "NULL"
 
     def __call__(self, k: int) -> str:
         t = self.graph.tensors[k]
@@ -94,8 +99,8 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     """Generate the C library for ``graph``; ``dsp`` selects the ACLE DSP kernel variants."""
     validate(graph)
     name = c_identifier(name)
-    plan = plan_memory(graph, algorithm=algorithm, alignment=ALIGNMENT)
-    pointers = _Pointers(graph, dsp)
+    plan = plan_memory(graph, algorithm=algorithm, alignment=ALIGNMENT, kernels="dsp" if dsp else "portable")
+    pointers = _Pointers(graph, dsp, plan)
     ptr = pointers
     decls: list[str] = []
     calls: list[str] = []
@@ -119,11 +124,10 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
         f"{name}.c": _source(graph, name, plan, pointers.consts, decls, calls),
         "ec_kernels.h": kernel_source("ec_kernels.h"),
     }
-    if dsp and stems & DSP_KERNELS:
+    if any(stem.endswith("_dsp") for stem in stems):
         files["ec_dsp.h"] = kernel_source("ec_dsp.h")
     for stem in sorted(stems):
-        variant = f"ec_{stem}_dsp.c" if dsp and stem in DSP_KERNELS else f"ec_{stem}.c"
-        files[f"ec_{stem}.c"] = kernel_source(variant)
+        files[f"ec_{stem}.c"] = kernel_source(f"ec_{stem}.c")
     return GeneratedModel(name, files, plan.arena_bytes, graph.input_tensors(), graph.output_tensors(),
                           dsp, plan.algorithm, sorted(stems))
 
@@ -202,7 +206,12 @@ def _source(graph: Graph, name: str, plan: MemoryPlan, consts: list[str], decls:
     slices = []
     for b in sorted(plan.buffers, key=lambda b: (b.offset, b.kind, b.index)):
         if b.kind == "scratch":
-            raise CodegenError(f"operator {b.index} needs a scratch buffer; the C kernels use none")
+            slices.append(
+                f"#define S{b.index} ((int8_t *)(arena + {b.offset}))"
+                f"  /* [{b.offset}, {b.offset + b.size}) scratch of op {b.index} "
+                f"{graph.operators[b.index].type}, step {b.first} */"
+            )
+            continue
         t = graph.tensors[b.index]
         alias = f", view of T{b.alias_of}" if b.alias_of is not None else ""
         slices.append(

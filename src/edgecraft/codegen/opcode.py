@@ -8,6 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
+from edgecraft.ir.graph import Operator
 from edgecraft.ops.base import OpContext
 
 MAX_DIMS = 6
@@ -29,11 +30,14 @@ class OpCode:
 
 class Pointer(Protocol):
     """What emitters get from the generator: tensor index -> C expression of its data, whether
-    the DSP kernels are selected, and a way to add a constant array of the emitter's own."""
+    the DSP kernels are selected, the operator's planned scratch buffer, and a way to add a
+    constant array of the emitter's own."""
 
     dsp: bool
 
     def __call__(self, k: int) -> str: ...
+
+    def scratch(self, op: Operator) -> str: ...
 
     def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str) -> str: ...
 

@@ -103,10 +103,11 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
     )
     assert (out_h, out_w) == tuple(y.shape[1:3])
-    fn, stem = ("ec_depthwise_conv_2d_s8", "depthwise_conv_2d") if depthwise else ("ec_conv_2d_s8", "conv_2d")
+    stem = ("depthwise_conv_2d" if depthwise else "conv_2d") + ("_dsp" if ptr.dsp else "")
     i = ctx.op.inputs
     filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
-    call = f"{fn}(&{p}, {ptr(i[0])}, {filt}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])});"
+    scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp and not depthwise else ""
+    call = f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {filt}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])}{scratch});"
     return OpCode(decls, call, (stem,))
 
 
@@ -128,9 +129,11 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
     )
     i = ctx.op.inputs
-    call = (f"ec_fully_connected_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
-            f"{ptr(ctx.op.outputs[0])});")
-    return OpCode(decls, call, ("fully_connected",))
+    stem = "fully_connected_dsp" if ptr.dsp else "fully_connected"
+    scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp else ""
+    call = (f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
+            f"{ptr(ctx.op.outputs[0])}{scratch});")
+    return OpCode(decls, call, (stem,))
 
 
 def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:

@@ -7,7 +7,7 @@ code generation) its C emitter entry. :mod:`edgecraft.ops.registry` lists them a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,12 @@ ShapeRule = Callable[[OpContext], list[tuple[int, ...]]]
 #: Values of the inputs (None for absent optional inputs) -> values of the outputs.
 Kernel = Callable[[OpContext, list[Any]], list[np.ndarray]]
 CostRule = Callable[[OpContext], Cost]
+#: Bytes of temporary memory one kernel variant needs while the operator runs.
+ScratchRule = Callable[[OpContext], int]
+
+#: The C kernel variants: ``portable`` (any C99 compiler) and ``dsp`` (Armv7E-M DSP
+#: instructions). The Python reference kernels need no scratch.
+KERNEL_VARIANTS: tuple[str, ...] = ("portable", "dsp")
 
 
 def default_cost(ctx: OpContext) -> Cost:
@@ -96,18 +102,27 @@ class OpDef:
     """One op: name, shape rule, kernels keyed by the dtype of input 0, cost, scratch need, and
     whether its int8 kernel may be evaluated as a table (see ``lookup``).
 
-    ``scratch`` returns the bytes of temporary memory the op needs during its run on a device
-    (for example an im2col buffer); the memory planner places it in the arena.
+    ``scratch`` maps a C kernel variant (see ``KERNEL_VARIANTS``) to the bytes of temporary
+    memory that kernel needs while the operator runs (for example a patch buffer); the memory
+    planner places it in the arena and the code generator passes the kernel a pointer to it.
+    A variant missing from the mapping needs none.
     """
 
     name: str
     shape: ShapeRule
     kernels: dict[str, Kernel]
     cost: CostRule = default_cost
-    scratch: Callable[[OpContext], int] = field(default=lambda ctx: 0)
+    scratch: Mapping[str, ScratchRule] = field(default_factory=dict)
     #: The output element depends on the input element alone (unary, elementwise, no state):
     #: the runtime may evaluate an int8 kernel once per possible input value and look it up.
     lookup: bool = False
+
+    def scratch_bytes(self, ctx: OpContext, variant: str) -> int:
+        """Scratch bytes the ``variant`` C kernel needs for this operator (0: none)."""
+        if variant not in KERNEL_VARIANTS:
+            raise OpError(f"unknown kernel variant {variant!r}; choose one of: {', '.join(KERNEL_VARIANTS)}")
+        rule = self.scratch.get(variant)
+        return int(rule(ctx)) if rule is not None else 0
 
     def kernel_for(self, ctx: OpContext) -> Kernel:
         """The kernel for this operator's input dtype; :class:`OpError` if there is none."""

@@ -140,4 +140,18 @@ def cost(ctx: OpContext) -> Cost:
     return Cost(out.size * kh * kw * group_ch, read, out.nbytes)
 
 
-OP = OpDef(name="CONV_2D", shape=shape, kernels={"int8": conv_int8, "float32": conv_float}, cost=cost)
+#: Longest patch (taps x channels per group) the DSP kernel takes its SMLAD path for
+#: (``EC_PATCH_MAX`` in ``codegen/kernels/ec_dsp.h``); longer ones run a plain loop, no scratch.
+DSP_PATCH_MAX = 576
+
+
+def dsp_scratch(ctx: OpContext) -> int:
+    """The DSP kernel's scratch: ``n + 6`` int32 SMLAD operands and two ``n``-byte patches for
+    patch length ``n`` (``ec_conv_2d_dsp.c``); none when it takes the plain loop."""
+    _, kh, kw, group_ch = ctx.req_input(1).shape
+    n = kh * kw * group_ch
+    return 4 * (n + 6) + 2 * n if n <= DSP_PATCH_MAX else 0
+
+
+OP = OpDef(name="CONV_2D", shape=shape, kernels={"int8": conv_int8, "float32": conv_float}, cost=cost,
+           scratch={"dsp": dsp_scratch})

@@ -124,4 +124,20 @@ def cost(ctx: OpContext) -> Cost:
     return Cost(out.size * w.shape[1], read, out.nbytes)
 
 
-OP = OpDef(name="FULLY_CONNECTED", shape=shape, kernels={"int8": fc_int8, "float32": fc_float}, cost=cost)
+#: Longest row the DSP kernel takes its SMLAD path for (``EC_FC_DEPTH_MAX`` in
+#: ``codegen/kernels/ec_fully_connected_dsp.c``).
+DSP_DEPTH_MAX = 1024
+
+
+def dsp_scratch(ctx: OpContext) -> int:
+    """The DSP kernel's scratch: ``depth / 2 + 3`` int32 SMLAD operands of one input row
+    (``ec_fully_connected_dsp.c``); none when it takes the plain loop (long rows, or a
+    per-tensor filter with a nonzero zero point)."""
+    w = ctx.req_input(1)
+    depth = w.shape[1]
+    offset = w.quant is not None and not w.quant.per_channel and w.zero_point != 0
+    return 4 * (depth // 2 + 3) if depth <= DSP_DEPTH_MAX and not offset else 0
+
+
+OP = OpDef(name="FULLY_CONNECTED", shape=shape, kernels={"int8": fc_int8, "float32": fc_float}, cost=cost,
+           scratch={"dsp": dsp_scratch})

@@ -4,8 +4,9 @@ A *step* is a position in the execution order (step ``s`` runs ``graph.operators
 A tensor lives from the step that produces it (step 0 for graph inputs) to the last step that
 reads it (the last step for graph outputs), both inclusive; TensorFlow Lite Micro's
 ``AllocationInfoBuilder`` marks lifetimes the same way and also keeps graph inputs and outputs in
-the arena. Constants live in flash and are not planned. Each operator's scratch need
-(``OpDef.scratch``) is a buffer living for that one step.
+the arena. Constants live in flash and are not planned. Each operator's scratch need (what
+``OpDef.scratch`` declares for the C kernel variant that will run it) is a buffer living for
+that one step.
 
 In-place rules group buffers that share memory (an *alias group*):
 
@@ -68,13 +69,15 @@ class Item:
     last: int
 
 
-def scratch_bytes(graph: Graph, op_index: int) -> int:
-    """Scratch memory operator ``op_index`` declares (0 for ops not in the registry yet)."""
+def scratch_bytes(graph: Graph, op_index: int, kernels: str = "portable") -> int:
+    """Scratch memory operator ``op_index``'s ``kernels`` variant declares (0 for ops not in
+    the registry)."""
     op = graph.operators[op_index]
     try:
-        return int(get_op(op.type).scratch(OpContext(op, graph)))
+        opdef = get_op(op.type)
     except (OpError, ImportError):
         return 0
+    return opdef.scratch_bytes(OpContext(op, graph), kernels)
 
 
 def requests(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int]) -> list[Request]:

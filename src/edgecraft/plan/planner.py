@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from edgecraft.ir.graph import Graph
+from edgecraft.ops.base import OpError
 from edgecraft.plan.lifetimes import Item, Request, alias_groups, requests, scratch_bytes
 from edgecraft.plan.order import best_order, greedy_order
 from edgecraft.plan.overlap import overlap_offset
@@ -90,18 +91,25 @@ class MemoryPlan:
 
 
 def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int = 16,
-                scratch: Mapping[int, int] | None = None) -> MemoryPlan:
+                scratch: Mapping[int, int] | None = None, kernels: str = "portable") -> MemoryPlan:
     """Plan the arena for ``graph`` with ``algorithm`` (see the module docstring). Pure.
 
     ``alignment`` rounds every buffer size (hence every offset) up to a multiple of that many
-    bytes (TFLM uses 16). ``scratch`` maps operator index -> scratch bytes and replaces what the
-    op registry declares (for kernels, such as optimized C ones, that need other scratch sizes).
+    bytes (TFLM uses 16). Each operator gets the scratch buffer its ``kernels`` C variant
+    declares (``OpDef.scratch``: "portable" or "dsp"); ``scratch`` (operator index -> bytes)
+    replaces those declarations.
     """
     if algorithm not in ALGORITHMS:
         raise PlanError(f"unknown planning algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
     if not isinstance(alignment, int) or alignment < 1:
         raise PlanError(f"alignment must be a positive number of bytes, got {alignment!r}")
-    need = {j: scratch_bytes(graph, j) for j in range(len(graph.operators))} if scratch is None else scratch
+    if scratch is None:
+        try:
+            need = {j: scratch_bytes(graph, j, kernels) for j in range(len(graph.operators))}
+        except OpError as e:
+            raise PlanError(str(e)) from None
+    else:
+        need = dict(scratch)
     graph_order = list(range(len(graph.operators)))
     if algorithm == "greedy":
         return _greedy(graph, graph_order, alignment, need, inplace=False, name=algorithm)

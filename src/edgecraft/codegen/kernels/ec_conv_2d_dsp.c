@@ -3,7 +3,10 @@
  * gathered into a patch (taps outside the image hold the input zero point, so they add nothing,
  * as TFLM's skipped taps), turned once into offset halfword pairs, and every filter is one dot
  * product with it, four output channels at a time with SMLAD. Filters arrive interleaved in
- * blocks of four output channels (ec_dsp.h). Patches longer than EC_PATCH_MAX take a plain loop.
+ * blocks of four output channels (ec_dsp.h). The operands and patches live in a scratch buffer
+ * the memory plan places in the arena (4 * (n + 6) + 2 * n bytes for patch length n, as
+ * ops/conv_2d.py declares); without one (NULL), or for patches longer than EC_PATCH_MAX, a
+ * plain loop computes the same sums.
  * input (n, h, w, in_c), filter (out_c, kh, kw, in_c / groups), output (n, oh, ow, out_c). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
@@ -62,7 +65,7 @@ static int32_t filter_at(const int8_t *filter, int32_t n, int32_t per_group, int
   return filter[oc * n + i];
 }
 
-/* The plain loop for patches too long for the stack buffer. */
+/* The plain loop: no scratch buffer, or patches longer than EC_PATCH_MAX. */
 static int32_t plain_sum(const ec_conv_params *p, const int8_t *input, const int8_t *filter, int32_t b,
                          int32_t y0, int32_t x0, int32_t g0, int32_t c0, int32_t oc) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, group_c = p->filter.c;
@@ -124,13 +127,16 @@ static void two_pixels(const ec_conv_params *p, const int8_t *filter, const int3
   }
 }
 
-void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                   const int32_t *bias, int8_t *output) {
+void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *bias, int8_t *output, int8_t *scratch) {
   const int32_t out_c = p->filter.n, group_c = p->filter.c, out_w = p->output.w;
   const int32_t groups = p->input.c / group_c, per_group = out_c / groups;
   const int32_t n = p->filter.h * p->filter.w * group_c; /* patch and filter length */
-  int8_t patch_a[EC_PATCH_MAX], patch_b[EC_PATCH_MAX];
-  int32_t pairs[EC_PATCH_MAX + 6];
+  const int fast = scratch != NULL && n <= EC_PATCH_MAX;
+  /* scratch (4-byte aligned): n + 6 SMLAD operand words, then the two n-byte patches */
+  int32_t *pairs = fast ? (int32_t *)(void *)scratch : NULL;
+  int8_t *patch_a = fast ? scratch + 4 * (n + 6) : NULL;
+  int8_t *patch_b = fast ? patch_a + n : NULL;
   const int32_t pixels = p->output.h * out_w;
   for (int32_t b = 0; b < p->output.n; ++b) {
     /* Pixels in row-major order, two at a time (a pair may span two rows). */
@@ -143,7 +149,7 @@ void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *f
       int8_t *out_b = out_a + out_c;
       for (int32_t g = 0; g < groups; ++g) {
         const int32_t g0 = g * per_group, end = g0 + per_group;
-        if (n > EC_PATCH_MAX) {
+        if (!fast) {
           for (int32_t oc = g0; oc < end; ++oc) {
             out_a[oc] = requantize(p, plain_sum(p, input, filter, b, ya, xa, g0, g * group_c, oc), bias, oc);
             if (pair) {

@@ -21,8 +21,8 @@ static inline int8_t requantize(const ec_conv_params *p, int32_t acc, const int3
   return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
 }
 
-void ec_depthwise_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                             const int32_t *bias, int8_t *output) {
+void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                                 const int32_t *bias, int8_t *output) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_c = p->filter.c;
   const int32_t m = p->depth_multiplier, off = p->input_offset;

@@ -1,7 +1,10 @@
 /* FULLY_CONNECTED int8 for cores with the DSP extension: each input row is turned once into
  * offset halfword pairs, then four units at a time are dot products with SMLAD; the filter
  * arrives interleaved in blocks of four units (ec_dsp.h). Same results as the portable kernel.
- * Rows longer than EC_FC_DEPTH_MAX, or a filter with a nonzero zero point, take the plain loop.
+ * The operands of a row live in a scratch buffer the memory plan places in the arena
+ * (4 * (depth / 2 + 3) bytes, as ops/fully_connected.py declares); without one (NULL), for
+ * rows longer than EC_FC_DEPTH_MAX, or for a filter with a nonzero zero point, a plain loop
+ * computes the same sums.
  * input (rows, depth), filter (units, depth), output (rows, units). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
@@ -16,14 +19,15 @@ static inline int8_t requantize(const ec_fc_params *p, int32_t acc, const int32_
   return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
 }
 
-void ec_fully_connected_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, int8_t *output) {
+void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int8_t *scratch) {
   const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
-  int32_t pairs[EC_FC_DEPTH_MAX / 2 + 3];
+  /* scratch (4-byte aligned): depth / 2 + 3 SMLAD operand words */
+  int32_t *pairs = (int32_t *)(void *)scratch;
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * depth;
     int8_t *out = output + r * units;
-    if (depth > EC_FC_DEPTH_MAX || p->filter_offset != 0) {
+    if (pairs == NULL || depth > EC_FC_DEPTH_MAX || p->filter_offset != 0) {
       for (int32_t u = 0; u < units; ++u) {
         int32_t acc = 0;
         for (int32_t d = 0; d < depth; ++d) {

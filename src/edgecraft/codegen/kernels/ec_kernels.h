@@ -139,6 +139,14 @@ void ec_depthwise_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const
                              const int32_t *bias, int8_t *output);
 void ec_fully_connected_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output);
+/* The DSP variants (ec_<kernel>_dsp.c, for cores with the DSP extension): the same results.
+ * scratch: the buffer the memory plan gave the operator (see the kernel file), or NULL. */
+void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *bias, int8_t *output, int8_t *scratch);
+void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                                 const int32_t *bias, int8_t *output);
+void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int8_t *scratch);
 /* Returns 0, or -1 when a window holds no input (an empty average). */
 int ec_average_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);

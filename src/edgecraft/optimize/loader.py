@@ -40,6 +40,7 @@ def load_factory(spec: str, weights: str | Path | None = None) -> tuple[torch.nn
     if loader_spec is None or loader_spec.loader is None:
         raise QuantizeError(f"{path}: cannot be imported as a Python module")
     module = importlib.util.module_from_spec(loader_spec)
+    _torchvision_for(path)
     sys.path.insert(0, str(path.resolve().parent))
     try:
         loader_spec.loader.exec_module(module)
@@ -56,6 +57,22 @@ def load_factory(spec: str, weights: str | Path | None = None) -> tuple[torch.nn
     if weights is not None:
         load_weights(model, weights)
     return model.eval(), module
+
+
+def _torchvision_for(path: Path) -> None:
+    """Make ``import torchvision`` work for a model file that uses it (torchvision's CUDA build
+    cannot load its compiled extension with the CPU torch; the model definitions need none)."""
+    from edgecraft.models.torchvision_models import TorchvisionError, torchvision_models, uses_torchvision
+
+    try:
+        source = path.read_text(errors="replace")
+    except OSError as e:
+        raise QuantizeError(f"{path}: cannot be read ({e.strerror})") from None
+    if uses_torchvision(source):
+        try:
+            torchvision_models()
+        except TorchvisionError as e:
+            raise QuantizeError(f"{path}: {e}") from None
 
 
 def load_weights(model: torch.nn.Module, weights: str | Path) -> None:

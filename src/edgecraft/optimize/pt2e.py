@@ -82,15 +82,46 @@ def export(model: torch.nn.Module, example: torch.Tensor, dynamic_batch: bool = 
     import torch
 
     try:
-        if dynamic_batch:
-            shapes = ({0: torch.export.Dim("batch", min=1, max=4096)},)
-            return torch.export.export(model, (example,), dynamic_shapes=shapes).module()
-        return torch.export.export(model, (example,)).module()
+        shapes = ({0: torch.export.Dim("batch", min=1, max=4096)},) if dynamic_batch else None
+        exported = torch.export.export(model, (example,), dynamic_shapes=shapes).module()
     except Exception as e:
         raise QuantizeError(
             f"torch.export could not trace the model ({type(e).__name__}: {str(e).splitlines()[0]}); "
             "make forward() free of data-dependent Python control flow"
         ) from None
+    mark_sources(exported)
+    return exported
+
+
+def _source_functions() -> dict[Any, Any]:
+    import operator
+
+    import torch
+
+    aten = torch.ops.aten
+    return {aten.add.Tensor: operator.add, aten.add_.Tensor: operator.iadd,
+            aten.mul.Tensor: operator.mul, aten.mul_.Tensor: operator.imul,
+            aten.cat.default: torch.cat, aten.relu.default: torch.nn.ReLU,
+            aten.relu_.default: torch.nn.ReLU}
+
+
+def mark_sources(exported: Any) -> int:
+    """Give residual adds, products, concatenations and ReLUs the ``source_fn_stack`` that
+    strict export would record; returns how many nodes were marked.
+
+    The model is exported non-strict (no TorchDynamo: more models trace), which records no
+    source functions; litert-torch's add/mul/cat annotators (and the add+ReLU fusion) find their
+    nodes through them only, so without this every ``x + y`` stayed float between a
+    DEQUANTIZE and a QUANTIZE. Each such node is one aten call, so one node is one partition,
+    exactly as strict export makes it."""
+    table = _source_functions()
+    marked = 0
+    for node in exported.graph.nodes:
+        fn = table.get(node.target) if node.op == "call_function" else None
+        if fn is not None and not node.meta.get("source_fn_stack"):
+            node.meta["source_fn_stack"] = [(node.name, fn)]
+            marked += 1
+    return marked
 
 
 def _two(x: torch.Tensor) -> torch.Tensor:

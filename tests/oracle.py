@@ -1,7 +1,8 @@
 """The oracle every test compares against: TFLite Micro for integers, LiteRT for floats.
 
 ``check_tflm(graph, inputs)`` writes ``graph`` with edgecraft's writer, runs it in TFLM and in
-edgecraft's runtime, and asserts the outputs are equal element for element (tolerance 0).
+edgecraft's runtime, twice: with its fast paths (the default) and with the reference kernels
+alone (the specification); both must equal TFLM element for element (tolerance 0).
 """
 
 from __future__ import annotations
@@ -41,20 +42,26 @@ def check_tensor(got: np.ndarray, want: np.ndarray, label: str) -> None:
 
 
 def check_tflm(graph: Graph, inputs: list[np.ndarray], label: str = "") -> list[np.ndarray]:
-    """Assert edgecraft's runtime equals TFLM exactly on ``graph``; returns the outputs."""
+    """Assert edgecraft's runtime, default and reference kernels alone, equals TFLM exactly on
+    ``graph``; returns the (default) outputs."""
     ours = run_model(graph, inputs)
+    spec = run_model(graph, inputs, reference=True)
     ref = run_tflm(write_tflite(graph), inputs)
-    for i, (a, b) in enumerate(zip(ours, ref, strict=True)):
+    for i, (a, s, b) in enumerate(zip(ours, spec, ref, strict=True)):
         check_tensor(a, b, f"{label} output {i}")
+        check_tensor(s, b, f"{label} output {i} (reference kernels)")
     return ours
 
 
 def check_litert(graph: Graph, inputs: list[np.ndarray], rtol: float = 1e-5, atol: float = 1e-6,
                  label: str = "") -> list[np.ndarray]:
-    """Assert edgecraft's float runtime agrees with LiteRT within ``rtol`` (relative)."""
+    """Assert edgecraft's float runtime (default and reference kernels alone) agrees with
+    LiteRT within ``rtol`` (relative)."""
     ours = run_model(graph, inputs)
+    spec = run_model(graph, inputs, reference=True)
     ref = run_litert(write_tflite(graph), inputs)
-    for i, (a, b) in enumerate(zip(ours, ref, strict=True)):
-        assert a.shape == b.shape, f"{label} output {i}: shape {a.shape} != {b.shape}"
+    for i, (a, s, b) in enumerate(zip(ours, spec, ref, strict=True)):
+        assert a.shape == b.shape == s.shape, f"{label} output {i}: shape {a.shape} != {b.shape}"
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"{label} output {i}")
+        np.testing.assert_allclose(s, b, rtol=rtol, atol=atol, err_msg=f"{label} output {i} (reference)")
     return ours

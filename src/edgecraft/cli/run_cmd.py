@@ -54,11 +54,14 @@ def run(
                                       help="Input .npy (repeat for several inputs) or one .npz."),
     output: Path | None = typer.Option(None, "--output", "-o",
                                        help="Write outputs here (.npy, or .npz for several)."),
+    reference: bool = typer.Option(False, "--reference",
+                                   help="Run the reference kernels alone (the specification), no fast path."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Run MODEL once on the given inputs with edgecraft's reference runtime."""
+    """Run MODEL once on the given inputs with edgecraft's runtime (same bytes with or without
+    its fast paths)."""
     graph = read_tflite(model)
-    interp = Interpreter(graph)
+    interp = Interpreter(graph, reference=reference)
     outputs = interp.run(load_inputs(inputs, graph))
     if output is not None:
         save_outputs(output, outputs, graph)
@@ -67,6 +70,8 @@ def run(
             "outputs": [{"shape": list(y.shape), "dtype": str(y.dtype),
                          "values": y.reshape(-1).tolist() if y.size <= 64 else None} for y in outputs],
             "output_file": str(output) if output is not None else None,
+            "kernels": "reference" if reference else "default",
+            "fast_path_ops": len(interp.fast_paths),
         })
         return
     table = Table(title=f"{model.name} outputs", title_justify="left")

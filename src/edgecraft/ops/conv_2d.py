@@ -6,6 +6,9 @@ taps inside the image, plus the int32 bias, scaled by the per-channel multiplier
 output zero point, clamped to the fused activation's range. The filter zero point is not used
 (int8 filters are symmetric). A per-tensor filter scale is broadcast to every channel.
 float32 with int8 weights follows LiteRT's hybrid kernels (see :func:`conv_hybrid`).
+
+The sums are written as the math reads: one filter tap at a time (:func:`correlate`). The
+runtime's fast path (``runtime/fast``) gets the same integers from im2col and BLAS.
 """
 
 from __future__ import annotations
@@ -16,10 +19,9 @@ import numpy as np
 
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
+    Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
-    exact_dtype,
-    matmul,
     quant_of,
     requantize_per_channel,
     symmetric_quantize_floats,
@@ -51,54 +53,51 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
     return [(n, out_h, out_w, out_ch)]
 
 
-def correlate(x: np.ndarray, w: np.ndarray, ctx: OpContext, pad_value: float,
-              dtype: type = np.float64) -> np.ndarray:
-    """Sum of ``w * window`` per output in ``dtype``: x (N,H,W,C), w (O,KH,KW,C/G) -> (N,OH,OW,O).
-
-    im2col (every window as a row) then one matmul per group. Integer inputs give exact
-    integer results as long as every partial sum fits the float's mantissa (see
-    :func:`~edgecraft.ops.conv_common.exact_float`).
-    """
+def correlate(ctx: OpContext, x: np.ndarray, w: np.ndarray, dtype: type) -> np.ndarray:
+    """``out[n, y, x, o] = sum over taps (ky, kx) and the group's channels c of
+    w[o, ky, kx, c] * in[n, y*sh + ky*dh - pad_top, x*sw + kx*dw - pad_left, g*Cg + c]``, in
+    ``dtype``: x (N,H,W,C), w (O,KH,KW,C/G) -> (N,OH,OW,O). Taps outside the image read 0."""
     out_ch, kh, kw, group_ch = w.shape
     groups = x.shape[3] // group_ch
-    x = x.astype(dtype, copy=False)
-    if kh == kw == 1 and groups == 1:  # pointwise: a 1x1 window never pads; the pixels are the rows
-        sub = x[:, :: int(ctx.attrs.get("stride_h", 1)), :: int(ctx.attrs.get("stride_w", 1)), :]
-        n, oh, ow = sub.shape[:3]
-        cols = sub.reshape(1, n * oh * ow, group_ch)
-    else:
-        win = windows(x, ctx, kh, kw, pad_value)  # (N, OH, OW, KH, KW, C)
-        n, oh, ow = win.shape[:3]
-        # (N,OH,OW,KH,KW,G,Cg) -> (G, N*OH*OW, KH*KW*Cg)
-        cols = win.reshape(n, oh, ow, kh, kw, groups, group_ch).transpose(5, 0, 1, 2, 3, 4, 6)
-        cols = cols.reshape(groups, n * oh * ow, kh * kw * group_ch)
-    filt_t = ctx.memo(f"filter_cols_{np.dtype(dtype)}", lambda: np.ascontiguousarray(  # built once
-        w.astype(dtype).reshape(groups, out_ch // groups, kh * kw * group_ch).transpose(0, 2, 1)))
-    acc = matmul(cols, filt_t)  # (G, N*OH*OW, O/G); channel g * O/G + j
-    return acc.transpose(1, 0, 2).reshape(n, oh, ow, out_ch)
+    win = windows(x.astype(dtype, copy=False), ctx, kh, kw, 0)  # (N, OH, OW, KH, KW, C)
+    n, oh, ow = win.shape[:3]
+    win = win.reshape(n, oh, ow, kh, kw, groups, group_ch)
+    f: np.ndarray = w.astype(dtype).reshape(groups, out_ch // groups, kh, kw, group_ch)
+    acc = np.zeros((n, oh, ow, groups, out_ch // groups), dtype)
+    for i in range(kh):
+        for j in range(kw):  # one filter tap: every output adds its window's pixel times the weights
+            acc += np.einsum("nhwgc,goc->nhwgo", win[:, :, :, i, j], f[:, :, i, j])
+    return acc.reshape(n, oh, ow, out_ch)
 
 
-def conv_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+def sum_over_taps(ctx: OpContext, x: np.ndarray, zero_point: int, w: np.ndarray) -> np.ndarray:
+    """The reference accumulation: ``sum w * (x - zero_point)`` in int64 (int8 ``x``). The zero
+    point goes first, so padded taps (0) add nothing, as TFLM skips taps outside the image."""
+    return correlate(ctx, x.astype(np.int64) - zero_point, w, np.int64)
+
+
+def conv_int8(ctx: OpContext, args: list[Any], accumulate: Accumulate = sum_over_taps) -> list[np.ndarray]:
+    """``ConvPerChannel``: accumulate, add the bias, requantize per channel, clamp."""
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     _, in_zp = quant_of(ctx, 0)
-    dtype = exact_dtype(ctx, w, w.shape[1] * w.shape[2] * w.shape[3])
-    # Subtract the input zero point first, so padded taps (0) add nothing, as in TFLM.
-    acc = correlate(x.astype(dtype) - int(in_zp[0]), w, ctx, 0.0, dtype).astype(np.int64)
+    acc = accumulate(ctx, x, int(in_zp[0]), w)
     return [requantize_per_channel(ctx, acc, bias)]
 
 
-def conv_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+def conv_float(ctx: OpContext, args: list[Any], accumulate: Accumulate = sum_over_taps) -> list[np.ndarray]:
+    """float32: sums in float64 plus the bias, then the activation; int8 weights: hybrid."""
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     act = ctx.attrs.get("fused_activation_function", "NONE")
     if w.dtype == np.int8:
-        return [float_activation(conv_hybrid(ctx, x, w, bias), act)]
-    acc = correlate(x, w, ctx, 0.0) + bias_or_zero(bias, w.shape[0], np.float64)
+        return [float_activation(conv_hybrid(ctx, x, w, bias, accumulate), act)]
+    acc = correlate(ctx, x, w, np.float64) + bias_or_zero(bias, w.shape[0], np.float64)
     return [float_activation(acc.astype(np.float32), act)]
 
 
-def conv_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+def conv_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None,
+                accumulate: Accumulate = sum_over_taps) -> np.ndarray:
     """LiteRT's hybrid CONV_2D (float input, int8 weights), before the activation.
 
     Each batch of the input is quantized to int8 on the fly, the convolution runs in integers,
@@ -121,7 +120,7 @@ def conv_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray |
         else:
             (xq, x_scale), zp = symmetric_quantize_floats(x[b : b + 1]), 0
         # Taps outside the image add nothing; |sums| < 2**24, so float32 holds them exactly.
-        acc = correlate(xq.astype(np.int64) - zp, w, ctx, 0.0).astype(np.float32)
+        acc = accumulate(ctx, xq, zp, w).astype(np.float32)
         if not per_channel:
             out[b : b + 1] = acc * np.float32(x_scale * w_scales[0])
         elif grouped:  # LiteRT's reference kernel: (sum * channel scale) * input scale

@@ -8,6 +8,8 @@ the total (rounded down), the rest goes after. Windows are numpy views of a padd
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from edgecraft.ops.arith import (
@@ -81,25 +83,11 @@ def windows(x: np.ndarray, ctx: OpContext, filter_h: int, filter_w: int, pad_val
     return view.transpose(0, 1, 2, 4, 5, 3)
 
 
-def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` through BLAS. Its thread count is the process's (``OPENBLAS_NUM_THREADS``):
-    the test suite and the benchmarks set it to 1, as these matrices are small."""
-    return a @ b
-
-
-def exact_float(terms: int, max_a: int, max_b: int) -> type:
-    """The narrower float type in which a dot product of ``terms`` integer products, with
-    operands bounded by ``max_a`` and ``max_b``, is exact: float32 while every partial sum stays
-    below 2**24 (its mantissa), else float64 (below 2**53). Exact integer sums do not depend
-    on the order BLAS adds them in, so either gives the int32 accumulator bit for bit."""
-    return np.float32 if terms * max_a * max(max_b, 1) < 2**24 else np.float64
-
-
-def exact_dtype(ctx: OpContext, w: np.ndarray, taps: int) -> type:
-    """:func:`exact_float` for an int8 kernel's accumulation: ``taps`` products of an input
-    minus its zero point (at most 255) and the constant filter ``w``; decided once per op."""
-    dtype: type = ctx.memo("dtype", lambda: exact_float(taps, 255, int(np.abs(w.astype(np.int64)).max())))
-    return dtype
+#: ``accumulate(ctx, x, zero_point, w)``: the exact int64 sums of ``w * (x - zero_point)`` that a
+#: CONV_2D or DEPTHWISE_CONV_2D output needs, from int8 ``x`` (taps outside the image add
+#: nothing). Each op's ``sum_over_taps`` is the reference; ``runtime/fast`` passes exact
+#: BLAS forms instead.
+Accumulate = Callable[[OpContext, np.ndarray, int, np.ndarray], np.ndarray]
 
 
 def requantize_per_channel(ctx: OpContext, acc: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
@@ -113,16 +101,6 @@ def requantize_per_channel(ctx: OpContext, acc: np.ndarray, bias: np.ndarray | N
         float(in_scale[0]), w_scales, out_scale, out_ch))
     lo, hi = activation_range(ctx)
     return requantize(acc + bias_or_zero(bias, out_ch), mult, shift, out_zp, lo, hi)
-
-
-def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact integer ``a @ b`` computed as a float64 matmul (BLAS), returned as int64.
-
-    Every operand and partial sum is an integer of magnitude below 2**53 (int8 products are
-    below 2**16, so this holds for any dot product shorter than 2**37 terms), and float64
-    represents such integers exactly, so the result equals the int64 product bit for bit.
-    """
-    return matmul(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)).astype(np.int64)
 
 
 def output_quant(ctx: OpContext) -> tuple[float, int]:

@@ -15,9 +15,9 @@ import numpy as np
 
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 from edgecraft.ops.conv_common import (
+    Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
-    exact_dtype,
     quant_of,
     requantize_per_channel,
     window_geometry,
@@ -45,14 +45,14 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
 
 
 def depthwise(x: np.ndarray, w: np.ndarray, ctx: OpContext, acc_dtype: type) -> np.ndarray:
-    """Sum over taps of ``w * window``: x (N,H,W,C), w (1,KH,KW,C*M) -> (N,OH,OW,C*M).
-
-    One vectorized multiply-add per filter tap (KH*KW of them), in ``acc_dtype``.
+    """``out[n, y, x, c*M + m] = sum over taps (ky, kx) of w[0, ky, kx, c*M + m] *
+    in[n, y*sh + ky*dh - pad_top, x*sw + kx*dw - pad_left, c]`` in ``acc_dtype``:
+    x (N,H,W,C), w (1,KH,KW,C*M) -> (N,OH,OW,C*M). Taps outside the image read 0.
     """
     _, kh, kw, out_ch = w.shape
     ch = x.shape[3]
     mult = out_ch // ch
-    win = windows(x.astype(acc_dtype), ctx, kh, kw, 0)  # (N, OH, OW, KH, KW, C); pad 0 = zero point
+    win = windows(x.astype(acc_dtype, copy=False), ctx, kh, kw, 0)  # (N, OH, OW, KH, KW, C)
     f: np.ndarray = w.astype(acc_dtype).reshape(kh, kw, ch, mult)
     acc = np.zeros((*win.shape[:3], ch, mult), acc_dtype)
     for i in range(kh):
@@ -61,26 +61,36 @@ def depthwise(x: np.ndarray, w: np.ndarray, ctx: OpContext, acc_dtype: type) -> 
     return acc.reshape(*win.shape[:3], out_ch)
 
 
-def depthwise_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+def sum_over_taps(ctx: OpContext, x: np.ndarray, zero_point: int, w: np.ndarray) -> np.ndarray:
+    """The reference accumulation: ``sum w * (x - zero_point)`` in int64 (int8 ``x``); the zero
+    point goes first, so padded taps (0) add nothing, as TFLM skips them."""
+    return depthwise(x.astype(np.int64) - zero_point, w, ctx, np.int64)
+
+
+def depthwise_int8(ctx: OpContext, args: list[Any],
+                   accumulate: Accumulate = sum_over_taps) -> list[np.ndarray]:
+    """``DepthwiseConvPerChannel``: accumulate, add the bias, requantize per channel, clamp."""
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     _, in_zp = quant_of(ctx, 0)
-    dtype = exact_dtype(ctx, w, w.shape[1] * w.shape[2])  # one filter tap per output per channel
-    acc = depthwise(x.astype(dtype) - int(in_zp[0]), w, ctx, dtype).astype(np.int64)
+    acc = accumulate(ctx, x, int(in_zp[0]), w)
     return [requantize_per_channel(ctx, acc, bias)]
 
 
-def depthwise_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+def depthwise_float(ctx: OpContext, args: list[Any],
+                    accumulate: Accumulate = sum_over_taps) -> list[np.ndarray]:
+    """float32: sums in float64 plus the bias, then the activation; int8 weights: hybrid."""
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     act = ctx.attrs.get("fused_activation_function", "NONE")
     if w.dtype == np.int8:
-        return [float_activation(depthwise_hybrid(ctx, x, w, bias), act)]
+        return [float_activation(depthwise_hybrid(ctx, x, w, bias, accumulate), act)]
     acc = depthwise(x, w, ctx, np.float64) + bias_or_zero(bias, w.shape[3], np.float64)
     return [float_activation(acc.astype(np.float32), act)]
 
 
-def depthwise_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+def depthwise_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None,
+                     accumulate: Accumulate = sum_over_taps) -> np.ndarray:
     """LiteRT's hybrid DEPTHWISE_CONV_2D (float input, int8 per-channel weights), before the
     activation:
     each batch is quantized asymmetrically to int8, the sums ``w * (q - zero_point)`` over taps
@@ -96,7 +106,7 @@ def depthwise_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndar
     out = np.empty((*shape(ctx)[0][:3], out_ch), np.float32)
     for b in range(x.shape[0]):
         xq, x_scale, zp = asymmetric_quantize_floats(x[b : b + 1])
-        acc = depthwise(xq.astype(np.int64) - zp, w, ctx, np.int64).astype(np.float32)
+        acc = accumulate(ctx, xq, zp, w).astype(np.float32)
         out[b : b + 1] = acc * (w_scales * x_scale)
     return out + bias_or_zero(bias, out_ch, np.float32)
 

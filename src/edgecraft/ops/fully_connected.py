@@ -15,6 +15,7 @@ channel and no filter zero point. float32 with int8 weights follows LiteRT's hyb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,6 @@ from edgecraft.ops.conv_common import (
     activation_range,
     asymmetric_quantize_floats,
     bias_or_zero,
-    int_matmul,
-    matmul,
     output_quant,
     quant_of,
     requantize,
@@ -61,37 +60,48 @@ def multipliers(ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
     return conv_multipliers(float(in_scale[0]), w_scales, out_scale, ctx.req_input(1).shape[0])
 
 
-def fc_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+#: ``accumulate(ctx, rows, x_zp, w, w_zp)``: the exact int64 sums ``(rows - x_zp) @ (w - w_zp).T``
+#: from int8 ``rows`` (R, depth) and ``w`` (units, depth). :func:`dot_products` is the
+#: reference; ``runtime/fast`` passes an exact BLAS form.
+Accumulate = Callable[[OpContext, np.ndarray, int, np.ndarray, int], np.ndarray]
+
+
+def dot_products(ctx: OpContext, rows: np.ndarray, x_zp: int, w: np.ndarray, w_zp: int) -> np.ndarray:
+    """``acc[r, u] = sum over d of (w[u, d] - w_zp) * (rows[r, d] - x_zp)``, in int64."""
+    return (rows.astype(np.int64) - x_zp) @ (w.astype(np.int64) - w_zp).T
+
+
+def fc_int8(ctx: OpContext, args: list[Any], accumulate: Accumulate = dot_products) -> list[np.ndarray]:
+    """``FullyConnected`` / ``FullyConnectedPerChannel``: dot products, bias, requantize, clamp."""
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     _, in_zp = quant_of(ctx, 0)
     w_scales, w_zp = quant_of(ctx, 1)
     _, out_zp = output_quant(ctx)
     units, depth = w.shape
-    rows = x.reshape(-1, depth).astype(np.int64) - int(in_zp[0])
     # Per channel the filter is symmetric (zero point ignored); per tensor its zero point counts.
-    # The weights are constant: their shifted, transposed float64 copy is made once.
-    filt_t = ctx.memo("filter_t", lambda: (
-        w.astype(np.int64) - (int(w_zp[0]) if len(w_scales) == 1 else 0)).T.astype(np.float64))
-    acc = int_matmul(rows, filt_t) + bias_or_zero(bias, units)
+    filter_zp = int(w_zp[0]) if len(w_scales) == 1 else 0
+    acc = accumulate(ctx, x.reshape(-1, depth), int(in_zp[0]), w, filter_zp) + bias_or_zero(bias, units)
     mult, shift = ctx.memo("multipliers", lambda: multipliers(ctx))
     lo, hi = activation_range(ctx)
     return [requantize(acc, mult, shift, out_zp, lo, hi)]
 
 
-def fc_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+def fc_float(ctx: OpContext, args: list[Any], accumulate: Accumulate = dot_products) -> list[np.ndarray]:
+    """float32: ``x @ W.T + b`` in float64, then the activation; int8 weights: hybrid."""
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else None
     units, depth = w.shape
     act = ctx.attrs.get("fused_activation_function", "NONE")
     if w.dtype == np.int8:
-        return [float_activation(fc_hybrid(ctx, x.reshape(-1, depth), w, bias), act)]
-    acc = matmul(x.reshape(-1, depth).astype(np.float64), w.astype(np.float64).T)
+        return [float_activation(fc_hybrid(ctx, x.reshape(-1, depth), w, bias, accumulate), act)]
+    acc = x.reshape(-1, depth).astype(np.float64) @ w.astype(np.float64).T
     acc = acc + bias_or_zero(bias, units, np.float64)
     return [float_activation(acc.astype(np.float32), act)]
 
 
-def fc_hybrid(ctx: OpContext, rows: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+def fc_hybrid(ctx: OpContext, rows: np.ndarray, w: np.ndarray, bias: np.ndarray | None,
+              accumulate: Accumulate = dot_products) -> np.ndarray:
     """LiteRT's hybrid FULLY_CONNECTED (float input, int8 weights), before the activation.
 
     Each input row is quantized to int8 on the fly (symmetric, or asymmetric with a zero point
@@ -104,14 +114,13 @@ def fc_hybrid(ctx: OpContext, rows: np.ndarray, w: np.ndarray, bias: np.ndarray 
     if len(w_scales) not in (1, units):
         raise OpError(f"FULLY_CONNECTED filter has {len(w_scales)} scales for {units} outputs")
     asymmetric = bool(ctx.attrs.get("asymmetric_quantize_inputs", False))
-    weight_sums = w.astype(np.int64).sum(axis=1)
     out = np.empty((rows.shape[0], units), np.float32)
     for r, row in enumerate(rows):
         if asymmetric:
             q, x_scale, zp = asymmetric_quantize_floats(row)
         else:
             (q, x_scale), zp = symmetric_quantize_floats(row), 0
-        dot = int_matmul(q[None, :], w.T)[0] - zp * weight_sums  # exact: |sums| < 2**24
+        dot = accumulate(ctx, q[None, :], zp, w, 0)[0]  # exact: |sums| < 2**24
         scale = (x_scale * w_scales).astype(np.float32)  # float32 product per channel
         out[r] = bias_or_zero(bias, units, np.float32) + dot.astype(np.float32) * scale
     return out

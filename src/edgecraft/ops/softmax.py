@@ -16,6 +16,7 @@ zero point -32768 (TFLM's checks).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,12 +52,21 @@ def input_params(beta: float, scale: float) -> tuple[int, int, int]:
     return multiplier, left_shift, -math.floor(radius)
 
 
-def exp_of_differences(beta: float, scale: float, count: int) -> np.ndarray:
-    """``exp(beta * scale * -d)`` in Q0.31 for d = 0 .. count-1, the way TFLM evaluates it:
-    the difference rescaled by the input multiplier into Q5.26, then gemmlowp's exp."""
-    multiplier, left_shift, _ = input_params(beta, scale)
-    diffs = -np.arange(count, dtype=np.int64)
-    scaled = multiply_by_quantized_multiplier_greater_than_one(diffs, multiplier, left_shift)
+#: ``exp(ctx, diff)``: ``exp(beta * input_scale * diff)`` in Q0.31 for int differences
+#: ``diff <= 0``. :func:`exp_of_differences` is the reference; ``runtime/fast`` tabulates it.
+Exp = Callable[[OpContext, np.ndarray], np.ndarray]
+
+
+def beta_of(ctx: OpContext) -> float:
+    """The op's beta as TFLM reads it (the model stores it as float32)."""
+    return float(np.float32(ctx.attrs.get("beta", 1.0)))
+
+
+def exp_of_differences(ctx: OpContext, diff: np.ndarray) -> np.ndarray:
+    """exp of each difference the way TFLM evaluates it: rescaled by the input multiplier into
+    Q5.26 (``MultiplyByQuantizedMultiplierGreaterThanOne``), then gemmlowp's exp."""
+    multiplier, left_shift, _ = input_params(beta_of(ctx), ctx.req_input(0).scale)
+    scaled = multiply_by_quantized_multiplier_greater_than_one(diff, multiplier, left_shift)
     return fp.exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS)
 
 
@@ -74,18 +84,17 @@ def check_output(out_dtype: str, out_scale: float, out_zero_point: int) -> None:
         raise OpError(f"SOFTMAX with int8 input needs an int8 or int16 output, got {out_dtype}")
 
 
-def softmax_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+def softmax_int8(ctx: OpContext, args: list[Any], exp: Exp = exp_of_differences) -> list[np.ndarray]:
+    """``reference_ops::Softmax`` (int8 input): per row, the exps of the differences to the
+    row's maximum, their sum's reciprocal, each exp times it, shifted to the output type."""
     x, out = ctx.req_input(0), ctx.output(0)
     check_output(out.dtype, out.scale, out.zero_point)
-    beta = float(np.float32(ctx.attrs.get("beta", 1.0)))  # the model stores beta as float32
-    _, _, diff_min = input_params(beta, x.scale)
+    _, _, diff_min = input_params(beta_of(ctx), x.scale)
     data = np.asarray(args[0]).astype(np.int64)
     rows = data.reshape(-1, data.shape[-1])  # (outer, depth)
     diff = rows - rows.max(axis=1, keepdims=True)  # in [-255, 0] for int8 input
     used = diff >= diff_min
-    # exp() depends on the difference alone: evaluate it once for every possible difference.
-    table = ctx.memo("exp_table", lambda: exp_of_differences(beta, x.scale, 1 << (x.np_dtype.itemsize * 8)))
-    exps = table[-np.where(used, diff, 0)]  # Q0.31
+    exps = exp(ctx, np.where(used, diff, 0))  # Q0.31
     terms = fp.rescale(exps, 0, ACCUM_INTEGER_BITS)
     sum_of_exps = wrap_int32(np.where(used, terms, 0).sum(axis=1, keepdims=True))
     reciprocal, bits_over_unit = fp.get_reciprocal(sum_of_exps, ACCUM_INTEGER_BITS)

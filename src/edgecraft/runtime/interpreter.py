@@ -1,5 +1,6 @@
-"""The reference interpreter: executes a :class:`~edgecraft.ir.graph.Graph` op by op with the
-registry's reference kernels, inside one planned arena.
+"""The interpreter: executes a :class:`~edgecraft.ir.graph.Graph` op by op with the registry's
+reference kernels, or where one applies a fast path with the same bytes (:mod:`.fast`), inside
+one planned arena.
 
 The arena is a single preallocated ``uint8`` buffer laid out by :func:`edgecraft.plan.plan_memory`;
 every non-constant tensor is a numpy view at its planned offset. Kernels compute their results
@@ -23,7 +24,7 @@ from edgecraft.ir.validate import validate
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.registry import get_op
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
-from edgecraft.runtime.fast import lookup_kernel
+from edgecraft.runtime import fast
 
 
 class InputError(ValueError):
@@ -37,20 +38,26 @@ class Interpreter:
     ``plan`` is the :class:`~edgecraft.plan.MemoryPlan`, ``arena`` the buffer every activation
     lives in; operators run in ``plan.order``. A ready ``plan`` may be given instead (it must
     come from ``plan_memory`` on this graph).
+
+    With ``reference=True`` every operator runs its reference kernel (the specification);
+    otherwise an operator runs a fast path where its conditions hold. ``fast_paths`` maps the
+    index of each operator that runs one to the path's name (empty for ``reference=True``).
     """
 
     def __init__(self, graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int = 16,
-                 plan: MemoryPlan | None = None) -> None:
+                 plan: MemoryPlan | None = None, reference: bool = False) -> None:
         validate(graph)
         self.graph = graph
         self.steps = []
+        self.fast_paths: dict[int, str] = {}
         for j, op in enumerate(graph.operators):
             ctx = OpContext(op, graph)
             opdef = get_op(op.type)
             want = [tuple(graph.tensors[k].shape) for k in op.outputs]
             try:
                 got = opdef.shape(ctx)
-                kernel = lookup_kernel(opdef, ctx, opdef.kernel_for(ctx))
+                path = None if reference else fast.choose(opdef, ctx)
+                kernel = path.kernel(opdef, ctx) if path is not None else opdef.kernel_for(ctx)
             except (OpError, ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as e:
                 # Shape rules read attributes and constants straight from the file: a corrupt
                 # model must end in one clear error, whatever the rule tripped over.
@@ -61,6 +68,8 @@ class Interpreter:
                     f"give {[tuple(s) for s in got]}"
                 )
             self.steps.append((ctx, kernel))
+            if path is not None:
+                self.fast_paths[j] = path.name
         self.plan: MemoryPlan = plan if plan is not None else plan_memory(graph, algorithm, alignment)
         self.arena = np.zeros(self.plan.arena_bytes, np.uint8)
         self.views = self._views()
@@ -127,7 +136,8 @@ class Interpreter:
         return [self.views[k].copy() for k in self.graph.outputs]
 
 
-def run_model(graph: Graph, inputs: Sequence[np.ndarray],
-              algorithm: str = DEFAULT_ALGORITHM) -> list[np.ndarray]:
-    """Build an :class:`Interpreter` for ``graph`` (arena planned with ``algorithm``) and run it once."""
-    return Interpreter(graph, algorithm).run(inputs)
+def run_model(graph: Graph, inputs: Sequence[np.ndarray], algorithm: str = DEFAULT_ALGORITHM,
+              reference: bool = False) -> list[np.ndarray]:
+    """Build an :class:`Interpreter` for ``graph`` (arena planned with ``algorithm``; reference
+    kernels only when ``reference``) and run it once."""
+    return Interpreter(graph, algorithm, reference=reference).run(inputs)

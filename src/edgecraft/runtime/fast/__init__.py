@@ -1,0 +1,90 @@
+"""Fast paths: other ways to compute what a reference kernel computes, with the same bytes.
+
+The kernels under ``ops/`` are the specification and stay plain. The interpreter swaps in a
+fast path for an operator when that path's explicit conditions hold (``FastPath.applies``), and
+runs the reference kernel otherwise; nothing is tried and caught. ``Interpreter(reference=True)``
+(``edgecraft run --reference``) uses none. Each path is tested against the reference kernel
+with tolerance 0 on randomized cases (tests/runtime/test_fast.py).
+
+- ``lookup_table``: an int8 op marked ``OpDef.lookup`` evaluates its reference kernel once on
+  all 256 int8 values, then indexes the table (:mod:`.tables`).
+- ``conv_2d_im2col``, ``depthwise_conv_2d_float``, ``fully_connected_blas``: the integer sums as
+  float matmuls (im2col + BLAS), float32 when every partial sum stays below 2**24, else
+  float64, with the constant filter rearranged once (:mod:`.blas`).
+- ``softmax_exp_table``: exp of every possible int8 difference, computed once (:mod:`.tables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from edgecraft.ops import conv_2d, depthwise_conv_2d, fully_connected, softmax
+from edgecraft.ops.base import Kernel, OpContext, OpDef
+from edgecraft.runtime.fast.blas import depthwise_exact_float, fc_blas, im2col_conv
+from edgecraft.runtime.fast.tables import lookup_applies, lookup_kernel, softmax_exp_table
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """A fast path: its name, when it applies to an operator, and the kernel it runs there."""
+
+    name: str
+    applies: Callable[[OpDef, OpContext], bool]
+    kernel: Callable[[OpDef, OpContext], Kernel]
+
+
+def _input_dtype(ctx: OpContext) -> str | None:
+    x = ctx.input(0)
+    return None if x is None else x.dtype
+
+
+def _int8_or_hybrid(op: str) -> Callable[[OpDef, OpContext], bool]:
+    """An int8 op, or a float32 one with int8 weights (hybrid), whose filter (input 1) is a
+    constant int8 tensor: the fast forms rearrange it once."""
+
+    def applies(opdef: OpDef, ctx: OpContext) -> bool:
+        w = ctx.input(1)
+        return (opdef.name == op and _input_dtype(ctx) in ("int8", "float32")
+                and w is not None and w.dtype == "int8" and w.data is not None)
+
+    return applies
+
+
+def _kernels(int8: Callable[..., list[np.ndarray]], float32: Callable[..., list[np.ndarray]],
+             accumulate: Callable[..., np.ndarray]) -> Callable[[OpDef, OpContext], Kernel]:
+    """The op's own int8 or float32 kernel, with its sums computed by ``accumulate``."""
+
+    def make(opdef: OpDef, ctx: OpContext) -> Kernel:
+        return partial(int8 if _input_dtype(ctx) == "int8" else float32, accumulate=accumulate)
+
+    return make
+
+
+def _softmax_applies(opdef: OpDef, ctx: OpContext) -> bool:
+    return opdef.name == "SOFTMAX" and _input_dtype(ctx) == "int8"
+
+
+FAST_PATHS: tuple[FastPath, ...] = (
+    FastPath("lookup_table", lookup_applies, lookup_kernel),
+    FastPath("conv_2d_im2col", _int8_or_hybrid("CONV_2D"),
+             _kernels(conv_2d.conv_int8, conv_2d.conv_float, im2col_conv)),
+    FastPath("depthwise_conv_2d_float", _int8_or_hybrid("DEPTHWISE_CONV_2D"),
+             _kernels(depthwise_conv_2d.depthwise_int8, depthwise_conv_2d.depthwise_float,
+                      depthwise_exact_float)),
+    FastPath("fully_connected_blas", _int8_or_hybrid("FULLY_CONNECTED"),
+             _kernels(fully_connected.fc_int8, fully_connected.fc_float, fc_blas)),
+    FastPath("softmax_exp_table", _softmax_applies,
+             lambda opdef, ctx: partial(softmax.softmax_int8, exp=softmax_exp_table)),
+)
+
+
+def choose(opdef: OpDef, ctx: OpContext) -> FastPath | None:
+    """The first fast path that applies to this operator, or None (run the reference kernel)."""
+    return next((p for p in FAST_PATHS if p.applies(opdef, ctx)), None)
+
+
+__all__ = ["FAST_PATHS", "FastPath", "choose"]

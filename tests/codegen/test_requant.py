@@ -24,18 +24,24 @@ PROGRAM = r"""
 #include "ec_kernels.h"
 
 static uint64_t state = 88172645463325252ull;
-static uint32_t next(void) { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return (uint32_t)state; }
+static uint32_t next(void) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return (uint32_t)state;
+}
 
 int main(int argc, char **argv) {
-  const int32_t edges[] = {0, 1, -1, 2, -2, 127, -128, 1 << 20, -(1 << 20), INT32_MAX, INT32_MIN, INT32_MAX - 1,
-                           INT32_MIN + 1, 1 << 30, -(1 << 30), 12345678, -12345678};
+  const int32_t edges[] = {0, 1, -1, 2, -2, 127, -128, 1 << 20, -(1 << 20), INT32_MAX, INT32_MIN,
+                           INT32_MAX - 1, INT32_MIN + 1, 1 << 30, -(1 << 30), 12345678, -12345678};
   const int32_t mults[] = {0, 1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1, 1518500250, 1276901978};
   (void)argc;
   long bad = 0, n = 0;
   const int ne = sizeof edges / sizeof *edges, nm = sizeof mults / sizeof *mults;
   for (int shift = -31; shift <= 30; ++shift)
     for (int i = 0; i < ne; ++i)
-      for (int j = 0; j < nm; ++j, ++n) bad += ec_mbqm_q(edges[i], mults[j], shift) != ec_mbqm(edges[i], mults[j], shift);
+      for (int j = 0; j < nm; ++j, ++n)
+        bad += ec_mbqm_q(edges[i], mults[j], shift) != ec_mbqm(edges[i], mults[j], shift);
   const long random = atol(argv[1]);
   for (long k = 0; k < random; ++k, ++n) {
     const uint32_t r = next();

@@ -64,6 +64,7 @@ def test_dashboard_shows_the_fleet(fleet_factory) -> None:  # type: ignore[no-un
         assert page.locator("#anomalies li.anomaly").count() > 0
         assert "sensor_saturated" in page.locator("#anomalies").inner_text()
         assert page.locator(".card[data-key='devices'] b").inner_text() == "12"
+        assert page.locator(".card[data-key='broker']").get_attribute("data-state") == "up"
 
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "fleet-dashboard.png"), full_page=True)

@@ -101,7 +101,11 @@ def serve(
             "admin_token_file": str(state_dir / "admin.token"),
             "instance": service.instance,
         }
-        (Path(state_dir) / "server.json").write_text(json.dumps(info))
+        path = Path(state_dir) / "server.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(info))
+        os.chmod(path, 0o600)
         if fmt == Format.json:
             print_json(info)
         else:

@@ -83,24 +83,28 @@ class Guard:
             if not self.service.is_admin(auth[7:].strip()):
                 await _answer(send, 403, "admin token required")
                 return
-        seen = 0
-
-        async def counted() -> MutableMapping[str, Any]:
-            nonlocal seen
+        # Read the body here, counting (a chunked body states no length), then hand it on.
+        chunks, seen, more = [], 0, True
+        while more:
             msg = await receive()
-            seen += len(msg.get("body", b""))
-            if seen > limit:  # a chunked body that grows past the limit
-                raise _TooLarge
-            return msg
+            if msg["type"] != "http.request":
+                return  # the client went away
+            chunks.append(msg.get("body", b""))
+            seen += len(chunks[-1])
+            more = msg.get("more_body", False)
+            if seen > limit:
+                await _answer(send, 413, f"request body over {limit} bytes")
+                return
+        body, sent = b"".join(chunks), False
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _answer(send, 413, f"request body over {limit} bytes")
+        async def replay() -> MutableMapping[str, Any]:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _answer(send: Send, status: int, detail: str) -> None:

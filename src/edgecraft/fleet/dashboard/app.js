@@ -35,8 +35,10 @@ function summary(d) {
     ["devices", d.devices.length], ["online", online],
     ["telemetry messages", d.counts.telemetry], ["anomalies", d.counts.anomalies],
     ["models", Object.entries(versions).map(([v, n]) => `${v}: ${n}`).join(", ")],
+    ["broker", `${d.broker.state}${d.broker.deaths ? ` (${d.broker.deaths} restarts)` : ""}`],
   ];
   $("#summary").replaceChildren(...cards.map(([k, v]) => el("div", { class: "card", "data-key": k }, el("b", {}, v), k)));
+  $("#summary .card[data-key='broker']").dataset.state = d.broker.state;
 }
 
 function rollouts(d) {

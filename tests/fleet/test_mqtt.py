@@ -9,7 +9,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
-from edgecraft.fleet.mqtt import SERVER_USER, Broker, cmd_topic, mosquitto_hash, up_topic, write_auth_files
+from edgecraft.fleet.mqtt import (
+    SERVER_USER,
+    Broker,
+    cmd_topic,
+    mosquitto_hash,
+    server_user,
+    up_topic,
+    write_auth_files,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -101,3 +109,57 @@ def test_reload_picks_up_new_devices(fleet_broker: Broker) -> None:
     p = Peer(fleet_broker, "d3", "pw-three")
     assert not p.rc.is_failure
     p.close()
+
+
+class Watched(Peer):
+    """A peer that counts how often the broker dropped it."""
+
+    def __init__(self, broker: Broker, user: str, password: str, client_id: str | None = None) -> None:
+        self.drops = 0
+        super().__init__(broker, user, password)
+        if client_id is not None:  # reconnect under a chosen client id (an attacker's choice)
+            self.close()
+            self.ready.clear()
+            self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+            self.c.username_pw_set(user, password)
+            self.c.on_connect = self._on_connect
+            self.c.on_message = lambda _c, _u, m: self.got.append((m.topic, m.payload))
+            self.c.connect("127.0.0.1", broker.port)
+            self.c.loop_start()
+            self.ready.wait(5)
+        self.c.on_disconnect = lambda *_a: setattr(self, "drops", self.drops + 1)
+
+
+def test_nobody_can_take_the_server_identity_or_kick_a_client(broker: Broker) -> None:
+    server = server_user("a")
+    write_auth_files(
+        broker.directory,
+        # A device credential under a server user name (as a provisioning bug might write):
+        # left out of the password file, so it can never replace the server's line.
+        [
+            ("d1", mosquitto_hash("pw-one")),
+            ("d2", mosquitto_hash("pw-two")),
+            (server, mosquitto_hash("pw-one")),
+        ],
+        mosquitto_hash("server-pw"),
+        ["a"],
+    )
+    broker.reload()
+    assert "pw-one" not in (broker.directory / "passwords").read_text()
+    # Both use their user name as client id, as the server bridge and the agents do.
+    real_server = Watched(broker, server, "server-pw", client_id=server)
+    victim = Watched(broker, "d2", "pw-two", client_id="d2")
+    assert not real_server.rc.is_failure and not victim.rc.is_failure
+    for user in (SERVER_USER, server):  # a device's password under the server's names: refused
+        assert Peer(broker, user, "pw-one").rc.is_failure
+    # d1 connects with its own credentials under the server's and d2's client ids: the broker uses
+    # the user name as client id, so the attacker is just d1 and nobody is knocked off.
+    attackers = [Watched(broker, "d1", "pw-one", client_id=cid) for cid in (server, "d2", f"{SERVER_USER}-b")]
+    time.sleep(0.5)
+    real_server.sub("edgecraft/dev/+/up/#")
+    victim.pub(up_topic("d2", "telemetry"), b"still here")
+    time.sleep(0.3)
+    assert (real_server.drops, victim.drops) == (0, 0)
+    assert real_server.got == [(up_topic("d2", "telemetry"), b"still here")]
+    for p in (real_server, victim, *attackers):
+        p.close()

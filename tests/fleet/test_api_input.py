@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import urllib.parse
 import stat
+import urllib.parse
 from pathlib import Path
 from typing import Any
 

@@ -101,6 +101,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     ``frexp`` gives ``real = q * 2**shift`` with q in [0.5, 1); the multiplier is
     ``TfLiteRound(q * 2**31)``, halved (shift + 1) when it rounds up to 2**31. Shifts below -31
     flush to (0, 0). No clamp of large shifts: that clamp belongs to the single-rounding build.
+    Callers form ``real`` in double from the float32 scales, as the installed TFLM build does
+    for every op (for SUB and LEAKY_RELU some sources say float32; see the module docstring).
     """
     if real == 0.0:
         return 0, 0

@@ -29,6 +29,7 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
 def input_params(scale: float, integer_bits: int = INPUT_INTEGER_BITS) -> tuple[int, int, int]:
     """``(input_multiplier, input_left_shift, input_range_radius)`` as TFLM's Prepare computes
     them for LOGISTIC and TANH: Q``integer_bits`` input, radius ``CalculateInputRadius``."""
+    # TFLM's Prepare rounds frexp's mantissa itself (not QuantizeMultiplier: no renormalizing).
     q, left_shift = math.frexp(scale * (1 << (31 - integer_bits)))
     multiplier = round_half_away(q * (1 << 31))
     # C divides by (1LL << left_shift). Scales below 2**-27 make that shift negative, which

@@ -186,9 +186,8 @@ def saturating_rounding_doubling_high_mul(a: np.ndarray | int, b: np.ndarray | i
     v += (1 << 30) + (neg & (1 - (1 << 31)))  # the nudge
     v += (v >> 63) & ((1 << 31) - 1)  # bias negatives so the shift truncates toward zero
     v >>= 31
-    overflow = (a == INT32_MIN) & (b == INT32_MIN)
-    if overflow.any():
-        v = np.where(overflow, INT32_MAX, v)
+    if (b == INT32_MIN).any():  # b is usually a multiplier (one, or one per channel): cheap to test
+        v = np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, v)
     return v
 
 

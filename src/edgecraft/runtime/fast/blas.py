@@ -42,13 +42,21 @@ def _check_int8(x: np.ndarray) -> None:
         raise TypeError(f"the exact BLAS sums need int8 input, got {x.dtype}")
 
 
+def _conv_filter(ctx: OpContext, w: np.ndarray, groups: int) -> tuple[type, np.ndarray]:
+    """The exact float type and the filter as (G, KH*KW*Cg, O/G) matrices in it."""
+    out_ch, kh, kw, group_ch = w.shape
+    dtype = exact_dtype(ctx, w, kh * kw * group_ch)
+    return dtype, np.ascontiguousarray(
+        w.astype(dtype).reshape(groups, out_ch // groups, kh * kw * group_ch).transpose(0, 2, 1))
+
+
 def im2col_conv(ctx: OpContext, x: np.ndarray, zero_point: int, w: np.ndarray) -> np.ndarray:
     """CONV_2D's sums (see :func:`edgecraft.ops.conv_2d.sum_over_taps`) as im2col + one matmul
     per group: every window becomes a row, the filter a (taps * channels, outputs) matrix."""
     _check_int8(x)
     out_ch, kh, kw, group_ch = w.shape
     groups = x.shape[3] // group_ch
-    dtype = exact_dtype(ctx, w, kh * kw * group_ch)
+    dtype, filt = ctx.memo("conv_im2col", lambda: _conv_filter(ctx, w, groups))
     xf = x.astype(dtype) - dtype(zero_point)
     if kh == kw == 1 and groups == 1:  # pointwise: a 1x1 window never pads; the pixels are the rows
         sub = xf[:, :: int(ctx.attrs.get("stride_h", 1)), :: int(ctx.attrs.get("stride_w", 1)), :]
@@ -60,8 +68,6 @@ def im2col_conv(ctx: OpContext, x: np.ndarray, zero_point: int, w: np.ndarray) -
         # (N,OH,OW,KH,KW,G,Cg) -> (G, N*OH*OW, KH*KW*Cg)
         cols = win.reshape(n, oh, ow, kh, kw, groups, group_ch).transpose(5, 0, 1, 2, 3, 4, 6)
         cols = cols.reshape(groups, n * oh * ow, kh * kw * group_ch)
-    filt = ctx.memo(f"conv_filter_cols_{np.dtype(dtype)}", lambda: np.ascontiguousarray(
-        w.astype(dtype).reshape(groups, out_ch // groups, kh * kw * group_ch).transpose(0, 2, 1)))
     acc = cols @ filt  # (G, N*OH*OW, O/G); channel g * O/G + j
     return acc.transpose(1, 0, 2).reshape(n, oh, ow, out_ch).astype(np.int64)
 
@@ -78,7 +84,9 @@ def fc_blas(ctx: OpContext, rows: np.ndarray, x_zp: int, w: np.ndarray, w_zp: in
     """FULLY_CONNECTED's sums (see :func:`edgecraft.ops.fully_connected.dot_products`) as one
     matmul with the shifted, transposed filter made once."""
     _check_int8(rows)
-    dtype = exact_dtype(ctx, w, w.shape[1], w_zp)
-    filt = ctx.memo(f"fc_filter_t_{np.dtype(dtype)}_{w_zp}",
-                    lambda: np.ascontiguousarray((w.astype(np.int64) - w_zp).T.astype(dtype)))
+    def make() -> tuple[type, np.ndarray]:
+        dtype = exact_dtype(ctx, w, w.shape[1], w_zp)
+        return dtype, np.ascontiguousarray((w.astype(np.int64) - w_zp).T.astype(dtype))
+
+    dtype, filt = ctx.memo(f"fc_blas_{w_zp}", make)
     return ((rows.astype(dtype) - dtype(x_zp)) @ filt).astype(np.int64)

@@ -14,11 +14,24 @@ from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.registry import get_op
 from edgecraft.reference import TflmRunner
 from edgecraft.runtime import Interpreter
-from edgecraft.runtime.fast import choose
+from edgecraft.runtime.fast import FAST_PATHS, choose
 from edgecraft.runtime.fast.blas import exact_dtype
 from oracle import INT8_MODELS, check_tensor, check_tflm, conformance_model
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
+
+
+#: Every fast path and the test below that compares it with the reference kernels.
+TESTED = {"lookup_table": "test_lookup_table_equals_reference",
+          "conv_2d_im2col": "test_conv_im2col_equals_reference",
+          "depthwise_conv_2d_float": "test_depthwise_exact_float_equals_reference",
+          "fully_connected_blas": "test_fully_connected_blas_equals_reference",
+          "softmax_exp_table": "test_softmax_exp_table_equals_reference"}
+
+
+def test_every_fast_path_has_its_test() -> None:
+    assert {p.name for p in FAST_PATHS} == set(TESTED)
+    assert all(callable(globals()[name]) for name in TESTED.values())
 
 
 def same_bytes(graph: Graph, inputs: list[np.ndarray], path: str | None) -> None:

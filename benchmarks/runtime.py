@@ -1,6 +1,7 @@
 """Time per inference: edgecraft's Python runtime vs TFLM's Python package vs LiteRT.
 
-Run: ``.venv/bin/python benchmarks/runtime.py [--repeats N] [--models DIR]``
+Run: ``.venv/bin/python benchmarks/runtime.py [--repeats N] [--models DIR] [--reference]``
+(``--reference`` times edgecraft's reference kernels alone, without its fast paths)
 
 For each .tflite in the conformance corpus (../shared/conformance; a built-in model when it is
 absent), all three runtimes get the same random inputs in one process; the table prints the
@@ -64,11 +65,12 @@ def builtin_model() -> bytes:
     return write_tflite(small_cnn())
 
 
-def measure(raw: bytes, name: str, rng: np.random.Generator, repeats: int) -> list[str]:
+def measure(raw: bytes, name: str, rng: np.random.Generator, repeats: int,
+            reference: bool = False) -> list[str]:
     """One table row: times of the three runtimes, the ratios, and exactness vs TFLM."""
     graph = read_tflite_bytes(raw, name)
     x = random_input(graph, rng)
-    ours = Interpreter(graph)
+    ours = Interpreter(graph, reference=reference)
     t_ours = median_ms(lambda: ours.run(x), repeats)
     lite = LiteRtRunner(raw)
     t_lite = median_ms(lambda: lite.run(x), repeats)
@@ -85,16 +87,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--models", type=Path, default=CORPUS)
+    ap.add_argument("--reference", action="store_true", help="edgecraft's reference kernels alone")
     args = ap.parse_args()
     models = sorted(args.models.glob("*.tflite")) if args.models.exists() else []
     entries = [(p.stem, p.read_bytes()) for p in models] or [("builtin_small_cnn", builtin_model())]
     rng = np.random.default_rng(0)
-    table = Table(title=f"CPU ms per inference (median of {args.repeats})", title_justify="left")
+    kernels = "reference kernels alone" if args.reference else "default, with fast paths"
+    table = Table(title=f"CPU ms per inference (median of {args.repeats}; edgecraft {kernels})",
+                  title_justify="left")
     columns = ("model", "edgecraft", "TFLM", "LiteRT", "edgecraft/TFLM", "edgecraft/LiteRT", "exact")
     for col in columns:
         table.add_column(col, justify="left" if col == "model" else "right")
     for name, raw in entries:
-        table.add_row(name, *measure(raw, name, rng, args.repeats))
+        table.add_row(name, *measure(raw, name, rng, args.repeats, args.reference))
     Console(width=140).print(table)
 
 

@@ -138,7 +138,6 @@ def setup(tmp_path: Path, broker: Broker) -> Iterator[tuple[Swarm, Commander, di
                 broker.port,
                 PUB,
                 telemetry_s=0.5,
-                accept_unsigned=False,
             )
         )
     swarm = Swarm(configs, [SyntheticSensor(w, seed=i) for i in range(len(configs))])

@@ -57,7 +57,6 @@ class AgentConfig:
     telemetry_s: float = 1.0
     model_budget_bytes: int = 1 << 20
     low_confidence: float = 0.35
-    accept_unsigned: bool = True  # TRANSITION: False once the server signs its commands
 
 
 class Agent:
@@ -91,7 +90,6 @@ class Agent:
             source,
             self.report,
             cfg.model_budget_bytes,
-            cfg.accept_unsigned,
         )
         self.boot_no = 0
         self.seq = 0

@@ -82,7 +82,6 @@ class Ota:
         source: DataSource,
         report: Report,
         model_budget_bytes: int = 1 << 20,
-        accept_unsigned: bool = False,
     ) -> None:
         self.device_id, self.token, self.public_key = device_id, token, public_key
         self.server_urls = server_urls
@@ -90,20 +89,15 @@ class Ota:
         self.report = report
         self.model_budget_bytes = model_budget_bytes
         self.fetched_via = ""
-        self.accept_unsigned = accept_unsigned
 
     async def handle(self, message: Any) -> None:
         """Carry out one command message from the broker, or refuse it."""
-        if self.accept_unsigned and isinstance(message, dict) and "sig" not in message and "cmd" in message:
-            # TRANSITION until the server signs its commands: the old bare format, no floor crossing.
-            body = {"rollout_id": None, "version_seq": 0, "to_seq": None, **message}
-        else:
-            try:
-                body = commands.open_command(self.public_key, message, self.device_id, self.slots.last_seq)
-            except commands.CommandError as e:
-                self.report("command_refused", None, str(e), None)
-                return
-            await asyncio.to_thread(self.slots.accept, message["seq"])
+        try:
+            body = commands.open_command(self.public_key, message, self.device_id, self.slots.last_seq)
+        except commands.CommandError as e:
+            self.report("command_refused", None, str(e), None)
+            return
+        await asyncio.to_thread(self.slots.accept, message["seq"])
         if body["cmd"] == "install":
             await self.install(body)
         else:

@@ -85,27 +85,22 @@ static int32_t plain_sum(const ec_conv_params *p, const int8_t *input, const int
   return acc;
 }
 
-static inline int8_t requantize(const ec_conv_params *p, int32_t acc, const int32_t *bias, int32_t oc) {
-  acc += bias ? bias[oc] : 0;
-  acc = ec_mbqm_q(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-  return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
-}
 
 /* One group at output pixel (y0, x0) alone: four channels at a time against its patch. */
-static void one_pixel(const ec_conv_params *p, const int8_t *filter, const int32_t *bias, const int8_t *patch,
+static void one_pixel(const ec_conv_params *p, const int8_t *filter, ec_requant rq, const int8_t *patch,
                       int32_t g0, int32_t end, int32_t n, int32_t *pairs, int8_t *out) {
   ec_to_q15_pairs(patch, n, p->input_offset, pairs);
   int32_t oc = g0;
   for (; oc + 4 <= end; oc += 4) {
     int32_t acc[4] = {0, 0, 0, 0};
     ec_dot4_q15(pairs, filter + oc * n, n, acc);
-    for (int k = 0; k < 4; ++k) out[oc + k] = requantize(p, acc[k], bias, oc + k);
+    for (int k = 0; k < 4; ++k) out[oc + k] = ec_requant_at(rq, acc[k], oc + k);
   }
-  for (; oc < end; ++oc) out[oc] = requantize(p, ec_dot1_q15(pairs, filter + oc * n, n, 0), bias, oc);
+  for (; oc < end; ++oc) out[oc] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + oc * n, n, 0), oc);
 }
 
 /* One group at two neighbouring output pixels: every filter word serves both patches. */
-static void two_pixels(const ec_conv_params *p, const int8_t *filter, const int32_t *bias,
+static void two_pixels(const ec_conv_params *p, const int8_t *filter, ec_requant rq,
                        const int8_t *patch_a, const int8_t *patch_b, int32_t g0, int32_t end, int32_t n,
                        int32_t *pairs, int8_t *out_a, int8_t *out_b) {
   int32_t oc = g0;
@@ -113,17 +108,17 @@ static void two_pixels(const ec_conv_params *p, const int8_t *filter, const int3
     for (int32_t k = 0; k < 4; k += 2) {
       int32_t acc[4] = {0, 0, 0, 0};
       ec_dot2x2_q15(pairs, filter + oc * n, n, k, acc);
-      out_a[oc + k] = requantize(p, acc[0], bias, oc + k);
-      out_a[oc + k + 1] = requantize(p, acc[1], bias, oc + k + 1);
-      out_b[oc + k] = requantize(p, acc[2], bias, oc + k);
-      out_b[oc + k + 1] = requantize(p, acc[3], bias, oc + k + 1);
+      out_a[oc + k] = ec_requant_at(rq, acc[0], oc + k);
+      out_a[oc + k + 1] = ec_requant_at(rq, acc[1], oc + k + 1);
+      out_b[oc + k] = ec_requant_at(rq, acc[2], oc + k);
+      out_b[oc + k + 1] = ec_requant_at(rq, acc[3], oc + k + 1);
     }
   }
   if (oc < end) { /* leftover channels: the single-pixel path over each patch */
     ec_to_q15_pairs(patch_a, n, p->input_offset, pairs);
-    for (int32_t c = oc; c < end; ++c) out_a[c] = requantize(p, ec_dot1_q15(pairs, filter + c * n, n, 0), bias, c);
+    for (int32_t c = oc; c < end; ++c) out_a[c] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + c * n, n, 0), c);
     ec_to_q15_pairs(patch_b, n, p->input_offset, pairs);
-    for (int32_t c = oc; c < end; ++c) out_b[c] = requantize(p, ec_dot1_q15(pairs, filter + c * n, n, 0), bias, c);
+    for (int32_t c = oc; c < end; ++c) out_b[c] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + c * n, n, 0), c);
   }
 }
 
@@ -138,6 +133,7 @@ void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_
   int8_t *patch_a = fast ? scratch + 4 * (n + 6) : NULL;
   int8_t *patch_b = fast ? patch_a + n : NULL;
   const int32_t pixels = p->output.h * out_w;
+  const ec_requant rq = {p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max};
   for (int32_t b = 0; b < p->output.n; ++b) {
     /* Pixels in row-major order, two at a time (a pair may span two rows). */
     for (int32_t px = 0; px < pixels; px += 2) {
@@ -151,9 +147,9 @@ void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_
         const int32_t g0 = g * per_group, end = g0 + per_group;
         if (!fast) {
           for (int32_t oc = g0; oc < end; ++oc) {
-            out_a[oc] = requantize(p, plain_sum(p, input, filter, b, ya, xa, g0, g * group_c, oc), bias, oc);
+            out_a[oc] = ec_requant_at(rq, plain_sum(p, input, filter, b, ya, xa, g0, g * group_c, oc), oc);
             if (pair) {
-              out_b[oc] = requantize(p, plain_sum(p, input, filter, b, yb, xb, g0, g * group_c, oc), bias, oc);
+              out_b[oc] = ec_requant_at(rq, plain_sum(p, input, filter, b, yb, xb, g0, g * group_c, oc), oc);
             }
           }
           continue;
@@ -161,16 +157,16 @@ void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_
         const int direct = pair && group_c % 4 == 0 && per_group % 4 == 0;
         if (direct) { /* no byte patches needed: the operands come straight from the input */
           gather_pairs2(p, input, b, ya, xa, yb, xb, g * group_c, pairs);
-          two_pixels(p, filter, bias, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
+          two_pixels(p, filter, rq, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
           continue;
         }
         gather(p, input, b, ya, xa, g * group_c, patch_a);
         if (pair) {
           gather(p, input, b, yb, xb, g * group_c, patch_b);
           ec_to_q15_pairs2(patch_a, patch_b, n, p->input_offset, pairs);
-          two_pixels(p, filter, bias, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
+          two_pixels(p, filter, rq, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
         } else {
-          one_pixel(p, filter, bias, patch_a, g0, end, n, pairs, out_a);
+          one_pixel(p, filter, rq, patch_a, g0, end, n, pairs, out_a);
         }
       }
     }

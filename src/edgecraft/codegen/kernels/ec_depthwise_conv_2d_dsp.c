@@ -15,12 +15,6 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
   *last = hi < taps ? hi : taps;
 }
 
-static inline int8_t requantize(const ec_conv_params *p, int32_t acc, const int32_t *bias, int32_t oc) {
-  acc += bias ? bias[oc] : 0;
-  acc = ec_mbqm_q(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-  return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
-}
-
 void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                                  const int32_t *bias, int8_t *output) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
@@ -28,6 +22,7 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
   const int32_t m = p->depth_multiplier, off = p->input_offset;
   const int32_t off2 = ec_pack16(off, off);
   const int32_t quads = m == 1 ? out_c & ~3 : 0;
+  const ec_requant rq = {p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max};
   for (int32_t b = 0; b < p->output.n; ++b) {
     for (int32_t oy = 0; oy < p->output.h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_h;
@@ -59,10 +54,10 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
               a3 = ec_smlatt(f13, x13, a3);
             }
           }
-          out[c] = requantize(p, a0, bias, c);
-          out[c + 1] = requantize(p, a1, bias, c + 1);
-          out[c + 2] = requantize(p, a2, bias, c + 2);
-          out[c + 3] = requantize(p, a3, bias, c + 3);
+          out[c] = ec_requant_at(rq, a0, c);
+          out[c + 1] = ec_requant_at(rq, a1, c + 1);
+          out[c + 2] = ec_requant_at(rq, a2, c + 2);
+          out[c + 3] = ec_requant_at(rq, a3, c + 3);
         }
         for (; c < out_c; ++c) { /* leftover channels, or depth multiplier > 1 */
           int32_t acc = 0;
@@ -75,7 +70,7 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
               acc += filter[(ky * k_w + kx) * out_c + c] * (input[((b * in_h + y) * in_w + x) * in_c + c / m] + off);
             }
           }
-          out[c] = requantize(p, acc, bias, c);
+          out[c] = ec_requant_at(rq, acc, c);
         }
       }
     }

@@ -11,6 +11,22 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ec_kernels.h"
+
+/* Per-channel requantization (bias, MultiplyByQuantizedMultiplier, output offset, clamp) with
+ * the tables and limits held in a local copy: the kernels store int8 outputs, which may alias
+ * anything, so values read through the parameter block would be reloaded after every store. */
+typedef struct {
+  const int32_t *multiplier, *shift, *bias;
+  int32_t output_offset, act_min, act_max;
+} ec_requant;
+
+static inline int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t c) {
+  acc += r.bias ? r.bias[c] : 0;
+  acc = ec_mbqm_q(acc, r.multiplier[c], r.shift[c]) + r.output_offset;
+  return (int8_t)ec_clamp(acc, r.act_min, r.act_max);
+}
+
 /* A word holding halfwords (lo, hi). */
 static inline int32_t ec_pack16(int32_t lo, int32_t hi) {
   return (int32_t)(((uint32_t)(uint16_t)hi << 16) | (uint16_t)lo);

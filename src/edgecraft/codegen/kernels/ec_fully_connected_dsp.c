@@ -13,15 +13,10 @@
 #define EC_FC_DEPTH_MAX 1024
 #endif
 
-static inline int8_t requantize(const ec_fc_params *p, int32_t acc, const int32_t *bias, int32_t u) {
-  acc += bias ? bias[u] : 0;
-  acc = ec_mbqm_q(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
-  return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
-}
-
 void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int8_t *scratch) {
   const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
+  const ec_requant rq = {p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max};
   /* scratch (4-byte aligned): depth / 2 + 3 SMLAD operand words */
   int32_t *pairs = (int32_t *)(void *)scratch;
   for (int32_t r = 0; r < p->rows; ++r) {
@@ -35,7 +30,7 @@ void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const
                                        : filter[u * depth + d];
           acc += (w + p->filter_offset) * (in[d] + p->input_offset);
         }
-        out[u] = requantize(p, acc, bias, u);
+        out[u] = ec_requant_at(rq, acc, u);
       }
       continue;
     }
@@ -44,8 +39,8 @@ void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const
     for (; u < blocks; u += 4) {
       int32_t acc[4] = {0, 0, 0, 0};
       ec_dot4_q15(pairs, filter + u * depth, depth, acc);
-      for (int k = 0; k < 4; ++k) out[u + k] = requantize(p, acc[k], bias, u + k);
+      for (int k = 0; k < 4; ++k) out[u + k] = ec_requant_at(rq, acc[k], u + k);
     }
-    for (; u < units; ++u) out[u] = requantize(p, ec_dot1_q15(pairs, filter + u * depth, depth, 0), bias, u);
+    for (; u < units; ++u) out[u] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + u * depth, depth, 0), u);
   }
 }

@@ -80,3 +80,14 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "missing.npy" in r.stderr
     r = edgecraft("check", "nowhere.py:make", "--target", "no-such-board")
     assert r.returncode == 2 and "unknown board" in r.stderr
+
+
+@pytest.mark.torch
+def test_quantize_errors_start_with_the_file(user_files: Path) -> None:
+    np.save(user_files / "wrong.npy", np.zeros((8, 3, 8, 8), np.float32))
+    r = in_process("quantize", f"{user_files}/model.py:make", "--calibration", str(user_files / "wrong.npy"),
+                   "--out", str(user_files / "m.tflite"))
+    assert r.exit_code != 0 and str(r.exception).startswith(f"{user_files}/model.py: the model does not take")
+    r = in_process("quantize", f"{user_files}/model.py:make", "--weights", str(user_files / "no.pt"),
+                   "--calibration", str(user_files / "calib.npy"), "--out", str(user_files / "m.tflite"))
+    assert str(r.exception).startswith(f"{user_files}/no.pt: no such weights file")

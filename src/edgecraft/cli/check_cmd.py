@@ -16,6 +16,7 @@ def run_check(model_spec: str, target: str | None, input_shape: str | None = Non
     """Everything ``check`` reports, as plain data."""
     import numpy as np
 
+    from edgecraft.optimize.capture import captured
     from edgecraft.optimize.compat import check
     from edgecraft.optimize.loader import input_shape as shape_of
     from edgecraft.optimize.loader import load_factory
@@ -27,9 +28,10 @@ def run_check(model_spec: str, target: str | None, input_shape: str | None = Non
         if target not in board_slugs():
             raise UserError(f"unknown board {target!r}; known: {', '.join(board_slugs())}")
     try:
-        model, module = load_factory(model_spec)
-        shape = shape_of(model, module, input_shape)
-        report = check(model, np.zeros(shape, np.float32), target)
+        with captured():  # torch and the converter print; stdout carries only our output
+            model, module = load_factory(model_spec)
+            shape = shape_of(model, module, input_shape)
+            report = check(model, np.zeros(shape, np.float32), target)
     except QuantizeError as e:
         raise UserError(str(e)) from None
     return {"model": model_spec, "board": target, "input_shape": list(shape), **report.as_dict()}
@@ -58,13 +60,23 @@ def check(model: str = MODEL_ARG, target: str | None = TARGET_OPT, input_shape: 
         console.print(f"ops after conversion: {' '.join(info['ops'])}")
     if info["issues"]:
         table = Table(title="layers to look at", title_justify="left")
-        for col in ("layer", "op", "problem", "what to do"):
+        for col in ("layer", "source", "op", "problem", "what to do"):
             table.add_column(col)
         for i in info["issues"]:
-            table.add_row(i["layer"], i["op"], i["problem"], i["suggestion"])
+            layer = f"{i['layer']} ({i['module']})" if i["layer"] else f"forward of {i['module']}"
+            table.add_row(escape(layer), escape(i["source"] or "-"), i["op"], escape(i["problem"]),
+                          escape(i["suggestion"]))
         console.print(table)
     p = info["profile"]
     if p:
-        console.print(f"on {p['board']}: RAM {p['ram_bytes']:,} B, flash {p['flash_bytes']:,} B, "
-                      f"{p['macs']:,} MACs, about {p['latency_ms']:.3g} ms, {p['energy_uj']:.3g} uJ, "
-                      f"{'fits' if p['fits'] else 'does NOT fit'}")
+        verdict = "fits" if p["fits"] else "does NOT fit"
+        cap = p["capacity"]
+        line = (f"on {p['board']}: RAM {p['ram_bytes']:,} of {cap['ram_bytes']:,} B, flash "
+                f"{p['flash_bytes']:,} of {cap['flash_bytes']:,} B: {verdict}")
+        if not p.get("estimated") and "latency_ms" in p:
+            line += f"; {p['macs']:,} MACs, about {p['latency_ms']:.3g} ms, {p['energy_uj']:.3g} uJ"
+        console.print(line, emoji=False)
+        if p.get("estimated"):
+            console.print(f"  ({escape(p['basis'])})", emoji=False)
+        for c in p.get("culprits", [])[:5]:
+            console.print(f"  {c['kind']} {escape(c['name'])}: {c['bytes']:,} B", emoji=False)

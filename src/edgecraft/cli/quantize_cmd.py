@@ -29,17 +29,23 @@ def _load_array(path: Path, what: str) -> np.ndarray:
 def run_quantize(model_spec: str, calibration: Path, out: Path, weights: Path | None = None,
                  holdout: Path | None = None, channels_last: bool = False) -> dict[str, Any]:
     """Quantize and write ``out``; everything ``quantize`` reports, as plain data."""
+    from edgecraft.optimize.capture import captured
     from edgecraft.optimize.loader import load_factory
     from edgecraft.optimize.pt2e import QuantizeError
     from edgecraft.optimize.ptq import quantize
 
     calib = _load_array(calibration, "calibration")
     held = _load_array(holdout, "holdout") if holdout is not None else None
+    model_file = model_spec.rpartition(":")[0] or model_spec
     try:
-        model, _ = load_factory(model_spec, weights)
-        qm = quantize(model, calib, held, channels_last=channels_last)
+        with captured():  # torch and the converter print; stdout carries only our output
+            model, _ = load_factory(model_spec, weights)
+            qm = quantize(model, calib, held, channels_last=channels_last)
     except QuantizeError as e:
-        raise UserError(str(e)) from None
+        message = str(e)  # every message starts with the file it is about (the model's by default)
+        files = [str(p) for p in (model_file, weights, calibration, holdout) if p is not None]
+        about = any(message.lstrip("'\"").startswith(f) for f in files)
+        raise UserError(message if about else f"{model_file}: {message}") from None
     qm.save(out)
     report = qm.report.as_dict() if qm.report is not None else {}
     return {"out": str(out), "agreement": report.get("agreement"),

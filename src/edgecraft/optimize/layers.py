@@ -4,8 +4,11 @@ How it is measured (one method, stated): the int8 graph is run in edgecraft's ru
 activation tensor made a graph output, so each intermediate int8 tensor is read exactly as TFLM
 would compute it; it is dequantized (``scale * (q - zero_point)``). The float activations come
 from forward hooks on the PyTorch model's leaf modules. The two are matched by name: the
-converter names each tensor after the module scope that produced it (for a fused conv + ReLU the
-ReLU comes first), and NHWC tensors are compared with the NCHW activations transposed. Errors
+converter names each tensor after the module scope that produced it, and the first op writing a
+module's output is the one compared (views that follow only move it). Like is compared with like:
+an op with a fused activation (Linear + ReLU, conv + ReLU6) is compared after the activation, and
+a channels-last int8 tensor (NHWC, NLC) with the float activation's channel axis moved last
+(never reshaped, which would pair unrelated values). Errors
 therefore accumulate from the input on, as they do on the device: each layer reports its
 relative error (rmse over the rms of the float activation), the same for its worst channel (a
 channel crushed by a loud neighbour shows there), and how much relative error it adds over the
@@ -120,12 +123,30 @@ class _Stats:
         return float((se / max(energy, 1e-12)) ** 0.5)
 
 
-def _to_ir_layout(f: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
-    if f.ndim == 4 and len(shape) == 4 and (f.shape[0], *f.shape[2:], f.shape[1]) == tuple(shape):
-        return np.transpose(f, (0, 2, 3, 1))
-    if f.size == int(np.prod(shape)) and (f.ndim != 4 or f.shape[2:] == (1, 1)):
-        return f.reshape(shape)
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(d for d in shape if d != 1)
+
+
+def _to_ir_layout(f: np.ndarray, shape: tuple[int, ...], view: bool = False) -> np.ndarray | None:
+    """The float activation ``f`` (PyTorch layout, channels on axis 1) laid out as the int8
+    tensor of ``shape``: channels moved last (NCL -> NLC, NCHW -> NHWC) when that is the int8
+    layout, and only axes of size 1 added or dropped; never a reshape that reorders values.
+    Computing ops work channels-last; a ``view`` op (RESHAPE, TRANSPOSE) is tried as is first."""
+    shape = tuple(shape)
+    if f.shape == shape:
+        return f
+    moved = [np.moveaxis(f, 1, -1)] if f.ndim >= 3 else []
+    candidates = [f, *moved] if view else [*moved, f]
+    for c in candidates:
+        if _squeezed(c.shape) == _squeezed(shape):
+            return c.reshape(shape)
     return None
+
+
+VIEWS = ("RESHAPE", "TRANSPOSE", "SQUEEZE", "EXPAND_DIMS")
+#: fused activation -> what it does to the float reference (the int8 tensor is after it).
+FUSED: dict[str, tuple[float, float]] = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0),
+                                         "RELU_N1_TO_1": (-1.0, 1.0)}
 
 
 def layer_errors(qm: Int8Model, model: torch.nn.Module, samples: np.ndarray) -> list[LayerError]:
@@ -138,8 +159,15 @@ def layer_errors(qm: Int8Model, model: torch.nn.Module, samples: np.ndarray) -> 
     keys = scope_keys(model)
     produced = [(op.type, op.outputs[0]) for op in g.operators]
     position = {k: j for j, (_, k) in enumerate(produced)}
-    matched = [(op, k, path) for op, k in produced
-               if g.tensors[k].dtype == "int8" and (path := module_for(g.tensors[k].name, keys))]
+    seen: set[str] = set()
+    matched = []
+    for op, k in produced:  # the first op writing a module's output computes it; views follow
+        path = module_for(g.tensors[k].name, keys) if g.tensors[k].dtype == "int8" else None
+        if path is not None and path not in seen:
+            seen.add(path)
+            matched.append((op, k, path))
+    clamp = {k: FUSED.get(str(g.operators[position[k]].attrs.get("fused_activation_function", "NONE")))
+             for _, k, _ in matched}
     if not matched:
         return []
     probe = copy.copy(g)
@@ -152,7 +180,10 @@ def layer_errors(qm: Int8Model, model: torch.nn.Module, samples: np.ndarray) -> 
                                   {p for _, _, p in matched})
         for _, k, path in matched:
             t = g.tensors[k]
-            ref = _to_ir_layout(acts[path], t.shape) if path in acts else None
+            view = g.operators[position[k]].type in VIEWS
+            ref = _to_ir_layout(acts[path], t.shape, view) if path in acts else None
+            if ref is not None and clamp[k] is not None:  # compare after the fused activation
+                ref = np.clip(ref, *clamp[k])  # type: ignore[misc]
             if ref is not None:
                 stats[k].add((values[k].astype(np.float32) - t.zero_point) * np.float32(t.scale), ref)
     result, before = [], 0.0

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edgecraft.optimize.capture import captured
+
 if TYPE_CHECKING:
     import torch
 
@@ -137,12 +139,13 @@ def calibrate_ptq(model: torch.nn.Module, calibration: torch.Tensor, batch_size:
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     model = model.eval()
-    q = quantizer()
-    prepared = prepare_pt2e(export(model, _two(calibration), dynamic_batch=True), q)
-    with torch.no_grad():
-        for i in range(0, len(calibration), batch_size):
-            prepared(calibration[i : i + batch_size])
-    converted = convert_pt2e(prepared, fold_quantize=False)
+    with captured():
+        q = quantizer()
+        prepared = prepare_pt2e(export(model, _two(calibration), dynamic_batch=True), q)
+        with torch.no_grad():
+            for i in range(0, len(calibration), batch_size):
+                prepared(calibration[i : i + batch_size])
+        converted = convert_pt2e(prepared, fold_quantize=False)
     converted.training = False
     return converted
 
@@ -152,7 +155,8 @@ def prepare_qat(model: torch.nn.Module, example: torch.Tensor) -> Any:
     _quiet()
     from torchao.quantization.pt2e.quantize_pt2e import prepare_qat_pt2e
 
-    return prepare_qat_pt2e(export(model.train(), _two(example), dynamic_batch=True), quantizer(qat=True))
+    with captured():
+        return prepare_qat_pt2e(export(model.train(), _two(example), dynamic_batch=True), quantizer(qat=True))
 
 
 def finish_qat(prepared: Any) -> Any:
@@ -161,8 +165,9 @@ def finish_qat(prepared: Any) -> Any:
     from torchao.quantization.pt2e import move_exported_model_to_eval
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e
 
-    move_exported_model_to_eval(prepared)
-    converted = convert_pt2e(prepared, fold_quantize=False)
+    with captured():
+        move_exported_model_to_eval(prepared)
+        converted = convert_pt2e(prepared, fold_quantize=False)
     converted.training = False
     return converted
 
@@ -171,12 +176,13 @@ def to_tflite(converted: Any, example: torch.Tensor) -> bytes:
     """Convert a PT2E-converted module to .tflite bytes (int8 I/O where the graph allows);
     ``example`` is one input (batch 1) in the module's own layout."""
     _quiet()
-    import litert_torch
-    from litert_torch.quantize.quant_config import QuantConfig
-
     try:
-        config = QuantConfig(pt2e_quantizer=quantizer())
-        result = litert_torch.convert(converted, (example,), quant_config=config)
+        with captured():
+            import litert_torch
+            from litert_torch.quantize.quant_config import QuantConfig
+
+            config = QuantConfig(pt2e_quantizer=quantizer())
+            result = litert_torch.convert(converted, (example,), quant_config=config)
     except Exception as e:  # converter errors come in many types
         raise QuantizeError(
             f"litert-torch could not convert the model ({type(e).__name__}: {str(e).splitlines()[0]}); "

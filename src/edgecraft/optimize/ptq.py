@@ -86,9 +86,10 @@ def to_int8(converted: Any, example: torch.Tensor, channels_last: bool = False) 
     ``example`` is in the converted module's layout; ``channels_last`` records that the module
     was wrapped by :func:`edgecraft.optimize.pt2e.channels_last` (NHWC input)."""
     try:
-        graph = finish_int8(read_tflite_bytes(pt2e.to_tflite(converted, example[:1])))
+        graph = finish_int8(read_tflite_bytes(pt2e.to_tflite(converted, example[:1]), "the converted model"))
     except ModelFormatError as e:
-        raise QuantizeError(f"{e} (run `edgecraft check` on the model for replacements)") from None
+        raise QuantizeError(f"{e} (`edgecraft check` on the model names the layer and what to use "
+                            "instead)") from None
     left = float_ops(graph)
     if left:
         from edgecraft.optimize.compat import describe
@@ -96,7 +97,7 @@ def to_int8(converted: Any, example: torch.Tensor, channels_last: bool = False) 
         raise QuantizeError(
             "the converted model still has float or unsupported ops: "
             + "; ".join(describe(graph, j) for j, _ in left)
-            + " (run `edgecraft check` for replacements)"
+            + " (`edgecraft check` on the model names the layers and what to use instead)"
         )
     return QuantizedModel(graph, write_tflite(graph), channels_last)
 

@@ -98,3 +98,24 @@ def test_truncated_model_exit_2(mlp_file: Path, tmp_path: Path) -> None:
 def test_missing_file_exit_2(tmp_path: Path) -> None:
     r = edgecraft("inspect", str(tmp_path / "none.tflite"))
     assert r.returncode == 2 and "cannot read" in r.stderr
+
+
+def test_run_batches_and_the_shapes_it_names(mlp_file: Path, tmp_path: Path) -> None:
+    """A batch along a new leading axis ([N, 1, 16]) or in place of the leading 1 ([N, 16]):
+    each sample runs, outputs come back in the same form; a wrong shape names both forms."""
+    from typer.testing import CliRunner
+
+    from edgecraft.cli.app import app
+
+    x = np.random.default_rng(1).integers(-128, 128, (3, 1, 16), dtype=np.int8)
+    want = np.stack([run_model(tiny_mlp(), [s])[0] for s in x])  # (3, 1, 4)
+    for given, expect in ((x, want), (x[:, 0], want[:, 0])):
+        np.save(tmp_path / "b.npy", given)
+        r = CliRunner().invoke(app, ["run", str(mlp_file), "--input", str(tmp_path / "b.npy"),
+                                     "--output", str(tmp_path / "y.npy")])
+        assert r.exit_code == 0, r.output
+        np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), expect)
+    np.save(tmp_path / "bad.npy", np.zeros((3, 15), np.int8))
+    r = CliRunner().invoke(app, ["run", str(mlp_file), "--input", str(tmp_path / "bad.npy")])
+    assert str(r.exception) == ("input 'input' must have shape [1, 16] (one sample) or [N, 1, 16] or "
+                                "[N, 16] (N samples) and dtype int8; got [3, 15] int8")

@@ -86,3 +86,24 @@ def test_emulate_errors_are_one_line_exit_2(tmp_path: Path) -> None:
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith("error: ") and expect in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_emulate_takes_a_batch_as_run_does(tmp_path: Path) -> None:
+    """[N, 32, 32, 3] for a [1, 32, 32, 3] input: every sample runs on the board, outputs are
+    [N, 10], equal to `edgecraft run` on the same file."""
+    graph = small_cnn(seed=3)
+    model = tmp_path / "cnn.tflite"
+    model.write_bytes(write_tflite(graph))
+    x = np.random.default_rng(2).integers(-128, 128, (2, 32, 32, 3)).astype(np.int8)
+    np.save(tmp_path / "x.npy", x)
+    proc = edgecraft("emulate", str(model), "--target", "qemu-m4", "--input", str(tmp_path / "x.npy"),
+                     "--output", str(tmp_path / "y.npy"), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["samples"] == 2 and data["matches_reference"] is True
+    assert data["outputs"][0]["shape"] == [2, 10]
+    ran = edgecraft("run", str(model), "--input", str(tmp_path / "x.npy"), "--output",
+                    str(tmp_path / "r.npy"))
+    assert ran.returncode == 0, ran.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), np.load(tmp_path / "r.npy"))
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy")[1], run_model(graph, [x[1:2]])[0][0])

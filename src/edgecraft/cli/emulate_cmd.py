@@ -10,35 +10,16 @@ import typer
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
-from edgecraft.cli.run_cmd import load_inputs, save_outputs
+from edgecraft.cli.run_cmd import as_batches, load_inputs, save_outputs
 from edgecraft.codegen import CodegenError
 from edgecraft.emulate import MACHINES, DoesNotFitError, EmulateError, UnknownMachineError, emulate
 from edgecraft.emulate.firmware import ToolMissingError
 from edgecraft.formats import read_tflite
-from edgecraft.ir.graph import Graph
 from edgecraft.ops.registry import graph_macs, op_cost
 from edgecraft.plan import plan_memory
 from edgecraft.runtime import Interpreter
 from edgecraft.targets import UnknownBoardError, get_board
 from edgecraft.targets.cycles import NoCycleModelError, core_model, cycle_profile_estimate
-
-
-def _batches(arrays: list[np.ndarray], graph: Graph) -> tuple[list[np.ndarray], bool]:
-    """One (n, *shape) batch per input; a single sample of exactly the input shape is n = 1."""
-    tensors = graph.input_tensors()
-    if len(arrays) != len(tensors):
-        raise UserError(f"the model takes {len(tensors)} input(s), got {len(arrays)}; repeat --input")
-    batched = [tuple(a.shape) != tuple(t.shape) for a, t in zip(arrays, tensors, strict=True)]
-    out = []
-    for a, t, is_batch in zip(arrays, tensors, batched, strict=True):
-        b = a if is_batch else a[None]
-        if tuple(b.shape[1:]) != tuple(t.shape) or b.dtype != t.np_dtype:
-            raise UserError(f"input '{t.name}' must have shape {list(t.shape)} (or a batch of them) and "
-                            f"dtype {t.dtype}, got {list(a.shape)} {a.dtype}")
-        out.append(b)
-    if len({len(b) for b in out}) != 1:
-        raise UserError("every input needs the same number of samples")
-    return out, any(batched)
 
 
 def resolve_target(target: str | None, board: str | None) -> tuple[str, str]:
@@ -66,12 +47,13 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
     the catalog board whose cycles, milliseconds and energy are reported (default: the
     emulated board itself)."""
     graph = read_tflite(model)
-    batches, batched = _batches(load_inputs(inputs, graph), graph)
+    given = as_batches(load_inputs(inputs, graph), graph)
+    batches = given.arrays
     try:
         r = emulate(graph, target, batches, name=model.stem, dsp=dsp, per_op=per_op)
     except (UnknownMachineError, DoesNotFitError, ToolMissingError, CodegenError) as e:
         raise UserError(str(e)) from None
-    outputs = r.outputs if batched else [o[0] for o in r.outputs]
+    outputs = given.outputs([[o[k] for o in r.outputs] for k in range(given.size)])
     matches = None
     if verify:
         interp = Interpreter(graph)

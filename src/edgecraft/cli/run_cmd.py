@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,65 @@ def load_inputs(paths: list[Path], graph: Graph) -> list[np.ndarray]:
     return arrays
 
 
+@dataclass
+class Batches:
+    """Inputs as batches: ``arrays`` holds one (N, *input shape) array per model input.
+
+    ``form`` says how the user gave them, so outputs come back the same way: "sample" (exactly
+    the input shape: N = 1, no batch axis), "new-axis" (N samples along a new leading axis) or
+    "leading" (the input's leading 1 replaced by N, e.g. [4, 3, 96, 96] for [1, 3, 96, 96])."""
+
+    arrays: list[np.ndarray]
+    form: str
+
+    @property
+    def size(self) -> int:
+        return len(self.arrays[0])
+
+    def sample(self, k: int) -> list[np.ndarray]:
+        return [a[k] for a in self.arrays]
+
+    def outputs(self, per_sample: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """Per-sample outputs (each of the model's output shape) -> arrays in the user's form."""
+        stacked = [np.stack(ys) for ys in zip(*per_sample, strict=True)]
+        if self.form == "sample":
+            return [y[0] for y in stacked]
+        if self.form == "leading":
+            return [y[:, 0] if y.ndim > 1 and y.shape[1] == 1 else y for y in stacked]
+        return stacked
+
+
+def as_batches(arrays: list[np.ndarray], graph: Graph) -> Batches:
+    """Check the arrays against the model's inputs and read them as batches (see :class:`Batches`);
+    a mismatch is a :class:`UserError` naming exactly the shapes accepted."""
+    tensors = graph.input_tensors()
+    if len(arrays) != len(tensors):
+        raise UserError(f"the model takes {len(tensors)} input(s), got {len(arrays)}; repeat --input")
+    out, forms = [], set()
+    for a, t in zip(arrays, tensors, strict=True):
+        shape, got = tuple(t.shape), tuple(a.shape)
+        if got == shape:
+            form, b = "sample", a[None]
+        elif got[1:] == shape:
+            form, b = "new-axis", a
+        elif len(shape) and shape[0] == 1 and len(got) == len(shape) and got[1:] == shape[1:]:
+            form, b = "leading", a[:, None]
+        else:
+            form, b = "", a
+        if not form or a.dtype != t.np_dtype:
+            rest = ", ".join(str(d) for d in shape)
+            also = f" or [N, {', '.join(str(d) for d in shape[1:])}]" if len(shape) and shape[0] == 1 else ""
+            raise UserError(f"input '{t.name}' must have shape {list(shape)} (one sample) or [N, {rest}]"
+                            f"{also} (N samples) and dtype {t.dtype}; got {list(got)} {a.dtype}")
+        out.append(b)
+        forms.add(form)
+    if len({len(b) for b in out}) != 1:
+        raise UserError("every input needs the same number of samples, got "
+                        + ", ".join(str(len(b)) for b in out))
+    form = "sample" if forms == {"sample"} else next(iter(forms - {"sample"}))
+    return Batches(out, form)
+
+
 def save_outputs(path: Path, outputs: list[np.ndarray], graph: Graph) -> None:
     if path.suffix == ".npz":
         named: dict[str, np.ndarray] = {t.name or f"output_{i}": y for i, (t, y) in
@@ -51,18 +111,20 @@ def save_outputs(path: Path, outputs: list[np.ndarray], graph: Graph) -> None:
 def run(
     model: Path = typer.Argument(..., help="A .tflite model file.", show_default=False),
     inputs: list[Path] = typer.Option(..., "--input", "-i",
-                                      help="Input .npy (repeat for several inputs) or one .npz."),
+                                      help="Input .npy (repeat for several inputs) or one .npz; "
+                                      "a leading batch axis runs each sample."),
     output: Path | None = typer.Option(None, "--output", "-o",
                                        help="Write outputs here (.npy, or .npz for several)."),
     reference: bool = typer.Option(False, "--reference",
                                    help="Run the reference kernels alone (the specification), no fast path."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Run MODEL once on the given inputs with edgecraft's runtime (same bytes with or without
-    its fast paths)."""
+    """Run MODEL on the given inputs (one sample or a batch) with edgecraft's runtime (same
+    bytes with or without its fast paths)."""
     graph = read_tflite(model)
     interp = Interpreter(graph, reference=reference)
-    outputs = interp.run(load_inputs(inputs, graph))
+    batches = as_batches(load_inputs(inputs, graph), graph)
+    outputs = batches.outputs([interp.run(batches.sample(k)) for k in range(batches.size)])
     if output is not None:
         save_outputs(output, outputs, graph)
     if fmt is Format.json:

@@ -113,3 +113,29 @@ def test_serve_says_how_to_install_mosquitto(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr("edgecraft.fleet.mqtt.find_mosquitto", lambda: None)  # as on a machine without it
     res = CliRunner().invoke(app, ["fleet", "serve", "--state-dir", str(tmp_path / "s")])
     assert res.exit_code != 0 and "sudo apt-get install mosquitto" in str(res.exception)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["publish", "m.tflite", "--version", "../../x"],
+        ["publish", "m.tflite", "--version", "a/b"],
+        ["deploy", "x?y=1"],
+        ["deploy", "1.0.0", "--to", "a/b"],
+        ["provision", "--prefix", "edgecraft-server"],
+        ["provision", "--prefix", "d" * 10_000],
+        ["provision", "--group", "all"],
+    ],
+)
+def test_bad_names_are_user_errors(args: list[str], tmp_path: Path) -> None:
+    """Checked before anything is sent (no server runs here): the CLI's user error, not a crash."""
+    from edgecraft.fleet.records import BadRequest
+
+    res = CliRunner().invoke(app, ["fleet", *args, "--state-dir", str(tmp_path)])
+    assert isinstance(res.exception, BadRequest) and "\n" not in str(res.exception), res.output
+
+
+def test_a_bad_name_is_one_error_line(tmp_path: Path) -> None:
+    bad = _edgecraft("fleet", "publish", "m.tflite", "--version", "../../x", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: bad version '../../x'")
+    assert bad.stderr.count("\n") == 1 and bad.stdout == ""

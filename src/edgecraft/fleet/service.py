@@ -169,6 +169,8 @@ class FleetService:
     def _supervise(self) -> None:
         """Restart the local broker whenever it dies (on the same port, with its saved state)."""
         while not self._stop.wait(self.cfg.supervise_s):
+            if self.broker is None and self.cfg.mqtt_port is None:
+                self._take_over_broker()
             b = self.broker
             if b is None or b.alive():
                 continue
@@ -182,6 +184,20 @@ class FleetService:
                 self.broker_down_since = None
             except Exception as e:
                 print(f"fleet: restarting the broker failed ({type(e).__name__}: {e})", flush=True)
+
+    def _take_over_broker(self) -> None:
+        """Another instance ran the local broker: if it died (its lock is free), run it here."""
+        broker = Broker(self.broker_dir, self.cfg.mqtt_listen_port)
+        try:
+            broker.start()
+        except BrokerBusy:
+            return
+        except Exception as e:
+            broker.stop()  # releases the lock for the next try
+            print(f"fleet: taking over the broker failed ({type(e).__name__}: {e})", flush=True)
+            return
+        self.broker = broker
+        print("fleet: the instance that ran the broker is gone; this one runs it now", flush=True)
 
     def broker_status(self) -> dict[str, Any]:
         """``up`` or ``down`` (the bridge is not connected), restarts, whether we run it."""

@@ -4,7 +4,8 @@ restarted three times and its broker killed once.
 Starts ``edgecraft fleet serve`` (local mosquitto, SQLite) as a child process on a fixed port,
 runs N simulated device agents in this process, publishes two versions and rolls the second
 out (canary 5%, then 25/50/100%). During the rollout it kills the server with SIGKILL and starts
-it again, three times, and kills the broker once (the server's supervisor restarts it). Then it
+it again, three times, and kills the broker once (``kill``, SIGTERM by default; the server's
+supervisor restarts it). Then it
 stops telemetry, waits until the broker has acknowledged every message, and prints:
 
 * acknowledged vs stored telemetry (goal: equal; every message stored once),
@@ -73,6 +74,13 @@ def main() -> None:
     )
     ap.add_argument("--server-kills", type=int, default=3)
     ap.add_argument("--gap", type=float, default=12.0, help="seconds between faults")
+    ap.add_argument(
+        "--broker-signal",
+        type=lambda s: signal.Signals[f"SIG{s.upper()}"],
+        default=signal.SIGTERM,
+        help="TERM (kill PID: mosquitto saves its queue first) or KILL (kill -9: it can lose what "
+        "it acknowledged since its last save, every 5 s)",
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="edgecraft-faults-"))
@@ -118,7 +126,7 @@ def main() -> None:
                 c.close()
                 c = FleetClient.from_state(state)
             else:
-                os.kill(int((state / "mosquitto" / "broker.pid").read_text()), signal.SIGKILL)
+                os.kill(int((state / "mosquitto" / "broker.pid").read_text()), args.broker_signal)
             recovery[fault].append(recovered(t_fault, f"{fault} kill"))
         final = wait(
             lambda: (x := c.rollout(r["id"]))["state"] in ("completed", "rolled_back") and x,
@@ -142,6 +150,7 @@ def main() -> None:
             "devices": args.devices,
             "server_kills": args.server_kills,
             "broker_kills": 1,
+            "broker_signal": args.broker_signal.name,
             "telemetry_acknowledged": sent["telemetry"],
             "telemetry_stored": stored["telemetry"],
             "reports_acknowledged": sent["report"],

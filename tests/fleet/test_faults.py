@@ -1,5 +1,6 @@
 """Crash-only fleet server, with real processes: kill -9 of the server mid-rollout and of its
-broker; afterwards nothing acknowledged is lost, the rollout finishes, devices are back."""
+broker (``kill``: SIGTERM, after which mosquitto has saved its queue); afterwards nothing
+acknowledged is lost, the rollout finishes, devices are back."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def test_broker_killed(fleet_factory) -> None:  # type: ignore[no-untyped-def]
     time.sleep(1.0)
     seen: set[int] = set()
     with httpx.Client(base_url=fleet.server.url) as anon:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGTERM)  # `kill PID`: mosquitto saves its queue and exits
         # Its death is visible at once; the supervisor restarts it; the server reconnects.
         wait_for(lambda: seen.add(anon.get("/api/health").status_code) or 503 in seen, 10, "health to say so")
         assert anon.get("/api/health").json()["broker"] in ("down", "up")

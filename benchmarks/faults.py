@@ -73,7 +73,7 @@ def main() -> None:
         "--interval", type=float, default=4.0, help="seconds between telemetry messages per device"
     )
     ap.add_argument("--server-kills", type=int, default=3)
-    ap.add_argument("--gap", type=float, default=12.0, help="seconds between faults")
+    ap.add_argument("--gap", type=float, default=8.0, help="seconds between faults")
     ap.add_argument(
         "--broker-signal",
         type=lambda s: signal.Signals[f"SIG{s.upper()}"],
@@ -116,8 +116,11 @@ def main() -> None:
         recovery: dict[str, list[float]] = {"server": [], "broker": []}
         faults = ["server"] * args.server_kills
         faults.insert(min(2, len(faults)), "broker")
+        during: list[str] = []  # the rollout's state and stage when each fault hit
         for fault in faults:
             time.sleep(args.gap)
+            now = c.rollout(r["id"])
+            during.append(f"{fault}: {now['state']} stage {now['stage']}")
             t_fault = time.time()
             if fault == "server":
                 server.send_signal(signal.SIGKILL)
@@ -127,6 +130,7 @@ def main() -> None:
                 c = FleetClient.from_state(state)
             else:
                 os.kill(int((state / "mosquitto" / "broker.pid").read_text()), args.broker_signal)
+                wait(lambda: health.get("/api/health").status_code == 503, 30, "health to see it")
             recovery[fault].append(recovered(t_fault, f"{fault} kill"))
         final = wait(
             lambda: (x := c.rollout(r["id"]))["state"] in ("completed", "rolled_back") and x,
@@ -161,6 +165,7 @@ def main() -> None:
             "rollout_s": round(t_rollout, 1),
             "recover_server_s": [round(x, 1) for x in recovery["server"]],
             "recover_broker_s": [round(x, 1) for x in recovery["broker"]],
+            "faults_hit": during,
         }
         print(json.dumps(result, indent=1))
     finally:

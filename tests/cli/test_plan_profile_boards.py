@@ -75,7 +75,7 @@ def test_plan_table_and_alignment(edgecraft, cnn_file: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["plan", "{m}", "--algorithm", "best"],
      "error: unknown algorithm 'best'; choose one of: greedy, inplace"),
-    (["plan", "{m}", "--alignment", "0"], "error: alignment must be a positive number of bytes"),
+    (["plan", "{m}", "--alignment", "0"], "error: alignment must be a number of bytes from 1 to 4096"),
     (["plan", "{m}", "--plot", "x.jpg"], "error: --plot writes a PNG image"),
     (["profile", "{m}", "--target", "uno"], "error: unknown board 'uno'; choose one of: nano33ble,"),
     (["profile", "missing.tflite", "--target", "pico"], "error:"),

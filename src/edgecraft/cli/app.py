@@ -17,7 +17,7 @@ from edgecraft.cli import (
     run_cmd,
     stream_cmd,
 )
-from edgecraft.cli.common import UserError, fail
+from edgecraft.cli.common import UserError, run_cli
 
 app = typer.Typer(
     name="edgecraft",
@@ -42,6 +42,7 @@ app.command("emulate")(emulate_cmd.emulate_cmd)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from edgecraft.files import OutputError
     from edgecraft.fleet.client import FleetError
     from edgecraft.fleet.records import BadRequest
     from edgecraft.formats import ModelFormatError
@@ -51,6 +52,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     return (
         UserError,
+        OutputError,
         ModelFormatError,
         GraphError,
         OpError,
@@ -61,18 +63,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def main() -> None:
-    """Entry point: runs the app and turns exceptions into one-line errors."""
-    try:
-        app(standalone_mode=True)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-    except _user_errors() as e:
-        fail(str(e), 2)
-    except Exception as e:
-        fail(f"internal error: {type(e).__name__}: {e} (please report this)", 1)
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the app on ``argv`` (default: the command line) and exits with its
+    code; every error is one ``error:`` line on stderr (see :func:`edgecraft.cli.common.run_cli`)."""
+    raise SystemExit(run_cli(app, argv, _user_errors()))
 
 
 if __name__ == "__main__":

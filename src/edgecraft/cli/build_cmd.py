@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, output_dir, print_json
 from edgecraft.codegen import CodegenError, generate
 from edgecraft.codegen.project import write_project
 from edgecraft.emulate.firmware import EmulateError, object_sizes
@@ -87,6 +87,7 @@ def build(
     """Write MODEL as a dependency-free C library with a CMake project and an Arduino library."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
+    output_dir(out, "--out")
     result = build_project(model, target, out, name, dsp, algorithm, features)
     if fmt is Format.json:
         print_json(result)

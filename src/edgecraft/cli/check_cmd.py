@@ -19,9 +19,13 @@ def run_check(model_spec: str, target: str | None, input_shape: str | None = Non
     from edgecraft.optimize.capture import captured
     from edgecraft.optimize.compat import check
     from edgecraft.optimize.loader import input_shape as shape_of
-    from edgecraft.optimize.loader import load_factory
+    from edgecraft.optimize.loader import load_factory, parse_shape
     from edgecraft.optimize.pt2e import QuantizeError
 
+    try:  # a bad shape is refused before the model (and torch) is loaded
+        given = parse_shape(input_shape) if input_shape else None
+    except QuantizeError as e:
+        raise UserError(str(e)) from None
     if target is not None:
         from edgecraft.targets import board_slugs
 
@@ -30,7 +34,7 @@ def run_check(model_spec: str, target: str | None, input_shape: str | None = Non
     try:
         with captured():  # torch and the converter print; stdout carries only our output
             model, module = load_factory(model_spec)
-            shape = shape_of(model, module, input_shape)
+            shape = given or shape_of(model, module, None)
             report = check(model, np.zeros(shape, np.float32), target)
     except QuantizeError as e:
         raise UserError(str(e)) from None

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, output_file, print_json
 from edgecraft.cli.run_cmd import as_batches, load_inputs, save_outputs
 from edgecraft.codegen import CodegenError
 from edgecraft.emulate import MACHINES, DoesNotFitError, EmulateError, UnknownMachineError, emulate
@@ -112,6 +112,7 @@ def emulate_cmd(
     """Build MODEL for an emulated Cortex-M board, run it on QEMU, report outputs and costs."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
+    output_file(output, "--output")
     machine, priced = resolve_target(target, board)
     try:
         result = emulate_model(model, machine, inputs, output, dsp, verify, per_op, priced)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, output_file, print_json
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM, MemoryPlan, PlanError, lower_bound, plan_memory
@@ -63,13 +63,14 @@ def plan(
     """Plan MODEL's activation arena and show where every tensor lives and for how long."""
     if algorithm not in ALGORITHMS:
         raise UserError(f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
+    if plot is not None and plot.suffix.lower() != ".png":
+        raise UserError(f"--plot writes a PNG image: give a file name ending in .png, not {plot.name!r}")
+    output_file(plot, "--plot")
     graph = read_tflite(model)
     memory_plan, info = describe_plan(graph, algorithm, alignment)
     if plot is not None:
         from edgecraft.plan.plot import plot_plan
 
-        if plot.suffix.lower() != ".png":
-            raise UserError(f"--plot writes a PNG image: give a file name ending in .png, not {plot.name!r}")
         info["plot"] = str(plot_plan(memory_plan, graph, plot, title=model.name))
     if fmt is Format.json:
         print_json(info)

@@ -11,19 +11,23 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.common import (
+    FORMAT_OPTION,
+    Format,
+    UserError,
+    console,
+    finite_float_array,
+    load_arrays,
+    output_file,
+    print_json,
+)
 
 
 def _load_array(path: Path, what: str) -> np.ndarray:
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise UserError(f"{what} file {path} not found") from None
-    except (ValueError, OSError) as e:
-        raise UserError(f"{path}: not a .npy array ({e})") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
+    arrays = load_arrays(path, what)
+    if len(arrays) != 1 or arrays[0][0]:
         raise UserError(f"{path}: give one .npy array (N, C, H, W), not an .npz archive")
-    return np.asarray(data, np.float32)
+    return finite_float_array(arrays[0][1], f"{what} file {path}")
 
 
 def run_quantize(model_spec: str, calibration: Path, out: Path, weights: Path | None = None,
@@ -34,6 +38,7 @@ def run_quantize(model_spec: str, calibration: Path, out: Path, weights: Path | 
     from edgecraft.optimize.pt2e import QuantizeError
     from edgecraft.optimize.ptq import quantize
 
+    output_file(out, "--out")
     calib = _load_array(calibration, "calibration")
     held = _load_array(holdout, "holdout") if holdout is not None else None
     model_file = model_spec.rpartition(":")[0] or model_spec

@@ -9,7 +9,16 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.common import (
+    FORMAT_OPTION,
+    Format,
+    UserError,
+    console,
+    load_arrays,
+    output_file,
+    print_json,
+)
+from edgecraft.files import atomic_path
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.runtime import Interpreter
@@ -21,20 +30,12 @@ def load_inputs(paths: list[Path], graph: Graph) -> list[np.ndarray]:
     names = [t.name for t in graph.input_tensors()]
     arrays: list[np.ndarray] = []
     for p in paths:
-        if not p.exists():
-            raise UserError(f"input file {p} does not exist")
-        try:
-            loaded = np.load(p, allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise UserError(f"cannot read {p} as .npy or .npz: {e}") from None
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                keys = list(loaded.keys())
-                if set(names) <= set(keys):
-                    keys = names
-                arrays.extend(loaded[k] for k in keys)
-        else:
-            arrays.append(loaded)
+        loaded = dict(load_arrays(p))
+        if "" in loaded:  # an .npy file
+            arrays.append(loaded[""])
+            continue
+        keys = names if set(names) <= set(loaded) else list(loaded)
+        arrays.extend(loaded[k] for k in keys)
     return arrays
 
 
@@ -98,14 +99,17 @@ def as_batches(arrays: list[np.ndarray], graph: Graph) -> Batches:
 
 
 def save_outputs(path: Path, outputs: list[np.ndarray], graph: Graph) -> None:
-    if path.suffix == ".npz":
-        named: dict[str, np.ndarray] = {t.name or f"output_{i}": y for i, (t, y) in
-                                        enumerate(zip(graph.output_tensors(), outputs, strict=True))}
-        np.savez(path, **named)  # type: ignore[arg-type]  # numpy's stub types the first kwarg
-    elif len(outputs) == 1:
-        np.save(path, outputs[0])
-    else:
+    """Write the outputs to exactly ``path`` (atomically): one array as .npy, several as .npz
+    keyed by output name (an .npz name is required then)."""
+    if path.suffix != ".npz" and len(outputs) != 1:
         raise UserError(f"the model has {len(outputs)} outputs: give --output a .npz file name")
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        if path.suffix == ".npz":
+            named = {t.name or f"output_{i}": y
+                     for i, (t, y) in enumerate(zip(graph.output_tensors(), outputs, strict=True))}
+            np.savez(f, **named)  # type: ignore[arg-type]  # numpy's stub types the first kwarg
+        else:
+            np.save(f, outputs[0])
 
 
 def run(
@@ -121,6 +125,7 @@ def run(
 ) -> None:
     """Run MODEL on the given inputs (one sample or a batch) with edgecraft's runtime (same
     bytes with or without its fast paths)."""
+    output_file(output, "--output")
     graph = read_tflite(model)
     interp = Interpreter(graph, reference=reference)
     batches = as_batches(load_inputs(inputs, graph), graph)

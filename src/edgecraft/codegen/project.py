@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edgecraft.codegen.cwriter import c_type
 from edgecraft.codegen.emit import GeneratedModel
+from edgecraft.files import OutputError, write_text
 
 
 def _template(name: str) -> str:
@@ -52,8 +53,11 @@ def write_project(model: GeneratedModel, out: Path, board: str, core: str, cflag
         **values, "SOURCES": "\n".join(f"  src/{s}" for s in model.sources)})
     files["library.properties"] = _fill(_template("library.properties.txt"), values)
     files[f"examples/{model.name}/{model.name}.ino"] = _sketch(model, values)
-    for rel, text in files.items():
+    for rel, text in files.items():  # each file whole or not at all (see edgecraft.files)
         path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(f"cannot create folder {path.parent}: {e.strerror or e}") from None
+        write_text(path, text)
     return sorted(files)

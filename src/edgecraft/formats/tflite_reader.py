@@ -3,8 +3,10 @@
 Untrusted bytes go through checks before any value is used: the file identifier, every vector
 length against the file size (so a corrupt length cannot make a loop run for hours), every
 buffer, tensor and op-code index against its table, and every constant's size against its
-shape. Whatever slips past those and makes the generated flatbuffer accessors fail is turned
-into a :class:`ModelFormatError` too: reading a model never ends in a bare traceback.
+shape; then the graph's structure, its size (see :func:`edgecraft.ir.validate.memory_limit`)
+and every op's shape rule against the shapes it declares. Whatever slips past those and makes
+the generated flatbuffer accessors fail is turned into a :class:`ModelFormatError` too: reading
+a model never ends in a bare traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import tflite
 from edgecraft.formats.tflite_options import ACTIVATION, OPTIONS, PADDING
 from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
 from edgecraft.ir.validate import GraphError, validate
-from edgecraft.ops.registry import supported_ops
+from edgecraft.ops.base import OpError
+from edgecraft.ops.registry import check_shapes, supported_ops
 
 #: TFLite TensorType code -> IR dtype (the types the runtime handles).
 TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
@@ -50,10 +53,11 @@ def read_tflite_bytes(data: bytes, source: str = "model") -> Graph:
     try:
         graph = _Reader(data, source).graph()
         validate(graph)
+        check_shapes(graph)
         return graph
     except ModelFormatError:
         raise
-    except GraphError as e:
+    except (GraphError, OpError) as e:
         raise ModelFormatError(f"{source}: inconsistent model: {e}") from None
     except Exception as e:
         raise ModelFormatError(

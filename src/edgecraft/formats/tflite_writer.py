@@ -55,7 +55,10 @@ def _align(n: int, to: int = 16) -> int:
 
 
 def write_tflite_file(graph: Graph, path: str | Path) -> None:
-    Path(path).write_bytes(write_tflite(graph))
+    """Write ``graph`` as a .tflite file at ``path`` (atomically)."""
+    from edgecraft.files import write_bytes
+
+    write_bytes(path, write_tflite(graph))
 
 
 class _Writer:

@@ -2,16 +2,62 @@
 
 :func:`validate` raises :class:`GraphError` describing the first inconsistency it finds, in
 words a user can act on. It checks structure only (indices, dtypes, data sizes, quantization
-lengths, def-before-use); per-op shape rules are checked by the op registry.
+lengths, def-before-use) and size: the tensors a graph computes must fit in
+:func:`memory_limit` bytes, so a model that declares an absurd shape is refused before anything
+allocates it. Per-op shape rules are checked by the op registry.
 """
 
 from __future__ import annotations
 
+import math
+import os
+
+import numpy as np
+
 from edgecraft.ir.graph import DTYPES, Graph
+
+#: The default of :func:`memory_limit`: 1 GiB. Microcontroller models need kilobytes to a few
+#: megabytes; anything near this is a corrupt or hostile file.
+DEFAULT_MEMORY_LIMIT = 1 << 30
+#: The environment variable that raises (or lowers) the limit, in bytes.
+MEMORY_LIMIT_ENV = "EDGECRAFT_MAX_MEMORY_BYTES"
 
 
 class GraphError(ValueError):
     """The graph is inconsistent; the message says where and how."""
+
+
+def memory_limit() -> int:
+    """The most bytes a graph's computed tensors (and a user's input arrays) may need together:
+    ``EDGECRAFT_MAX_MEMORY_BYTES`` when set, else 1 GiB."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_MEMORY_LIMIT
+    try:
+        value = int(text)
+    except ValueError:
+        raise GraphError(f"{MEMORY_LIMIT_ENV}={text!r} is not a whole number of bytes") from None
+    if value <= 0:
+        raise GraphError(f"{MEMORY_LIMIT_ENV}={text!r} must be a positive number of bytes")
+    return value
+
+
+def check_memory(graph: Graph) -> None:
+    """Refuse a graph whose non-constant tensors together need more than :func:`memory_limit`
+    bytes (the most any arena plan or interpreter could allocate for them)."""
+    limit = memory_limit()
+    total = 0
+    for i, t in enumerate(graph.tensors):
+        if t.is_constant or t.dtype not in DTYPES:
+            continue
+        need = math.prod(t.shape) * np.dtype(DTYPES[t.dtype]).itemsize
+        total += need
+        if total > limit:
+            raise GraphError(
+                f"tensor {i} ({t.name!r}) of shape {list(t.shape)} {t.dtype} needs {need:,} bytes; "
+                f"the model's tensors need more than the {limit:,}-byte limit "
+                f"({MEMORY_LIMIT_ENV} raises it)"
+            )
 
 
 def validate(graph: Graph) -> None:
@@ -47,6 +93,7 @@ def validate(graph: Graph) -> None:
                         f"{where} has {len(q.scale)} per-channel scales but dimension "
                         f"{q.axis} is {t.shape[q.axis]}"
                     )
+    check_memory(graph)
     for name, idxs in (("input", graph.inputs), ("output", graph.outputs)):
         for k in idxs:
             if not 0 <= k < n:

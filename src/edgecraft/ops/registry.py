@@ -68,3 +68,22 @@ def graph_macs(graph: Graph) -> int:
     The one place a model's MACs are summed; ``inspect``, ``profile``, ``emulate``, the cost
     model and the power model all report this number."""
     return sum(op_cost(graph, op).macs for op in graph.operators)
+
+
+def check_shapes(graph: Graph) -> None:
+    """Check every operator's declared output shapes against its op's shape rule; the first
+    disagreement (or a configuration the rule cannot evaluate) raises :class:`OpError`. A
+    model that passes can be planned, run and compiled without surprises in its shapes."""
+    for j, op in enumerate(graph.operators):
+        want = [tuple(graph.tensors[k].shape) for k in op.outputs]
+        try:
+            got = [tuple(s) for s in get_op(op.type).shape(OpContext(op, graph))]
+        except OpError as e:
+            raise OpError(f"operator {j} ({op.type}): {e}") from None
+        except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError, OverflowError) as e:
+            # Shape rules read attributes and constants straight from the file: a corrupt model
+            # must end in one clear error, whatever the rule tripped over.
+            raise OpError(f"operator {j} ({op.type}): invalid configuration: {e}") from None
+        if got != want:
+            raise OpError(f"operator {j} ({op.type}) declares output shape(s) {want} but its inputs "
+                          f"give {got}")

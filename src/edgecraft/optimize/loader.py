@@ -4,6 +4,7 @@ ONNX file with a message that says what to do."""
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,10 @@ def load_factory(spec: str, weights: str | Path | None = None) -> tuple[torch.nn
     factory = getattr(module, name, None)
     if not callable(factory):
         raise QuantizeError(f"{path} has no function {name!r} (give MODEL.py:FACTORY)")
-    model = factory()
+    try:
+        model = factory()
+    except Exception as e:
+        raise QuantizeError(f"{spec}: the factory raised {type(e).__name__}: {e}") from None
     if not isinstance(model, torch.nn.Module):
         raise QuantizeError(f"{spec} returned {type(model).__name__}, not a torch.nn.Module")
     if weights is not None:
@@ -76,38 +80,70 @@ def _torchvision_for(path: Path) -> None:
 
 
 def load_weights(model: torch.nn.Module, weights: str | Path) -> None:
-    """Load a state dict (or a whole saved model's state) from ``weights`` into ``model``."""
+    """Load a state dict from ``weights`` into ``model``: a ``torch.save`` file read with
+    ``weights_only=True`` (tensors and plain containers only: a pickle that would run code, or
+    a whole pickled model, is refused), or a ``.safetensors`` file."""
     import torch
 
+    path = Path(weights)
+    if not path.is_file():
+        raise QuantizeError(f"{weights}: no such weights file")
     try:
-        state = torch.load(str(weights), map_location="cpu", weights_only=False)
-    except FileNotFoundError:
-        raise QuantizeError(f"{weights}: no such weights file") from None
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state: Any = load_file(str(path), device="cpu")
+        else:
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:
-        raise QuantizeError(f"{weights}: not a torch.save file ({type(e).__name__})") from None
-    if isinstance(state, torch.nn.Module):
-        state = state.state_dict()
+        if "weights_only" in str(e) or "Weights only load failed" in str(e):
+            raise QuantizeError(
+                f"{weights} holds pickled Python objects beyond tensors, which edgecraft refuses to "
+                "load (they could run code): save model.state_dict() with torch.save, or use .safetensors"
+            ) from None
+        raise QuantizeError(f"{weights}: not a torch.save or .safetensors file "
+                            f"({type(e).__name__})") from None
+    if not isinstance(state, dict):
+        raise QuantizeError(f"{weights} holds a {type(state).__name__}, not a state dict (save "
+                            "model.state_dict())")
     try:
         model.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as e:
+    except (RuntimeError, TypeError, AttributeError, ValueError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise QuantizeError(f"{weights} does not fit the model: {first}") from None
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"1,1,16,16"`` (or ``1x1x16x16``) as a shape of positive sizes whose float32 example
+    fits the memory limit; :class:`QuantizeError` otherwise."""
+    try:
+        shape = tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        raise QuantizeError(f"--input-shape {text!r}: give integers like 1,1,16,16") from None
+    return _checked(shape)
+
+
+def _checked(shape: tuple[int, ...]) -> tuple[int, ...]:
+    from edgecraft.ir.validate import MEMORY_LIMIT_ENV, memory_limit
+
+    if not shape or any(v <= 0 for v in shape):
+        raise QuantizeError(f"input shape {list(shape)} needs at least one dimension, each > 0")
+    if math.prod(shape) * 4 > memory_limit():
+        raise QuantizeError(f"input shape {list(shape)} needs {math.prod(shape) * 4:,} bytes of float32, "
+                            f"over the {memory_limit():,}-byte limit ({MEMORY_LIMIT_ENV} raises it)")
+    return shape
 
 
 def input_shape(model: torch.nn.Module, module: Any, given: str | None) -> tuple[int, ...]:
     """The example input shape: ``given`` ("1,1,16,16"), else ``model.input_shape`` or the
     module's ``INPUT_SHAPE``."""
     if given:
-        try:
-            shape = tuple(int(v) for v in given.replace("x", ",").split(","))
-        except ValueError:
-            raise QuantizeError(f"--input-shape {given!r}: give integers like 1,1,16,16") from None
-    else:
-        found = getattr(model, "input_shape", None) or getattr(module, "INPUT_SHAPE", None)
-        if found is None:
-            raise QuantizeError("the input shape is unknown: pass --input-shape 1,C,H,W (or define "
-                                "INPUT_SHAPE in the model file)")
-        shape = tuple(int(v) for v in found)
-    if any(v <= 0 for v in shape):
-        raise QuantizeError(f"input shape {list(shape)} has a dimension <= 0")
-    return shape
+        return parse_shape(given)
+    found = getattr(model, "input_shape", None) or getattr(module, "INPUT_SHAPE", None)
+    if found is None:
+        raise QuantizeError("the input shape is unknown: pass --input-shape 1,C,H,W (or define "
+                            "INPUT_SHAPE in the model file)")
+    try:
+        return _checked(tuple(int(v) for v in found))
+    except (TypeError, ValueError):
+        raise QuantizeError(f"the model's input shape {found!r} is not a list of integers") from None

@@ -77,7 +77,10 @@ class QuantizedModel:
         return np.stack([self.dequantize_output(interp.run([self.input_int8(s)])[0]) for s in x])
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_bytes(self.tflite)
+        """Write the .tflite to ``path`` (atomically: a failed write leaves no partial file)."""
+        from edgecraft.files import write_bytes
+
+        write_bytes(path, self.tflite)
 
 
 def to_int8(converted: Any, example: torch.Tensor, channels_last: bool = False) -> QuantizedModel:

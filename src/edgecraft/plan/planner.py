@@ -90,6 +90,10 @@ class MemoryPlan:
         return self.arena_bytes / self.lower_bound_bytes if self.lower_bound_bytes else 1.0
 
 
+#: The largest buffer alignment accepted (a memory page; TFLM uses 16).
+MAX_ALIGNMENT = 4096
+
+
 def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int = 16,
                 scratch: Mapping[int, int] | None = None, kernels: str = "portable") -> MemoryPlan:
     """Plan the arena for ``graph`` with ``algorithm`` (see the module docstring). Pure.
@@ -101,8 +105,8 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
     """
     if algorithm not in ALGORITHMS:
         raise PlanError(f"unknown planning algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
-    if not isinstance(alignment, int) or alignment < 1:
-        raise PlanError(f"alignment must be a positive number of bytes, got {alignment!r}")
+    if not isinstance(alignment, int) or not 1 <= alignment <= MAX_ALIGNMENT:
+        raise PlanError(f"alignment must be a number of bytes from 1 to {MAX_ALIGNMENT}, got {alignment!r}")
     if scratch is None:
         try:
             need = {j: scratch_bytes(graph, j, kernels) for j in range(len(graph.operators))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgecraft.files import save_figure
 from edgecraft.ir.graph import Graph
 from edgecraft.plan.planner import MemoryPlan
 
@@ -48,6 +49,8 @@ def plot_plan(plan: MemoryPlan, graph: Graph, path: str | Path, title: str | Non
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    try:
+        save_figure(fig, out, dpi=120)
+    finally:
+        plt.close(fig)
     return out

@@ -103,6 +103,14 @@ finite = _check(lambda v: True, "a finite number")
 positive = _check(lambda v: v > 0, "a finite number > 0")
 non_negative = _check(lambda v: v >= 0, "a finite number >= 0")
 probability = _check(lambda v: 0 <= v <= 1, "a number from 0 to 1")
+at_least_one = _check(lambda v: v >= 1, "a whole number >= 1")
+
+
+def non_empty(value: str | None) -> str | None:
+    """A callback refusing an empty or blank string (an option given as ``--x ""``)."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("must not be empty")
+    return value
 
 
 def at_most(limit: float, what: str = "") -> Callable[[Any], Any]:

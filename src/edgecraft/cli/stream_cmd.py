@@ -10,7 +10,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.common import (
+    FORMAT_OPTION,
+    Format,
+    UserError,
+    at_least_one,
+    console,
+    finite,
+    non_empty,
+    non_negative,
+    output_file,
+    positive,
+    print_json,
+    probability,
+)
 from edgecraft.device.pipeline import StreamOptions, stream_file
 from edgecraft.device.postprocess import DEFAULT_IGNORE
 from edgecraft.device.power import PowerError, parse_battery
@@ -35,35 +48,48 @@ def stream(
     wav: Annotated[Path | None, typer.Option("--wav", help="Audio recording (WAV).")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Motion recording (CSV).")] = None,
     features: Annotated[str | None, typer.Option(help="Front end: kws-mfcc, kws-log-mel, imu.")] = None,
-    channel: Annotated[int, typer.Option(help="WAV channel to use.")] = 0,
-    threshold: Annotated[float, typer.Option(help="Detection threshold on the smoothed score.")] = 0.6,
-    smoothing_ms: Annotated[float, typer.Option(help="Posterior smoothing window.")] = 500.0,
-    suppression_ms: Annotated[float, typer.Option(help="Quiet time after a detection.")] = 1000.0,
-    min_count: Annotated[int, typer.Option(help="Consecutive hits needed for a detection.")] = 1,
-    stride_ms: Annotated[float | None, typer.Option(help="Time between windows (audio: 250).")] = None,
+    channel: Annotated[int, typer.Option(help="WAV channel to use.", callback=non_negative)] = 0,
+    threshold: Annotated[float, typer.Option(help="Detection threshold on the smoothed score.",
+                                             callback=probability)] = 0.6,
+    smoothing_ms: Annotated[float, typer.Option(help="Posterior smoothing window.",
+                                                callback=non_negative)] = 500.0,
+    suppression_ms: Annotated[float, typer.Option(help="Quiet time after a detection.",
+                                                  callback=non_negative)] = 1000.0,
+    min_count: Annotated[int, typer.Option(help="Consecutive hits needed for a detection.",
+                                           callback=at_least_one)] = 1,
+    stride_ms: Annotated[float | None, typer.Option(help="Time between windows (audio: 250).",
+                                                    callback=positive)] = None,
     ignore: Annotated[str, typer.Option(help="Labels never reported.")] = ",".join(DEFAULT_IGNORE),
-    gate_dbfs: Annotated[float | None, typer.Option(help="Audio energy gate, dB full scale.")] = None,
-    gate_motion: Annotated[float | None, typer.Option(help="Motion gate: RMS acceleration change.")] = None,
-    duty_ms: Annotated[float, typer.Option(help="Run the model at most every N ms.")] = 0.0,
-    csv_rate: Annotated[float | None, typer.Option(help="CSV sample rate in Hz.")] = None,
+    gate_dbfs: Annotated[float | None, typer.Option(help="Audio energy gate, dB full scale.",
+                                                    callback=finite)] = None,
+    gate_motion: Annotated[float | None, typer.Option(help="Motion gate: RMS acceleration change.",
+                                                      callback=non_negative)] = None,
+    duty_ms: Annotated[float, typer.Option(help="Run the model at most every N ms.",
+                                           callback=non_negative)] = 0.0,
+    csv_rate: Annotated[float | None, typer.Option(help="CSV sample rate in Hz.", callback=positive)] = None,
     board: Annotated[str | None, typer.Option(help="Board for the power estimate, e.g. nano33ble.")] = None,
-    battery: Annotated[str | None, typer.Option(help="Battery, e.g. 220mAh@3.0V.")] = None,
-    event_mj: Annotated[float, typer.Option(help="Energy per reported detection (radio), mJ.")] = 0.0,
-    always_on_mw: Annotated[float, typer.Option(help="Sensor and gate power that never sleeps, mW.")] = 0.0,
+    battery: Annotated[str | None, typer.Option(help="Battery, e.g. 220mAh@3.0V.",
+                                                callback=non_empty)] = None,
+    event_mj: Annotated[float, typer.Option(help="Energy per reported detection (radio), mJ.",
+                                           callback=non_negative)] = 0.0,
+    always_on_mw: Annotated[float, typer.Option(help="Sensor and gate power that never sleeps, mW.",
+                                               callback=non_negative)] = 0.0,
     plot: Annotated[Path | None, typer.Option("--plot-power", help="Write power over time as PNG.")] = None,
     tune: Annotated[Path | None, typer.Option(help="Labelled events CSV (start_s,end_s,label): sweep the "
                                               "post-processing, use the operating point.")] = None,
-    max_fa_per_hour: Annotated[float, typer.Option(help="False accepts per hour allowed by --tune.")] = 1.0,
+    max_fa_per_hour: Annotated[float, typer.Option(help="False accepts per hour allowed by --tune.",
+                                                  callback=non_negative)] = 1.0,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Run MODEL continuously over a recording and print detections (time, label, score)."""
     if (wav is None) == (csv is None):
         raise UserError("give exactly one of --wav FILE (audio) or --csv FILE (motion)")
-    if (battery or plot) and not board:
+    if (battery is not None or plot is not None) and not board:
         raise UserError("--battery and --plot-power need --board, e.g. --board nano33ble")
     names = parse_labels(labels)
+    output_file(plot, "--plot-power")
     try:
-        bat = parse_battery(battery) if battery else None
+        bat = parse_battery(battery) if battery is not None else None
         if stride_ms is not None and stride_ms <= 0:
             raise UserError("--stride-ms must be positive")
         options = StreamOptions(

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from edgecraft.files import save_figure
 from edgecraft.ir.graph import Graph
 from edgecraft.targets import UnknownBoardError, get_board, profile
 
@@ -147,6 +148,6 @@ def plot_power(path: Path, t: np.ndarray, p: np.ndarray, summary: dict[str, Any]
                  f"duty {summary['duty_cycle']:.2%}")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path

@@ -21,13 +21,14 @@ from edgecraft.models.motion import shake_detector
 from edgecraft.models.synthetic import tiny_mlp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "device"))
-from stream_models import tone_detector  # noqa: E402
+from stream_models import tone_detector
 
 
 def _wav(channels: int = 1, rate: int = 16000, bits: int = 16, data: bytes = b"\0" * 3200) -> bytes:
     fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * max(channels, 1) * bits // 8,
                       max(channels, 1) * bits // 8, bits)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+            + b"data" + struct.pack("<I", len(data)) + data)
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
@@ -79,9 +80,11 @@ CASES = [
     # output paths
     ("build-out-is-a-file", "build {d}/mlp.tflite --target esp32 --out {d}/afile", "is a file"),
     ("build-out-unwritable", "build {d}/mlp.tflite --target esp32 --out {d}/afile/sub", "cannot create"),
-    ("run-output-unwritable", "run {d}/mlp.tflite --input {d}/x.npy --output {d}/afile/y.npy", "not a folder"),
+    ("run-output-unwritable", "run {d}/mlp.tflite --input {d}/x.npy --output {d}/afile/y.npy",
+     "not a folder"),
     ("run-output-is-a-dir", "run {d}/mlp.tflite --input {d}/x.npy --output {d}/adir", "is a folder"),
-    ("run-output-no-parent", "run {d}/mlp.tflite --input {d}/x.npy --output {d}/none/y.npy", "does not exist"),
+    ("run-output-no-parent", "run {d}/mlp.tflite --input {d}/x.npy --output {d}/none/y.npy",
+     "does not exist"),
     ("plan-plot-unwritable", "plan {d}/mlp.tflite --plot {d}/afile/p.png", "not a folder"),
     ("emulate-output-is-a-dir", "emulate {d}/mlp.tflite -t qemu-m4 --input {d}/x.npy --output {d}/adir",
      "is a folder"),

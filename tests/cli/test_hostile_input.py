@@ -35,6 +35,13 @@ def one_error_line(code: int, out: str, err: str) -> bool:
     return code == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1
 
 
+def error_line_first(code: int, out: str, err: str) -> bool:
+    """Exit 2, nothing on stdout, the error line first; warnings may follow it."""
+    lines = err.splitlines()
+    return (code == 2 and out == "" and lines[0].startswith("error: ") and "internal error" not in lines[0]
+            and not any(ln.startswith(("error", "Traceback")) for ln in lines[1:]))
+
+
 class Payload:
     """Unpickling this creates the file ``marker``: what a crafted .pt could do instead."""
 
@@ -89,8 +96,8 @@ def test_a_raising_factory_is_one_line_and_warnings_come_after_it(
     monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in a plain process, not under pytest
     (tmp_path / "model.py").write_text(MODEL_PY)
     np.save(tmp_path / "calib.npy", np.zeros((8, 1, 2, 2), np.float32))
-    code, out, err = call(["quantize", f"{tmp_path}/model.py:broken", "--calibration", str(tmp_path / "calib.npy"),
-                           "--out", str(tmp_path / "m.tflite")], capsys)
+    code, out, err = call(["quantize", f"{tmp_path}/model.py:broken", "--calibration",
+                           str(tmp_path / "calib.npy"), "--out", str(tmp_path / "m.tflite")], capsys)
     lines = err.splitlines()
     assert code == 2 and out == "" and lines[0].startswith("error: ") and "the factory failed" in lines[0]
     assert not any(ln.startswith("error") for ln in lines[1:])
@@ -161,10 +168,11 @@ def test_a_failed_write_leaves_no_truncated_file(tmp_path: Path, capsys: pytest.
     full = tmp_path / "full"
     assert call(["build", str(model), "-t", "esp32", "--out", str(full)], capsys)[0] == 0
     part = tmp_path / "part"
-    r = subprocess.run([sys.executable, "-m", "edgecraft", "build", str(model), "-t", "esp32", "--out", str(part)],
-                       capture_output=True, text=True, timeout=120, preexec_fn=_fsize_limited)
+    r = subprocess.run([sys.executable, "-m", "edgecraft", "build", str(model), "-t", "esp32", "--out",
+                        str(part)], capture_output=True, text=True, timeout=120, preexec_fn=_fsize_limited)
     assert r.returncode == 2 and r.stdout == "", r.stderr
-    assert r.stderr.startswith("error: cannot write") and "too large" in r.stderr and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("error: cannot write") and "too large" in r.stderr
+    assert r.stderr.count("\n") == 1
     written = [p for p in part.rglob("*") if p.is_file()]
     assert all(p.read_bytes() == (full / p.relative_to(part)).read_bytes() for p in written)
     assert not any(".tmp" in p.name for p in written)
@@ -201,7 +209,8 @@ def _mutants(raw: bytes, rng: np.random.Generator, n: int) -> list[bytes]:
 def test_mutated_models_end_in_success_or_one_error_line(tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """A bounded fuzz: byte mutations of two small models through inspect, run, plan, profile
-    and build; each command exits 0, or 2 with one error line (never 1, never a traceback)."""
+    and build; each command exits 0, or 2 with the error line first (never 1, never a traceback;
+    numpy's warnings about a corrupt scale may follow the line)."""
     rng = np.random.default_rng(2026)
     seeds = [write_tflite(tiny_mlp()), write_tflite(small_cnn())]
     model = tmp_path / "m.tflite"
@@ -212,7 +221,7 @@ def test_mutated_models_end_in_success_or_one_error_line(tmp_path: Path,
             g = read_tflite_bytes(data)
         except ModelFormatError:
             code, out, err = call(["inspect", str(model)], capsys)
-            assert one_error_line(code, out, err), err
+            assert error_line_first(code, out, err), err
             continue
         accepted += 1
         inputs = []
@@ -222,5 +231,5 @@ def test_mutated_models_end_in_success_or_one_error_line(tmp_path: Path,
         for args in (["inspect"], ["run", *inputs], ["plan"], ["profile", "-t", "esp32"],
                      ["build", "-t", "esp32", "--out", str(tmp_path / f"p{i}")]):
             code, out, err = call([args[0], str(model), *args[1:]], capsys)
-            assert code == 0 or one_error_line(code, out, err), (i, args, err)
+            assert code == 0 or error_line_first(code, out, err), (i, args, err)
     assert accepted >= 6

@@ -10,18 +10,20 @@ that line (or after the output), so the error is always the first thing on stder
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import sys
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 import numpy as np
 import typer
@@ -208,13 +210,6 @@ def finite_float_array(data: np.ndarray, name: str) -> np.ndarray:
 
 # --- the error line ---------------------------------------------------------------------------
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``error: message`` on stderr and exit with ``code``."""
-    first = " ".join(str(message).split("\n")[0].split())
-    sys.stderr.write(f"error: {first}\n")
-    raise SystemExit(code)
-
-
 class _Held(logging.Handler):
     """Keeps log records (from the root logger's last-resort path) for printing later."""
 
@@ -245,41 +240,78 @@ def held_diagnostics() -> Iterator[list[str]]:
         warnings.showwarning, logging.lastResort = old_show, old_last
 
 
+@contextmanager
+def _held_stderr_fd() -> Iterator[list[bytes]]:
+    """Point file descriptor 2 at a temporary file for the block (native libraries and child
+    processes write there, not through ``sys.stderr``); what they wrote is returned after."""
+    got: list[bytes] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield got
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            got.append(tmp.read())
+
+
+#: Command groups whose stderr is a live log (servers, simulators): not held back.
+LIVE_STDERR = ("fleet",)
+
+
 def run_cli(command: Callable[..., Any], argv: list[str] | None,
             user_errors: tuple[type[BaseException], ...]) -> int:
     """Run the click/typer ``command`` on ``argv`` and return the exit code: usage errors and
-    ``user_errors`` become one ``error:`` line and 2, anything else one line and 1. Held
-    warnings and logs follow the error line (or the output)."""
+    ``user_errors`` become one ``error:`` line and 2, anything else one line and 1.
+
+    The error line comes first on stderr: Python warnings, log records and whatever native
+    libraries or child processes write to file descriptor 2 while the command runs are held
+    and printed after it (or after the output), except for :data:`LIVE_STDERR` groups."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    held_fd: list[bytes] = []
+    with contextlib.ExitStack() as stack:
+        held = stack.enter_context(held_diagnostics())
+        if not (args and args[0] in LIVE_STDERR):
+            held_fd = stack.enter_context(_held_stderr_fd())
+        code, message = _invoke(command, args, user_errors)
+    if message is not None:
+        sys.stderr.write(message)
+    if held:
+        sys.stderr.write("\n".join(held) + "\n")
+    sys.stderr.flush()
+    if held_fd and held_fd[0]:
+        os.write(2, held_fd[0])
+    return code
+
+
+def _invoke(command: Callable[..., Any], args: list[str],
+            user_errors: tuple[type[BaseException], ...]) -> tuple[int, str | None]:
+    """The exit code and what to print on stderr (None: nothing)."""
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
     from typer.exceptions import Abort
 
-    code = 0
-    with held_diagnostics() as held:
-        try:
-            rv = command(args=argv, prog_name="edgecraft", standalone_mode=False)
-            code = rv if isinstance(rv, int) else 0
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        except NoArgsIsHelpError as e:  # a bare `edgecraft`: the help, as a usage error
-            sys.stderr.write((e.ctx.get_help() if e.ctx is not None else e.format_message()) + "\n")
-            code = 2
-        except ClickException as e:
-            code = _error(e.format_message(), 2 if isinstance(e, UsageError) else 1)
-        except (Abort, KeyboardInterrupt):
-            code = _error("interrupted", 130)
-        except user_errors as e:
-            code = _error(str(e) or type(e).__name__, 2)
-        except MemoryError:
-            code = _error("out of memory; the input is too large for this machine", 2)
-        except Exception as e:
-            code = _error(f"internal error: {type(e).__name__}: {e} (please report this)", 1)
-    if held:
-        sys.stderr.write("\n".join(held) + "\n")
-    return code
+    try:
+        rv = command(args=args, prog_name="edgecraft", standalone_mode=False)
+        return (rv if isinstance(rv, int) else 0), None
+    except SystemExit as e:
+        return (e.code if isinstance(e.code, int) else (0 if e.code is None else 1)), None
+    except NoArgsIsHelpError as e:  # a bare `edgecraft`: the help, as a usage error
+        return 2, (e.ctx.get_help() if e.ctx is not None else e.format_message()) + "\n"
+    except ClickException as e:
+        return _error(e.format_message(), 2 if isinstance(e, UsageError) else 1)
+    except (Abort, KeyboardInterrupt):
+        return _error("interrupted", 130)
+    except user_errors as e:
+        return _error(str(e) or type(e).__name__, 2)
+    except MemoryError:
+        return _error("out of memory; the input is too large for this machine", 2)
+    except Exception as e:
+        return _error(f"internal error: {type(e).__name__}: {e} (please report this)", 1)
 
 
-def _error(message: str, code: int) -> int:
-    with suppress(SystemExit):
-        fail(message, code)
-    sys.stderr.flush()
-    return code
+def _error(message: str, code: int) -> tuple[int, str]:
+    return code, f"error: {' '.join(str(message).split(chr(10))[0].split())}\n"

@@ -24,6 +24,7 @@ from edgecraft.codegen.ops_c_data import (
     strided_slice,
     transpose,
 )
+from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
 from edgecraft.ops.arith import (
     conv_multipliers,
@@ -79,6 +80,16 @@ def _requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
             + c_array(f"{p}_shift", "int32_t", shift))
 
 
+def _quantized(ctx: OpContext, *tensors: Tensor) -> list[Quantization]:
+    """The quantization of each tensor; :class:`OpError` naming the first that has none."""
+    out = []
+    for t in tensors:
+        if t.quant is None:
+            raise OpError(f"int8 tensor {t.name!r} has no quantization parameters")
+        out.append(t.quant)
+    return out
+
+
 def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """CONV_2D and DEPTHWISE_CONV_2D (the parameter block is shared)."""
     require_int8(ctx, 0, 1)
@@ -86,9 +97,9 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     _, kh, kw, _ = w.shape
     out_h, out_w, pad_h, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], kh, kw)
-    assert x.quant is not None and w.quant is not None
+    _, w_q, _ = _quantized(ctx, x, w, y)
     out_c = y.shape[3]
-    mult, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, out_c)
+    mult, shift = conv_multipliers(x.scale, w_q.scale, y.scale, out_c)
     lo, hi = activation_range(ctx)
     a = ctx.attrs
     decls = _requant_tables(p, mult, shift) + (
@@ -102,7 +113,8 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f".act_min = {lo}, .act_max = {hi},\n"
         f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
     )
-    assert (out_h, out_w) == tuple(y.shape[1:3])
+    if (out_h, out_w) != tuple(y.shape[1:3]):  # the reader checks shape rules; graphs built in code may not
+        raise OpError(f"output shape {list(y.shape)} does not match the window geometry ({out_h}, {out_w})")
     stem = ("depthwise_conv_2d" if depthwise else "conv_2d") + ("_dsp" if ptr.dsp else "")
     i = ctx.op.inputs
     filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
@@ -114,12 +126,12 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     require_int8(ctx, 0, 1)
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
-    assert x.quant is not None and w.quant is not None
+    _, w_q, _ = _quantized(ctx, x, w, y)
     units, depth = w.shape
     # The runtime's multipliers are the TFLM arithmetic (a double product of the scales, per
     # channel or one broadcast); per tensor the filter's zero point counts, per channel not.
     mult, shift = fc_multipliers(ctx)
-    filter_offset = 0 if w.quant.per_channel else -w.zero_point
+    filter_offset = 0 if w_q.per_channel else -w.zero_point
     lo, hi = activation_range(ctx)
     decls = _requant_tables(p, mult, shift) + (
         f"static const ec_fc_params {p} = {{\n"

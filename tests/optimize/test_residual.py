@@ -21,7 +21,8 @@ pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-tor
 
 def _residual_net() -> Any:
     """Two MobileNetV2 inverted residual blocks back to back (the second add reads the first:
-    the case that stayed float), a gating product (x * y) and a concatenation."""
+    the case that stayed float), a MobileNetV3 squeeze-excite gate with nn.Hardsigmoid (a float
+    ADD + MUL island after conversion), a gating product (x * y) and a concatenation."""
     import torch
     from torch import nn
 
@@ -37,6 +38,8 @@ def _residual_net() -> Any:
             self.stem = nn.Conv2d(3, c, 3, padding=1)
             self.block1 = inverted(c, 4 * c)
             self.block2 = inverted(c, 4 * c)
+            self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c, 4, 1), nn.ReLU(),
+                                    nn.Conv2d(4, c, 1), nn.Hardsigmoid())
             self.gate = nn.Conv2d(c, c, 1)
             self.fc = nn.Linear(2 * c, 4)
 
@@ -44,6 +47,7 @@ def _residual_net() -> Any:
             x = self.stem(x)
             x = x + self.block1(x)
             x = x + self.block2(x)
+            x = x * self.se(x)
             z = torch.cat([self.gate(x) * x, x], 1)
             return self.fc(z.mean((2, 3)))
 
@@ -72,11 +76,12 @@ def test_residual_add_mul_cat_are_int8() -> None:
     qm = quantize(model, x, holdout=x[-4:], layer_samples=2)
     types = [op.type for op in qm.graph.operators]
     assert not float_ops(qm.graph), types
-    assert {"ADD", "MUL", "CONCATENATION"} <= set(types)
+    assert {"ADD", "MUL", "CONCATENATION"} <= set(types) and types.count("MUL") == 3  # SE: ADD + MUL
     assert "QUANTIZE" not in types and "DEQUANTIZE" not in types  # no float island, no requantize
     for s in x[-4:].numpy():
         check_tflm(qm.graph, [qm.input_int8(s)], "residual net")
     assert qm.report is not None and qm.report.agreement >= 0.75
+    assert all(e.relative < 0.2 for e in qm.report.layers), qm.report.layers
 
 
 TORCHVISION_MODEL = """

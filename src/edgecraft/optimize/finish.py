@@ -9,8 +9,10 @@ QUANTIZE. Those ops have int8 kernels in TFLM whose output quantization is fixed
 
 is rewritten as ``x -> OP(int8, fixed output quantization) [-> QUANTIZE int8->int8 -> y]``;
 the requantize step is dropped when nothing needs it (graph output, or equal parameters).
-Float graph inputs consumed by one QUANTIZE and float graph outputs produced by a DEQUANTIZE
-are cut off, so the graph takes and returns int8. This module is pure IR: no torch.
+nn.Hardsigmoid, lowered to a float ``ADD(+3, RELU6) -> MUL(1/6)`` island, becomes the same two
+ops in int8 (:func:`_fold_hard_sigmoid`). Float graph inputs consumed by one QUANTIZE and float
+graph outputs produced by a DEQUANTIZE are cut off, so the graph takes and returns int8. This
+module is pure IR: no torch.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import copy
 
 import numpy as np
 
-from edgecraft.ir.graph import Graph, Operator, Quantization
+from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
 from edgecraft.ops.registry import supported_ops
 
 #: op -> (output scale, output zero point) that TFLM's int8 kernel requires.
@@ -34,6 +36,7 @@ def finish_int8(graph: Graph) -> Graph:
     """A copy of ``graph`` with float SOFTMAX/LOGISTIC/TANH islands and float I/O made int8."""
     g = copy.deepcopy(graph)
     _fold_float_islands(g)
+    _fold_hard_sigmoid(g)
     _cut_io(g)
     return compact(g)
 
@@ -86,6 +89,58 @@ def _fold_float_islands(g: Graph) -> None:
             _replace_uses(g, requant.outputs[0], op.outputs[0])
             g.operators.remove(requant)
         # else the QUANTIZE stays and now requantizes int8 -> int8
+
+
+def _constant_value(g: Graph, k: int) -> float | None:
+    t = g.tensors[k]
+    if t.data is None or t.dtype != "float32" or t.data.size != 1:
+        return None
+    return float(t.data.reshape(-1)[0])
+
+
+def _int8_constant(g: Graph, value: float, name: str) -> int:
+    """A new int8 scalar constant holding ``value`` exactly (q = 127, scale = value / 127)."""
+    g.tensors.append(Tensor(name, (), "int8", np.array(127, np.int8),
+                            Quantization.per_tensor(value / 127.0, 0)))
+    return len(g.tensors) - 1
+
+
+def _fold_hard_sigmoid(g: Graph) -> None:
+    """``x:int8 -> DEQUANTIZE -> ADD(+3, RELU6) -> MUL(*1/6) -> QUANTIZE -> y:int8`` (how the
+    converter lowers nn.Hardsigmoid, left in float by PT2E) becomes ``ADD(x, 3; RELU6) -> t:int8
+    -> MUL(t, 1/6) -> y``. ``t`` is quantized on ``y``'s grid times six (scale 6 * y_scale, the
+    same zero point), so the product only rescales and ``y`` keeps the parameters PT2E chose."""
+    for deq in [op for op in g.operators if op.type == "DEQUANTIZE"]:
+        x, a = deq.inputs[0], deq.outputs[0]
+        add = _consumers(g, a)
+        if g.tensors[x].dtype != "int8" or len(add) != 1 or add[0].type != "ADD" \
+                or add[0].attrs.get("fused_activation_function") != "RELU6":
+            continue
+        three = [k for k in add[0].inputs if k != a]
+        if len(three) != 1 or _constant_value(g, three[0]) != 3.0:
+            continue
+        mul = _consumers(g, add[0].outputs[0])
+        if len(mul) != 1 or mul[0].type != "MUL" \
+                or mul[0].attrs.get("fused_activation_function", "NONE") != "NONE":
+            continue
+        sixth = [k for k in mul[0].inputs if k != add[0].outputs[0]]
+        value = _constant_value(g, sixth[0]) if len(sixth) == 1 else None
+        if value is None or abs(value - 1.0 / 6.0) > 1e-6:
+            continue
+        quant = _consumers(g, mul[0].outputs[0])
+        if len(quant) != 1 or quant[0].type != "QUANTIZE":
+            continue
+        y = g.tensors[quant[0].outputs[0]]
+        if y.dtype != "int8" or y.quant is None or y.quant.per_channel:
+            continue
+        t = g.tensors[add[0].outputs[0]]
+        t.dtype, t.quant = "int8", Quantization.per_tensor(6.0 * y.scale, y.zero_point)
+        t.name = f"{y.name.split(';')[0]}/times6"  # not the module's output: y is
+        add[0].inputs = [x, _int8_constant(g, 3.0, f"{t.name}/three")]
+        mul[0].inputs = [add[0].outputs[0], _int8_constant(g, value, f"{t.name}/sixth")]
+        mul[0].outputs = [quant[0].outputs[0]]
+        g.operators.remove(deq)
+        g.operators.remove(quant[0])
 
 
 def _replace_uses(g: Graph, old: int, new: int) -> None:

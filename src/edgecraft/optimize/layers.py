@@ -6,7 +6,8 @@ would compute it; it is dequantized (``scale * (q - zero_point)``). The float ac
 from forward hooks on the PyTorch model's leaf modules. The two are matched by name: the
 converter names each tensor after the module scope that produced it, and the first op writing a
 module's output is the one compared (views that follow only move it). Like is compared with like:
-an op with a fused activation (Linear + ReLU, conv + ReLU6) is compared after the activation, and
+an op with a fused activation (Linear + ReLU, conv + ReLU6) is compared after the activation, a
+convolution followed by a BatchNorm (folded into it) after the BatchNorm, and
 a channels-last int8 tensor (NHWC, NLC) with the float activation's channel axis moved last
 (never reshaped, which would pair unrelated values). Errors
 therefore accumulate from the input on, as they do on the device: each layer reports its
@@ -81,14 +82,18 @@ def module_for(tensor_name: str, keys: dict[str, str]) -> str | None:
 
 
 def _float_activations(model: torch.nn.Module, x: torch.Tensor, paths: set[str]) -> dict[str, np.ndarray]:
+    """Each path's output on ``x``; for a layer whose output feeds straight into a BatchNorm
+    (folded into it by the converter), the BatchNorm's output, which is what the int8 tensor holds."""
     import torch
 
-    out: dict[str, np.ndarray] = {}
+    outputs: dict[str, Any] = {}
+    inputs: dict[str, Any] = {}
     handles = []
     for path, m in model.named_modules():
-        if path in paths:
-            def hook(_m: Any, _i: Any, o: Any, path: str = path) -> None:
-                out[path] = o.detach().clone().numpy()
+        if path and not any(True for _ in m.children()):
+            def hook(_m: Any, i: Any, o: Any, path: str = path) -> None:
+                outputs[path] = o  # kept alive until the end: identities below stay unique
+                inputs[path] = i[0] if isinstance(i, tuple) and i else None
             handles.append(m.register_forward_hook(hook))
     try:
         with torch.no_grad():
@@ -96,7 +101,10 @@ def _float_activations(model: torch.nn.Module, x: torch.Tensor, paths: set[str])
     finally:
         for h in handles:
             h.remove()
-    return out
+    folded = {p: b for b, m in model.named_modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+              for p in paths if p in outputs and b in inputs and inputs[b] is outputs[p]}
+    return {p: outputs[folded.get(p, p)].detach().clone().numpy() for p in paths
+            if isinstance(outputs.get(folded.get(p, p)), torch.Tensor)}
 
 
 class _Stats:
@@ -133,11 +141,9 @@ def _to_ir_layout(f: np.ndarray, shape: tuple[int, ...], view: bool = False) -> 
     layout, and only axes of size 1 added or dropped; never a reshape that reorders values.
     Computing ops work channels-last; a ``view`` op (RESHAPE, TRANSPOSE) is tried as is first."""
     shape = tuple(shape)
-    if f.shape == shape:
-        return f
     moved = [np.moveaxis(f, 1, -1)] if f.ndim >= 3 else []
     candidates = [f, *moved] if view else [*moved, f]
-    for c in candidates:
+    for c in candidates:  # (1, 8, 8, 8) NCHW vs NHWC: a computing op's output is NHWC
         if _squeezed(c.shape) == _squeezed(shape):
             return c.reshape(shape)
     return None

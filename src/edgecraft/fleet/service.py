@@ -29,7 +29,16 @@ from edgecraft.fleet import artifacts, commands, names, rollouts
 from edgecraft.fleet.messages import parse_message
 from edgecraft.fleet.mqtt import Broker, BrokerBusy, ServerBridge, mosquitto_hash, write_auth_files
 from edgecraft.fleet.publish import build_version
-from edgecraft.fleet.records import BadRequest, Device, FleetStore, Message, NewDevice, NotFound, to_json
+from edgecraft.fleet.records import (
+    BadRequest,
+    Conflict,
+    Device,
+    FleetStore,
+    Message,
+    NewDevice,
+    NotFound,
+    to_json,
+)
 from edgecraft.fleet.store import Store
 
 MAX_ID = 2**63 - 1
@@ -317,7 +326,7 @@ class FleetService:
         names.version(version)
         boards = [names.group(b) for b in boards]
         if self.store.model(version) is not None:
-            raise rollouts.RolloutError(f"version {version!r} exists already; publish under a new version")
+            raise Conflict(f"version {version!r} exists already; publish under a new version")
         row, deltas = build_version(
             self.signer, self.store, self.artifact, model, version, boards, metrics, firmware
         )

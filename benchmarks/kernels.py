@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edgecraft.codegen.cwriter import c_array
-from edgecraft.emulate import emulate
+from edgecraft.emulate import EmulateError, emulate
 from edgecraft.emulate.firmware import OPT, linker_script
 from edgecraft.emulate.machines import machine
 from edgecraft.emulate.qemu import class_difference, run_qemu
@@ -359,7 +359,11 @@ def main() -> None:
         for target in args.targets.split(","):
             objs = build_library(target, Path(tmp) / target)
             for key in args.models.split(","):
-                results.append(measure(key, target, objs, Path(tmp) / target))
+                try:
+                    results.append(measure(key, target, objs, Path(tmp) / target))
+                except (RuntimeError, EmulateError) as e:  # e.g. more weights than the machine's memory
+                    why = str(e).splitlines()[-1][:200] if "overflowed" not in str(e) else "does not fit"
+                    print(f"{key} on {target}: skipped ({why})")
     if args.json:
         print(json.dumps(results))
     else:

@@ -35,6 +35,7 @@ import dataclasses
 import itertools
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -363,7 +364,7 @@ def main() -> None:
                     results.append(measure(key, target, objs, Path(tmp) / target))
                 except (RuntimeError, EmulateError) as e:  # e.g. more weights than the machine's memory
                     why = str(e).splitlines()[-1][:200] if "overflowed" not in str(e) else "does not fit"
-                    print(f"{key} on {target}: skipped ({why})")
+                    print(f"{key} on {target}: skipped ({why})", file=sys.stderr)
     if args.json:
         print(json.dumps(results))
     else:

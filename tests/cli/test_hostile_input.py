@@ -89,7 +89,8 @@ def test_weights_that_would_run_code_are_refused(tmp_path: Path, capsys: pytest.
 
 @pytest.mark.torch
 def test_a_raising_factory_is_one_line_and_warnings_come_after_it(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python warnings and log records come after the error line."""
     pytest.importorskip("torch")
     import logging
 
@@ -97,12 +98,41 @@ def test_a_raising_factory_is_one_line_and_warnings_come_after_it(
     (tmp_path / "model.py").write_text(MODEL_PY)
     np.save(tmp_path / "calib.npy", np.zeros((8, 1, 2, 2), np.float32))
     code, out, err = call(["quantize", f"{tmp_path}/model.py:broken", "--calibration",
-                           str(tmp_path / "calib.npy"), "--out", str(tmp_path / "m.tflite")], capsys)
+                           str(tmp_path / "calib.npy"), "--out", str(tmp_path / "m.tflite")], capfd)
     lines = err.splitlines()
     assert code == 2 and out == "" and lines[0].startswith("error: ") and "the factory failed" in lines[0]
     assert not any(ln.startswith("error") for ln in lines[1:])
     assert any("a warning from the user's model file" in ln for ln in lines[1:])
     assert any("a log record from a third-party library" in ln for ln in lines[1:])
+
+
+def test_native_stderr_comes_after_the_error_line(capfd: pytest.CaptureFixture[str]) -> None:
+    """Bytes written straight to file descriptor 2 (as native libraries and child processes do)
+    are held while the command runs and follow the error line."""
+    import typer
+
+    from edgecraft.cli.common import UserError, run_cli
+
+    app = typer.Typer()
+
+    @app.command()
+    def noisy() -> None:
+        os.write(2, b"native library noise\n")
+        subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('child noise\\n')"], check=True)
+        raise UserError("the input is bad")
+
+    @app.command()
+    def quiet() -> None:
+        os.write(2, b"noise on success\n")
+        print("the output")
+
+    assert run_cli(app, ["noisy"], (UserError,)) == 2
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err.splitlines() == ["error: the input is bad", "native library noise", "child noise"]
+    assert run_cli(app, ["quiet"], (UserError,)) == 0
+    out, err = capfd.readouterr()
+    assert out == "the output\n" and err == "noise on success\n"
 
 
 def huge_tensor_model() -> bytes:

@@ -272,10 +272,11 @@ def run_cli(command: Callable[..., Any], argv: list[str] | None,
     libraries or child processes write to file descriptor 2 while the command runs are held
     and printed after it (or after the output), except for :data:`LIVE_STDERR` groups."""
     args = sys.argv[1:] if argv is None else list(argv)
+    held: list[str] = []
     held_fd: list[bytes] = []
     with contextlib.ExitStack() as stack:
-        held = stack.enter_context(held_diagnostics())
         if not (args and args[0] in LIVE_STDERR):
+            held = stack.enter_context(held_diagnostics())
             held_fd = stack.enter_context(_held_stderr_fd())
         code, message = _invoke(command, args, user_errors)
     if message is not None:

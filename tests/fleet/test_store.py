@@ -229,3 +229,34 @@ class TestPostgres(StoreContract):
         s = Store(fresh_postgres)
         yield s
         s.close()
+
+
+def test_a_database_from_an_older_edgecraft_is_upgraded(tmp_path: Path) -> None:
+    from sqlalchemy import MetaData, Table, insert
+
+    from edgecraft.fleet.schema import devices, models
+    from edgecraft.fleet.store import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old, engine = MetaData(), make_engine(url)
+    tables = {
+        t.name: Table(t.name, old, *[c._copy() for c in t.c if c.name not in ("cmd_seq", "seq")])
+        for t in (devices, models)
+    }
+    old.create_all(engine)
+    row = _model("v1")
+    with engine.begin() as c:
+        c.execute(
+            insert(tables["devices"]).values(id="d0", token_hash="t", mqtt_hash="h", created=1.0, tags=[])
+        )
+        for i, v in enumerate(("v1", "v0")):  # published v1 first
+            values = {k: getattr(row, k) for k in tables["models"].c.keys()}  # noqa: SIM118
+            c.execute(insert(tables["models"]).values({**values, "version": v, "created": float(i)}))
+    engine.dispose()
+    store = Store(url)
+    try:
+        assert [(m.version, m.seq) for m in store.models()] == [("v1", 1), ("v0", 2)]
+        assert store.add_model(_model("v2"), []).seq == 3
+        assert store.next_command_seqs(["d0"]) == {"d0": 1}
+    finally:
+        store.close()

@@ -21,11 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     create_engine,
+    delete,
     event,
     exc,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -106,6 +110,21 @@ def _row(record: Any, table: Any) -> dict[str, Any]:
     return {c: getattr(record, names.get(c, c)) for c in table.c.keys()}  # noqa: SIM118 - a ColumnCollection
 
 
+def _upgrade(c: Connection) -> None:
+    """Add what a database made by an older edgecraft lacks: devices' command counters and the
+    versions' publish numbers (given in publish order)."""
+    have = {t: {col["name"] for col in inspect(c).get_columns(t)} for t in ("devices", "models")}
+    if "cmd_seq" not in have["devices"]:
+        c.execute(text("ALTER TABLE devices ADD COLUMN cmd_seq BIGINT NOT NULL DEFAULT 0"))
+    if "seq" not in have["models"]:
+        c.execute(text("ALTER TABLE models ADD COLUMN seq BIGINT"))
+        old = [r[0] for r in c.execute(text("SELECT version FROM models ORDER BY created"))]
+        for i, version in enumerate(old, 1):
+            c.execute(update(models).where(models.c.version == version).values(seq=i))
+        c.execute(delete(counters).where(counters.c.name == "model_seq"))
+        c.execute(counters.insert().values(name="model_seq", value=len(old)))
+
+
 class Store(MessageTables):
     """All fleet state in one SQL database (SQLite or PostgreSQL, chosen by URL)."""
 
@@ -115,6 +134,7 @@ class Store(MessageTables):
         metadata.create_all(self.engine)
         self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         with self.engine.begin() as c:
+            _upgrade(c)
             c.execute(self._insert(counters).values(name="model_seq", value=0).on_conflict_do_nothing())
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from edgecraft.cli import (
+    app_cmd,
     boards_cmd,
     build_cmd,
     check_cmd,
@@ -16,6 +17,7 @@ from edgecraft.cli import (
     quantize_cmd,
     run_cmd,
     stream_cmd,
+    train_cmd,
 )
 from edgecraft.cli.common import UserError, run_cli
 
@@ -39,6 +41,9 @@ app.command("quantize")(quantize_cmd.quantize)
 app.command("check")(check_cmd.check)
 app.command("build")(build_cmd.build)
 app.command("emulate")(emulate_cmd.emulate_cmd)
+app.add_typer(app_cmd.app, name="app")
+app.command("train")(train_cmd.train)
+app.command("evaluate")(train_cmd.evaluate)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

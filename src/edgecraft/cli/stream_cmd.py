@@ -1,6 +1,9 @@
 """``edgecraft stream MODEL --wav FILE --features kws-mfcc --labels down,go,...``: the device
 loop on a recording (audio from a WAV file or motion from a CSV file), with detections and,
-given ``--board``, the power and battery estimate."""
+given ``--board``, the power and battery estimate.
+
+``edgecraft stream DIR --wav/--csv FILE`` takes model, front end, labels and post-processing
+from a trained application (``edgecraft train DIR``); options given on the command line win."""
 
 from __future__ import annotations
 
@@ -43,23 +46,26 @@ def parse_labels(text: str) -> list[str]:
 
 
 def stream(
-    model: Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)],
-    labels: Annotated[str, typer.Option("--labels", help="L1,L2,... in model output order, or a file.")],
+    model: Annotated[Path, typer.Argument(help="A .tflite model file, or a trained application directory.",
+                                          show_default=False)],
+    labels: Annotated[str | None, typer.Option("--labels", help="L1,L2,... in model output order, or a "
+                                               "file (not needed for an application).")] = None,
     wav: Annotated[Path | None, typer.Option("--wav", help="Audio recording (WAV).")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Motion recording (CSV).")] = None,
     features: Annotated[str | None, typer.Option(help="Front end: kws-mfcc, kws-log-mel, imu.")] = None,
     channel: Annotated[int, typer.Option(help="WAV channel to use.", callback=non_negative)] = 0,
-    threshold: Annotated[float, typer.Option(help="Detection threshold on the smoothed score.",
-                                             callback=probability)] = 0.6,
-    smoothing_ms: Annotated[float, typer.Option(help="Posterior smoothing window.",
-                                                callback=non_negative)] = 500.0,
-    suppression_ms: Annotated[float, typer.Option(help="Quiet time after a detection.",
-                                                  callback=non_negative)] = 1000.0,
-    min_count: Annotated[int, typer.Option(help="Consecutive hits needed for a detection.",
-                                           callback=at_least_one)] = 1,
+    threshold: Annotated[float | None, typer.Option(help="Detection threshold on the smoothed score [0.6].",
+                                                    callback=probability)] = None,
+    smoothing_ms: Annotated[float | None, typer.Option(help="Posterior smoothing window [500].",
+                                                       callback=non_negative)] = None,
+    suppression_ms: Annotated[float | None, typer.Option(help="Quiet time after a detection [1000].",
+                                                         callback=non_negative)] = None,
+    min_count: Annotated[int | None, typer.Option(help="Consecutive hits needed for a detection [1].",
+                                                  callback=at_least_one)] = None,
     stride_ms: Annotated[float | None, typer.Option(help="Time between windows (audio: 250).",
                                                     callback=positive)] = None,
-    ignore: Annotated[str, typer.Option(help="Labels never reported.")] = ",".join(DEFAULT_IGNORE),
+    ignore: Annotated[str | None, typer.Option(
+        help="Labels never reported [" + ",".join(DEFAULT_IGNORE) + "].")] = None,
     gate_dbfs: Annotated[float | None, typer.Option(help="Audio energy gate, dB full scale.",
                                                     callback=finite)] = None,
     gate_motion: Annotated[float | None, typer.Option(help="Motion gate: RMS acceleration change.",
@@ -86,27 +92,63 @@ def stream(
         raise UserError("give exactly one of --wav FILE (audio) or --csv FILE (motion)")
     if (battery is not None or plot is not None) and not board:
         raise UserError("--battery and --plot-power need --board, e.g. --board nano33ble")
-    names = parse_labels(labels)
     output_file(plot, "--plot-power")
+    if stride_ms is not None and stride_ms <= 0:
+        raise UserError("--stride-ms must be positive")
+    post: dict[str, Any] = {k: v for k, v in (("threshold", threshold), ("smoothing_ms", smoothing_ms),
+                            ("suppression_ms", suppression_ms), ("min_count", min_count),
+                            ("stride_ms", stride_ms)) if v is not None}
+    if ignore is not None:
+        post["ignore"] = tuple(s.strip() for s in ignore.split(",") if s.strip())
     try:
         bat = parse_battery(battery) if battery is not None else None
-        if stride_ms is not None and stride_ms <= 0:
-            raise UserError("--stride-ms must be positive")
-        options = StreamOptions(
-            features=features, threshold=threshold, smoothing_ms=smoothing_ms, suppression_ms=suppression_ms,
-            min_count=min_count, stride_ms=stride_ms,
-            ignore=tuple(s.strip() for s in ignore.split(",") if s.strip()),
-            gate_dbfs=gate_dbfs, gate_motion=gate_motion, duty_ms=duty_ms, board=board, battery=bat,
-            event_mj=event_mj, always_on_mw=always_on_mw, plot=plot,
-            events=tuple(read_events(tune)) if tune is not None else None, max_fa_per_hour=max_fa_per_hour)
-        result = stream_file(model, names, wav=wav, csv=csv, channel=channel, csv_rate=csv_rate,
-                             options=options)
+        extra = dict(gate_dbfs=gate_dbfs, gate_motion=gate_motion, duty_ms=duty_ms, board=board, battery=bat,
+                     event_mj=event_mj, always_on_mw=always_on_mw, plot=plot,
+                     events=tuple(read_events(tune)) if tune is not None else None,
+                     max_fa_per_hour=max_fa_per_hour)
+        if model.is_dir():
+            result = _stream_app(model, labels, features, wav, csv, {**post, **extra})
+        else:
+            if labels is None:
+                raise UserError("--labels is required with a model file (L1,L2,... or a file)")
+            options = StreamOptions(features=features, **post, **extra)  # type: ignore[arg-type]
+            result = stream_file(model, parse_labels(labels), wav=wav, csv=csv, channel=channel,
+                                 csv_rate=csv_rate, options=options)
     except (StreamError, PowerError) as e:
         raise UserError(str(e)) from None
+    if "rows" in result:
+        _print_rows(result, fmt)
+        return
     if fmt is Format.json:
         print_json(result)
         return
     _print(result)
+
+
+def _stream_app(root: Path, labels: str | None, features: str | None, wav: Path | None, csv: Path | None,
+                options: dict[str, Any]) -> dict[str, Any]:
+    from edgecraft.apps.spec import SpecError
+    from edgecraft.apps.use import stream_app
+
+    if labels is not None or features is not None:
+        raise UserError(f"{root} is an application: its labels and front end come from its app.toml; "
+                        "drop --labels and --features")
+    try:
+        return stream_app(root, wav=wav, csv=csv, **options)
+    except SpecError as e:
+        raise UserError(str(e)) from None
+
+
+def _print_rows(result: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        print_json(result)
+        return
+    table = Table()
+    table.add_column("x")
+    table.add_column("y (int8 model)")
+    for r in result["rows"]:
+        table.add_row(f"{r['x']:.4g}", f"{r['y']:.4f}")
+    console.print(table)
 
 
 def _print(result: dict[str, Any]) -> None:

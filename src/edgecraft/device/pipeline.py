@@ -61,6 +61,8 @@ class StreamOptions:
     plot: Path | None = None  # write power over time there as PNG
     events: tuple[Event, ...] | None = None  # labelled events: tune the post-processing first
     max_fa_per_hour: float = 1.0  # false accepts per hour the tuning allows
+    front_end: AudioFeatures | MotionFeatures | None = None  # a front end's parameters instead of a preset
+    normalize: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # per feature (offset, scale)
 
     def preset(self, audio: bool) -> str:
         """The front end's name: ``features`` or the default for the recording's kind."""
@@ -122,6 +124,8 @@ def _check_power_options(opts: StreamOptions) -> None:
 
 
 def _preset(opts: StreamOptions, audio: bool) -> AudioFeatures | MotionFeatures:
+    if opts.front_end is not None:
+        return opts.front_end
     try:
         cfg = get_preset(opts.preset(audio))
     except ValueError as e:
@@ -165,6 +169,8 @@ def _run(graph: Graph, runner: ModelRunner, cfg: AudioFeatures | MotionFeatures,
         gate = motion_gate(opts.gate_motion) if opts.gate_motion is not None else None
     if stride <= 0:
         raise StreamError("the stride between windows must be positive (at least one sample)")
+    if opts.normalize is not None:
+        featurize = _normalized(featurize, opts.normalize)
     tuning = None
     if opts.events is not None:
         tuning = _tune(list(opts.events), samples, runner, featurize, names, rate, window, stride, post,
@@ -194,6 +200,19 @@ def _run(graph: Graph, runner: ModelRunner, cfg: AudioFeatures | MotionFeatures,
     if opts.board:
         result["power"] = _power(graph, opts.board, loop, duration, opts, opts.preset(audio))
     return result
+
+
+def _normalized(featurize: Callable[[np.ndarray], np.ndarray],
+                normalize: tuple[tuple[float, ...], tuple[float, ...]]) -> Callable[[np.ndarray], np.ndarray]:
+    """``featurize`` followed by ``(f - offset) / scale`` per feature (an application's scaling)."""
+    offset, scale = (np.asarray(v, np.float32) for v in normalize)
+
+    def run(win: np.ndarray) -> np.ndarray:
+        f = np.asarray(featurize(win), np.float32)
+        if f.size != offset.size:
+            raise StreamError(f"the front end gives {f.size} features but the scaling has {offset.size}")
+        return ((f.reshape(-1) - offset) / scale).reshape(f.shape)
+    return run
 
 
 def _tune(events: list[Event], samples: np.ndarray, runner: ModelRunner, featurize: Callable[[np.ndarray],

@@ -1,0 +1,133 @@
+"""``edgecraft app new KIND DIR``: a working application template, one ``app.toml`` per kind.
+
+Every template trains offline from a built-in generator; ``[quick]`` shrinks it for tests
+(``edgecraft train DIR --quick``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgecraft.apps.spec import KINDS, SPEC_FILE, SpecError
+
+_COMMON_TAIL = """
+[optimization]
+method = "ptq"        # ptq | qat
+pruning = 0.0         # final sparsity of the weights, 0..0.9
+
+[target]
+board = "{board}"
+"""
+
+TEMPLATES: dict[str, str] = {
+    "sine": """# TFLite Micro's hello world: learn y = sin(x) on [0, 2 pi), deploy it, plot it.
+[app]
+name = "sine"
+kind = "sine"
+
+[data]
+generator = "sine"
+[data.params]
+samples = 1000
+noise = 0.1
+
+[front_end]
+preset = "none"
+
+[model]
+family = "mlp"
+size = "small"        # tiny | small | medium | large
+
+[training]
+epochs = 300
+batch_size = 64
+learning_rate = 0.01
+patience = 40
+seed = 0
+"""
+    + _COMMON_TAIL
+    + """
+[quick]
+"training.epochs" = 60
+"data.params.samples" = 400
+""",
+    "gesture": """# Gestures from a wrist IMU (accelerometer + gyroscope): wave, punch, circle, flex, idle.
+# Data from motion models with per-person speed, amplitude, orientation, noise and drift;
+# the test people are never seen in training.
+[app]
+name = "gesture"
+kind = "gesture"
+
+[data]
+generator = "gesture"
+[data.params]
+people = 12
+test_people = 3
+seconds = 20.0
+rate = 100.0
+window = 128
+hop = 32
+
+[front_end]
+preset = "imu"
+[front_end.params]
+axes = 6
+sample_rate = 100.0
+window_samples = 128
+hop_samples = 32
+
+[model]
+family = "cnn1d"
+size = "small"
+
+[training]
+epochs = 40
+batch_size = 64
+learning_rate = 0.003
+patience = 8
+seed = 0
+[training.augmentation]
+noise = 0.05
+gain = 0.1
+copies = 1
+"""
+    + _COMMON_TAIL
+    + """
+[stream]
+stride_ms = 320
+smoothing_ms = 1000
+threshold = 0.6
+suppression_ms = 3000
+min_count = 2
+ignore = ["idle"]
+
+[quick]
+"training.epochs" = 12
+"data.params.people" = 6
+"data.params.test_people" = 2
+"data.params.seconds" = 8.0
+"training.augmentation.copies" = 0
+""",
+}
+
+
+def available() -> tuple[str, ...]:
+    """The kinds that have a template."""
+    return tuple(k for k in KINDS if k in TEMPLATES)
+
+
+def new_app(kind: str, root: str | Path, board: str = "nano33ble") -> Path:
+    """Write the ``kind`` template into ``root`` (created; it must not hold an app already)."""
+    if kind not in TEMPLATES:
+        raise SpecError(f"unknown application kind {kind!r}; choose one of: {', '.join(available())}")
+    root = Path(root)
+    path = root / SPEC_FILE
+    if path.exists():
+        raise SpecError(f"{path} already exists; choose a new directory")
+    if root.exists() and not root.is_dir():
+        raise SpecError(f"{root} exists and is not a directory")
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(TEMPLATES[kind].format(board=board))
+    tmp.replace(path)
+    return path

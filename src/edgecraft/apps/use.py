@@ -1,0 +1,123 @@
+"""A trained application in use: ``stream_app`` runs it on a recording through the device loop
+(``edgecraft.device.pipeline``) with the front end, labels and post-processing of its spec;
+``evaluate_app`` scores its int8 model on new labelled data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgecraft.apps.features import Scaling, featurize, front_end
+from edgecraft.apps.run import TRAINED
+from edgecraft.apps.spec import AppSpec, SpecError, load_spec
+
+
+def trained(root: str | Path) -> tuple[AppSpec, dict[str, Any]]:
+    """The spec and the record of the latest training (full size, else ``--quick``)."""
+    spec = load_spec(root)
+    found = [p for p in (spec.root / "build" / TRAINED, spec.root / "build-quick" / TRAINED) if p.is_file()]
+    if not found:
+        raise SpecError(f"{spec.root} has not been trained yet; run `edgecraft train {spec.root}` first")
+    rec = json.loads(max(found, key=lambda p: p.stat().st_mtime).read_text())
+    return (load_spec(root, quick=True) if rec["quick"] else spec), rec
+
+
+def stream_options(spec: AppSpec, rec: dict[str, Any], **overrides: Any) -> Any:
+    """``StreamOptions`` from the app: front end, scaling, post-processing, board."""
+    from edgecraft.device.pipeline import StreamOptions
+
+    st = spec.stream
+    cfg = front_end(spec)
+    scaling = rec.get("scaling")
+    opts = StreamOptions(
+        features=spec.preset,
+        threshold=st.threshold,
+        smoothing_ms=st.smoothing_ms,
+        suppression_ms=st.suppression_ms,
+        min_count=st.min_count,
+        stride_ms=st.stride_ms,
+        ignore=st.ignore,
+        front_end=cfg,  # type: ignore[arg-type]
+        normalize=(tuple(scaling["offset"]), tuple(scaling["scale"])) if scaling else None,
+    )
+    return replace(opts, **overrides)
+
+
+def stream_app(
+    root: str | Path, wav: Path | None = None, csv: Path | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Run the trained app over a recording; the record ``edgecraft stream`` prints.
+
+    A regression app (sine) has no detections: each CSV row's input goes through the int8
+    model and the outputs come back as ``rows``."""
+    from edgecraft.device.pipeline import stream_file
+    from edgecraft.device.recordings import StreamError
+
+    spec, rec = trained(root)
+    if spec.task == "regress":
+        if csv is None:
+            raise StreamError(f"{spec.name} is a regression app: give --csv FILE with one input value a line")
+        return _regress_rows(Path(rec["model"]), csv)
+    return stream_file(
+        Path(rec["model"]), rec["labels"], wav=wav, csv=csv, options=stream_options(spec, rec, **overrides)
+    )
+
+
+def _regress_rows(model: Path, csv: Path) -> dict[str, Any]:
+    from edgecraft.device.recordings import StreamError
+    from edgecraft.formats import read_tflite
+    from edgecraft.optimize.ptq import QuantizedModel
+
+    if not csv.is_file():
+        raise StreamError(f"CSV file {csv} does not exist")
+    lines = [ln for ln in csv.read_text().splitlines() if ln.strip()]
+    if lines and any(c.isalpha() for c in lines[0]):
+        lines = lines[1:]
+    try:
+        x = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=np.float32)[:, :1]
+    except ValueError as e:
+        raise StreamError(f"cannot read {csv} as numeric CSV: {e}") from None
+    if len(x) == 0:
+        raise StreamError(f"{csv} holds no rows")
+    qm = QuantizedModel(read_tflite(model), b"")
+    y = qm.predict(x)
+    return {
+        "model": str(model),
+        "rows": [{"x": float(a), "y": round(float(b), 5)} for a, b in zip(x[:, 0], y[:, 0], strict=True)],
+        "detections": [],
+    }
+
+
+def evaluate_app(root: str | Path, data: Path) -> dict[str, Any]:
+    """Score the trained int8 model on ``data``: a folder ``<label>/<files>`` (WAV, CSV, images)
+    or, for regression, a CSV of ``x,y`` rows."""
+    from edgecraft.apps import metrics as M
+    from edgecraft.apps.files import read_labelled
+    from edgecraft.formats import read_tflite
+    from edgecraft.optimize.ptq import QuantizedModel
+
+    spec, rec = trained(root)
+    qm = QuantizedModel(read_tflite(Path(rec["model"])), b"")
+    if spec.task == "regress":
+        if not data.is_file():
+            raise SpecError(f"{data}: give a CSV file of x,y rows")
+        xy = np.loadtxt(
+            data,
+            delimiter=",",
+            ndmin=2,
+            dtype=np.float32,
+            comments="#",
+            skiprows=1 if any(c.isalpha() for c in data.read_text().split("\n")[0]) else 0,
+        )
+        return {"metrics": M.regression(xy[:, 1:2], qm.predict(xy[:, :1])), "data": str(data)}
+    cfg = front_end(spec)
+    raw, y = read_labelled(data, cfg, rec["labels"])
+    x = featurize(cfg, raw)
+    if rec.get("scaling"):
+        s = rec["scaling"]
+        x = Scaling(tuple(s["offset"]), tuple(s["scale"]))(x)
+    return {"metrics": M.classification(y, qm.predict(x), rec["labels"]), "data": str(data)}

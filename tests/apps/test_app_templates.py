@@ -1,0 +1,152 @@
+"""Every template end to end at --quick size: `edgecraft train DIR --format json` trains,
+quantizes, scores, profiles, builds and reports; `stream DIR` runs the app's device loop on its
+demo recording; `evaluate DIR --data` scores new data. One trained app per template, shared."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.torch
+
+
+def edgecraft(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edgecraft", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def _trained(tmp: Path, kind: str) -> tuple[Path, dict[str, Any]]:
+    pytest.importorskip("torch")
+    pytest.importorskip("litert_torch")
+    d = tmp / kind
+    assert edgecraft("app", "new", kind, str(d)).returncode == 0
+    proc = edgecraft("train", str(d), "--quick", "--format", "json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return d, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def sine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return _trained(tmp_path_factory.mktemp("apps"), "sine")
+
+
+@pytest.fixture(scope="module")
+def gesture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return _trained(tmp_path_factory.mktemp("apps"), "gesture")
+
+
+def _common(d: Path, result: dict[str, Any]) -> None:
+    assert {"model", "labels", "metrics", "report", "ram_bytes", "flash_bytes"} <= set(result)
+    assert Path(result["model"]).read_bytes()[4:8] == b"TFL3"
+    report = Path(result["report"])
+    html = report.read_text()
+    for png in ("resources.png", "training.png"):
+        assert (report.parent / png).read_bytes()[:4] == b"\x89PNG" and png in html
+    assert result["ram_bytes"] > 0 and result["flash_bytes"] > result["ram_bytes"]
+    c = Path(result["build"])
+    assert (c / "CMakeLists.txt").is_file() and any((c / "src").glob("*.c"))
+    assert result["c_flash_bytes"] > 0
+
+
+def test_sine_learns_the_sine_and_streams_rows(sine: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    d, r = sine
+    _common(d, r)
+    assert r["labels"] == ["y"] and r["metrics"]["mae"] < 0.2  # int8 model vs the clean sine
+    assert (Path(r["report"]).parent / "fit.png").is_file()
+    xs = np.array([0.5, 1.5708, 3.0, 4.7124])
+    (tmp_path / "x.csv").write_text("x\n" + "\n".join(map(str, xs)) + "\n")
+    out = edgecraft("stream", str(d), "--csv", str(tmp_path / "x.csv"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    ys = np.array([row["y"] for row in json.loads(out.stdout)["rows"]])
+    assert np.max(np.abs(ys - np.sin(xs))) < 0.35
+    (tmp_path / "xy.csv").write_text("x,y\n" + "".join(f"{x},{np.sin(x)}\n" for x in xs))
+    ev = edgecraft("evaluate", str(d), "--data", str(tmp_path / "xy.csv"), "--format", "json")
+    assert ev.returncode == 0 and json.loads(ev.stdout)["metrics"]["samples"] == 4
+
+
+def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dict[str, Any]]) -> None:
+    d, r = gesture
+    _common(d, r)
+    m = r["metrics"]
+    assert r["labels"] == ["circle", "flex", "idle", "punch", "wave"]
+    assert m["accuracy"] > 0.7, m  # people never seen in training, int8 model
+    assert np.asarray(m["confusion"]).sum() == m["samples"]
+    report = Path(r["report"]).parent
+    assert (report / "confusion.png").is_file() and (report / "per_class.png").is_file()
+    assert (Path(r["build"]) / "src" / "app_scaling.h").is_file()  # the feature scaling goes to the device
+    out = edgecraft("stream", str(d), "--csv", r["demo"]["csv"], "--format", "json")
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout)
+    found = {det["label"] for det in s["detections"]}
+    events = [ln.split(",") for ln in Path(r["demo"]["events"]).read_text().splitlines()[1:]]
+    assert len(found & {e[2] for e in events}) >= 3, s["detections"]  # most gestures of an unseen person
+    assert "idle" not in found  # the spec ignores idle
+    assert s["stride_s"] == pytest.approx(0.32)
+
+
+def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    from edgecraft.apps.data.gesture import motion, person
+
+    d, _ = gesture
+    rng = np.random.default_rng(7)
+    who = person(rng)
+    for label in ("wave", "idle"):
+        (tmp_path / label).mkdir()
+        np.savetxt(tmp_path / label / "take1.csv", motion(label, who, 400, 100.0, rng), delimiter=",")
+    ev = edgecraft("evaluate", str(d), "--data", str(tmp_path), "--format", "json")
+    assert ev.returncode == 0, ev.stderr
+    m = json.loads(ev.stdout)["metrics"]
+    assert m["samples"] == 2 * (1 + (400 - 128) // 32) and m["accuracy"] > 0.6
+    (tmp_path / "jump").mkdir()
+    bad = edgecraft("evaluate", str(d), "--data", str(tmp_path))
+    assert bad.returncode == 2 and "no label 'jump'" in bad.stderr
+
+
+def test_training_is_deterministic_with_the_seed() -> None:
+    pytest.importorskip("torch")
+    from edgecraft.apps.models import mlp
+    from edgecraft.apps.spec import Training
+    from edgecraft.apps.training import train
+    from edgecraft.optimize.train import seed_everything
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 6, (200, 1)).astype(np.float32)
+    y = np.sin(x)
+    weights = []
+    for _ in range(2):
+        seed_everything(3)
+        m = mlp(1, 1, 8)
+        hist = train(m, x, y, x[:40], y[:40], Training(epochs=5, seed=3), "regress", progress=False)
+        weights.append(np.concatenate([p.detach().numpy().ravel() for p in m.parameters()]))
+    assert hist.best_epoch >= 1
+    assert np.array_equal(weights[0], weights[1])
+
+
+def test_early_stopping_keeps_the_best_epoch() -> None:
+    pytest.importorskip("torch")
+    from edgecraft.apps.models import mlp
+    from edgecraft.apps.spec import Training
+    from edgecraft.apps.training import train
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = rng.normal(size=(64, 1)).astype(np.float32)  # noise: validation stops improving quickly
+    hist = train(
+        mlp(4, 1, 64),
+        x,
+        y,
+        x[:16] + 5,
+        y[:16],
+        Training(epochs=200, patience=3, learning_rate=0.05),
+        "regress",
+        progress=False,
+    )
+    assert hist.stopped_early and len(hist.val_loss) == hist.best_epoch + 3
+    assert hist.val_loss[hist.best_epoch - 1] == min(hist.val_loss)

@@ -114,6 +114,7 @@ CASES = [
     ("csv-reversed-timestamps", "stream {d}/shake.tflite --csv {d}/reversed_ts.csv --labels background,shake",
      "strictly increase"),
     ("csv-nan", "stream {d}/shake.tflite --csv {d}/nan.csv --labels background,shake", "NaN"),
+    ("labels-file-binary", "stream {d}/shake.tflite --csv {d}/good.csv --labels {d}/binary.csv", "not text"),
     ("events-end-before-start", "stream {d}/shake.tflite --csv {d}/good.csv --labels background,shake "
      "--tune {d}/events_bad.csv", "start_s <= end_s"),
     # numbers on options

@@ -37,7 +37,10 @@ def parse_labels(text: str) -> list[str]:
     """Labels from ``a,b,c`` or from a file with one label a line."""
     p = Path(text)
     if p.is_file():
-        labels = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
+        try:
+            labels = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        except UnicodeDecodeError:
+            raise UserError(f"--labels file {p} is not text; write one label a line") from None
     else:
         labels = [s.strip() for s in text.split(",") if s.strip()]
     if not labels:

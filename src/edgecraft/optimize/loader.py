@@ -96,7 +96,7 @@ def load_weights(model: torch.nn.Module, weights: str | Path) -> None:
         else:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:
-        if "weights_only" in str(e) or "Weights only load failed" in str(e):
+        if "Unsupported global" in str(e):  # a class or function the pickle would import and call
             raise QuantizeError(
                 f"{weights} holds pickled Python objects beyond tensors, which edgecraft refuses to "
                 "load (they could run code): save model.state_dict() with torch.save, or use .safetensors"

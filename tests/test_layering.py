@@ -18,6 +18,8 @@ DOC = ROOT / "docs" / "architecture.md"
 #: Top-level modules of ``edgecraft`` that product code never imports (``__main__`` and
 #: ``edgecraft/__init__.py`` sit above every package and may import any of them).
 TEST_ONLY = {"reference"}
+#: Any other top-level module (e.g. ``files.py``) sits below every package: it imports none.
+ABOVE_ALL = {"__main__", "__init__"}
 
 
 def module_files(src: Path = SRC) -> dict[str, Path]:
@@ -88,12 +90,23 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def documented_order() -> list[str]:
-    """Package names in the order of the table in docs/architecture.md (``| 1 | `ir/` | ...``)."""
-    rows = re.findall(r"^\|\s*(\d+)\s*\|\s*`(\w+)/`\s*\|", DOC.read_text(), flags=re.M)
+def documented_table() -> list[tuple[str, set[str] | None]]:
+    """(package, the packages it imports; None for "everything") in the order of the table in
+    docs/architecture.md (``| 1 | `ir/` | what it owns | imports |``)."""
+    rows = re.findall(r"^\|\s*(\d+)\s*\|\s*`(\w+)/`\s*\|.*\|([^|]*)\|\s*$", DOC.read_text(), flags=re.M)
     assert rows, f"no package table found in {DOC}"
-    assert [int(n) for n, _ in rows] == list(range(1, len(rows) + 1)), "table rows not numbered 1..n"
-    return [pkg for _, pkg in rows]
+    assert [int(n) for n, _, _ in rows] == list(range(1, len(rows) + 1)), "table rows not numbered 1..n"
+    table: list[tuple[str, set[str] | None]] = []
+    for _, pkg, cell in rows:
+        text = cell.strip()
+        table.append((pkg, None if text == "everything" else {p.strip() for p in text.split(",") if p.strip()}
+                      - {"—", "-"}))
+    return table
+
+
+def documented_order() -> list[str]:
+    """Package names in the order of the table in docs/architecture.md."""
+    return [pkg for pkg, _ in documented_table()]
 
 
 def package_of(module: str) -> str:
@@ -133,6 +146,7 @@ def test_packages_import_only_downwards_in_the_documented_order() -> None:
         "docs/architecture.md's package table must list exactly the packages under src/edgecraft"
     )
     rank = {pkg: i for i, pkg in enumerate(order)}
+    base = {m.split(".")[1] for m in graph if m.count(".") == 1} - packages - TEST_ONLY - ABOVE_ALL
     wrong = []
     for m, targets in graph.items():
         src = package_of(m)
@@ -140,6 +154,24 @@ def test_packages_import_only_downwards_in_the_documented_order() -> None:
             dst = package_of(t)
             if dst in TEST_ONLY:
                 wrong.append(f"{m} imports {t}, which is for tests and benchmarks only")
+            elif src in base and dst != src:
+                wrong.append(f"{m} sits below every package but imports {t}")
             elif src in rank and dst in rank and rank[dst] > rank[src]:
                 wrong.append(f"{m} ({src}, #{rank[src] + 1}) imports {t} ({dst}, #{rank[dst] + 1})")
     assert not wrong, "imports against the documented order:\n" + "\n".join(sorted(wrong))
+
+
+def test_the_documented_imports_column_is_the_tree() -> None:
+    """Each row's "imports" cell names exactly the packages that package imports today."""
+    graph = import_graph()
+    packages = {pkg for pkg, _ in documented_table()}
+    wrong = []
+    for pkg, documented in documented_table():
+        if documented is None:
+            continue
+        actual = {package_of(t) for m, ts in graph.items() if package_of(m) == pkg for t in ts} & packages
+        actual.discard(pkg)
+        if actual != documented:
+            wrong.append(f"{pkg}: docs say {', '.join(sorted(documented)) or '—'}; "
+                         f"the tree imports {', '.join(sorted(actual)) or '—'}")
+    assert not wrong, "fix the imports column of docs/architecture.md:\n" + "\n".join(wrong)

@@ -20,7 +20,7 @@ from edgecraft.apps.spec import AppSpec, SpecError
 from edgecraft.dsp.audio import AudioFeatures, features
 from edgecraft.dsp.image import ImagePreprocess
 from edgecraft.dsp.motion import MotionFeatures, window_features
-from edgecraft.dsp.presets import Preset, get_preset
+from edgecraft.dsp.presets import AUDIO_PRESETS, Preset, get_preset
 
 
 def front_end(spec: AppSpec) -> Preset | None:
@@ -71,7 +71,7 @@ def featurize(cfg: Preset | None, raw: np.ndarray) -> np.ndarray:
                 f"motion windows must be (N, {cfg.window_samples}, {cfg.axes}), got {list(raw.shape)}"
             )
         return np.stack([window_features(w, cfg) for w in raw])
-    if isinstance(cfg, AudioFeatures):
+    if isinstance(cfg, AUDIO_PRESETS):
         return np.stack([features(c, cfg) for c in raw]).astype(np.float32)
     return np.stack([np.moveaxis(cfg.floats(img), -1, 0) for img in raw])
 

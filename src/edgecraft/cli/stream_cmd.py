@@ -55,7 +55,8 @@ def stream(
                                                "file (not needed for an application).")] = None,
     wav: Annotated[Path | None, typer.Option("--wav", help="Audio recording (WAV).")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Motion recording (CSV).")] = None,
-    features: Annotated[str | None, typer.Option(help="Front end: kws-mfcc, kws-log-mel, imu.")] = None,
+    features: Annotated[str | None, typer.Option(help="Front end: kws-mfcc, kws-log-mel, micro-speech, "
+                                                     "str-ww-lfbe, imu.")] = None,
     channel: Annotated[int, typer.Option(help="WAV channel to use.", callback=non_negative)] = 0,
     threshold: Annotated[float | None, typer.Option(help="Detection threshold on the smoothed score [0.6].",
                                                     callback=probability)] = None,

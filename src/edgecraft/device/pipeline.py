@@ -30,10 +30,9 @@ from edgecraft.device.stream import (
     motion_gate,
 )
 from edgecraft.device.tuning import Event, operating_point, pareto, score_recording, sweep
-from edgecraft.dsp.audio import AudioFeatures
 from edgecraft.dsp.firmware import M4_INSTRUCTIONS, front_end_ms
 from edgecraft.dsp.motion import MotionFeatures
-from edgecraft.dsp.presets import get_preset
+from edgecraft.dsp.presets import AUDIO_PRESETS, AudioPreset, get_preset
 from edgecraft.ir.graph import Graph
 
 #: Time between audio windows when ``stride_ms`` is not given (motion uses its preset's hop).
@@ -61,7 +60,7 @@ class StreamOptions:
     plot: Path | None = None  # write power over time there as PNG
     events: tuple[Event, ...] | None = None  # labelled events: tune the post-processing first
     max_fa_per_hour: float = 1.0  # false accepts per hour the tuning allows
-    front_end: AudioFeatures | MotionFeatures | None = None  # a front end's parameters instead of a preset
+    front_end: AudioPreset | MotionFeatures | None = None  # a front end's parameters instead of a preset
     normalize: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # per feature (offset, scale)
 
     def preset(self, audio: bool) -> str:
@@ -87,7 +86,7 @@ def stream_file(model: Path, labels: Sequence[str], *, wav: Path | None = None, 
     _check_kind(cfg, opts, audio=wav is not None)
     rate = None
     if wav is not None:
-        assert isinstance(cfg, AudioFeatures)
+        assert isinstance(cfg, AUDIO_PRESETS)
         samples = read_wav(wav, channel, cfg.sample_rate)
     else:
         assert isinstance(cfg, MotionFeatures) and csv is not None
@@ -123,21 +122,22 @@ def _check_power_options(opts: StreamOptions) -> None:
         raise StreamError("a battery or a power plot needs a board, e.g. nano33ble")
 
 
-def _preset(opts: StreamOptions, audio: bool) -> AudioFeatures | MotionFeatures:
+def _preset(opts: StreamOptions, audio: bool) -> AudioPreset | MotionFeatures:
     if opts.front_end is not None:
         return opts.front_end
     try:
         cfg = get_preset(opts.preset(audio))
     except ValueError as e:
         raise StreamError(str(e)) from None
-    if not isinstance(cfg, AudioFeatures | MotionFeatures):
+    if not isinstance(cfg, (*AUDIO_PRESETS, MotionFeatures)):
         raise StreamError(f"front end {opts.preset(audio)!r} is not an audio or motion preset")
     return cfg
 
 
-def _check_kind(cfg: AudioFeatures | MotionFeatures, opts: StreamOptions, audio: bool) -> None:
-    if audio and not isinstance(cfg, AudioFeatures):
-        raise StreamError("an audio recording needs an audio front end (kws-mfcc, kws-log-mel), "
+def _check_kind(cfg: AudioPreset | MotionFeatures, opts: StreamOptions, audio: bool) -> None:
+    if audio and not isinstance(cfg, AUDIO_PRESETS):
+        raise StreamError("an audio recording needs an audio front end (kws-mfcc, kws-log-mel, micro-speech, "
+                          "str-ww-lfbe), "
                           f"not {opts.features}")
     if not audio and not isinstance(cfg, MotionFeatures):
         raise StreamError(f"a motion recording needs a motion front end (imu), not {opts.features}")
@@ -150,12 +150,12 @@ def _runner(graph: Graph, labels: Sequence[str]) -> ModelRunner:
     return runner
 
 
-def _run(graph: Graph, runner: ModelRunner, cfg: AudioFeatures | MotionFeatures, names: list[str],
+def _run(graph: Graph, runner: ModelRunner, cfg: AudioPreset | MotionFeatures, names: list[str],
          samples: np.ndarray, rate: float | None, opts: StreamOptions, model: str) -> dict[str, Any]:
     post = PostProcessing(opts.threshold, opts.smoothing_ms / 1e3, opts.suppression_ms / 1e3, opts.min_count,
                           tuple(opts.ignore))
     featurize: Callable[[np.ndarray], np.ndarray]
-    if isinstance(cfg, AudioFeatures):
+    if isinstance(cfg, AUDIO_PRESETS):
         rate = float(cfg.sample_rate)
         window = cfg.clip_samples or cfg.sample_rate
         stride = round((opts.stride_ms if opts.stride_ms is not None else AUDIO_STRIDE_MS) * rate / 1e3)
@@ -186,7 +186,7 @@ def _run(graph: Graph, runner: ModelRunner, cfg: AudioFeatures | MotionFeatures,
     except ValueError as e:
         raise StreamError(str(e)) from None
     duration = max(len(samples), window) / rate
-    audio = isinstance(cfg, AudioFeatures)
+    audio = isinstance(cfg, AUDIO_PRESETS)
     result: dict[str, Any] = {
         "model": model, "features": opts.preset(audio),
         "duration_s": round(duration, 4), "window_s": window / rate, "stride_s": stride / rate,

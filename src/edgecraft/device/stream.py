@@ -18,8 +18,9 @@ import numpy as np
 
 from edgecraft.device.postprocess import Detection, Detector, PostProcessing
 from edgecraft.device.ring import Windower
-from edgecraft.dsp.audio import AudioFeatures, features
+from edgecraft.dsp.audio import features
 from edgecraft.dsp.motion import MotionFeatures, window_features
+from edgecraft.dsp.presets import AudioPreset
 from edgecraft.dsp.quantize import dequantize, quantize
 from edgecraft.ir.graph import Graph
 
@@ -30,8 +31,9 @@ class ModelRunner:
     """A model as a function from features to class scores, on edgecraft's runtime.
 
     Features are quantized to the input tensor's scale and zero point and reshaped to its
-    shape; the first output is dequantized. Outputs that are not already probabilities (some
-    negative, or not summing to about 1) get a softmax.
+    shape (integer features of the input's own type, as the ``micro-speech`` front end gives,
+    are the model input already and pass unchanged); the first output is dequantized. Outputs
+    that are not already probabilities (some negative, or not summing to about 1) get a softmax.
     """
 
     def __init__(self, graph: Graph) -> None:
@@ -48,11 +50,12 @@ class ModelRunner:
 
     def __call__(self, feats: np.ndarray) -> np.ndarray:
         t = self.input
-        x = np.asarray(feats, np.float32)
+        raw = np.asarray(feats)
+        x = raw if raw.dtype.kind in "iu" and raw.dtype == t.np_dtype else raw.astype(np.float32)
         if x.size != int(np.prod(t.shape)):
             raise ValueError(f"the front end gives {x.size} values but the model input {t.name!r} has "
                              f"shape {list(t.shape)}; pick the matching --features preset")
-        if t.quant is not None and t.dtype in ("int8", "uint8", "int16"):
+        if x is not raw and t.quant is not None and t.dtype in ("int8", "uint8", "int16"):
             x = quantize(x, float(t.quant.scale[0]), int(t.quant.zero_point[0]), t.dtype)
         y = self.interp.run([x.reshape(t.shape).astype(t.np_dtype)])[0].reshape(-1)
         o = self.output
@@ -172,7 +175,7 @@ class StreamLoop:
         return []
 
 
-def audio_featurizer(cfg: AudioFeatures) -> Callable[[np.ndarray], np.ndarray]:
+def audio_featurizer(cfg: AudioPreset) -> Callable[[np.ndarray], np.ndarray]:
     """Window of int16 samples -> the front end's features."""
     return lambda win: features(win, cfg)
 

@@ -198,6 +198,9 @@ def mfcc(samples: np.ndarray, cfg: AudioFeatures = KWS_MFCC) -> np.ndarray:
     return (lm @ dct_matrix(cfg.mel_bins, cfg.num_coefficients, cfg.dct_norm)).astype(np.float32)
 
 
-def features(samples: np.ndarray, cfg: AudioFeatures) -> np.ndarray:
-    """The front end ``cfg`` describes (MFCC or log-mel) on one clip."""
+def features(samples: np.ndarray, cfg: Any) -> np.ndarray:
+    """The front end ``cfg`` describes on one clip: MFCC or log-mel for :class:`AudioFeatures`;
+    other audio presets (micro-speech, str-ww-lfbe) are callables and compute themselves."""
+    if not isinstance(cfg, AudioFeatures):
+        return np.asarray(cfg(samples))
     return mfcc(samples, cfg) if cfg.kind == "mfcc" else log_mel(samples, cfg)

@@ -17,7 +17,7 @@ import numpy as np
 from edgecraft.dsp.audio import AudioFeatures, dct_matrix, mel_matrix, window
 from edgecraft.dsp.image import ImagePreprocess
 from edgecraft.dsp.motion import MotionFeatures
-from edgecraft.dsp.presets import PRESETS, get_preset
+from edgecraft.dsp.presets import PRESETS, Preset, get_preset
 
 STATIC = {"audio": ["ec_feat_audio.c"], "motion": ["ec_feat_motion.c"], "image": ["ec_feat_image.c"]}
 COMMON = ["ec_features.h", "ec_feat_fft.c"]
@@ -105,8 +105,7 @@ def _struct(ctype: str, ident: str, fields: list[object]) -> str:
     return f"\nconst {ctype} {ident} = {{\n    {body}\n}};\n"
 
 
-def c_sources(preset: str | AudioFeatures | MotionFeatures | ImagePreprocess,
-              name: str | None = None) -> dict[str, str]:
+def c_sources(preset: str | Preset, name: str | None = None) -> dict[str, str]:
     """C files for one front end: ``{filename: text}``, ready to compile with the model.
 
     ``preset`` is a preset name (see :data:`edgecraft.dsp.presets.PRESETS`) or a config object

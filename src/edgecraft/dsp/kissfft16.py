@@ -1,0 +1,142 @@
+"""A real FFT in Q15 fixed point with the arithmetic of the KISS FFT (16-bit build) that TFLite
+Micro's signal library uses, vectorized over frames.
+
+The N-point real FFT packs even and odd samples into one N/2-point complex FFT, then splits the
+result with a second set of twiddles. The complex FFT is mixed radix (radix 4 while it divides,
+then 2), decimation in time; every butterfly first divides its inputs by the radix
+(``x * (32767 // radix)`` rounded), every product is rounded to Q15
+(``(a * b + 2^14) >> 15``), and every stored value wraps to int16 as C's conversions do.
+Twiddles are ``floor(0.5 + 32767 cos/sin(phase))``. Only powers of two are supported.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+
+def s16(x: np.ndarray) -> np.ndarray:
+    """Wrap int64 values to the int16 range (C's conversion to ``short``)."""
+    return ((x + 32768) & 0xFFFF) - 32768
+
+
+def _round15(x: np.ndarray) -> np.ndarray:
+    return s16((x + (1 << 14)) >> 15)
+
+
+def _div(x: np.ndarray, radix: int) -> np.ndarray:
+    return _round15(x * (32767 // radix))
+
+
+def _mul(ar: np.ndarray, ai: np.ndarray, br: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _round15(ar * br - ai * bi), _round15(ar * bi + ai * br)
+
+
+def radices(n: int) -> list[int]:
+    """The stage radices, outermost first: 4 while 4 divides, then 2 (n a power of two)."""
+    if n < 2 or n & (n - 1):
+        raise ValueError(f"FFT size must be a power of two >= 2, got {n}")
+    out: list[int] = []
+    while n > 1:
+        p = 4 if n % 4 == 0 and (not out or out[-1] == 4) else 2
+        out.append(p)
+        n //= p
+    return out
+
+
+def q15_cexp(phases: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Twiddles ``floor(0.5 + 32767 cos), floor(0.5 + 32767 sin)`` as int64."""
+    re = np.array([math.floor(0.5 + 32767 * math.cos(p)) for p in phases], np.int64)
+    im = np.array([math.floor(0.5 + 32767 * math.sin(p)) for p in phases], np.int64)
+    return re, im
+
+
+@functools.lru_cache(maxsize=8)
+def plan(n: int) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For an ``n``-point complex FFT: radices, the input order (digit reversal), twiddles; and the
+    super twiddles of the ``2n``-point real FFT built on it."""
+    rad = radices(n)
+    order = np.zeros(n, np.int64)
+
+    def place(out: int, src: int, stride: int, level: int) -> None:
+        p = rad[level]
+        m = n // math.prod(rad[: level + 1])
+        for k in range(p):
+            if m == 1:
+                order[out + k] = src + k * stride
+            else:
+                place(out + k * m, src + k * stride, stride * p, level + 1)
+
+    place(0, 0, 1, 0)
+    tw_re, tw_im = q15_cexp([-2 * math.pi * i / n for i in range(n)])
+    sup_re, sup_im = q15_cexp([-math.pi * ((i + 1) / n + 0.5) for i in range(n // 2)])
+    return rad, order, tw_re, tw_im, sup_re, sup_im
+
+
+def cfft(re: np.ndarray, im: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Complex FFT of int16 values (any leading dimensions; int64 arrays of int16 values out)."""
+    n = re.shape[-1]
+    rad, order, tw_re, tw_im, _, _ = plan(n)
+    lead = re.shape[:-1]
+    xr = np.asarray(re, np.int64)[..., order].copy()
+    xi = np.asarray(im, np.int64)[..., order].copy()
+    span = 1
+    for level in range(len(rad) - 1, -1, -1):
+        p = rad[level]
+        m = span
+        stride = n // (p * m)
+        xr = xr.reshape(*lead, n // (p * m), p, m)
+        xi = xi.reshape(*lead, n // (p * m), p, m)
+        k = np.arange(m)
+        if p == 2:
+            ar, ai = _div(xr[..., 0, :], 2), _div(xi[..., 0, :], 2)
+            br, bi = _div(xr[..., 1, :], 2), _div(xi[..., 1, :], 2)
+            tr, ti = _mul(br, bi, tw_re[k * stride], tw_im[k * stride])
+            xr = np.stack([s16(ar + tr), s16(ar - tr)], axis=-2)
+            xi = np.stack([s16(ai + ti), s16(ai - ti)], axis=-2)
+        else:
+            a = [(_div(xr[..., q, :], 4), _div(xi[..., q, :], 4)) for q in range(4)]
+            s0 = _mul(*a[1], tw_re[k * stride], tw_im[k * stride])
+            s1 = _mul(*a[2], tw_re[2 * k * stride], tw_im[2 * k * stride])
+            s2 = _mul(*a[3], tw_re[3 * k * stride], tw_im[3 * k * stride])
+            s5 = (s16(a[0][0] - s1[0]), s16(a[0][1] - s1[1]))
+            a0 = (s16(a[0][0] + s1[0]), s16(a[0][1] + s1[1]))
+            s3 = (s16(s0[0] + s2[0]), s16(s0[1] + s2[1]))
+            s4 = (s16(s0[0] - s2[0]), s16(s0[1] - s2[1]))
+            out_r = [s16(a0[0] + s3[0]), s16(s5[0] + s4[1]), s16(a0[0] - s3[0]), s16(s5[0] - s4[1])]
+            out_i = [s16(a0[1] + s3[1]), s16(s5[1] - s4[0]), s16(a0[1] - s3[1]), s16(s5[1] + s4[0])]
+            xr = np.stack(out_r, axis=-2)
+            xi = np.stack(out_i, axis=-2)
+        xr = xr.reshape(*lead, n)
+        xi = xi.reshape(*lead, n)
+        span = p * m
+    return xr, xi
+
+
+def rfft(x: np.ndarray, nfft: int) -> tuple[np.ndarray, np.ndarray]:
+    """Real FFT of int16 frames ``(..., len <= nfft)`` (zero-padded): bins ``0..nfft/2`` as
+    (real, imaginary) int64 arrays holding int16 values."""
+    x = np.asarray(x, np.int64)
+    if x.shape[-1] < nfft:
+        x = np.concatenate([x, np.zeros((*x.shape[:-1], nfft - x.shape[-1]), np.int64)], axis=-1)
+    n = nfft // 2
+    _, _, _, _, sup_re, sup_im = plan(n)
+    zr, zi = cfft(x[..., 0::2], x[..., 1::2])
+    out_r = np.zeros((*x.shape[:-1], n + 1), np.int64)
+    out_i = np.zeros((*x.shape[:-1], n + 1), np.int64)
+    dr, di = _div(zr[..., 0], 2), _div(zi[..., 0], 2)
+    out_r[..., 0] = s16(dr + di)
+    out_r[..., n] = s16(dr - di)
+    k = np.arange(1, n // 2 + 1)
+    pr, pi = _div(zr[..., k], 2), _div(zi[..., k], 2)
+    qr, qi = _div(zr[..., n - k], 2), _div(s16(-zi[..., n - k]), 2)
+    f1r, f1i = s16(pr + qr), s16(pi + qi)
+    f2r, f2i = s16(pr - qr), s16(pi - qi)
+    tr, ti = _mul(f2r, f2i, sup_re[k - 1], sup_im[k - 1])
+    out_r[..., k] = s16((f1r + tr) >> 1)
+    out_i[..., k] = s16((f1i + ti) >> 1)
+    out_r[..., n - k] = s16((f1r - tr) >> 1)  # k = n/2 is written twice; this one stays
+    out_i[..., n - k] = s16((ti - f1i) >> 1)
+    return out_r, out_i

@@ -87,53 +87,54 @@ static int32_t plain_sum(const ec_conv_params *p, const int8_t *input, const int
 
 
 /* One group at output pixel (y0, x0) alone: four channels at a time against its patch. */
-static void one_pixel(const ec_conv_params *p, const int8_t *filter, ec_requant rq, const int8_t *patch,
-                      int32_t g0, int32_t end, int32_t n, int32_t *pairs, int8_t *out) {
+static void one_pixel(const ec_conv_params *p, const int8_t *filter, ec_requant rq,
+                                       const int8_t *patch, int32_t g0, int32_t end, int32_t n, int32_t *pairs,
+                                       int8_t *out, const int fast) {
   ec_to_q15_pairs(patch, n, p->input_offset, pairs);
   int32_t oc = g0;
   for (; oc + 4 <= end; oc += 4) {
     int32_t acc[4] = {0, 0, 0, 0};
     ec_dot4_q15(pairs, filter + oc * n, n, acc);
-    for (int k = 0; k < 4; ++k) out[oc + k] = ec_requant_at(rq, acc[k], oc + k);
+    for (int k = 0; k < 4; ++k) out[oc + k] = ec_requant_at(rq, acc[k], oc + k, fast);
   }
-  for (; oc < end; ++oc) out[oc] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + oc * n, n, 0), oc);
+  for (; oc < end; ++oc) out[oc] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + oc * n, n, 0), oc, fast);
 }
 
 /* One group at two neighbouring output pixels: every filter word serves both patches. */
 static void two_pixels(const ec_conv_params *p, const int8_t *filter, ec_requant rq,
-                       const int8_t *patch_a, const int8_t *patch_b, int32_t g0, int32_t end, int32_t n,
-                       int32_t *pairs, int8_t *out_a, int8_t *out_b) {
+                                        const int8_t *patch_a, const int8_t *patch_b, int32_t g0, int32_t end,
+                                        int32_t n, int32_t *pairs, int8_t *out_a, int8_t *out_b, const int fast) {
   int32_t oc = g0;
   for (; oc + 4 <= end; oc += 4) {
     for (int32_t k = 0; k < 4; k += 2) {
       int32_t acc[4] = {0, 0, 0, 0};
       ec_dot2x2_q15(pairs, filter + oc * n, n, k, acc);
-      out_a[oc + k] = ec_requant_at(rq, acc[0], oc + k);
-      out_a[oc + k + 1] = ec_requant_at(rq, acc[1], oc + k + 1);
-      out_b[oc + k] = ec_requant_at(rq, acc[2], oc + k);
-      out_b[oc + k + 1] = ec_requant_at(rq, acc[3], oc + k + 1);
+      out_a[oc + k] = ec_requant_at(rq, acc[0], oc + k, fast);
+      out_a[oc + k + 1] = ec_requant_at(rq, acc[1], oc + k + 1, fast);
+      out_b[oc + k] = ec_requant_at(rq, acc[2], oc + k, fast);
+      out_b[oc + k + 1] = ec_requant_at(rq, acc[3], oc + k + 1, fast);
     }
   }
   if (oc < end) { /* leftover channels: the single-pixel path over each patch */
     ec_to_q15_pairs(patch_a, n, p->input_offset, pairs);
-    for (int32_t c = oc; c < end; ++c) out_a[c] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + c * n, n, 0), c);
+    for (int32_t c = oc; c < end; ++c) out_a[c] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + c * n, n, 0), c, fast);
     ec_to_q15_pairs(patch_b, n, p->input_offset, pairs);
-    for (int32_t c = oc; c < end; ++c) out_b[c] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + c * n, n, 0), c);
+    for (int32_t c = oc; c < end; ++c) out_b[c] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + c * n, n, 0), c, fast);
   }
 }
 
-void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                       const int32_t *bias, int8_t *output, int8_t *scratch) {
+/* The kernel, for one value of rq.fast (a constant in each of the two copies). */
+static EC_ALWAYS_INLINE void conv(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                                  ec_requant rq, int8_t *output, int8_t *scratch, const int fast) {
   const int32_t out_c = p->filter.n, group_c = p->filter.c, out_w = p->output.w;
   const int32_t groups = p->input.c / group_c, per_group = out_c / groups;
   const int32_t n = p->filter.h * p->filter.w * group_c; /* patch and filter length */
-  const int fast = scratch != NULL && n <= EC_PATCH_MAX;
+  const int patches = scratch != NULL && n <= EC_PATCH_MAX;
   /* scratch (4-byte aligned): n + 6 SMLAD operand words, then the two n-byte patches */
-  int32_t *pairs = fast ? (int32_t *)(void *)scratch : NULL;
-  int8_t *patch_a = fast ? scratch + 4 * (n + 6) : NULL;
-  int8_t *patch_b = fast ? patch_a + n : NULL;
+  int32_t *pairs = patches ? (int32_t *)(void *)scratch : NULL;
+  int8_t *patch_a = patches ? scratch + 4 * (n + 6) : NULL;
+  int8_t *patch_b = patches ? patch_a + n : NULL;
   const int32_t pixels = p->output.h * out_w;
-  const ec_requant rq = {p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max};
   for (int32_t b = 0; b < p->output.n; ++b) {
     /* Pixels in row-major order, two at a time (a pair may span two rows). */
     for (int32_t px = 0; px < pixels; px += 2) {
@@ -145,11 +146,11 @@ void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_
       int8_t *out_b = out_a + out_c;
       for (int32_t g = 0; g < groups; ++g) {
         const int32_t g0 = g * per_group, end = g0 + per_group;
-        if (!fast) {
+        if (!patches) {
           for (int32_t oc = g0; oc < end; ++oc) {
-            out_a[oc] = ec_requant_at(rq, plain_sum(p, input, filter, b, ya, xa, g0, g * group_c, oc), oc);
+            out_a[oc] = ec_requant_at(rq, plain_sum(p, input, filter, b, ya, xa, g0, g * group_c, oc), oc, fast);
             if (pair) {
-              out_b[oc] = ec_requant_at(rq, plain_sum(p, input, filter, b, yb, xb, g0, g * group_c, oc), oc);
+              out_b[oc] = ec_requant_at(rq, plain_sum(p, input, filter, b, yb, xb, g0, g * group_c, oc), oc, fast);
             }
           }
           continue;
@@ -157,18 +158,29 @@ void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_
         const int direct = pair && group_c % 4 == 0 && per_group % 4 == 0;
         if (direct) { /* no byte patches needed: the operands come straight from the input */
           gather_pairs2(p, input, b, ya, xa, yb, xb, g * group_c, pairs);
-          two_pixels(p, filter, rq, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
+          two_pixels(p, filter, rq, patch_a, patch_b, g0, end, n, pairs, out_a, out_b, fast);
           continue;
         }
         gather(p, input, b, ya, xa, g * group_c, patch_a);
         if (pair) {
           gather(p, input, b, yb, xb, g * group_c, patch_b);
           ec_to_q15_pairs2(patch_a, patch_b, n, p->input_offset, pairs);
-          two_pixels(p, filter, rq, patch_a, patch_b, g0, end, n, pairs, out_a, out_b);
+          two_pixels(p, filter, rq, patch_a, patch_b, g0, end, n, pairs, out_a, out_b, fast);
         } else {
-          one_pixel(p, filter, rq, patch_a, g0, end, n, pairs, out_a);
+          one_pixel(p, filter, rq, patch_a, g0, end, n, pairs, out_a, fast);
         }
       }
     }
+  }
+}
+
+void ec_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *bias, int8_t *output, int8_t *scratch) {
+  const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
+                                      p->filter.n);
+  if (rq.fast) {
+    conv(p, input, filter, rq, output, scratch, 1);
+  } else {
+    conv(p, input, filter, rq, output, scratch, 0);
   }
 }

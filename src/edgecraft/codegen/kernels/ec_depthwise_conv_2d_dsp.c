@@ -20,7 +20,7 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
 
 /* Leftover channels (or depth multiplier > 1) of the pixel at (y0, x0): the plain loop. */
 static void plain_channels(const ec_conv_params *p, ec_requant rq, const int8_t *input, const int8_t *filter,
-                           int32_t b, int32_t y0, int32_t x0, int32_t c, int8_t *out) {
+                           int32_t b, int32_t y0, int32_t x0, int32_t c, int8_t *out, const int fast) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_c = p->filter.c, m = p->depth_multiplier;
   for (; c < out_c; ++c) {
@@ -34,12 +34,13 @@ static void plain_channels(const ec_conv_params *p, ec_requant rq, const int8_t 
         acc += filter[(ky * k_w + kx) * out_c + c] * (input[((b * in_h + y) * in_w + x) * in_c + c / m] + p->input_offset);
       }
     }
-    out[c] = ec_requant_at(rq, acc, c);
+    out[c] = ec_requant_at(rq, acc, c, fast);
   }
 }
 
-void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                                 const int32_t *bias, int8_t *output) {
+/* The kernel, for one value of rq.fast (a constant in each of the two copies). */
+static EC_ALWAYS_INLINE void depthwise(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                                       ec_requant rq, int8_t *output, const int fast) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_c = p->filter.c;
   const int32_t out_h = p->output.h, out_w = p->output.w;
@@ -49,7 +50,6 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
   const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, in_step = dil_w * in_c;
   const int32_t in_row = dil_h * in_w * in_c, f_row = k_w * out_c;
   const int32_t next_px = p->stride_w * in_c; /* input distance between two output pixels */
-  const ec_requant rq = {p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max};
   for (int32_t b = 0; b < p->output.n; ++b) {
     for (int32_t oy = 0; oy < out_h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_h;
@@ -92,18 +92,18 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
               b3 = ec_smlatt(f13, x13, b3);
             }
           }
-          out[c] = ec_requant_at(rq, a0, c);
-          out[c + 1] = ec_requant_at(rq, a1, c + 1);
-          out[c + 2] = ec_requant_at(rq, a2, c + 2);
-          out[c + 3] = ec_requant_at(rq, a3, c + 3);
-          out_b[c] = ec_requant_at(rq, b0, c);
-          out_b[c + 1] = ec_requant_at(rq, b1, c + 1);
-          out_b[c + 2] = ec_requant_at(rq, b2, c + 2);
-          out_b[c + 3] = ec_requant_at(rq, b3, c + 3);
+          out[c] = ec_requant_at(rq, a0, c, fast);
+          out[c + 1] = ec_requant_at(rq, a1, c + 1, fast);
+          out[c + 2] = ec_requant_at(rq, a2, c + 2, fast);
+          out[c + 3] = ec_requant_at(rq, a3, c + 3, fast);
+          out_b[c] = ec_requant_at(rq, b0, c, fast);
+          out_b[c + 1] = ec_requant_at(rq, b1, c + 1, fast);
+          out_b[c + 2] = ec_requant_at(rq, b2, c + 2, fast);
+          out_b[c + 3] = ec_requant_at(rq, b3, c + 3, fast);
         }
         if (pair) {
-          plain_channels(p, rq, input, filter, b, y0, x0, c, out);
-          plain_channels(p, rq, input, filter, b, y0, x0 + p->stride_w, c, out_b);
+          plain_channels(p, rq, input, filter, b, y0, x0, c, out, fast);
+          plain_channels(p, rq, input, filter, b, y0, x0 + p->stride_w, c, out_b, fast);
           ox += 2;
           continue;
         }
@@ -122,14 +122,25 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
               a3 = ec_smlatt(f13, x13, a3);
             }
           }
-          out[c] = ec_requant_at(rq, a0, c);
-          out[c + 1] = ec_requant_at(rq, a1, c + 1);
-          out[c + 2] = ec_requant_at(rq, a2, c + 2);
-          out[c + 3] = ec_requant_at(rq, a3, c + 3);
+          out[c] = ec_requant_at(rq, a0, c, fast);
+          out[c + 1] = ec_requant_at(rq, a1, c + 1, fast);
+          out[c + 2] = ec_requant_at(rq, a2, c + 2, fast);
+          out[c + 3] = ec_requant_at(rq, a3, c + 3, fast);
         }
-        plain_channels(p, rq, input, filter, b, y0, x0, c, out);
+        plain_channels(p, rq, input, filter, b, y0, x0, c, out, fast);
         ++ox;
       }
     }
+  }
+}
+
+void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                                 const int32_t *bias, int8_t *output) {
+  const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
+                                      p->filter.c);
+  if (rq.fast) {
+    depthwise(p, input, filter, rq, output, 1);
+  } else {
+    depthwise(p, input, filter, rq, output, 0);
   }
 }

@@ -15,16 +15,59 @@
 
 /* Per-channel requantization (bias, MultiplyByQuantizedMultiplier, output offset, clamp) with
  * the tables and limits held in a local copy: the kernels store int8 outputs, which may alias
- * anything, so values read through the parameter block would be reloaded after every store. */
+ * anything, so values read through the parameter block would be reloaded after every store.
+ * `fast`: no channel shifts left (every shift <= 0) and the clamp is the whole int8 range (no
+ * activation, or ReLU with zero point -128), so one signed saturation (SSAT) clamps. Kernels
+ * pass it to ec_requant_at as a constant in two copies of their loops (EC_ALWAYS_INLINE), so
+ * neither case tests it per output. Build it with ec_requant_of. */
 typedef struct {
   const int32_t *multiplier, *shift, *bias;
-  int32_t output_offset, act_min, act_max;
+  int32_t output_offset, act_min, act_max, fast;
 } ec_requant;
 
-static inline int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t c) {
+#if defined(__GNUC__)
+#define EC_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EC_ALWAYS_INLINE inline
+#endif
+
+static inline ec_requant ec_requant_of(const int32_t *multiplier, const int32_t *shift, const int32_t *bias,
+                                       int32_t output_offset, int32_t act_min, int32_t act_max,
+                                       int32_t channels) {
+  int32_t no_left = 1;
+  for (int32_t c = 0; c < channels; ++c) no_left &= shift[c] <= 0;
+  const ec_requant r = {multiplier, shift, bias, output_offset, act_min, act_max,
+                        no_left && act_min == -128 && act_max == 127};
+  return r;
+}
+
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+#include <arm_acle.h>
+#endif
+
+static inline int8_t ec_sat8(int32_t x) {
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+  return (int8_t)__ssat(x, 8);
+#else
+  return (int8_t)ec_clamp(x, -128, 127);
+#endif
+}
+
+/* fast: r.fast, as a constant (see ec_requant). The fast case is ec_mbqm_q without its left
+ * shift, and the int8 clamp as a saturation. */
+static EC_ALWAYS_INLINE int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t c, const int fast) {
   acc += r.bias ? r.bias[c] : 0;
-  acc = ec_mbqm_q(acc, r.multiplier[c], r.shift[c]) + r.output_offset;
-  return (int8_t)ec_clamp(acc, r.act_min, r.act_max);
+  if (!fast) {
+    acc = ec_mbqm_q(acc, r.multiplier[c], r.shift[c]) + r.output_offset;
+    return (int8_t)ec_clamp(acc, r.act_min, r.act_max);
+  }
+  const int32_t shift = r.shift[c];
+  int32_t y = (int32_t)(((int64_t)acc * r.multiplier[c] + ((int64_t)1 << 30)) >> 31);
+  if (shift < 0) {
+    const int32_t z = y - (int32_t)((uint32_t)y >> 31);
+    y = ((z >> ~shift) + 1) >> 1;
+  }
+  return ec_sat8(y + r.output_offset);
 }
 
 /* A word holding halfwords (lo, hi). */

@@ -13,10 +13,10 @@
 #define EC_FC_DEPTH_MAX 1024
 #endif
 
-void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
-                               const int32_t *bias, int8_t *output, int8_t *scratch) {
+/* The kernel; fast: see ec_requant. */
+static EC_ALWAYS_INLINE void fully_connected(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                                             ec_requant rq, int8_t *output, int8_t *scratch, const int fast) {
   const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
-  const ec_requant rq = {p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max};
   /* scratch (4-byte aligned): depth / 2 + 3 SMLAD operand words */
   int32_t *pairs = (int32_t *)(void *)scratch;
   for (int32_t r = 0; r < p->rows; ++r) {
@@ -30,7 +30,7 @@ void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const
                                        : filter[u * depth + d];
           acc += (w + p->filter_offset) * (in[d] + p->input_offset);
         }
-        out[u] = ec_requant_at(rq, acc, u);
+        out[u] = ec_requant_at(rq, acc, u, fast);
       }
       continue;
     }
@@ -39,8 +39,16 @@ void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const
     for (; u < blocks; u += 4) {
       int32_t acc[4] = {0, 0, 0, 0};
       ec_dot4_q15(pairs, filter + u * depth, depth, acc);
-      for (int k = 0; k < 4; ++k) out[u + k] = ec_requant_at(rq, acc[k], u + k);
+      for (int k = 0; k < 4; ++k) out[u + k] = ec_requant_at(rq, acc[k], u + k, fast);
     }
-    for (; u < units; ++u) out[u] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + u * depth, depth, 0), u);
+    for (; u < units; ++u) out[u] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + u * depth, depth, 0), u, fast);
   }
+}
+
+void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int8_t *scratch) {
+  const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
+                                      p->units);
+  /* one copy, the general requantization: FC layers are few and small, two copies cost flash */
+  fully_connected(p, input, filter, rq, output, scratch, 0);
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import warnings
 
 import pytest
 
@@ -21,10 +22,12 @@ def test_fd_and_python_output_are_captured(capfd: pytest.CaptureFixture[str]) ->
         os.write(2, b"fd 2 write\n")
         libc.puts(b"libc puts")  # buffered inside the C library: flushed before restoring
         libc.fflush(None)
+        warnings.warn("a library's warning", UserWarning, stacklevel=1)
     print("after")
     out, err = capfd.readouterr()
     assert out == "after\n" and err == ""
-    for text in ("python print", "python stderr", "fd 1 write", "fd 2 write", "libc puts"):
+    for text in ("python print", "python stderr", "fd 1 write", "fd 2 write", "libc puts",
+                 "UserWarning: a library's warning"):
         assert text in got.text
 
 

@@ -4,8 +4,8 @@ litert-torch's annotators ``print`` to stdout ("Relu partition has more than one
 and the converter's C++ writes to file descriptors 1 and 2 directly; either would break
 ``--format json`` (one JSON object on stdout) and the one-line error contract on stderr.
 :func:`captured` redirects both file descriptors and Python's ``sys.stdout``/``sys.stderr`` into
-a temporary file for the duration of the block; the text is kept on the returned object and
-logged at debug level on ``edgecraft.optimize``.
+a temporary file for the duration of the block and records warnings instead of showing them;
+the text is kept on the returned object and logged at debug level on ``edgecraft.optimize``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -47,7 +48,11 @@ def captured() -> Iterator[Captured]:
         try:
             os.dup2(sink.fileno(), 1)
             os.dup2(sink.fileno(), 2)
-            with contextlib.redirect_stdout(python), contextlib.redirect_stderr(python):
+            with contextlib.redirect_stdout(python), contextlib.redirect_stderr(python), \
+                    warnings.catch_warnings(record=True) as caught:
+                # recorded, not shown: a library may route warnings to a logging handler that
+                # holds its own stream (absl's does), which no redirection reaches
+                warnings.simplefilter("always")
                 yield result
         finally:
             _flush()
@@ -56,6 +61,7 @@ def captured() -> Iterator[Captured]:
             for fd in saved:
                 os.close(fd)
             sink.seek(0)
-            result.text = python.getvalue() + sink.read().decode(errors="replace")
+            result.text = python.getvalue() + sink.read().decode(errors="replace") \
+                + "".join(f"{w.category.__name__}: {w.message}\n" for w in caught)
             if result.text.strip():
                 log.debug("third-party output:\n%s", result.text)

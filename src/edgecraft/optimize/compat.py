@@ -5,7 +5,7 @@ through the same PT2E path as :func:`edgecraft.optimize.quantize`, finishes it i
 lists every layer that would not become a supported int8 op: its module path, the source line
 that made it, why, and what to write instead in PyTorch terms (:mod:`edgecraft.optimize.advice`).
 On a board it always gives the fit: the exact profile when the graph is full int8, an estimate
-otherwise (:mod:`edgecraft.optimize.fit`). Weights do not matter for any of this, so the answer
+otherwise (:mod:`edgecraft.optimize.footprint`). Weights do not matter for any of this, so the answer
 comes before hours of training instead of after.
 """
 
@@ -22,7 +22,8 @@ from edgecraft.ops.registry import supported_ops
 from edgecraft.optimize import pt2e
 from edgecraft.optimize.advice import BY_MODULE, Site, advise, locate, scope_paths, sites
 from edgecraft.optimize.finish import FIXED_OUTPUT, finish_int8, float_ops
-from edgecraft.optimize.fit import estimate_fit, exact_or_estimated
+from edgecraft.optimize.footprint import estimate_fit, exact_or_estimated
+from edgecraft.optimize.rewrite import rewrite
 
 if TYPE_CHECKING:
     import torch
@@ -143,7 +144,7 @@ def check(model: torch.nn.Module, example: np.ndarray | torch.Tensor,
     issues = [_issue(op.type, [graph.tensors[k].dtype for k in [*op.inputs, *op.outputs] if k != -1],
                      graph.tensors[op.outputs[0]].name, model, keys, found)
               for _, op in float_ops(graph) if op.type not in SKIPPED]
-    final = finish_int8(graph)
+    final, _ = rewrite(finish_int8(graph))  # what quantize would write
     left = [(j, op) for j, op in float_ops(final) if op.type not in SKIPPED]
     ok = not float_ops(final)
     if not ok and all(i.fixable for i in issues):

@@ -21,6 +21,7 @@ from edgecraft.ir.graph import Graph
 from edgecraft.optimize import pt2e
 from edgecraft.optimize.finish import finish_int8, float_ops
 from edgecraft.optimize.pt2e import QuantizeError
+from edgecraft.optimize.rewrite import rewrite
 
 if TYPE_CHECKING:
     import torch
@@ -93,6 +94,7 @@ def to_int8(converted: Any, example: torch.Tensor, channels_last: bool = False) 
     except ModelFormatError as e:
         raise QuantizeError(f"{e} (`edgecraft check` on the model names the layer and what to use "
                             "instead)") from None
+    graph, _ = rewrite(graph)  # exact MCU rewrites (depthwise on one channel -> conv, ...)
     left = float_ops(graph)
     if left:
         from edgecraft.optimize.compat import describe

@@ -1,4 +1,5 @@
-"""The kernels' fast requantization (``ec_mbqm_q`` in ec_kernels.h) equals TFLM's
+"""The kernels' fast requantization (``ec_mbqm_q`` in ec_kernels.h, and the DSP kernels' case
+for right shifts and the int8 clamp, ``ec_requant_at`` in ec_dsp.h) equals TFLM's
 MultiplyByQuantizedMultiplier written plainly (``ec_mbqm``: SRDHM, then RoundingDivideByPOT)
 on edge cases and a million random ones, for every multiplier QuantizeMultiplier can give
 (0 or [2^30, 2^31)) and every shift in [-31, 30]; and both equal the Python arithmetic
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 PROGRAM = r"""
 #include <stdio.h>
 #include <stdlib.h>
-#include "ec_kernels.h"
+#include "ec_dsp.h"
 
 static uint64_t state = 88172645463325252ull;
 static uint32_t next(void) {
@@ -51,6 +52,14 @@ int main(int argc, char **argv) {
     const int shift = (int)((r >> 11) % 62) - 31;
     bad += ec_mbqm_q(x, m, shift) != ec_mbqm(x, m, shift);
   }
+  /* the DSP kernels' fast case (right shifts only, int8 clamp) equals the general one */
+  for (long k = 0; k < random; ++k, ++n) {
+    int32_t m = (int32_t)((1u << 30) | (next() & 0x3FFFFFFFu)), s = -(int32_t)(next() % 32);
+    int32_t b = (int32_t)next() >> 12;
+    const ec_requant r = ec_requant_of(&m, &s, &b, (int32_t)(next() % 256) - 128, -128, 127, 1);
+    const int32_t acc = (int32_t)next() >> (next() % 25);
+    bad += !r.fast || ec_requant_at(r, acc, 0, 1) != ec_requant_at(r, acc, 0, 0);
+  }
   printf("%ld %ld\n", n, bad);
   for (int k = 0; k < 64; ++k) {  /* a sample for the Python side */
     const int32_t x = (int32_t)next() >> (k % 20);
@@ -65,7 +74,8 @@ int main(int argc, char **argv) {
 
 def build_and_run(tmp_path: Path, flags: list[str], random: int) -> list[str]:
     kernels = resources.files("edgecraft.codegen").joinpath("kernels")
-    (tmp_path / "ec_kernels.h").write_text(kernels.joinpath("ec_kernels.h").read_text())
+    for name in ("ec_kernels.h", "ec_dsp.h"):
+        (tmp_path / name).write_text(kernels.joinpath(name).read_text())
     (tmp_path / "t.c").write_text(PROGRAM)
     cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", *flags, "t.c", "-o", "t"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)

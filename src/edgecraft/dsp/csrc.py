@@ -16,10 +16,14 @@ import numpy as np
 
 from edgecraft.dsp.audio import AudioFeatures, dct_matrix, mel_matrix, window
 from edgecraft.dsp.image import ImagePreprocess
+from edgecraft.dsp.kissfft16 import plan
+from edgecraft.dsp.lfbe import LfbeFeatures
+from edgecraft.dsp.micro_speech import LOG_LUT, MicroSpeechFeatures, tables
 from edgecraft.dsp.motion import MotionFeatures
 from edgecraft.dsp.presets import PRESETS, Preset, get_preset
 
-STATIC = {"audio": ["ec_feat_audio.c"], "motion": ["ec_feat_motion.c"], "image": ["ec_feat_image.c"]}
+STATIC = {"audio": ["ec_feat_audio.c"], "motion": ["ec_feat_motion.c"], "image": ["ec_feat_image.c"],
+          "micro": ["ec_feat_micro.c"], "lfbe": ["ec_feat_lfbe.c"]}
 COMMON = ["ec_features.h", "ec_feat_fft.c"]
 
 
@@ -55,23 +59,10 @@ def _twiddles(prefix: str, n: int) -> str:
 
 
 def _audio(ident: str, cfg: AudioFeatures) -> str:
-    mel = mel_matrix(cfg)
-    first: list[int] = []
-    count: list[int] = []
-    offset: list[int] = []
-    weights: list[float] = []
-    for m in range(cfg.mel_bins):
-        nz = np.flatnonzero(mel[:, m])
-        lo, hi = (int(nz[0]), int(nz[-1]) + 1) if len(nz) else (0, 0)
-        first.append(lo)
-        count.append(hi - lo)
-        offset.append(len(weights))
-        weights.extend(mel[lo:hi, m].tolist())
+    mel_text, mel_fields = _sparse_mel(ident, mel_matrix(cfg))
     parts = [
         _floats(f"{ident}_window", window(cfg.window_samples, cfg.window_type, cfg.window_periodic)),
-        _twiddles(f"{ident}_tw", cfg.fft_size),
-        _ints(f"{ident}_mel_first", first), _ints(f"{ident}_mel_count", count),
-        _ints(f"{ident}_mel_offset", offset), _floats(f"{ident}_mel_weights", np.array(weights)),
+        _twiddles(f"{ident}_tw", cfg.fft_size), mel_text,
     ]
     dct = "0"
     if cfg.kind == "mfcc":
@@ -80,9 +71,66 @@ def _audio(ident: str, cfg: AudioFeatures) -> str:
     fields = [cfg.sample_rate, cfg.clip_samples, cfg.window_samples, cfg.hop_samples, cfg.fft_size,
               cfg.magnitude_power, cfg.mel_bins, cfg.num_features, int(cfg.normalize == "peak"),
               _f(cfg.input_scale), _f(cfg.log_offset), f"{ident}_window", f"{ident}_tw_cos",
-              f"{ident}_tw_sin", f"{ident}_mel_first", f"{ident}_mel_count", f"{ident}_mel_offset",
-              f"{ident}_mel_weights", dct]
+              f"{ident}_tw_sin", *mel_fields, dct]
     return "".join(parts) + _struct("ec_audio_config", ident, fields)
+
+
+def _sparse_mel(ident: str, mel: np.ndarray) -> tuple[str, list[str]]:
+    first: list[int] = []
+    count: list[int] = []
+    offset: list[int] = []
+    weights: list[float] = []
+    for m in range(mel.shape[1]):
+        nz = np.flatnonzero(mel[:, m])
+        lo, hi = (int(nz[0]), int(nz[-1]) + 1) if len(nz) else (0, 0)
+        first.append(lo)
+        count.append(hi - lo)
+        offset.append(len(weights))
+        weights.extend(mel[lo:hi, m].tolist())
+    text = (_ints(f"{ident}_mel_first", first) + _ints(f"{ident}_mel_count", count)
+            + _ints(f"{ident}_mel_offset", offset) + _floats(f"{ident}_mel_weights", np.array(weights)))
+    return text, [f"{ident}_mel_first", f"{ident}_mel_count", f"{ident}_mel_offset", f"{ident}_mel_weights"]
+
+
+def _lfbe(ident: str, cfg: LfbeFeatures) -> str:
+    mel_text, mel_fields = _sparse_mel(ident, cfg.mel_matrix())
+    parts = _floats(f"{ident}_window", cfg.window()) + _twiddles(f"{ident}_tw", cfg.fft_size) + mel_text
+    fields = [cfg.sample_rate, cfg.clip_samples, cfg.window_samples, cfg.hop_samples, cfg.fft_size,
+              cfg.mel_bins, _f(cfg.input_scale), _f(cfg.preemphasis), _f(1.0 / cfg.window_samples),
+              _f(cfg.power_floor), _f(cfg.db_offset), _f(cfg.db_range), f"{ident}_window", f"{ident}_tw_cos",
+              f"{ident}_tw_sin", *mel_fields]
+    return parts + _struct("ec_lfbe_config", ident, fields)
+
+
+def micro_energy_len(cfg: MicroSpeechFeatures) -> int:
+    """Energies the C filter bank reads (its padding reads past the last bin, with zero weights)."""
+    t = tables(cfg)
+    reads = int(max(int(f) + int(w) for f, w in zip(t.freq_starts, t.widths, strict=True)))
+    return max(reads, cfg.fft_size // 2 + 1)
+
+
+def micro_scratch_words(cfg: MicroSpeechFeatures) -> int:
+    """int32 words of scratch ``ec_micro_features`` needs (``EC_MICRO_SCRATCH``)."""
+    return (3 * cfg.fft_size // 2 + 1 + micro_energy_len(cfg) + (cfg.window_samples + 1) // 2
+            + cfg.num_channels)
+
+
+def _micro(ident: str, cfg: MicroSpeechFeatures) -> str:
+    t = tables(cfg)
+    _, _, tw_re, tw_im, sup_re, sup_im = plan(cfg.fft_size // 2)
+    arrays = {"window": t.window.tolist(), "twiddles": np.stack([tw_re, tw_im], 1).reshape(-1).tolist(),
+              "super_twiddles": np.stack([sup_re, sup_im], 1).reshape(-1).tolist(),
+              "freq_starts": t.freq_starts.tolist(), "weight_starts": t.weight_starts.tolist(),
+              "widths": t.widths.tolist(), "weights": t.weights.tolist(), "unweights": t.unweights.tolist(),
+              "gain_lut": t.gain_lut.tolist(), "log_lut": LOG_LUT.tolist()}
+    parts = "".join(_ints(f"{ident}_{k}", [int(x) for x in v]) for k, v in arrays.items())
+    even, _, odd, _ = t.smoothing
+    fields: list[object] = [
+        cfg.sample_rate, cfg.clip_samples, cfg.window_samples, cfg.hop_samples, cfg.fft_size,
+        cfg.num_channels, cfg.window_bits, t.start, t.end, micro_energy_len(cfg), cfg.smoothing_bits,
+        cfg.subtraction_bits, f"{even}u", f"{odd}u", f"{t.min_signal}u", int(cfg.clamping),
+        cfg.correction_bits, cfg.log_scale_bits, cfg.output_div, *(f"{ident}_{k}" for k in arrays)]
+    return parts + _struct("ec_micro_config", ident, fields)
 
 
 def _motion(ident: str, cfg: MotionFeatures) -> str:
@@ -121,6 +169,10 @@ def c_sources(preset: str | Preset, name: str | None = None) -> dict[str, str]:
         kind, body = "motion", _motion(ident, cfg)
     elif isinstance(cfg, ImagePreprocess):
         kind, body = "image", _image(ident, cfg)
+    elif isinstance(cfg, MicroSpeechFeatures):
+        kind, body = "micro", _micro(ident, cfg)
+    elif isinstance(cfg, LfbeFeatures):
+        kind, body = "lfbe", _lfbe(ident, cfg)
     else:
         raise ValueError(f"no C twin for {type(cfg).__name__}")
     header = (f"/* Generated by edgecraft from the '{label}' front end; do not edit. */\n"

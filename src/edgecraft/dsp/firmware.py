@@ -16,15 +16,18 @@ import numpy as np
 
 from edgecraft.codegen import GeneratedModel
 from edgecraft.dsp.audio import AudioFeatures
-from edgecraft.dsp.csrc import c_ident, c_sources
+from edgecraft.dsp.csrc import c_ident, c_sources, micro_scratch_words
 from edgecraft.dsp.image import ImagePreprocess
+from edgecraft.dsp.lfbe import LfbeFeatures
+from edgecraft.dsp.micro_speech import MicroSpeechFeatures
 from edgecraft.dsp.motion import MotionFeatures
 from edgecraft.dsp.presets import Preset, get_preset
 from edgecraft.ir.graph import Tensor
 
 # Instructions one window costs on the emulated Cortex-M4 (qemu-m4, arm-none-eabi-gcc -O2,
 # hard float), measured by emulate_front_end and checked by tests/dsp/test_firmware.py.
-M4_INSTRUCTIONS = {"kws-mfcc": 3_609_300, "kws-log-mel": 3_481_400, "imu": 54_800}
+M4_INSTRUCTIONS = {"kws-mfcc": 3_609_300, "kws-log-mel": 3_481_400, "imu": 54_800,
+                   "micro-speech": 4_998_400, "str-ww-lfbe": 4_151_000}
 
 
 def front_end_ms(preset: str, clock_mhz: float) -> float:
@@ -42,12 +45,24 @@ def feature_program(preset: str | Preset, image_shape: tuple[int, int, int] = (1
     ident = c_ident(label)
     name = ident.removeprefix("ec_") + "_fe"
     files = c_sources(cfg, label)
+    scratch_decl = ""
     if isinstance(cfg, AudioFeatures):
         n = cfg.clip_samples or cfg.window_samples
         inp, out = Tensor("pcm", (n,), "int16"), Tensor("features", cfg.shape, "float32")
         args, scratch = "const int16_t *input, float *output", 2 * cfg.fft_size + cfg.mel_bins
         body = f"ec_audio_features(&{ident}, input, {n}, scratch, output);"
         decl = f"extern const ec_audio_config {ident};"
+    elif isinstance(cfg, MicroSpeechFeatures | LfbeFeatures):
+        n = cfg.clip_samples or cfg.window_samples
+        micro = isinstance(cfg, MicroSpeechFeatures)
+        words = micro_scratch_words(cfg) if isinstance(cfg, MicroSpeechFeatures) else 2 * cfg.fft_size
+        inp = Tensor("pcm", (n,), "int16")
+        out = Tensor("features", cfg.shape, "int8" if micro else "float32")
+        args = f"const int16_t *input, {'int8_t' if micro else 'float'} *output"
+        kind = "micro" if micro else "lfbe"
+        body = f"ec_{kind}_features(&{ident}, input, {n}, scratch, output);"
+        decl = f"extern const ec_{kind}_config {ident};"
+        scratch_decl = f"static {'int32_t' if micro else 'float'} scratch[{words}];"
     elif isinstance(cfg, MotionFeatures):
         inp = Tensor("window", (cfg.window_samples, cfg.axes), "float32")
         out = Tensor("features", (cfg.num_features,), "float32")
@@ -68,7 +83,7 @@ def feature_program(preset: str | Preset, image_shape: tuple[int, int, int] = (1
                           f"#ifndef {guard}\n#define {guard}\n#include <stdint.h>\n"
                           f"int {name}_invoke({args});\n#endif\n")
     files[f"{name}.c"] = (f'#include "{name}.h"\n#include "ec_features.h"\n{decl}\n'
-                          f"static float scratch[{scratch}];\n"
+                          f"{scratch_decl or f'static float scratch[{scratch}];'}\n"
                           f"int {name}_invoke({args})\n{{\n    (void)scratch;\n    {body}\n"
                           "    return 0;\n}\n")
     return GeneratedModel(name, files, 0, [inp], [out], False, "none")

@@ -284,7 +284,8 @@ def _wide_dynamic(x: np.ndarray, lut: np.ndarray) -> np.ndarray:
     return np.where(small, lut32[np.minimum(x, 2)], res)
 
 
-_LOG_LUT = np.array([round(65536 * (math.log2(1 + k / 128) - k / 128)) for k in range(129)] + [0], np.int64)
+#: TFLM's log2 correction table: ``round(2^16 (log2(1 + k/128) - k/128))``, k = 0..128, plus a 0.
+LOG_LUT = np.array([round(65536 * (math.log2(1 + k / 128) - k / 128)) for k in range(129)] + [0], np.int64)
 
 
 def _log32(x: np.ndarray, out_scale: int) -> np.ndarray:
@@ -295,7 +296,7 @@ def _log32(x: np.ndarray, out_scale: int) -> np.ndarray:
     up, down = np.clip(16 - integer, 0, None), np.clip(integer - 16, 0, None)
     frac = np.where(integer < 16, frac << up, frac >> down)
     seg = frac >> 9
-    c0, c1 = _LOG_LUT[seg], _LOG_LUT[seg + 1]
+    c0, c1 = LOG_LUT[seg], LOG_LUT[seg + 1]
     rel = ((c1 - c0) * (frac - 512 * seg)) >> 16
     log2 = (integer << 16) + frac + c0 + rel
     loge = (45426 * log2 + 32768) >> 16

@@ -10,8 +10,15 @@ import pytest
 from edgecraft.formats import write_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
-from edgecraft.plan import ALGORITHMS, VIEW_OPS, MemoryPlan, plan_memory
+from edgecraft.ops.registry import find_op
+from edgecraft.plan import ALGORITHMS, MemoryPlan, plan_memory
 from edgecraft.reference import tflm_arena_report
+
+
+def is_view(op_type: str) -> bool:
+    """The op record says its output is a view of its input (RESHAPE, SQUEEZE)."""
+    op = find_op(op_type)
+    return op is not None and op.view
 
 
 def random_graph(rng: random.Random) -> Graph:
@@ -29,7 +36,7 @@ def random_graph(rng: random.Random) -> Graph:
             outs = [b.tensor(f"t{j}", shape)]
         elif kind == "RELU":
             ins, outs = [src], [b.tensor(f"t{j}", shape)]
-        elif kind in VIEW_OPS:
+        elif is_view(kind):
             ins, outs = [src], [b.tensor(f"t{j}", (1, 1, shape[-1]))]
         else:
             ins = rng.sample(live, min(len(live), rng.randint(1, 3)))
@@ -45,7 +52,7 @@ def view_roots(graph: Graph) -> dict[int, int]:
     """Tensor -> the tensor it is a byte-for-byte view of (through RESHAPE/SQUEEZE chains)."""
     root = {k: k for k in range(len(graph.tensors))}
     for op in graph.operators:
-        if op.type in VIEW_OPS:
+        if is_view(op.type):
             root[op.outputs[0]] = root[op.inputs[0]]
     return root
 

@@ -18,7 +18,8 @@ from edgecraft.codegen.ops_c import OpCode, emit_op
 from edgecraft.ir.graph import Graph, Operator, Tensor
 from edgecraft.ir.validate import validate
 from edgecraft.ops.base import OpContext
-from edgecraft.plan import DEFAULT_ALGORITHM, VIEW_OPS, MemoryPlan, plan_memory
+from edgecraft.ops.registry import get_op
+from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 
 ALIGNMENT = 16
 
@@ -108,7 +109,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     for step, j in enumerate(plan.order):
         op = graph.operators[j]
         code = emit_op(OpContext(op, graph), f"op{j}", ptr)
-        if op.type in VIEW_OPS and _same_memory(plan, op.inputs[0], op.outputs[0]):
+        if get_op(op.type).view and _same_memory(plan, op.inputs[0], op.outputs[0]):
             code = OpCode("", "/* planned as a view of its input: nothing to copy */", ())
         if code.decls:
             decls.append(code.decls)

@@ -11,13 +11,14 @@ a model never ends in a bare traceback.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tflite
 
-from edgecraft.formats.tflite_options import ACTIVATION, OPTIONS, PADDING
+from edgecraft.formats.tflite_options import ACTIVATION, PADDING, options_of
 from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
 from edgecraft.ir.validate import GraphError, validate
 from edgecraft.ops.base import OpError
@@ -126,7 +127,7 @@ class _Reader:
         if not 0 <= idx < len(codes):
             raise self.fail(f"operator {j} uses op-code {idx}, but the model has {len(codes)}")
         name, version = codes[idx]
-        if name not in OPTIONS:
+        if name not in supported_ops():
             raise self.fail(
                 f"operator {j} is {name}, which edgecraft does not support; "
                 f"supported ops: {', '.join(supported_ops())}"
@@ -139,7 +140,7 @@ class _Reader:
         return Operator(name, inputs, outputs, self.options(op, name), version=version)
 
     def options(self, op: Any, name: str) -> dict[str, Any]:
-        table, fields = OPTIONS[name]
+        table, fields = options_of(name)
         attrs: dict[str, Any] = {}
         if table is None or not fields:
             return attrs
@@ -153,7 +154,7 @@ class _Reader:
             if kind == "ints":
                 attrs[attr] = self.ints(opts, field, f"{name} {attr}") if opts is not None else []
                 continue
-            value = getattr(opts, field)() if opts is not None else getattr(_EMPTY[table], field)()
+            value = getattr(opts, field)() if opts is not None else getattr(_empty_table(table), field)()
             if kind == "padding":
                 value = PADDING.get(int(value), f"UNKNOWN_{value}")
             elif kind == "activation":
@@ -230,9 +231,7 @@ class _Reader:
         return Quantization(scale, zp, int(q.QuantizedDimension()))
 
 
-_EMPTY: dict[str, Any] = {}
-
-
+@cache
 def _empty_table(table: str) -> Any:
     """An options table with no fields set, for reading schema defaults."""
     import flatbuffers
@@ -245,7 +244,3 @@ def _empty_table(table: str) -> Any:
     obj.Init(bytearray(out), int.from_bytes(out[:4], "little"))
     return obj
 
-
-for _table, _fields in OPTIONS.values():
-    if _table is not None and _table not in _EMPTY:
-        _EMPTY[_table] = _empty_table(_table)

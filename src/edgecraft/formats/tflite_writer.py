@@ -14,7 +14,7 @@ import flatbuffers
 import numpy as np
 import tflite
 
-from edgecraft.formats.tflite_options import ACTIVATION, DEFAULTS, OPTIONS, PADDING
+from edgecraft.formats.tflite_options import ACTIVATION, DEFAULTS, PADDING, options_of
 from edgecraft.formats.tflite_reader import TENSOR_TYPES
 from edgecraft.ir.graph import Graph, Operator, Tensor
 
@@ -194,7 +194,7 @@ class _Writer:
         return tflite.OperatorEnd(b)
 
     def options(self, op: Operator) -> tuple[int, int] | None:
-        table, fields = OPTIONS.get(op.type, (None, ()))
+        table, fields = options_of(op.type)
         if table is None:
             return None
         b = self.b

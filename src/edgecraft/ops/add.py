@@ -20,8 +20,9 @@ from edgecraft.ops.arith import (
     multiply_by_quantized_multiplier_smaller_than_one,
     quantize_multiplier_smaller_than_one_exp,
 )
-from edgecraft.ops.base import Kernel, OpContext, OpDef, OpError
+from edgecraft.ops.base import Kernel, OpContext, OpDef, OpError, Options
 from edgecraft.ops.broadcast import activation, binary_shape, per_element_cost
+from edgecraft.ops.options import ADD_SUB_FIELDS
 from edgecraft.ops.quant import float_activation, quantized_activation_range
 
 Combine = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -102,4 +103,8 @@ OP = OpDef(
         "int32": int32_kernel(np.add),
     },
     cost=per_element_cost,
+    inplace=True,
+    code={"portable": ("ec_elementwise.c",), "dsp": ("ec_add_table.c",)},
+    state_bytes=56,
+    options=Options("AddOptions", ADD_SUB_FIELDS),
 )

@@ -1,8 +1,13 @@
 """What an op is: the record each file under ``ops/`` exports as ``OP``.
 
-An op file holds, for one TFLite builtin: its shape rule, its reference kernels (one per input
-dtype: naive, readable, bit-exact with TensorFlow Lite Micro for integers), its cost, and (for
-code generation) its C emitter entry. :mod:`edgecraft.ops.registry` lists them all.
+An op file holds, for one TFLite builtin, everything the rest of edgecraft knows about it: its
+shape rule, its reference kernels (one per input dtype: naive, readable, bit-exact with
+TensorFlow Lite Micro for integers), its cost and cost-model class, what the memory planner may
+do with it (view, in place, windowed overlap), the scratch memory and C kernel files of each C
+kernel variant, what a TFLM-like runtime keeps for it in RAM, a fixed output quantization, and
+how its .tflite builtin options map to attributes. Planner, profiler, cost model, reader and
+writer and code generator read this record; none keeps a list of ops of its own (the C text of
+each op is a table in ``codegen/ops_c.py``). :mod:`edgecraft.ops.registry` lists the ops.
 """
 
 from __future__ import annotations
@@ -90,6 +95,37 @@ ScratchRule = Callable[[OpContext], int]
 KERNEL_VARIANTS: tuple[str, ...] = ("portable", "dsp")
 
 
+#: Cost-model work classes (see :mod:`edgecraft.targets.costmodel`): MACs of each class cost
+#: differently per MAC; ``other`` is everything that is not a convolution or a matrix product.
+WORK_CLASSES: tuple[str, ...] = ("conv", "depthwise", "fc", "other")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A windowed op's receptive field on its first input: filter height and width, and whether
+    the op's dilation factors stretch it (convolutions) or not (pools)."""
+
+    height: int
+    width: int
+    dilated: bool
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the op's TFLite builtin options map to IR attributes: the options table's name (None:
+    the op has none) and its fields as ``(attr, Field, kind)``, where ``Field`` is the CamelCase
+    flatbuffer name (accessor ``opts.Field()``, builder ``<Table>Add<Field>``) and ``kind`` says
+    how to convert (``int``, ``bool``, ``float``, ``ints``, ``padding``, ``activation``)."""
+
+    table: str | None = None
+    fields: tuple[tuple[str, str, str], ...] = ()
+
+
+def no_channels(ctx: OpContext) -> int:
+    """No output multipliers kept at run time."""
+    return 0
+
+
 def default_cost(ctx: OpContext) -> Cost:
     """No arithmetic worth counting; reads every input once and writes every output once."""
     read = sum(t.nbytes for i in range(ctx.num_inputs) if (t := ctx.input(i)) is not None)
@@ -116,6 +152,32 @@ class OpDef:
     #: The output element depends on the input element alone (unary, elementwise, no state):
     #: the runtime may evaluate an int8 kernel once per possible input value and look it up.
     lookup: bool = False
+    #: Which cost-model class its MACs count in (``WORK_CLASSES``).
+    work_class: str = "other"
+    #: The output holds the bytes of input 0 unchanged (RESHAPE, SQUEEZE): the planner makes it
+    #: a view of that input and the generated C copies nothing.
+    view: bool = False
+    #: Elementwise (output element i depends on input element i only): the output may be
+    #: written over an input of the same shape and dtype that dies at this op.
+    inplace: bool = False
+    #: For ops computing output pixels in row-major order, each from a window of input rows:
+    #: the window, from which the planner works out how far the output may overlap its dying
+    #: input (:mod:`edgecraft.plan.overlap`). None: no overlap.
+    window: Callable[[OpContext], Window] | None = None
+    #: C kernel files (under ``codegen/kernels/``) the op's generated C calls, per kernel
+    #: variant; a variant not listed uses the ``portable`` files. Their measured sizes
+    #: (``targets/kernel_code_bytes.json``) are the op's code size.
+    code: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Output channels whose requantization multiplier and shift (two int32) a TFLM-like
+    #: runtime computes at init and keeps in RAM (edgecraft's C keeps them in flash).
+    requant_channels: Callable[[OpContext], int] = no_channels
+    #: Other prepared data (zero points, ranges, multipliers of ADD...) a TFLM-like runtime keeps
+    #: per operator, in bytes rounded from TFLM's 32-bit OpData structs (a modelled figure).
+    state_bytes: int = 0
+    #: The (scale, zero point) TFLM's int8 kernel requires of the output, when the op fixes it.
+    fixed_output: tuple[float, int] | None = None
+    #: The .tflite builtin options table and how its fields map to attributes.
+    options: Options = Options()
 
     def scratch_bytes(self, ctx: OpContext, variant: str) -> int:
         """Scratch bytes the ``variant`` C kernel needs for this operator (0: none)."""
@@ -123,6 +185,10 @@ class OpDef:
             raise OpError(f"unknown kernel variant {variant!r}; choose one of: {', '.join(KERNEL_VARIANTS)}")
         rule = self.scratch.get(variant)
         return int(rule(ctx)) if rule is not None else 0
+
+    def code_files(self, variant: str) -> tuple[str, ...]:
+        """The C kernel files the ``variant`` build of this op compiles."""
+        return tuple(self.code.get(variant, self.code.get("portable", ())))
 
     def kernel_for(self, ctx: OpContext) -> Kernel:
         """The kernel for this operator's input dtype; :class:`OpError` if there is none."""

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import DTYPES
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
+from edgecraft.ops.options import ACTIVATION
 
 
 def _axis(ctx: OpContext, rank: int) -> int:
@@ -54,4 +55,11 @@ def concatenation(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.concatenate(args, axis=_axis(ctx, args[0].ndim))]
 
 
-OP = OpDef(name="CONCATENATION", shape=concatenation_shape, kernels=dict.fromkeys(DTYPES, concatenation))
+OP = OpDef(
+    name="CONCATENATION",
+    shape=concatenation_shape,
+    kernels=dict.fromkeys(DTYPES, concatenation),
+    code={"portable": ("ec_data_ops.c",)},
+    state_bytes=16,
+    options=Options("ConcatenationOptions", (("axis", "Axis", "int"), ACTIVATION)),
+)

@@ -17,17 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError, Options
 from edgecraft.ops.conv_common import (
     Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
+    filter_window,
+    output_channels,
     quant_of,
     requantize_per_channel,
     symmetric_quantize_floats,
     window_geometry,
     windows,
 )
+from edgecraft.ops.options import ACTIVATION, DILATION, PADDING, STRIDES
 from edgecraft.ops.quant import float_activation
 
 
@@ -152,5 +155,16 @@ def dsp_scratch(ctx: OpContext) -> int:
     return 4 * (n + 6) + 2 * n if n <= DSP_PATCH_MAX else 0
 
 
-OP = OpDef(name="CONV_2D", shape=shape, kernels={"int8": conv_int8, "float32": conv_float}, cost=cost,
-           scratch={"dsp": dsp_scratch})
+OP = OpDef(
+    name="CONV_2D",
+    shape=shape,
+    kernels={"int8": conv_int8, "float32": conv_float},
+    cost=cost,
+    scratch={"dsp": dsp_scratch},
+    work_class="conv",
+    window=filter_window,
+    requant_channels=output_channels,
+    code={"portable": ("ec_conv_2d.c",), "dsp": ("ec_conv_2d_dsp.c",)},
+    state_bytes=40,
+    options=Options("Conv2DOptions", (PADDING, *STRIDES, ACTIVATION, *DILATION)),
+)

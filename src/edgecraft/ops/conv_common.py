@@ -19,7 +19,7 @@ from edgecraft.ops.arith import (
     round_half_away_array,
     wrap_int32,
 )
-from edgecraft.ops.base import Cost, OpContext, OpError
+from edgecraft.ops.base import Cost, OpContext, OpError, Window
 from edgecraft.ops.quant import quantized_activation_range
 
 
@@ -169,6 +169,23 @@ def pool_filter(ctx: OpContext) -> tuple[int, int]:
     if fh < 1 or fw < 1:
         raise OpError(f"{ctx.op.type} filter must be at least 1x1, got {fh}x{fw}")
     return fh, fw
+
+
+def pool_window(ctx: OpContext) -> Window:
+    """A pool's window for the memory planner: its filter, not dilated."""
+    fh, fw = pool_filter(ctx)
+    return Window(fh, fw, dilated=False)
+
+
+def filter_window(ctx: OpContext) -> Window:
+    """A convolution's window for the memory planner: the (1 or O, kh, kw, I) filter, dilated."""
+    _, kh, kw, _ = ctx.req_input(1).shape
+    return Window(kh, kw, dilated=True)
+
+
+def output_channels(ctx: OpContext) -> int:
+    """One requantization multiplier per output channel (convolutions)."""
+    return int(ctx.output(0).shape[-1])
 
 
 def pool_cost(ctx: OpContext) -> Cost:

@@ -13,16 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError, Options
 from edgecraft.ops.conv_common import (
     Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
+    filter_window,
+    output_channels,
     quant_of,
     requantize_per_channel,
     window_geometry,
     windows,
 )
+from edgecraft.ops.options import ACTIVATION, DILATION, PADDING, STRIDES
 from edgecraft.ops.quant import float_activation
 
 
@@ -124,4 +127,12 @@ OP = OpDef(
     shape=shape,
     kernels={"int8": depthwise_int8, "float32": depthwise_float},
     cost=cost,
+    work_class="depthwise",
+    window=filter_window,
+    requant_channels=output_channels,
+    code={"portable": ("ec_depthwise_conv_2d.c",), "dsp": ("ec_depthwise_conv_2d_dsp.c",)},
+    state_bytes=40,
+    options=Options("DepthwiseConv2DOptions", (
+        PADDING, *STRIDES, ("depth_multiplier", "DepthMultiplier", "int"), ACTIVATION, *DILATION,
+    )),
 )

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 
 
 def dequantize(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
@@ -40,4 +40,7 @@ OP = OpDef(
     shape=dequantize_shape,
     kernels={d: dequantize for d in ("int8", "int16", "uint8")},
     lookup=True,
+    code={"portable": ("ec_data_ops.c",)},  # a 256-entry table
+    state_bytes=16,
+    options=Options("DequantizeOptions"),
 )

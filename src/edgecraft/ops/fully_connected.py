@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops.arith import conv_multipliers
-from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError, Options
 from edgecraft.ops.conv_common import (
     activation_range,
     asymmetric_quantize_floats,
@@ -31,6 +31,7 @@ from edgecraft.ops.conv_common import (
     requantize,
     symmetric_quantize_floats,
 )
+from edgecraft.ops.options import ACTIVATION
 from edgecraft.ops.quant import float_activation
 
 
@@ -133,6 +134,14 @@ def cost(ctx: OpContext) -> Cost:
     return Cost(out.size * w.shape[1], read, out.nbytes)
 
 
+def filter_channels(ctx: OpContext) -> int:
+    """Multipliers kept at run time: one per filter scale (per channel or one per tensor)."""
+    w = ctx.input(1)
+    if w is None:
+        return 0
+    return len(w.quant.scale) if w.quant is not None else 1
+
+
 #: Longest row the DSP kernel takes its SMLAD path for (``EC_FC_DEPTH_MAX`` in
 #: ``codegen/kernels/ec_fully_connected_dsp.c``).
 DSP_DEPTH_MAX = 1024
@@ -148,5 +157,20 @@ def dsp_scratch(ctx: OpContext) -> int:
     return 4 * (depth // 2 + 3) if depth <= DSP_DEPTH_MAX and not offset else 0
 
 
-OP = OpDef(name="FULLY_CONNECTED", shape=shape, kernels={"int8": fc_int8, "float32": fc_float}, cost=cost,
-           scratch={"dsp": dsp_scratch})
+OP = OpDef(
+    name="FULLY_CONNECTED",
+    shape=shape,
+    kernels={"int8": fc_int8, "float32": fc_float},
+    cost=cost,
+    scratch={"dsp": dsp_scratch},
+    work_class="fc",
+    requant_channels=filter_channels,
+    code={"portable": ("ec_fully_connected.c",), "dsp": ("ec_fully_connected_dsp.c",)},
+    state_bytes=32,
+    options=Options("FullyConnectedOptions", (
+        ACTIVATION,
+        ("weights_format", "WeightsFormat", "int"),
+        ("keep_num_dims", "KeepNumDims", "bool"),
+        ("asymmetric_quantize_inputs", "AsymmetricQuantizeInputs", "bool"),
+    )),
+)

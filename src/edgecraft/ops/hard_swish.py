@@ -23,7 +23,7 @@ from edgecraft.ops.arith import (
     saturating_rounding_doubling_high_mul_int16,
     wrap_int16,
 )
-from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError, Options
 
 
 def shape(ctx: OpContext) -> list[tuple[int, ...]]:
@@ -82,5 +82,14 @@ def cost(ctx: OpContext) -> Cost:
     return Cost(x.size, x.nbytes, y.nbytes)
 
 
-OP = OpDef(name="HARD_SWISH", shape=shape, kernels={"int8": hard_swish_int8, "float32": hard_swish_float32},
-           cost=cost, lookup=True)
+OP = OpDef(
+    name="HARD_SWISH",
+    shape=shape,
+    kernels={"int8": hard_swish_int8, "float32": hard_swish_float32},
+    cost=cost,
+    lookup=True,
+    inplace=True,
+    code={"portable": ("ec_data_ops.c",)},  # a 256-entry table
+    state_bytes=32,
+    options=Options("HardSwishOptions"),
+)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier
-from edgecraft.ops.base import OpContext, OpDef
+from edgecraft.ops.base import OpContext, OpDef, Options
 from edgecraft.ops.quant import dtype_range
 from edgecraft.ops.relu import same_shape
 
@@ -46,4 +46,8 @@ OP = OpDef(
     shape=same_shape,
     kernels={"int8": leaky_relu_quantized, "int16": leaky_relu_quantized, "float32": leaky_relu_float},
     lookup=True,
+    inplace=True,
+    code={"portable": ("ec_data_ops.c",)},  # a 256-entry table
+    state_bytes=24,
+    options=Options("LeakyReluOptions", (("alpha", "Alpha", "float"),)),
 )

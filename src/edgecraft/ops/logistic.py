@@ -78,5 +78,14 @@ def cost(ctx: OpContext) -> Cost:
     return Cost(x.size, x.nbytes, y.nbytes)
 
 
-OP = OpDef(name="LOGISTIC", shape=shape, kernels={"int8": logistic_int8, "float32": logistic_float32},
-           cost=cost, lookup=True)
+OP = OpDef(
+    name="LOGISTIC",
+    shape=shape,
+    kernels={"int8": logistic_int8, "float32": logistic_float32},
+    cost=cost,
+    lookup=True,
+    inplace=True,
+    code={"portable": ("ec_data_ops.c",)},  # a 256-entry table
+    state_bytes=24,
+    fixed_output=(1.0 / 256.0, -128),
+)

@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops.base import OpContext, OpDef
-from edgecraft.ops.conv_common import activation_range, pool_cost, pool_filter, pool_shape, windows
+from edgecraft.ops.conv_common import (
+    activation_range,
+    pool_cost,
+    pool_filter,
+    pool_shape,
+    pool_window,
+    windows,
+)
+from edgecraft.ops.options import POOL
 from edgecraft.ops.quant import float_activation
 
 
@@ -37,4 +45,8 @@ OP = OpDef(
     shape=pool_shape,
     kernels={"int8": max_pool_int8, "float32": max_pool_float},
     cost=pool_cost,
+    window=pool_window,
+    code={"portable": ("ec_pooling.c",)},
+    state_bytes=16,
+    options=POOL,
 )

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 from edgecraft.ops.conv_common import output_quant, quant_of
 
 
@@ -60,4 +60,11 @@ def mean_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [x.astype(np.float64).mean(axis=axes(ctx)).astype(np.float32)]
 
 
-OP = OpDef(name="MEAN", shape=shape, kernels={"int8": mean_int8, "float32": mean_float})
+OP = OpDef(
+    name="MEAN",
+    shape=shape,
+    kernels={"int8": mean_int8, "float32": mean_float},
+    code={"portable": ("ec_reshape_ops.c",)},
+    state_bytes=24,
+    options=Options("ReducerOptions", (("keep_dims", "KeepDims", "bool"),)),
+)

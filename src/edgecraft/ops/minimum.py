@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.ops.base import OpContext, OpDef
+from edgecraft.ops.base import OpContext, OpDef, Options
 from edgecraft.ops.broadcast import binary_shape
 
 
@@ -25,4 +25,7 @@ OP = OpDef(
     name="MINIMUM",
     shape=binary_shape(5),
     kernels={dtype: minimum for dtype in ("int8", "int16", "int32", "int64", "float32")},
+    inplace=True,
+    code={"portable": ("ec_elementwise.c",)},
+    options=Options("MaximumMinimumOptions"),
 )

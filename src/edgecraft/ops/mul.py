@@ -13,8 +13,9 @@ import numpy as np
 
 from edgecraft.ops.add import float_kernel, int32_kernel
 from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 from edgecraft.ops.broadcast import activation, binary_shape, per_element_cost
+from edgecraft.ops.options import ACTIVATION
 from edgecraft.ops.quant import quantized_activation_range
 
 
@@ -40,4 +41,8 @@ OP = OpDef(
         "int32": int32_kernel(np.multiply),
     },
     cost=per_element_cost,
+    inplace=True,
+    code={"portable": ("ec_elementwise.c",)},
+    state_bytes=32,
+    options=Options("MulOptions", (ACTIVATION,)),
 )

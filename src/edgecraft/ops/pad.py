@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 
 
 def paddings(ctx: OpContext) -> np.ndarray:
@@ -44,4 +44,11 @@ def pad(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.pad(x, paddings(ctx), constant_values=pad_value(ctx, args)).astype(x.dtype)]
 
 
-OP = OpDef(name="PAD", shape=shape, kernels={"int8": pad, "float32": pad})
+OP = OpDef(
+    name="PAD",
+    shape=shape,
+    kernels={"int8": pad, "float32": pad},
+    code={"portable": ("ec_reshape_ops.c",)},
+    state_bytes=8,
+    options=Options("PadOptions"),
+)

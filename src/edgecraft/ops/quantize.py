@@ -14,7 +14,7 @@ import numpy as np
 
 from edgecraft.ir.graph import Tensor
 from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier, round_half_away_array
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 from edgecraft.ops.quant import dtype_range
 
 _OUTPUT_DTYPES = ("int8", "uint8", "int16", "int32")
@@ -59,4 +59,8 @@ OP = OpDef(
     shape=quantize_shape,
     kernels={"float32": quantize_float, **{d: requantize for d in ("int8", "uint8", "int16", "int32")}},
     lookup=True,
+    inplace=True,
+    code={"portable": ("ec_reshape_ops.c",)},
+    state_bytes=16,
+    options=Options("QuantizeOptions"),
 )

@@ -57,6 +57,12 @@ def get_op(name: str) -> OpDef:
     return op
 
 
+def find_op(name: str) -> OpDef | None:
+    """The :class:`OpDef` for builtin ``name``, or None when it is not a supported op (for the
+    planner, which also plans graphs of ops it has no kernel for)."""
+    return get_op(name) if name in OP_MODULES else None
+
+
 def op_cost(graph: Graph, op: Operator) -> Cost:
     """The cost of one operator of ``graph``: its op's own rule, ``OpDef.cost``."""
     return get_op(op.type).cost(OpContext(op, graph))

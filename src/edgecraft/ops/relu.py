@@ -43,4 +43,7 @@ OP = OpDef(
     shape=same_shape,
     kernels={"int8": relu_quantized, "int16": relu_quantized, "float32": relu_float},
     lookup=True,
+    inplace=True,
+    code={"portable": ("ec_data_ops.c",)},  # a 256-entry table
+    state_bytes=16,
 )

@@ -36,4 +36,7 @@ OP = OpDef(
     shape=same_shape,
     kernels={"int8": relu6_quantized, "int16": relu6_quantized, "float32": relu6_float},
     lookup=True,
+    inplace=True,
+    code={"portable": ("ec_data_ops.c",)},  # a 256-entry table
+    state_bytes=16,
 )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import DTYPES
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 
 
 def _requested(ctx: OpContext) -> list[int]:
@@ -46,4 +46,10 @@ def reshape(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.reshape(args[0], ctx.output(0).shape)]
 
 
-OP = OpDef(name="RESHAPE", shape=reshape_shape, kernels=dict.fromkeys(DTYPES, reshape))
+OP = OpDef(
+    name="RESHAPE",
+    shape=reshape_shape,
+    kernels=dict.fromkeys(DTYPES, reshape),
+    view=True,
+    options=Options("ReshapeOptions", (("new_shape", "NewShape", "ints"),)),
+)

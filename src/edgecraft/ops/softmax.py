@@ -28,7 +28,7 @@ from edgecraft.ops.arith import (
     rounding_divide_by_pot,
     wrap_int32,
 )
-from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
+from edgecraft.ops.base import Cost, OpContext, OpDef, OpError, Options
 
 SCALED_DIFF_INTEGER_BITS = 5  # exp() input is Q5.26
 ACCUM_INTEGER_BITS = 12  # the sum of exps is Q12.19
@@ -123,5 +123,13 @@ def cost(ctx: OpContext) -> Cost:
     return Cost(2 * x.size, x.nbytes, y.nbytes)
 
 
-OP = OpDef(name="SOFTMAX", shape=shape, kernels={"int8": softmax_int8, "float32": softmax_float32},
-           cost=cost)
+OP = OpDef(
+    name="SOFTMAX",
+    shape=shape,
+    kernels={"int8": softmax_int8, "float32": softmax_float32},
+    cost=cost,
+    code={"portable": ("ec_softmax.c",)},
+    state_bytes=24,
+    fixed_output=(1.0 / 256.0, -128),
+    options=Options("SoftmaxOptions", (("beta", "Beta", "float"),)),
+)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import DTYPES
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 
 
 def squeeze_shape(ctx: OpContext) -> list[tuple[int, ...]]:
@@ -32,4 +32,10 @@ def squeeze(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.reshape(args[0], ctx.output(0).shape)]
 
 
-OP = OpDef(name="SQUEEZE", shape=squeeze_shape, kernels=dict.fromkeys(DTYPES, squeeze))
+OP = OpDef(
+    name="SQUEEZE",
+    shape=squeeze_shape,
+    kernels=dict.fromkeys(DTYPES, squeeze),
+    view=True,
+    options=Options("SqueezeOptions", (("squeeze_dims", "SqueezeDims", "ints"),)),
+)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import DTYPES
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 
 
 @dataclass(frozen=True)
@@ -118,4 +118,18 @@ def strided_slice(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.reshape(np.reshape(args[0], spec.effective_shape)[spec.slices], spec.output_shape)]
 
 
-OP = OpDef(name="STRIDED_SLICE", shape=strided_slice_shape, kernels=dict.fromkeys(DTYPES, strided_slice))
+OP = OpDef(
+    name="STRIDED_SLICE",
+    shape=strided_slice_shape,
+    kernels=dict.fromkeys(DTYPES, strided_slice),
+    code={"portable": ("ec_data_ops.c",)},
+    state_bytes=40,
+    options=Options("StridedSliceOptions", (
+        ("begin_mask", "BeginMask", "int"),
+        ("end_mask", "EndMask", "int"),
+        ("ellipsis_mask", "EllipsisMask", "int"),
+        ("new_axis_mask", "NewAxisMask", "int"),
+        ("shrink_axis_mask", "ShrinkAxisMask", "int"),
+        ("offset", "Offset", "bool"),
+    )),
+)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from edgecraft.ops.add import float_kernel, int32_kernel, quantized_kernel
-from edgecraft.ops.base import OpDef
+from edgecraft.ops.base import OpDef, Options
 from edgecraft.ops.broadcast import binary_shape, per_element_cost
+from edgecraft.ops.options import ADD_SUB_FIELDS
 
 OP = OpDef(
     name="SUB",
@@ -22,4 +23,8 @@ OP = OpDef(
         "int32": int32_kernel(np.subtract),
     },
     cost=per_element_cost,
+    inplace=True,
+    code={"portable": ("ec_elementwise.c",), "dsp": ("ec_add_table.c",)},
+    state_bytes=56,
+    options=Options("SubOptions", ADD_SUB_FIELDS),
 )

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import DTYPES
-from edgecraft.ops.base import OpContext, OpDef, OpError
+from edgecraft.ops.base import OpContext, OpDef, OpError, Options
 
 
 def _perm(ctx: OpContext) -> list[int]:
@@ -33,4 +33,11 @@ def transpose(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.transpose(args[0], _perm(ctx))]
 
 
-OP = OpDef(name="TRANSPOSE", shape=transpose_shape, kernels=dict.fromkeys(DTYPES, transpose))
+OP = OpDef(
+    name="TRANSPOSE",
+    shape=transpose_shape,
+    kernels=dict.fromkeys(DTYPES, transpose),
+    code={"portable": ("ec_data_ops.c",)},
+    state_bytes=8,
+    options=Options("TransposeOptions"),
+)

@@ -21,7 +21,7 @@ from edgecraft.ir.graph import Graph
 from edgecraft.ops.registry import supported_ops
 from edgecraft.optimize import pt2e
 from edgecraft.optimize.advice import BY_MODULE, Site, advise, locate, scope_paths, sites
-from edgecraft.optimize.finish import FIXED_OUTPUT, finish_int8, float_ops
+from edgecraft.optimize.finish import finish_int8, fixed_output, float_ops
 from edgecraft.optimize.footprint import estimate_fit, exact_or_estimated
 from edgecraft.optimize.rewrite import rewrite
 
@@ -100,7 +100,7 @@ def _raw_ops(model: bytes) -> list[tuple[str, list[str], str]]:
 def _issue(op: str, dtypes: list[str], tensor: str, model: torch.nn.Module, keys: dict[str, str],
            sites: list[Site]) -> Issue:
     site = locate(op, tensor, model, keys, sites)
-    if op in FIXED_OUTPUT and op in supported_ops() and site.module not in BY_MODULE:
+    if fixed_output(op) is not None and site.module not in BY_MODULE:
         return Issue(site.path, site.module, site.source, op, f"{op} in float", FIXED_BY_EDGECRAFT, True)
     reason, fix = advise(op, site)
     return Issue(site.path, site.module, site.source, op, reason, fix)

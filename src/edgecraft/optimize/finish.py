@@ -22,18 +22,19 @@ import copy
 import numpy as np
 
 from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
-from edgecraft.ops.registry import supported_ops
+from edgecraft.ops.registry import find_op, supported_ops
 
-#: op -> (output scale, output zero point) that TFLM's int8 kernel requires.
-FIXED_OUTPUT: dict[str, tuple[float, int]] = {
-    "SOFTMAX": (1.0 / 256.0, -128),
-    "LOGISTIC": (1.0 / 256.0, -128),
-    "TANH": (1.0 / 128.0, 0),
-}
+
+def fixed_output(op_type: str) -> tuple[float, int] | None:
+    """The (output scale, output zero point) TFLM's int8 kernel of ``op_type`` requires
+    (``OpDef.fixed_output``), or None when the op does not fix them."""
+    op = find_op(op_type)
+    return op.fixed_output if op is not None else None
 
 
 def finish_int8(graph: Graph) -> Graph:
-    """A copy of ``graph`` with float SOFTMAX/LOGISTIC/TANH islands and float I/O made int8."""
+    """A copy of ``graph`` with float islands of ops with a fixed output quantization (SOFTMAX,
+    LOGISTIC, TANH) and float I/O made int8."""
     g = copy.deepcopy(graph)
     _fold_float_islands(g)
     _fold_hard_sigmoid(g)
@@ -62,7 +63,8 @@ def _producer(g: Graph, k: int) -> Operator | None:
 
 def _fold_float_islands(g: Graph) -> None:
     for op in list(g.operators):
-        if op.type not in FIXED_OUTPUT or g.tensors[op.inputs[0]].dtype != "float32":
+        fixed_qparams = fixed_output(op.type)
+        if fixed_qparams is None or g.tensors[op.inputs[0]].dtype != "float32":
             continue
         deq = _producer(g, op.inputs[0])
         if deq is None or deq.type != "DEQUANTIZE" or len(_consumers(g, op.inputs[0])) != 1:
@@ -70,7 +72,7 @@ def _fold_float_islands(g: Graph) -> None:
         src = deq.inputs[0]
         if g.tensors[src].dtype != "int8":
             continue
-        scale, zp = FIXED_OUTPUT[op.type]
+        scale, zp = fixed_qparams
         fixed = Quantization.per_tensor(scale, zp)
         out = g.tensors[op.outputs[0]]
         users = _consumers(g, op.outputs[0])

@@ -5,7 +5,6 @@
 lifetime and in-place rules.
 """
 
-from edgecraft.plan.lifetimes import INPLACE_OPS, VIEW_OPS
 from edgecraft.plan.planner import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
@@ -19,8 +18,6 @@ from edgecraft.plan.planner import (
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_ALGORITHM",
-    "INPLACE_OPS",
-    "VIEW_OPS",
     "Buffer",
     "MemoryPlan",
     "PlanError",

@@ -2,11 +2,11 @@
 
 The persistent part models a TFLM-like runtime on a 32-bit core:
 
-- ``quant_multipliers``: the fixed-point output multiplier and shift (two int32) of every output
-  channel of CONV_2D and DEPTHWISE_CONV_2D, and of FULLY_CONNECTED with per-channel weights (one
-  pair for per-tensor ones), computed at init time and kept in RAM as TFLM does;
+- ``quant_multipliers``: the fixed-point output multiplier and shift (two int32) of each of an
+  op's ``OpDef.requant_channels`` (every output channel of CONV_2D and DEPTHWISE_CONV_2D, every
+  filter scale of FULLY_CONNECTED), computed at init time and kept in RAM as TFLM does;
 - ``op_state``: each op's prepared data (zero points, activation range, multipliers of ADD and
-  the like), ``OP_STATE_BYTES`` by op type;
+  the like), ``OpDef.state_bytes``;
 - ``runtime_structs``: one 12-byte tensor record (data pointer, dims pointer, type) per tensor
   and one 48-byte node record (input/output lists, builtin parameters, registration) per op.
 
@@ -19,30 +19,17 @@ from __future__ import annotations
 from typing import Any
 
 from edgecraft.ir.graph import Graph
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.registry import get_op
 from edgecraft.plan.planner import MemoryPlan
 
 TENSOR_RECORD_BYTES = 12
 NODE_RECORD_BYTES = 48
-#: Prepared per-op data (bytes) beyond the per-channel tables.
-OP_STATE_BYTES: dict[str, int] = {
-    "CONV_2D": 40, "DEPTHWISE_CONV_2D": 40, "FULLY_CONNECTED": 32, "ADD": 56, "SUB": 56, "MUL": 32,
-    "AVERAGE_POOL_2D": 16, "MAX_POOL_2D": 16, "SOFTMAX": 24, "LOGISTIC": 24, "TANH": 24,
-    "QUANTIZE": 16, "DEQUANTIZE": 16, "LEAKY_RELU": 24, "HARD_SWISH": 32, "CONCATENATION": 16,
-    "MEAN": 24, "RELU": 16, "RELU6": 16, "PAD": 8, "STRIDED_SLICE": 40, "TRANSPOSE": 8,
-}
-PER_CHANNEL_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})
 
 
 def multiplier_bytes(graph: Graph) -> int:
     """Bytes of per-channel (or per-tensor) output multipliers and shifts kept in RAM."""
-    total = 0
-    for op in graph.operators:
-        if op.type in PER_CHANNEL_OPS:
-            total += 8 * graph.tensors[op.outputs[0]].shape[-1]
-        elif op.type == "FULLY_CONNECTED" and len(op.inputs) > 1 and op.inputs[1] >= 0:
-            q = graph.tensors[op.inputs[1]].quant
-            total += 8 * (len(q.scale) if q is not None else 1)
-    return total
+    return 8 * sum(get_op(op.type).requant_channels(OpContext(op, graph)) for op in graph.operators)
 
 
 def ram_parts(graph: Graph, plan: MemoryPlan) -> dict[str, int]:
@@ -50,7 +37,7 @@ def ram_parts(graph: Graph, plan: MemoryPlan) -> dict[str, int]:
     return {
         "arena": plan.arena_bytes,
         "quant_multipliers": multiplier_bytes(graph),
-        "op_state": sum(OP_STATE_BYTES.get(op.type, 0) for op in graph.operators),
+        "op_state": sum(get_op(op.type).state_bytes for op in graph.operators),
         "runtime_structs": (TENSOR_RECORD_BYTES * len(graph.tensors)
                             + NODE_RECORD_BYTES * len(graph.operators)),
         "io_buffers": 0,

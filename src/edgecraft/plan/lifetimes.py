@@ -8,10 +8,11 @@ the arena. Constants live in flash and are not planned. Each operator's scratch 
 ``OpDef.scratch`` declares for the C kernel variant that will run it) is a buffer living for
 that one step.
 
-In-place rules group buffers that share memory (an *alias group*):
+In-place rules group buffers that share memory (an *alias group*); the op record says which
+ops they apply to (``OpDef.view``, ``OpDef.inplace``):
 
-- RESHAPE and SQUEEZE outputs hold the same bytes as their input, so they are views of it;
-- an elementwise op (``INPLACE_OPS``) may write its output over an input of the same shape and
+- a view op's output (RESHAPE, SQUEEZE) holds the same bytes as its input, so it is a view of it;
+- an elementwise op (``OpDef.inplace``) may write its output over an input of the same shape and
   dtype when that input (and everything aliasing it) is read for the last time at that step
   and is not a graph output (a graph input may be overwritten: the caller refills it every
   run). Output element ``i`` depends only on input element ``i`` and the aliased input is not
@@ -26,16 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from edgecraft.ir.graph import Graph, Tensor
-from edgecraft.ops.base import OpContext, OpError
-from edgecraft.ops.registry import get_op
-
-#: Ops whose output is byte-for-byte their first input: planned as a view of it.
-VIEW_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
-#: Elementwise ops whose output may overwrite an input that dies at that step.
-INPLACE_OPS = frozenset({
-    "ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC",
-    "TANH", "HARD_SWISH", "QUANTIZE",
-})
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.registry import find_op
 
 
 def nbytes(t: Tensor) -> int:
@@ -73,11 +66,8 @@ def scratch_bytes(graph: Graph, op_index: int, kernels: str = "portable") -> int
     """Scratch memory operator ``op_index``'s ``kernels`` variant declares (0 for ops not in
     the registry)."""
     op = graph.operators[op_index]
-    try:
-        opdef = get_op(op.type)
-    except (OpError, ImportError):
-        return 0
-    return opdef.scratch_bytes(OpContext(op, graph), kernels)
+    opdef = find_op(op.type)
+    return opdef.scratch_bytes(OpContext(op, graph), kernels) if opdef is not None else 0
 
 
 def requests(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int]) -> list[Request]:
@@ -156,10 +146,11 @@ def _alias_source(graph: Graph, op_type: str, inputs: list[int], out: int, step:
                   outputs: set[int]) -> int | None:
     """The request whose memory the output of this op may take over, or None."""
     t_out = graph.tensors[out]
-    if op_type in VIEW_OPS:
+    opdef = find_op(op_type)
+    if opdef is not None and opdef.view:
         k = inputs[0] if inputs else -1
         return pos[k] if k in pos and nbytes(graph.tensors[k]) == nbytes(t_out) else None
-    if op_type not in INPLACE_OPS:
+    if opdef is None or not opdef.inplace:
         return None
     for n, k in enumerate(inputs):
         if k not in pos:

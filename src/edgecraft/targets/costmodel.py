@@ -4,9 +4,10 @@ Model. One inference takes ``cycles = k * W`` with the *effective work*
 
     W = MACs(CONV_2D) + delta * MACs(DEPTHWISE_CONV_2D) + phi * MACs(FULLY_CONNECTED) + MACs(others)
 
-where MACs come from each op's ``OpDef.cost``. ``delta`` and ``phi`` (what one depthwise or one
-fully connected MAC costs in convolution MACs: they reuse each loaded byte less) are shared by
-every core and software stack; ``k`` (cycles per convolution MAC) belongs to one core and stack.
+where MACs come from each op's ``OpDef.cost`` and its class from ``OpDef.work_class``.
+``delta`` and ``phi`` (what one depthwise or one fully connected MAC costs in convolution MACs:
+they reuse each loaded byte less) are shared by every core and software stack; ``k`` (cycles per
+convolution MAC) belongs to one core and stack.
 
 Fit. ``mlperf_tiny.json`` holds the published latencies (../shared/TOOLCHAIN.md) of 5 runs x 4
 models and the work of the 4 models. A least-squares fit of ``log(latency * clock)`` on
@@ -38,11 +39,12 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import Graph
-from edgecraft.ops.registry import op_cost
+from edgecraft.ops.base import WORK_CLASSES
+from edgecraft.ops.registry import get_op, op_cost
 from edgecraft.targets.catalog import Board
 
-FEATURES = ("conv_macs", "depthwise_macs", "fc_macs", "other_macs")
-_CLASS = {"CONV_2D": "conv_macs", "DEPTHWISE_CONV_2D": "depthwise_macs", "FULLY_CONNECTED": "fc_macs"}
+#: MACs of each work class an op record names (``OpDef.work_class``).
+FEATURES = tuple(f"{c}_macs" for c in WORK_CLASSES)
 ASSUMPTION_LOG_ERROR = math.log(2.0)  # a factor of 2 either way for a documented guess
 CPI_LOG_ERROR = math.log(1.5)  # instruction counts are not cycles: +-50% for the unknown CPI ratio
 
@@ -60,7 +62,7 @@ def work_features(graph: Graph) -> dict[str, int]:
     out = dict.fromkeys((*FEATURES, "bytes"), 0)
     for op in graph.operators:
         c = op_cost(graph, op)
-        out[_CLASS.get(op.type, "other_macs")] += c.macs
+        out[f"{get_op(op.type).work_class}_macs"] += c.macs
         out["bytes"] += c.bytes_read + c.bytes_written
     return out
 

@@ -8,10 +8,13 @@ each with its expected error.
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from edgecraft.ir.graph import Graph
-from edgecraft.ops.registry import graph_macs
+from edgecraft.ops.registry import get_op, graph_macs
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 from edgecraft.plan.accounting import multiplier_bytes, persistent_bytes, ram_parts
 from edgecraft.targets.catalog import Board, get_board
@@ -19,20 +22,6 @@ from edgecraft.targets.costmodel import estimate, work_features
 from edgecraft.targets.cycles import cycle_profile_estimate
 
 RUNTIMES = ("tflm", "edgecraft")
-#: Flash of each C kernel of edgecraft's generated code, measured: ``arm-none-eabi-size`` of
-#: each kernel object under ``codegen/kernels`` built with -O2 -mcpu=cortex-m4 -mthumb
-#: -mfloat-abi=hard -mfpu=fpv4-sp-d16 -ffunction-sections, 2026-11-23; conv, depthwise, fc and
-#: the average pool re-measured 2026-11-29 after the requantization work (DSP variants here, the
-#: portable ones in PORTABLE_KERNEL_CODE_BYTES, for cores without the DSP extension).
-#: Ops sharing a kernel share a key; ops missing here are estimated at DEFAULT_KERNEL_CODE_BYTES.
-KERNEL_CODE_BYTES: dict[str, tuple[str, int]] = {
-    "CONV_2D": ("conv", 6532), "DEPTHWISE_CONV_2D": ("depthwise", 4824),
-    "FULLY_CONNECTED": ("fc", 1376), "SOFTMAX": ("softmax", 964), "AVERAGE_POOL_2D": ("avgpool", 734),
-    "MAX_POOL_2D": ("maxpool", 378), "ADD": ("add", 460), "SUB": ("binary", 816), "MUL": ("binary", 816),
-    "RESHAPE": ("view", 0), "SQUEEZE": ("view", 0),
-}
-PORTABLE_KERNEL_CODE_BYTES: dict[str, int] = {"conv": 724, "depthwise": 696, "fc": 304}
-DEFAULT_KERNEL_CODE_BYTES = 600
 #: Generated model function and shared requantize helper, and each op's parameter block + call.
 MODEL_CODE_BYTES, PER_OP_CODE_BYTES = 420, 80
 #: TFLM's interpreter, allocator, op resolver and flatbuffer reader: an assumption (+-50%).
@@ -40,14 +29,21 @@ TFLM_FRAMEWORK_CODE_BYTES = 20 * 1024
 CODE_ERROR_PCT = {"edgecraft": 15, "tflm": 50}
 
 
+@cache
+def kernel_file_bytes() -> dict[str, int]:
+    """Measured flash of each C kernel file (``kernel_code_bytes.json``; re-measure with
+    ``python scripts/measure_kernel_sizes.py``)."""
+    data = json.loads(resources.files("edgecraft.targets").joinpath("kernel_code_bytes.json").read_text())
+    return {str(k): int(v) for k, v in data["bytes"].items()}
+
+
 def kernel_code_bytes(graph: Graph, dsp: bool = True) -> int:
-    """Flash of the distinct C kernels the graph needs plus the generated model code, with the
-    DSP kernel variants or (``dsp=False``) the portable ones."""
-    stems: dict[str, int] = {}
-    for op in graph.operators:
-        stem, size = KERNEL_CODE_BYTES.get(op.type, (op.type, DEFAULT_KERNEL_CODE_BYTES))
-        stems[stem] = size if dsp else PORTABLE_KERNEL_CODE_BYTES.get(stem, size)
-    return MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(graph.operators) + sum(stems.values())
+    """Flash of the distinct C kernel files the graph's ops name (``OpDef.code``) plus the
+    generated model code, with the DSP kernel variants or (``dsp=False``) the portable ones."""
+    variant = "dsp" if dsp else "portable"
+    files = {f for op in graph.operators for f in get_op(op.type).code_files(variant)}
+    sizes = kernel_file_bytes()
+    return MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(graph.operators) + sum(sizes[f] for f in files)
 
 
 def flash_parts(graph: Graph, runtime: str = "tflm", dsp: bool = True) -> dict[str, int]:

@@ -11,6 +11,11 @@ bound (the same sum after that algorithm's in-place, reordering and overlap rule
 RAM (arena + modelled TFLM-like persistent data for a 32-bit device), with the ratios
 arena/TFLM head and arena/live bound. Every plan is also executed by the arena runtime and its
 outputs compared with TFLM's (``exact``).
+
+``--device TARGET`` (e.g. qemu-m4) then builds each model with ``edgecraft build`` for that
+emulated board and prints its RAM as the sum of every part: the arena (kernel scratch planned
+in it), static data beside it, the peak stack of one inference measured on QEMU, and the
+caller's input and output buffers (needs arm-none-eabi-gcc and qemu-system-arm).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ def builtin_models() -> list[tuple[str, bytes]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=Path, default=CORPUS)
+    ap.add_argument("--device", metavar="TARGET", help="also build for this emulated board and itemize RAM")
     args = ap.parse_args()
     paths = sorted(args.models.glob("*.tflite")) if args.models.exists() else []
     entries = [(p.stem, p.read_bytes()) for p in paths] or builtin_models()
@@ -81,6 +87,30 @@ def main() -> None:
     console.print(table)
     for v in verdicts:
         console.print(v)
+    if args.device:
+        console.print(device_ram(entries, args.device))
+
+
+def device_ram(entries: list[tuple[str, bytes]], target: str) -> Table:
+    """RAM of each model built for ``target`` (edgecraft build, default planner), every part."""
+    import tempfile
+
+    from edgecraft.cli.build_cmd import build_project
+
+    table = Table(title=f"RAM on {target}, every part (edgecraft build; stack measured on QEMU)",
+                  title_justify="left")
+    for col in ("model", "arena (scratch in it)", "persistent", "peak stack", "I/O buffers", "total"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    with tempfile.TemporaryDirectory(prefix="edgecraft-memory-") as tmp:
+        for name, raw in entries:
+            if read_tflite_bytes(raw, name).input_tensors()[0].dtype == "float32":
+                continue
+            model = Path(tmp) / f"{name}.tflite"
+            model.write_bytes(raw)
+            ram = build_project(model, target, Path(tmp) / name, name, None, "overlap")["ram"]
+            table.add_row(name, f"{ram['arena']:,}", f"{ram['persistent']:,}", f"{ram['stack']:,}",
+                          f"{ram['io_buffers']:,}", f"{ram['total']:,}")
+    return table
 
 
 if __name__ == "__main__":

@@ -8,23 +8,57 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, output_dir, print_json
-from edgecraft.codegen import CodegenError, generate
+from edgecraft.cli.common import (
+    FORMAT_OPTION,
+    Format,
+    UserError,
+    add_ram_rows,
+    console,
+    output_dir,
+    print_json,
+)
+from edgecraft.codegen import CodegenError, GeneratedModel, generate
 from edgecraft.codegen.project import write_project
 from edgecraft.emulate.firmware import EmulateError, object_sizes
-from edgecraft.emulate.machines import CORE_FLAGS
+from edgecraft.emulate.machines import CORE_FLAGS, machine
+from edgecraft.emulate.runner import emulate_generated
 from edgecraft.formats import read_tflite
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
-from edgecraft.targets import UnknownBoardError, get_board
+from edgecraft.plan.accounting import io_buffer_bytes, itemize_ram
+from edgecraft.targets import Board, UnknownBoardError, get_board
+from edgecraft.targets.cycles import core_model, has_cycle_model
+
+
+def measure_stack(gen: GeneratedModel, board: Board, dsp: bool) -> tuple[int | None, str]:
+    """Peak stack of one inference of the generated model on the QEMU machine of the board's
+    core (zero inputs), and where it was measured; (None, why not) when it cannot be."""
+    if not has_cycle_model(board):
+        return None, f"not measured: no emulated machine for {board.core}"
+    m = machine(core_model(board.core).machine)
+    if dsp and not m.dsp:
+        return None, f"not measured: {m.slug} has no DSP instructions"
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        return None, "not measured: arm-none-eabi-gcc and qemu-system-arm are needed"
+    zeros = [np.zeros((1, *t.shape), t.np_dtype) for t in gen.inputs]
+    try:
+        run = emulate_generated(gen, m, zeros)
+    except EmulateError as e:
+        return None, f"not measured on {m.slug}: {str(e).split(';')[0]}"
+    return run.stack_bytes, f"painted stack of one inference on {m.slug} ({m.core})"
 
 
 def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bool | None,
-                  algorithm: str, features: str | None = None) -> dict[str, Any]:
+                  algorithm: str, features: str | None = None, stack: bool = True) -> dict[str, Any]:
     """Generate and write the project; measure flash and RAM with arm-none-eabi-gcc when the
     board has an Arm Cortex-M core and the toolchain is installed, else estimate them.
+
+    RAM is itemized (``ram``: arena with kernel scratch, persistent static data, peak stack of
+    one inference measured on QEMU when ``stack`` and the board's core has an emulated machine,
+    the caller's input and output buffers); ``ram_bytes`` is their sum.
 
     ``features`` adds a sensor front end's C twin (a preset of :mod:`edgecraft.dsp`, e.g.
     ``kws-mfcc``) to the project; the sizes reported stay those of the model alone."""
@@ -53,17 +87,24 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
             raise UserError(str(e)) from None
     files = write_project(project, out, board.name, board.core, " ".join(cflags or ()))
     constants = sum(t.nbytes for t in graph.tensors if t.data is not None)
-    flash, ram, how = constants, gen.arena_bytes, "estimate: constant tensors and the arena only"
+    flash, static, how = constants, gen.arena_bytes, "estimate: constant tensors and the arena only"
     if cflags is not None and shutil.which("arm-none-eabi-gcc"):
         with tempfile.TemporaryDirectory(prefix="edgecraft-size-") as tmp:
             try:
-                flash, ram = object_sizes(gen, cflags, Path(tmp))
+                flash, static = object_sizes(gen, cflags, Path(tmp))
             except EmulateError as e:
                 raise UserError(f"the generated code does not compile for {board.core}: {e}") from None
         how = f"arm-none-eabi-size of the model's objects (-O2, {' '.join(cflags)})"
+    peak, stack_from = measure_stack(gen, board, use_dsp) if stack else (None, "not measured (--no-stack)")
+    ram = itemize_ram(gen.arena_bytes, 0, static - gen.arena_bytes, peak or 0, io_buffer_bytes(graph), {
+        "arena": f"memory plan '{gen.algorithm}', kernel scratch included",
+        "persistent": f"static data of the model's objects beside the arena ({how})",
+        "stack": stack_from if peak is None else f"measured: {stack_from}",
+        "io_buffers": "the caller's input and output buffers",
+    })
     return {
         "model": str(model), "name": gen.name, "board": board.slug, "core": board.core, "dsp": use_dsp,
-        "out": str(out), "files": files, "flash_bytes": flash, "ram_bytes": ram,
+        "out": str(out), "files": files, "flash_bytes": flash, "ram_bytes": ram["total"], "ram": ram,
         "arena_bytes": gen.arena_bytes, "algorithm": gen.algorithm, "kernels": gen.kernels,
         "sizes_from": how, "entry_point": f"{gen.name}_invoke", "features": features,
     }
@@ -82,13 +123,15 @@ def build(
     features: Annotated[str | None, typer.Option(
         "--features", help="Also emit a sensor front end's C twin: a preset such as kws-mfcc "
         "(see edgecraft.dsp.presets).")] = None,
+    stack: Annotated[bool, typer.Option("--stack/--no-stack", help="Measure the peak stack of one "
+                                        "inference on the QEMU machine of the board's core.")] = True,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Write MODEL as a dependency-free C library with a CMake project and an Arduino library."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
     output_dir(out, "--out")
-    result = build_project(model, target, out, name, dsp, algorithm, features)
+    result = build_project(model, target, out, name, dsp, algorithm, features, stack)
     if fmt is Format.json:
         print_json(result)
         return
@@ -96,8 +139,8 @@ def build(
                   f"{', DSP kernels' if result['dsp'] else ''})", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("flash_bytes", "ram_bytes", "arena_bytes"):
-        table.add_row(key.replace("_", " "), f"{result[key]:,}")
+    table.add_row("flash bytes", f"{result['flash_bytes']:,}")
+    add_ram_rows(table, result["ram"])
     table.add_row("entry point", result["entry_point"])
     console.print(table)
     console.print(f"[dim]sizes: {result['sizes_from']}[/dim]")

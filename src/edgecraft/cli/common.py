@@ -28,6 +28,7 @@ from typing import IO, Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from edgecraft.files import OutputError, check_output_file, prepare_output_dir
 from edgecraft.ir.validate import memory_limit
@@ -316,3 +317,17 @@ def _invoke(command: Callable[..., Any], args: list[str],
 
 def _error(message: str, code: int) -> tuple[int, str]:
     return code, f"error: {' '.join(str(message).split(chr(10))[0].split())}\n"
+
+
+_RAM_LABELS = {"arena": "RAM arena (activations, I/O tensors, kernel scratch)",
+               "scratch": "RAM kernel scratch outside the arena", "persistent": "RAM persistent state",
+               "stack": "RAM peak stack", "io_buffers": "RAM input/output buffers"}
+
+
+def add_ram_rows(table: Table, ram: dict[str, Any]) -> None:
+    """One (what, bytes) row per part of an itemized ``ram`` object, then the total."""
+    for key, label in _RAM_LABELS.items():
+        basis = str(ram.get("basis", {}).get(key, ""))
+        value = "not measured" if basis.startswith("not measured") else f"{ram[key]:,}"
+        table.add_row(label, value)
+    table.add_row("RAM total", f"{ram['total']:,}")

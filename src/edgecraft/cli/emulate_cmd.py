@@ -9,7 +9,15 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, output_file, print_json
+from edgecraft.cli.common import (
+    FORMAT_OPTION,
+    Format,
+    UserError,
+    add_ram_rows,
+    console,
+    output_file,
+    print_json,
+)
 from edgecraft.cli.run_cmd import as_batches, load_inputs, save_outputs
 from edgecraft.codegen import CodegenError
 from edgecraft.emulate import MACHINES, DoesNotFitError, EmulateError, UnknownMachineError, emulate
@@ -17,6 +25,7 @@ from edgecraft.emulate.firmware import ToolMissingError
 from edgecraft.formats import read_tflite
 from edgecraft.ops.registry import graph_macs, op_cost
 from edgecraft.plan import plan_memory
+from edgecraft.plan.accounting import io_buffer_bytes, itemize_ram
 from edgecraft.runtime import Interpreter
 from edgecraft.targets import UnknownBoardError, get_board
 from edgecraft.targets.cycles import NoCycleModelError, core_model, cycle_profile_estimate
@@ -67,11 +76,17 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
     cyc = cycle_profile_estimate(r.classes, priced)
     ops = []
     if per_op:
-        order = plan_memory(graph).order
+        order = plan_memory(graph, kernels="dsp" if r.dsp else "portable").order  # as generated
         for step, (j, count) in enumerate(zip(order, r.op_instructions, strict=False)):
             op = graph.operators[j]
             ops.append({"step": step, "op": j, "type": op.type, "instructions": count,
                         "macs": op_cost(graph, op).macs})
+    ram = itemize_ram(r.arena_bytes, 0, r.ram_bytes - r.arena_bytes, r.stack_bytes, io_buffer_bytes(graph), {
+        "arena": "memory plan, kernel scratch included",
+        "persistent": "static data of the model's objects beside the arena (linked ELF)",
+        "stack": f"measured: painted stack of one inference on {r.target}",
+        "io_buffers": "the caller's input and output buffers (the harness's)",
+    })
     return {
         "model": str(model), "target": r.target, "machine": r.machine, "core": r.core, "dsp": r.dsp,
         "instructions": r.instructions, "macs": macs,
@@ -80,7 +95,7 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
         "energy_uj": cyc["energy_uj"], "energy_per_day_j": cyc["energy_per_day_j"],
         "cycle_model": cyc["cycle_estimate"], "instruction_classes": r.classes,
         "macs_per_instruction": round(macs / r.instructions, 4) if r.instructions else None,
-        "flash_bytes": r.flash_bytes, "ram_bytes": r.ram_bytes, "stack_bytes": r.stack_bytes,
+        "flash_bytes": r.flash_bytes, "ram_bytes": ram["total"], "ram": ram, "stack_bytes": r.stack_bytes,
         "arena_bytes": r.arena_bytes, "image_flash_bytes": r.image_flash_bytes,
         "image_ram_bytes": r.image_ram_bytes, "samples": len(batches[0]),
         "outputs": [{"shape": list(y.shape), "dtype": str(y.dtype),
@@ -125,9 +140,9 @@ def emulate_cmd(
                   f"{', DSP kernels' if result['dsp'] else ''})", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("instructions", "macs", "macs_per_instruction", "flash_bytes", "ram_bytes", "stack_bytes",
-                "arena_bytes"):
+    for key in ("instructions", "macs", "macs_per_instruction", "flash_bytes"):
         table.add_row(key.replace("_", " "), f"{result[key]:,}")
+    add_ram_rows(table, result["ram"])
     at = f" on {result['board']} at {result['clock_mhz']:g} MHz"
     table.add_row("cycles" + at, f"{result['cycles']:,} (+-{result['latency_error_pct']}%)")
     table.add_row("latency ms" + at, f"{result['latency_ms']:,.3f}")

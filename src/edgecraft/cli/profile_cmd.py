@@ -11,6 +11,7 @@ from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
 from edgecraft.emulate import EmulateError, emulate
+from edgecraft.emulate.runner import EmulationResult
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
@@ -20,14 +21,14 @@ from edgecraft.targets.cycles import core_model, has_cycle_model
 from edgecraft.targets.profiling import RUNTIMES
 
 
-def emulated_classes(graph: Graph, boards: list[Board]) -> dict[str, dict[str, int] | str]:
-    """Instruction classes of one inference (a seeded random input) counted on the QEMU machine
-    of each board's core, one run per machine; a string says why a board has none (not a
+def emulated_runs(graph: Graph, boards: list[Board]) -> dict[str, EmulationResult | str]:
+    """One inference (a seeded random input) on the QEMU machine of each board's core, one run
+    per machine (instruction classes, peak stack); a string says why a board has none (not a
     Cortex-M core, or the model does not fit the emulated machine)."""
     inputs = [np.random.default_rng(0).integers(-128, 128, (1, *t.shape)).astype(t.np_dtype)
               for t in graph.input_tensors()]
-    runs: dict[str, dict[str, int] | str] = {}
-    out: dict[str, dict[str, int] | str] = {}
+    runs: dict[str, EmulationResult | str] = {}
+    out: dict[str, EmulationResult | str] = {}
     for b in boards:
         if not has_cycle_model(b):
             out[b.slug] = f"no cycle model for {b.core}"
@@ -35,7 +36,7 @@ def emulated_classes(graph: Graph, boards: list[Board]) -> dict[str, dict[str, i
         machine = core_model(b.core).machine
         if machine not in runs:
             try:
-                runs[machine] = emulate(graph, machine, inputs, name="profile").classes
+                runs[machine] = emulate(graph, machine, inputs, name="profile")
             except EmulateError as e:
                 runs[machine] = f"not emulated on {machine}: {str(e).split(';')[0]}"
         out[b.slug] = runs[machine]
@@ -99,13 +100,18 @@ def profile(
     except UnknownBoardError as e:
         raise UserError(f"{e}, or all") from None
     graph = read_tflite(model)
-    classes = emulated_classes(graph, boards) if emulated else {}
+    runs = emulated_runs(graph, boards) if emulated else {}
     results = []
     for b in boards:
-        counted = classes.get(b.slug)
-        p = profile_model(graph, b, algorithm, runtime, counted if isinstance(counted, dict) else None)
-        if isinstance(counted, str):
-            p["estimates"]["basis"] += f"; no cycle estimate: {counted}"
+        run = runs.get(b.slug)
+        done = run if isinstance(run, EmulationResult) else None
+        # the emulated stack is that of edgecraft's generated C, not of a TFLM interpreter
+        stack = done.stack_bytes if done is not None and runtime == "edgecraft" else None
+        where = f"painted stack of one inference on {done.target}" if done is not None else ""
+        classes = done.classes if done is not None else None
+        p = profile_model(graph, b, algorithm, runtime, classes, stack, where)
+        if isinstance(run, str):
+            p["estimates"]["basis"] += f"; no cycle estimate: {run}"
         results.append(p)
     if target != "all":
         if fmt is Format.json:

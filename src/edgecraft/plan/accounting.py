@@ -12,6 +12,11 @@ The persistent part models a TFLM-like runtime on a 32-bit core:
 
 Graph inputs and outputs live in the arena (as in TFLM), so ``io_buffers`` is 0. The struct and
 state sizes are rounded from TFLM's 32-bit layouts: a modelled figure, not a measured one.
+
+:func:`itemize_ram` is the one shape every command reports RAM in (``build``, ``emulate`` and
+``profile``: a ``ram`` object whose parts sum to ``ram_bytes``): the arena (activations, graph
+inputs and outputs, and kernel scratch planned together), kernel scratch outside the arena,
+persistent state, the peak stack of one inference, and the caller's input and output buffers.
 """
 
 from __future__ import annotations
@@ -47,3 +52,27 @@ def ram_parts(graph: Graph, plan: MemoryPlan) -> dict[str, int]:
 def persistent_bytes(parts: dict[str, Any]) -> int:
     """The parts that persist beside the arena."""
     return int(parts["quant_multipliers"] + parts["op_state"] + parts["runtime_structs"])
+
+
+#: The parts of :func:`itemize_ram`, in the order tables show them.
+RAM_ITEMS: tuple[str, ...] = ("arena", "scratch", "persistent", "stack", "io_buffers")
+
+
+def io_buffer_bytes(graph: Graph) -> int:
+    """Bytes of the caller's input and output buffers for edgecraft's generated C, whose
+    ``invoke`` copies inputs into the arena and outputs out of it."""
+    return sum(t.nbytes for t in graph.input_tensors()) + sum(t.nbytes for t in graph.output_tensors())
+
+
+def itemize_ram(arena: int, scratch: int = 0, persistent: int = 0, stack: int = 0, io_buffers: int = 0,
+                basis: dict[str, str] | None = None) -> dict[str, Any]:
+    """RAM as the sum of every part, for JSON: ``RAM_ITEMS`` in bytes, ``total`` (their sum) and
+    ``basis`` (how each part was obtained, where it is worth saying).
+
+    ``arena``: the planned arena, kernel scratch included when the plan places it there;
+    ``scratch``: kernel scratch outside the arena; ``persistent``: state kept beside the arena;
+    ``stack``: peak stack of one inference (0 when not measured: ``basis`` says so);
+    ``io_buffers``: input and output buffers outside the arena."""
+    items = {"arena": arena, "scratch": scratch, "persistent": persistent, "stack": stack,
+             "io_buffers": io_buffers}
+    return {**items, "total": sum(items.values()), "basis": dict(basis or {})}

@@ -16,7 +16,13 @@ from typing import Any
 from edgecraft.ir.graph import Graph
 from edgecraft.ops.registry import get_op, graph_macs
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
-from edgecraft.plan.accounting import multiplier_bytes, persistent_bytes, ram_parts
+from edgecraft.plan.accounting import (
+    io_buffer_bytes,
+    itemize_ram,
+    multiplier_bytes,
+    persistent_bytes,
+    ram_parts,
+)
 from edgecraft.targets.catalog import Board, get_board
 from edgecraft.targets.costmodel import estimate, work_features
 from edgecraft.targets.cycles import cycle_profile_estimate
@@ -63,11 +69,32 @@ def flash_parts(graph: Graph, runtime: str = "tflm", dsp: bool = True) -> dict[s
 
 def runtime_ram_parts(graph: Graph, plan: MemoryPlan, runtime: str = "tflm") -> dict[str, int]:
     """RAM by part: TFLM-like (see :mod:`edgecraft.plan.accounting`) or edgecraft's generated C,
-    which keeps only the arena in RAM (its tables are const, inputs and outputs in the arena)."""
+    which keeps the arena (kernel scratch included) in RAM, its tables const in flash, and takes
+    inputs and outputs in the caller's buffers (``io_buffers``)."""
     parts = ram_parts(graph, plan)
     if runtime == "edgecraft":
         parts = {k: (v if k == "arena" else 0) for k, v in parts.items()}
+        parts["io_buffers"] = io_buffer_bytes(graph)
     return parts
+
+
+def ram_items(graph: Graph, plan: MemoryPlan, runtime: str = "tflm", stack_bytes: int | None = None,
+              stack_from: str = "") -> dict[str, Any]:
+    """The itemized ``ram`` object (:func:`edgecraft.plan.accounting.itemize_ram`) of ``graph``
+    under ``plan`` for ``runtime``; ``stack_bytes`` measured elsewhere (``stack_from`` says
+    where), else the stack is not counted and the basis says so."""
+    parts = runtime_ram_parts(graph, plan, runtime)
+    scratch = [b.size for b in plan.buffers if b.kind == "scratch"]
+    in_arena = f"largest kernel scratch {max(scratch):,} B, planned in it" if scratch else "no kernel scratch"
+    basis = {
+        "arena": f"memory plan '{plan.algorithm}' ({in_arena})",
+        "persistent": "TFLM-like runtime: modelled from its 32-bit structs" if runtime == "tflm"
+        else "none: weights, tables and parameters are const (flash)",
+        "stack": f"measured: {stack_from}" if stack_bytes is not None
+        else "not measured (profile --emulate and emulate measure it on QEMU)",
+    }
+    return itemize_ram(parts["arena"], 0, persistent_bytes(parts), stack_bytes or 0, parts["io_buffers"],
+                       basis)
 
 
 def _peak_culprits(graph: Graph, plan: MemoryPlan, limit: int = 5) -> list[dict[str, Any]]:
@@ -96,7 +123,8 @@ def _weight_culprits(graph: Graph, limit: int = 5) -> list[dict[str, Any]]:
 
 
 def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM,
-            runtime: str = "tflm", classes: dict[str, int] | None = None) -> dict[str, Any]:
+            runtime: str = "tflm", classes: dict[str, int] | None = None,
+            stack_bytes: int | None = None, stack_from: str = "") -> dict[str, Any]:
     """Fit and cost of ``graph`` on ``board`` (a :class:`Board` or slug), as a JSON-ready dict.
 
     ``runtime`` "tflm" (a TFLM-like interpreter: persistent tables and structs in RAM) or
@@ -111,14 +139,19 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
     ``classes``: instructions of one inference per class, counted on the emulated machine of
     the board's core (``edgecraft.emulate``); latency and energy then come from the cycle model
     (:mod:`edgecraft.targets.cycles`) instead of the MAC fit, and ``energy_per_day_j`` is added.
+
+    ``ram`` itemizes ``ram_bytes`` (arena, scratch, persistent, stack, io_buffers); the stack
+    counts when ``stack_bytes`` was measured (``stack_from`` says where). The edgecraft runtime
+    is planned with the kernel variant the board runs (DSP scratch included in the arena).
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
     b = get_board(board) if isinstance(board, str) else board
-    plan = plan_memory(graph, algorithm)
-    ram = runtime_ram_parts(graph, plan, runtime)
+    plan = plan_memory(graph, algorithm, kernels="dsp" if runtime == "edgecraft" and b.dsp else "portable")
+    ram = {**runtime_ram_parts(graph, plan, runtime), "stack": stack_bytes or 0}
+    items = ram_items(graph, plan, runtime, stack_bytes, stack_from)
     flash = flash_parts(graph, runtime, b.dsp)
-    ram_total, flash_total = sum(ram.values()), sum(flash.values())
+    ram_total, flash_total = items["total"], sum(flash.values())
     feats = work_features(graph)
     est = estimate(feats, b) if classes is None else cycle_profile_estimate(classes, b)
     if any(t.dtype == "float32" for t in graph.tensors if not t.is_constant):
@@ -140,6 +173,7 @@ def profile(graph: Graph, board: Board | str, algorithm: str = DEFAULT_ALGORITHM
         "arena_bytes": plan.arena_bytes,
         "persistent_bytes": persistent_bytes(ram),
         "ram_bytes": ram_total,
+        "ram": items,
         "flash_bytes": flash_total,
         "macs": graph_macs(graph),
         "latency_ms": est["latency_ms"],

@@ -28,10 +28,14 @@ from edgecraft.targets.costmodel import work_features
 from edgecraft.targets.profiling import kernel_code_bytes, kernel_file_bytes
 
 SRC = Path(edgecraft.__file__).parent
-#: Module-level tables keyed by op names that may live outside ops/, and why.
+#: (module, table) keyed by op names that may live outside ops/, and why.
 ALLOWED = {
-    "codegen/ops_c.py": "the C emitter table (op -> C text), kept in codegen/ as DESIGN.md says",
-    "optimize/compat.py": "names the PyTorch layer behind an op for messages (GELU is no op here)",
+    ("codegen/ops_c.py", "EMITTERS"): "the C emitter table (op -> C text), kept in codegen/ by design",
+    ("optimize/advice.py", "LOWERED_FROM"): "PyTorch-side advice: TFLite builtins (most of them not "
+                                            "edgecraft ops) -> the aten calls that lower to them",
+    ("optimize/layers.py", "FUSED"): "keyed by fused-activation names (RELU, RELU6), not ops",
+    ("optimize/layers.py", "VIEWS"): "layout ops (TRANSPOSE, EXPAND_DIMS too) to line float layers up",
+    ("optimize/compat.py", "SKIPPED"): "QUANTIZE/DEQUANTIZE: the edges of a float island, not layers",
 }
 
 
@@ -117,13 +121,16 @@ def _relu_only() -> Graph:
 
 def _op_name_tables(path: Path, names: set[str], label: str) -> list[str]:
     """Module- and class-level assignments of a dict keyed by op names, or of a set, list or
-    tuple holding two or more op names."""
+    tuple holding two or more op names, except the ``ALLOWED`` ones."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if not isinstance(node, ast.Module | ast.ClassDef):
             continue
         for stmt in node.body:
             if not isinstance(stmt, ast.Assign | ast.AnnAssign) or stmt.value is None:
+                continue
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and (label, t.id) in ALLOWED for t in targets):
                 continue
             for sub in ast.walk(stmt.value):
                 if isinstance(sub, ast.Dict):
@@ -145,7 +152,7 @@ def test_no_module_outside_ops_keeps_a_table_of_ops() -> None:
     found = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if rel.startswith("ops/") or rel in ALLOWED:
+        if rel.startswith("ops/"):
             continue
         found += _op_name_tables(path, names, rel)
     assert found == [], "op-name tables outside ops/ (put the fact in the OpDef):\n" + "\n".join(found)

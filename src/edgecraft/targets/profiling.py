@@ -28,6 +28,8 @@ from edgecraft.targets.costmodel import estimate, work_features
 from edgecraft.targets.cycles import cycle_profile_estimate
 
 RUNTIMES = ("tflm", "edgecraft")
+#: One kernel of unknown size, for estimates made before there is a graph (``optimize/fit.py``).
+DEFAULT_KERNEL_CODE_BYTES = 600
 #: Generated model function and shared requantize helper, and each op's parameter block + call.
 MODEL_CODE_BYTES, PER_OP_CODE_BYTES = 420, 80
 #: TFLM's interpreter, allocator, op resolver and flatbuffer reader: an assumption (+-50%).

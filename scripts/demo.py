@@ -166,7 +166,7 @@ def main() -> None:
                     "--output", str(OUT / "y_qemu.npy"), json_out=True)
     assert emu is not None
     print(f"instructions per inference {emu['instructions']:,}, flash {emu['flash_bytes']:,} B, "
-          f"RAM {emu['ram_bytes']:,} B, stack {emu['stack_bytes']:,} B on {emu['machine']}")
+          f"RAM {emu['ram_bytes']:,} B in all (stack {emu['stack_bytes']:,} B of it) on {emu['machine']}")
 
     step("9. verify: Python runtime, TensorFlow Lite Micro and the emulated Cortex-M4 agree exactly")
     from edgecraft.reference import run_tflm

@@ -1,8 +1,9 @@
 """The micro-speech preset (TFLM's micro_speech front end): equal, with tolerance 0, to an
 independent plain-Python transcription of TFLM's signal library and KISS FFT
-(micro_speech_reference.py); to TFLM itself where TFLM's own audio preprocessor and model are at
-hand (``../shared/conformance/audio_preprocessor_int8.tflite``, ``micro_speech_quantized.tflite``,
-from tensorflow/tflite-micro ``tensorflow/lite/micro/examples/micro_speech/models``); and through
+(micro_speech_reference.py); to TFLM's signal-library kernels themselves (tflite-micro package,
+tflm_signal_model.py); to TFLM's shipped preprocessor and model where they are at hand
+(``../shared/conformance/audio_preprocessor_int8.tflite``, ``micro_speech_quantized.tflite``, from
+tensorflow/tflite-micro ``tensorflow/lite/micro/examples/micro_speech/models``); and through
 ``edgecraft stream`` end to end with a 1x49x40 int8 model built here and espeak-ng speech."""
 
 from __future__ import annotations
@@ -69,6 +70,19 @@ def test_features_equal_the_transcription_exactly() -> None:
         padded = np.pad(pcm, (0, max(0, 16000 - len(pcm))))[:16000]
         want = np.array(micro_speech_clip(padded.tolist()), np.int8)
         assert got.dtype == np.int8 and got.shape == (49, 40)
+        assert np.array_equal(got, want), f"{name}: {np.count_nonzero(got != want)} values differ"
+
+
+def test_equal_to_tflm_signal_kernels() -> None:
+    """TFLM's own signal-library kernels (run by the tflite-micro package on a graph of its
+    Signal* ops built in tflm_signal_model.py) give the same int8 features on every clip."""
+    pytest.importorskip("tflite_micro")
+    from tflm_signal_model import tflm_micro_speech
+
+    for name, pcm in clips().items():
+        padded = np.pad(pcm, (0, max(0, 16000 - len(pcm))))[:16000]
+        got = micro_features(pcm)
+        want = tflm_micro_speech(padded)
         assert np.array_equal(got, want), f"{name}: {np.count_nonzero(got != want)} values differ"
 
 

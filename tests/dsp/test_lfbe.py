@@ -25,6 +25,7 @@ from scipy.io import wavfile
 from edgecraft.dsp import STR_WW_LFBE, get_preset, lfbe, quantize
 
 STR_WW_SCALE, STR_WW_ZP = 0.0037010372, -128
+CONFORMANCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance"
 
 
 def tf_lfbe(pcm: np.ndarray) -> np.ndarray:
@@ -141,3 +142,21 @@ def test_stream_marvin_through_str_ww_lfbe(tmp_path: Path) -> None:
     assert len(times) == 3, [(w["time_s"], w["label"], w["score"]) for w in out["windows"]]
     for at, got in zip((1.0, 5.0, 9.0), times, strict=True):
         assert at < got < at + 2.0
+
+
+@pytest.mark.conformance
+def test_mlperf_str_ww_model_on_its_short_recording() -> None:
+    """MLPerf Tiny's str_ww model on its ``short_wav_easy10s.wav`` (three "marvin"s at 1, 4 and
+    7 s over classical music, from mlcommons/tiny benchmark/training/streaming_wakeword): one
+    detection per "marvin" (runs where both files are in the conformance folder)."""
+    model, wav = CONFORMANCE / "str_ww_ref_model.tflite", CONFORMANCE / "short_wav_easy10s.wav"
+    if not (model.exists() and wav.exists()):
+        pytest.skip("str_ww_ref_model.tflite or short_wav_easy10s.wav (MLPerf Tiny) not in conformance")
+    from edgecraft.device.pipeline import StreamOptions, stream_file
+
+    out = stream_file(model, ["marvin", "silence", "unknown"], wav=wav,
+                      options=StreamOptions(features="str-ww-lfbe"))
+    times = [d["time_s"] for d in out["detections"]]
+    assert [d["label"] for d in out["detections"]] == ["marvin"] * 3
+    for spoken, got in zip((1.0, 4.0, 7.0), times, strict=True):
+        assert spoken < got < spoken + 2.0

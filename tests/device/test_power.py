@@ -68,6 +68,25 @@ def test_board_power_takes_counted_cycles() -> None:
     assert "cycle model" in counted.source
 
 
+@pytest.mark.toolchain
+def test_board_power_counts_cycles_on_the_boards_core() -> None:
+    import shutil
+
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        pytest.skip("arm-none-eabi-gcc and qemu-system-arm are needed")
+    from edgecraft.device.power import counted_classes
+    from edgecraft.targets import get_board
+    from edgecraft.targets.cycles import estimate_cycles
+
+    graph = small_cnn()
+    classes = counted_classes(graph, "stm32f746-disco")  # a Cortex-M7: counted on qemu-m7
+    bp = board_power(graph, "stm32f746-disco", count_cycles=True)
+    assert bp.latency_ms == pytest.approx(estimate_cycles(classes, get_board("stm32f746-disco")).latency_ms)
+    assert classes["total"] > 100_000 and "qemu-m7" in bp.source
+    with pytest.raises(PowerError, match="no cycle model"):
+        board_power(graph, "esp32", count_cycles=True)
+
+
 def test_every_physical_board_prices_with_the_catalog_figures() -> None:
     """The catalog is the one board table: each physical board's power figures and clock come
     from it, and the estimate uses them."""

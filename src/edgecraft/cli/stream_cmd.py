@@ -84,6 +84,8 @@ def stream(
                                            callback=non_negative)] = 0.0,
     always_on_mw: Annotated[float, typer.Option(help="Sensor and gate power that never sleeps, mW.",
                                                callback=non_negative)] = 0.0,
+    cycles: Annotated[bool, typer.Option("--cycles", help="Model latency for the power estimate from "
+                                         "instructions counted on QEMU and the cycle model.")] = False,
     plot: Annotated[Path | None, typer.Option("--plot-power", help="Write power over time as PNG.")] = None,
     tune: Annotated[Path | None, typer.Option(help="Labelled events CSV (start_s,end_s,label): sweep the "
                                               "post-processing, use the operating point.")] = None,
@@ -107,7 +109,7 @@ def stream(
     try:
         bat = parse_battery(battery) if battery is not None else None
         extra = dict(gate_dbfs=gate_dbfs, gate_motion=gate_motion, duty_ms=duty_ms, board=board, battery=bat,
-                     event_mj=event_mj, always_on_mw=always_on_mw, plot=plot,
+                     event_mj=event_mj, always_on_mw=always_on_mw, plot=plot, cycles=cycles,
                      events=tuple(read_events(tune)) if tune is not None else None,
                      max_fa_per_hour=max_fa_per_hour)
         if model.is_dir():

@@ -57,6 +57,7 @@ class StreamOptions:
     battery: Battery | None = None
     event_mj: float = 0.0  # energy per reported detection (radio)
     always_on_mw: float = 0.0  # sensor and gate power that never sleeps
+    cycles: bool = False  # latency from instruction classes counted on QEMU, not the MAC fit
     plot: Path | None = None  # write power over time there as PNG
     events: tuple[Event, ...] | None = None  # labelled events: tune the post-processing first
     max_fa_per_hour: float = 1.0  # false accepts per hour the tuning allows
@@ -233,7 +234,7 @@ def _tune(events: list[Event], samples: np.ndarray, runner: ModelRunner, featuri
 def _power(graph: Graph, board: str, loop: StreamLoop, duration: float, opts: StreamOptions,
            preset: str) -> dict[str, Any]:
     try:
-        bp = board_power(graph, board)
+        bp = board_power(graph, board, count_cycles=opts.cycles)
     except PowerError as e:
         raise StreamError(str(e)) from None
     rate = loop.stats.inferences / duration

@@ -73,10 +73,30 @@ class BoardPower:
         return asdict(self)
 
 
-def board_power(graph: Graph, slug: str, classes: dict[str, int] | None = None) -> BoardPower:
+def counted_classes(graph: Graph, slug: str) -> dict[str, int]:
+    """Instructions of one inference per class (a seeded random input), counted on the QEMU
+    machine that runs board ``slug``'s core (:mod:`edgecraft.emulate`)."""
+    from edgecraft.emulate import EmulateError, emulate
+    from edgecraft.targets.cycles import NoCycleModelError, core_model
+
+    try:
+        machine = core_model(get_board(slug).core).machine
+    except (UnknownBoardError, NoCycleModelError) as e:
+        raise PowerError(str(e)) from None
+    inputs = [np.random.default_rng(0).integers(-128, 128, (1, *t.shape)).astype(t.np_dtype)
+              for t in graph.input_tensors()]
+    try:
+        return emulate(graph, machine, inputs, name="power").classes
+    except EmulateError as e:
+        raise PowerError(f"cannot count cycles on {machine}: {e}") from None
+
+
+def board_power(graph: Graph, slug: str, classes: dict[str, int] | None = None,
+                count_cycles: bool = False) -> BoardPower:
     """Active/sleep power and per-inference latency of ``graph`` on board ``slug``: the board
     catalog and its profile (:mod:`edgecraft.targets`). ``classes``: instructions of one
-    inference per class counted on the emulator; the latency then comes from the cycle model."""
+    inference per class counted on the emulator (``count_cycles``: count them now with
+    :func:`counted_classes`); the latency then comes from the cycle model, not the MAC fit."""
     try:
         board = get_board(slug)
     except UnknownBoardError as e:
@@ -85,6 +105,8 @@ def board_power(graph: Graph, slug: str, classes: dict[str, int] | None = None) 
         why = "emulated" if board.emulated else "the catalog gives no sleep power"
         raise PowerError(f"board {slug!r} has no power figures ({why}); pick a microcontroller board, "
                          "e.g. nano33ble")
+    if count_cycles and classes is None:
+        classes = counted_classes(graph, slug)
     prof = profile(graph, board, classes=classes)
     basis = prof.get("estimates", {}).get("basis", "edgecraft.targets profile")
     source = (f"active: {board.sources.get('active_mw', 'catalog')}; sleep: "

@@ -247,7 +247,11 @@ def _held_stderr_fd() -> Iterator[list[bytes]]:
     processes write there, not through ``sys.stderr``); what they wrote is returned after."""
     got: list[bytes] = []
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # stderr closed (2>&-): nothing to hold
+        yield got
+        return
     with tempfile.TemporaryFile() as tmp:
         os.dup2(tmp.fileno(), 2)
         try:
@@ -273,6 +277,8 @@ def run_cli(command: Callable[..., Any], argv: list[str] | None,
     libraries or child processes write to file descriptor 2 while the command runs are held
     and printed after it (or after the output), except for :data:`LIVE_STDERR` groups."""
     args = sys.argv[1:] if argv is None else list(argv)
+    if sys.stderr is None:  # started with stderr closed (2>&-)
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115  (lives as long as the process)
     held: list[str] = []
     held_fd: list[bytes] = []
     with contextlib.ExitStack() as stack:

@@ -187,6 +187,18 @@ def test_a_declared_output_shape_that_breaks_the_op_rule_is_refused() -> None:
         read_tflite_bytes(write_tflite(g))
 
 
+def test_an_undefined_activation_code_is_refused_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by fuzzing kws_ref_model: a fused-activation code TFLite does not define made the
+    float kernels raise a bare ValueError at run time."""
+    from edgecraft.formats import tflite_writer
+
+    monkeypatch.setitem(tflite_writer._ACTIVATION_CODES, "BOGUS", 59)
+    g = small_cnn()
+    g.operators[0].attrs["fused_activation_function"] = "BOGUS"
+    with pytest.raises(ModelFormatError, match="fused_activation_function code 59, which TFLite does not"):
+        read_tflite_bytes(write_tflite(g))
+
+
 def _fsize_limited() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
     resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))

@@ -155,10 +155,12 @@ class _Reader:
                 attrs[attr] = self.ints(opts, field, f"{name} {attr}") if opts is not None else []
                 continue
             value = getattr(opts, field)() if opts is not None else getattr(_empty_table(table), field)()
-            if kind == "padding":
-                value = PADDING.get(int(value), f"UNKNOWN_{value}")
-            elif kind == "activation":
-                value = ACTIVATION.get(int(value), f"UNKNOWN_{value}")
+            if kind in ("padding", "activation"):
+                codes = PADDING if kind == "padding" else ACTIVATION
+                if int(value) not in codes:
+                    raise self.fail(f"{name} has {attr} code {int(value)}, which TFLite does not define "
+                                    f"(known: {', '.join(f'{k} {v}' for k, v in codes.items())})")
+                value = codes[int(value)]
             elif kind == "bool":
                 value = bool(value)
             elif kind == "float":

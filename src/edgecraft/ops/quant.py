@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgecraft.ops.arith import round_half_away
+from edgecraft.ops.base import OpError
 
 ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
 
@@ -51,4 +52,4 @@ def float_activation(x: np.ndarray, activation: str) -> np.ndarray:
         return np.clip(x, np.float32(0), np.float32(6))
     if activation == "RELU_N1_TO_1":
         return np.clip(x, np.float32(-1), np.float32(1))
-    raise ValueError(f"unsupported fused activation {activation!r}; supported: {', '.join(ACTIVATIONS)}")
+    raise OpError(f"unsupported fused activation {activation!r}; supported: {', '.join(ACTIVATIONS)}")

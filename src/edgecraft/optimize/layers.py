@@ -87,6 +87,7 @@ def _float_activations(model: torch.nn.Module, x: torch.Tensor, paths: set[str])
     import torch
 
     outputs: dict[str, Any] = {}
+    values: dict[str, np.ndarray] = {}
     inputs: dict[str, Any] = {}
     handles = []
     for path, m in model.named_modules():
@@ -94,6 +95,8 @@ def _float_activations(model: torch.nn.Module, x: torch.Tensor, paths: set[str])
             def hook(_m: Any, i: Any, o: Any, path: str = path) -> None:
                 outputs[path] = o  # kept alive until the end: identities below stay unique
                 inputs[path] = i[0] if isinstance(i, tuple) and i else None
+                if isinstance(o, torch.Tensor):  # copied now: an inplace ReLU/Hardswish overwrites it
+                    values[path] = o.detach().clone().numpy()
             handles.append(m.register_forward_hook(hook))
     try:
         with torch.no_grad():
@@ -103,8 +106,7 @@ def _float_activations(model: torch.nn.Module, x: torch.Tensor, paths: set[str])
             h.remove()
     folded = {p: b for b, m in model.named_modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
               for p in paths if p in outputs and b in inputs and inputs[b] is outputs[p]}
-    return {p: outputs[folded.get(p, p)].detach().clone().numpy() for p in paths
-            if isinstance(outputs.get(folded.get(p, p)), torch.Tensor)}
+    return {p: values[folded.get(p, p)] for p in paths if folded.get(p, p) in values}
 
 
 class _Stats:

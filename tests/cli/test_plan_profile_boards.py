@@ -72,6 +72,19 @@ def test_plan_table_and_alignment(edgecraft, cnn_file: Path) -> None:
     assert "overlap plan, alignment 64" in r.stdout and "lower bound" in r.stdout
 
 
+def test_plan_with_the_dsp_kernels_places_their_scratch(edgecraft, cnn_file: Path) -> None:
+    plans = {}
+    for kernels in ("portable", "dsp"):
+        r = edgecraft("plan", str(cnn_file), "--kernels", kernels, "--format", "json")
+        assert r.returncode == 0, r.stderr
+        plans[kernels] = json.loads(r.stdout)
+    assert not [t for t in plans["portable"]["tensors"] if t["kind"] == "scratch"]
+    scratch = [t for t in plans["dsp"]["tensors"] if t["kind"] == "scratch"]
+    assert scratch and all(t["first"] == t["last"] for t in scratch) and plans["dsp"]["kernels"] == "dsp"
+    r = edgecraft("plan", str(cnn_file), "--kernels", "neon")
+    assert r.returncode == 2 and r.stderr.startswith("error: unknown kernel variant 'neon'"), r.stderr
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["plan", "{m}", "--algorithm", "best"],
      "error: unknown algorithm 'best'; choose one of: greedy, inplace"),

@@ -15,10 +15,12 @@ from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM, MemoryPlan, PlanError,
 from edgecraft.plan.accounting import persistent_bytes, ram_parts
 
 
-def describe_plan(graph: Graph, algorithm: str, alignment: int) -> tuple[MemoryPlan, dict[str, Any]]:
-    """The plan and everything ``plan`` reports about it, as plain data."""
+def describe_plan(graph: Graph, algorithm: str, alignment: int,
+                  kernels: str = "portable") -> tuple[MemoryPlan, dict[str, Any]]:
+    """The plan and everything ``plan`` reports about it, as plain data; ``kernels`` is the C
+    kernel variant whose scratch buffers are planned ("portable" or "dsp")."""
     try:
-        plans = {a: plan_memory(graph, a, alignment) for a in ALGORITHMS}
+        plans = {a: plan_memory(graph, a, alignment, kernels=kernels) for a in ALGORITHMS}
     except PlanError as e:
         raise UserError(str(e)) from None
     if algorithm not in plans:
@@ -33,6 +35,7 @@ def describe_plan(graph: Graph, algorithm: str, alignment: int) -> tuple[MemoryP
     info = {
         "model": graph.name,
         "algorithm": plan.algorithm,
+        "kernels": kernels,
         "alignment": plan.alignment,
         "arena_bytes": plan.arena_bytes,
         "lower_bound_bytes": plan.lower_bound_bytes,
@@ -58,6 +61,8 @@ def plan(
                                            help=f"One of: {', '.join(ALGORITHMS)}.")] = DEFAULT_ALGORITHM,
     alignment: Annotated[int, typer.Option(help="Round every buffer up to this many bytes.")] = 16,
     plot: Annotated[Path | None, typer.Option(help="Draw the arena over time into this PNG file.")] = None,
+    kernels: Annotated[str, typer.Option(help="C kernel variant whose scratch buffers are planned: portable "
+                                         "(none) or dsp (what `build` plans for DSP cores).")] = "portable",
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Plan MODEL's activation arena and show where every tensor lives and for how long."""
@@ -67,7 +72,7 @@ def plan(
         raise UserError(f"--plot writes a PNG image: give a file name ending in .png, not {plot.name!r}")
     output_file(plot, "--plot")
     graph = read_tflite(model)
-    memory_plan, info = describe_plan(graph, algorithm, alignment)
+    memory_plan, info = describe_plan(graph, algorithm, alignment, kernels)
     if plot is not None:
         from edgecraft.plan.plot import plot_plan
 

@@ -9,7 +9,7 @@ strictly increase are refused with one message, never a parser's traceback.
 from __future__ import annotations
 
 import math
-from math import gcd
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +59,10 @@ def read_wav(path: Path, channel: int, rate: int) -> np.ndarray:
         x = data.astype(np.float64) * (2.0 ** (16 - bits)) if data.dtype.kind == "i" else \
             (data.astype(np.float64) - 128.0) * 256.0
     if sr != rate:
-        g = gcd(int(sr), rate)
-        x = resample_poly(x, rate // g, int(sr) // g)
+        # exact for the usual rates (44100 -> 16000 is 160/441); an odd rate such as 44101 Hz
+        # gets the nearest ratio with a denominator up to 1000 instead of a filter with millions of taps
+        ratio = Fraction(rate, int(sr)).limit_denominator(1000)
+        x = resample_poly(x, ratio.numerator, ratio.denominator)
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 

@@ -203,6 +203,16 @@ def test_an_undefined_activation_code_is_refused_when_read(monkeypatch: pytest.M
         read_tflite_bytes(write_tflite(g))
 
 
+def test_a_bias_of_the_wrong_size_is_refused_when_read() -> None:
+    """Found by fuzzing kws_ref_model: a FULLY_CONNECTED whose bias index pointed at its
+    16,384-value filter passed the reader and failed in numpy's broadcasting at run time."""
+    g = tiny_mlp()
+    fc = g.operators[0]
+    fc.inputs[2] = fc.inputs[1]
+    with pytest.raises(ModelFormatError, match=r"FULLY_CONNECTED bias .* has 512 values for 32 output"):
+        read_tflite_bytes(write_tflite(g))
+
+
 def _fsize_limited() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
     resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))

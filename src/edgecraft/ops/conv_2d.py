@@ -22,6 +22,7 @@ from edgecraft.ops.conv_common import (
     Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
+    check_bias,
     filter_window,
     output_channels,
     quant_of,
@@ -52,6 +53,7 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
     _groups(ctx)
     n, h, wd, _ = x.shape
     out_ch, kh, kw, _ = w.shape
+    check_bias(ctx, out_ch)
     out_h, out_w, _, _ = window_geometry(ctx, h, wd, kh, kw)
     return [(n, out_h, out_w, out_ch)]
 

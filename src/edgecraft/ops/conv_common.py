@@ -146,6 +146,14 @@ def quant_of(ctx: OpContext, i: int) -> tuple[np.ndarray, np.ndarray]:
     return t.quant.scale, t.quant.zero_point
 
 
+def check_bias(ctx: OpContext, channels: int) -> None:
+    """Refuse an optional bias (input 2) that does not hold one value per output channel."""
+    bias = ctx.input(2)
+    if bias is not None and bias.size != channels:
+        raise OpError(f"{ctx.op.type} bias {bias.name!r} has {bias.size} values for {channels} output "
+                      "channels")
+
+
 def bias_or_zero(bias: np.ndarray | None, channels: int, dtype: type = np.int64) -> np.ndarray:
     """The bias vector, or zeros when the optional bias input is absent."""
     if bias is None:

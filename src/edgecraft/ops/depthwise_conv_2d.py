@@ -18,6 +18,7 @@ from edgecraft.ops.conv_common import (
     Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
+    check_bias,
     filter_window,
     output_channels,
     quant_of,
@@ -43,6 +44,7 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
             f"DEPTHWISE_CONV_2D filter has {out_ch} output channels, not a multiple of the "
             f"input's {in_ch}; the filter's last dimension must be channels * depth_multiplier"
         )
+    check_bias(ctx, out_ch)
     out_h, out_w, _, _ = window_geometry(ctx, h, wd, kh, kw)
     return [(n, out_h, out_w, out_ch)]
 

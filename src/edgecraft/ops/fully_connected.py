@@ -26,6 +26,7 @@ from edgecraft.ops.conv_common import (
     activation_range,
     asymmetric_quantize_floats,
     bias_or_zero,
+    check_bias,
     output_quant,
     quant_of,
     requantize,
@@ -40,6 +41,7 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
     if len(w.shape) != 2:
         raise OpError(f"FULLY_CONNECTED needs a 2-D (outputs, depth) filter, got {list(w.shape)}")
     units, depth = w.shape
+    check_bias(ctx, units)
     if depth < 1 or x.size % depth:
         raise OpError(
             f"FULLY_CONNECTED input {list(x.shape)} has {x.size} values, not a multiple of the "

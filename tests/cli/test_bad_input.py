@@ -132,6 +132,8 @@ CASES = [
      "--duty-ms"),
     ("min-count-zero", "stream {d}/tone.tflite --wav {d}/truncated.wav --labels noise,tone --min-count 0",
      "--min-count"),
+    ("min-count-huge-negative", "stream {d}/tone.tflite --wav {d}/truncated.wav --labels noise,tone "
+     "--min-count -" + "9" * 400, "--min-count"),
     ("suppression-negative", "stream {d}/tone.tflite --wav {d}/truncated.wav --labels noise,tone "
      "--suppression-ms -100", "--suppression-ms"),
     ("battery-empty", "stream {d}/tone.tflite --wav {d}/truncated.wav --labels noise,tone --board nano33ble "

@@ -95,7 +95,7 @@ def print_json(data: dict[str, Any]) -> None:
 
 def _check(test: Callable[[float], bool], what: str) -> Callable[[Any], Any]:
     def callback(value: Any) -> Any:
-        if value is not None and not (math.isfinite(value) and test(value)):
+        if value is not None and not ((isinstance(value, int) or math.isfinite(value)) and test(value)):
             raise typer.BadParameter(f"must be {what}, got {value}")
         return value
     return callback
@@ -114,11 +114,6 @@ def non_empty(value: str | None) -> str | None:
     if value is not None and not value.strip():
         raise typer.BadParameter("must not be empty")
     return value
-
-
-def at_most(limit: float, what: str = "") -> Callable[[Any], Any]:
-    """A callback refusing anything non-finite, <= 0 or above ``limit``."""
-    return _check(lambda v: 0 < v <= limit, f"> 0 and at most {limit:g}{what}")
 
 
 # --- paths and arrays -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from edgecraft.cli import (
     emulate_cmd,
     fleet_cmd,
     inspect_cmd,
+    ops_cmd,
     plan_cmd,
     profile_cmd,
     quantize_cmd,
@@ -37,6 +38,7 @@ app.add_typer(fleet_cmd.app, name="fleet")
 app.command("plan")(plan_cmd.plan)
 app.command("profile")(profile_cmd.profile)
 app.command("boards")(boards_cmd.boards)
+app.command("ops")(ops_cmd.ops)
 app.command("quantize")(quantize_cmd.quantize)
 app.command("check")(check_cmd.check)
 app.command("build")(build_cmd.build)

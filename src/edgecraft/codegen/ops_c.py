@@ -36,7 +36,7 @@ from edgecraft.ops.conv_common import activation_range, pool_filter, window_geom
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.softmax import check_output, input_params
 
-__all__ = ["EMITTERS", "CodegenError", "OpCode", "emit_op", "interleave4"]
+__all__ = ["EMITTERS", "EMITTER_DTYPES", "CodegenError", "OpCode", "c_dtypes", "emit_op", "interleave4"]
 
 
 def interleave4(rows: np.ndarray, groups: int = 1) -> np.ndarray:
@@ -278,6 +278,28 @@ EMITTERS: dict[str, OpEmitter] = {
     "SOFTMAX": softmax,
     "SUB": binary,
 }
+
+
+#: The dtypes of input 0 an emitter writes C for, where that is not int8 alone; ``ANY_DTYPE``:
+#: every dtype the op's runtime kernels take (the emitter moves bytes, whatever they hold).
+#: ``edgecraft ops`` reports C support from this and :data:`EMITTERS`.
+ANY_DTYPE = ("*",)
+EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
+    concatenation: ANY_DTYPE,
+    copy: ANY_DTYPE,
+    strided_slice: ANY_DTYPE,
+    transpose: ANY_DTYPE,
+}
+
+
+def c_dtypes(name: str, runtime: tuple[str, ...]) -> tuple[str, ...]:
+    """The dtypes of input 0 for which ``edgecraft build`` writes C for op ``name``, given the
+    dtypes its runtime kernels take (empty: the op has no C emitter)."""
+    emitter = EMITTERS.get(name)
+    if emitter is None:
+        return ()
+    declared = EMITTER_DTYPES.get(emitter, ("int8",))
+    return tuple(d for d in runtime if declared == ANY_DTYPE or d in declared)
 
 
 def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:

@@ -1,0 +1,26 @@
+"""``edgecraft ops``: every TFLite Micro builtin, per type, and whether edgecraft runs it and
+compiles it to C."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from edgecraft.cli.common import FORMAT_OPTION, Format, console, print_json
+from edgecraft.codegen.support import op_support
+
+
+def ops(fmt: Format = FORMAT_OPTION) -> None:
+    """List every TFLM builtin with, per type TFLM supports, runtime and C support."""
+    rows = op_support()
+    if fmt is Format.json:
+        print_json({"ops": rows})
+        return
+    table = Table(title="TFLM builtins: R = edgecraft runtime, C = generated C, - = neither",
+                  title_justify="left")
+    table.add_column("op", no_wrap=True)
+    table.add_column("types")
+    for row in rows:
+        cells = [f"{d} {'R' if s['runtime'] else '-'}{'C' if s['c'] else ''}"
+                 for d, s in row["types"].items()]
+        table.add_row(row["name"], ", ".join(cells))
+    console.print(table)

@@ -1,0 +1,69 @@
+"""``edgecraft ops``: every TFLM builtin, per type, with runtime and C support derived from the
+op records and the emitter table; README's op table is that output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from edgecraft.cli.app import app
+from edgecraft.codegen.ops_c import EMITTERS
+from edgecraft.codegen.support import markdown_table
+from edgecraft.ops.registry import OP_MODULES, get_op
+from edgecraft.ops.tflm_builtins import TFLM_BUILTINS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ops_json() -> list[dict]:
+    r = CliRunner().invoke(app, ["ops", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)["ops"]
+
+
+def test_every_tflm_builtin_with_its_types_and_derived_support() -> None:
+    rows = ops_json()
+    assert [r["name"] for r in rows] == sorted(TFLM_BUILTINS)
+    assert len(rows) >= 90  # TFLM's resolver registers about a hundred builtins
+    for row in rows:
+        assert tuple(row["types"]) == TFLM_BUILTINS[row["name"]]
+        runtime = set(get_op(row["name"]).kernels) if row["name"] in OP_MODULES else set()
+        for dtype, s in row["types"].items():
+            if dtype not in ("any", "resource"):
+                assert s["runtime"] == (dtype in runtime), (row["name"], dtype)
+            assert not s["c"] or s["runtime"], (row["name"], dtype)
+            assert not s["c"] or row["name"] in EMITTERS, (row["name"], dtype)
+    by_name = {r["name"]: r["types"] for r in rows}
+    assert by_name["ADD"]["int8"] == {"runtime": True, "c": True}
+    assert by_name["ADD"]["float32"] == {"runtime": True, "c": False}  # the ADD emitter is int8 only
+    assert by_name["RESHAPE"]["bool"] == {"runtime": True, "c": True}  # a copy: any dtype
+    assert by_name["SVDF"]["int8"] == {"runtime": False, "c": False}
+
+
+def test_every_edgecraft_op_and_emitter_is_a_tflm_builtin() -> None:
+    assert set(OP_MODULES) <= set(TFLM_BUILTINS)
+    assert set(EMITTERS) <= set(OP_MODULES)
+
+
+def test_readme_table_is_the_commands_output() -> None:
+    text = (ROOT / "README.md").read_text()
+    begin = text.index("<!-- ops-table:")
+    table = text[text.index("\n", begin) + 1:text.index("<!-- /ops-table -->")]
+    assert table == markdown_table(ops_json()), "README's op table is stale: run scripts/ops_table.py"
+
+
+def test_script_check_mode_agrees() -> None:
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "ops_table.py"), "--check"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_text_table_lists_every_builtin() -> None:
+    r = CliRunner().invoke(app, ["ops"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    for name in ("ABS", "UNIDIRECTIONAL_SEQUENCE_LSTM", "ZEROS_LIKE"):
+        assert name in r.stdout

@@ -20,6 +20,8 @@ from edgecraft.fleet.client import FleetClient
 from edgecraft.fleet.mqtt import Broker, find_mosquitto, free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     """A real mosquitto on a free port, with auth files in ``tmp_path/state/mosquitto``."""

@@ -70,7 +70,8 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
     assert set(fleet.versions().values()) == {"1.1.0"} and swarm.without_model() == []
     assert swarm.agents[1].slots.version("a") == "1.0.0"  # the old model stays for a rollback
     installs = [r.detail for r in _reports(fleet, "dev-0005") if r.kind == "installed"]
-    assert installs == ["slot b via delta"]
+    # (a resent install that arrives after the commit only reports "already active")
+    assert installs[0] == "slot b via delta" and set(installs[1:]) <= {"already active"}
 
     # 2. A man in the middle flips one bit of device 3's download: refused, reported, never installed.
     swarm.power_cycle(3, {"tamper": True})
@@ -90,8 +91,14 @@ def test_faults_against_a_real_server(fleet_factory) -> None:  # type: ignore[no
         "delta": None,
     }
     swarm.call(swarm.agents[3].ota.install(unsigned))
-    got = wait_for(lambda: len(x := _refusals(fleet, "dev-0003")) >= 2 and x, 20, "two refusals")
-    assert got == ["artifact hash mismatch", "artifact is unsigned"]
+    got = wait_for(
+        lambda: "artifact is unsigned" in (x := _refusals(fleet, "dev-0003")) and x, 20, "the refusal"
+    )
+    # The server resends an install nobody answered within --resend (a command can be lost), so a
+    # loaded device may refuse the tampered download more than once: each time for the same reason.
+    assert got[-1] == "artifact is unsigned" and got[:-1]
+    assert set(got[:-1]) == {"artifact hash mismatch"}
+    assert not [r for r in _reports(fleet, "dev-0003") if r.kind == "installed" and r.version == "1.2.0"]
 
     # 3. A model too big for the tiny board's slot: its self-test fails, the stage rolls back.
     r = c.deploy("2.0.0", "all", "", "100", "error_rate<0.02")

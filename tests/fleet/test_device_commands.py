@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from fleet_support import wait_for
 from edgecraft.fleet import artifacts
 from edgecraft.fleet.agent import AgentConfig
 from edgecraft.fleet.commands import sign
-from edgecraft.fleet.mqtt import Broker, cmd_topic, mosquitto_hash
+from edgecraft.fleet.mqtt import ACL_DEVICES, Broker, ack_body, ack_topic, cmd_topic, mosquitto_hash
 from edgecraft.fleet.sim import Swarm, SyntheticSensor, classifier_model, task_weights
 from edgecraft.fleet.slots import Slots
 
@@ -59,7 +58,8 @@ class ArtifactServer:
 
 
 class Commander:
-    """The test's broker client: publishes on device command topics, collects device reports."""
+    """The test's broker client: publishes on device command topics, collects device reports and
+    confirms them as the server does (else the devices would send them again)."""
 
     def __init__(self, port: int, password: str) -> None:
         self.reports: list[dict[str, Any]] = []
@@ -67,12 +67,15 @@ class Commander:
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-commander")
         self.c.username_pw_set("commander", password)
         self.c.on_connect = lambda c, *_a: (c.subscribe("edgecraft/dev/+/up/report", qos=1), ready.set())
-        self.c.on_message = lambda _c, _u, m: self.reports.append(
-            {"device": m.topic.split("/")[2], **json.loads(m.payload)}
-        )
+        self.c.on_message = self._on_report
         self.c.connect("127.0.0.1", port)
         self.c.loop_start()
         assert ready.wait(10)
+
+    def _on_report(self, client: mqtt.Client, _u: Any, m: mqtt.MQTTMessage) -> None:
+        device, report = m.topic.split("/")[2], json.loads(m.payload)
+        self.reports.append({"device": device, **report})
+        client.publish(ack_topic(device), ack_body([report["msg_id"]]))
 
     def send(self, device: str, message: Any) -> None:
         self.c.publish(cmd_topic(device), json.dumps(message), qos=1).wait_for_publish(10)
@@ -99,10 +102,7 @@ def setup(tmp_path: Path, broker: Broker) -> Iterator[tuple[Swarm, Commander, di
         f"{d}:{mosquitto_hash(t)}" for d, t in DEVICES.items()
     ]
     (broker.directory / "passwords").write_text("\n".join(lines) + "\n")
-    (broker.directory / "acl").write_text(
-        "user commander\ntopic readwrite edgecraft/#\n\n"
-        "pattern read edgecraft/dev/%u/cmd\npattern write edgecraft/dev/%u/up/#\n"
-    )
+    (broker.directory / "acl").write_text("user commander\ntopic readwrite edgecraft/#\n" + ACL_DEVICES)
     broker.reload()
     w = task_weights()
     models = {
@@ -143,8 +143,7 @@ def setup(tmp_path: Path, broker: Broker) -> Iterator[tuple[Swarm, Commander, di
     swarm = Swarm(configs, [SyntheticSensor(w, seed=i) for i in range(len(configs))])
     swarm.start()
     commander = Commander(broker.port, password)
-    wait_for(lambda: swarm.totals()["connected"] == len(configs), 30, "the devices to connect")
-    time.sleep(0.3)  # their command subscriptions
+    wait_for(lambda: all(a.subscribed for a in swarm.agents), 30, "the devices to subscribe")
     yield swarm, commander, installs
     commander.stop()
     swarm.stop()
@@ -210,8 +209,7 @@ def test_replay_forgery_other_device_and_downgrade_are_refused(setup) -> None:  
     state = json.loads((swarm.configs[0].root / "state.json").read_text())
     assert (state["last_seq"], state["floor"]) == (5, 2)
     swarm.power_cycle(0)
-    wait_for(lambda: swarm.agents[0].connected, 20, "dev-a to reconnect")
-    time.sleep(0.3)
+    wait_for(lambda: swarm.agents[0].subscribed, 20, "dev-a to reconnect and subscribe")
     r = exchange(sign(KEY, "dev-a", 4, rollback))
     assert r["type"] == "command_refused" and "replay" in r["detail"]
     assert exchange(sign(KEY, "dev-a", 6, installs["1.2.0"]))["type"] == "installed" and active() == "1.2.0"

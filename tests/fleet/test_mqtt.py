@@ -8,10 +8,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from fleet_support import wait_for
 
 from edgecraft.fleet.mqtt import (
     SERVER_USER,
     Broker,
+    ack_body,
+    ack_topic,
     cmd_topic,
     mosquitto_hash,
     server_user,
@@ -35,7 +38,7 @@ class Peer:
         self.c.on_message = lambda _c, _u, m: self.got.append((m.topic, m.payload))
         self.c.connect("127.0.0.1", broker.port)
         self.c.loop_start()
-        self.ready.wait(5)
+        self.ready.wait(30)
 
     def _on_connect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         self.rc = rc
@@ -45,10 +48,10 @@ class Peer:
         done = threading.Event()
         self.c.on_subscribe = lambda *_a: done.set()
         self.c.subscribe(topic, qos=1)
-        done.wait(5)
+        done.wait(30)
 
     def pub(self, topic: str, payload: bytes) -> None:
-        self.c.publish(topic, payload, qos=1).wait_for_publish(5)
+        self.c.publish(topic, payload, qos=1).wait_for_publish(30)
 
     def close(self) -> None:
         self.c.disconnect()
@@ -82,20 +85,29 @@ def test_devices_reach_only_their_own_topics(fleet_broker: Broker) -> None:
     d1, d2 = Peer(fleet_broker, "d1", "pw-one"), Peer(fleet_broker, "d2", "pw-two")
     server.sub("edgecraft/dev/+/up/#")
     d1.sub(cmd_topic("d1"))
+    d1.sub(ack_topic("d1"))
     d1.sub(cmd_topic("d2"))  # not allowed: d1 must never see d2's commands
+    d1.sub(ack_topic("d2"))  # nor what of d2's messages the server stored
     d1.sub("edgecraft/#")  # nor anything else
     d2.sub(cmd_topic("d2"))
+    d2.sub(ack_topic("d2"))
 
     d1.pub(up_topic("d1", "telemetry"), b"mine")
     d1.pub(up_topic("d2", "telemetry"), b"forged")  # publishing as d2: dropped by the broker
     d1.pub(cmd_topic("d2"), b"forged-command")  # devices cannot send commands
+    d1.pub(ack_topic("d2"), b"forged-ack")  # nor tell another device its messages are stored
+    d1.pub(ack_topic("d1"), b"self-ack")  # nor themselves
+    # The broker routes a message before it acknowledges it, so once the server's last message
+    # arrived, every forged one has been routed (or dropped) already.
     server.pub(cmd_topic("d1"), b"for-d1")
     server.pub(cmd_topic("d2"), b"for-d2")
-    time.sleep(0.5)
+    server.pub(ack_topic("d1"), ack_body([7, 5, 6]).encode())
+    server.pub(ack_topic("d2"), b"ack-d2")
+    wait_for(lambda: len(d1.got) >= 2 and len(d2.got) >= 2, 30, "the server's messages")
 
     assert server.got == [(up_topic("d1", "telemetry"), b"mine")]
-    assert d1.got == [(cmd_topic("d1"), b"for-d1")]
-    assert d2.got == [(cmd_topic("d2"), b"for-d2")]
+    assert d1.got == [(cmd_topic("d1"), b"for-d1"), (ack_topic("d1"), b'{"ids": [[5, 7]]}')]
+    assert d2.got == [(cmd_topic("d2"), b"for-d2"), (ack_topic("d2"), b"ack-d2")]
     for p in (server, d1, d2):
         p.close()
 
@@ -126,7 +138,7 @@ class Watched(Peer):
             self.c.on_message = lambda _c, _u, m: self.got.append((m.topic, m.payload))
             self.c.connect("127.0.0.1", broker.port)
             self.c.loop_start()
-            self.ready.wait(5)
+            self.ready.wait(30)
         self.c.on_disconnect = lambda *_a: setattr(self, "drops", self.drops + 1)
 
 
@@ -155,10 +167,10 @@ def test_nobody_can_take_the_server_identity_or_kick_a_client(broker: Broker) ->
     # d1 connects with its own credentials under the server's and d2's client ids: the broker uses
     # the user name as client id, so the attacker is just d1 and nobody is knocked off.
     attackers = [Watched(broker, "d1", "pw-one", client_id=cid) for cid in (server, "d2", f"{SERVER_USER}-b")]
-    time.sleep(0.5)
+    assert all(a.ready.is_set() for a in attackers)  # each got its CONNACK: the broker took them
     real_server.sub("edgecraft/dev/+/up/#")
     victim.pub(up_topic("d2", "telemetry"), b"still here")
-    time.sleep(0.3)
+    wait_for(lambda: real_server.got, 30, "the victim's message")
     assert (real_server.drops, victim.drops) == (0, 0)
     assert real_server.got == [(up_topic("d2", "telemetry"), b"still here")]
     for p in (real_server, victim, *attackers):

@@ -7,8 +7,14 @@ the active model and what is reported about them). Faults are injected by the si
 
 An agent logs in to the broker with its id and token, listens on its own command topic, and
 publishes telemetry, anomaly events and reports with QoS 1. Messages carry ``msg_id`` = boot
-number * 10^6 + a counter, so the server stores a resent message once. paho keeps
-unacknowledged messages and resends them after a reconnect; the agent reconnects on its own
+number * 10^6 + a counter, so the server stores a resent message once. The broker's
+acknowledgement is not enough (a broker killed with SIGKILL forgets what it took in since its
+last save), so every message stays in the agent's :class:`Outbox` until the server says it is
+stored (a message on the device's ``ack`` topic): unconfirmed messages are sent again after each
+reconnect (those the broker had acknowledged; paho resends the others) and whenever one has
+waited ``ack_timeout_s``. The outbox holds ``outbox_size`` messages: when full, the oldest
+telemetry or anomaly message is dropped (and counted in ``Agent.dropped``); reports are never
+dropped, so the outbox may exceed its size with reports alone. The agent reconnects on its own
 after a broker restart, and downloads retry while the server is down.
 """
 
@@ -26,7 +32,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edgecraft.fleet.mqtt import cmd_topic, up_topic
+from edgecraft.fleet.mqtt import ack_topic, cmd_topic, up_topic
 from edgecraft.fleet.ota import Fetch, Ota
 from edgecraft.fleet.slots import Slots
 from edgecraft.fleet.telemetry import DataSource, ModelCache, Telemetry
@@ -57,6 +63,61 @@ class AgentConfig:
     telemetry_s: float = 1.0
     model_budget_bytes: int = 1 << 20
     low_confidence: float = 0.35
+    ack_timeout_s: float = 20.0
+    outbox_size: int = 2000
+
+
+@dataclass
+class Pending:
+    """A message the server has not confirmed yet: where it goes, what it says, how it is doing."""
+
+    topic: str
+    payload: str
+    kind: str
+    sent_at: float | None = None  # monotonic time of the last send; None: never sent
+    broker_acked: bool = False  # the broker acknowledged the last send (it may still lose it)
+
+
+class Outbox:
+    """Messages by id, oldest first, until the server confirms them (see the module docstring)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: dict[int, Pending] = {}
+        self.dropped: dict[str, int] = {"telemetry": 0, "anomaly": 0}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, msg_id: int, item: Pending) -> None:
+        """Keep ``item``; when full, drop the oldest telemetry or anomaly message to make room."""
+        if len(self.items) >= self.size and item.kind != "report":
+            old = next((k for k, v in self.items.items() if v.kind != "report"), None)
+            if old is not None:
+                self.dropped[self.items.pop(old).kind] += 1
+        self.items[msg_id] = item
+
+    def confirm(self, runs: Any) -> None:
+        """Forget the messages in ``runs`` (``[[first, last], ...]`` from the server)."""
+        for run in runs if isinstance(runs, list) else []:
+            if not (isinstance(run, list) and len(run) == 2 and all(isinstance(x, int) for x in run)):
+                continue
+            lo, hi = run
+            if hi - lo < len(self.items):
+                for i in range(lo, hi + 1):
+                    self.items.pop(i, None)
+            else:
+                for i in [k for k in self.items if lo <= k <= hi]:
+                    del self.items[i]
+
+    def due(self, now: float, timeout: float, reconnect: bool = False) -> list[tuple[int, Pending]]:
+        """Messages to send again: unsent ones, ones sent ``timeout`` ago, and after a reconnect
+        those the broker acknowledged (paho resends those it did not)."""
+        return [
+            (k, v)
+            for k, v in self.items.items()
+            if v.sent_at is None or v.sent_at < now - timeout or (reconnect and v.broker_acked)
+        ]
 
 
 class Agent:
@@ -94,15 +155,16 @@ class Agent:
         self.boot_no = 0
         self.seq = 0
         self.sent: dict[str, int] = {"telemetry": 0, "anomaly": 0, "report": 0}
-        self.unacked: set[int] = set()
+        self.outbox = Outbox(cfg.outbox_size)
+        self._mids: dict[int, int] = {}  # paho message id -> msg_id, until the broker's PUBACK
         self.received = 0
         self.connected = False
+        self.subscribed = False  # the broker confirmed the command and ack subscriptions
         self.auth_failed = False
         self.commands: asyncio.Queue[Any] = asyncio.Queue()
         self.tasks: list[asyncio.Task[Any]] = []
         self.dead: BaseException | None = None
         self._connecting: asyncio.Future[Any] | None = None
-        self._held: list[tuple[str, str]] = []  # messages made while a connect is in flight
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.device_id, clean_session=False
         )
@@ -112,6 +174,7 @@ class Agent:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
+        self.client.on_subscribe = lambda *_a: setattr(self, "subscribed", True)
 
     # life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -143,6 +206,7 @@ class Agent:
         """Keep-alive and timeouts; the owner of the loop calls this about once a second."""
         if self.connected:
             self.client.loop_misc()
+            self._send_due()
 
     def _halt(self, why: BaseException) -> None:
         self.dead = why
@@ -191,7 +255,6 @@ class Agent:
                     delay = 0.2
                 except (TimeoutError, OSError):
                     delay = min(delay * 2, 2.0)
-                self._flush_held()
             await asyncio.sleep((1.0 if self.connected else delay) * (0.5 + random.random()))
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
@@ -200,15 +263,22 @@ class Agent:
             return
         self.connected = True
         self.online.set()
-        client.subscribe(cmd_topic(self.cfg.device_id), qos=1)
+        client.subscribe([(cmd_topic(self.cfg.device_id), 1), (ack_topic(self.cfg.device_id), 0)])
+        self._send_due(reconnect=True)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _rc: Any, _p: Any) -> None:
-        self.connected = False
+        self.connected = self.subscribed = False
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, _rc: Any, _p: Any) -> None:
-        self.unacked.discard(mid)
+        item = self.outbox.items.get(self._mids.pop(mid, -1))
+        if item is not None:
+            item.broker_acked = True
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic.endswith("/ack"):
+            with contextlib.suppress(ValueError, AttributeError):
+                self.outbox.confirm(json.loads(msg.payload).get("ids"))
+            return
         self.received += 1
         try:
             self.commands.put_nowait(json.loads(msg.payload))
@@ -220,22 +290,28 @@ class Agent:
         self.seq += 1
         body = {"msg_id": self.boot_no * 1_000_000 + self.seq, "ts": time.time(), **body}
         self.sent[kind] += 1
-        message = (up_topic(self.cfg.device_id, kind), json.dumps(body))
-        if self._connecting is not None and not self._connecting.done():
-            self._held.append(message)  # paho is between socket and CONNECT on another thread
-            return
-        info = self.client.publish(*message, qos=1)
-        self.unacked.add(info.mid)
+        item = Pending(up_topic(self.cfg.device_id, kind), json.dumps(body), kind)
+        self.outbox.add(body["msg_id"], item)
+        if self.connected:  # else it goes out when the connection is up (see _on_connect)
+            self._send(body["msg_id"], item)
 
-    def _flush_held(self) -> None:
-        held, self._held = self._held, []
-        for topic, payload in held:
-            self.unacked.add(self.client.publish(topic, payload, qos=1).mid)
+    def _send(self, msg_id: int, item: Pending) -> None:
+        item.sent_at, item.broker_acked = time.monotonic(), False
+        self._mids[self.client.publish(item.topic, item.payload, qos=1).mid] = msg_id
+
+    def _send_due(self, reconnect: bool = False) -> None:
+        for msg_id, item in self.outbox.due(time.monotonic(), self.cfg.ack_timeout_s, reconnect):
+            self._send(msg_id, item)
 
     @property
     def pending(self) -> int:
-        """Messages made but not yet acknowledged by the broker."""
-        return len(self.unacked) + len(self._held)
+        """Messages made and kept, not yet confirmed stored by the server."""
+        return len(self.outbox)
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Messages dropped from a full outbox, by kind (telemetry and anomalies only)."""
+        return self.outbox.dropped
 
     def state(self) -> dict[str, Any]:
         """What the device reports about itself: slots, health, board, firmware, runtime."""

@@ -4,17 +4,17 @@ Each device logs in to the broker with its id as user name and its token as pass
 server instance as ``edgecraft-server-<instance>`` (device ids may not start with ``edgecraft``).
 The broker takes the user name as the client id (``use_username_as_clientid``), so a client can
 only ever connect as itself: nobody can knock another client off by reusing its client id. The
-ACL file lets a device read only ``edgecraft/dev/<its id>/cmd`` and publish only under
+ACL file lets a device read only ``edgecraft/dev/<its id>/cmd`` and ``.../ack`` and publish only under
 ``edgecraft/dev/<its id>/up/``; the server users may use every ``edgecraft/`` topic.
 
 A local broker belongs to the server that holds the lock on its directory. Its port is state
 (saved, reused by every restart); a broker left running by a killed server is found through its
-pid file and stopped (it saves its persistence file) before the new owner starts one on the
-same port, so two brokers never share a persistence file. A broker stopped with SIGTERM (``kill``)
-saves its persistence file first and loses nothing; it also saves every 5 s. Saving after every
-change instead (``autosave_on_changes``) was measured: with 1,000 devices the broker spent its
-time rewriting a growing file and stalled. So after SIGKILL, messages it acknowledged but had not
-yet passed to the server since the last save can be lost (a handful when the server keeps up).
+pid file and stopped before the new owner starts one on the same port, so two brokers never share
+a persistence file. mosquitto saves its persistence every 5 s (saving after every change stalled
+a 1,000-device broker), so a broker killed with SIGKILL forgets what it took in since its last
+save. Nothing is lost even then: a device keeps every message in its outbox until the server
+says it is stored (an acknowledgement on ``edgecraft/dev/<id>/ack``, sent after the batch is
+committed) and resends what is unconfirmed after a reconnect or a timeout.
 
 Every server instance subscribes to every device message with a persistent session and
 acknowledges a message only after it is committed to the database; the database stores each
@@ -55,6 +55,22 @@ def up_topic(device_id: str, kind: str) -> str:
     return f"edgecraft/dev/{device_id}/up/{kind}"
 
 
+def ack_topic(device_id: str) -> str:
+    """Where the server tells a device which of its messages are stored (QoS 0, ``ack_body``)."""
+    return f"edgecraft/dev/{device_id}/ack"
+
+
+def ack_body(msg_ids: Sequence[int]) -> str:
+    """``{"ids": [[first, last], ...]}``: the stored message ids as inclusive runs."""
+    runs: list[list[int]] = []
+    for i in sorted(set(msg_ids)):
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return json.dumps({"ids": runs})
+
+
 def mosquitto_hash(password: str, iterations: int = 101) -> str:
     """A mosquitto password-file hash (``$7$``: PBKDF2-HMAC-SHA512, 12-byte salt)."""
     salt = secrets.token_bytes(12)
@@ -69,6 +85,7 @@ def server_user(instance: str) -> str:
 
 ACL_DEVICES = """
 pattern read edgecraft/dev/%u/cmd
+pattern read edgecraft/dev/%u/ack
 pattern write edgecraft/dev/%u/up/#
 """
 
@@ -309,7 +326,9 @@ class ServerBridge:
     """The server's MQTT side: ingests device messages into ``handle`` in batches, sends commands.
 
     ``handle(batch)`` gets a list of ``(device_id, kind, payload dict)`` and must have stored them
-    when it returns; only then are the messages acknowledged to the broker (at-least-once).
+    when it returns; only then are the messages acknowledged to the broker (at-least-once), and
+    each device that sent some is told their ids (one message per device per batch, QoS 0: a lost
+    acknowledgement only makes the device resend, and a resend is stored once).
     """
 
     def __init__(
@@ -332,6 +351,7 @@ class ServerBridge:
         self.stopping = threading.Event()
         self.ingested = 0
         self.rejected = 0
+        self.confirmed = 0  # message ids acknowledged to their devices
         self.worker = threading.Thread(target=self._work, name="fleet-ingest", daemon=True)
 
     def start(self) -> None:
@@ -390,9 +410,21 @@ class ServerBridge:
             else:
                 return
             self.ingested += len(batch)
+            self._confirm(batch)
             for mid, qos, _t, _p in items:
                 if qos > 0:
                     self.client.ack(mid, qos)
+
+    def _confirm(self, batch: list[tuple[str, str, Any]]) -> None:
+        """Tell each device which of its messages are stored (or were malformed: never stored)."""
+        stored: dict[str, list[int]] = {}
+        for device_id, _kind, payload in batch:
+            msg_id = payload.get("msg_id") if isinstance(payload, dict) else None
+            if isinstance(msg_id, int) and not isinstance(msg_id, bool):
+                stored.setdefault(device_id, []).append(msg_id)
+        for device_id, ids in stored.items():
+            self.client.publish(ack_topic(device_id), ack_body(ids), qos=0)
+        self.confirmed += sum(len(ids) for ids in stored.values())
 
     def send(self, device_id: str, envelope: dict[str, Any]) -> None:
         """Publish a signed command envelope to the device's command topic (QoS 1; the broker

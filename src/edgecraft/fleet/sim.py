@@ -17,7 +17,8 @@ or per device at start through ``Swarm.factory(..., faults=lambda i: Faults(...)
 A power loss stops the device (:class:`PowerLoss`; ``agent.dead`` says why); power it on again
 with :meth:`Swarm.power_cycle`. :meth:`Swarm.power_off` turns a device off for good. Server and
 broker faults (kill -9, restarts) need no help from here: the swarm reconnects and resends.
-:meth:`Swarm.totals` counts messages made and not yet acknowledged; :meth:`Swarm.without_model`
+:meth:`Swarm.totals` counts messages made, not yet confirmed stored by the server, and dropped
+from a full outbox; :meth:`Swarm.without_model`
 lists devices that are stopped or have no intact model in their active slot.
 """
 
@@ -333,11 +334,13 @@ class Swarm:
         return out
 
     def totals(self) -> dict[str, int]:
-        """Messages the agents created, by kind, and how many still wait for the broker's ack."""
-        out = {"telemetry": 0, "anomaly": 0, "report": 0, "unacked": 0, "connected": 0}
+        """Messages the agents created, by kind; ``unacked``: how many the server has not yet
+        confirmed stored; ``dropped``: dropped from full outboxes (:class:`~edgecraft.fleet.agent.Outbox`)."""
+        out = {"telemetry": 0, "anomaly": 0, "report": 0, "unacked": 0, "dropped": 0, "connected": 0}
         for a in self.agents:
             for k, v in a.sent.items():
                 out[k] += v
             out["unacked"] += a.pending
+            out["dropped"] += sum(a.dropped.values())
             out["connected"] += a.connected
         return out

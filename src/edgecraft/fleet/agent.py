@@ -13,8 +13,9 @@ last save), so every message stays in the agent's :class:`Outbox` until the serv
 stored (a message on the device's ``ack`` topic): unconfirmed messages are sent again after each
 reconnect (those the broker had acknowledged; paho resends the others) and whenever one has
 waited ``ack_timeout_s``. The outbox holds ``outbox_size`` messages: when full, the oldest
-telemetry or anomaly message is dropped (and counted in ``Agent.dropped``); reports are never
-dropped, so the outbox may exceed its size with reports alone. The agent reconnects on its own
+telemetry or anomaly message is dropped (and counted in ``Agent.dropped``; while a server outage
+lasts, the newest measurements matter more); reports are never dropped, so an outbox of reports
+alone may exceed its size. The agent reconnects on its own
 after a broker restart, and downloads retry while the server is down.
 """
 
@@ -64,7 +65,7 @@ class AgentConfig:
     model_budget_bytes: int = 1 << 20
     low_confidence: float = 0.35
     ack_timeout_s: float = 20.0
-    outbox_size: int = 2000
+    outbox_size: int = 1000
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Pending:
     kind: str
     sent_at: float | None = None  # monotonic time of the last send; None: never sent
     broker_acked: bool = False  # the broker acknowledged the last send (it may still lose it)
+    sends: int = 0
 
 
 class Outbox:
@@ -90,12 +92,13 @@ class Outbox:
         return len(self.items)
 
     def add(self, msg_id: int, item: Pending) -> None:
-        """Keep ``item``; when full, drop the oldest telemetry or anomaly message to make room."""
-        if len(self.items) >= self.size and item.kind != "report":
+        """Keep ``item``; over the bound, drop the oldest telemetry or anomaly message (``item``
+        itself when all others are reports; a report is always kept)."""
+        self.items[msg_id] = item
+        if len(self.items) > self.size:
             old = next((k for k, v in self.items.items() if v.kind != "report"), None)
             if old is not None:
                 self.dropped[self.items.pop(old).kind] += 1
-        self.items[msg_id] = item
 
     def confirm(self, runs: Any) -> None:
         """Forget the messages in ``runs`` (``[[first, last], ...]`` from the server)."""
@@ -111,12 +114,15 @@ class Outbox:
                     del self.items[i]
 
     def due(self, now: float, timeout: float, reconnect: bool = False) -> list[tuple[int, Pending]]:
-        """Messages to send again: unsent ones, ones sent ``timeout`` ago, and after a reconnect
-        those the broker acknowledged (paho resends those it did not)."""
+        """Messages to send again: unsent ones, timed-out ones (the wait doubles with each send,
+        up to 8 ``timeout``: a server that is down for long gets no flood of copies), and after a
+        reconnect those the broker acknowledged (paho itself resends those it did not)."""
         return [
             (k, v)
             for k, v in self.items.items()
-            if v.sent_at is None or v.sent_at < now - timeout or (reconnect and v.broker_acked)
+            if v.sent_at is None
+            or v.sent_at < now - timeout * 2 ** min(v.sends - 1, 3)
+            or (reconnect and v.broker_acked)
         ]
 
 
@@ -297,6 +303,7 @@ class Agent:
 
     def _send(self, msg_id: int, item: Pending) -> None:
         item.sent_at, item.broker_acked = time.monotonic(), False
+        item.sends += 1
         self._mids[self.client.publish(item.topic, item.payload, qos=1).mid] = msg_id
 
     def _send_due(self, reconnect: bool = False) -> None:

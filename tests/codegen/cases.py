@@ -12,6 +12,7 @@ from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.strided_slice import slice_spec
+from movement_cases import MOVEMENT_CASES
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
@@ -293,6 +294,9 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "MINIMUM": lambda rng: minmax(rng, "MINIMUM"),
     **{op: (lambda rng, op=op: unary(rng, op))
        for op in ("RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "DEQUANTIZE")},
+    # int8 cases of the ops the PyTorch converter emits (GATHER has no C kernel yet)
+    **{op: (lambda rng, build=build: build(rng, "int8"))
+       for op, (build, _) in MOVEMENT_CASES.items() if op != "GATHER"},
 }
 
 
@@ -382,3 +386,30 @@ def too_big_for_m0() -> Graph:
     y = g.tensor("y", (1, 32, 32, 16), "int8", qparams(0.08, 0))
     g.op("ADD", [a, b], [y], fused_activation_function="NONE")
     return g.build([a, b], [y])
+
+
+def ops_chain3(seed: int = 0) -> Graph:
+    """The ops the PyTorch converter emits for standard architectures, in one graph: PADV2,
+    SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM (int8; one firmware for the emulator)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("ops_chain3")
+    q = qparams(_scale(rng), _zp(rng))
+    x = g.tensor("x", (1, 5, 4, 3), "int8", q)
+    padded = g.tensor("padded", (1, 7, 6, 3), "int8", q)
+    g.op("PADV2", [x, g.const("paddings", np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32)),
+                   g.const("value", np.array([-128], np.int8), q)], [padded])
+    cut = g.tensor("cut", (1, 6, 4, 3), "int8", q)
+    g.op("SLICE", [padded, g.const("begin", np.array([0, 1, 2, 0], np.int32)),
+                   g.const("size", np.array([-1, 6, 4, -1], np.int32))], [cut])
+    halves = [g.tensor(f"half{i}", (1, 3, 4, 3), "int8", q) for i in range(2)]
+    g.op("SPLIT", [g.const("axis", np.array(1, np.int32)), cut], halves, num_splits=2)
+    packed = g.tensor("packed", (1, 3, 2, 4, 3), "int8", q)
+    g.op("PACK", [halves[1], halves[0]], [packed], values_count=2, axis=2)
+    rows = [g.tensor(f"row{i}", (1, 2, 4, 3), "int8", q) for i in range(3)]
+    g.op("UNPACK", [packed], rows, num=3, axis=1)
+    parts = [g.tensor("p0", (1, 2, 1, 3), "int8", q), g.tensor("p1", (1, 2, 3, 3), "int8", q)]
+    sizes, axis = g.const("sizes", np.array([1, -1], np.int32)), g.const("axis", np.array([2], np.int32))
+    g.op("SPLIT_V", [rows[2], sizes, axis], parts, num_splits=2)
+    total = g.tensor("total", (1, 3), "int8", qparams(_scale(rng, 0.1, 0.3), _zp(rng)))
+    g.op("SUM", [parts[1], g.const("axes", np.array([1, 2], np.int32))], [total], keep_dims=False)
+    return g.build([x], [total, parts[0], rows[0]])

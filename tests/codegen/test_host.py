@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cases import CASES, ops_chain, ops_chain2, random_inputs, tflm_outputs
+from cases import CASES, ops_chain, ops_chain2, ops_chain3, random_inputs, tflm_outputs
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
@@ -15,6 +15,7 @@ from edgecraft.ir.graph import Graph
 from edgecraft.models.synthetic import small_cnn, tiny_mlp
 from edgecraft.reference import TflmRunner
 from edgecraft.runtime import Interpreter
+from movement_cases import MOVEMENT_CASES, random_values
 from oracle import INT8_MODELS, check_tensor, check_tflm, conformance_model
 
 N_INPUTS = 200
@@ -88,7 +89,8 @@ def test_random_op_cases_match_tflm(op: str) -> None:
                 check_tensor(outs[i][b], w, f"{op} case {case} input {b} output {i}")
 
 
-@pytest.mark.parametrize("build", [small_cnn, ops_chain, ops_chain2], ids=["cnn", "chain", "chain2"])
+@pytest.mark.parametrize("build", [small_cnn, ops_chain, ops_chain2, ops_chain3],
+                         ids=["cnn", "chain", "chain2", "chain3"])
 def test_sanitizers_report_nothing_on_every_op(build) -> None:  # type: ignore[no-untyped-def]
     """ASan + UBSan over every op kernel (the three graphs hold all of them), portable and DSP."""
     graph = build(seed=5)
@@ -101,7 +103,7 @@ def test_sanitizers_report_nothing_on_every_op(build) -> None:  # type: ignore[n
                 check_tensor(outs[i][b], want, f"asan dsp={dsp} input {b} output {i}")
 
 
-@pytest.mark.parametrize("build", [ops_chain, ops_chain2], ids=["chain", "chain2"])
+@pytest.mark.parametrize("build", [ops_chain, ops_chain2, ops_chain3], ids=["chain", "chain2", "chain3"])
 def test_multi_input_multi_output_graphs_match_tflm(build) -> None:  # type: ignore[no-untyped-def]
     graph = build(seed=7)
     batches = random_inputs(graph, 20, seed=3)
@@ -152,3 +154,18 @@ def test_per_tensor_fc_multiplier_is_the_runtimes() -> None:
     for dsp in (False, True):
         check_tensor(HostModel(generate(graph, "fc_double", dsp=dsp)).run([xv])[0], want,
                      f"fc per-tensor ({'dsp' if dsp else 'portable'})")
+
+
+@pytest.mark.parametrize("op", ["SLICE", "SPLIT", "SPLIT_V", "PACK", "UNPACK"])
+def test_copy_ops_in_every_type_match_tflm(op: str) -> None:
+    """The strided-copy emitters move elements of any size: each type TFLM has, in C."""
+    build, types = MOVEMENT_CASES[op]
+    rng = np.random.default_rng(sum(map(ord, op)) + 5)
+    for dtype in types:
+        graph = build(rng, dtype)
+        inputs = [random_values(rng, (2, *t.shape), t.dtype) for t in graph.input_tensors()]
+        outs = HostModel(generate(graph, "copy"), opt="-O0").run_batch(inputs)
+        for b in range(2):
+            want = check_tflm(graph, [x[b] for x in inputs], f"{op} {dtype}")
+            for i, w in enumerate(want):
+                check_tensor(outs[i][b], w, f"{op} {dtype} input {b} output {i}")

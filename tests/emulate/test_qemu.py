@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from codegen.cases import ops_chain, ops_chain2, random_inputs, tflm_outputs, too_big_for_m0
+from codegen.cases import ops_chain, ops_chain2, ops_chain3, random_inputs, tflm_outputs, too_big_for_m0
 from edgecraft.emulate import MACHINES, DoesNotFitError, emulate
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
@@ -63,6 +63,14 @@ def test_several_inputs_and_outputs_and_remaining_ops_on_m0_and_m4(build) -> Non
     for target in ("qemu-m0", "qemu-m4"):
         r = emulate(graph, target, batches, name="chain")
         check_against(graph, r.outputs, batches, target)
+
+
+def test_converter_ops_on_m4() -> None:
+    """PADV2, SLICE, SPLIT, PACK, UNPACK, SPLIT_V and SUM in one firmware."""
+    graph = ops_chain3(seed=2)
+    batches = random_inputs(graph, 3, seed=9)
+    r = emulate(graph, "qemu-m4", batches, name="chain3")
+    check_against(graph, r.outputs, batches, "qemu-m4")
 
 
 def test_instruction_count_is_exact_and_repeatable_on_m0() -> None:

@@ -19,10 +19,15 @@ from edgecraft.codegen.ops_c_data import (
     copy,
     lookup_table,
     mean,
+    pack,
     pad,
     quantize,
+    slice_op,
+    split,
     strided_slice,
+    sum_op,
     transpose,
+    unpack,
 )
 from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
@@ -271,12 +276,19 @@ EMITTERS: dict[str, OpEmitter] = {
     "MAX_POOL_2D": pool,
     "MEAN": mean,
     "MUL": binary,
+    "PACK": pack,
     "PAD": pad,
+    "PADV2": pad,
     "QUANTIZE": quantize,
     "RESHAPE": copy,
+    "SLICE": slice_op,
     "SQUEEZE": copy,
     "SOFTMAX": softmax,
+    "SPLIT": split,
+    "SPLIT_V": split,
     "SUB": binary,
+    "SUM": sum_op,
+    "UNPACK": unpack,
 }
 
 
@@ -287,8 +299,12 @@ ANY_DTYPE = ("*",)
 EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     concatenation: ANY_DTYPE,
     copy: ANY_DTYPE,
+    pack: ANY_DTYPE,
+    slice_op: ANY_DTYPE,
+    split: ANY_DTYPE,
     strided_slice: ANY_DTYPE,
     transpose: ANY_DTYPE,
+    unpack: ANY_DTYPE,
 }
 
 

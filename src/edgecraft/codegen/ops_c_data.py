@@ -1,5 +1,6 @@
 """C emitters for the ops that move or map data rather than multiply: RESHAPE/SQUEEZE copies,
-PAD, MEAN, QUANTIZE (int8 to int8), TRANSPOSE, STRIDED_SLICE, CONCATENATION, and the unary int8
+PAD/PADV2, MEAN/SUM, QUANTIZE (int8 to int8), TRANSPOSE, STRIDED_SLICE, SLICE, CONCATENATION,
+SPLIT/SPLIT_V, PACK/UNPACK, and the unary int8
 ops computed as 256-entry tables (the reference kernel evaluated on every int8 value)."""
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from edgecraft.ops.arith import quantize_multiplier
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
+from edgecraft.ops.pack import axis_of as pack_axis
 from edgecraft.ops.pad import paddings
 from edgecraft.ops.registry import get_op
+from edgecraft.ops.slice import bounds as slice_bounds
+from edgecraft.ops.split import sizes as split_sizes
+from edgecraft.ops.split_v import sizes as split_v_sizes
 from edgecraft.ops.strided_slice import slice_spec
+from edgecraft.ops.sum import sum_multiplier
+from edgecraft.ops.unpack import axis_of as unpack_axis
 
 
 def copy(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
@@ -44,7 +51,8 @@ def pad(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
                   ("reshape_ops",))
 
 
-def mean(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+def mean(ctx: OpContext, p: str, ptr: Pointer, multiplier: tuple[int, int] | None = None) -> OpCode:
+    """MEAN (and SUM, which passes its own ``multiplier``)."""
     require_int8(ctx, 0)
     x, y = ctx.req_input(0), ctx.output(0)
     reduced = mean_axes(ctx)
@@ -55,7 +63,7 @@ def mean(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     kept = [d for d in range(rank) if d not in reduced]
     red = sorted(reduced)
     count = int(np.prod([x.shape[d] for d in red], dtype=np.int64))
-    m, s = mean_multiplier(x.scale, y.scale, count)
+    m, s = mean_multiplier(x.scale, y.scale, count) if multiplier is None else multiplier
 
     def padded(values: list[int]) -> str:
         return c_list((values + [1] * MAX_DIMS)[:MAX_DIMS])
@@ -162,3 +170,65 @@ def lookup_table(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     fn = "ec_lut_s8_f32" if y.dtype == "float32" else "ec_lut_s8"
     return OpCode(decls, f"{fn}({x.size}, {p}_table, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
                   ("data_ops",))
+
+
+def sum_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SUM: MEAN's kernel with SUM's multiplier (no ``1/count`` folded in)."""
+    require_int8(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    return mean(ctx, p, ptr, multiplier=sum_multiplier(x.scale, y.scale))
+
+
+def slice_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SLICE: one strided copy of the box ``begin .. begin + size``."""
+    x = ctx.req_input(0)
+    box = slice_bounds(ctx)
+    strides = _contiguous_strides(x.shape)
+    dims = [stop - start for start, stop in box]
+    base = sum(start * s for (start, _), s in zip(box, strides, strict=True)) if min(dims, default=1) else 0
+    decls = _copy_block(p, dims, strides, _contiguous_strides(dims), x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])} + {base}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+
+def _pieces(p: str, shape: tuple[int, ...], axis: int, sizes: list[int], elem: int,
+            whole: str, pieces: list[str], into_whole: bool) -> OpCode:
+    """Copies between a tensor of ``shape`` and its consecutive pieces along ``axis`` (sizes
+    ``sizes``; a size-1 piece may lack the axis, as PACK's inputs and UNPACK's outputs do):
+    from the pieces into the whole when ``into_whole``, from the whole into the pieces otherwise."""
+    outer = int(np.prod(shape[:axis], dtype=np.int64))
+    inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    row = shape[axis] * inner
+    decls, calls, offset = [], [], 0
+    for i, (size, piece) in enumerate(zip(sizes, pieces, strict=True)):
+        run = size * inner
+        src, dst = ([run, 1], [row, 1]) if into_whole else ([row, 1], [run, 1])
+        decls.append(_copy_block(f"{p}_{i}", [outer, run], src, dst, elem))
+        if into_whole:
+            calls.append(f"ec_copy_nd(&{p}_{i}, {piece}, {whole} + {offset});")
+        else:
+            calls.append(f"ec_copy_nd(&{p}_{i}, {whole} + {offset}, {piece});")
+        offset += run
+    return OpCode("".join(decls), "\n  ".join(calls), ("data_ops",))
+
+
+def split(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SPLIT (data is input 1) and SPLIT_V (data is input 0)."""
+    data = 1 if ctx.op.type == "SPLIT" else 0
+    x = ctx.req_input(data)
+    axis, sizes = (split_sizes if ctx.op.type == "SPLIT" else split_v_sizes)(ctx)
+    return _pieces(p, x.shape, axis, sizes, x.np_dtype.itemsize, ptr(ctx.op.inputs[data]),
+                   [ptr(k) for k in ctx.op.outputs], into_whole=False)
+
+
+def pack(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    y = ctx.output(0)
+    return _pieces(p, y.shape, pack_axis(ctx), [1] * ctx.num_inputs, y.np_dtype.itemsize,
+                   ptr(ctx.op.outputs[0]), [ptr(k) for k in ctx.op.inputs], into_whole=True)
+
+
+def unpack(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    x = ctx.req_input(0)
+    return _pieces(p, x.shape, unpack_axis(ctx), [1] * len(ctx.op.outputs), x.np_dtype.itemsize,
+                   ptr(ctx.op.inputs[0]), [ptr(k) for k in ctx.op.outputs], into_whole=False)

@@ -46,6 +46,12 @@ DEFAULTS: dict[str, object] = {
     "filter_height": 1,
     "new_shape": [],
     "squeeze_dims": [],
+    "num_splits": 0,
+    "values_count": 0,
+    "num": 0,
+    "batch_dims": 0,
+    "adj_x": False,
+    "adj_y": False,
 }
 
 

@@ -46,7 +46,7 @@ TFLM_BUILTINS: dict[str, tuple[str, ...]] = {
     "FLOOR_DIV": ("float32",),
     "FLOOR_MOD": ("float32",),
     "FULLY_CONNECTED": ("float32", "int8", "int16"),
-    "GATHER": ("float32", "int8", "int32"),
+    "GATHER": ("float32", "int8"),  # int32 is the positions' type: Prepare refuses int32 data
     "GATHER_ND": ("float32", "int8", "int32"),
     "GREATER": ("float32", "int8", "int16", "int32", "int64"),
     "GREATER_EQUAL": ("float32", "int8", "int32", "int64"),

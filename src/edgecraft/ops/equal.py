@@ -1,0 +1,12 @@
+"""EQUAL: a bool tensor, true where elements equal (broadcasting; int8 compared by real value).
+
+The arithmetic is TFLM's ``comparisons.cc``: see :mod:`edgecraft.ops.compare`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.ops.compare import comparison
+
+OP = comparison("EQUAL", np.equal, ("int8", "int32", "int64", "float32", "bool"), "EqualOptions")

@@ -256,6 +256,7 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 EMITTERS: dict[str, OpEmitter] = {
+    "ABS": lookup_table,
     "ADD": binary,
     "CONCATENATION": concatenation,
     "DEQUANTIZE": lookup_table,

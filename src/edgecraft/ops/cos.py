@@ -1,0 +1,9 @@
+"""COS: the cosine; float32 only in TFLM."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.ops.unary import float_unary
+
+OP = float_unary("COS", np.cos, in_double=True)

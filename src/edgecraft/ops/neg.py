@@ -1,0 +1,9 @@
+"""NEG: ``-x``; float32 only in TFLM."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.ops.unary import float_unary
+
+OP = float_unary("NEG", np.negative, in_double=False, table="NegOptions")

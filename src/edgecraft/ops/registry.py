@@ -16,6 +16,7 @@ OP_MODULES: dict[str, str] = {
     "ABS": "abs",
     "ADD": "add",
     "AVERAGE_POOL_2D": "average_pool_2d",
+    "BROADCAST_TO": "broadcast_to",
     "CEIL": "ceil",
     "CONCATENATION": "concatenation",
     "CONV_2D": "conv_2d",
@@ -23,7 +24,10 @@ OP_MODULES: dict[str, str] = {
     "DEPTHWISE_CONV_2D": "depthwise_conv_2d",
     "DEQUANTIZE": "dequantize",
     "EQUAL": "equal",
+    "FILL": "fill",
     "FLOOR": "floor",
+    "FLOOR_DIV": "floor_div",
+    "FLOOR_MOD": "floor_mod",
     "FULLY_CONNECTED": "fully_connected",
     "GATHER": "gather",
     "GREATER": "greater",
@@ -52,6 +56,8 @@ OP_MODULES: dict[str, str] = {
     "RELU6": "relu6",
     "RESHAPE": "reshape",
     "ROUND": "round",
+    "SELECT_V2": "select_v2",
+    "SHAPE": "shape",
     "SIN": "sin",
     "SLICE": "slice",
     "SOFTMAX": "softmax",
@@ -65,6 +71,7 @@ OP_MODULES: dict[str, str] = {
     "TANH": "tanh",
     "TRANSPOSE": "transpose",
     "UNPACK": "unpack",
+    "ZEROS_LIKE": "zeros_like",
 }
 
 

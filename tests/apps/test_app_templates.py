@@ -5,6 +5,7 @@ demo recording; `evaluate DIR --data` scores new data. One trained app per templ
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,18 @@ def sine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
 @pytest.fixture(scope="module")
 def gesture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     return _trained(tmp_path_factory.mktemp("apps"), "gesture")
+
+
+@pytest.fixture(scope="module")
+def kws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (the kws generator speaks with it)")
+    return _trained(tmp_path_factory.mktemp("apps"), "kws")
+
+
+@pytest.fixture(scope="module")
+def anomaly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return _trained(tmp_path_factory.mktemp("apps"), "anomaly")
 
 
 def _common(d: Path, result: dict[str, Any]) -> None:
@@ -107,6 +120,56 @@ def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]
     (tmp_path / "jump").mkdir()
     bad = edgecraft("evaluate", str(d), "--data", str(tmp_path))
     assert bad.returncode == 2 and "no label 'jump'" in bad.stderr
+
+
+def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> None:
+    d, r = kws
+    _common(d, r)
+    m = r["metrics"]
+    assert r["labels"] == [
+        "down",
+        "go",
+        "left",
+        "no",
+        "off",
+        "on",
+        "right",
+        "stop",
+        "up",
+        "yes",
+        "silence",
+        "unknown",
+    ]
+    assert m["accuracy"] > 0.25, m  # 12 classes (chance 0.08), 3 test voices, 10 training voices, quick size
+    assert m["per_class"]["silence"]["recall"] > 0.5
+    assert m["hours"] == pytest.approx(0.5 / 60, abs=1e-3) and m["false_accepts_per_hour"] >= 0
+    assert any(f.name.startswith("ec_") for f in (Path(r["build"]) / "src").iterdir())  # MFCC C twin
+    out = edgecraft("stream", str(d), "--wav", r["demo"]["wav"], "--format", "json")
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout)
+    assert s["features"] == "kws-mfcc" and s["stride_s"] == pytest.approx(0.25)
+    assert len(s["windows"]) == s["stats"]["inferences"] > 80  # 21.5 s of audio, a window every 250 ms
+    assert not {d["label"] for d in s["detections"]} & {"silence", "unknown"}
+
+
+def test_anomaly_trained_on_normal_sound_flags_faults(anomaly: tuple[Path, dict[str, Any]]) -> None:
+    d, r = anomaly
+    _common(d, r)
+    m = r["metrics"]
+    assert r["labels"] == ["normal", "anomaly"]
+    assert m["anomalies"] == m["samples"] // 2 and m["auc"] > 0.55 and 0 <= m["pauc"] <= 1, m
+    assert 0 < m["fpr"] < 0.5  # the threshold, set on an unseen normal unit, mostly holds on others
+    assert set(m["clustering"]) >= {"auc", "pauc", "threshold", "tpr", "fpr"}
+    report = Path(r["report"]).parent
+    assert (report / "roc.png").is_file() and (report / "threshold.png").is_file()
+    out = edgecraft("stream", str(d), "--wav", r["demo"]["wav"], "--format", "json")
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout)
+    p = {w["time_s"]: (w["score"] if w["label"] == "anomaly" else 1 - w["score"]) for w in s["windows"]}
+    fault = [v for t, v in p.items() if 7.0 <= t <= 10.0]  # windows wholly inside the bearing fault
+    normal = [v for t, v in p.items() if t <= 6.0 or t >= 11.0]
+    assert np.mean(fault) > np.mean(normal), (fault, normal)
+    assert {det["label"] for det in s["detections"]} <= {"anomaly"}
 
 
 def test_training_is_deterministic_with_the_seed() -> None:

@@ -113,6 +113,7 @@ class Scaling:
         )
 
 
-def needs_scaling(cfg: Preset | None) -> bool:
-    """Whether this front end's features get per-feature scaling (motion features do)."""
-    return isinstance(cfg, MotionFeatures)
+def needs_scaling(cfg: Preset | None, task: str = "classify") -> bool:
+    """Whether the features get per-feature scaling: motion features do, and an autoencoder's
+    (it reconstructs every feature, so each should count alike)."""
+    return isinstance(cfg, MotionFeatures) or (task == "anomaly" and cfg is not None)

@@ -7,18 +7,30 @@ training loop works on the logits in front of it.
 - ``mlp``: fully connected layers with ReLU (sine's regression: one input, one output).
 - ``cnn1d``: a 1-D CNN over the motion features laid out as ``(axes, features per axis)``:
   two convolutions across each axis' statistics and spectrum, then a dense classifier.
+- ``ds-cnn``: the depthwise-separable CNN of MLPerf Tiny's keyword spotting over
+  ``(frames, coefficients)``: a strided 10x4 convolution, then blocks of depthwise 3x3 and
+  pointwise 1x1 convolutions (each with batch norm and ReLU), average pooling, dense.
+- ``autoencoder``: the dense autoencoder of MLPerf Tiny's anomaly detection, smaller: the
+  flattened log-mel features through a bottleneck and back; the reconstruction error is the
+  anomaly score.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from edgecraft.apps.spec import AppSpec, SpecError
 
 if TYPE_CHECKING:
     from torch import nn
 
-FAMILIES = ("mlp", "cnn1d")
+FAMILIES = ("mlp", "cnn1d", "ds-cnn", "autoencoder")
+#: autoencoder hidden and bottleneck widths per size
+AUTOENCODER = {"tiny": (32, 8), "small": (64, 16), "medium": (128, 16), "large": (128, 32)}
+#: ds-cnn channels and depthwise-separable blocks per size (medium is MLPerf Tiny's DS-CNN)
+DS_CNN = {"tiny": (16, 2), "small": (32, 3), "medium": (64, 4), "large": (128, 4)}
 WIDTH = {"tiny": 8, "small": 16, "medium": 32, "large": 64}
 
 
@@ -41,6 +53,14 @@ def build_model(spec: AppSpec, input_shape: tuple[int, ...], outputs: int, cfg: 
     width = WIDTH[spec.size]
     if spec.family == "mlp":
         return mlp(int(input_shape[-1]), outputs, width, classify=spec.task == "classify")
+    if spec.family == "autoencoder":
+        return autoencoder(int(np.prod(input_shape)), *AUTOENCODER[spec.size])
+    if spec.family == "ds-cnn":
+        if len(input_shape) != 2:
+            raise SpecError(
+                f"{spec.root}/app.toml: ds-cnn needs (frames, coefficients) features, got {input_shape}"
+            )
+        return ds_cnn(int(input_shape[0]), outputs, *DS_CNN[spec.size])
     axes = int(getattr(cfg, "axes", 1))
     return cnn1d(int(input_shape[-1]), axes, outputs, width)
 
@@ -80,4 +100,47 @@ def cnn1d(features: int, axes: int, classes: int, width: int) -> nn.Module:
         nn.ReLU(),
         nn.Linear(2 * width, classes),
         nn.Softmax(1),
+    )
+
+
+def ds_cnn(frames: int, classes: int, width: int, blocks: int) -> nn.Module:
+    """``(frames, coefficients)`` -> DS-CNN (see the module docstring) -> softmax."""
+    from torch import nn
+
+    layers: list[nn.Module] = [
+        nn.Unflatten(1, (1, frames)),
+        nn.Conv2d(1, width, (10, 4), stride=(2, 2), padding=(5, 1)),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+    ]
+    for _ in range(blocks):
+        layers += [
+            nn.Conv2d(width, width, 3, padding=1, groups=width),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+        ]
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, classes), nn.Softmax(1)]
+    return nn.Sequential(*layers)
+
+
+def autoencoder(features: int, hidden: int, bottleneck: int) -> nn.Module:
+    """``features -> hidden -> hidden -> bottleneck -> hidden -> hidden -> features`` (flat output)."""
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(features, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, bottleneck),
+        nn.ReLU(),
+        nn.Linear(bottleneck, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, features),
     )

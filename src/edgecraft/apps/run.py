@@ -52,7 +52,7 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
     data = load_data(spec)
     xr, yr = augment(data.train.x, data.train.y, spec.training.augmentation, spec.training.seed)
     x, xv, xt = featurize(cfg, xr), featurize(cfg, data.val.x), featurize(cfg, data.test.x)
-    scaling = Scaling.fit(x) if needs_scaling(cfg) else None
+    scaling = Scaling.fit(x) if needs_scaling(cfg, spec.task) else None
     if scaling is not None:
         x, xv, xt = scaling(x), scaling(xv), scaling(xt)
     outputs = (
@@ -77,7 +77,14 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
     report_dir.mkdir(exist_ok=True)
     got = qm.predict(xt)
     figures: list[tuple[str, str]] = []
-    if spec.task == "classify":
+    extra: dict[str, Any] = {}
+    if spec.task == "anomaly":
+        from edgecraft.apps.anomaly import evaluate
+
+        metrics, figs = evaluate(qm, x, xv, xt, data.test.y, spec.training.seed, report_dir)
+        figures += figs
+        extra["anomaly_threshold"] = metrics["threshold"]
+    elif spec.task == "classify":
         metrics = M.classification(data.test.y, got, data.labels)
         figures.append(
             (_fig_confusion(metrics, data.labels, report_dir), "confusion matrix (int8, test set)")
@@ -88,7 +95,9 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
         figures.append(
             (_fig_regression(spec, data, xt, got, model, report_dir), "int8 and float model on the test grid")
         )
-    metrics["float_agreement"] = qm.report.agreement if qm.report else None
+    if spec.task != "anomaly":
+        metrics["float_agreement"] = qm.report.agreement if qm.report else None
+    metrics.update(_streaming_metrics(spec, qm.graph, data, scaling))
     prof = profile(qm.graph, spec.board)
     build = build_c(qm.graph, _c_name(spec.name), spec.board, out / "c", cfg, scaling)
     from edgecraft.apps.report import curve_png, resources_png, write_report
@@ -121,6 +130,7 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
         "scaling": scaling.to_dict() if scaling is not None else None,
         "board": spec.board,
         "held_out": data.held_out,
+        **extra,
         "demo": demo,
     }
     (out / TRAINED).write_text(json.dumps(trained, indent=2))
@@ -151,6 +161,21 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
         "training": hist.to_dict(),
         "demo": demo,
     }
+
+
+def _streaming_metrics(spec: AppSpec, graph: Any, data: Dataset, scaling: Scaling | None) -> dict[str, Any]:
+    """The device loop on the generator's recordings: false accepts per hour on the one
+    without targets, detected events on the demo."""
+    from edgecraft.apps.streaming import detection_rate, false_accepts
+
+    out: dict[str, Any] = {}
+    sc = scaling.to_dict() if scaling is not None else None
+    if spec.task == "classify" and data.negatives is not None:
+        out.update(false_accepts(spec, graph, data.labels, data.negatives, sc))
+    if spec.task == "classify" and data.recording is not None and data.recording.events:
+        d = detection_rate(spec, graph, data.labels, data.recording, sc)
+        out["demo_detected"] = f"{d['detected']}/{d['events']}"
+    return out
 
 
 def _int8(spec: AppSpec, model: Any, x: np.ndarray, y: np.ndarray, xv: np.ndarray) -> Any:

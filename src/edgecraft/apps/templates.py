@@ -108,6 +108,115 @@ ignore = ["idle"]
 "data.params.seconds" = 8.0
 "training.augmentation.copies" = 0
 """,
+    "kws": """# Keyword spotting: yes, no, up, down, left, right, on, off, stop, go, plus unknown and
+# silence. Speech synthesized by espeak-ng across voices, speeds, pitches and variants, shifted
+# in time, mixed with background noise; the test voices are never heard in training. Also
+# measured: false accepts per hour on a long recording of non-keyword speech and noise.
+[app]
+name = "kws"
+kind = "kws"
+
+[data]
+generator = "kws"
+[data.params]
+voices = 60
+test_voices = 16
+takes = 2
+unknown_per_voice = 6
+silence_per_voice = 3
+fa_minutes = 10.0
+
+[front_end]
+preset = "kws-mfcc"   # MLPerf Tiny's KWS front end: 49 x 10 MFCC of 1 s at 16 kHz
+
+[model]
+family = "ds-cnn"
+size = "small"
+
+[training]
+epochs = 30
+batch_size = 64
+learning_rate = 0.003
+patience = 6
+seed = 0
+[training.augmentation]
+shift = 0.1
+noise = 0.05
+copies = 1
+"""
+    + _COMMON_TAIL
+    + """
+[stream]
+stride_ms = 250
+smoothing_ms = 500
+threshold = 0.7
+suppression_ms = 1000
+min_count = 1
+ignore = ["silence", "unknown"]
+
+[quick]
+"data.params.voices" = 10
+"data.params.test_voices" = 3
+"data.params.unknown_per_voice" = 3
+"data.params.silence_per_voice" = 2
+"data.params.fa_minutes" = 0.5
+"training.epochs" = 30
+"training.batch_size" = 16
+"training.augmentation.copies" = 0
+""",
+    "anomaly": """# Machine sound anomaly detection, trained on normal sound only: a physical model of
+# machines (shaft harmonics, gear mesh, resonance, load changes, noise) with faults (bearing,
+# imbalance, looseness, friction) in the test. Autoencoder on log-mel features (as MLPerf
+# Tiny's AD) and a k-means clustering detector; AUC and pAUC on machines never heard in
+# training; the threshold is chosen on normal clips only.
+[app]
+name = "anomaly"
+kind = "anomaly"
+
+[data]
+generator = "anomaly"
+[data.params]
+machines = 8
+test_machines = 3
+clips = 60
+test_clips = 30
+seconds = 1.0
+
+[front_end]
+preset = "kws-log-mel"
+[front_end.params]
+mel_bins = 16
+hop_samples = 640
+mel_high_hz = 8000.0
+normalize = "none"
+
+[model]
+family = "autoencoder"
+size = "small"
+
+[training]
+epochs = 60
+batch_size = 32
+learning_rate = 0.002
+patience = 10
+seed = 0
+"""
+    + _COMMON_TAIL
+    + """
+[stream]
+stride_ms = 500
+smoothing_ms = 1000
+threshold = 0.5
+suppression_ms = 3000
+ignore = ["normal"]
+
+[quick]
+"data.params.machines" = 6
+"data.params.test_machines" = 2
+"data.params.clips" = 30
+"data.params.test_clips" = 16
+"training.epochs" = 25
+""",
 }
 
 

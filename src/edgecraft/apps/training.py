@@ -93,7 +93,7 @@ def train(
         yvt = xvt if task == "anomaly" else torch.as_tensor(yv, dtype=torch.float32)
 
         def loss_fn(out: torch.Tensor, _x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-            return F.mse_loss(out, target)
+            return F.mse_loss(out, target.reshape(out.shape))
 
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     gen = torch.Generator().manual_seed(cfg.seed)

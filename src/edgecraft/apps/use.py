@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 from edgecraft.apps.features import Scaling, featurize, front_end
 from edgecraft.apps.run import TRAINED
 from edgecraft.apps.spec import AppSpec, SpecError, load_spec
+from edgecraft.apps.streaming import stream_options
 
 
 def trained(root: str | Path) -> tuple[AppSpec, dict[str, Any]]:
@@ -24,27 +24,6 @@ def trained(root: str | Path) -> tuple[AppSpec, dict[str, Any]]:
         raise SpecError(f"{spec.root} has not been trained yet; run `edgecraft train {spec.root}` first")
     rec = json.loads(max(found, key=lambda p: p.stat().st_mtime).read_text())
     return (load_spec(root, quick=True) if rec["quick"] else spec), rec
-
-
-def stream_options(spec: AppSpec, rec: dict[str, Any], **overrides: Any) -> Any:
-    """``StreamOptions`` from the app: front end, scaling, post-processing, board."""
-    from edgecraft.device.pipeline import StreamOptions
-
-    st = spec.stream
-    cfg = front_end(spec)
-    scaling = rec.get("scaling")
-    opts = StreamOptions(
-        features=spec.preset,
-        threshold=st.threshold,
-        smoothing_ms=st.smoothing_ms,
-        suppression_ms=st.suppression_ms,
-        min_count=st.min_count,
-        stride_ms=st.stride_ms,
-        ignore=st.ignore,
-        front_end=cfg,  # type: ignore[arg-type]
-        normalize=(tuple(scaling["offset"]), tuple(scaling["scale"])) if scaling else None,
-    )
-    return replace(opts, **overrides)
 
 
 def stream_app(
@@ -58,12 +37,22 @@ def stream_app(
     from edgecraft.device.recordings import StreamError
 
     spec, rec = trained(root)
+    if spec.task == "anomaly":
+        from edgecraft.apps.streaming import anomaly_stream
+
+        if wav is None:
+            raise StreamError(f"{spec.name} listens to machine sound: give --wav FILE")
+        return anomaly_stream(spec, rec, wav, **overrides)
     if spec.task == "regress":
         if csv is None:
             raise StreamError(f"{spec.name} is a regression app: give --csv FILE with one input value a line")
         return _regress_rows(Path(rec["model"]), csv)
     return stream_file(
-        Path(rec["model"]), rec["labels"], wav=wav, csv=csv, options=stream_options(spec, rec, **overrides)
+        Path(rec["model"]),
+        rec["labels"],
+        wav=wav,
+        csv=csv,
+        options=stream_options(spec, rec.get("scaling"), **overrides),
     )
 
 

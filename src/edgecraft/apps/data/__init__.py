@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 #: generator name -> module under edgecraft.apps.data
-GENERATORS = {"sine": "sine", "gesture": "gesture"}
+GENERATORS = {"sine": "sine", "gesture": "gesture", "kws": "kws", "anomaly": "anomaly"}
 
 
 class DataError(ValueError):
@@ -55,6 +55,7 @@ class Dataset:
     held_out: str = ""
     recording: Recording | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    negatives: Recording | None = None  # no target events: false accepts per hour are measured on it
 
 
 def generate(name: str, params: dict[str, Any], seed: int) -> Dataset:

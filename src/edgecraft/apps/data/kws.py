@@ -1,0 +1,164 @@
+"""Keyword spotting data: the ten Speech Commands keywords plus unknown and silence, spoken by
+espeak-ng voices (accent + variant, speed, pitch), shifted in time and mixed with background
+noise. The test voices are never heard in training.
+
+Also made: a long recording of non-keyword speech and noise (false accepts per hour) and a demo
+recording of keywords by a test voice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.apps.data import Dataset, Recording, Split, split_indices
+from edgecraft.apps.data.speech import RATE, Voice, clip, noise, say
+
+PARAMS = {
+    "voices": 60,
+    "test_voices": 16,
+    "takes": 2,
+    "unknown_per_voice": 6,
+    "silence_per_voice": 3,
+    "fa_minutes": 10.0,
+}
+KEYWORDS = ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes"]
+LABELS = [*KEYWORDS, "silence", "unknown"]  # the order of MLPerf Tiny's KWS model
+#: Speech Commands' auxiliary words and a few more: never keywords
+UNKNOWN = [
+    "bed",
+    "bird",
+    "cat",
+    "dog",
+    "happy",
+    "house",
+    "marvin",
+    "sheila",
+    "tree",
+    "wow",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "learn",
+    "follow",
+    "forward",
+    "backward",
+    "visual",
+    "yellow",
+    "window",
+    "river",
+    "paper",
+    "table",
+]
+#: sentences for the false-accept recording (none holds a keyword)
+SENTENCES = [
+    "the weather is nice today",
+    "please bring me a cup of tea",
+    "where did you put the keys",
+    "she walked to the market",
+    "the train was late again",
+    "i think it will rain",
+    "my brother plays the guitar",
+    "this is a very quiet room",
+    "can you read that",
+    "we had fish",
+]
+
+
+def _take(v: Voice, rng: np.random.Generator) -> Voice:
+    """The same speaker saying it a little faster or slower, higher or lower."""
+    return Voice(
+        v.base,
+        v.variant,
+        int(np.clip(v.speed + rng.integers(-15, 16), 100, 240)),
+        int(np.clip(v.pitch + rng.integers(-8, 9), 0, 99)),
+    )
+
+
+def _clips(
+    speakers: list[Voice], takes: int, unknown: int, silence: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for v in speakers:
+        for _ in range(takes):
+            for w in KEYWORDS:
+                xs.append(clip(say(w, _take(v, rng)), rng))
+                ys.append(LABELS.index(w))
+        for w in rng.choice(UNKNOWN, unknown, replace=False):
+            xs.append(clip(say(str(w), _take(v, rng)), rng))
+            ys.append(LABELS.index("unknown"))
+        for _ in range(silence):
+            xs.append(clip(None, rng))
+            ys.append(LABELS.index("silence"))
+    return np.stack(xs), np.array(ys)
+
+
+def generate(
+    seed: int,
+    voices: int,
+    test_voices: int,
+    takes: int,
+    unknown_per_voice: int,
+    silence_per_voice: int,
+    fa_minutes: float,
+) -> Dataset:
+    """Clips of 1 s at 16 kHz (int16): ``voices`` training speakers, ``test_voices`` others."""
+    from edgecraft.apps.data import speech
+
+    rng = np.random.default_rng(seed)
+    train_v = speech.voices(voices, rng)
+    test_v = speech.voices(test_voices, rng, exclude={v.name for v in train_v})
+    x, y = _clips(train_v, takes, unknown_per_voice, silence_per_voice, rng)
+    xt, yt = _clips(test_v, 1, unknown_per_voice, silence_per_voice, rng)
+    tr, va = split_indices(len(x), 0.1, rng)
+    return Dataset(
+        list(LABELS),
+        Split(x[tr], y[tr]),
+        Split(x[va], y[va]),
+        Split(xt, yt),
+        f"{test_voices} voices never heard in training",
+        demo_recording(test_v[0], rng),
+        {"rate": RATE, "train_voices": [v.name for v in train_v], "test_voices": [v.name for v in test_v]},
+        negatives=negatives(test_v, fa_minutes, rng),
+    )
+
+
+def _lay(parts: list[tuple[float, np.ndarray]], seconds: float, rng: np.random.Generator) -> np.ndarray:
+    n = int(seconds * RATE)
+    out = noise(n, rng) * 32767 * 10 ** (-40 / 20)
+    for start, s in parts:
+        i = int(start * RATE)
+        seg = s[: n - i] * 32767 * 10 ** (rng.uniform(-20, -8) / 20)
+        out[i : i + len(seg)] += seg
+    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
+
+
+def negatives(speakers: list[Voice], minutes: float, rng: np.random.Generator) -> Recording:
+    """``minutes`` of non-keyword words and sentences (about one every 2.5 s) over noise."""
+    seconds = minutes * 60
+    parts, t = [], 0.5
+    while t < seconds - 3:
+        text = str(rng.choice(SENTENCES)) if rng.random() < 0.4 else str(rng.choice(UNKNOWN))
+        s = say(text, _take(speakers[int(rng.integers(len(speakers)))], rng))
+        if t + len(s) / RATE > seconds:
+            break
+        parts.append((t, s))
+        t += len(s) / RATE + rng.uniform(0.8, 2.5)
+    return Recording(_lay(parts, seconds, rng), RATE, [])
+
+
+def demo_recording(v: Voice, rng: np.random.Generator) -> Recording:
+    """Each keyword once, 2 s apart, by one test voice, over background noise."""
+    parts, events = [], []
+    for k, w in enumerate(KEYWORDS):
+        s = say(w, v)
+        start = 1.0 + 2.0 * k
+        parts.append((start, s))
+        events.append((start, start + len(s) / RATE, w))
+    return Recording(_lay(parts, 2.0 * len(KEYWORDS) + 1.5, rng), RATE, events)

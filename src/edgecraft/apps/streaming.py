@@ -1,0 +1,120 @@
+"""The app's streaming settings as the device loop's options: front end (with the spec's
+parameters), per-feature scaling, post-processing and ignored labels."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgecraft.apps.data import Recording
+from edgecraft.apps.features import front_end
+from edgecraft.apps.spec import AppSpec
+
+
+def stream_options(spec: AppSpec, scaling: dict[str, Any] | None, **overrides: Any) -> Any:
+    """``StreamOptions`` for ``spec`` (``scaling``: the trained app's offsets and scales)."""
+    from edgecraft.device.pipeline import StreamOptions
+
+    st = spec.stream
+    opts = StreamOptions(
+        features=spec.preset,
+        threshold=st.threshold,
+        smoothing_ms=st.smoothing_ms,
+        suppression_ms=st.suppression_ms,
+        min_count=st.min_count,
+        stride_ms=st.stride_ms,
+        ignore=st.ignore,
+        front_end=front_end(spec),  # type: ignore[arg-type]
+        normalize=(tuple(scaling["offset"]), tuple(scaling["scale"])) if scaling else None,
+    )
+    return replace(opts, **overrides)
+
+
+def false_accepts(
+    spec: AppSpec, graph: Any, labels: list[str], rec: Recording, scaling: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Detections per hour on a recording that holds no target (every detection is false)."""
+    from edgecraft.device.pipeline import stream_recording
+
+    x = rec.samples if rec.samples.ndim == 1 else rec.samples.astype(np.float32)
+    out = stream_recording(graph, labels, x, stream_options(spec, scaling), rate=rec.rate)
+    hours = len(rec.samples) / rec.rate / 3600
+    return {
+        "false_accepts": len(out["detections"]),
+        "hours": round(hours, 4),
+        "false_accepts_per_hour": round(len(out["detections"]) / hours, 2),
+    }
+
+
+def detection_rate(
+    spec: AppSpec, graph: Any, labels: list[str], rec: Recording, scaling: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Events of ``rec`` detected with the right label within their span plus one window."""
+    from edgecraft.device.pipeline import stream_recording
+
+    x = rec.samples if rec.samples.ndim == 1 else rec.samples.astype(np.float32)
+    out = stream_recording(graph, labels, x, stream_options(spec, scaling), rate=rec.rate)
+    window = out["window_s"]
+    hit = sum(
+        any(d["label"] == lab and a <= d["time_s"] <= b + window for d in out["detections"])
+        for a, b, lab in rec.events
+    )
+    return {"events": len(rec.events), "detected": hit, "detections": len(out["detections"])}
+
+
+def anomaly_stream(spec: AppSpec, rec: dict[str, Any], wav: Path, **overrides: Any) -> dict[str, Any]:
+    """The device loop on machine sound: each window's int8 reconstruction error ``s`` becomes
+    the score ``p = s / (s + threshold)`` of the label "anomaly" (0.5 exactly at the threshold
+    chosen on normal data), then the usual smoothing, threshold and suppression."""
+    from edgecraft.apps.anomaly import reconstruction_scores
+    from edgecraft.apps.features import Scaling
+    from edgecraft.device.postprocess import PostProcessing
+    from edgecraft.device.recordings import StreamError, read_wav
+    from edgecraft.device.stream import StreamLoop, audio_featurizer
+    from edgecraft.dsp.audio import AudioFeatures
+    from edgecraft.formats import read_tflite
+    from edgecraft.optimize.ptq import QuantizedModel
+
+    cfg = front_end(spec)
+    if not isinstance(cfg, AudioFeatures):
+        raise StreamError("anomaly streaming needs an audio front end")
+    opts = stream_options(spec, rec.get("scaling"), **overrides)
+    qm = QuantizedModel(read_tflite(Path(rec["model"])), b"")
+    s = rec["scaling"]
+    scaling = Scaling(tuple(s["offset"]), tuple(s["scale"]))
+    threshold = float(rec["anomaly_threshold"])
+
+    def model(features: np.ndarray) -> np.ndarray:
+        score = float(reconstruction_scores(qm, scaling(features[None]))[0])
+        p = score / (score + threshold)
+        return np.array([1 - p, p], np.float32)
+
+    samples = read_wav(wav, 0, cfg.sample_rate)
+    rate = float(cfg.sample_rate)
+    window = cfg.clip_samples or cfg.sample_rate
+    stride = round((opts.stride_ms or 500.0) * rate / 1e3)
+    post = PostProcessing(
+        opts.threshold, opts.smoothing_ms / 1e3, opts.suppression_ms / 1e3, opts.min_count, tuple(opts.ignore)
+    )
+    loop = StreamLoop(
+        model, audio_featurizer(cfg), ["normal", "anomaly"], rate, window, stride, 0, post, dtype="int16"
+    )
+    loop.feed(samples)
+    loop.finish()
+    return {
+        "model": rec["model"],
+        "features": spec.preset,
+        "duration_s": round(max(len(samples), window) / rate, 4),
+        "window_s": window / rate,
+        "stride_s": stride / rate,
+        "postprocessing": post.to_dict(),
+        "stats": loop.stats.to_dict(),
+        "detections": [d.to_dict() for d in loop.detections],
+        "windows": [
+            {"time_s": round(r.time_s, 4), "label": r.label, "score": round(r.score, 4)} for r in loop.results
+        ],
+        "anomaly_threshold": threshold,
+    }

@@ -293,7 +293,8 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "MAXIMUM": lambda rng: minmax(rng, "MAXIMUM"),
     "MINIMUM": lambda rng: minmax(rng, "MINIMUM"),
     **{op: (lambda rng, op=op: unary(rng, op))
-       for op in ("ABS", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "DEQUANTIZE")},
+       for op in ("ABS", "ELU", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH",
+                  "DEQUANTIZE")},
     # int8 cases of the ops the PyTorch converter emits (GATHER has no C kernel yet)
     **{op: (lambda rng, build=build: build(rng, "int8"))
        for op, (build, _) in MOVEMENT_CASES.items() if op != "GATHER"},

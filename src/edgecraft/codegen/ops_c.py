@@ -260,6 +260,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "ADD": binary,
     "CONCATENATION": concatenation,
     "DEQUANTIZE": lookup_table,
+    "ELU": lookup_table,
     "HARD_SWISH": lookup_table,
     "LEAKY_RELU": lookup_table,
     "LOGISTIC": lookup_table,

@@ -54,6 +54,7 @@ OP_MODULES: dict[str, str] = {
     "PADV2": "padv2",
     "PRELU": "prelu",
     "QUANTIZE": "quantize",
+    "REDUCE_MIN": "reduce_min",
     "RELU": "relu",
     "RELU6": "relu6",
     "RESHAPE": "reshape",

@@ -34,6 +34,7 @@ OP_MODULES: dict[str, str] = {
     "GREATER": "greater",
     "GREATER_EQUAL": "greater_equal",
     "HARD_SWISH": "hard_swish",
+    "L2_NORMALIZATION": "l2_normalization",
     "LEAKY_RELU": "leaky_relu",
     "LESS": "less",
     "LESS_EQUAL": "less_equal",

@@ -43,6 +43,7 @@ OP_MODULES: dict[str, str] = {
     "LOGICAL_NOT": "logical_not",
     "LOGICAL_OR": "logical_or",
     "LOGISTIC": "logistic",
+    "LOG_SOFTMAX": "log_softmax",
     "MAXIMUM": "maximum",
     "MAX_POOL_2D": "max_pool_2d",
     "MEAN": "mean",

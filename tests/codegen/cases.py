@@ -272,6 +272,31 @@ def minmax(rng: np.random.Generator, op: str) -> Graph:
     return g.build([a, b], [y])
 
 
+def rsqrt(rng: np.random.Generator) -> Graph:
+    """Zero point -128: every int8 input is at or above it (TFLM refuses the others)."""
+    g = GraphBuilder("rsqrt")
+    shape = (1, int(rng.integers(1, 30)))
+    x = g.tensor("x", shape, "int8", qparams(_scale(rng, 0.001, 0.05), -128))
+    y = g.tensor("y", shape, "int8", qparams(_scale(rng, 0.05, 0.5), _zp(rng) - 100))
+    g.op("RSQRT", [x], [y])
+    return g.build([x], [y])
+
+
+def batch_matmul(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("batch_matmul")
+    heads, rows, depth, cols = (int(v) for v in rng.integers(1, 6, 4))
+    adj_y = bool(rng.integers(0, 2))
+    sl, sr = _scale(rng), _scale(rng)
+    lhs = g.tensor("lhs", (1, heads, rows, depth), "int8", qparams(sl, _zp(rng)))
+    rhs_shape = (heads, cols, depth) if adj_y else (heads, depth, cols)
+    if rng.random() < 0.3:  # one rhs matrix for every head (broadcast)
+        rhs_shape = (1, *rhs_shape[1:])
+    rhs = g.tensor("rhs", rhs_shape, "int8", qparams(sr, _zp(rng)))
+    y = g.tensor("y", (1, heads, rows, cols), "int8", qparams(sl * sr * 127 * np.sqrt(depth) / 4, _zp(rng)))
+    g.op("BATCH_MATMUL", [lhs, rhs], [y], adj_x=False, adj_y=adj_y, asymmetric_quantize_inputs=False)
+    return g.build([lhs, rhs], [y])
+
+
 #: op name -> random case builder.
 CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "CONV_2D": conv,
@@ -298,6 +323,8 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     # int8 cases of the ops the PyTorch converter emits (GATHER has no C kernel yet)
     **{op: (lambda rng, build=build: build(rng, "int8"))
        for op, (build, _) in MOVEMENT_CASES.items() if op != "GATHER"},
+    "RSQRT": rsqrt,
+    "BATCH_MATMUL": batch_matmul,
 }
 
 
@@ -391,7 +418,8 @@ def too_big_for_m0() -> Graph:
 
 def ops_chain3(seed: int = 0) -> Graph:
     """The ops the PyTorch converter emits for standard architectures, in one graph: PADV2,
-    SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM (int8; one firmware for the emulator)."""
+    SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM, BATCH_MATMUL, RSQRT (int8; one firmware for the
+    emulator)."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("ops_chain3")
     q = qparams(_scale(rng), _zp(rng))
@@ -413,4 +441,11 @@ def ops_chain3(seed: int = 0) -> Graph:
     g.op("SPLIT_V", [rows[2], sizes, axis], parts, num_splits=2)
     total = g.tensor("total", (1, 3), "int8", qparams(_scale(rng, 0.1, 0.3), _zp(rng)))
     g.op("SUM", [parts[1], g.const("axes", np.array([1, 2], np.int32))], [total], keep_dims=False)
-    return g.build([x], [total, parts[0], rows[0]])
+    # attention-style: a batched matrix product (rhs transposed in scratch), then RSQRT
+    lhs = g.tensor("lhs", (1, 2, 3, 4), "int8", qparams(_scale(rng), _zp(rng)))
+    rhs = g.tensor("rhs", (2, 4, 5), "int8", qparams(_scale(rng), _zp(rng)))
+    prod = g.tensor("prod", (1, 2, 3, 5), "int8", qparams(0.002, -128))
+    g.op("BATCH_MATMUL", [lhs, rhs], [prod], adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
+    inv = g.tensor("inv", (1, 2, 3, 5), "int8", qparams(0.2, -90))
+    g.op("RSQRT", [prod], [inv])
+    return g.build([x, lhs, rhs], [total, parts[0], rows[0], inv])

@@ -16,6 +16,7 @@ from edgecraft.ops.mean import mean_multiplier
 from edgecraft.ops.pack import axis_of as pack_axis
 from edgecraft.ops.pad import paddings
 from edgecraft.ops.registry import get_op
+from edgecraft.ops.rsqrt import rsqrt_table
 from edgecraft.ops.slice import bounds as slice_bounds
 from edgecraft.ops.split import sizes as split_sizes
 from edgecraft.ops.split_v import sizes as split_v_sizes
@@ -232,3 +233,14 @@ def unpack(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     x = ctx.req_input(0)
     return _pieces(p, x.shape, unpack_axis(ctx), [1] * len(ctx.op.outputs), x.np_dtype.itemsize,
                    ptr(ctx.op.inputs[0]), [ptr(k) for k in ctx.op.outputs], into_whole=False)
+
+
+def rsqrt(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """RSQRT int8: TFLM's integer inverse square root of every int8 value, as a table (inputs
+    below the zero point, which TFLM refuses, get what the formula gives)."""
+    require_int8(ctx, 0)
+    x = ctx.req_input(0)
+    decls = c_array(f"{p}_table", "int8_t", rsqrt_table(ctx),
+                    f"{p}: RSQRT of every int8 input, -128 .. 127")
+    call = f"ec_lut_s8({x.size}, {p}_table, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(decls, call, ("data_ops",))

@@ -158,3 +158,30 @@ def get_reciprocal(x: np.ndarray, integer_bits: int) -> tuple[np.ndarray, np.nda
     num_bits_over_unit = integer_bits - headroom_plus_one
     shifted_minus_one = wrap_int32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
     return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), num_bits_over_unit
+
+
+def inv_sqrt_quantized_multiplier_exp(value: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """TFLite's ``GetInvSqrtQuantizedMultiplierExp``: ``1/sqrt(value)`` as (multiplier, shift)
+    for MultiplyByQuantizedMultiplier, by five Newton-Raphson steps in ``FixedPoint<int32, 3>``
+    from the guess 1 (values <= 1 give ``(INT32_MAX, 0)``, as TFLM does)."""
+    if value <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while value >= 1 << 29:
+        value //= 4
+        shift += 1
+    pairs = (int(count_leading_zeros_u32(_i64(value))) - 1) // 2 - 1
+    shift -= pairs
+    value <<= 2 * pairs
+    x_in = _i64(value >> 1)  # F3
+    half_input = saturating_rounding_multiply_by_pot(x_in, -1)
+    half_three = (1 << 28) + (1 << 27)  # 1.5 in F3
+    x = _i64(one(3))
+    for _ in range(5):
+        x3 = rescale(mul(mul(x, x), x), 9, 3)
+        x = rescale(sub(mul(half_three, x), mul(half_input, x3)), 6, 3)
+    raw = int(mul(x, 1518500250))  # * sqrt(2)/2 in F0
+    if shift < 0:
+        raw = int(wrap_int32(raw << -shift))
+        shift = 0
+    return raw, shift * reverse_shift

@@ -449,3 +449,15 @@ def ops_chain3(seed: int = 0) -> Graph:
     inv = g.tensor("inv", (1, 2, 3, 5), "int8", qparams(0.2, -90))
     g.op("RSQRT", [prod], [inv])
     return g.build([x, lhs, rhs], [total, parts[0], rows[0], inv])
+
+
+def ops_chain4(seed: int = 0) -> Graph:
+    """ABS then ELU (int8 tables in C; one firmware for the emulator)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("ops_chain4")
+    x = g.tensor("x", (1, 6, 5), "int8", qparams(_scale(rng), _zp(rng)))
+    a = g.tensor("a", (1, 6, 5), "int8", qparams(_scale(rng), _zp(rng)))
+    g.op("ABS", [x], [a])
+    e = g.tensor("e", (1, 6, 5), "int8", qparams(_scale(rng), _zp(rng)))
+    g.op("ELU", [x], [e])
+    return g.build([x], [a, e])

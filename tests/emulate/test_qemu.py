@@ -10,7 +10,15 @@ import shutil
 import numpy as np
 import pytest
 
-from codegen.cases import ops_chain, ops_chain2, ops_chain3, random_inputs, tflm_outputs, too_big_for_m0
+from codegen.cases import (
+    ops_chain,
+    ops_chain2,
+    ops_chain3,
+    ops_chain4,
+    random_inputs,
+    tflm_outputs,
+    too_big_for_m0,
+)
 from edgecraft.emulate import MACHINES, DoesNotFitError, emulate
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
@@ -70,6 +78,14 @@ def test_converter_ops_on_m4() -> None:
     graph = ops_chain3(seed=2)
     batches = random_inputs(graph, 3, seed=9)
     r = emulate(graph, "qemu-m4", batches, name="chain3")
+    check_against(graph, r.outputs, batches, "qemu-m4")
+
+
+def test_elementwise_math_ops_on_m4() -> None:
+    """ABS and ELU (int8, as tables) in one firmware."""
+    graph = ops_chain4(seed=3)
+    batches = random_inputs(graph, 3, seed=10)
+    r = emulate(graph, "qemu-m4", batches, name="chain4")
     check_against(graph, r.outputs, batches, "qemu-m4")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -60,6 +61,14 @@ def check_memory(graph: Graph) -> None:
             )
 
 
+def _stray_vector_axis(shape: tuple[int, ...], scales: int) -> bool:
+    """A rank-1 tensor with one scale per element whose quantized dimension names an axis it
+    does not have: TFLite's converter writes per-channel biases with the filter's quantized
+    dimension (3 for a depthwise filter, for example). TFLM never reads a bias's axis, and the
+    only axis such a tensor has is 0, so the metadata is odd but harmless."""
+    return len(shape) == 1 and shape[0] == scales
+
+
 def validate(graph: Graph) -> None:
     """Raise :class:`GraphError` on the first inconsistency in ``graph``."""
     n = len(graph.tensors)
@@ -84,14 +93,21 @@ def validate(graph: Graph) -> None:
                     f"{where} has {len(q.scale)} scales but {len(q.zero_point)} zero points"
                 )
             if q.per_channel:
-                if not 0 <= q.axis < max(len(t.shape), 1):
-                    raise GraphError(
-                        f"{where} is quantized along axis {q.axis} of a rank-{len(t.shape)} tensor"
-                    )
-                if len(t.shape) and t.shape[q.axis] != len(q.scale):
+                axis = q.axis
+                if not 0 <= axis < max(len(t.shape), 1):
+                    if not _stray_vector_axis(t.shape, len(q.scale)):
+                        raise GraphError(
+                            f"{where} is quantized along axis {axis} of a rank-{len(t.shape)} tensor"
+                        )
+                    warnings.warn(
+                        f"{where} is quantized along axis {axis} of a rank-1 tensor; read as "
+                        "axis 0, its only axis (TFLite's converter writes biases so; TFLM "
+                        "reads their scales by output channel)", stacklevel=2)
+                    axis = 0
+                if len(t.shape) and t.shape[axis] != len(q.scale):
                     raise GraphError(
                         f"{where} has {len(q.scale)} per-channel scales but dimension "
-                        f"{q.axis} is {t.shape[q.axis]}"
+                        f"{axis} is {t.shape[axis]}"
                     )
     check_memory(graph)
     for name, idxs in (("input", graph.inputs), ("output", graph.outputs)):

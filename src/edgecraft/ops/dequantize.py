@@ -21,7 +21,8 @@ def dequantize(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     # Per-tensor parameters broadcast as scalars; per-channel ones along the quantized axis.
     where = [1] * len(t.shape)
     if q.per_channel:
-        where[q.axis] = len(q.scale)
+        # A rank-1 tensor's only axis is 0, whatever its (odd, validated) quantized dimension.
+        where[q.axis if q.axis < len(where) else 0] = len(q.scale)
     scale = q.scale.astype(np.float64).reshape(where if q.per_channel else ())
     zero_point = q.zero_point.reshape(where if q.per_channel else ())
     return [(scale * (args[0].astype(np.int64) - zero_point)).astype(np.float32)]

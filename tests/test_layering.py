@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +62,9 @@ def imports_of(name: str, source: str, is_package: bool, known: set[str]) -> set
     return out
 
 
+@cache
 def import_graph() -> dict[str, set[str]]:
+    """Module -> the ``edgecraft`` modules it imports (read once per test session)."""
     files = module_files()
     known = set(files)
     return {m: imports_of(m, p.read_text(), p.name == "__init__.py", known) for m, p in files.items()}

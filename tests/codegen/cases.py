@@ -297,6 +297,17 @@ def batch_matmul(rng: np.random.Generator) -> Graph:
     return g.build([lhs, rhs], [y])
 
 
+def comparison(rng: np.random.Generator, op: str) -> Graph:
+    g = GraphBuilder(op.lower())
+    shape = tuple(int(v) for v in rng.integers(1, 5, 3))
+    other = tuple(d if rng.random() < 0.6 else 1 for d in shape)
+    a = g.tensor("a", shape, "int8", qparams(_scale(rng), _zp(rng)))
+    b = g.tensor("b", other, "int8", qparams(_scale(rng), _zp(rng)))
+    y = g.tensor("y", shape, "bool")
+    g.op(op, [a, b], [y])
+    return g.build([a, b], [y])
+
+
 #: op name -> random case builder.
 CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "CONV_2D": conv,
@@ -317,6 +328,8 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "CONCATENATION": concatenation,
     "MAXIMUM": lambda rng: minmax(rng, "MAXIMUM"),
     "MINIMUM": lambda rng: minmax(rng, "MINIMUM"),
+    **{op: (lambda rng, op=op: comparison(rng, op))
+       for op in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},
     **{op: (lambda rng, op=op: unary(rng, op))
        for op in ("ABS", "ELU", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH",
                   "DEQUANTIZE")},
@@ -452,7 +465,8 @@ def ops_chain3(seed: int = 0) -> Graph:
 
 
 def ops_chain4(seed: int = 0) -> Graph:
-    """ABS then ELU (int8 tables in C; one firmware for the emulator)."""
+    """ABS, ELU (int8 tables in C) and LESS_EQUAL with broadcasting (bool output) in one
+    firmware for the emulator."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("ops_chain4")
     x = g.tensor("x", (1, 6, 5), "int8", qparams(_scale(rng), _zp(rng)))
@@ -460,4 +474,7 @@ def ops_chain4(seed: int = 0) -> Graph:
     g.op("ABS", [x], [a])
     e = g.tensor("e", (1, 6, 5), "int8", qparams(_scale(rng), _zp(rng)))
     g.op("ELU", [x], [e])
-    return g.build([x], [a, e])
+    t = g.tensor("t", (1, 1, 5), "int8", qparams(_scale(rng), _zp(rng)))
+    le = g.tensor("le", (1, 6, 5), "bool")
+    g.op("LESS_EQUAL", [x, t], [le])
+    return g.build([x, t], [a, e, le])

@@ -82,7 +82,7 @@ def test_converter_ops_on_m4() -> None:
 
 
 def test_elementwise_math_ops_on_m4() -> None:
-    """ABS and ELU (int8, as tables) in one firmware."""
+    """ABS and ELU (int8, as tables) and LESS_EQUAL (bool output) in one firmware."""
     graph = ops_chain4(seed=3)
     batches = random_inputs(graph, 3, seed=10)
     r = emulate(graph, "qemu-m4", batches, name="chain4")

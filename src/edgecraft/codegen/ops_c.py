@@ -40,6 +40,8 @@ from edgecraft.ops.arith import (
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.batch_matmul import matrices as bmm_matrices
 from edgecraft.ops.batch_matmul import multiplier as bmm_multiplier
+from edgecraft.ops.compare import COMPARISONS
+from edgecraft.ops.compare import rescaled as compare_rescaled
 from edgecraft.ops.conv_common import activation_range, pool_filter, window_geometry
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.softmax import check_output, input_params
@@ -302,11 +304,43 @@ def batch_matmul(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(decls, "\n  ".join(calls), ("fully_connected", "data_ops"))
 
 
+def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """The int8 comparisons: each input's rescaling tabulated for all 256 values (the reference
+    arithmetic of ``ops/compare.py``), broadcasting by strides; a bool (one byte) output."""
+    t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    for t in (t1, t2):
+        if t.dtype != "int8":
+            raise CodegenError(f"{ctx.op.type} with {t.dtype} input has no C kernel (only int8)")
+    if len(y.shape) > MAX_DIMS:
+        raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
+    out = (1,) * (MAX_DIMS - len(y.shape)) + tuple(y.shape)
+    decls = (
+        f"static const ec_binary_params {p} = {{\n"
+        f"  .dims = {c_list(list(out))},\n"
+        f"  .stride1 = {c_list(_broadcast_strides(t1.shape, out))}, "
+        f".stride2 = {c_list(_broadcast_strides(t2.shape, out))},\n}};\n"
+    )
+    values = np.arange(-128, 128, dtype=np.int64)
+    tables = [ptr.const_array(f"{p}_table{k + 1}", "int32_t", compare_rescaled(ctx, values, k),
+                              f"{p}: input {k + 1} in the comparison fixed point, for every int8 value")
+              for k in (0, 1)]
+    i = ctx.op.inputs
+    call = (f"ec_compare_s8(&{p}, {COMPARISONS.index(ctx.op.type)}, {tables[0]}, {tables[1]}, "
+            f"{ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});")
+    return OpCode(decls, call, ("compare",))
+
+
 EMITTERS: dict[str, OpEmitter] = {
     "ABS": lookup_table,
     "ADD": binary,
     "CONCATENATION": concatenation,
     "DEQUANTIZE": lookup_table,
+    "EQUAL": compare,
+    "GREATER": compare,
+    "GREATER_EQUAL": compare,
+    "LESS": compare,
+    "LESS_EQUAL": compare,
+    "NOT_EQUAL": compare,
     "ELU": lookup_table,
     "HARD_SWISH": lookup_table,
     "LEAKY_RELU": lookup_table,

@@ -24,6 +24,10 @@ from edgecraft.ops.arith import (
 from edgecraft.ops.base import Kernel, OpContext, OpDef, OpError, Options
 from edgecraft.ops.broadcast import broadcast_shape
 
+#: The comparisons, in the order of ``EC_CMP_*`` in ``codegen/kernels/ec_kernels.h`` (the C
+#: kernel ``ec_compare_s8`` takes the index).
+COMPARISONS = ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
+
 #: TFLM's kLeftShift in ComparisonsPrepare.
 LEFT_SHIFT = 8
 
@@ -79,5 +83,6 @@ def comparison(name: str, fn: Compare, dtypes: tuple[str, ...], table: str) -> O
         name=name,
         shape=pair_shape,
         kernels={d: compare_kernel(fn, d == "int8") for d in dtypes},
+        code={"portable": ("ec_compare.c",)} if "int8" in dtypes else {},
             options=Options(table),
     )

@@ -109,6 +109,9 @@ typedef struct {
   int32_t act_min, act_max;
 } ec_binary_params;
 
+/* The comparison ec_compare_s8 makes. */
+enum { EC_CMP_EQUAL, EC_CMP_NOT_EQUAL, EC_CMP_LESS, EC_CMP_LESS_EQUAL, EC_CMP_GREATER, EC_CMP_GREATER_EQUAL };
+
 /* PAD: up to 6 dimensions, the value written into the border. */
 typedef struct {
   int32_t in_dims[EC_MAX_DIMS], out_dims[EC_MAX_DIMS], before[EC_MAX_DIMS];
@@ -160,6 +163,8 @@ void ec_add_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *in
 void ec_sub_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_add_table_s8(const ec_binary_params *p, const int32_t *table1, const int32_t *table2,
                      const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_compare_s8(const ec_binary_params *p, int32_t op, const int32_t *table1, const int32_t *table2,
+                   const int8_t *input1, const int8_t *input2, uint8_t *output);
 void ec_mul_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_pad_s8(const ec_pad_params *p, const int8_t *input, int8_t *output);
 void ec_mean_s8(const ec_mean_params *p, const int8_t *input, int8_t *output);

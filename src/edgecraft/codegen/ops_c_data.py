@@ -1,6 +1,6 @@
 """C emitters for the ops that move or map data rather than multiply: RESHAPE/SQUEEZE copies,
 PAD/PADV2, MEAN/SUM, QUANTIZE (int8 to int8), TRANSPOSE, STRIDED_SLICE, SLICE, CONCATENATION,
-SPLIT/SPLIT_V, PACK/UNPACK, and the unary int8
+SPLIT/SPLIT_V, PACK/UNPACK, SPACE_TO_DEPTH/DEPTH_TO_SPACE, REVERSE_V2, and the unary int8
 ops computed as 256-entry tables (the reference kernel evaluated on every int8 value)."""
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ from edgecraft.codegen.cwriter import c_array, c_list
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, require_int8
 from edgecraft.ops.arith import quantize_multiplier
 from edgecraft.ops.base import OpContext
+from edgecraft.ops.depth_to_space import view as depth_to_space_view
 from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
 from edgecraft.ops.pack import axis_of as pack_axis
 from edgecraft.ops.pad import paddings
 from edgecraft.ops.registry import get_op
+from edgecraft.ops.reverse_v2 import axes as reverse_axes
 from edgecraft.ops.rsqrt import rsqrt_table
 from edgecraft.ops.slice import bounds as slice_bounds
+from edgecraft.ops.space_to_depth import PERM as BLOCK_PERM
+from edgecraft.ops.space_to_depth import view as space_to_depth_view
 from edgecraft.ops.split import sizes as split_sizes
 from edgecraft.ops.split_v import sizes as split_v_sizes
 from edgecraft.ops.strided_slice import slice_spec
@@ -122,6 +126,32 @@ def transpose(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     decls = _copy_block(p, list(y.shape), [strides[q] for q in perm], _contiguous_strides(y.shape),
                         x.np_dtype.itemsize)
     return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def space_depth(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SPACE_TO_DEPTH and DEPTH_TO_SPACE: one strided copy, a transpose of the input's
+    six-dimensional view (the two ops share the permutation, not the view)."""
+    x = ctx.req_input(0)
+    shape6 = (space_to_depth_view if ctx.op.type == "SPACE_TO_DEPTH" else depth_to_space_view)(ctx)[0]
+    strides = _contiguous_strides(shape6)
+    dims = [shape6[q] for q in BLOCK_PERM]
+    decls = _copy_block(p, dims, [strides[q] for q in BLOCK_PERM], _contiguous_strides(dims),
+                        x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def reverse_v2(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """REVERSE_V2: one strided copy reading the reversed axes backwards from their last element."""
+    x = ctx.req_input(0)
+    dims = list(x.shape) or [1]
+    strides = _contiguous_strides(dims)
+    flipped = set(reverse_axes(ctx)) if x.size else set()
+    base = sum((dims[a] - 1) * strides[a] for a in flipped)
+    src = [-s if a in flipped else s for a, s in enumerate(strides)]
+    decls = _copy_block(p, dims, src, strides, x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])} + {base}, {ptr(ctx.op.outputs[0])});",
                   ("data_ops",))
 
 

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, object] = {
     "offset": False,
     "filter_width": 1,
     "filter_height": 1,
+    "block_size": 0,
     "new_shape": [],
     "squeeze_dims": [],
     "num_splits": 0,

@@ -344,6 +344,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "LESS": compare,
     "LESS_EQUAL": compare,
     "NOT_EQUAL": compare,
+    "EXPAND_DIMS": copy,
     "ELU": lookup_table,
     "HARD_SWISH": lookup_table,
     "LEAKY_RELU": lookup_table,

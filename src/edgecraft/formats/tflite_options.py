@@ -53,6 +53,7 @@ DEFAULTS: dict[str, object] = {
     "batch_dims": 0,
     "adj_x": False,
     "adj_y": False,
+    "output_type": 2,  # ARG_MAX/ARG_MIN: TensorType INT32, the only one TFLM writes
 }
 
 

@@ -41,7 +41,7 @@ def test_dashboard_shows_the_fleet(fleet_factory) -> None:  # type: ignore[no-un
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.goto(f"{fleet.server.url}/#token={token}")
-        page.wait_for_selector("body[data-loaded='1']", timeout=20000)
+        page.wait_for_selector("body[data-loaded='1']", timeout=60000)
         assert token not in page.url  # the token leaves the address bar at once
 
         rows = page.locator("#fleet-table tbody tr")
@@ -70,6 +70,6 @@ def test_dashboard_shows_the_fleet(fleet_factory) -> None:  # type: ignore[no-un
         page.screenshot(path=str(ARTIFACTS / "fleet-dashboard.png"), full_page=True)
 
         page.goto(f"{fleet.server.url}/#token=wrong")  # a bad token gets the sign-in form, not data
-        page.wait_for_selector("#login:not([hidden])", timeout=10000)
+        page.wait_for_selector("#login:not([hidden])", timeout=60000)
         browser.close()
     assert (ARTIFACTS / "fleet-dashboard.png").stat().st_size > 10_000

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -54,6 +55,7 @@ def test_server_killed_mid_rollout(fleet_factory, server_factory) -> None:  # ty
     )
     [stale] = _brokers(conf)
     fleet.server.stop(kill=True)  # kill -9: no clean-up at all; its broker keeps running
+    time.sleep(1.0)  # (a moment for it to die too, if it were going to)
     assert _brokers(conf) == [stale]
     again = server_factory(state, "--port", port, "--resend", "1")
     # Same broker port (devices know only that one), the stale broker replaced, never two.

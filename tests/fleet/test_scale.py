@@ -79,18 +79,10 @@ def test_thousand_devices_rollout_rollback_and_zero_loss(
         assert {d["health"] for d in devices} == {"ok"}
 
         swarm.quiet()
-        wait_for(lambda: swarm.totals()["unacked"] == 0, 30, "the broker to acknowledge every message")
+        wait_for(lambda: swarm.totals()["unacked"] == 0, 30, "the server to confirm every message")
         sent = swarm.totals()
-        counts = wait_for(
-            lambda: (
-                (n := c.stats()["counts"])["telemetry"] >= sent["telemetry"]
-                and n["reports"] >= sent["report"]
-                and n
-            ),
-            30,
-            "the server to store everything",
-        )
-        assert counts == {
+        assert sent["dropped"] == 0
+        assert c.stats()["counts"] == {
             "telemetry": sent["telemetry"],
             "anomalies": sent["anomaly"],
             "reports": sent["report"],

@@ -26,16 +26,10 @@ def test_tokens_and_a_restart_without_loss(fleet_factory, server_factory) -> Non
     try:
         assert again.info["mqtt"] == fleet.server.info["mqtt"]  # same broker port: devices find it
         wait_for(lambda: fleet.swarm.totals()["connected"] == 5, 30, "devices to reconnect")
-        time.sleep(1.0)
         fleet.swarm.quiet()
-        wait_for(lambda: fleet.swarm.totals()["unacked"] == 0, 30, "buffered messages to go out")
+        wait_for(lambda: fleet.swarm.totals()["unacked"] == 0, 30, "the server to confirm every message")
         sent = fleet.swarm.totals()
-        counts = wait_for(
-            lambda: (n := again.client.stats()["counts"])["telemetry"] >= sent["telemetry"] and n,
-            30,
-            "every message to be stored",
-        )
-        assert counts == {
+        assert again.client.stats()["counts"] == {
             "telemetry": sent["telemetry"],
             "anomalies": sent["anomaly"],
             "reports": sent["report"],
@@ -79,14 +73,9 @@ def test_two_instances_on_postgres_and_one_broker(
         assert done["state"] == "completed"
         assert {d["model_version"] for d in b.client.devices()} == {"1.1.0"}
         swarm.quiet()
-        wait_for(lambda: swarm.totals()["unacked"] == 0, 30, "buffered messages to go out")
+        wait_for(lambda: swarm.totals()["unacked"] == 0, 30, "the server to confirm every message")
         sent = swarm.totals()
-        counts = wait_for(
-            lambda: (n := b.client.stats()["counts"])["telemetry"] >= sent["telemetry"] and n,
-            30,
-            "every message to be stored",
-        )
-        assert counts == {
+        assert b.client.stats()["counts"] == {
             "telemetry": sent["telemetry"],
             "anomalies": sent["anomaly"],
             "reports": sent["report"],

@@ -63,6 +63,7 @@ class Commander:
 
     def __init__(self, port: int, password: str) -> None:
         self.reports: list[dict[str, Any]] = []
+        self.seen: set[tuple[str, int]] = set()
         ready = threading.Event()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-commander")
         self.c.username_pw_set("commander", password)
@@ -74,16 +75,21 @@ class Commander:
 
     def _on_report(self, client: mqtt.Client, _u: Any, m: mqtt.MQTTMessage) -> None:
         device, report = m.topic.split("/")[2], json.loads(m.payload)
-        self.reports.append({"device": device, **report})
+        if (device, report["msg_id"]) not in self.seen:  # a resend: kept once, as the server does
+            self.seen.add((device, report["msg_id"]))
+            self.reports.append({"device": device, **report})
         client.publish(ack_topic(device), ack_body([report["msg_id"]]))
 
     def send(self, device: str, message: Any) -> None:
         self.c.publish(cmd_topic(device), json.dumps(message), qos=1).wait_for_publish(10)
 
     def next_report(self, device: str, after: int) -> dict[str, Any]:
-        """The first report of ``device`` beyond the first ``after`` reports received."""
+        """The first answer of ``device`` beyond the first ``after`` reports received (a boot report,
+        sent when a device starts, answers no command)."""
         got: dict[str, Any] = wait_for(
-            lambda: next((r for r in self.reports[after:] if r["device"] == device), None),
+            lambda: next(
+                (r for r in self.reports[after:] if r["device"] == device and r["type"] != "boot"), None
+            ),
             20,
             f"a report from {device}",
             step=0.05,
@@ -141,8 +147,8 @@ def setup(tmp_path: Path, broker: Broker) -> Iterator[tuple[Swarm, Commander, di
             )
         )
     swarm = Swarm(configs, [SyntheticSensor(w, seed=i) for i in range(len(configs))])
+    commander = Commander(broker.port, password)  # first: it confirms every report from the start
     swarm.start()
-    commander = Commander(broker.port, password)
     wait_for(lambda: all(a.subscribed for a in swarm.agents), 30, "the devices to subscribe")
     yield swarm, commander, installs
     commander.stop()

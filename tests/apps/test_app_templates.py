@@ -55,6 +55,11 @@ def anomaly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     return _trained(tmp_path_factory.mktemp("apps"), "anomaly")
 
 
+@pytest.fixture(scope="module")
+def person(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return _trained(tmp_path_factory.mktemp("apps"), "person")
+
+
 def _common(d: Path, result: dict[str, Any]) -> None:
     assert {"model", "labels", "metrics", "report", "ram_bytes", "flash_bytes"} <= set(result)
     assert Path(result["model"]).read_bytes()[4:8] == b"TFL3"
@@ -170,6 +175,32 @@ def test_anomaly_trained_on_normal_sound_flags_faults(anomaly: tuple[Path, dict[
     normal = [v for t, v in p.items() if t <= 6.0 or t >= 11.0]
     assert np.mean(fault) > np.mean(normal), (fault, normal)
     assert {det["label"] for det in s["detections"]} <= {"anomaly"}
+
+
+def test_person_sees_people_and_reads_an_image_folder(
+    person: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from edgecraft.apps.data.person import image
+
+    d, r = person
+    _common(d, r)
+    m = r["metrics"]
+    assert r["labels"] == ["non_person", "person"] and m["accuracy"] >= 0.55, m  # 32x32 at quick size
+    rng = np.random.default_rng(11)
+    for label in r["labels"]:
+        (tmp_path / label).mkdir()
+        for i in range(4):
+            Image.fromarray(image(label == "person", 48, rng)).save(tmp_path / label / f"{i}.png")
+    ev = edgecraft("evaluate", str(d), "--data", str(tmp_path), "--format", "json")
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["metrics"]["samples"] == 8  # resized (center crop) to the model's 32x32
+    (tmp_path / "person" / "broken.png").write_bytes(b"not a png")
+    bad = edgecraft("evaluate", str(d), "--data", str(tmp_path))
+    assert bad.returncode == 2 and "cannot read" in bad.stderr
+    still = edgecraft("stream", str(d), "--csv", str(tmp_path / "x.csv"))
+    assert still.returncode == 2 and "evaluate" in still.stderr
 
 
 def test_training_is_deterministic_with_the_seed() -> None:

@@ -13,6 +13,9 @@ training loop works on the logits in front of it.
 - ``autoencoder``: the dense autoencoder of MLPerf Tiny's anomaly detection, smaller: the
   flattened log-mel features through a bottleneck and back; the reconstruction error is the
   anomaly score.
+- ``mobilenet``: MobileNet v1 for images ``(3, H, W)``: a strided 3x3 convolution, then
+  depthwise-separable blocks that halve the size four times while the channels grow to 16x the
+  base width (8 for ``small``: MobileNet 0.25 as in MLPerf Tiny's visual wake words).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from edgecraft.apps.spec import AppSpec, SpecError
 if TYPE_CHECKING:
     from torch import nn
 
-FAMILIES = ("mlp", "cnn1d", "ds-cnn", "autoencoder")
+FAMILIES = ("mlp", "cnn1d", "ds-cnn", "autoencoder", "mobilenet")
 #: autoencoder hidden and bottleneck widths per size
 AUTOENCODER = {"tiny": (32, 8), "small": (64, 16), "medium": (128, 16), "large": (128, 32)}
 #: ds-cnn channels and depthwise-separable blocks per size (medium is MLPerf Tiny's DS-CNN)
@@ -53,6 +56,10 @@ def build_model(spec: AppSpec, input_shape: tuple[int, ...], outputs: int, cfg: 
     width = WIDTH[spec.size]
     if spec.family == "mlp":
         return mlp(int(input_shape[-1]), outputs, width, classify=spec.task == "classify")
+    if spec.family == "mobilenet":
+        if len(input_shape) != 3:
+            raise SpecError(f"{spec.root}/app.toml: mobilenet needs images (channels, height, width)")
+        return mobilenet(int(input_shape[0]), int(input_shape[1]), outputs, WIDTH[spec.size] // 2)
     if spec.family == "autoencoder":
         return autoencoder(int(np.prod(input_shape)), *AUTOENCODER[spec.size])
     if spec.family == "ds-cnn":
@@ -144,3 +151,38 @@ def autoencoder(features: int, hidden: int, bottleneck: int) -> nn.Module:
         nn.ReLU(),
         nn.Linear(hidden, features),
     )
+
+
+def mobilenet(channels: int, size: int, classes: int, base: int) -> nn.Module:
+    """MobileNet v1 (see the module docstring) with base width ``base`` for ``size x size``
+    images; ends in an average pool over the last feature map (a fixed kernel: an adaptive
+    pool exports as SUM) and softmax."""
+    from torch import nn
+
+    def block(cin: int, cout: int, stride: int) -> list[nn.Module]:
+        return [
+            nn.Conv2d(cin, cin, 3, stride, 1, groups=cin),
+            nn.BatchNorm2d(cin),
+            nn.ReLU(),
+            nn.Conv2d(cin, cout, 1),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(),
+        ]
+
+    layers: list[nn.Module] = [nn.Conv2d(channels, base, 3, 2, 1), nn.BatchNorm2d(base), nn.ReLU()]
+    plan = [
+        (base, 2 * base, 1),
+        (2 * base, 4 * base, 2),
+        (4 * base, 4 * base, 1),
+        (4 * base, 8 * base, 2),
+        (8 * base, 8 * base, 1),
+        (8 * base, 16 * base, 2),
+        (16 * base, 16 * base, 2),
+    ]
+    for cin, cout, stride in plan:
+        layers += block(cin, cout, stride)
+    final = size
+    for _ in range(5):  # the first convolution and four strided blocks halve the size
+        final = (final + 1) // 2
+    layers += [nn.AvgPool2d(final), nn.Flatten(), nn.Linear(16 * base, classes), nn.Softmax(1)]
+    return nn.Sequential(*layers)

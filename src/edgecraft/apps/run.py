@@ -130,6 +130,7 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
         "scaling": scaling.to_dict() if scaling is not None else None,
         "board": spec.board,
         "held_out": data.held_out,
+        "channels_last": qm.channels_last,
         **extra,
         "demo": demo,
     }
@@ -203,10 +204,11 @@ def _int8(spec: AppSpec, model: Any, x: np.ndarray, y: np.ndarray, xv: np.ndarra
             batch_size=tr.batch_size,
             seed=tr.seed,
             holdout=xv[:128],
+            channels_last=x.ndim == 4,
         )
     rng = np.random.default_rng(tr.seed)
     calib = x[rng.permutation(len(x))[:512]]
-    return quantize(model, calib, holdout=xv[:128], layer_samples=4)
+    return quantize(model, calib, holdout=xv[:128], layer_samples=4, channels_last=x.ndim == 4)
 
 
 def _c_name(name: str) -> str:

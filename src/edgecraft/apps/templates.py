@@ -217,6 +217,46 @@ ignore = ["normal"]
 "data.params.test_clips" = 16
 "training.epochs" = 25
 """,
+    "person": """# Visual wake words: is there a person in the picture? MobileNet v1 (0.25) at 96x96 RGB.
+# The built-in generator draws people over clutter; for real photos (e.g. the Visual Wake
+# Words set made from COCO) lay them out as an ImageFolder and set path instead:
+#   vww/person/*.jpg  vww/non_person/*.jpg   (or vww/train/<label>/..., vww/test/<label>/...)
+[app]
+name = "person"
+kind = "person"
+
+[data]
+generator = "person"          # or: path = "vww"
+[data.params]
+images = 1000
+test_images = 300
+size = 96
+
+[front_end]
+preset = "vww-image"          # 96x96 RGB, (x - 128) / 128
+
+[model]
+family = "mobilenet"
+size = "small"
+
+[training]
+epochs = 30
+batch_size = 32
+learning_rate = 0.003
+patience = 6
+seed = 0
+"""
+    + _COMMON_TAIL
+    + """
+[quick]
+"data.params.images" = 360
+"data.params.test_images" = 60
+"data.params.size" = 32
+"front_end.params.height" = 32
+"front_end.params.width" = 32
+"training.epochs" = 15
+"training.learning_rate" = 0.002
+""",
 }
 
 

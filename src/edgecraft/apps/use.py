@@ -43,6 +43,10 @@ def stream_app(
         if wav is None:
             raise StreamError(f"{spec.name} listens to machine sound: give --wav FILE")
         return anomaly_stream(spec, rec, wav, **overrides)
+    if spec.kind == "person":
+        raise StreamError(
+            f"{spec.name} classifies still images; score them with `edgecraft evaluate {root} --data DIR`"
+        )
     if spec.task == "regress":
         if csv is None:
             raise StreamError(f"{spec.name} is a regression app: give --csv FILE with one input value a line")
@@ -90,7 +94,7 @@ def evaluate_app(root: str | Path, data: Path) -> dict[str, Any]:
     from edgecraft.optimize.ptq import QuantizedModel
 
     spec, rec = trained(root)
-    qm = QuantizedModel(read_tflite(Path(rec["model"])), b"")
+    qm = QuantizedModel(read_tflite(Path(rec["model"])), b"", rec.get("channels_last", False))
     if spec.task == "regress":
         if not data.is_file():
             raise SpecError(f"{data}: give a CSV file of x,y rows")

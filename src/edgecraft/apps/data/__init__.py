@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 #: generator name -> module under edgecraft.apps.data
-GENERATORS = {"sine": "sine", "gesture": "gesture", "kws": "kws", "anomaly": "anomaly"}
+GENERATORS = {"sine": "sine", "gesture": "gesture", "kws": "kws", "anomaly": "anomaly", "person": "person"}
 
 
 class DataError(ValueError):

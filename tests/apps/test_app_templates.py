@@ -60,6 +60,13 @@ def person(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
     return _trained(tmp_path_factory.mktemp("apps"), "person")
 
 
+@pytest.fixture(scope="module")
+def wakeword(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (the wakeword generator speaks with it)")
+    return _trained(tmp_path_factory.mktemp("apps"), "wakeword")
+
+
 def _common(d: Path, result: dict[str, Any]) -> None:
     assert {"model", "labels", "metrics", "report", "ram_bytes", "flash_bytes"} <= set(result)
     assert Path(result["model"]).read_bytes()[4:8] == b"TFL3"
@@ -201,6 +208,20 @@ def test_person_sees_people_and_reads_an_image_folder(
     assert bad.returncode == 2 and "cannot read" in bad.stderr
     still = edgecraft("stream", str(d), "--csv", str(tmp_path / "x.csv"))
     assert still.returncode == 2 and "evaluate" in still.stderr
+
+
+def test_wakeword_streams_marvin(wakeword: tuple[Path, dict[str, Any]]) -> None:
+    d, r = wakeword
+    _common(d, r)
+    m = r["metrics"]
+    assert r["labels"] == ["marvin", "silence", "unknown"] and m["accuracy"] > 0.45, m  # chance 0.33
+    assert "false_accepts_per_hour" in m and "demo_detected" in m
+    out = edgecraft("stream", str(d), "--wav", r["demo"]["wav"], "--format", "json")
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout)
+    assert s["features"] == "kws-log-mel" and s["postprocessing"]["min_count"] == 2
+    marvin = [w["score"] for w in s["windows"] if w["label"] == "marvin"]
+    assert s["stats"]["inferences"] > 60 and len(marvin) > 0  # the loop heard marvin somewhere
 
 
 def test_training_is_deterministic_with_the_seed() -> None:

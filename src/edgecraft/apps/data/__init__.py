@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 
 #: generator name -> module under edgecraft.apps.data
-GENERATORS = {"sine": "sine", "gesture": "gesture", "kws": "kws", "anomaly": "anomaly", "person": "person"}
+GENERATORS = {
+    "sine": "sine",
+    "gesture": "gesture",
+    "kws": "kws",
+    "anomaly": "anomaly",
+    "person": "person",
+    "wakeword": "wakeword",
+}
 
 
 class DataError(ValueError):

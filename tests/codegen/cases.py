@@ -308,6 +308,30 @@ def comparison(rng: np.random.Generator, op: str) -> Graph:
     return g.build([a, b], [y])
 
 
+def filler(rng: np.random.Generator, op: str) -> Graph:
+    """BROADCAST_TO, FILL, SHAPE, ZEROS_LIKE on int8 (shape: an int32 output)."""
+    g = GraphBuilder(op.lower())
+    shape = tuple(int(v) for v in rng.integers(1, 5, 3))
+    q = qparams(_scale(rng), _zp(rng))
+    small = tuple(d if rng.random() < 0.5 else 1 for d in shape)[1:]
+    if op == "FILL":
+        v = g.tensor("v", (), "int8", q)
+        y = g.tensor("y", shape, "int8", q)
+        g.op(op, [g.const("dims", np.array(shape, np.int32)), v], [y])
+        return g.build([v], [y])
+    x = g.tensor("x", small if op == "BROADCAST_TO" else shape, "int8", q)
+    if op == "BROADCAST_TO":
+        y = g.tensor("y", shape, "int8", q)
+        g.op(op, [x, g.const("shape", np.array(shape, np.int32))], [y])
+    elif op == "SHAPE":
+        y = g.tensor("y", (len(shape),), "int32")
+        g.op(op, [x], [y])
+    else:
+        y = g.tensor("y", shape, "int8", q)
+        g.op(op, [x], [y])
+    return g.build([x], [y])
+
+
 #: op name -> random case builder.
 CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "CONV_2D": conv,
@@ -328,6 +352,7 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "CONCATENATION": concatenation,
     "MAXIMUM": lambda rng: minmax(rng, "MAXIMUM"),
     "MINIMUM": lambda rng: minmax(rng, "MINIMUM"),
+    **{op: (lambda rng, op=op: filler(rng, op)) for op in ("BROADCAST_TO", "FILL", "SHAPE", "ZEROS_LIKE")},
     **{op: (lambda rng, op=op: comparison(rng, op))
        for op in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},
     **{op: (lambda rng, op=op: unary(rng, op))

@@ -15,8 +15,10 @@ import numpy as np
 from edgecraft.codegen.cwriter import c_array, c_list
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, OpEmitter, Pointer, require_int8
 from edgecraft.codegen.ops_c_data import (
+    broadcast_to,
     concatenation,
     copy,
+    fill,
     lookup_table,
     mean,
     pack,
@@ -24,6 +26,7 @@ from edgecraft.codegen.ops_c_data import (
     quantize,
     reverse_v2,
     rsqrt,
+    shape_op,
     slice_op,
     space_depth,
     split,
@@ -31,6 +34,7 @@ from edgecraft.codegen.ops_c_data import (
     sum_op,
     transpose,
     unpack,
+    zeros_like,
 )
 from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
@@ -335,6 +339,10 @@ def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 EMITTERS: dict[str, OpEmitter] = {
     "ABS": lookup_table,
     "ADD": binary,
+    "BROADCAST_TO": broadcast_to,
+    "FILL": fill,
+    "SHAPE": shape_op,
+    "ZEROS_LIKE": zeros_like,
     "CONCATENATION": concatenation,
     "DEPTH_TO_SPACE": space_depth,
     "DEQUANTIZE": lookup_table,
@@ -388,16 +396,20 @@ EMITTERS: dict[str, OpEmitter] = {
 #: ``edgecraft ops`` reports C support from this and :data:`EMITTERS`.
 ANY_DTYPE = ("*",)
 EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
+    broadcast_to: ANY_DTYPE,
     concatenation: ANY_DTYPE,
     copy: ANY_DTYPE,
+    fill: ANY_DTYPE,
     pack: ANY_DTYPE,
     reverse_v2: ANY_DTYPE,
+    shape_op: ANY_DTYPE,
     slice_op: ANY_DTYPE,
     space_depth: ANY_DTYPE,
     split: ANY_DTYPE,
     strided_slice: ANY_DTYPE,
     transpose: ANY_DTYPE,
     unpack: ANY_DTYPE,
+    zeros_like: ANY_DTYPE,
 }
 
 

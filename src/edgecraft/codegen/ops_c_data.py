@@ -274,3 +274,35 @@ def rsqrt(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
                     f"{p}: RSQRT of every int8 input, -128 .. 127")
     call = f"ec_lut_s8({x.size}, {p}_table, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, ("data_ops",))
+
+
+def broadcast_to(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """BROADCAST_TO (any dtype): a strided copy reading each broadcast dimension with stride 0."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    shape = [1] * (len(y.shape) - len(x.shape)) + list(x.shape)
+    strides = _contiguous_strides(shape)
+    src = [0 if d == 1 and e != 1 else s for d, e, s in zip(shape, y.shape, strides, strict=True)]
+    decls = _copy_block(p, list(y.shape), src, _contiguous_strides(y.shape), x.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def fill(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """FILL (any value dtype): the scalar input 1 copied to every element (all strides 0)."""
+    y = ctx.output(0)
+    dims = list(y.shape) or [1]
+    decls = _copy_block(p, dims, [0] * len(dims), _contiguous_strides(dims), y.np_dtype.itemsize)
+    return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[1])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_ops",))
+
+
+def zeros_like(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """ZEROS_LIKE (any dtype): stored zeros."""
+    return OpCode("", f"memset({ptr(ctx.op.outputs[0])}, 0, {ctx.output(0).nbytes});", ())
+
+
+def shape_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SHAPE (any input dtype): the input's dimensions, a constant int32 array, copied out."""
+    dims = np.array(ctx.req_input(0).shape or (0,), np.int32)
+    table = ptr.const_array(f"{p}_dims", "int32_t", dims, f"{p}: the input's shape")
+    return OpCode("", f"memcpy({ptr(ctx.op.outputs[0])}, {table}, {4 * len(ctx.req_input(0).shape)});", ())

@@ -34,5 +34,6 @@ def broadcast_to(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 OP = OpDef(
     name="BROADCAST_TO",
     shape=broadcast_to_shape,
+    code={"portable": ("ec_data_ops.c",)},  # a strided copy
     kernels=dict.fromkeys(("float32", "int8", "int16", "int32", "int64", "bool"), broadcast_to),
 )

@@ -41,6 +41,7 @@ def fill(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 OP = OpDef(
     name="FILL",
     shape=fill_shape,
+    code={"portable": ("ec_data_ops.c",)},  # a strided copy
     kernels=dict.fromkeys(VALUE_TYPES, fill),
     options=Options("FillOptions"),
 )

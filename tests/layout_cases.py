@@ -1,4 +1,5 @@
-"""Randomized one-op graphs for the layout ops (SPACE_TO_DEPTH, DEPTH_TO_SPACE, REVERSE_V2) in
+"""Randomized one-op graphs for the layout ops (SPACE_TO_DEPTH, DEPTH_TO_SPACE, REVERSE_V2,
+MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR, GATHER_ND) in
 every type TFLM runs them in: shared by the runtime tests (tests/ops) and the C generator's
 host tests (tests/codegen)."""
 
@@ -49,9 +50,60 @@ def reverse_v2(rng: np.random.Generator, dtype: str = "int8") -> Graph:
     return g.build([x], [y])
 
 
+def mirror_pad(rng: np.random.Generator, dtype: str = "int8") -> Graph:
+    g = GraphBuilder("mirror_pad")
+    rank = int(rng.integers(1, 5))
+    shape = tuple(int(v) for v in rng.integers(1, 5, rank))
+    mode = int(rng.integers(0, 2))
+    pads = np.array([[int(rng.integers(0, d - 1 + mode + 1)) for _ in range(2)] for d in shape], np.int32)
+    q = _q(rng, dtype)
+    x = g.tensor("x", shape, dtype, q)
+    y = g.tensor("y", tuple(int(d + lo + hi) for d, (lo, hi) in zip(shape, pads, strict=True)), dtype, q)
+    g.op("MIRROR_PAD", [x, g.const("paddings", pads)], [y], mode=mode)
+    return g.build([x], [y])
+
+
+def resize_nearest_neighbor(rng: np.random.Generator, dtype: str = "int8") -> Graph:
+    g = GraphBuilder("resize_nearest_neighbor")
+    n, h, w, c = (int(v) for v in rng.integers(1, 6, 4))
+    oh, ow = (int(v) for v in rng.integers(1, 12, 2))
+    align = bool(rng.random() < 0.4)
+    half = bool(not align and rng.random() < 0.5)  # TFLite refuses both at once
+    q = _q(rng, dtype)
+    x = g.tensor("x", (n, h, w, c), dtype, q)
+    y = g.tensor("y", (n, oh, ow, c), dtype, q)
+    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const("size", np.array([oh, ow], np.int32))], [y],
+         align_corners=align, half_pixel_centers=half)
+    return g.build([x], [y])
+
+
+def gather_nd(rng: np.random.Generator, dtype: str = "int8") -> Graph:
+    g = GraphBuilder("gather_nd")
+    rank = int(rng.integers(1, 4))
+    shape = tuple(int(v) for v in rng.integers(1, 5, rank))
+    k = int(rng.integers(1, rank + 1))
+    lead = tuple(int(v) for v in rng.integers(1, 4, int(rng.integers(0, 3))))
+    idx = np.stack([rng.integers(0, shape[i], lead) for i in range(k)], axis=-1).astype(np.int32)
+    q = _q(rng, dtype)
+    x = g.tensor("x", shape, dtype, q)
+    y = g.tensor("y", lead + shape[k:], dtype, q)
+    g.op("GATHER_ND", [x, g.const("indices", idx)], [y])
+    return g.build([x], [y])
+
+
 #: op name -> (random case builder, the types TFLM's kernel supports).
 LAYOUT_CASES: dict[str, tuple[Builder, tuple[str, ...]]] = {
     "SPACE_TO_DEPTH": (space_to_depth, ("int8", "float32")),
     "DEPTH_TO_SPACE": (depth_to_space, ("int8", "float32")),
     "REVERSE_V2": (reverse_v2, ("int8", "int16", "int32", "int64", "uint8", "bool", "float32")),
+    "MIRROR_PAD": (mirror_pad, ("int8", "float32")),
+    "RESIZE_NEAREST_NEIGHBOR": (resize_nearest_neighbor, ("int8", "int16", "float32")),
+    "GATHER_ND": (gather_nd, ("int8", "float32")),
+}
+
+#: Types TFLM's sources list but the installed TFLM build refuses ("not supported"): checked
+#: against LiteRT instead (tolerance 0: values are only moved).
+LITERT_ONLY: dict[str, tuple[str, ...]] = {
+    "MIRROR_PAD": ("int32", "int64"),
+    "GATHER_ND": ("int32",),
 }

@@ -1,4 +1,5 @@
-"""SPACE_TO_DEPTH, DEPTH_TO_SPACE, REVERSE_V2: hand-checked cases with literal integers, then
+"""SPACE_TO_DEPTH, DEPTH_TO_SPACE, REVERSE_V2, MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR, GATHER_ND:
+hand-checked cases with literal integers, then
 randomized one-op models in every type TFLM runs them in, against TFLM (tolerance 0; float32
 also against LiteRT)."""
 
@@ -10,7 +11,7 @@ import pytest
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ops import OpError
 from edgecraft.runtime import run_model
-from layout_cases import LAYOUT_CASES
+from layout_cases import LAYOUT_CASES, LITERT_ONLY
 from movement_cases import random_values
 from oracle import check_litert, check_tflm
 
@@ -70,3 +71,42 @@ def test_every_type_matches_tflm(op: str) -> None:
             check_tflm(g, [xv], f"{op} {dtype} case {case}")
             if dtype == "float32":
                 check_litert(g, [xv], rtol=0, atol=0, label=f"{op} case {case}")
+
+
+@pytest.mark.parametrize("op", sorted(LITERT_ONLY))
+def test_types_the_tflm_build_lacks_match_litert(op: str) -> None:
+    build = LAYOUT_CASES[op][0]
+    rng = np.random.default_rng(sum(map(ord, op)) + 1)
+    for dtype in LITERT_ONLY[op]:
+        for case in range(4):
+            g = build(rng, dtype)
+            xv = random_values(rng, g.tensors[g.inputs[0]].shape, dtype)
+            check_litert(g, [xv], rtol=0, atol=0, label=f"{op} {dtype} case {case}")
+
+
+def test_mirror_pad_resize_gather_nd_hand_cases() -> None:
+    xv = np.array([1, 2, 3], np.int8)
+    for mode, want in ((0, [3, 2, 1, 2, 3, 2, 1]), (1, [2, 1, 1, 2, 3, 3, 2])):
+        g = _one_op("MIRROR_PAD", (3,), (7,), [np.array([[2, 2]], np.int32)], mode=mode)
+        assert run_model(g, [xv])[0].tolist() == want
+        check_tflm(g, [xv], f"mirror pad mode {mode}")
+    # 2x2 -> 3x3 nearest: source rows/cols floor(i * 2/3) = 0, 0, 1.
+    xv = np.array([[1, 2], [3, 4]], np.int8).reshape(1, 2, 2, 1)
+    g = _one_op("RESIZE_NEAREST_NEIGHBOR", (1, 2, 2, 1), (1, 3, 3, 1), [np.array([3, 3], np.int32)])
+    assert run_model(g, [xv])[0][0, :, :, 0].tolist() == [[1, 1, 2], [1, 1, 2], [3, 3, 4]]
+    check_tflm(g, [xv], "resize hand")
+    # With half-pixel centers: floor((i + 0.5) * 2/3) = 0, 1, 1.
+    g = _one_op("RESIZE_NEAREST_NEIGHBOR", (1, 2, 2, 1), (1, 3, 3, 1), [np.array([3, 3], np.int32)],
+                half_pixel_centers=True)
+    assert run_model(g, [xv])[0][0, :, :, 0].tolist() == [[1, 2, 2], [3, 4, 4], [3, 4, 4]]
+    check_tflm(g, [xv], "resize half-pixel hand")
+    xv = np.array([[1, 2], [3, 4]], np.int8)
+    g = _one_op("GATHER_ND", (2, 2), (3,), [np.array([[1, 0], [0, 1], [1, 1]], np.int32)])
+    assert run_model(g, [xv])[0].tolist() == [3, 2, 4]
+    check_tflm(g, [xv], "gather_nd hand")
+    g = _one_op("GATHER_ND", (2, 2), (1,), [np.array([[2, 0]], np.int32)])
+    with pytest.raises(OpError, match=r"index \[2, 0\] is outside params of shape \[2, 2\]"):
+        run_model(g, [xv])
+    g = _one_op("MIRROR_PAD", (3,), (7,), [np.array([[3, 1]], np.int32)], mode=0)
+    with pytest.raises(OpError, match="REFLECT pads a dimension of size 3 by at most 2"):
+        run_model(g, [np.zeros(3, np.int8)])

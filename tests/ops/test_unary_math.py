@@ -85,3 +85,13 @@ def test_random_abs_quantized_against_tflm() -> None:
         x16 = rng.integers(-32768, 32768, shape).astype(np.int16)
         q16 = (qparams(float(rng.uniform(0.01, 0.1)), 0), qparams(float(rng.uniform(0.01, 0.1)), 0))
         check_tflm(unary_graph("ABS", shape, "int16", *q16), [x16], "ABS int16")
+
+
+def test_build_names_an_op_without_c_kernel() -> None:
+    from edgecraft.codegen import generate
+    from edgecraft.codegen.ops_c import CodegenError
+
+    with pytest.raises(CodegenError, match="no C kernel for SIN"):
+        generate(unary_graph("SIN", (4,), "float32"))
+    with pytest.raises(CodegenError, match="ABS from float32 to float32 has no C kernel"):
+        generate(unary_graph("ABS", (4,), "float32"))

@@ -1,0 +1,61 @@
+"""C emitter for BATCH_MATMUL (int8): per batch, the FULLY_CONNECTED kernel with the right-hand
+matrix as its filter; a table row in ``codegen/ops_c.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, require_int8
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.batch_matmul import matrices as bmm_matrices
+from edgecraft.ops.batch_matmul import multiplier as bmm_multiplier
+
+
+def _requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
+    return (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: the multiplier, once per output column")
+            + c_array(f"{p}_shift", "int32_t", shift))
+
+
+def _batch_offsets(shape: tuple[int, ...], batch: tuple[int, ...], block: int) -> list[int]:
+    """Element offset of each (broadcast) batch's matrix of a tensor with ``shape``."""
+    own = (1,) * (len(batch) - len(shape) + 2) + tuple(shape[:-2])
+    strides = [int(np.prod(own[d + 1:], dtype=np.int64)) * block for d in range(len(own))]
+    return [sum((i if n > 1 else 0) * s for i, n, s in zip(index, own, strides, strict=True))
+            for index in np.ndindex(*batch)] if batch else [0]
+
+
+def batch_matmul(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """BATCH_MATMUL int8 (adj_x false): per batch, the FULLY_CONNECTED kernel with the rhs as
+    its filter (rows = units = the output's columns); without adj_y the rhs is transposed into
+    the operator's scratch buffer first."""
+    require_int8(ctx, 0, 1)
+    if ctx.attrs.get("adj_x", False):
+        raise CodegenError("BATCH_MATMUL with adj_x has no C kernel yet (transpose the lhs first)")
+    lhs, rhs, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    batch, rows, depth, cols = bmm_matrices(ctx)
+    adj_y = bool(ctx.attrs.get("adj_y", False))
+    m, s = bmm_multiplier(ctx)
+    decls = _requant_tables(p, np.full(cols, m), np.full(cols, s)) + (
+        f"static const ec_fc_params {p} = {{\n"
+        f"  .rows = {rows}, .depth = {depth}, .units = {cols},\n"
+        f"  .input_offset = {-lhs.zero_point}, .filter_offset = {-rhs.zero_point}, "
+        f".output_offset = {y.zero_point}, .act_min = -128, .act_max = 127,\n"
+        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+    )
+    if not adj_y:  # (depth, cols) -> (cols, depth)
+        decls += (f"static const ec_copy_params {p}_t = {{\n"
+                  f"  .dims = {c_list([1] * (MAX_DIMS - 2) + [cols, depth])},\n"
+                  f"  .src_strides = {c_list([0] * (MAX_DIMS - 2) + [1, cols])}, "
+                  f".dst_strides = {c_list([0] * (MAX_DIMS - 2) + [depth, 1])},\n  .elem_size = 1,\n}};\n")
+    a, b, out = ptr(ctx.op.inputs[0]), ptr(ctx.op.inputs[1]), ptr(ctx.op.outputs[0])
+    calls = []
+    pairs = zip(_batch_offsets(lhs.shape, batch, rows * depth),
+                _batch_offsets(rhs.shape, batch, depth * cols), strict=True)
+    for n, (lo, ro) in enumerate(pairs):
+        filt = f"{b} + {ro}"
+        if not adj_y:
+            calls.append(f"ec_copy_nd(&{p}_t, {b} + {ro}, {ptr.scratch(ctx.op)});")
+            filt = ptr.scratch(ctx.op)
+        calls.append(f"ec_fully_connected_s8(&{p}, {a} + {lo}, {filt}, NULL, {out} + {n * rows * cols});")
+    return OpCode(decls, "\n  ".join(calls), ("fully_connected", "data_ops"))

@@ -28,6 +28,7 @@ OP_MODULES: dict[str, str] = {
     "DEPTHWISE_CONV_2D": "depthwise_conv_2d",
     "DEPTH_TO_SPACE": "depth_to_space",
     "DEQUANTIZE": "dequantize",
+    "DIV": "div",
     "ELU": "elu",
     "EQUAL": "equal",
     "EXP": "exp",

@@ -201,6 +201,18 @@ def rounding_divide_by_pot(x: np.ndarray | int, exponent: np.ndarray | int) -> n
     return (x >> exponent) + ((x & mask) > threshold)
 
 
+def rounding_divide_by_pot_past_31(x: np.ndarray | int, exponent: np.ndarray | int) -> np.ndarray:
+    """:func:`rounding_divide_by_pot` with exponents past 31 as the installed TFLM build
+    (x86-64) computes them: undefined in C, reached by DIV's int8 kernel whenever the numerator
+    is small; the int32 mask ``(1ll << e) - 1`` keeps its low 32 bits (all ones) and the 32-bit
+    shift uses ``e & 31``. Exponents 0 .. 31 give the ordinary result."""
+    x, exponent = _i64(x), _i64(exponent)
+    big = exponent > 31
+    ordinary = rounding_divide_by_pot(x, np.where(big, 0, exponent))
+    beyond = (x >> (exponent & 31)) + (x >= 0)  # remainder x against threshold -1 + (x < 0)
+    return np.where(big, beyond, ordinary)
+
+
 def saturating_rounding_multiply_by_pot(x: np.ndarray | int, exponent: int) -> np.ndarray:
     """gemmlowp ``SaturatingRoundingMultiplyByPOT<exponent>`` (int32): ``x * 2**exponent``,
     saturating for a left shift, :func:`rounding_divide_by_pot` for a right shift."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from edgecraft.ops.arith import (
     quantize_multiplier,
-    rounding_divide_by_pot,
+    rounding_divide_by_pot_past_31,
     saturating_rounding_doubling_high_mul,
     wrap_int32,
 )
@@ -37,18 +37,6 @@ def count_leading_sign_bits(x: np.ndarray) -> np.ndarray:
     """``CountLeadingSignBits`` of int32 values: redundant sign bits (31 for 0 and -1)."""
     x = np.asarray(x, np.int64)
     return count_leading_zeros_u32(np.where(x >= 0, x, ~x)) - 1
-
-
-def _divide_by_pot_as_built(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
-    """RoundingDivideByPOT as the installed TFLM (x86-64) computes it, exponents past 31
-    included, which DIV's int8 kernel reaches whenever the numerator is small (undefined in C:
-    the int32 mask ``(1ll << e) - 1`` keeps its low 32 bits, all ones, and the 32-bit shift
-    uses ``e & 31``). Exponents 0 .. 31 are the ordinary function."""
-    x, exponent = np.asarray(x, np.int64), np.asarray(exponent, np.int64)
-    big = exponent > 31
-    ordinary = rounding_divide_by_pot(x, np.where(big, 0, exponent))
-    beyond = (x >> (exponent & 31)) + (x >= 0)  # remainder x against threshold -1 + (x < 0)
-    return np.where(big, beyond, ordinary)
 
 
 def _broadcast(ctx: OpContext, args: list[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +65,8 @@ def div_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     unscaled = saturating_rounding_doubling_high_mul(wrap_int32(a << headroom), recip)
     mult, shift = ctx.memo("multiplier", lambda: output_multiplier(t1.scale, t2.scale, out.scale))
     total_shift = shift - recip_shift - headroom
-    result = _divide_by_pot_as_built(saturating_rounding_doubling_high_mul(unscaled, mult), -total_shift)
+    scaled = saturating_rounding_doubling_high_mul(unscaled, mult)
+    result = rounding_divide_by_pot_past_31(scaled, -total_shift)
     lo, hi = quantized_activation_range(activation(ctx), out.scale, out.zero_point)
     return [np.clip(result + out.zero_point, lo, hi).astype(np.int8)]
 

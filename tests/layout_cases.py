@@ -63,8 +63,9 @@ def mirror_pad(rng: np.random.Generator, dtype: str = "int8") -> Graph:
     return g.build([x], [y])
 
 
-def resize_nearest_neighbor(rng: np.random.Generator, dtype: str = "int8") -> Graph:
-    g = GraphBuilder("resize_nearest_neighbor")
+def resize_nearest_neighbor(rng: np.random.Generator, dtype: str = "int8",
+                            op: str = "RESIZE_NEAREST_NEIGHBOR") -> Graph:
+    g = GraphBuilder(op.lower())
     n, h, w, c = (int(v) for v in rng.integers(1, 6, 4))
     oh, ow = (int(v) for v in rng.integers(1, 12, 2))
     align = bool(rng.random() < 0.4)
@@ -72,9 +73,13 @@ def resize_nearest_neighbor(rng: np.random.Generator, dtype: str = "int8") -> Gr
     q = _q(rng, dtype)
     x = g.tensor("x", (n, h, w, c), dtype, q)
     y = g.tensor("y", (n, oh, ow, c), dtype, q)
-    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const("size", np.array([oh, ow], np.int32))], [y],
+    g.op(op, [x, g.const("size", np.array([oh, ow], np.int32))], [y],
          align_corners=align, half_pixel_centers=half)
     return g.build([x], [y])
+
+
+def resize_bilinear(rng: np.random.Generator, dtype: str = "int8") -> Graph:
+    return resize_nearest_neighbor(rng, dtype, "RESIZE_BILINEAR")
 
 
 def gather_nd(rng: np.random.Generator, dtype: str = "int8") -> Graph:
@@ -99,6 +104,7 @@ LAYOUT_CASES: dict[str, tuple[Builder, tuple[str, ...]]] = {
     "MIRROR_PAD": (mirror_pad, ("int8", "float32")),
     "RESIZE_NEAREST_NEIGHBOR": (resize_nearest_neighbor, ("int8", "int16", "float32")),
     "GATHER_ND": (gather_nd, ("int8", "float32")),
+    "RESIZE_BILINEAR": (resize_bilinear, ("int8",)),  # float32: LiteRT, within 1e-5
 }
 
 #: Types TFLM's sources list but the installed TFLM build refuses ("not supported"): checked

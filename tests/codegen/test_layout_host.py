@@ -38,7 +38,7 @@ def test_reverse_under_sanitizers() -> None:
         check_tensor(outs[0][b], check_tflm(graph, [xs[b]], "reverse")[0], f"sanitized input {b}")
 
 
-@pytest.mark.parametrize("op", ["GATHER_ND", "MIRROR_PAD", "RESIZE_NEAREST_NEIGHBOR"])
+@pytest.mark.parametrize("op", ["GATHER_ND", "MIRROR_PAD", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"])
 def test_ops_without_c_are_named(op: str) -> None:
     graph = LAYOUT_CASES[op][0](np.random.default_rng(0), "int8")
     with pytest.raises(CodegenError, match=f"no C kernel for {op}"):

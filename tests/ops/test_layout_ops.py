@@ -110,3 +110,20 @@ def test_mirror_pad_resize_gather_nd_hand_cases() -> None:
     g = _one_op("MIRROR_PAD", (3,), (7,), [np.array([[3, 1]], np.int32)], mode=0)
     with pytest.raises(OpError, match="REFLECT pads a dimension of size 3 by at most 2"):
         run_model(g, [np.zeros(3, np.int8)])
+
+
+def test_resize_bilinear_hand_case_and_float() -> None:
+    # 1x2 -> 1x4, no half pixels: source points 0, 0.5, 1, 1.5 -> 10, 15, 20, 20 (edge clamps);
+    # with values 10, 21 the midpoint 15.5 rounds away from zero to 16.
+    xv = np.array([10, 21], np.int8).reshape(1, 1, 2, 1)
+    g = _one_op("RESIZE_BILINEAR", (1, 1, 2, 1), (1, 1, 4, 1), [np.array([1, 4], np.int32)])
+    assert run_model(g, [xv])[0].ravel().tolist() == [10, 16, 21, 21]
+    check_tflm(g, [xv], "bilinear hand")
+    xv = np.array([-10, -21], np.int8).reshape(1, 1, 2, 1)  # negative halves round away too
+    assert run_model(g, [xv])[0].ravel().tolist() == [-10, -16, -21, -21]
+    check_tflm(g, [xv], "bilinear hand negative")
+    rng = np.random.default_rng(77)
+    for case in range(6):
+        g = LAYOUT_CASES["RESIZE_BILINEAR"][0](rng, "float32")
+        xv = random_values(rng, g.tensors[g.inputs[0]].shape, "float32")
+        check_litert(g, [xv], rtol=1e-5, atol=1e-6, label=f"bilinear float case {case}")

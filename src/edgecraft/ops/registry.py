@@ -71,6 +71,7 @@ OP_MODULES: dict[str, str] = {
     "RELU": "relu",
     "RELU6": "relu6",
     "RESHAPE": "reshape",
+    "RESIZE_BILINEAR": "resize_bilinear",
     "RESIZE_NEAREST_NEIGHBOR": "resize_nearest_neighbor",
     "REVERSE_V2": "reverse_v2",
     "ROUND": "round",

@@ -10,12 +10,13 @@ import pytest
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
 from edgecraft.codegen.opcode import CodegenError
-from layout_cases import LAYOUT_CASES, reverse_v2
+from edgecraft.runtime import run_model
+from layout_cases import LAYOUT_CASES, LITERT_ONLY, mirror_pad, reverse_v2
 from movement_cases import random_values
 from oracle import check_tensor, check_tflm
 
 
-@pytest.mark.parametrize("op", ["DEPTH_TO_SPACE", "REVERSE_V2", "SPACE_TO_DEPTH"])
+@pytest.mark.parametrize("op", ["DEPTH_TO_SPACE", "MIRROR_PAD", "REVERSE_V2", "SPACE_TO_DEPTH"])
 def test_every_type_in_c_matches_tflm(op: str) -> None:
     build, types = LAYOUT_CASES[op]
     rng = np.random.default_rng(sum(map(ord, op)) + 7)
@@ -28,17 +29,32 @@ def test_every_type_in_c_matches_tflm(op: str) -> None:
             check_tensor(outs[0][b], want[0], f"{op} {dtype} input {b}")
 
 
-def test_reverse_under_sanitizers() -> None:
+def test_mirror_pad_in_c_for_the_types_tflm_lacks() -> None:
+    """int32 and int64 (which the installed TFLM build refuses): C == the runtime, which the ops
+    tests check against LiteRT."""
+    rng = np.random.default_rng(11)
+    for dtype in LITERT_ONLY["MIRROR_PAD"]:
+        graph = mirror_pad(rng, dtype)
+        inputs = [random_values(rng, (2, *graph.input_tensors()[0].shape), dtype)]
+        outs = HostModel(generate(graph, "mirror"), opt="-O0").run_batch(inputs)
+        for b in range(2):
+            check_tensor(outs[0][b], run_model(graph, [inputs[0][b]])[0], f"{dtype} input {b}")
+
+
+@pytest.mark.parametrize("build", [reverse_v2, mirror_pad], ids=["reverse", "mirror_pad"])
+def test_negative_strides_under_sanitizers(build) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
-    graph = reverse_v2(rng, "int8")
-    xs = random_values(rng, (2, *graph.input_tensors()[0].shape), "int8")
-    outs, stderr = run_sanitized(generate(graph, "reverse"), [xs])
-    assert stderr == "", stderr
-    for b in range(2):
-        check_tensor(outs[0][b], check_tflm(graph, [xs[b]], "reverse")[0], f"sanitized input {b}")
+    for case in range(3):
+        graph = build(rng, "int8")
+        xs = random_values(rng, (2, *graph.input_tensors()[0].shape), "int8")
+        outs, stderr = run_sanitized(generate(graph, "neg"), [xs])
+        assert stderr == "", stderr
+        for b in range(2):
+            want = check_tflm(graph, [xs[b]], f"case {case}")[0]
+            check_tensor(outs[0][b], want, f"sanitized case {case} input {b}")
 
 
-@pytest.mark.parametrize("op", ["GATHER_ND", "MIRROR_PAD", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"])
+@pytest.mark.parametrize("op", ["GATHER_ND", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"])
 def test_ops_without_c_are_named(op: str) -> None:
     graph = LAYOUT_CASES[op][0](np.random.default_rng(0), "int8")
     with pytest.raises(CodegenError, match=f"no C kernel for {op}"):

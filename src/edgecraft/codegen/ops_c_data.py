@@ -1,6 +1,6 @@
 """C emitters for the ops that move or map data rather than multiply: RESHAPE/SQUEEZE copies,
 PAD/PADV2, MEAN/SUM, QUANTIZE (int8 to int8), TRANSPOSE, STRIDED_SLICE, SLICE, CONCATENATION,
-SPLIT/SPLIT_V, PACK/UNPACK, SPACE_TO_DEPTH/DEPTH_TO_SPACE, REVERSE_V2, and the unary int8
+SPLIT/SPLIT_V, PACK/UNPACK, SPACE_TO_DEPTH/DEPTH_TO_SPACE, REVERSE_V2, MIRROR_PAD, and the unary int8
 ops computed as 256-entry tables (the reference kernel evaluated on every int8 value)."""
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from edgecraft.ops.base import OpContext
 from edgecraft.ops.depth_to_space import view as depth_to_space_view
 from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
+from edgecraft.ops.mirror_pad import mode_of as mirror_mode
+from edgecraft.ops.mirror_pad import paddings as mirror_paddings
 from edgecraft.ops.pack import axis_of as pack_axis
 from edgecraft.ops.pad import paddings
 from edgecraft.ops.registry import get_op
@@ -153,6 +155,37 @@ def reverse_v2(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     decls = _copy_block(p, dims, src, strides, x.np_dtype.itemsize)
     return OpCode(decls, f"ec_copy_nd(&{p}, {ptr(ctx.op.inputs[0])} + {base}, {ptr(ctx.op.outputs[0])});",
                   ("data_ops",))
+
+
+def mirror_pad(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """MIRROR_PAD: the input copied into the middle of the output, then, dimension by
+    dimension, each pad filled from the output's own middle read backwards (a negative stride),
+    over the box already filled: all of the earlier dimensions, the middle of the later ones."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    pads = mirror_paddings(ctx)
+    if x.size == 0:
+        return OpCode("", "", ("data_ops",))
+    skip = 0 if mirror_mode(ctx) == "symmetric" else 1  # REFLECT leaves the edge element out
+    rank = len(x.shape)
+    ys = _contiguous_strides(y.shape)
+    middle = sum(lo * st for (lo, _), st in zip(pads, ys, strict=True))
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    elem = x.np_dtype.itemsize
+    decls = [_copy_block(f"{p}_m", list(x.shape), _contiguous_strides(x.shape), ys, elem)]
+    calls = [f"ec_copy_nd(&{p}_m, {src}, {dst} + {middle});"]
+    for d, (lo, hi) in enumerate(pads):
+        n = x.shape[d]
+        box = [y.shape[k] if k < d else x.shape[k] for k in range(rank)]
+        base = sum(pads[k][0] * ys[k] for k in range(d + 1, rank))  # the later dims' middles
+        for side, count, to, start in (("b", lo, 0, 2 * lo - 1 + skip), ("a", hi, lo + n, lo + n - 1 - skip)):
+            if count == 0:
+                continue
+            dims = [*box[:d], count, *box[d + 1:]]
+            read = [-ys[k] if k == d else ys[k] for k in range(rank)]
+            decls.append(_copy_block(f"{p}_{side}{d}", dims, read, ys, elem))
+            calls.append(f"ec_copy_nd(&{p}_{side}{d}, {dst} + {base + start * ys[d]}, "
+                         f"{dst} + {base + to * ys[d]});")
+    return OpCode("".join(decls), "\n  ".join(calls), ("data_ops",))
 
 
 def strided_slice(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:

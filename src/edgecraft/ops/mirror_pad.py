@@ -60,6 +60,7 @@ OP = OpDef(
     name="MIRROR_PAD",
     shape=mirror_pad_shape,
     kernels=dict.fromkeys(("float32", "int8", "int32", "int64"), mirror_pad),
+    code={"portable": ("ec_data_ops.c",)},
     state_bytes=16,
     options=Options("MirrorPadOptions", (("mode", "Mode", "int"),)),
 )

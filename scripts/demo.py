@@ -1,5 +1,6 @@
 """The end-to-end demo: train, quantize, inspect, run, plan, profile, build, emulate, verify,
-then stream sensor data through the device loop with a power estimate.
+then stream sensor data through the device loop with a power estimate, operate a fleet, and
+train an application (gesture recognition) from generated data to a board build.
 
 Everything runs offline on a model this script trains itself (scikit-learn's bundled 8x8
 digits, a small CNN in PyTorch). Each stage is the `edgecraft` command a user would type; the
@@ -114,6 +115,20 @@ def fleet_demo() -> None:
                 proc.wait(30)
 
 
+def app_demo() -> None:
+    """Stage 12: an application from data to device: a gesture recognizer made from motion
+    models of people, trained, quantized, profiled, built for its board, then streamed."""
+    step("12. an application end to end: gesture data -> training -> int8 -> board build -> stream")
+    app = OUT / "gesture-app"
+    shutil.rmtree(app, ignore_errors=True)
+    edgecraft("app", "new", "gesture", str(app))
+    r = edgecraft("train", str(app), "--quick", json_out=True)
+    assert r is not None
+    print(f"int8 accuracy on people never seen in training: {r['metrics']['accuracy']:.3f}; "
+          f"RAM {r['ram_bytes']:,} B, flash {r['flash_bytes']:,} B; report {r['report']}")
+    edgecraft("stream", str(app), "--csv", r["demo"]["csv"])
+
+
 def main() -> None:
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "n")
     OUT.mkdir(exist_ok=True)
@@ -193,6 +208,7 @@ def main() -> None:
               "--labels", "background,shake", "--suppression-ms", "3000", "--board", "nano33ble",
               "--battery", "220mAh@3.0V")
     fleet_demo()
+    app_demo()
     print(f"\ndemo finished in {time.time() - start:.0f} s; artifacts in {OUT}")
 
 

@@ -332,6 +332,18 @@ def filler(rng: np.random.Generator, op: str) -> Graph:
     return g.build([x], [y])
 
 
+def logical(rng: np.random.Generator, op: str) -> Graph:
+    g = GraphBuilder(op.lower())
+    shape = tuple(int(v) for v in rng.integers(1, 5, 3))
+    a, y = g.tensor("a", shape, "bool"), g.tensor("y", shape, "bool")
+    if op == "LOGICAL_NOT":
+        g.op(op, [a], [y])
+        return g.build([a], [y])
+    b = g.tensor("b", tuple(d if rng.random() < 0.6 else 1 for d in shape), "bool")
+    g.op(op, [a, b], [y])
+    return g.build([a, b], [y])
+
+
 #: op name -> random case builder.
 CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "CONV_2D": conv,
@@ -353,6 +365,7 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     "MAXIMUM": lambda rng: minmax(rng, "MAXIMUM"),
     "MINIMUM": lambda rng: minmax(rng, "MINIMUM"),
     **{op: (lambda rng, op=op: filler(rng, op)) for op in ("BROADCAST_TO", "FILL", "SHAPE", "ZEROS_LIKE")},
+    **{op: (lambda rng, op=op: logical(rng, op)) for op in ("LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT")},
     **{op: (lambda rng, op=op: comparison(rng, op))
        for op in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},
     **{op: (lambda rng, op=op: unary(rng, op))
@@ -367,9 +380,11 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
 
 
 def random_inputs(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
-    """``n`` random int8 inputs per graph input, batched: one (n, *shape) array each."""
+    """``n`` random int8 inputs per graph input (bool: true or false evenly), batched: one
+    (n, *shape) array each."""
     rng = np.random.default_rng(seed)
-    return [rng.integers(-128, 128, (n, *t.shape)).astype(t.np_dtype) for t in graph.input_tensors()]
+    return [rng.integers(*((0, 2) if t.dtype == "bool" else (-128, 128)), (n, *t.shape)).astype(t.np_dtype)
+            for t in graph.input_tensors()]
 
 
 def ops_chain(seed: int = 0) -> Graph:

@@ -266,22 +266,27 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(decls, call, ("elementwise",))
 
 
-def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """The int8 comparisons: each input's rescaling tabulated for all 256 values (the reference
-    arithmetic of ``ops/compare.py``), broadcasting by strides; a bool (one byte) output."""
+def _pair_params(ctx: OpContext, p: str) -> str:
+    """The broadcast block of a two-input op with no arithmetic parameters (dims and strides)."""
     t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
-    for t in (t1, t2):
-        if t.dtype != "int8":
-            raise CodegenError(f"{ctx.op.type} with {t.dtype} input has no C kernel (only int8)")
     if len(y.shape) > MAX_DIMS:
         raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
     out = (1,) * (MAX_DIMS - len(y.shape)) + tuple(y.shape)
-    decls = (
+    return (
         f"static const ec_binary_params {p} = {{\n"
         f"  .dims = {c_list(list(out))},\n"
         f"  .stride1 = {c_list(_broadcast_strides(t1.shape, out))}, "
         f".stride2 = {c_list(_broadcast_strides(t2.shape, out))},\n}};\n"
     )
+
+
+def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """The int8 comparisons: each input's rescaling tabulated for all 256 values (the reference
+    arithmetic of ``ops/compare.py``), broadcasting by strides; a bool (one byte) output."""
+    for t in (ctx.req_input(0), ctx.req_input(1)):
+        if t.dtype != "int8":
+            raise CodegenError(f"{ctx.op.type} with {t.dtype} input has no C kernel (only int8)")
+    decls = _pair_params(ctx, p)
     values = np.arange(-128, 128, dtype=np.int64)
     tables = [ptr.const_array(f"{p}_table{k + 1}", "int32_t", compare_rescaled(ctx, values, k),
                               f"{p}: input {k + 1} in the comparison fixed point, for every int8 value")
@@ -290,6 +295,17 @@ def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     call = (f"ec_compare_s8(&{p}, {COMPARISONS.index(ctx.op.type)}, {tables[0]}, {tables[1]}, "
             f"{ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});")
     return OpCode(decls, call, ("compare",))
+
+
+def logical(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """LOGICAL_AND and LOGICAL_OR on bool bytes (broadcasting); LOGICAL_NOT as an inline loop."""
+    i, out = ctx.op.inputs, ctx.op.outputs[0]
+    if ctx.op.type == "LOGICAL_NOT":
+        n = ctx.output(0).size
+        return OpCode("", f"for (int32_t k = 0; k < {n}; ++k) {ptr(out)}[k] = (uint8_t)!{ptr(i[0])}[k];", ())
+    code = 0 if ctx.op.type == "LOGICAL_AND" else 1
+    return OpCode(_pair_params(ctx, p), f"ec_logical_u8(&{p}, {code}, {ptr(i[0])}, {ptr(i[1])}, {ptr(out)});",
+                  ("compare",))
 
 
 EMITTERS: dict[str, OpEmitter] = {
@@ -307,6 +323,9 @@ EMITTERS: dict[str, OpEmitter] = {
     "GREATER_EQUAL": compare,
     "LESS": compare,
     "LESS_EQUAL": compare,
+    "LOGICAL_AND": logical,
+    "LOGICAL_NOT": logical,
+    "LOGICAL_OR": logical,
     "NOT_EQUAL": compare,
     "EXPAND_DIMS": copy,
     "ELU": lookup_table,
@@ -358,6 +377,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     copy: ANY_DTYPE,
     mirror_pad: ANY_DTYPE,
     fill: ANY_DTYPE,
+    logical: ("bool",),
     pack: ANY_DTYPE,
     reverse_v2: ANY_DTYPE,
     shape_op: ANY_DTYPE,

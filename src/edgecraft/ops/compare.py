@@ -83,6 +83,6 @@ def comparison(name: str, fn: Compare, dtypes: tuple[str, ...], table: str) -> O
         name=name,
         shape=pair_shape,
         kernels={d: compare_kernel(fn, d == "int8") for d in dtypes},
-        code={"portable": ("ec_compare.c",)} if "int8" in dtypes else {},
+        code={"portable": ("ec_compare.c",)},
             options=Options(table),
     )

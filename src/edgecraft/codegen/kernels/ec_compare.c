@@ -34,3 +34,23 @@ void ec_compare_s8(const ec_binary_params *p, int32_t op, const int32_t *table1,
     }
   }
 }
+
+/* LOGICAL_AND (op 0) and LOGICAL_OR (op 1) on bool bytes, broadcasting as above. */
+void ec_logical_u8(const ec_binary_params *p, int32_t op, const uint8_t *input1, const uint8_t *input2,
+                   uint8_t *output) {
+  int32_t index[EC_MAX_DIMS] = {0};
+  int32_t total = 1, off1 = 0, off2 = 0;
+  for (int d = 0; d < EC_MAX_DIMS; ++d) total *= p->dims[d];
+  for (int32_t i = 0; i < total; ++i) {
+    const int a = input1[off1] != 0, b = input2[off2] != 0;
+    output[i] = (uint8_t)(op == 0 ? (a && b) : (a || b));
+    for (int d = EC_MAX_DIMS - 1; d >= 0; --d) {
+      off1 += p->stride1[d];
+      off2 += p->stride2[d];
+      if (++index[d] < p->dims[d]) break;
+      off1 -= p->stride1[d] * p->dims[d];
+      off2 -= p->stride2[d] * p->dims[d];
+      index[d] = 0;
+    }
+  }
+}

@@ -165,6 +165,8 @@ void ec_add_table_s8(const ec_binary_params *p, const int32_t *table1, const int
                      const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_compare_s8(const ec_binary_params *p, int32_t op, const int32_t *table1, const int32_t *table2,
                    const int8_t *input1, const int8_t *input2, uint8_t *output);
+void ec_logical_u8(const ec_binary_params *p, int32_t op, const uint8_t *input1, const uint8_t *input2,
+                   uint8_t *output);
 void ec_mul_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_pad_s8(const ec_pad_params *p, const int8_t *input, int8_t *output);
 void ec_mean_s8(const ec_mean_params *p, const int8_t *input, int8_t *output);

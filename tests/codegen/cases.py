@@ -371,9 +371,9 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
     **{op: (lambda rng, op=op: unary(rng, op))
        for op in ("ABS", "ELU", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH",
                   "DEQUANTIZE")},
-    # int8 cases of the ops the PyTorch converter emits (GATHER has no C kernel yet)
+    # int8 cases of the ops the PyTorch converter emits
     **{op: (lambda rng, build=build: build(rng, "int8"))
-       for op, (build, _) in MOVEMENT_CASES.items() if op != "GATHER"},
+       for op, (build, _) in MOVEMENT_CASES.items()},
     "RSQRT": rsqrt,
     "BATCH_MATMUL": batch_matmul,
 }
@@ -471,8 +471,8 @@ def too_big_for_m0() -> Graph:
 
 def ops_chain3(seed: int = 0) -> Graph:
     """The ops the PyTorch converter emits for standard architectures, in one graph: PADV2,
-    SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM, BATCH_MATMUL, RSQRT (int8; one firmware for the
-    emulator)."""
+    SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM, BATCH_MATMUL, RSQRT, GATHER (int8; one firmware for
+    the emulator)."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("ops_chain3")
     q = qparams(_scale(rng), _zp(rng))
@@ -501,7 +501,10 @@ def ops_chain3(seed: int = 0) -> Graph:
     g.op("BATCH_MATMUL", [lhs, rhs], [prod], adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
     inv = g.tensor("inv", (1, 2, 3, 5), "int8", qparams(0.2, -90))
     g.op("RSQRT", [prod], [inv])
-    return g.build([x, lhs, rhs], [total, parts[0], rows[0], inv])
+    picked = g.tensor("picked", (1, 2, 3, 3), "int8", q)
+    g.op("GATHER", [rows[1], g.const("positions", np.array([3, 0, 3], np.int32))], [picked], axis=2,
+         batch_dims=0)
+    return g.build([x, lhs, rhs], [total, parts[0], rows[0], inv, picked])
 
 
 def ops_chain4(seed: int = 0) -> Graph:

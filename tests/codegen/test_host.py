@@ -156,7 +156,7 @@ def test_per_tensor_fc_multiplier_is_the_runtimes() -> None:
                      f"fc per-tensor ({'dsp' if dsp else 'portable'})")
 
 
-@pytest.mark.parametrize("op", ["SLICE", "SPLIT", "SPLIT_V", "PACK", "UNPACK"])
+@pytest.mark.parametrize("op", ["SLICE", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "GATHER"])
 def test_copy_ops_in_every_type_match_tflm(op: str) -> None:
     """The strided-copy emitters move elements of any size: each type TFLM has, in C."""
     build, types = MOVEMENT_CASES[op]

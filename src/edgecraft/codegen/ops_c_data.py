@@ -12,6 +12,7 @@ from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, re
 from edgecraft.ops.arith import quantize_multiplier
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.depth_to_space import view as depth_to_space_view
+from edgecraft.ops.gather import geometry as gather_geometry
 from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
 from edgecraft.ops.mirror_pad import mode_of as mirror_mode
@@ -339,3 +340,27 @@ def shape_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     dims = np.array(ctx.req_input(0).shape or (0,), np.int32)
     table = ptr.const_array(f"{p}_dims", "int32_t", dims, f"{p}: the input's shape")
     return OpCode("", f"memcpy({ptr(ctx.op.outputs[0])}, {table}, {4 * len(ctx.req_input(0).shape)});", ())
+
+
+def gather(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """GATHER with constant positions: per batch and position, one strided copy of the block
+    at that position (any element type)."""
+    axis, batch = gather_geometry(ctx)
+    x, pos_t = ctx.req_input(0), ctx.req_input(1)
+    if pos_t.data is None:
+        raise CodegenError("GATHER has a C kernel for constant positions only")
+    lead = int(np.prod(x.shape[:batch], dtype=np.int64))
+    positions = np.asarray(pos_t.data).astype(np.int64).reshape(lead, -1)
+    if positions.size and (positions.min() < 0 or positions.max() >= x.shape[axis]):
+        raise CodegenError(f"GATHER position outside 0..{x.shape[axis] - 1}")
+    mid = int(np.prod(x.shape[batch:axis], dtype=np.int64))
+    inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    n = positions.shape[1]
+    decls = _copy_block(p, [mid, inner], [x.shape[axis] * inner, 1], [n * inner, 1], x.np_dtype.itemsize)
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    calls = []
+    for b in range(lead):
+        for j, q in enumerate(positions[b]):
+            at, to = b * mid * x.shape[axis] * inner + int(q) * inner, (b * mid * n + j) * inner
+            calls.append(f"ec_copy_nd(&{p}, {src} + {at}, {dst} + {to});")
+    return OpCode(decls, "\n  ".join(calls), ("data_ops",))

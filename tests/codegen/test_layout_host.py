@@ -16,7 +16,7 @@ from movement_cases import random_values
 from oracle import check_tensor, check_tflm
 
 
-@pytest.mark.parametrize("op", ["DEPTH_TO_SPACE", "MIRROR_PAD", "REVERSE_V2", "SPACE_TO_DEPTH"])
+@pytest.mark.parametrize("op", ["DEPTH_TO_SPACE", "GATHER_ND", "MIRROR_PAD", "REVERSE_V2", "SPACE_TO_DEPTH"])
 def test_every_type_in_c_matches_tflm(op: str) -> None:
     build, types = LAYOUT_CASES[op]
     rng = np.random.default_rng(sum(map(ord, op)) + 7)
@@ -54,8 +54,16 @@ def test_negative_strides_under_sanitizers(build) -> None:  # type: ignore[no-un
             check_tensor(outs[0][b], want, f"sanitized case {case} input {b}")
 
 
-@pytest.mark.parametrize("op", ["GATHER_ND", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"])
+@pytest.mark.parametrize("op", ["RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"])
 def test_ops_without_c_are_named(op: str) -> None:
     graph = LAYOUT_CASES[op][0](np.random.default_rng(0), "int8")
     with pytest.raises(CodegenError, match=f"no C kernel for {op}"):
+        generate(graph, "none")
+
+
+def test_gather_nd_with_indices_computed_at_run_time_is_named() -> None:
+    graph = LAYOUT_CASES["GATHER_ND"][0](np.random.default_rng(0), "int8")
+    graph.tensors[graph.operators[0].inputs[1]].data = None
+    graph.inputs.append(graph.operators[0].inputs[1])
+    with pytest.raises(CodegenError, match="constant indices only"):
         generate(graph, "none")

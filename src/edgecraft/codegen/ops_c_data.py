@@ -1,6 +1,7 @@
 """C emitters for the ops that move or map data rather than multiply: RESHAPE/SQUEEZE copies,
 PAD/PADV2, MEAN/SUM, QUANTIZE (int8 to int8), TRANSPOSE, STRIDED_SLICE, SLICE, CONCATENATION,
-SPLIT/SPLIT_V, PACK/UNPACK, SPACE_TO_DEPTH/DEPTH_TO_SPACE, REVERSE_V2, MIRROR_PAD, and the unary int8
+SPLIT/SPLIT_V, PACK/UNPACK, SPACE_TO_DEPTH/DEPTH_TO_SPACE, REVERSE_V2, MIRROR_PAD, GATHER_ND
+(constant indices), and the unary int8
 ops computed as 256-entry tables (the reference kernel evaluated on every int8 value)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from edgecraft.ops.arith import quantize_multiplier
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.depth_to_space import view as depth_to_space_view
 from edgecraft.ops.gather import geometry as gather_geometry
+from edgecraft.ops.gather_nd import depth as gather_nd_depth
 from edgecraft.ops.mean import axes as mean_axes
 from edgecraft.ops.mean import mean_multiplier
 from edgecraft.ops.mirror_pad import mode_of as mirror_mode
@@ -187,6 +189,27 @@ def mirror_pad(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
             calls.append(f"ec_copy_nd(&{p}_{side}{d}, {dst} + {base + start * ys[d]}, "
                          f"{dst} + {base + to * ys[d]});")
     return OpCode("".join(decls), "\n  ".join(calls), ("data_ops",))
+
+
+def gather_nd(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """GATHER_ND with constant indices: one contiguous copy of a slab per index tuple, the
+    offsets worked out (and range-checked) at build time."""
+    params, indices = ctx.req_input(0), ctx.req_input(1)
+    if indices.data is None:
+        raise CodegenError("GATHER_ND has a C kernel for constant indices only; these are computed "
+                           "at run time")
+    k = gather_nd_depth(ctx)
+    strides = _contiguous_strides(params.shape)
+    slab = int(np.prod(params.shape[k:], dtype=np.int64))
+    decls = _copy_block(p, [slab], [1], [1], params.np_dtype.itemsize)
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    calls = []
+    for i, tup in enumerate(indices.data.reshape(-1, k).tolist()):
+        if not all(0 <= v < d for v, d in zip(tup, params.shape, strict=False)):
+            raise CodegenError(f"GATHER_ND index {tup} is outside params of shape {list(params.shape)}")
+        offset = sum(v * s for v, s in zip(tup, strides, strict=False))
+        calls.append(f"ec_copy_nd(&{p}, {src} + {offset}, {dst} + {i * slab});")
+    return OpCode(decls if calls and slab else "", "\n  ".join(calls) if slab else "", ("data_ops",))
 
 
 def strided_slice(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:

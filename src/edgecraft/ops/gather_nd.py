@@ -51,6 +51,7 @@ OP = OpDef(
     name="GATHER_ND",
     shape=gather_nd_shape,
     kernels=dict.fromkeys(("float32", "int8", "int32"), gather_nd),
+    code={"portable": ("ec_data_ops.c",)},
     state_bytes=8,
     options=Options("GatherNdOptions"),
 )

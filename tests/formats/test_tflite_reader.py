@@ -9,6 +9,8 @@ from edgecraft.formats import ModelFormatError, read_tflite, read_tflite_bytes, 
 from edgecraft.ir import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph, Operator
 from edgecraft.ops.base import OpError
+from edgecraft.ops.registry import OP_MODULES
+from edgecraft.ops.tflm_builtins import TFLM_BUILTINS
 from edgecraft.runtime import Interpreter
 from oracle import INT8_MODELS, conformance_model
 
@@ -92,13 +94,15 @@ def test_data_shorter_than_shape() -> None:
 
 
 def test_unsupported_op_names_op_index_and_supported_list() -> None:
+    # A TFLM builtin edgecraft does not run yet (whichever that is as ops are added).
+    missing = next(name for name in sorted(TFLM_BUILTINS) if name not in OP_MODULES)
     g = tiny_fc_model()
-    g.operators.append(Operator("EXP", [g.outputs[0]], [g.add_tensor(g.tensors[g.outputs[0]].__class__(
+    g.operators.append(Operator(missing, [g.outputs[0]], [g.add_tensor(g.tensors[g.outputs[0]].__class__(
         "e", (1, 3), "int8"))]))
     with pytest.raises(ModelFormatError) as err:
         read_tflite_bytes(write_tflite(g))
     msg = str(err.value)
-    assert "operator 2 is EXP" in msg and "FULLY_CONNECTED" in msg and "CONV_2D" in msg
+    assert f"operator 2 is {missing}" in msg and "FULLY_CONNECTED" in msg and "CONV_2D" in msg
 
 
 def _mutations(raw: bytes, rng: np.random.Generator, n: int) -> list[bytes]:

@@ -282,6 +282,18 @@ def rsqrt(rng: np.random.Generator) -> Graph:
     return g.build([x], [y])
 
 
+def squared_difference(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("squared_difference")
+    shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(1, 5))))
+    other = tuple(d if rng.random() < 0.6 else 1 for d in shape)[int(rng.integers(0, len(shape))):]
+    sa, sb = _scale(rng), _scale(rng)
+    a = g.tensor("a", shape, "int8", qparams(sa, _zp(rng)))
+    b = g.tensor("b", other, "int8", qparams(sb, _zp(rng)))
+    y = g.tensor("y", shape, "int8", qparams(max(sa, sb) ** 2 * float(rng.uniform(60, 500)), _zp(rng)))
+    g.op("SQUARED_DIFFERENCE", [a, b], [y])
+    return g.build([a, b], [y])
+
+
 def batch_matmul(rng: np.random.Generator) -> Graph:
     g = GraphBuilder("batch_matmul")
     heads, rows, depth, cols = (int(v) for v in rng.integers(1, 6, 4))
@@ -376,6 +388,7 @@ CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
        for op, (build, _) in MOVEMENT_CASES.items()},
     "RSQRT": rsqrt,
     "BATCH_MATMUL": batch_matmul,
+    "SQUARED_DIFFERENCE": squared_difference,
 }
 
 
@@ -471,8 +484,8 @@ def too_big_for_m0() -> Graph:
 
 def ops_chain3(seed: int = 0) -> Graph:
     """The ops the PyTorch converter emits for standard architectures, in one graph: PADV2,
-    SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM, BATCH_MATMUL, RSQRT, GATHER (int8; one firmware for
-    the emulator)."""
+    SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM, BATCH_MATMUL, RSQRT, GATHER, SQUARED_DIFFERENCE
+    (int8; one firmware for the emulator)."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("ops_chain3")
     q = qparams(_scale(rng), _zp(rng))
@@ -504,7 +517,9 @@ def ops_chain3(seed: int = 0) -> Graph:
     picked = g.tensor("picked", (1, 2, 3, 3), "int8", q)
     g.op("GATHER", [rows[1], g.const("positions", np.array([3, 0, 3], np.int32))], [picked], axis=2,
          batch_dims=0)
-    return g.build([x, lhs, rhs], [total, parts[0], rows[0], inv, picked])
+    sq = g.tensor("sq", (1, 2, 4, 3), "int8", qparams(q.scale[0] ** 2 * 200, -100))
+    g.op("SQUARED_DIFFERENCE", [rows[0], rows[2]], [sq])
+    return g.build([x, lhs, rhs], [total, parts[0], rows[0], inv, picked, sq])
 
 
 def ops_chain4(seed: int = 0) -> Graph:

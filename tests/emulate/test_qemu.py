@@ -74,8 +74,8 @@ def test_several_inputs_and_outputs_and_remaining_ops_on_m0_and_m4(build) -> Non
 
 
 def test_converter_ops_on_m4() -> None:
-    """PADV2, SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM, BATCH_MATMUL, RSQRT and GATHER in one
-    firmware."""
+    """PADV2, SLICE, SPLIT, PACK, UNPACK, SPLIT_V, SUM, BATCH_MATMUL, RSQRT, GATHER and
+    SQUARED_DIFFERENCE in one firmware."""
     graph = ops_chain3(seed=2)
     batches = random_inputs(graph, 3, seed=9)
     r = emulate(graph, "qemu-m4", batches, name="chain3")

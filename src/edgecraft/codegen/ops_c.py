@@ -53,6 +53,7 @@ from edgecraft.ops.compare import rescaled as compare_rescaled
 from edgecraft.ops.conv_common import activation_range, pool_filter, window_geometry
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.softmax import check_output, input_params
+from edgecraft.ops.squared_difference import params as sqdiff_params
 
 __all__ = ["EMITTERS", "EMITTER_DTYPES", "CodegenError", "OpCode", "c_dtypes", "emit_op", "interleave4"]
 
@@ -223,7 +224,7 @@ def _rescale_params(s1: float, s2: float, s_out: float, sub: bool) -> RescalePar
 
 
 def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """ADD, SUB, MUL, MAXIMUM and MINIMUM with broadcasting."""
+    """ADD, SUB, MUL, MAXIMUM, MINIMUM and SQUARED_DIFFERENCE with broadcasting."""
     require_int8(ctx, 0, 1)
     t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     if len(y.shape) > MAX_DIMS:
@@ -232,6 +233,12 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     lo, hi = activation_range(ctx) if ctx.op.type not in ("MAXIMUM", "MINIMUM") else (-128, 127)
     if ctx.op.type in ("MAXIMUM", "MINIMUM"):
         fields = ".left_shift = 0,\n"
+    elif ctx.op.type == "SQUARED_DIFFERENCE":
+        q = sqdiff_params(t1.scale, t2.scale, y.scale, "int8")
+        fields = (f".left_shift = {q.left_shift},\n"
+                  f"  .input1_multiplier = {q.input1[0]}, .input1_shift = {q.input1[1]}, "
+                  f".input2_multiplier = {q.input2[0]}, .input2_shift = {q.input2[1]},\n"
+                  f"  .output_multiplier = {q.output[0]}, .output_shift = {q.output[1]},\n")
     elif ctx.op.type == "MUL":
         m, s = quantize_multiplier(t1.scale * t2.scale / y.scale)
         fields = f".left_shift = 0, .output_multiplier = {m}, .output_shift = {s},\n"
@@ -365,6 +372,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "SPACE_TO_DEPTH": space_depth,
     "SPLIT": split,
     "SPLIT_V": split,
+    "SQUARED_DIFFERENCE": binary,
     "SUB": binary,
     "SUM": sum_op,
     "UNPACK": unpack,

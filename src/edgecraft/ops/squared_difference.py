@@ -89,5 +89,6 @@ OP = OpDef(
              "int32": squared_difference_int32, "float32": squared_difference_float},
     cost=per_element_cost,
     inplace=True,
+    code={"portable": ("ec_elementwise.c",)},
     state_bytes=40,
 )

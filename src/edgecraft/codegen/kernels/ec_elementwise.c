@@ -1,9 +1,10 @@
-/* ADD, SUB, MUL, MAXIMUM and MINIMUM int8 with broadcasting, portable C99 (TFLM reference_integer_ops add/mul;
- * SUB is ADD with the rescaled second input subtracted). Shapes are padded to 6 dimensions;
+/* ADD, SUB, MUL, MAXIMUM, MINIMUM and SQUARED_DIFFERENCE int8 with broadcasting, portable C99 (TFLM
+ * reference_integer_ops add/mul and squared_difference.cc; SUB is ADD with the rescaled second input
+ * subtracted, SQUARED_DIFFERENCE squares that difference before the output rescale). Shapes are padded to 6 dimensions;
  * a stride of 0 repeats an input along that dimension. */
 #include "ec_kernels.h"
 
-enum { EC_ADD, EC_SUB, EC_MUL, EC_MAX, EC_MIN };
+enum { EC_ADD, EC_SUB, EC_MUL, EC_MAX, EC_MIN, EC_SQDIFF };
 
 static int32_t combine(const ec_binary_params *p, int kind, int32_t a, int32_t b) {
   if (kind == EC_MAX) return a > b ? a : b; /* raw values: both inputs share the quantization */
@@ -15,7 +16,8 @@ static int32_t combine(const ec_binary_params *p, int kind, int32_t a, int32_t b
   } else {
     const int32_t sx = ec_mbqm(ec_shl(x, p->left_shift), p->input1_multiplier, p->input1_shift);
     const int32_t sy = ec_mbqm(ec_shl(y, p->left_shift), p->input2_multiplier, p->input2_shift);
-    raw = ec_mbqm(kind == EC_ADD ? sx + sy : sx - sy, p->output_multiplier, p->output_shift);
+    const int32_t d = kind == EC_ADD ? sx + sy : sx - sy;
+    raw = ec_mbqm(kind == EC_SQDIFF ? d * d : d, p->output_multiplier, p->output_shift);
   }
   return ec_clamp(raw + p->output_offset, p->act_min, p->act_max);
 }
@@ -56,4 +58,9 @@ void ec_maximum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t
 
 void ec_minimum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
   binary(p, EC_MIN, input1, input2, output);
+}
+
+void ec_squared_difference_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2,
+                              int8_t *output) {
+  binary(p, EC_SQDIFF, input1, input2, output);
 }

@@ -173,6 +173,8 @@ void ec_mean_s8(const ec_mean_params *p, const int8_t *input, int8_t *output);
 void ec_requantize_s8(const ec_requant_params *p, const int8_t *input, int8_t *output);
 void ec_maximum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_minimum_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_squared_difference_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2,
+                              int8_t *output);
 void ec_copy_nd(const ec_copy_params *p, const void *input, void *output);
 void ec_lut_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
 void ec_lut_s8_f32(int32_t size, const float *table, const int8_t *input, float *output);

@@ -11,12 +11,13 @@ from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
 from edgecraft.codegen.opcode import CodegenError
 from edgecraft.runtime import run_model
-from layout_cases import LAYOUT_CASES, LITERT_ONLY, mirror_pad, reverse_v2
+from layout_cases import LAYOUT_CASES, LITERT_ONLY, mirror_pad, resize_nearest_neighbor, reverse_v2
 from movement_cases import random_values
 from oracle import check_tensor, check_tflm
 
 
-@pytest.mark.parametrize("op", ["DEPTH_TO_SPACE", "GATHER_ND", "MIRROR_PAD", "REVERSE_V2", "SPACE_TO_DEPTH"])
+@pytest.mark.parametrize("op", ["DEPTH_TO_SPACE", "GATHER_ND", "MIRROR_PAD", "RESIZE_NEAREST_NEIGHBOR",
+                                "REVERSE_V2", "SPACE_TO_DEPTH"])
 def test_every_type_in_c_matches_tflm(op: str) -> None:
     build, types = LAYOUT_CASES[op]
     rng = np.random.default_rng(sum(map(ord, op)) + 7)
@@ -41,7 +42,8 @@ def test_mirror_pad_in_c_for_the_types_tflm_lacks() -> None:
             check_tensor(outs[0][b], run_model(graph, [inputs[0][b]])[0], f"{dtype} input {b}")
 
 
-@pytest.mark.parametrize("build", [reverse_v2, mirror_pad], ids=["reverse", "mirror_pad"])
+@pytest.mark.parametrize("build", [reverse_v2, mirror_pad, resize_nearest_neighbor],
+                         ids=["reverse", "mirror_pad", "resize_nearest"])
 def test_negative_strides_under_sanitizers(build) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
     for case in range(3):
@@ -54,7 +56,7 @@ def test_negative_strides_under_sanitizers(build) -> None:  # type: ignore[no-un
             check_tensor(outs[0][b], want, f"sanitized case {case} input {b}")
 
 
-@pytest.mark.parametrize("op", ["RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"])
+@pytest.mark.parametrize("op", ["RESIZE_BILINEAR"])
 def test_ops_without_c_are_named(op: str) -> None:
     graph = LAYOUT_CASES[op][0](np.random.default_rng(0), "int8")
     with pytest.raises(CodegenError, match=f"no C kernel for {op}"):

@@ -20,18 +20,14 @@ from edgecraft.codegen.ops_c_data import (
     copy,
     fill,
     gather,
-    gather_nd,
     lookup_table,
     mean,
-    mirror_pad,
     pack,
     pad,
     quantize,
-    reverse_v2,
     rsqrt,
     shape_op,
     slice_op,
-    space_depth,
     split,
     strided_slice,
     sum_op,
@@ -39,6 +35,7 @@ from edgecraft.codegen.ops_c_data import (
     unpack,
     zeros_like,
 )
+from edgecraft.codegen.ops_c_layout import gather_nd, mirror_pad, resize_nearest, reverse_v2, space_depth
 from edgecraft.codegen.ops_c_matmul import batch_matmul
 from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
@@ -364,6 +361,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "PADV2": pad,
     "QUANTIZE": quantize,
     "RESHAPE": copy,
+    "RESIZE_NEAREST_NEIGHBOR": resize_nearest,
     "REVERSE_V2": reverse_v2,
     "RSQRT": rsqrt,
     "SLICE": slice_op,
@@ -387,6 +385,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     broadcast_to: ANY_DTYPE,
     concatenation: ANY_DTYPE,
     copy: ANY_DTYPE,
+    resize_nearest: ANY_DTYPE,
     gather_nd: ANY_DTYPE,
     mirror_pad: ANY_DTYPE,
     gather: ANY_DTYPE,

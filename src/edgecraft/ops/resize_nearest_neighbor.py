@@ -61,6 +61,12 @@ def resize_shape(ctx: OpContext) -> list[tuple[int, ...]]:
     return [(x.shape[0], h, w, x.shape[3])]
 
 
+def column_pass_bytes(ctx: OpContext) -> int:
+    """Scratch of the C kernel: the input with its columns resized, (n, h, new width, c)."""
+    x = ctx.req_input(0)
+    return x.shape[0] * x.shape[1] * size(ctx)[1] * x.shape[3] * x.np_dtype.itemsize
+
+
 def resize_nearest_neighbor(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     """Any dtype: a gather of rows, then of columns."""
     rows, cols = rows_cols(ctx)
@@ -71,6 +77,8 @@ OP = OpDef(
     name="RESIZE_NEAREST_NEIGHBOR",
     shape=resize_shape,
     kernels=dict.fromkeys(("float32", "int8", "int16"), resize_nearest_neighbor),
+    scratch={"portable": column_pass_bytes, "dsp": column_pass_bytes},
+    code={"portable": ("ec_data_ops.c",)},
     state_bytes=8,
     options=Options("ResizeNearestNeighborOptions", (("align_corners", "AlignCorners", "bool"),
                                                      ("half_pixel_centers", "HalfPixelCenters", "bool"))),

@@ -11,7 +11,14 @@ from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
 from edgecraft.codegen.opcode import CodegenError
 from edgecraft.runtime import run_model
-from layout_cases import LAYOUT_CASES, LITERT_ONLY, mirror_pad, resize_nearest_neighbor, reverse_v2
+from layout_cases import (
+    LAYOUT_CASES,
+    LITERT_ONLY,
+    mirror_pad,
+    resize_bilinear,
+    resize_nearest_neighbor,
+    reverse_v2,
+)
 from movement_cases import random_values
 from oracle import check_tensor, check_tflm
 
@@ -42,9 +49,9 @@ def test_mirror_pad_in_c_for_the_types_tflm_lacks() -> None:
             check_tensor(outs[0][b], run_model(graph, [inputs[0][b]])[0], f"{dtype} input {b}")
 
 
-@pytest.mark.parametrize("build", [reverse_v2, mirror_pad, resize_nearest_neighbor],
-                         ids=["reverse", "mirror_pad", "resize_nearest"])
-def test_negative_strides_under_sanitizers(build) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("build", [reverse_v2, mirror_pad, resize_nearest_neighbor, resize_bilinear],
+                         ids=["reverse", "mirror_pad", "resize_nearest", "resize_bilinear"])
+def test_layout_kernels_under_sanitizers(build) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
     for case in range(3):
         graph = build(rng, "int8")
@@ -56,11 +63,22 @@ def test_negative_strides_under_sanitizers(build) -> None:  # type: ignore[no-un
             check_tensor(outs[0][b], want, f"sanitized case {case} input {b}")
 
 
-@pytest.mark.parametrize("op", ["RESIZE_BILINEAR"])
-def test_ops_without_c_are_named(op: str) -> None:
-    graph = LAYOUT_CASES[op][0](np.random.default_rng(0), "int8")
-    with pytest.raises(CodegenError, match=f"no C kernel for {op}"):
-        generate(graph, "none")
+def test_resize_bilinear_in_c() -> None:
+    """int8 against TFLM (tolerance 0, the random cases cover negative halves and half-pixel
+    weights below zero); float32 against the runtime within 1e-5."""
+    rng = np.random.default_rng(21)
+    for case in range(4):
+        for dtype in ("int8", "float32"):
+            graph = resize_bilinear(rng, dtype)
+            inputs = [random_values(rng, (2, *graph.input_tensors()[0].shape), dtype)]
+            outs = HostModel(generate(graph, "bilinear"), opt="-O0").run_batch(inputs)
+            for b in range(2):
+                if dtype == "int8":
+                    want = check_tflm(graph, [inputs[0][b]], f"case {case}")[0]
+                    check_tensor(outs[0][b], want, f"int8 case {case} input {b}")
+                else:
+                    want = run_model(graph, [inputs[0][b]])[0]
+                    np.testing.assert_allclose(outs[0][b], want, rtol=1e-5, atol=1e-6)
 
 
 def test_gather_nd_with_indices_computed_at_run_time_is_named() -> None:

@@ -35,7 +35,14 @@ from edgecraft.codegen.ops_c_data import (
     unpack,
     zeros_like,
 )
-from edgecraft.codegen.ops_c_layout import gather_nd, mirror_pad, resize_nearest, reverse_v2, space_depth
+from edgecraft.codegen.ops_c_layout import (
+    gather_nd,
+    mirror_pad,
+    resize_bilinear,
+    resize_nearest,
+    reverse_v2,
+    space_depth,
+)
 from edgecraft.codegen.ops_c_matmul import batch_matmul
 from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
@@ -361,6 +368,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "PADV2": pad,
     "QUANTIZE": quantize,
     "RESHAPE": copy,
+    "RESIZE_BILINEAR": resize_bilinear,
     "RESIZE_NEAREST_NEIGHBOR": resize_nearest,
     "REVERSE_V2": reverse_v2,
     "RSQRT": rsqrt,
@@ -386,6 +394,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     concatenation: ANY_DTYPE,
     copy: ANY_DTYPE,
     resize_nearest: ANY_DTYPE,
+    resize_bilinear: ("int8", "float32"),
     gather_nd: ANY_DTYPE,
     mirror_pad: ANY_DTYPE,
     gather: ANY_DTYPE,

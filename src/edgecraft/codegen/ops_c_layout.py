@@ -1,11 +1,12 @@
 """C emitters for the layout ops, each a few strided copies (``ec_copy_nd``):
 SPACE_TO_DEPTH/DEPTH_TO_SPACE, REVERSE_V2, MIRROR_PAD, GATHER_ND (constant indices) and
-RESIZE_NEAREST_NEIGHBOR."""
+RESIZE_NEAREST_NEIGHBOR; and RESIZE_BILINEAR (``ec_resize.c``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from edgecraft.codegen.cwriter import c_array
 from edgecraft.codegen.opcode import CodegenError, OpCode, Pointer
 from edgecraft.codegen.ops_c_data import _contiguous_strides, _copy_block
 from edgecraft.ops.base import OpContext
@@ -13,6 +14,7 @@ from edgecraft.ops.depth_to_space import view as depth_to_space_view
 from edgecraft.ops.gather_nd import depth as gather_nd_depth
 from edgecraft.ops.mirror_pad import mode_of as mirror_mode
 from edgecraft.ops.mirror_pad import paddings as mirror_paddings
+from edgecraft.ops.resize_bilinear import float_points, integer_points
 from edgecraft.ops.resize_nearest_neighbor import rows_cols
 from edgecraft.ops.reverse_v2 import axes as reverse_axes
 from edgecraft.ops.space_to_depth import PERM as BLOCK_PERM
@@ -130,3 +132,36 @@ def resize_nearest(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
                                  [oh * ow * c, ow * c, 1], elem))
         calls.append(f"ec_copy_nd(&{p}_r{r}, {tmp} + {i * ow * c * elem}, {dst} + {first * ow * c});")
     return OpCode("".join(decls), "\n  ".join(calls), ("data_ops",))
+
+
+def resize_bilinear(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """RESIZE_BILINEAR (int8, float32): tables of source indices and weights per output row and
+    column, from the op's own TFLM arithmetic, for ``ec_resize_bilinear_*``."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    if x.dtype not in ("int8", "float32"):
+        raise CodegenError(f"RESIZE_BILINEAR has C kernels for int8 and float32, not {x.dtype}")
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    align = bool(ctx.attrs.get("align_corners", False))
+    half = bool(ctx.attrs.get("half_pixel_centers", False))
+    integer = x.dtype == "int8"
+    points = integer_points if integer else float_points
+    py, y0, y1 = points(h, oh, align, half)
+    px, x0, x1 = points(w, ow, align, half)
+    arrays = {"y0": y0, "y1": y1, "x0": x0, "x1": x1}
+    if integer:
+        weights = {"fy": py - 1024 * y0, "fx": px - 1024 * x0}
+        decls = [c_array(f"{p}_{k}", "int32_t", v.astype(np.int32), f"{p}: {k}")
+                 for k, v in (arrays | weights).items()]
+        fields = ", ".join(f".{k} = {p}_{k}" for k in (*arrays, *weights)) + ", .dy = 0, .dx = 0"
+    else:
+        weights = {"dy": (py - y0.astype(np.float32)).astype(np.float32),
+                   "dx": (px - x0.astype(np.float32)).astype(np.float32)}
+        decls = [c_array(f"{p}_{k}", "int32_t", v.astype(np.int32), f"{p}: {k}") for k, v in arrays.items()]
+        decls += [c_array(f"{p}_{k}", "float", v, f"{p}: {k}") for k, v in weights.items()]
+        fields = ", ".join(f".{k} = {p}_{k}" for k in (*arrays, *weights)) + ", .fy = 0, .fx = 0"
+    decls.append(f"static const ec_resize_params {p} = {{\n  .batches = {n}, .in_h = {h}, .in_w = {w}, "
+                 f".depth = {c}, .out_h = {oh}, .out_w = {ow},\n  {fields},\n}};\n")
+    fn = "ec_resize_bilinear_s8" if integer else "ec_resize_bilinear_f32"
+    return OpCode("".join(decls), f"{fn}(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("resize",))

@@ -105,6 +105,7 @@ OP = OpDef(
     name="RESIZE_BILINEAR",
     shape=resize_shape,
     kernels={"float32": resize_bilinear_float, "int8": resize_bilinear_int},
+    code={"portable": ("ec_resize.c",)},
     state_bytes=8,
     options=Options("ResizeBilinearOptions", (("align_corners", "AlignCorners", "bool"),
                                               ("half_pixel_centers", "HalfPixelCenters", "bool"))),

@@ -139,6 +139,15 @@ typedef struct {
   int32_t elem_size;
 } ec_copy_params;
 
+/* RESIZE_BILINEAR: per output row and column, the lower and upper source index and the weight
+ * of the upper one (int8: fixed point with 10 fractional bits; float32: a float). */
+typedef struct {
+  int32_t batches, in_h, in_w, depth, out_h, out_w;
+  const int32_t *y0, *y1, *x0, *x1;
+  const int32_t *fy, *fx; /* int8 */
+  const float *dy, *dx;   /* float32 */
+} ec_resize_params;
+
 /* --- kernels ---------------------------------------------------------------------------- */
 
 void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
@@ -178,6 +187,8 @@ void ec_squared_difference_s8(const ec_binary_params *p, const int8_t *input1, c
 void ec_copy_nd(const ec_copy_params *p, const void *input, void *output);
 void ec_lut_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
 void ec_lut_s8_f32(int32_t size, const float *table, const int8_t *input, float *output);
+void ec_resize_bilinear_s8(const ec_resize_params *p, const int8_t *input, int8_t *output);
+void ec_resize_bilinear_f32(const ec_resize_params *p, const float *input, float *output);
 
 #ifdef __cplusplus
 }

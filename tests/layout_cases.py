@@ -113,3 +113,31 @@ LITERT_ONLY: dict[str, tuple[str, ...]] = {
     "MIRROR_PAD": ("int32", "int64"),
     "GATHER_ND": ("int32",),
 }
+
+
+def layout_chain(seed: int = 0) -> Graph:
+    """Every layout op in one int8 graph (for the emulated boards): SPACE_TO_DEPTH,
+    DEPTH_TO_SPACE, MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, REVERSE_V2, GATHER_ND."""
+    rng = np.random.default_rng(seed)
+    q = _q(rng, "int8")
+    g = GraphBuilder("layout_chain")
+    x = g.tensor("x", (1, 4, 4, 2), "int8", q)
+    s2d = g.tensor("s2d", (1, 2, 2, 8), "int8", q)
+    g.op("SPACE_TO_DEPTH", [x], [s2d], block_size=2)
+    d2s = g.tensor("d2s", (1, 4, 4, 2), "int8", q)
+    g.op("DEPTH_TO_SPACE", [s2d], [d2s], block_size=2)
+    padded = g.tensor("padded", (1, 6, 7, 2), "int8", q)
+    pads = np.array([[0, 0], [1, 1], [2, 1], [0, 0]], np.int32)
+    g.op("MIRROR_PAD", [d2s, g.const("pads", pads)], [padded], mode=0)
+    near = g.tensor("near", (1, 9, 5, 2), "int8", q)
+    g.op("RESIZE_NEAREST_NEIGHBOR", [padded, g.const("size1", np.array([9, 5], np.int32))], [near],
+         align_corners=False, half_pixel_centers=True)
+    bil = g.tensor("bil", (1, 5, 6, 2), "int8", q)
+    g.op("RESIZE_BILINEAR", [near, g.const("size2", np.array([5, 6], np.int32))], [bil],
+         align_corners=True, half_pixel_centers=False)
+    rev = g.tensor("rev", (1, 5, 6, 2), "int8", q)
+    g.op("REVERSE_V2", [bil, g.const("axes", np.array([2, 1], np.int32))], [rev])
+    picked = g.tensor("picked", (3, 2), "int8", q)
+    idx = np.array([[0, 1, 2], [0, 4, 5], [0, 2, 0]], np.int32)
+    g.op("GATHER_ND", [rev, g.const("indices", idx)], [picked])
+    return g.build([x], [picked, rev])

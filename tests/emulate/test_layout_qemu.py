@@ -1,0 +1,32 @@
+"""The layout ops' C (SPACE_TO_DEPTH, DEPTH_TO_SPACE, MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR,
+RESIZE_BILINEAR, REVERSE_V2, GATHER_ND) cross-compiled and run on QEMU's Cortex-M4 and M0: the
+outputs equal TFLM's exactly."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from codegen.cases import random_inputs, tflm_outputs
+from edgecraft.emulate import emulate
+from layout_cases import layout_chain
+from oracle import check_tensor
+
+pytestmark = [
+    pytest.mark.toolchain,
+    pytest.mark.skipif(
+        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
+    ),
+]
+
+
+@pytest.mark.parametrize("target", ["qemu-m4", "qemu-m0"])
+def test_layout_ops_on_the_emulated_boards(target: str) -> None:
+    graph = layout_chain(seed=4)
+    batches = random_inputs(graph, 3, seed=11)
+    r = emulate(graph, target, batches, name="layout")
+    for b in range(3):
+        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+            check_tensor(r.outputs[i][b], want, f"{target} input {b} output {i}")

@@ -217,6 +217,8 @@ def fleet_factory(
         prov = server.client.provision_specs(specs)
         first = next(iter(models))
         agent_kw.setdefault("telemetry_s", 0.3)
+        # A confirmation lost with a killed broker costs a resend after this long (default 20 s).
+        agent_kw.setdefault("ack_timeout_s", 3.0)
         swarm = Swarm.factory(
             tmp_path / "devices", prov["devices"], prov, models[first], first, [server.url], w, **agent_kw
         )

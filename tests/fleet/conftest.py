@@ -114,21 +114,26 @@ def postgres_url() -> Iterator[str]:
     data = root / "data"
     if user:
         shutil.chown(root, user)
-    port = free_port()
     subprocess.run(
         _pg_cmd([str(PG_BIN / "initdb"), "-D", str(data), "-U", "fleet", "--auth=trust", "-E", "UTF8"], user),
         check=True,
         capture_output=True,
     )
-    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
-    subprocess.run(
-        _pg_cmd(
-            [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"],
-            user,
-        ),
-        check=True,
-        capture_output=True,
-    )
+    for attempt in range(5):  # a free port can be taken by another program before the server binds it
+        port = free_port()
+        opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
+        started = subprocess.run(
+            _pg_cmd(
+                [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"],
+                user,
+            ),
+            capture_output=True,
+        )
+        if started.returncode == 0:
+            break
+        if attempt == 4:
+            shutil.rmtree(root, ignore_errors=True)
+            started.check_returncode()
     try:
         subprocess.run(
             _pg_cmd(
@@ -190,6 +195,15 @@ class Fleet:
         return {d["id"]: d["model_version"] for d in self.client.devices()}
 
 
+async def _each_has_stored_telemetry(swarm: Any) -> bool:
+    """Whether the server confirmed at least one telemetry message of every agent (run on the
+    swarm's loop, which owns the outboxes)."""
+    return all(
+        a.sent["telemetry"] > sum(m.kind == "telemetry" for m in a.outbox.items.values())
+        for a in swarm.agents
+    )
+
+
 @pytest.fixture
 def fleet_factory(
     tmp_path: Path, server_factory: Callable[..., ServerProc]
@@ -230,6 +244,8 @@ def fleet_factory(
             30,
             "every device to report its factory model",
         )
+        # Gates compare with accuracy before a rollout: every device has some stored by then.
+        wait_for(lambda: swarm.call(_each_has_stored_telemetry(swarm)), 30, "telemetry from every device")
         return Fleet(server, swarm, prov["devices"], w)
 
     yield make

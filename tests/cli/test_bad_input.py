@@ -140,6 +140,15 @@ CASES = [
      "--battery=", "--battery"),
     ("alignment-absurd", "plan {d}/mlp.tflite --alignment 200000000000000000000", "alignment"),
     ("alignment-zero", "plan {d}/mlp.tflite --alignment 0", "alignment"),
+    # fleet options are checked before any server is contacted
+    ("fleet-count-zero", "fleet provision --count 0", "--count"),
+    ("fleet-port-huge", "fleet serve --port 70000", "--port"),
+    ("fleet-resend-nan", "fleet serve --resend nan", "--resend"),
+    ("fleet-failures-above-one", "fleet deploy 1.0.0 --max-install-failures 2", "--max-install-failures"),
+    ("fleet-interval-zero", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --interval 0",
+     "--interval"),
+    ("fleet-duration-negative", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --duration -5",
+     "--duration"),
 ]
 
 

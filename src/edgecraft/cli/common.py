@@ -107,6 +107,7 @@ positive = _check(lambda v: v > 0, "a finite number > 0")
 non_negative = _check(lambda v: v >= 0, "a finite number >= 0")
 probability = _check(lambda v: 0 <= v <= 1, "a number from 0 to 1")
 at_least_one = _check(lambda v: v >= 1, "a whole number >= 1")
+port_number = _check(lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
 
 
 def non_empty(value: str | None) -> str | None:

@@ -20,7 +20,18 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+from edgecraft.cli.common import (
+    FORMAT_OPTION,
+    Format,
+    UserError,
+    at_least_one,
+    console,
+    non_negative,
+    port_number,
+    positive,
+    print_json,
+    probability,
+)
 from edgecraft.fleet import names
 from edgecraft.fleet.client import DEFAULT_STATE_DIR
 
@@ -65,10 +76,12 @@ def serve(
         None, "--mqtt", help="External broker HOST:PORT (default: start a local mosquitto)."
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8765, "--port", help="HTTP port (0: any free port)."),
+    port: int = typer.Option(8765, "--port", help="HTTP port (0: any free port).", callback=port_number),
     instance: str = typer.Option("", "--instance", help="Name of this server instance (default: random)."),
-    stage_timeout: float = typer.Option(300.0, "--stage-timeout", help="Seconds a rollout stage may wait."),
-    resend: float = typer.Option(5.0, "--resend", help="Seconds before an unanswered command is resent."),
+    stage_timeout: float = typer.Option(300.0, "--stage-timeout", help="Seconds a rollout stage may wait.",
+                                         callback=positive),
+    resend: float = typer.Option(5.0, "--resend", help="Seconds before an unanswered command is resent.",
+                                callback=positive),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Run the fleet server (HTTP API + dashboard, MQTT ingest, rollouts) until interrupted."""
@@ -125,7 +138,7 @@ def serve(
 
 @app.command("provision")
 def provision(
-    count: int = typer.Option(1, "--count", help="How many devices."),
+    count: int = typer.Option(1, "--count", help="How many devices.", callback=at_least_one),
     prefix: str = typer.Option("dev", "--prefix", help="Device ids are PREFIX-00000, PREFIX-00001, ..."),
     board: str = typer.Option("sim", "--board"),
     group: str = typer.Option("default", "--group"),
@@ -207,7 +220,8 @@ def deploy(
         help="Conditions every stage's telemetry must meet.",
     ),
     max_install_failures: float = typer.Option(
-        0.05, "--max-install-failures", help="Fraction of failed installs that triggers rollback."
+        0.05, "--max-install-failures", help="Fraction of failed installs that triggers rollback.",
+        callback=probability,
     ),
     wait: bool = typer.Option(False, "--wait", help="Wait until the rollout completes or rolls back."),
     state_dir: Path = STATE_OPTION,
@@ -324,8 +338,10 @@ def simulate(
     version: str = typer.Option(..., "--version", help="Its version name."),
     credentials: Path = typer.Option(DEVICES_FILE, "--credentials", help="From `fleet provision`."),
     root: Path = typer.Option(DEVICES_ROOT, "--root", help="Where device slots live."),
-    duration: float = typer.Option(0, "--duration", help="Seconds to run (0: until interrupted)."),
-    interval: float = typer.Option(2.0, "--interval", help="Seconds between telemetry messages."),
+    duration: float = typer.Option(0, "--duration", help="Seconds to run (0: until interrupted).",
+                                  callback=non_negative),
+    interval: float = typer.Option(2.0, "--interval", help="Seconds between telemetry messages.",
+                                  callback=positive),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Run simulated devices (agents) for provisioned credentials, on synthetic sensor data."""

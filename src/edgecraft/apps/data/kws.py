@@ -8,6 +8,8 @@ recording of keywords by a test voice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from edgecraft.apps.data import Dataset, Recording, Split, split_indices
@@ -109,21 +111,47 @@ def generate(
     fa_minutes: float,
 ) -> Dataset:
     """Clips of 1 s at 16 kHz (int16): ``voices`` training speakers, ``test_voices`` others."""
+    return voice_dataset(
+        LABELS, _clips, lambda test_v, rng: demo_recording(test_v[0], rng), seed, voices, test_voices,
+        takes, 1, unknown_per_voice, silence_per_voice, fa_minutes,
+    )
+
+
+#: Clips and labels of some speakers: (speakers, takes, unknown, silence, rng) -> (x, y).
+ClipMaker = Callable[[list[Voice], int, int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def voice_dataset(
+    labels: list[str],
+    make_clips: ClipMaker,
+    demo: Callable[[list[Voice], np.random.Generator], Recording],
+    seed: int,
+    voices: int,
+    test_voices: int,
+    takes: int,
+    test_takes: int,
+    unknown_per_voice: int,
+    silence_per_voice: int,
+    fa_minutes: float,
+) -> Dataset:
+    """A spoken-word data set (kws, wakeword): training voices, test voices never heard in
+    training, a demo recording by the test voices and a long recording of other speech for false
+    accepts per hour, all from one seed."""
     from edgecraft.apps.data import speech
 
     rng = np.random.default_rng(seed)
     train_v = speech.voices(voices, rng)
     test_v = speech.voices(test_voices, rng, exclude={v.name for v in train_v})
-    x, y = _clips(train_v, takes, unknown_per_voice, silence_per_voice, rng)
-    xt, yt = _clips(test_v, 1, unknown_per_voice, silence_per_voice, rng)
+    x, y = make_clips(train_v, takes, unknown_per_voice, silence_per_voice, rng)
+    xt, yt = make_clips(test_v, test_takes, unknown_per_voice, silence_per_voice, rng)
     tr, va = split_indices(len(x), 0.1, rng)
     return Dataset(
-        list(LABELS),
+        list(labels),
         Split(x[tr], y[tr]),
         Split(x[va], y[va]),
         Split(xt, yt),
         f"{test_voices} voices never heard in training",
-        demo_recording(test_v[0], rng),
+        demo(test_v, rng),
         {"rate": RATE, "train_voices": [v.name for v in train_v], "test_voices": [v.name for v in test_v]},
         negatives=negatives(test_v, fa_minutes, rng),
     )

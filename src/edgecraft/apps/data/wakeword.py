@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.apps.data import Dataset, Recording, Split, split_indices
-from edgecraft.apps.data.kws import SENTENCES, UNKNOWN, _lay, _take, negatives
+from edgecraft.apps.data import Dataset, Recording
+from edgecraft.apps.data.kws import SENTENCES, UNKNOWN, _lay, _take, voice_dataset
 from edgecraft.apps.data.speech import RATE, Voice, clip, say
 
 PARAMS = {
@@ -52,23 +52,9 @@ def generate(
     fa_minutes: float,
 ) -> Dataset:
     """1 s clips at 16 kHz (int16) of ``voices`` training speakers and ``test_voices`` others."""
-    from edgecraft.apps.data import speech
-
-    rng = np.random.default_rng(seed)
-    train_v = speech.voices(voices, rng)
-    test_v = speech.voices(test_voices, rng, exclude={v.name for v in train_v})
-    x, y = _clips(train_v, takes, unknown_per_voice, silence_per_voice, rng)
-    xt, yt = _clips(test_v, max(1, takes // 2), unknown_per_voice, silence_per_voice, rng)
-    tr, va = split_indices(len(x), 0.1, rng)
-    return Dataset(
-        list(LABELS),
-        Split(x[tr], y[tr]),
-        Split(x[va], y[va]),
-        Split(xt, yt),
-        f"{test_voices} voices never heard in training",
-        demo_recording(test_v, rng),
-        {"rate": RATE},
-        negatives=negatives(test_v, fa_minutes, rng),
+    return voice_dataset(
+        LABELS, _clips, demo_recording, seed, voices, test_voices, takes, max(1, takes // 2),
+        unknown_per_voice, silence_per_voice, fa_minutes,
     )
 
 

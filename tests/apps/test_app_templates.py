@@ -1,6 +1,7 @@
 """Every template end to end at --quick size: `edgecraft train DIR --format json` trains,
 quantizes, scores, profiles, builds and reports; `stream DIR` runs the app's device loop on its
-demo recording; `evaluate DIR --data` scores new data. One trained app per template, shared."""
+demo recording (and `emulate DIR` runs that loop as one firmware on QEMU); `evaluate DIR --data`
+scores new data. One trained app per template, shared."""
 
 from __future__ import annotations
 
@@ -114,6 +115,31 @@ def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dic
     assert len(found & {e[2] for e in events}) >= 3, s["detections"]  # most gestures of an unseen person
     assert "idle" not in found  # the spec ignores idle
     assert s["stride_s"] == pytest.approx(0.32)
+
+
+def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
+    gesture: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """`emulate DIR --csv`: the imu front end's C twin, the int8 model and the C post-processing in
+    one firmware on qemu-m4 (the machine of the app's nano33ble) give the detections `stream` gives."""
+    d, r = gesture
+    csv = r["demo"]["csv"]
+    streamed = edgecraft("stream", str(d), "--csv", csv, "--format", "json")
+    emulated = edgecraft("emulate", str(d), "--csv", csv, "--no-verify", "--format", "json")
+    assert streamed.returncode == 0 and emulated.returncode == 0, emulated.stderr
+    s, e = json.loads(streamed.stdout), json.loads(emulated.stdout)
+    assert len(s["detections"]) >= 3 and e["detections"] == s["detections"]
+    assert e["windows"] == s["windows"] and e["stats"] == s["stats"]  # every window's top label and score
+    em, p = e["emulation"], e["power"]
+    assert em["target"] == "qemu-m4" and em["instructions_per_s"] == round(em["instructions"] / e["duration_s"])
+    assert em["instructions_per_inference"] > 40_000  # the imu front end alone is ~55k per window
+    assert p["board"] == "nano33ble" and 0 < p["duty_cycle"] < 0.2 and p["energy_per_day_j"] > 0
+    assert em["ram_bytes"] > em["arena_bytes"] > 0 and em["flash_bytes"] > 0
+    from edgecraft.apps.use import emulate_app
+    from edgecraft.device.recordings import StreamError
+
+    with pytest.raises(StreamError, match="audio front end"):
+        emulate_app(d, wav=Path(csv))
 
 
 def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:

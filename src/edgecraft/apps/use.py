@@ -60,6 +60,30 @@ def stream_app(
     )
 
 
+def emulate_app(root: str | Path, wav: Path | None = None, csv: Path | None = None, board: str | None = None,
+                compare: bool = True, **overrides: Any) -> dict[str, Any]:
+    """Run the trained app's whole loop (front end C twin, int8 model, post-processing) as one
+    firmware on the QEMU machine of its board's core (``board``, default the spec's) over a
+    recording; with ``compare`` the
+    Python loop runs too and the record says whether both found the same detections."""
+    from edgecraft.device.firmware import emulate_file
+    from edgecraft.device.recordings import StreamError
+    from edgecraft.formats import read_tflite
+
+    spec, rec = trained(root)
+    if spec.task != "classify" or spec.kind == "person":
+        what = {"anomaly": "machine sound scored by reconstruction error", "regress": "a regression"}
+        raise StreamError(
+            f"{spec.name} is {what.get(spec.task, 'an image classifier')}: `emulate DIR` runs a streaming "
+            "classifier's loop (kws, wakeword, gesture); emulate its model with "
+            f"`edgecraft emulate {rec['model']}`"
+        )
+    opts = stream_options(spec, rec.get("scaling"), **overrides)
+    out = emulate_file(read_tflite(Path(rec["model"])), rec["labels"], opts, board or spec.board, wav=wav,
+                       csv=csv, compare=compare)
+    return {"app": str(spec.root), "model": rec["model"], "features": spec.preset, **out}
+
+
 def _regress_rows(model: Path, csv: Path) -> dict[str, Any]:
     from edgecraft.device.recordings import StreamError
     from edgecraft.formats import read_tflite

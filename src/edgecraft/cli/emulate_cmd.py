@@ -107,26 +107,45 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
 
 
 def emulate_cmd(
-    model: Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)],
-    inputs: Annotated[list[Path], typer.Option("--input", "-i", help="Input .npy (repeat for several "
-                                               "inputs; a leading batch dimension runs each) or .npz.")],
+    model: Annotated[Path, typer.Argument(help="A .tflite model file, or a trained application directory "
+                                          "(then give --wav or --csv).", show_default=False)],
+    inputs: Annotated[list[Path] | None, typer.Option(
+        "--input", "-i", help="Input .npy (repeat for several inputs; a leading batch dimension runs each) "
+        "or .npz.")]
+    = None,
+    wav: Annotated[Path | None, typer.Option(
+        "--wav", help="Application: an audio recording to run the whole loop over (front end, model, "
+        "post-processing) on QEMU.")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Application: a motion recording (CSV).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help=f"One of {', '.join(MACHINES)} "
                                                "(default: the machine of --board's core).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write outputs (.npy/.npz).")]
     = None,
     dsp: Annotated[bool | None, typer.Option("--dsp/--no-dsp", help="DSP kernel variants (default: "
                                              "when the core has the DSP extension).")] = None,
-    verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Compare the outputs with the "
-                                         "Python reference runtime.")] = True,
+    verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Compare with the Python reference "
+                                         "runtime (an application: with the Python loop).")] = True,
     per_op: Annotated[bool, typer.Option("--per-op", help="Also count the instructions of each operator "
                                          "(adds a hook call before each one).")] = False,
     board: Annotated[str | None, typer.Option("--board", "-b", help="Report cycles, ms and energy on this "
                                               "catalog board (see `edgecraft boards`).")] = None,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Build MODEL for an emulated Cortex-M board, run it on QEMU, report outputs and costs."""
+    """Build MODEL for an emulated Cortex-M board, run it on QEMU, report outputs and costs.
+    An application directory runs its whole streaming loop over --wav/--csv as one firmware."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
+    if model.is_dir():
+        if inputs or target is not None or output is not None or per_op or dsp is not None:
+            raise UserError(f"{model} is an application: give --wav FILE or --csv FILE (and optionally "
+                            "--board); --input, --target, --output, --dsp and --per-op are for model files")
+        _emulate_app(model, wav, csv, board, verify, fmt)
+        return
+    if wav is not None or csv is not None:
+        raise UserError("--wav and --csv run an application's loop: give an application directory, "
+                        "or --input X.npy for a model file")
+    if not inputs:
+        raise UserError("give --input X.npy (repeat for several inputs)")
     output_file(output, "--output")
     machine, priced = resolve_target(target, board)
     try:
@@ -165,3 +184,48 @@ def emulate_cmd(
         console.print(f"output {i} {o['dtype']} {o['shape']}{shown}")
     if output is not None:
         console.print(f"wrote {output}")
+
+
+def _emulate_app(root: Path, wav: Path | None, csv: Path | None, board: str | None, compare: bool,
+                 fmt: Format) -> None:
+    from edgecraft.apps.spec import SpecError
+    from edgecraft.apps.use import emulate_app
+    from edgecraft.device.recordings import StreamError
+
+    if (wav is None) == (csv is None):
+        raise UserError("give exactly one of --wav FILE (audio) or --csv FILE (motion)")
+    try:
+        if board is not None:
+            get_board(board)
+        result = emulate_app(root, wav=wav, csv=csv, board=board, compare=compare)
+    except (SpecError, StreamError, UnknownBoardError, DoesNotFitError, ToolMissingError) as e:
+        raise UserError(str(e)) from None
+    except EmulateError as e:
+        raise RuntimeError(str(e)) from None
+    if fmt is Format.json:
+        print_json(result)
+        return
+    em, p = result["emulation"], result["power"]
+    console.print(f"{root}: {result['features']} + model + post-processing on {em['target']} "
+                  f"({em['machine']}), "
+                  f"{result['duration_s']:.2f} s of signal, window {result['window_s']:g} s every "
+                  f"{result['stride_s']:g} s")
+    table = Table()
+    for col in ("time (s)", "label", "score"):
+        table.add_column(col)
+    for d in result["detections"]:
+        table.add_row(f"{d['time_s']:.2f}", d["label"], f"{d['score']:.3f}")
+    console.print(table)
+    s = result["stats"]
+    console.print(f"windows {s['windows']}, inferences {s['inferences']}; the whole loop: "
+                  f"{em['instructions']:,} instructions, {em['instructions_per_s']:,} per second of signal; "
+                  f"flash {em['flash_bytes']:,} B, RAM {em['ram_bytes']:,} B + stack {em['stack_bytes']:,} B")
+    energy = "" if p["energy_per_day_j"] is None else (f", average {p['average_mw']:.4g} mW, "
+                                                       f"{p['energy_per_day_j']:.4g} J/day")
+    console.print(f"power on {p['board']} at {p['clock_mhz']:g} MHz: {p['cycles_per_s']:,} cycles/s, "
+                  f"duty {p['duty_cycle']:.2%}{energy}")
+    if "python" in result:
+        py = result["python"]
+        same = "the same detections" if py["detections_equal"] else "DIFFERENT detections"
+        console.print(f"Python loop (edgecraft stream): {same}; {py['windows_equal']} of {py['windows']} "
+                      "windows with the same top label and score")

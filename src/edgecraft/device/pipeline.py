@@ -153,23 +153,14 @@ def _runner(graph: Graph, labels: Sequence[str]) -> ModelRunner:
 
 def _run(graph: Graph, runner: ModelRunner, cfg: AudioPreset | MotionFeatures, names: list[str],
          samples: np.ndarray, rate: float | None, opts: StreamOptions, model: str) -> dict[str, Any]:
-    post = PostProcessing(opts.threshold, opts.smoothing_ms / 1e3, opts.suppression_ms / 1e3, opts.min_count,
-                          tuple(opts.ignore))
+    rate, window, stride, post = loop_settings(cfg, opts, rate)
     featurize: Callable[[np.ndarray], np.ndarray]
     if isinstance(cfg, AUDIO_PRESETS):
-        rate = float(cfg.sample_rate)
-        window = cfg.clip_samples or cfg.sample_rate
-        stride = round((opts.stride_ms if opts.stride_ms is not None else AUDIO_STRIDE_MS) * rate / 1e3)
         featurize, channels, dtype = audio_featurizer(cfg), 0, "int16"
         gate = energy_gate(opts.gate_dbfs) if opts.gate_dbfs is not None else None
     else:
-        assert rate is not None
-        window = cfg.window_samples
-        stride = round(opts.stride_ms * rate / 1e3) if opts.stride_ms is not None else cfg.hop_samples
         featurize, channels, dtype = motion_featurizer(cfg), cfg.axes, "float32"
         gate = motion_gate(opts.gate_motion) if opts.gate_motion is not None else None
-    if stride <= 0:
-        raise StreamError("the stride between windows must be positive (at least one sample)")
     if opts.normalize is not None:
         featurize = _normalized(featurize, opts.normalize)
     tuning = None
@@ -201,6 +192,25 @@ def _run(graph: Graph, runner: ModelRunner, cfg: AudioPreset | MotionFeatures, n
     if opts.board:
         result["power"] = _power(graph, opts.board, loop, duration, opts, opts.preset(audio))
     return result
+
+
+def loop_settings(cfg: AudioPreset | MotionFeatures, opts: StreamOptions, rate: float | None
+                  ) -> tuple[float, int, int, PostProcessing]:
+    """(sample rate, window and stride in samples, post-processing) of the loop for front end
+    ``cfg`` (audio runs at the front end's rate; motion at ``rate``)."""
+    post = PostProcessing(opts.threshold, opts.smoothing_ms / 1e3, opts.suppression_ms / 1e3, opts.min_count,
+                          tuple(opts.ignore))
+    if isinstance(cfg, AUDIO_PRESETS):
+        rate = float(cfg.sample_rate)
+        window = cfg.clip_samples or cfg.sample_rate
+        stride = round((opts.stride_ms if opts.stride_ms is not None else AUDIO_STRIDE_MS) * rate / 1e3)
+    else:
+        assert rate is not None
+        window = cfg.window_samples
+        stride = round(opts.stride_ms * rate / 1e3) if opts.stride_ms is not None else cfg.hop_samples
+    if stride <= 0:
+        raise StreamError("the stride between windows must be positive (at least one sample)")
+    return rate, window, stride, post
 
 
 def _normalized(featurize: Callable[[np.ndarray], np.ndarray],

@@ -41,9 +41,13 @@ class PosteriorSmoother:
         self.history: deque[np.ndarray] = deque(maxlen=self.length)
 
     def update(self, scores: np.ndarray) -> np.ndarray:
-        """Add one score vector; returns the current average."""
+        """Add one score vector; returns the current average: the float64 sum, oldest first, over
+        the count (an order the C twin, ``device/c/ec_stream.c``, repeats exactly)."""
         self.history.append(np.asarray(scores, np.float64))
-        return np.mean(np.stack(self.history), axis=0)
+        total = np.zeros_like(self.history[0])
+        for h in self.history:
+            total = total + h
+        return total / len(self.history)
 
     def reset(self) -> None:
         """Forget the history (after a gap in the stream)."""

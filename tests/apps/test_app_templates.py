@@ -131,7 +131,8 @@ def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
     assert len(s["detections"]) >= 3 and e["detections"] == s["detections"]
     assert e["windows"] == s["windows"] and e["stats"] == s["stats"]  # every window's top label and score
     em, p = e["emulation"], e["power"]
-    assert em["target"] == "qemu-m4" and em["instructions_per_s"] == round(em["instructions"] / e["duration_s"])
+    assert em["target"] == "qemu-m4"
+    assert em["instructions_per_s"] == pytest.approx(em["instructions"] / e["duration_s"], rel=1e-4)
     assert em["instructions_per_inference"] > 40_000  # the imu front end alone is ~55k per window
     assert p["board"] == "nano33ble" and 0 < p["duty_cycle"] < 0.2 and p["energy_per_day_j"] > 0
     assert em["ram_bytes"] > em["arena_bytes"] > 0 and em["flash_bytes"] > 0

@@ -56,6 +56,10 @@ DEFAULTS: dict[str, object] = {
     "batch_dims": 0,
     "adj_x": False,
     "adj_y": False,
+    "cell_clip": 0.0,
+    "proj_clip": 0.0,
+    "time_major": False,
+    "diagonal_recurrent_tensors": False,
     "output_type": 2,  # ARG_MAX/ARG_MIN: TensorType INT32, the only one TFLM writes
 }
 

@@ -184,7 +184,11 @@ class _Reader:
             raise self.fail(f"tensor {i} ({name!r}) has a negative dimension in shape {list(shape)}")
         sig = tuple(self.ints(t, "ShapeSignature", f"tensor {i} shape signature")) or None
         data = self.buffer(t.Buffer(), i, name, dtype, shape, n_buffers)
-        return Tensor(name, shape, dtype, data, self.quantization(t, i), sig if sig != shape else None)
+        variable = bool(t.IsVariable())
+        if variable:  # TFLM allocates state itself and zeroes it: a buffer's bytes are never read
+            data = None
+        return Tensor(name, shape, dtype, data, self.quantization(t, i), sig if sig != shape else None,
+                      variable=variable)
 
     def buffer_extent(self, b: int) -> None:
         buf = self.model.Buffers(b)

@@ -61,10 +61,21 @@ class Tensor:
     quant: Quantization | None = None
     #: TFLite's shape_signature (-1 marks a dynamic dimension); None when it equals ``shape``.
     shape_signature: tuple[int, ...] | None = None
+    #: A state tensor (TFLite's ``is_variable``): never constant, produced by no operator, it
+    #: holds its value from one invocation to the next (an op listing it in
+    #: ``OpDef.state_inputs`` updates it) and starts at zero (at the zero point for int8), as
+    #: TFLM resets variable tensors after allocating them.
+    variable: bool = False
 
     @property
     def is_constant(self) -> bool:
         return self.data is not None
+
+    def initial_state(self) -> np.ndarray:
+        """The value a state tensor (``variable``) starts from: TFLM's ``ResetVariableTensors``
+        fills int8 tensors with their zero point and every other type with zero bytes."""
+        fill = self.zero_point if self.dtype == "int8" else 0
+        return np.full(self.shape, fill, self.np_dtype)
 
     @property
     def np_dtype(self) -> np.dtype[Any]:

@@ -78,6 +78,8 @@ def validate(graph: Graph) -> None:
             raise GraphError(f"{where} has unsupported dtype {t.dtype!r}")
         if any(d < 0 for d in t.shape):
             raise GraphError(f"{where} has a negative dimension in shape {list(t.shape)}")
+        if t.variable and t.data is not None:
+            raise GraphError(f"{where} is a state (variable) tensor but holds constant data")
         if t.data is not None:
             if t.data.dtype != t.np_dtype:
                 raise GraphError(f"{where} holds {t.data.dtype} data but is declared {t.dtype}")
@@ -114,7 +116,7 @@ def validate(graph: Graph) -> None:
         for k in idxs:
             if not 0 <= k < n:
                 raise GraphError(f"graph {name} refers to tensor {k}, but there are {n} tensors")
-    defined = {i for i, t in enumerate(graph.tensors) if t.is_constant} | set(graph.inputs)
+    defined = {i for i, t in enumerate(graph.tensors) if t.is_constant or t.variable} | set(graph.inputs)
     for j, op in enumerate(graph.operators):
         where = f"operator {j} ({op.type})"
         for k in op.inputs:
@@ -132,6 +134,9 @@ def validate(graph: Graph) -> None:
                 raise GraphError(f"{where} writes tensor {k}, but there are {n} tensors")
             if graph.tensors[k].is_constant:
                 raise GraphError(f"{where} writes constant tensor {k} ({graph.tensors[k].name!r})")
+            if graph.tensors[k].variable:
+                raise GraphError(f"{where} writes state (variable) tensor {k} "
+                                 f"({graph.tensors[k].name!r}) as an output")
             defined.add(k)
     for k in graph.outputs:
         if k not in defined:

@@ -306,3 +306,59 @@ def rounding_divide_by_pot_int16(x: np.ndarray | int, exponent: int) -> np.ndarr
 def saturating_left_shift_int16(x: np.ndarray | int, amount: int) -> np.ndarray:
     """``SaturatingLeftShift`` of ``reference/hard_swish.h``: ``x * 2**amount`` saturated to int16."""
     return saturate_int16(_i64(x) * (1 << amount))
+
+
+# --- int16 sigmoid and tanh by table (LOGISTIC/TANH int16, LSTM gates) ----------------------
+
+def _sigmoid_table_uint16() -> np.ndarray:
+    """``sigmoid_table_uint16`` of TFLM's ``common.h``: 256 samples of sigmoid on [0, 255/24]
+    in Q0.16, each raised by half the error linear interpolation makes at the middle of the
+    interval to its right (so interpolating between samples errs on both sides equally),
+    rounded; the last entry is the saturated 65535. Equal to TFLM's table entry for entry
+    (tests/ops/test_lstm.py)."""
+
+    def s(x: float) -> float:
+        return 65536.0 / (1.0 + math.exp(-x / 24.0))
+
+    table = [math.floor(s(i) + max(s(i + 0.5) - (s(i) + s(i + 1)) / 2, 0.0) / 2 + 0.5) for i in range(255)]
+    return np.array([*table, 65535], dtype=np.int64)
+
+
+SIGMOID_TABLE_UINT16 = _sigmoid_table_uint16()
+
+
+def _lut_input(x: np.ndarray | int, multiplier: int, left_shift: int) -> np.ndarray:
+    """The int16 LUT kernels' input scaling: a zero multiplier means a power-of-two scale
+    (``3 << left_shift``, no shift); then ``(x * multiplier + round) >> left_shift``."""
+    if multiplier == 0:
+        multiplier, left_shift = 3 << left_shift, 0
+    rounding = (1 << (left_shift - 1)) if left_shift > 0 else 0
+    return (_i64(x) * multiplier + rounding) >> left_shift
+
+
+def logistic_int16(x: np.ndarray | int, multiplier: int = 0, left_shift: int = 0) -> np.ndarray:
+    """``reference_integer_ops::Logistic`` on int16 (Q3.12 in, Q0.15 out after the input
+    scaling): the table interpolated on 9 fractional bits of |x|, mirrored for negatives."""
+    v = _lut_input(x, multiplier, left_shift)
+    a = np.abs(v)
+    uh = a >> 9
+    inside = uh < 255
+    k = np.where(inside, uh, 0)
+    ua, ub = SIGMOID_TABLE_UINT16[k], SIGMOID_TABLE_UINT16[k + 1]
+    result = np.where(inside, (ua << 9) + (a & 0x1FF) * (ub - ua), 0x7FFF << 10)
+    result = np.where(v >= 0, result + (1 << 9), (1 << 25) - result + (1 << 9) - 1)
+    return wrap_int16(result >> 10)
+
+
+def tanh_int16(x: np.ndarray | int, multiplier: int = 0, left_shift: int = 0) -> np.ndarray:
+    """``reference_integer_ops::Tanh`` on int16: ``tanh(x) = 2 sigmoid(2x) - 1`` from the same
+    table, interpolated on 8 fractional bits of |x|."""
+    v = _lut_input(x, multiplier, left_shift)
+    a = np.abs(v)
+    uh = a >> 8
+    inside = uh < 255
+    k = np.where(inside, uh, 0)
+    ua, ub = SIGMOID_TABLE_UINT16[k], SIGMOID_TABLE_UINT16[k + 1]
+    result = np.where(inside, (ua << 8) + (a & 0xFF) * (ub - ua), 0xFFFF << 8)
+    result = np.where(v >= 0, result - (1 << 23) + (1 << 7), -result + (1 << 23) + (1 << 7) - 1)
+    return wrap_int16(result >> 8)

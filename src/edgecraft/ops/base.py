@@ -178,6 +178,10 @@ class OpDef:
     fixed_output: tuple[float, int] | None = None
     #: The .tflite builtin options table and how its fields map to attributes.
     options: Options = Options()
+    #: Inputs the op updates in place (TFLM variable tensors: an LSTM's hidden and cell state).
+    #: Its kernels return the new value of each after the outputs; the runtime writes them back
+    #: into the state tensors, which keep them until the next invocation.
+    state_inputs: tuple[int, ...] = ()
 
     def scratch_bytes(self, ctx: OpContext, variant: str) -> int:
         """Scratch bytes the ``variant`` C kernel needs for this operator (0: none)."""

@@ -93,6 +93,7 @@ OP_MODULES: dict[str, str] = {
     "SUM": "sum",
     "TANH": "tanh",
     "TRANSPOSE": "transpose",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "unidirectional_sequence_lstm",
     "UNPACK": "unpack",
     "ZEROS_LIKE": "zeros_like",
 }

@@ -7,6 +7,8 @@ The persistent part models a TFLM-like runtime on a 32-bit core:
   filter scale of FULLY_CONNECTED), computed at init time and kept in RAM as TFLM does;
 - ``op_state``: each op's prepared data (zero points, activation range, multipliers of ADD and
   the like), ``OpDef.state_bytes``;
+- ``state_tensors``: the state (variable) tensors an LSTM keeps between invocations, which TFLM
+  allocates persistently outside its planned arena (and the generated C as static arrays);
 - ``runtime_structs``: one 12-byte tensor record (data pointer, dims pointer, type) per tensor
   and one 48-byte node record (input/output lists, builtin parameters, registration) per op.
 
@@ -38,11 +40,13 @@ def multiplier_bytes(graph: Graph) -> int:
 
 
 def ram_parts(graph: Graph, plan: MemoryPlan) -> dict[str, int]:
-    """RAM by part (bytes): arena, quant_multipliers, op_state, runtime_structs, io_buffers."""
+    """RAM by part (bytes): arena, quant_multipliers, op_state, state_tensors, runtime_structs,
+    io_buffers."""
     return {
         "arena": plan.arena_bytes,
         "quant_multipliers": multiplier_bytes(graph),
         "op_state": sum(get_op(op.type).state_bytes for op in graph.operators),
+        "state_tensors": sum(-(-t.nbytes // 16) * 16 for t in graph.tensors if t.variable),
         "runtime_structs": (TENSOR_RECORD_BYTES * len(graph.tensors)
                             + NODE_RECORD_BYTES * len(graph.operators)),
         "io_buffers": 0,
@@ -51,7 +55,8 @@ def ram_parts(graph: Graph, plan: MemoryPlan) -> dict[str, int]:
 
 def persistent_bytes(parts: dict[str, Any]) -> int:
     """The parts that persist beside the arena."""
-    return int(parts["quant_multipliers"] + parts["op_state"] + parts["runtime_structs"])
+    return int(parts["quant_multipliers"] + parts["op_state"] + parts["state_tensors"]
+               + parts["runtime_structs"])
 
 
 #: The parts of :func:`itemize_ram`, in the order tables show them.

@@ -86,9 +86,18 @@ class Interpreter:
             if k in planned:
                 raw = self.arena[planned[k]:planned[k] + t.nbytes]
                 views[k] = raw.view(t.np_dtype).reshape(t.shape)
+            elif t.variable:  # state lives outside the arena, as TFLM's persistent buffers
+                views[k] = t.initial_state()
             else:  # empty, or never produced nor read
                 views[k] = np.zeros(t.shape, t.np_dtype)
         return views
+
+    def reset_state(self) -> None:
+        """Put every state (variable) tensor back to its initial value, as TFLM's
+        ``MicroInterpreter::Reset``; a new interpreter starts there."""
+        for k, t in enumerate(self.graph.tensors):
+            if t.variable:
+                self.views[k][...] = t.initial_state()
 
     def check_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Inputs as arrays of the right shape and dtype, or :class:`InputError` in one line."""
@@ -108,7 +117,8 @@ class Interpreter:
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Run once; returns copies of the graph's outputs (the arena is reused by the next run,
-        so concurrent callers of one interpreter take turns)."""
+        so concurrent callers of one interpreter take turns). State tensors keep their values
+        from one run to the next (:meth:`reset_state`)."""
         checked = self.check_inputs(inputs)
         with self._lock:
             return self._invoke(checked)
@@ -123,6 +133,10 @@ class Interpreter:
             args = [None if k == -1 else (tensors[k].data if tensors[k].is_constant else self.views[k])
                     for k in ctx.op.inputs]
             outs = [(self.views[k], tuple(tensors[k].shape)) for k in ctx.op.outputs]
+            # State the op updates: written back after its outputs (see OpDef.state_inputs).
+            state = get_op(ctx.op.type).state_inputs
+            outs += [(self.views[ctx.op.inputs[i]], tuple(tensors[ctx.op.inputs[i]].shape))
+                     for i in state if i < len(ctx.op.inputs) and ctx.op.inputs[i] != -1]
             program.append((kernel, ctx, args, outs))
         return program
 

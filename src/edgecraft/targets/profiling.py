@@ -75,7 +75,7 @@ def runtime_ram_parts(graph: Graph, plan: MemoryPlan, runtime: str = "tflm") -> 
     inputs and outputs in the caller's buffers (``io_buffers``)."""
     parts = ram_parts(graph, plan)
     if runtime == "edgecraft":
-        parts = {k: (v if k == "arena" else 0) for k, v in parts.items()}
+        parts = {k: (v if k in ("arena", "state_tensors") else 0) for k, v in parts.items()}
         parts["io_buffers"] = io_buffer_bytes(graph)
     return parts
 
@@ -91,7 +91,8 @@ def ram_items(graph: Graph, plan: MemoryPlan, runtime: str = "tflm", stack_bytes
     basis = {
         "arena": f"memory plan '{plan.algorithm}' ({in_arena})",
         "persistent": "TFLM-like runtime: modelled from its 32-bit structs" if runtime == "tflm"
-        else "none: weights, tables and parameters are const (flash)",
+        else ("state tensors only: " if parts["state_tensors"] else "none: ")
+        + "weights, tables and parameters are const (flash)",
         "stack": f"measured: {stack_from}" if stack_bytes is not None
         else "not measured (profile --emulate and emulate measure it on QEMU)",
     }

@@ -140,6 +140,13 @@ CASES = [
      "--battery=", "--battery"),
     ("alignment-absurd", "plan {d}/mlp.tflite --alignment 200000000000000000000", "alignment"),
     ("alignment-zero", "plan {d}/mlp.tflite --alignment 0", "alignment"),
+    # cascade: options, budgets and models are checked before any work
+    ("cascade-not-an-app", "cascade sweep {d}/adir --edge {d}/adir --cloud {d}/mlp.tflite", "app.toml"),
+    ("cascade-budget-name", "cascade sweep {d}/adir --edge a --cloud b --budget speed=3", "bad budget"),
+    ("cascade-budget-negative", "cascade sweep {d}/adir --edge a --cloud b --budget energy=-1", "bad budget"),
+    ("cascade-link-unknown", "cascade sweep {d}/adir --edge a --cloud b --link wimax", "--link"),
+    ("cascade-rate-nan", "cascade sweep {d}/adir --edge a --cloud b --rate nan", "--rate"),
+    ("cascade-steps-zero", "cascade sweep {d}/adir --edge a --cloud b --steps 0", "--steps"),
     # fleet options are checked before any server is contacted
     ("fleet-count-zero", "fleet provision --count 0", "--count"),
     ("fleet-port-huge", "fleet serve --port 70000", "--port"),

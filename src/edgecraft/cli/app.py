@@ -8,6 +8,7 @@ from edgecraft.cli import (
     app_cmd,
     boards_cmd,
     build_cmd,
+    cascade_cmd,
     check_cmd,
     emulate_cmd,
     fleet_cmd,
@@ -46,6 +47,7 @@ app.command("emulate")(emulate_cmd.emulate_cmd)
 app.add_typer(app_cmd.app, name="app")
 app.command("train")(train_cmd.train)
 app.command("evaluate")(train_cmd.evaluate)
+app.add_typer(cascade_cmd.app, name="cascade")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

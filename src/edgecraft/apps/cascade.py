@@ -247,17 +247,11 @@ def cascade_sweep(
 def _embeddings(m: _Model, x: np.ndarray) -> np.ndarray:
     """The edge model's int8 embedding of each float input, dequantized: ``(N, D)``."""
     from edgecraft.optimize.ptq import QuantizedModel
-    from edgecraft.runtime import Interpreter
 
     if m.graph is None:
         raise CascadeError("only an int8 edge model has an embedding to send")
-    cut, k = embedding_graph(m.graph)
-    qm = QuantizedModel(m.graph, b"", m.channels_last)
-    interp, t = Interpreter(cut), m.graph.tensors[k]
-    out = [interp.run([qm.input_int8(s)])[0] for s in x]
-    return np.stack([(o.astype(np.float32) - t.zero_point) * np.float32(t.scale) for o in out]).reshape(
-        len(x), -1
-    )
+    cut, _ = embedding_graph(m.graph)
+    return np.asarray(QuantizedModel(cut, b"", m.channels_last).predict(x), np.float32).reshape(len(x), -1)
 
 
 def plot_sweep(result: dict[str, Any], path: Path) -> Path:

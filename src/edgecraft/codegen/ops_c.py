@@ -35,6 +35,7 @@ from edgecraft.codegen.ops_c_data import (
     unpack,
     zeros_like,
 )
+from edgecraft.codegen.ops_c_int16 import conv_s16, convert, fully_connected_s16
 from edgecraft.codegen.ops_c_layout import (
     gather_nd,
     mirror_pad,
@@ -114,7 +115,9 @@ def _quantized(ctx: OpContext, *tensors: Tensor) -> list[Quantization]:
 
 
 def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """CONV_2D and DEPTHWISE_CONV_2D (the parameter block is shared)."""
+    """CONV_2D and DEPTHWISE_CONV_2D (the parameter block is shared); int16: 16x8."""
+    if ctx.req_input(0).dtype == "int16":
+        return conv_s16(ctx, p, ptr)
     require_int8(ctx, 0, 1)
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
@@ -147,6 +150,9 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """FULLY_CONNECTED; int16: 16x8."""
+    if ctx.req_input(0).dtype == "int16":
+        return fully_connected_s16(ctx, p, ptr)
     require_int8(ctx, 0, 1)
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     _, w_q, _ = _quantized(ctx, x, w, y)
@@ -310,6 +316,15 @@ def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(decls, call, ("compare",))
 
 
+def quantize_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """QUANTIZE and DEQUANTIZE: int8 -> int8 and int8 -> float32 as before (requantize kernel,
+    table), every other type pair through ``ops_c_int16.convert``."""
+    code = convert(ctx, p, ptr)
+    if code is not None:
+        return code
+    return quantize(ctx, p, ptr) if ctx.op.type == "QUANTIZE" else lookup_table(ctx, p, ptr)
+
+
 def logical(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """LOGICAL_AND and LOGICAL_OR on bool bytes (broadcasting); LOGICAL_NOT as an inline loop."""
     i, out = ctx.op.inputs, ctx.op.outputs[0]
@@ -330,7 +345,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "ZEROS_LIKE": zeros_like,
     "CONCATENATION": concatenation,
     "DEPTH_TO_SPACE": space_depth,
-    "DEQUANTIZE": lookup_table,
+    "DEQUANTIZE": quantize_op,
     "EQUAL": compare,
     "GREATER": compare,
     "GREATER_EQUAL": compare,
@@ -366,7 +381,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "PACK": pack,
     "PAD": pad,
     "PADV2": pad,
-    "QUANTIZE": quantize,
+    "QUANTIZE": quantize_op,
     "RESHAPE": copy,
     "RESIZE_BILINEAR": resize_bilinear,
     "RESIZE_NEAREST_NEIGHBOR": resize_nearest,
@@ -390,6 +405,9 @@ EMITTERS: dict[str, OpEmitter] = {
 #: ``edgecraft ops`` reports C support from this and :data:`EMITTERS`.
 ANY_DTYPE = ("*",)
 EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
+    conv: ("int8", "int16"),
+    quantize_op: ("int8", "int16", "float32"),
+    fully_connected: ("int8", "int16"),
     broadcast_to: ANY_DTYPE,
     concatenation: ANY_DTYPE,
     copy: ANY_DTYPE,

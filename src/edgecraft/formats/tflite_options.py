@@ -31,6 +31,7 @@ DEFAULTS: dict[str, object] = {
     "weights_format": 0,
     "keep_num_dims": False,
     "asymmetric_quantize_inputs": False,
+    "quantized_bias_type": 0,  # TensorType FLOAT32: TFLM's 16x8 kernels then sum in int64
     "pot_scale_int16": True,
     "beta": 1.0,
     "alpha": 0.2,

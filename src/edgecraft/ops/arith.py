@@ -260,16 +260,19 @@ def multiply_by_quantized_multiplier_greater_than_one(x: np.ndarray | int, multi
     return saturating_rounding_doubling_high_mul(x, multiplier)
 
 
-def multiply_by_quantized_multiplier_int64(x: np.ndarray | int, multiplier: int, shift: int) -> np.ndarray:
+def multiply_by_quantized_multiplier_int64(x: np.ndarray | int, multiplier: np.ndarray | int,
+                                           shift: np.ndarray | int) -> np.ndarray:
     """``MultiplyByQuantizedMultiplier(int64_t x, int32_t multiplier, int shift)``, the int16
     kernels' requantization of int64 accumulators: the multiplier is reduced to 16 bits
     (``(multiplier + 2**15) >> 16``, 32767 from 0x7FFF0000 up), then one rounding shift:
     ``(x * reduced + 2**(14 - shift)) >> (15 - shift)`` (an arithmetic shift, so halves round
     up). TFLM requires multiplier >= 0, shift in [-31, 7] and |x| < 2**47; the result is cast
-    to int32."""
-    reduced = (multiplier + (1 << 15)) >> 16 if multiplier < 0x7FFF0000 else 0x7FFF
-    total_shift = 15 - shift
-    return wrap_int32((_i64(x) * reduced + (1 << (total_shift - 1))) >> total_shift)
+    to int32. ``multiplier`` and ``shift`` may be arrays broadcasting against ``x`` (per
+    channel)."""
+    m = _i64(multiplier)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total_shift = 15 - _i64(shift)
+    return wrap_int32((_i64(x) * reduced + (np.int64(1) << (total_shift - 1))) >> total_shift)
 
 
 # --- int16 variants (HARD_SWISH) -------------------------------------------------------------

@@ -22,16 +22,19 @@ from edgecraft.ops.conv_common import (
     Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
+    check_16x8,
     check_bias,
     filter_window,
+    int32_accumulators,
     output_channels,
     quant_of,
+    requantize_16x8,
     requantize_per_channel,
     symmetric_quantize_floats,
     window_geometry,
     windows,
 )
-from edgecraft.ops.options import ACTIVATION, DILATION, PADDING, STRIDES
+from edgecraft.ops.options import ACTIVATION, DILATION, PADDING, QUANTIZED_BIAS_TYPE, STRIDES
 from edgecraft.ops.quant import float_activation
 
 
@@ -88,6 +91,17 @@ def conv_int8(ctx: OpContext, args: list[Any], accumulate: Accumulate = sum_over
     _, in_zp = quant_of(ctx, 0)
     acc = accumulate(ctx, x, int(in_zp[0]), w)
     return [requantize_per_channel(ctx, acc, bias)]
+
+
+def conv_int16(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    """The 16x8 ``ConvPerChannel`` (int16 input and output, int8 filter): ``sum w * x`` with no
+    input or output offset (TFLM's int16 kernel uses neither zero point), plus the bias, in
+    int64 (int64 bias) or wrapping int32 (int32 bias), scaled per channel, clamped."""
+    check_16x8(ctx)
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    acc = sum_over_taps(ctx, x, 0, w)
+    return [requantize_16x8(ctx, acc, bias, 0, wide=not int32_accumulators(ctx))]
 
 
 def conv_float(ctx: OpContext, args: list[Any], accumulate: Accumulate = sum_over_taps) -> list[np.ndarray]:
@@ -160,7 +174,7 @@ def dsp_scratch(ctx: OpContext) -> int:
 OP = OpDef(
     name="CONV_2D",
     shape=shape,
-    kernels={"int8": conv_int8, "float32": conv_float},
+    kernels={"int8": conv_int8, "int16": conv_int16, "float32": conv_float},
     cost=cost,
     scratch={"dsp": dsp_scratch},
     work_class="conv",
@@ -168,5 +182,5 @@ OP = OpDef(
     requant_channels=output_channels,
     code={"portable": ("ec_conv_2d.c",), "dsp": ("ec_conv_2d_dsp.c",)},
     state_bytes=40,
-    options=Options("Conv2DOptions", (PADDING, *STRIDES, ACTIVATION, *DILATION)),
+    options=Options("Conv2DOptions", (PADDING, *STRIDES, ACTIVATION, *DILATION, QUANTIZED_BIAS_TYPE)),
 )

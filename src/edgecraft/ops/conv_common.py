@@ -15,6 +15,7 @@ import numpy as np
 from edgecraft.ops.arith import (
     conv_multipliers,
     multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_int64,
     round_half_away,
     round_half_away_array,
     wrap_int32,
@@ -101,6 +102,55 @@ def requantize_per_channel(ctx: OpContext, acc: np.ndarray, bias: np.ndarray | N
         float(in_scale[0]), w_scales, out_scale, out_ch))
     lo, hi = activation_range(ctx)
     return requantize(acc + bias_or_zero(bias, out_ch), mult, shift, out_zp, lo, hi)
+
+
+#: TensorType INT32 in a ``quantized_bias_type`` option (CONV_2D, FULLY_CONNECTED).
+TENSOR_TYPE_INT32 = 2
+
+
+def int32_accumulators(ctx: OpContext) -> bool:
+    """Whether TFLM's 16x8 CONV_2D or FULLY_CONNECTED sums in int32 (an int32 bias, or no bias
+    and ``quantized_bias_type`` INT32) rather than int64 (an int64 bias, or none)."""
+    bias = ctx.input(2)
+    if bias is not None:
+        return bias.dtype == "int32"
+    return int(ctx.attrs.get("quantized_bias_type", 0)) == TENSOR_TYPE_INT32
+
+
+def check_16x8(ctx: OpContext, int64_bias_only: bool = False) -> None:
+    """Refuse what TFLM's 16x8 kernels refuse: a filter that is not int8, an output that is not
+    int16, a bias that is neither int32 nor int64 (DEPTHWISE_CONV_2D: int64 only)."""
+    w, out, bias = ctx.req_input(1), ctx.output(0), ctx.input(2)
+    if w.dtype != "int8" or out.dtype != "int16":
+        raise OpError(f"{ctx.op.type} with int16 input needs an int8 filter and an int16 output (the 16x8 "
+                      f"scheme), got a {w.dtype} filter and a {out.dtype} output")
+    allowed = ("int64",) if int64_bias_only else ("int32", "int64")
+    if bias is not None and bias.dtype not in allowed:
+        raise OpError(f"{ctx.op.type} with int16 input needs an {' or '.join(allowed)} bias, "
+                      f"got {bias.dtype}")
+
+
+def requantize_16x8(ctx: OpContext, acc: np.ndarray, bias: np.ndarray | None, output_offset: int,
+                    wide: bool, multipliers: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """The 16x8 epilogue: add the bias to the exact sums, scale each output channel (int64
+    accumulators: :func:`multiply_by_quantized_multiplier_int64`; int32 ones wrap as C's int32
+    sums do and take the int32 multiply), add ``output_offset``, clamp, int16.
+    ``multipliers`` defaults to the per-channel ones of CONV_2D and DEPTHWISE_CONV_2D."""
+    out_ch = acc.shape[-1]
+    if multipliers is None:
+        in_scale, _ = quant_of(ctx, 0)
+        w_scales, _ = quant_of(ctx, 1)
+        out_scale, _ = output_quant(ctx)
+        multipliers = ctx.memo("multipliers", lambda: conv_multipliers(
+            float(in_scale[0]), w_scales, out_scale, out_ch))
+    mult, shift = multipliers
+    total = acc + bias_or_zero(bias, out_ch)
+    if wide:
+        scaled = multiply_by_quantized_multiplier_int64(total, mult, shift)
+    else:
+        scaled = multiply_by_quantized_multiplier(wrap_int32(total), mult, shift)
+    lo, hi = activation_range(ctx)
+    return np.clip(scaled + output_offset, lo, hi).astype(np.int16)
 
 
 def output_quant(ctx: OpContext) -> tuple[float, int]:

@@ -18,10 +18,12 @@ from edgecraft.ops.conv_common import (
     Accumulate,
     asymmetric_quantize_floats,
     bias_or_zero,
+    check_16x8,
     check_bias,
     filter_window,
     output_channels,
     quant_of,
+    requantize_16x8,
     requantize_per_channel,
     window_geometry,
     windows,
@@ -82,6 +84,17 @@ def depthwise_int8(ctx: OpContext, args: list[Any],
     return [requantize_per_channel(ctx, acc, bias)]
 
 
+def depthwise_int16(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    """The 16x8 ``DepthwiseConvPerChannel`` (int16 input and output, int8 filter, int64 bias):
+    ``sum w * x`` in int64 with no input or output offset (TFLM's int16 kernel uses neither zero
+    point), plus the bias, scaled per channel by the int64 multiply, clamped."""
+    check_16x8(ctx, int64_bias_only=True)
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    acc = sum_over_taps(ctx, x, 0, w)
+    return [requantize_16x8(ctx, acc, bias, 0, wide=True)]
+
+
 def depthwise_float(ctx: OpContext, args: list[Any],
                     accumulate: Accumulate = sum_over_taps) -> list[np.ndarray]:
     """float32: sums in float64 plus the bias, then the activation; int8 weights: hybrid."""
@@ -127,7 +140,7 @@ def cost(ctx: OpContext) -> Cost:
 OP = OpDef(
     name="DEPTHWISE_CONV_2D",
     shape=shape,
-    kernels={"int8": depthwise_int8, "float32": depthwise_float},
+    kernels={"int8": depthwise_int8, "int16": depthwise_int16, "float32": depthwise_float},
     cost=cost,
     work_class="depthwise",
     window=filter_window,

@@ -26,13 +26,16 @@ from edgecraft.ops.conv_common import (
     activation_range,
     asymmetric_quantize_floats,
     bias_or_zero,
+    check_16x8,
     check_bias,
+    int32_accumulators,
     output_quant,
     quant_of,
     requantize,
+    requantize_16x8,
     symmetric_quantize_floats,
 )
-from edgecraft.ops.options import ACTIVATION
+from edgecraft.ops.options import ACTIVATION, QUANTIZED_BIAS_TYPE
 from edgecraft.ops.quant import float_activation
 
 
@@ -88,6 +91,23 @@ def fc_int8(ctx: OpContext, args: list[Any], accumulate: Accumulate = dot_produc
     mult, shift = ctx.memo("multipliers", lambda: multipliers(ctx))
     lo, hi = activation_range(ctx)
     return [requantize(acc, mult, shift, out_zp, lo, hi)]
+
+
+def fc_int16(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    """The 16x8 ``FullyConnected`` / ``FullyConnectedPerChannel`` (int16 input and output, int8
+    filter): as int8, with the sums and bias in int64 (int64 bias) or wrapping int32 (int32
+    bias), the int64 sums scaled by the int64 multiply; zero points count as in int8."""
+    check_16x8(ctx)
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    _, in_zp = quant_of(ctx, 0)
+    w_scales, w_zp = quant_of(ctx, 1)
+    _, out_zp = output_quant(ctx)
+    depth = w.shape[1]
+    filter_zp = int(w_zp[0]) if len(w_scales) == 1 else 0
+    acc = dot_products(ctx, x.reshape(-1, depth), int(in_zp[0]), w, filter_zp)
+    mult = ctx.memo("multipliers", lambda: multipliers(ctx))
+    return [requantize_16x8(ctx, acc, bias, out_zp, not int32_accumulators(ctx), mult)]
 
 
 def fc_float(ctx: OpContext, args: list[Any], accumulate: Accumulate = dot_products) -> list[np.ndarray]:
@@ -162,7 +182,7 @@ def dsp_scratch(ctx: OpContext) -> int:
 OP = OpDef(
     name="FULLY_CONNECTED",
     shape=shape,
-    kernels={"int8": fc_int8, "float32": fc_float},
+    kernels={"int8": fc_int8, "int16": fc_int16, "float32": fc_float},
     cost=cost,
     scratch={"dsp": dsp_scratch},
     work_class="fc",
@@ -174,5 +194,6 @@ OP = OpDef(
         ("weights_format", "WeightsFormat", "int"),
         ("keep_num_dims", "KeepNumDims", "bool"),
         ("asymmetric_quantize_inputs", "AsymmetricQuantizeInputs", "bool"),
+        QUANTIZED_BIAS_TYPE,
     )),
 )

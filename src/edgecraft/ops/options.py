@@ -15,5 +15,7 @@ DILATION = (("dilation_w_factor", "DilationWFactor", "int"), ("dilation_h_factor
 #: AVERAGE_POOL_2D and MAX_POOL_2D.
 POOL = Options("Pool2DOptions", (PADDING, *STRIDES, ("filter_width", "FilterWidth", "int"),
                                  ("filter_height", "FilterHeight", "int"), ACTIVATION))
+#: The bias type a 16x8 CONV_2D / FULLY_CONNECTED without a bias accumulates as (TensorType).
+QUANTIZED_BIAS_TYPE = ("quantized_bias_type", "QuantizedBiasType", "int")
 #: ADD and SUB.
 ADD_SUB_FIELDS = (ACTIVATION, ("pot_scale_int16", "PotScaleInt16", "bool"))

@@ -58,6 +58,20 @@ static inline int32_t ec_mbqm_q(int32_t x, int32_t multiplier, int shift) {
   return ((z >> ~shift) + 1) >> 1;
 }
 
+/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...), the 16x8 kernels' requantization: the
+ * multiplier rounded to 16 bits (0x7FFF from 0x7FFF0000 up), then one rounding shift by
+ * 15 - shift (halves up). TFLM requires shift <= 7 and |x| < 2^47. */
+static inline int32_t ec_mbqm64(int64_t x, int32_t multiplier, int shift) {
+  const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total = 15 - shift;
+  return (int32_t)((x * reduced + ((int64_t)1 << (total - 1))) >> total);
+}
+
+/* A C cast of an int64 to int32 on a two's-complement machine (wraps). */
+static inline int32_t ec_wrap32(int64_t x) {
+  return (int32_t)(uint32_t)(uint64_t)x;
+}
+
 static inline int32_t ec_clamp(int32_t x, int32_t lo, int32_t hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
@@ -132,6 +146,13 @@ typedef struct {
   int32_t size, input_offset, output_offset, multiplier, shift;
 } ec_requant_params;
 
+/* QUANTIZE / DEQUANTIZE between float32 and integers of in_bytes / out_bytes (1, 2, 4). */
+typedef struct {
+  int32_t size, in_bytes, out_bytes, input_offset, output_offset, multiplier, shift, out_min, out_max;
+  float scale;       /* float32 -> integer: the output scale */
+  double real_scale; /* integer -> float32: the input scale, widened */
+} ec_convert_params;
+
 /* Strided N-d copy: element i of the (dims) box is read at src offset sum(index * src_strides)
  * and written at dst offset sum(index * dst_strides), offsets in elements of elem_size bytes. */
 typedef struct {
@@ -164,6 +185,17 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
                                  const int32_t *bias, int8_t *output);
 void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int8_t *scratch);
+/* 16x8 (ec_conv_s16.c): int16 activations, int8 filters. bias: int32_t when acc32 (int32
+ * accumulators), else int64_t; NULL: none. */
+void ec_conv_2d_s16(const ec_conv_params *p, const int16_t *input, const int8_t *filter,
+                    const void *bias, int32_t acc32, int16_t *output);
+void ec_depthwise_conv_2d_s16(const ec_conv_params *p, const int16_t *input, const int8_t *filter,
+                              const int64_t *bias, int16_t *output);
+void ec_fully_connected_s16(const ec_fc_params *p, const int16_t *input, const int8_t *filter,
+                            const void *bias, int32_t acc32, int16_t *output);
+void ec_requantize(const ec_convert_params *p, const void *input, void *output);
+void ec_quantize_f32(const ec_convert_params *p, const float *input, void *output);
+void ec_dequantize(const ec_convert_params *p, const void *input, float *output);
 /* Returns 0, or -1 when a window holds no input (an empty average). */
 int ec_average_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);

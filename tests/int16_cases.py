@@ -1,0 +1,150 @@
+"""Randomized one-op int16 graphs (the 16x8 scheme: int16 activations, int8 weights, int32 or
+int64 bias) written with edgecraft's builder: shared by the runtime tests (tests/ops), the C
+generator's host tests (tests/codegen) and the emulator tests (tests/emulate)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from edgecraft.ir.builder import GraphBuilder, qparams
+from edgecraft.ir.graph import Graph
+
+ACTS = ["NONE", "NONE", "RELU", "RELU", "RELU6", "RELU_N1_TO_1"]
+
+
+def _act(rng: np.random.Generator) -> str:
+    return str(rng.choice(ACTS))
+
+
+def _zp(rng: np.random.Generator) -> int:
+    """Zero point 0 as the converter writes int16 tensors; now and then not (TFLM's int16
+    conv kernels ignore it, its fully connected kernel uses it)."""
+    return 0 if rng.random() < 0.8 else int(rng.integers(-300, 301))
+
+
+def _bias(rng: np.random.Generator, g: GraphBuilder, n: int, scales: np.ndarray, dtype: str) -> int:
+    big = 1 << 23
+    return g.const("b", rng.integers(-big, big, n).astype(dtype), qparams(scales.astype(np.float32), 0))
+
+
+def conv(rng: np.random.Generator, depthwise: bool = False, bias: str | None = None) -> Graph:
+    """CONV_2D (grouped sometimes) or DEPTHWISE_CONV_2D 16x8; ``bias`` int32, int64 or "none"
+    (default: drawn; depthwise: int64 or none)."""
+    g = GraphBuilder("conv16")
+    h, w = (int(v) for v in rng.integers(3, 9, 2))
+    k_h, k_w = (int(v) for v in rng.integers(1, 4, 2))
+    stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    padding = str(rng.choice(["SAME", "VALID"]))
+    if padding == "VALID":
+        dil = 1
+        h, w = max(h, k_h), max(w, k_w)
+    in_c = int(rng.integers(1, 7))
+    s_in = float(rng.uniform(1e-4, 1e-3))
+    if bias is None:
+        bias = str(rng.choice(["int64", "none"] if depthwise else ["int64", "int32", "none"]))
+    if depthwise:
+        mult = int(rng.integers(1, 3))
+        out_c = in_c * mult
+        wshape, axis, fan_in = (1, k_h, k_w, out_c), 3, k_h * k_w
+    else:
+        groups = int(rng.choice([1, 1, 2]))
+        in_c_g = in_c
+        in_c *= groups
+        out_c = int(rng.integers(1, 5)) * groups
+        wshape, axis, fan_in = (out_c, k_h, k_w, in_c_g), 0, k_h * k_w * in_c_g
+    x = g.tensor("x", (1, h, w, in_c), "int16", qparams(s_in, _zp(rng)))
+    per_channel = rng.random() < 0.7
+    ws = rng.uniform(0.002, 0.02, out_c if per_channel else 1).astype(np.float32)
+    wt = g.const("w", rng.integers(-127, 128, wshape).astype(np.int8), qparams(ws, 0, axis))
+    inputs = [x, wt]
+    if bias != "none":
+        inputs.append(_bias(rng, g, out_c, np.broadcast_to(s_in * ws, (out_c,)), bias))
+    eff_h, eff_w = (k_h - 1) * dil + 1, (k_w - 1) * dil + 1
+    if padding == "SAME":
+        oh, ow = -(-h // stride), -(-w // stride)
+    else:
+        oh, ow = (h - eff_h) // stride + 1, (w - eff_w) // stride + 1
+    s_out = s_in * float(ws.mean()) * 127 * np.sqrt(fan_in) * float(rng.uniform(0.5, 4))
+    y = g.tensor("y", (1, oh, ow, out_c), "int16", qparams(s_out, _zp(rng)))
+    attrs = dict(padding=padding, stride_h=stride, stride_w=stride, dilation_h_factor=dil,
+                 dilation_w_factor=dil, fused_activation_function=_act(rng))
+    if depthwise:
+        g.op("DEPTHWISE_CONV_2D", inputs, [y], depth_multiplier=out_c // in_c, **attrs)
+    else:
+        g.op("CONV_2D", inputs, [y], quantized_bias_type=int(rng.choice([0, 2])) if bias == "none" else 0,
+             **attrs)
+    return g.build([x], [y])
+
+
+def depthwise(rng: np.random.Generator) -> Graph:
+    return conv(rng, depthwise=True)
+
+
+def fully_connected(rng: np.random.Generator, bias: str | None = None) -> Graph:
+    """FULLY_CONNECTED 16x8, per tensor or per channel, int32/int64/no bias."""
+    g = GraphBuilder("fc16")
+    rows, depth, units = int(rng.integers(1, 4)), int(rng.integers(1, 48)), int(rng.integers(1, 12))
+    s_in = float(rng.uniform(1e-4, 1e-3))
+    x = g.tensor("x", (rows, depth), "int16", qparams(s_in, _zp(rng)))
+    per_channel = rng.random() < 0.5
+    ws = rng.uniform(0.002, 0.02, units if per_channel else 1).astype(np.float32)
+    wt = g.const("w", rng.integers(-127, 128, (units, depth)).astype(np.int8), qparams(ws, 0))
+    if bias is None:
+        bias = str(rng.choice(["int64", "int32", "none"]))
+    inputs = [x, wt]
+    if bias != "none":
+        inputs.append(_bias(rng, g, units, np.broadcast_to(s_in * ws, (units,)), bias))
+    s_out = s_in * float(ws.mean()) * 127 * np.sqrt(depth) * float(rng.uniform(0.5, 4))
+    y = g.tensor("y", (rows, units), "int16", qparams(s_out, _zp(rng)))
+    g.op("FULLY_CONNECTED", inputs, [y], fused_activation_function=_act(rng), keep_num_dims=False,
+         quantized_bias_type=int(rng.choice([0, 2])) if bias == "none" else 0)
+    return g.build([x], [y])
+
+
+def _q(rng: np.random.Generator, dtype: str):  # type: ignore[no-untyped-def]
+    """Quantization typical of a tensor of ``dtype``: int16 (and int32) symmetric."""
+    if dtype == "int8":
+        return qparams(float(rng.uniform(0.01, 0.1)), int(rng.integers(-20, 21)))
+    if dtype in ("int16", "int32"):
+        return qparams(float(rng.uniform(1e-4, 1e-3)) * (1e-3 if dtype == "int32" else 1), _zp(rng))
+    return None
+
+
+def convert(rng: np.random.Generator, op: str, src: str, dst: str) -> Graph:
+    """QUANTIZE ``src`` -> ``dst`` or DEQUANTIZE ``src`` -> float32."""
+    g = GraphBuilder(f"{op.lower()}_{src}_{dst}")
+    shape = tuple(int(v) for v in rng.integers(1, 6, int(rng.integers(1, 4))))
+    x = g.tensor("x", shape, src, _q(rng, src))
+    y = g.tensor("y", shape, dst, _q(rng, dst))
+    g.op(op, [x], [y])
+    return g.build([x], [y])
+
+
+#: QUANTIZE type pairs with int16 on a side, and the float32 ones.
+QUANTIZE_PAIRS = [("int8", "int16"), ("int16", "int8"), ("int16", "int16"), ("int16", "int32"),
+                  ("int8", "int32"), ("float32", "int16"), ("float32", "int8")]
+
+#: op name -> random int16 case builder.
+INT16_CASES: dict[str, Callable[[np.random.Generator], Graph]] = {
+    "CONV_2D": conv,
+    "DEPTHWISE_CONV_2D": depthwise,
+    "FULLY_CONNECTED": fully_connected,
+    **{f"QUANTIZE_{a}_{b}": (lambda rng, a=a, b=b: convert(rng, "QUANTIZE", a, b))
+       for a, b in QUANTIZE_PAIRS},
+    "DEQUANTIZE": lambda rng: convert(rng, "DEQUANTIZE", "int16", "float32"),
+}
+
+
+def int16_inputs(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
+    """``n`` inputs per graph input over the whole of its type, batched: (n, *shape) each."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in graph.input_tensors():
+        info = np.iinfo(t.np_dtype) if t.dtype != "float32" else None
+        if info is None:  # float32: a few units, some beyond the int16 range once quantized
+            out.append((rng.standard_normal((n, *t.shape)) * 3).astype(np.float32))
+        else:
+            out.append(rng.integers(int(info.min), int(info.max) + 1, (n, *t.shape)).astype(t.np_dtype))
+    return out

@@ -148,3 +148,47 @@ def int16_inputs(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
         else:
             out.append(rng.integers(int(info.min), int(info.max) + 1, (n, *t.shape)).astype(t.np_dtype))
     return out
+
+
+def _conv_layer(rng: np.random.Generator, g: GraphBuilder, x: int, shape: tuple[int, ...], s_in: float,
+                out_c: int, depthwise: bool, bias: str) -> tuple[int, tuple[int, ...], float]:
+    """A 3x3 SAME 16x8 convolution on tensor ``x``: (output tensor, its shape, its scale)."""
+    in_c = shape[3]
+    wshape = (1, 3, 3, out_c) if depthwise else (out_c, 3, 3, in_c)
+    fan_in = 9 if depthwise else 9 * in_c
+    ws = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+    w = g.const(f"w{len(g.tensors)}", rng.integers(-127, 128, wshape).astype(np.int8),
+                qparams(ws, 0, 3 if depthwise else 0))
+    b = _bias(rng, g, out_c, s_in * ws, bias)
+    s_out = s_in * float(ws.mean()) * 127 * np.sqrt(fan_in) * 2
+    out_shape = (*shape[:3], out_c)
+    y = g.tensor(f"t{len(g.tensors)}", out_shape, "int16", qparams(s_out))
+    attrs = dict(padding="SAME", stride_h=1, stride_w=1, fused_activation_function="RELU")
+    if depthwise:
+        g.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=out_c // in_c, **attrs)
+    else:
+        g.op("CONV_2D", [x, w, b], [y], **attrs)
+    return y, out_shape, s_out
+
+
+def int16_chain(seed: int) -> Graph:
+    """A small int16 model: CONV_2D, DEPTHWISE_CONV_2D, RESHAPE, FULLY_CONNECTED (16x8), a
+    QUANTIZE to int8 as a second output; for the host, QEMU and end-to-end tests."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("int16_chain")
+    s_in = 2e-4
+    x = g.tensor("x", (1, 6, 6, 2), "int16", qparams(s_in))
+    t, shape, s = _conv_layer(rng, g, x, (1, 6, 6, 2), s_in, 4, False, "int64")
+    t, shape, s = _conv_layer(rng, g, t, shape, s, 8, True, "int64")
+    flat = int(np.prod(shape))
+    r = g.tensor("flat", (1, flat), "int16", qparams(s))
+    g.op("RESHAPE", [t, g.const("shape", np.array([1, flat], np.int32))], [r], new_shape=[1, flat])
+    ws = rng.uniform(0.002, 0.02, 5).astype(np.float32)
+    w = g.const("fc_w", rng.integers(-127, 128, (5, flat)).astype(np.int8), qparams(ws))
+    b = _bias(rng, g, 5, s * ws, "int32")
+    s_fc = s * float(ws.mean()) * 127 * np.sqrt(flat) / 4
+    y = g.tensor("y", (1, 5), "int16", qparams(s_fc))
+    g.op("FULLY_CONNECTED", [r, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+    y8 = g.tensor("y8", (1, 5), "int8", qparams(s_fc * 256, 3))
+    g.op("QUANTIZE", [y], [y8])
+    return g.build([x], [y, y8])

@@ -1,0 +1,31 @@
+"""An int16 model (16x8 convolutions and fully connected, QUANTIZE) cross-compiled and run on
+QEMU's Cortex-M4 and M0: outputs equal TFLM's exactly."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from codegen.cases import tflm_outputs
+from edgecraft.emulate import emulate
+from int16_cases import int16_chain, int16_inputs
+from oracle import check_tensor
+
+pytestmark = [
+    pytest.mark.toolchain,
+    pytest.mark.skipif(
+        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
+    ),
+]
+
+
+@pytest.mark.parametrize("target", ["qemu-m4", "qemu-m0"])
+def test_int16_model_on_the_emulated_boards(target: str) -> None:
+    graph = int16_chain(seed=4)
+    batches = int16_inputs(graph, 3, seed=11)
+    r = emulate(graph, target, batches, name="int16")
+    for b in range(3):
+        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+            check_tensor(r.outputs[i][b], want, f"{target} input {b} output {i}")

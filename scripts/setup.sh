@@ -32,7 +32,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --upgrade pip
   # torch first, pinned: an unpinned resolve would pull a CUDA build.
   .venv/bin/pip install -q -c constraints.txt torch==2.13.0
-  .venv/bin/pip install -q -c constraints.txt -e ".[dev,optimize,fleet]"
+  .venv/bin/pip install -q -c constraints.txt -e ".[dev,optimize,fleet,onnx]"
   echo "$want" > "$stamp"
 fi
 echo "setup: ready (.venv/bin/edgecraft)"

@@ -67,7 +67,28 @@ def d(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "nan.csv").write_text("x,y,z\n" + "nan,0,0\n" * 200)
     (d / "good.csv").write_text("x,y,z\n" + "0,0,1\n" * 200)
     (d / "events_bad.csv").write_text("start_s,end_s,label\n2.0,1.0,shake\n")
+    _onnx_files(d)
     return d
+
+
+def _onnx_files(d: Path) -> None:
+    """A corrupt .onnx, a float one (needs calibration) and one with an op edgecraft lacks."""
+    import onnx
+
+    (d / "garbage.onnx").write_bytes(b"\x08\x07garbage, not a protobuf" * 5)
+    whole = onnx.load_model_from_string(_onnx_model("Relu")).SerializeToString()
+    (d / "truncated.onnx").write_bytes(whole[:40])
+    (d / "float.onnx").write_bytes(_onnx_model("Relu"))
+    (d / "erf.onnx").write_bytes(_onnx_model("Erf"))
+
+
+def _onnx_model(op: str) -> bytes:
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph([helper.make_node(op, ["x"], ["y"], name=f"the_{op.lower()}")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    return bytes(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
 
 
 # (id, arguments with {d} for the folder, a fragment the one error line must contain)
@@ -154,6 +175,12 @@ CASES = [
     ("fleet-failures-above-one", "fleet deploy 1.0.0 --max-install-failures 2", "--max-install-failures"),
     ("fleet-interval-zero", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --interval 0",
      "--interval"),
+    # ONNX models
+    ("onnx-garbage", "inspect {d}/garbage.onnx", "not an ONNX model"),
+    ("onnx-truncated", "plan {d}/truncated.onnx", "not an ONNX model"),
+    ("onnx-float", "run {d}/float.onnx --input {d}/x.npy", "edgecraft quantize"),
+    ("onnx-unsupported-op", "profile {d}/erf.onnx --target qemu-m4", "the_erf"),
+    ("export-no-format", "export {d}/mlp.tflite", "--onnx"),
     ("fleet-duration-negative", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --duration -5",
      "--duration"),
 ]

@@ -11,6 +11,7 @@ from edgecraft.cli import (
     cascade_cmd,
     check_cmd,
     emulate_cmd,
+    export_cmd,
     fleet_cmd,
     inspect_cmd,
     ops_cmd,
@@ -44,6 +45,7 @@ app.command("quantize")(quantize_cmd.quantize)
 app.command("check")(check_cmd.check)
 app.command("build")(build_cmd.build)
 app.command("emulate")(emulate_cmd.emulate_cmd)
+app.command("export")(export_cmd.export)
 app.add_typer(app_cmd.app, name="app")
 app.command("train")(train_cmd.train)
 app.command("evaluate")(train_cmd.evaluate)

@@ -26,7 +26,7 @@ from edgecraft.codegen.project import write_project
 from edgecraft.emulate.firmware import EmulateError, object_sizes
 from edgecraft.emulate.machines import CORE_FLAGS, machine
 from edgecraft.emulate.runner import emulate_generated
-from edgecraft.formats import read_tflite
+from edgecraft.formats import read_model
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
 from edgecraft.plan.accounting import io_buffer_bytes, itemize_ram
 from edgecraft.targets import Board, UnknownBoardError, get_board
@@ -71,7 +71,7 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
     use_dsp = board.dsp if dsp is None else dsp
     if use_dsp and not board.dsp:
         raise UserError(f"{target} ({board.core}) has no DSP extension; drop --dsp")
-    graph = read_tflite(model)
+    graph = read_model(model)
     try:
         gen = generate(graph, name or model.stem, dsp=use_dsp, algorithm=algorithm)
     except CodegenError as e:

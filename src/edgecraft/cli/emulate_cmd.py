@@ -22,7 +22,7 @@ from edgecraft.cli.run_cmd import as_batches, load_inputs, save_outputs
 from edgecraft.codegen import CodegenError
 from edgecraft.emulate import MACHINES, DoesNotFitError, EmulateError, UnknownMachineError, emulate
 from edgecraft.emulate.firmware import ToolMissingError
-from edgecraft.formats import read_tflite
+from edgecraft.formats import read_model
 from edgecraft.ops.registry import graph_macs, op_cost
 from edgecraft.plan import plan_memory
 from edgecraft.plan.accounting import io_buffer_bytes, itemize_ram
@@ -55,7 +55,7 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
     """Run the model on the emulated board; the data behind the command's output. ``board``:
     the catalog board whose cycles, milliseconds and energy are reported (default: the
     emulated board itself)."""
-    graph = read_tflite(model)
+    graph = read_model(model)
     given = as_batches(load_inputs(inputs, graph), graph)
     batches = given.arrays
     try:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, console, print_json
-from edgecraft.formats import read_tflite
+from edgecraft.formats import read_model
 from edgecraft.ir.graph import Graph, Tensor
 from edgecraft.ir.validate import validate
 from edgecraft.ops.registry import graph_macs, op_cost
@@ -56,11 +56,11 @@ def describe(graph: Graph) -> dict[str, Any]:
 
 
 def inspect(
-    model: Path = typer.Argument(..., help="A .tflite model file.", show_default=False),
+    model: Path = typer.Argument(..., help="A .tflite or .onnx model file.", show_default=False),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Show a model's ops, inputs and outputs, parameter count, MACs and weight size."""
-    info = describe(read_tflite(model))
+    info = describe(read_model(model))
     if fmt is Format.json:
         print_json(info)
         return

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, output_file, print_json
-from edgecraft.formats import read_tflite
+from edgecraft.formats import read_model
 from edgecraft.ir.graph import Graph
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM, MemoryPlan, PlanError, lower_bound, plan_memory
 from edgecraft.plan.accounting import persistent_bytes, ram_parts
@@ -71,7 +71,7 @@ def plan(
     if plot is not None and plot.suffix.lower() != ".png":
         raise UserError(f"--plot writes a PNG image: give a file name ending in .png, not {plot.name!r}")
     output_file(plot, "--plot")
-    graph = read_tflite(model)
+    graph = read_model(model)
     memory_plan, info = describe_plan(graph, algorithm, alignment, kernels)
     if plot is not None:
         from edgecraft.plan.plot import plot_plan

@@ -12,7 +12,7 @@ from rich.table import Table
 from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
 from edgecraft.emulate import EmulateError, emulate
 from edgecraft.emulate.runner import EmulationResult
-from edgecraft.formats import read_tflite
+from edgecraft.formats import read_model
 from edgecraft.ir.graph import Graph
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
 from edgecraft.targets import Board, UnknownBoardError, board_slugs, get_board
@@ -99,7 +99,7 @@ def profile(
         boards = [get_board(s) for s in slugs]
     except UnknownBoardError as e:
         raise UserError(f"{e}, or all") from None
-    graph = read_tflite(model)
+    graph = read_model(model)
     runs = emulated_runs(graph, boards) if emulated else {}
     results = []
     for b in boards:

@@ -19,7 +19,7 @@ from edgecraft.cli.common import (
     print_json,
 )
 from edgecraft.files import atomic_path
-from edgecraft.formats import read_tflite
+from edgecraft.formats import read_model
 from edgecraft.ir.graph import Graph
 from edgecraft.runtime import Interpreter
 
@@ -113,7 +113,7 @@ def save_outputs(path: Path, outputs: list[np.ndarray], graph: Graph) -> None:
 
 
 def run(
-    model: Path = typer.Argument(..., help="A .tflite model file.", show_default=False),
+    model: Path = typer.Argument(..., help="A .tflite or .onnx model file.", show_default=False),
     inputs: list[Path] = typer.Option(..., "--input", "-i",
                                       help="Input .npy (repeat for several inputs) or one .npz; "
                                       "a leading batch axis runs each sample."),
@@ -126,7 +126,7 @@ def run(
     """Run MODEL on the given inputs (one sample or a batch) with edgecraft's runtime (same
     bytes with or without its fast paths)."""
     output_file(output, "--output")
-    graph = read_tflite(model)
+    graph = read_model(model)
     interp = Interpreter(graph, reference=reference)
     batches = as_batches(load_inputs(inputs, graph), graph)
     outputs = batches.outputs([interp.run(batches.sample(k)) for k in range(batches.size)])

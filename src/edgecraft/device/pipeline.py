@@ -75,14 +75,14 @@ def stream_file(model: Path, labels: Sequence[str], *, wav: Path | None = None, 
     """Run the .tflite ``model`` over one recording: a WAV file (``channel`` of it, resampled to
     the front end's rate) or a motion CSV (``csv_rate`` Hz, else its time column, else the
     preset's rate). Returns what ``edgecraft stream --format json`` prints."""
-    from edgecraft.formats import read_tflite
+    from edgecraft.formats import read_model
 
     opts = options or StreamOptions()
     if (wav is None) == (csv is None):
         raise StreamError("give exactly one recording: a WAV file (audio) or a CSV file (motion)")
     _check_power_options(opts)
     cfg = _preset(opts, audio=wav is not None)
-    graph = read_tflite(model)
+    graph = read_model(model)
     runner = _runner(graph, labels)
     _check_kind(cfg, opts, audio=wav is not None)
     rate = None

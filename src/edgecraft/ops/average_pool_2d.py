@@ -50,6 +50,7 @@ def average_pool_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="AVERAGE_POOL_2D",
+    shares_quant=True,
     shape=pool_shape,
     kernels={"int8": average_pool_int8, "float32": average_pool_float},
     cost=pool_cost,

@@ -176,6 +176,9 @@ class OpDef:
     state_bytes: int = 0
     #: The (scale, zero point) TFLM's int8 kernel requires of the output, when the op fixes it.
     fixed_output: tuple[float, int] | None = None
+    #: The int8 kernel moves or compares values without rescaling: its output (and every
+    #: input) carries the input's scale and zero point (TFLM requires it).
+    shares_quant: bool = False
     #: The .tflite builtin options table and how its fields map to attributes.
     options: Options = Options()
     #: Inputs the op updates in place (TFLM variable tensors: an LSTM's hidden and cell state).

@@ -57,6 +57,7 @@ def concatenation(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="CONCATENATION",
+    shares_quant=True,
     shape=concatenation_shape,
     kernels=dict.fromkeys(DTYPES, concatenation),
     code={"portable": ("ec_data_ops.c",)},

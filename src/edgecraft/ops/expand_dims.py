@@ -33,6 +33,7 @@ def expand_dims(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="EXPAND_DIMS",
+    shares_quant=True,
     shape=shape,
     kernels=dict.fromkeys(TYPES, expand_dims),
     view=True,

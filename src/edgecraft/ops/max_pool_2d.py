@@ -42,6 +42,7 @@ def max_pool_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="MAX_POOL_2D",
+    shares_quant=True,
     shape=pool_shape,
     kernels={"int8": max_pool_int8, "float32": max_pool_float},
     cost=pool_cost,

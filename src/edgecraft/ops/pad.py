@@ -46,6 +46,7 @@ def pad(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="PAD",
+    shares_quant=True,
     shape=shape,
     kernels={"int8": pad, "float32": pad},
     code={"portable": ("ec_reshape_ops.c",)},

@@ -27,6 +27,7 @@ def shape(ctx: OpContext) -> list[tuple[int, ...]]:
 
 OP = OpDef(
     name="PADV2",
+    shares_quant=True,
     shape=shape,
     kernels=dict.fromkeys(TYPES, pad),
     code={"portable": ("ec_reshape_ops.c",)},

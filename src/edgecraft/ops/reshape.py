@@ -48,6 +48,7 @@ def reshape(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="RESHAPE",
+    shares_quant=True,
     shape=reshape_shape,
     kernels=dict.fromkeys(DTYPES, reshape),
     view=True,

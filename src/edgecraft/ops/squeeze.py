@@ -34,6 +34,7 @@ def squeeze(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="SQUEEZE",
+    shares_quant=True,
     shape=squeeze_shape,
     kernels=dict.fromkeys(DTYPES, squeeze),
     view=True,

@@ -35,6 +35,7 @@ def transpose(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 OP = OpDef(
     name="TRANSPOSE",
+    shares_quant=True,
     shape=transpose_shape,
     kernels=dict.fromkeys(DTYPES, transpose),
     code={"portable": ("ec_data_ops.c",)},

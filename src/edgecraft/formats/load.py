@@ -1,0 +1,45 @@
+"""One way in for every command that takes a model: ``.tflite`` or ``.onnx``.
+
+An ONNX model is read into the IR and its quantize/dequantize steps folded into int8 ops
+(:mod:`edgecraft.formats.qdq`); a float ONNX model is refused with the command that
+quantizes it (``edgecraft quantize MODEL.onnx --calibration DATA.npy``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgecraft.formats.tflite_reader import ModelFormatError, read_tflite
+from edgecraft.ir.graph import Graph
+from edgecraft.ir.validate import GraphError, validate
+from edgecraft.ops.base import OpError
+from edgecraft.ops.registry import check_shapes
+
+
+def read_model(path: str | Path) -> Graph:
+    """The int8 graph of the model at ``path`` (``.onnx`` by its suffix, else ``.tflite``)."""
+    if Path(path).suffix.lower() == ".onnx":
+        return read_onnx_int8(path)
+    return read_tflite(path)
+
+
+def read_onnx_int8(path: str | Path) -> Graph:
+    """An ONNX QDQ model (quantized by ONNX Runtime or exported by edgecraft) as int8 IR."""
+    from edgecraft.formats.onnx_read import read_onnx
+    from edgecraft.formats.qdq import float_left, fold_qdq
+
+    graph = fold_qdq(read_onnx(path))
+    left = float_left(graph)
+    if left:
+        op = graph.operators[left[0]]
+        what = graph.tensors[op.outputs[0]].name
+        raise ModelFormatError(
+            f"{path}: not fully quantized: {len(left)} op(s) compute in float (first: {op.type} making "
+            f"{what!r}); quantize it with `edgecraft quantize {path} --calibration DATA.npy --out M.tflite` "
+            "or give a QDQ model (onnxruntime.quantization.quantize_static)")
+    try:
+        validate(graph)
+        check_shapes(graph)
+    except (GraphError, OpError) as e:
+        raise ModelFormatError(f"{path}: inconsistent model after reading: {e}") from None
+    return graph

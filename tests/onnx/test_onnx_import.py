@@ -1,0 +1,116 @@
+"""ONNX models in: ONNX Runtime's static QDQ quantization (per tensor and per channel) of a
+PyTorch export and of a model built with ``onnx.helper`` becomes edgecraft's int8 IR, which TFLite
+Micro runs bit for bit like edgecraft and which stays within an LSB or two of ONNX Runtime."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecraft.formats import ModelFormatError, read_model
+from edgecraft.formats.onnx_read import UnsupportedOnnxOp, read_onnx
+from edgecraft.ir.graph import Graph
+from edgecraft.runtime import run_model
+from oracle import check_tflm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from onnx_support import quantize_qdq, run_ort, torch_cnn_onnx
+
+
+@pytest.fixture(scope="module")
+def float_cnn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    d = tmp_path_factory.mktemp("onnx")
+    calib = torch_cnn_onnx(d / "cnn.onnx")
+    return d / "cnn.onnx", calib
+
+
+def _helper_model(path: Path) -> np.ndarray:
+    """Conv with asymmetric padding (a PAD), Sigmoid, AveragePool, Concat, Flatten, Gemm."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    inits = [numpy_helper.from_array(a, n) for n, a in [
+        ("w", rng.standard_normal((6, 3, 3, 3)).astype(np.float32) * 0.3),
+        ("b", rng.standard_normal(6).astype(np.float32) * 0.1),
+        ("fw", rng.standard_normal((5, 12 * 3 * 3)).astype(np.float32) * 0.1),
+        ("fb", rng.standard_normal(5).astype(np.float32) * 0.1)]]
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[0, 0, 1, 1], strides=[1, 1]),
+        helper.make_node("Sigmoid", ["c"], ["s"], name="sig"),
+        helper.make_node("Concat", ["s", "c"], ["cat"], name="cat", axis=1),
+        helper.make_node("AveragePool", ["cat"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["y"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(nodes, "helper",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
+
+
+def _check(path: Path, calib: np.ndarray) -> Graph:
+    """Imported int8 graph: bit-exact with TFLM, and within 4 LSB of ONNX Runtime on the QDQ model
+    (ONNX Runtime requantizes in float at every layer; the LOGISTIC step requantizes from TFLM's
+    fixed 1/256 output scale: the differences add up along the model)."""
+    graph = read_model(path)
+    t, o = graph.input_tensors()[0], graph.output_tensors()[0]
+    assert t.dtype == "int8" and o.dtype == "int8"
+    for s in calib[:4]:
+        q = np.clip(np.round(s / t.scale) + t.zero_point, -128, 127).astype(np.int8).reshape(t.shape)
+        ours = check_tflm(graph, [q], str(path))[0]
+        exact_input = ((q.astype(np.float32) - t.zero_point) * np.float32(t.scale)).reshape(s[None].shape)
+        theirs = np.round(run_ort(path, exact_input) / o.scale) + o.zero_point
+        assert np.abs(ours.astype(np.float64) - theirs.reshape(ours.shape)).max() <= 4
+    return graph
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_onnx_runtime_qdq_of_a_pytorch_export(float_cnn: tuple[Path, np.ndarray], per_channel: bool,
+                                              tmp_path: Path) -> None:
+    src, calib = float_cnn
+    quantize_qdq(src, tmp_path / "q.onnx", calib, per_channel)
+    graph = _check(tmp_path / "q.onnx", calib)
+    types = [op.type for op in graph.operators]
+    for want in ("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MAX_POOL_2D", "MEAN", "FULLY_CONNECTED", "SOFTMAX"):
+        assert want in types
+    conv = next(op for op in graph.operators if op.type == "CONV_2D")
+    w, b = graph.tensors[conv.inputs[1]], graph.tensors[conv.inputs[2]]
+    assert w.dtype == "int8" and b.dtype == "int32" and not np.any(w.quant.zero_point)
+    assert w.quant.per_channel == per_channel
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_onnx_runtime_qdq_of_a_helper_model(per_channel: bool, tmp_path: Path) -> None:
+    calib = _helper_model(tmp_path / "f.onnx")
+    quantize_qdq(tmp_path / "f.onnx", tmp_path / "q.onnx", calib, per_channel)
+    types = [op.type for op in _check(tmp_path / "q.onnx", calib).operators]
+    assert {"PAD", "CONV_2D", "LOGISTIC", "CONCATENATION", "AVERAGE_POOL_2D", "FULLY_CONNECTED"} <= set(types)
+
+
+def test_a_float_model_is_refused_with_what_to_do(float_cnn: tuple[Path, np.ndarray]) -> None:
+    with pytest.raises(ModelFormatError, match=r"edgecraft quantize .* --calibration"):
+        read_model(float_cnn[0])
+    float_graph = read_onnx(float_cnn[0])  # but it reads, as a float graph
+    x = float_cnn[1][:1]
+    np.testing.assert_allclose(run_model(float_graph, [x])[0], run_ort(float_cnn[0], x), atol=1e-5)
+
+
+def test_an_unsupported_op_names_the_op_the_node_and_what_to_do(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("Erf", ["x"], ["y"], name="my_erf")
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "e.onnx"))
+    with pytest.raises(UnsupportedOnnxOp) as e:
+        read_model(tmp_path / "e.onnx")
+    message = str(e.value)
+    assert "'my_erf'" in message and "Erf" in message and "supported:" in message and "\n" not in message

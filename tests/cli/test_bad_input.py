@@ -171,6 +171,8 @@ CASES = [
     # fleet options are checked before any server is contacted
     ("fleet-count-zero", "fleet provision --count 0", "--count"),
     ("fleet-port-huge", "fleet serve --port 70000", "--port"),
+    ("fleet-cloud-model-missing", "fleet serve --cloud-model {d}/nothing.tflite --port 0", "no such file"),
+    ("fleet-infer-rate-zero", "fleet serve --infer-rate 0", "--infer-rate"),
     ("fleet-resend-nan", "fleet serve --resend nan", "--resend"),
     ("fleet-failures-above-one", "fleet deploy 1.0.0 --max-install-failures 2", "--max-install-failures"),
     ("fleet-interval-zero", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --interval 0",

@@ -82,6 +82,12 @@ def serve(
                                          callback=positive),
     resend: float = typer.Option(5.0, "--resend", help="Seconds before an unanswered command is resent.",
                                 callback=positive),
+    cloud_model: str = typer.Option(
+        "", "--cloud-model", help="The cascade's cloud model for /api/infer: a .tflite or MODEL.py:FACTORY."
+    ),
+    cloud_weights: str = typer.Option("", "--cloud-weights", help="State dict for a MODEL.py:FACTORY cloud."),
+    infer_rate: float = typer.Option(20.0, "--infer-rate", help="/api/infer requests per second per device.",
+                                     callback=positive),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Run the fleet server (HTTP API + dashboard, MQTT ingest, rollouts) until interrupted."""
@@ -100,8 +106,17 @@ def serve(
             "mosquitto is not installed; install it with: sudo apt-get install mosquitto "
             "(or pass --mqtt HOST:PORT of a running broker)"
         )
+    if cloud_model:  # refuse a bad cloud model before anything starts
+        from edgecraft.device.cascade import CascadeError
+        from edgecraft.fleet.infer import CloudModel
+
+        try:
+            CloudModel(cloud_model, Path(cloud_weights) if cloud_weights else None)
+        except CascadeError as e:
+            raise UserError(str(e)) from None
     cfg = FleetConfig(
-        state_dir, db, mqtt_host, mqtt_port, instance=instance, stage_timeout_s=stage_timeout, resend_s=resend
+        state_dir, db, mqtt_host, mqtt_port, instance=instance, stage_timeout_s=stage_timeout,
+        resend_s=resend, cloud_model=cloud_model, cloud_weights=cloud_weights, infer_rate=infer_rate,
     )
     service = FleetService(cfg)
 

@@ -33,6 +33,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from edgecraft.device.cascade import Policy
+from edgecraft.fleet.infer import DeviceCascade
 from edgecraft.fleet.mqtt import ack_topic, cmd_topic, up_topic
 from edgecraft.fleet.ota import Fetch, Ota
 from edgecraft.fleet.slots import Slots
@@ -66,6 +68,8 @@ class AgentConfig:
     low_confidence: float = 0.35
     ack_timeout_s: float = 20.0
     outbox_size: int = 1000
+    #: the edge-cloud cascade: ``{"threshold": 0.6, "confidence": "top", "deadline_s": 1.0}`` (None: off)
+    cascade: dict[str, Any] | None = None
 
 
 @dataclass
@@ -158,6 +162,12 @@ class Agent:
             self.report,
             cfg.model_budget_bytes,
         )
+        self.cascade = None
+        if cfg.cascade is not None:
+            c = cfg.cascade
+            policy = Policy(float(c["threshold"]), c.get("confidence", "top"), "features")
+            self.cascade = DeviceCascade(policy, float(c.get("deadline_s", 1.0)))
+        self._http = getattr(fetch, "http", None)  # the cascade's HTTP client: the downloads' one
         self.boot_no = 0
         self.seq = 0
         self.sent: dict[str, int] = {"telemetry": 0, "anomaly": 0, "report": 0}
@@ -349,12 +359,42 @@ class Agent:
         await self.online.wait()  # from then on, messages are buffered across disconnections
         await asyncio.sleep(random.random() * self.cfg.telemetry_s)
         while True:
-            self.telemetry_once()
+            if self.cascade is None:
+                self.telemetry_once()
+            else:
+                await self.cascade_once()
             await asyncio.sleep(self.cfg.telemetry_s)
 
     def telemetry_once(self) -> None:
         """Run the active model on one batch from the data source and publish what happened."""
         for kind, body in self.telemetry.measure():
+            self._publish(kind, body)
+
+    async def cascade_once(self) -> None:
+        """As :meth:`telemetry_once`, with the cascade: rows below the confidence threshold go to
+        the server's ``/api/infer`` (within the deadline; locally answered and counted when it
+        fails), and the telemetry says how many were ``escalated`` and how many fell back."""
+        import httpx
+
+        assert self.cascade is not None
+        messages = self.telemetry.measure()
+        last = self.telemetry.last
+        if not messages or last is None or last[2]["errors"]:
+            for kind, body in messages:
+                self._publish(kind, body)
+            return
+        xs, labels, r, model, sha = last
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=30)
+        q = self.telemetry.cache.interpreter(model, sha).graph.input_tensors()[0]
+        pred, up, fell = await self.cascade.resolve(
+            self._http, self.cfg.server_urls, self.cfg.token, xs[0], q.scale, q.zero_point, r["probs"]
+        )
+        for kind, body in messages:
+            if kind == "telemetry":
+                body = {**body, "escalated": up, "fallbacks": fell}
+                if labels is not None:
+                    body["correct"] = int((pred == labels).sum())
             self._publish(kind, body)
 
     async def _command_loop(self) -> None:

@@ -108,6 +108,8 @@ class MessageTables:
             telemetry.c.correct,
             telemetry.c.latency_p95_ms,
             telemetry.c.confidence,
+            telemetry.c.escalated,
+            telemetry.c.fallbacks,
         )
         if version is not None:
             q = q.where(telemetry.c.version == version)
@@ -132,6 +134,8 @@ class MessageTables:
             correct=sum(r.correct for r in rows),
             p95_latency_ms=lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else 0.0,
             confidence=sum(r.confidence * r.n for r in rows) / max(1, sum(r.n for r in rows)),
+            escalated=sum(r.escalated for r in rows),
+            fallbacks=sum(r.fallbacks for r in rows),
         )
 
     def telemetry_series(self, bucket_s: float, limit: int = 60) -> list[dict[str, Any]]:

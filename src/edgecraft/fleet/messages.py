@@ -70,6 +70,8 @@ def parse_message(kind: str, device_id: str, p: Any) -> Message:
             correct=_int(p, "correct", 0),
             histogram=[_int({"h": x}, "h") for x in hist],
             battery=_num(p, "battery", 0.0),
+            escalated=_int(p, "escalated", 0),
+            fallbacks=_int(p, "fallbacks", 0),
         )
     if kind == "anomaly":
         return Anomaly(

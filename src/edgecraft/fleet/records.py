@@ -155,6 +155,8 @@ class Telemetry:
     correct: int
     histogram: list[int]
     battery: float | None = None
+    escalated: int = 0  # inferences sent to the cloud model (the cascade)
+    fallbacks: int = 0  # of those, answered on the device because the cloud did not answer
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,8 @@ class Totals:
     correct: int = 0
     p95_latency_ms: float = 0.0
     confidence: float = 0.0
+    escalated: int = 0
+    fallbacks: int = 0
 
 
 def to_json(record: Any) -> dict[str, Any]:

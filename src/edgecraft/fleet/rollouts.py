@@ -29,7 +29,7 @@ from typing import Any
 
 from edgecraft.fleet.records import BadRequest, FleetStore, Member, NotFound, Rollout
 
-GATE_METRICS = ("error_rate", "p95_latency_ms", "accuracy_drop")
+GATE_METRICS = ("error_rate", "p95_latency_ms", "accuracy_drop", "escalation_rate")
 #: Sends command bodies, one per device: ``send([(device_id, body), ...])``.
 Send = Callable[[Sequence[tuple[str, dict[str, Any]]]], None]
 
@@ -155,6 +155,7 @@ def evaluate(store: FleetStore, rollout: Rollout, device_ids: list[str], since: 
         "p95_latency_ms": new.p95_latency_ms,
         "accuracy_drop": (acc_old - acc_new) if acc_old is not None and acc_new is not None else 0.0,
         "accuracy": acc_new,
+        "escalation_rate": new.escalated / new.inferences if new.inferences else 0.0,
         "messages": new.messages,
     }
     failing = [f"{k}={metrics[k]:.4g} (limit {v:g})" for k, v in rollout.gate.items() if not metrics[k] < v]

@@ -108,6 +108,8 @@ telemetry = Table(
     Column("correct", Integer, nullable=False),
     Column("histogram", JSON, nullable=False),
     Column("battery", Float),
+    Column("escalated", Integer, nullable=False, server_default="0"),  # the cascade
+    Column("fallbacks", Integer, nullable=False, server_default="0"),
 )
 anomalies = Table(
     "anomalies",

@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from edgecraft.fleet import names
+from edgecraft.fleet.infer import Cloud
 from edgecraft.fleet.records import BadRequest, Conflict, Device, NotFound
 from edgecraft.fleet.service import MAX_ID, FleetService
 
@@ -36,7 +37,7 @@ MAX_PUBLISH_BODY = 64 << 20  # a base64 model and its firmware files
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-_OPEN = ("/api/health", "/api/device/", "/api/artifacts/", "/api/deltas/")
+_OPEN = ("/api/health", "/api/device/", "/api/artifacts/", "/api/deltas/", "/api/infer")
 
 
 def _bearer(request: Request) -> str:
@@ -300,6 +301,15 @@ def create_app(service: FleetService, on_ready: Callable[[], None] | None = None
         if data is None:
             raise NotFound(f"no delta {base} -> {target}")
         return Response(data, media_type="application/zip")
+
+    cfg = service.cfg
+    cloud = Cloud.from_config(cfg.cloud_model, cfg.cloud_weights, cfg.infer_rate)
+
+    @app.post("/api/infer")
+    def infer(body: dict[str, Any], d: DeviceDep) -> JSONResponse:
+        """The cascade: the registered cloud model answers a device (see ``fleet/infer.py``)."""
+        status, out, headers = cloud.answer(d.id, body)
+        return JSONResponse(out, status_code=status, headers=headers)
 
     return app
 

@@ -59,6 +59,9 @@ class FleetConfig:
     stage_timeout_s: float = 300.0
     min_messages: int = 1
     supervise_s: float = 0.5
+    cloud_model: str = ""  # the cascade's model for /api/infer: a .tflite or MODEL.py:FACTORY
+    cloud_weights: str = ""
+    infer_rate: float = 20.0  # /api/infer requests per second per device
 
 
 def token_hash(token: str) -> str:

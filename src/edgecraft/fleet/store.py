@@ -113,7 +113,10 @@ def _row(record: Any, table: Any) -> dict[str, Any]:
 def _upgrade(c: Connection) -> None:
     """Add what a database made by an older edgecraft lacks: devices' command counters and the
     versions' publish numbers (given in publish order)."""
-    have = {t: {col["name"] for col in inspect(c).get_columns(t)} for t in ("devices", "models")}
+    have = {t: {col["name"] for col in inspect(c).get_columns(t)} for t in ("devices", "models", "telemetry")}
+    for col in ("escalated", "fallbacks"):  # the cascade's counts
+        if col not in have["telemetry"]:
+            c.execute(text(f"ALTER TABLE telemetry ADD COLUMN {col} INTEGER NOT NULL DEFAULT 0"))
     if "cmd_seq" not in have["devices"]:
         c.execute(text("ALTER TABLE devices ADD COLUMN cmd_seq BIGINT NOT NULL DEFAULT 0"))
     if "seq" not in have["models"]:

@@ -132,6 +132,7 @@ class ModelCache:
             saturated=int((np.abs(xs[0].astype(np.int32)) >= 127).all(axis=-1).sum()),
             low=int((conf < low_confidence).sum()),
             min_confidence=float(conf.min()),
+            probs=p,  # per row, for the cascade (not sent)
         )
         if labels is not None:
             out.update(labeled=len(labels), correct=int((pred == labels).sum()))
@@ -156,6 +157,7 @@ class Telemetry:
         self.latency = LatencyWindow(window)
         self.battery = 100.0
         self._loaded: tuple[tuple[str, str], bytes] | None = None  # ((slot, sha256), model bytes)
+        self.last: tuple[list[np.ndarray], np.ndarray | None, dict[str, Any], bytes, str] | None = None
 
     def _model(self) -> tuple[bytes, str] | None:
         """The active slot's model and hash, read again only when the active slot changes."""
@@ -180,6 +182,7 @@ class Telemetry:
         model, sha = active
         xs, labels, key = self.source.sample()
         r = self.cache.summarize(model, sha, xs, labels, key, self.low_confidence)
+        self.last = (xs, labels, r, model, sha)  # what the cascade escalates from
         if not r["errors"]:
             self.latency.add(r["latency_ms"])
         self.battery = max(0.0, self.battery - 0.01)

@@ -44,6 +44,7 @@ from edgecraft.codegen.ops_c_layout import (
     reverse_v2,
     space_depth,
 )
+from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
 from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
@@ -396,6 +397,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "SQUARED_DIFFERENCE": binary,
     "SUB": binary,
     "SUM": sum_op,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "UNPACK": unpack,
 }
 
@@ -418,6 +420,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     gather: ANY_DTYPE,
     fill: ANY_DTYPE,
     logical: ("bool",),
+    lstm: ("int8", "int16"),
     pack: ANY_DTYPE,
     reverse_v2: ANY_DTYPE,
     shape_op: ANY_DTYPE,

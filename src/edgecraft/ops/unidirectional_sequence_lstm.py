@@ -315,6 +315,7 @@ OP = OpDef(
     kernels={"float32": lstm_float, "int8": lstm_integer, "int16": lstm_integer},
     cost=cost,
     scratch={"portable": scratch},
+    code={"portable": ("ec_lstm.c",)},
     work_class="fc",
     state_bytes=160,
     state_inputs=(HIDDEN, CELL),

@@ -169,6 +169,22 @@ typedef struct {
   const float *dy, *dx;   /* float32 */
 } ec_resize_params;
 
+/* UNIDIRECTIONAL_SEQUENCE_LSTM int8 and int16 (16x8): sizes, minus the zero points of input,
+ * hidden state and weights, per gate (input, forget, cell, output) the input and recurrent
+ * products' multipliers, the three elementwise products' multipliers, the hidden state's
+ * zero point and range, the quantized cell clip (0: none), the cell tanh's input scaling, the
+ * weights (int8), biases (int32 or int64) and TFLM's 256-entry sigmoid table. */
+typedef struct {
+  int32_t batch, time, inputs, state, time_major;
+  int32_t x_offset, h_offset, w_offset;
+  int32_t x_multiplier[4], x_shift[4], h_multiplier[4], h_shift[4];
+  int32_t forget_multiplier, forget_shift, input_multiplier, input_shift;
+  int32_t hidden_multiplier, hidden_shift, hidden_zero_point, hidden_min, hidden_max;
+  int32_t cell_clip, tanh_multiplier, tanh_shift;
+  const void *input_weights[4], *recurrent_weights[4], *bias[4];
+  const uint16_t *sigmoid_table;
+} ec_lstm_params;
+
 /* --- kernels ---------------------------------------------------------------------------- */
 
 void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
@@ -221,6 +237,11 @@ void ec_lut_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *o
 void ec_lut_s8_f32(int32_t size, const float *table, const int8_t *input, float *output);
 void ec_resize_bilinear_s8(const ec_resize_params *p, const int8_t *input, int8_t *output);
 void ec_resize_bilinear_f32(const ec_resize_params *p, const float *input, float *output);
+/* The states are updated in place; scratch holds batch x state int16 values. */
+void ec_lstm_s8(const ec_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,
+                int8_t *output, int16_t *scratch);
+void ec_lstm_s16(const ec_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell,
+                 int16_t *output, int16_t *scratch);
 
 #ifdef __cplusplus
 }

@@ -10,14 +10,6 @@
 
 static int32_t sat16(int32_t v) { return ec_clamp(v, -32768, 32767); }
 
-/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...): the multiplier rounded to 16 bits, one
- * rounding shift. */
-static int32_t mbqm64(int64_t x, int32_t multiplier, int shift) {
-  const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
-  const int total = 15 - shift;
-  return (int32_t)((x * reduced + ((int64_t)1 << (total - 1))) >> total);
-}
-
 /* reference_integer_ops::Logistic on int16 with the power-of-two input scaling (x * 3). */
 static int16_t sigmoid16(const uint16_t *table, int32_t x) {
   const int32_t v = x * 3;
@@ -71,8 +63,8 @@ static int32_t gate_s16(const ec_lstm_params *p, int g, const int16_t *x, const 
   for (int32_t d = 0; d < p->inputs; ++d) ax += (wx[d] + p->w_offset) * (x[d] + p->x_offset);
   ax += ((const int64_t *)p->bias[g])[u];
   for (int32_t d = 0; d < p->state; ++d) ah += (wh[d] + p->w_offset) * (h[d] + p->h_offset);
-  return sat16(sat16(mbqm64(ax, p->x_multiplier[g], p->x_shift[g]))
-               + sat16(mbqm64(ah, p->h_multiplier[g], p->h_shift[g])));
+  return sat16(sat16(ec_mbqm64(ax, p->x_multiplier[g], p->x_shift[g]))
+               + sat16(ec_mbqm64(ah, p->h_multiplier[g], p->h_shift[g])));
 }
 
 /* The cell update and the new hidden value from the four gate pre-activations. */

@@ -183,6 +183,10 @@ CASES = [
     ("onnx-float", "run {d}/float.onnx --input {d}/x.npy", "edgecraft quantize"),
     ("onnx-unsupported-op", "profile {d}/erf.onnx --target qemu-m4", "the_erf"),
     ("export-no-format", "export {d}/mlp.tflite", "--onnx"),
+    ("onnx-calibration-shape", "quantize {d}/float.onnx --calibration {d}/x.npy --out {d}/m.tflite",
+     "each hold 4 values"),
+    ("onnx-quantize-unsupported", "quantize {d}/erf.onnx --calibration {d}/calib.npy --out {d}/m.tflite",
+     "Erf"),
     ("fleet-duration-negative", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --duration -5",
      "--duration"),
 ]

@@ -61,3 +61,31 @@ def run_ort(path: Path | bytes, x: np.ndarray) -> np.ndarray:
     model = path if isinstance(path, bytes) else str(path)
     sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     return np.asarray(sess.run(None, {sess.get_inputs()[0].name: x})[0])
+
+
+def helper_model(path: Path) -> np.ndarray:
+    """Conv with asymmetric padding (a PAD), Sigmoid, AveragePool, Concat, Flatten, Gemm."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    inits = [numpy_helper.from_array(a, n) for n, a in [
+        ("w", rng.standard_normal((6, 3, 3, 3)).astype(np.float32) * 0.3),
+        ("b", rng.standard_normal(6).astype(np.float32) * 0.1),
+        ("fw", rng.standard_normal((5, 12 * 3 * 3)).astype(np.float32) * 0.1),
+        ("fb", rng.standard_normal(5).astype(np.float32) * 0.1)]]
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[0, 0, 1, 1], strides=[1, 1]),
+        helper.make_node("Sigmoid", ["c"], ["s"], name="sig"),
+        helper.make_node("Concat", ["s", "c"], ["cat"], name="cat", axis=1),
+        helper.make_node("AveragePool", ["cat"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["y"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(nodes, "helper",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return rng.standard_normal((16, 3, 8, 8)).astype(np.float32)

@@ -17,7 +17,7 @@ from edgecraft.runtime import run_model
 from oracle import check_tflm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from onnx_support import quantize_qdq, run_ort, torch_cnn_onnx
+from onnx_support import helper_model, quantize_qdq, run_ort, torch_cnn_onnx
 
 
 @pytest.fixture(scope="module")
@@ -25,34 +25,6 @@ def float_cnn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarra
     d = tmp_path_factory.mktemp("onnx")
     calib = torch_cnn_onnx(d / "cnn.onnx")
     return d / "cnn.onnx", calib
-
-
-def _helper_model(path: Path) -> np.ndarray:
-    """Conv with asymmetric padding (a PAD), Sigmoid, AveragePool, Concat, Flatten, Gemm."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(3)
-    inits = [numpy_helper.from_array(a, n) for n, a in [
-        ("w", rng.standard_normal((6, 3, 3, 3)).astype(np.float32) * 0.3),
-        ("b", rng.standard_normal(6).astype(np.float32) * 0.1),
-        ("fw", rng.standard_normal((5, 12 * 3 * 3)).astype(np.float32) * 0.1),
-        ("fb", rng.standard_normal(5).astype(np.float32) * 0.1)]]
-    nodes = [
-        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[0, 0, 1, 1], strides=[1, 1]),
-        helper.make_node("Sigmoid", ["c"], ["s"], name="sig"),
-        helper.make_node("Concat", ["s", "c"], ["cat"], name="cat", axis=1),
-        helper.make_node("AveragePool", ["cat"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
-        helper.make_node("Flatten", ["p"], ["f"], name="flat"),
-        helper.make_node("Gemm", ["f", "fw", "fb"], ["y"], name="fc", transB=1),
-    ]
-    graph = helper.make_graph(nodes, "helper",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
 
 
 def _check(path: Path, calib: np.ndarray) -> Graph:
@@ -87,8 +59,8 @@ def test_onnx_runtime_qdq_of_a_pytorch_export(float_cnn: tuple[Path, np.ndarray]
 
 
 @pytest.mark.parametrize("per_channel", [False, True])
-def test_onnx_runtime_qdq_of_a_helper_model(per_channel: bool, tmp_path: Path) -> None:
-    calib = _helper_model(tmp_path / "f.onnx")
+def test_onnx_runtime_qdq_of_ahelper_model(per_channel: bool, tmp_path: Path) -> None:
+    calib = helper_model(tmp_path / "f.onnx")
     quantize_qdq(tmp_path / "f.onnx", tmp_path / "q.onnx", calib, per_channel)
     types = [op.type for op in _check(tmp_path / "q.onnx", calib).operators]
     assert {"PAD", "CONV_2D", "LOGISTIC", "CONCATENATION", "AVERAGE_POOL_2D", "FULLY_CONNECTED"} <= set(types)

@@ -41,6 +41,8 @@ def run_quantize(model_spec: str, calibration: Path, out: Path, weights: Path | 
     output_file(out, "--out")
     calib = _load_array(calibration, "calibration")
     held = _load_array(holdout, "holdout") if holdout is not None else None
+    if model_spec.lower().endswith(".onnx"):
+        return _quantize_onnx(model_spec, calib, held, out)
     model_file = model_spec.rpartition(":")[0] or model_spec
     try:
         with captured():  # torch and the converter print; stdout carries only our output
@@ -59,7 +61,30 @@ def run_quantize(model_spec: str, calibration: Path, out: Path, weights: Path | 
             "size_bytes": len(qm.tflite)}
 
 
-MODEL_ARG = typer.Argument(..., help="MODEL.py:FACTORY (a function returning a torch.nn.Module).",
+def _quantize_onnx(model: str, calib: np.ndarray, held: np.ndarray | None, out: Path) -> dict[str, Any]:
+    """A float ONNX model through edgecraft's IR-level PTQ (:mod:`edgecraft.optimize.ir_ptq`)."""
+    from edgecraft.files import write_bytes
+    from edgecraft.formats import write_tflite
+    from edgecraft.formats.qdq import float_left
+    from edgecraft.optimize.ir_ptq import CalibrationError, quantize_onnx
+
+    try:
+        graph, report = quantize_onnx(model, calib, held)
+    except CalibrationError as e:
+        raise UserError(f"{model}: {e}") from None
+    left = float_left(graph)
+    if left:
+        op = graph.operators[left[0]]
+        raise UserError(f"{model}: {len(left)} op(s) could not be quantized (first: {op.type} making "
+                        f"{graph.tensors[op.outputs[0]].name!r})")
+    data = write_tflite(graph)
+    write_bytes(out, data)
+    return {"out": str(out), **report, "ops": [op.type for op in graph.operators],
+            "input_shape": list(graph.input_tensors()[0].shape), "size_bytes": len(data), "layers": []}
+
+
+MODEL_ARG = typer.Argument(..., help="MODEL.py:FACTORY (a function returning a torch.nn.Module), "
+                           "or a float MODEL.onnx.",
                            show_default=False)
 CALIBRATION_OPT = typer.Option(..., "--calibration", help="Float inputs (N, C, H, W) as .npy.")
 OUT_OPT = typer.Option(..., "--out", help="Where to write the int8 .tflite.")
@@ -89,4 +114,5 @@ def quantize(model: str = MODEL_ARG, calibration: Path = CALIBRATION_OPT, out: P
     for layer in info.get("layers", []):
         table.add_row(layer["layer"], layer["op"], f"{layer['rmse']:.4g}", f"{layer['max_abs']:.4g}",
                       *(f"{100 * layer[k]:.2f}%" for k in ("relative", "worst_channel", "added")))
-    console.print(table)
+    if info.get("layers"):
+        console.print(table)

@@ -1,7 +1,8 @@
 """Every template end to end at --quick size: `edgecraft train DIR --format json` trains,
 quantizes, scores, profiles, builds and reports; `stream DIR` runs the app's device loop on its
 demo recording (and `emulate DIR` runs that loop as one firmware on QEMU); `evaluate DIR --data`
-scores new data. One trained app per template, shared."""
+scores new data. One trained app per template, shared: each template's tests form one xdist
+group (scripts/test.sh runs `--dist loadgroup`), so a worker trains it once."""
 
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def _common(d: Path, result: dict[str, Any]) -> None:
     assert result["c_flash_bytes"] > 0
 
 
+@pytest.mark.xdist_group("app-sine")
 def test_sine_learns_the_sine_and_streams_rows(sine: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     d, r = sine
     _common(d, r)
@@ -97,6 +99,7 @@ def test_sine_learns_the_sine_and_streams_rows(sine: tuple[Path, dict[str, Any]]
     assert ev.returncode == 0 and json.loads(ev.stdout)["metrics"]["samples"] == 4
 
 
+@pytest.mark.xdist_group("app-gesture")
 def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dict[str, Any]]) -> None:
     d, r = gesture
     _common(d, r)
@@ -117,6 +120,7 @@ def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dic
     assert s["stride_s"] == pytest.approx(0.32)
 
 
+@pytest.mark.xdist_group("app-gesture")
 def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
     gesture: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -136,13 +140,17 @@ def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
     assert em["instructions_per_inference"] > 40_000  # the imu front end alone is ~55k per window
     assert p["board"] == "nano33ble" and 0 < p["duty_cycle"] < 0.2 and p["energy_per_day_j"] > 0
     assert em["ram_bytes"] > em["arena_bytes"] > 0 and em["flash_bytes"] > 0
-    from edgecraft.apps.use import emulate_app
+    from edgecraft.apps.use import build_app, emulate_app
     from edgecraft.device.recordings import StreamError
 
     with pytest.raises(StreamError, match="audio front end"):
         emulate_app(d, wav=Path(csv))
+    built = build_app(d, tmp_path / "c")  # `edgecraft build DIR`: the project ships the loop's C too
+    assert {"src/ec_stream.c", "src/ec_stream.h", "src/app_scaling.h"} <= set(built["files"])
+    assert built["board"] == "nano33ble" and built["flash_bytes"] > 0
 
 
+@pytest.mark.xdist_group("app-gesture")
 def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     from edgecraft.apps.data.gesture import motion, person
 
@@ -161,6 +169,7 @@ def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]
     assert bad.returncode == 2 and "no label 'jump'" in bad.stderr
 
 
+@pytest.mark.xdist_group("app-kws")
 def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> None:
     d, r = kws
     _common(d, r)
@@ -191,6 +200,29 @@ def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> No
     assert not {d["label"] for d in s["detections"]} & {"silence", "unknown"}
 
 
+@pytest.mark.xdist_group("app-kws")
+def test_kws_emulated_loop_equals_the_python_loop(kws: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    """The MFCC C twin + DS-CNN + C post-processing on qemu-m4 over 4 s of the demo: every window's
+    top label and score and every detection as the Python loop (kept short: 4M instructions a window)."""
+    import wave
+
+    from edgecraft.apps.use import emulate_app
+
+    d, r = kws
+    with wave.open(r["demo"]["wav"]) as w:
+        rate, frames = w.getframerate(), w.readframes(4 * w.getframerate())
+    clip = tmp_path / "clip.wav"
+    with wave.open(str(clip), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
+        w.writeframes(frames)
+    e = emulate_app(d, wav=clip, threshold=0.3)  # a low threshold so that the clip has detections
+    py = e["python"]
+    assert e["stats"]["inferences"] == 13 and py["windows_equal"] == py["windows"] == 13
+    assert py["detections_equal"] and e["detections"], e["windows"]
+    assert e["emulation"]["instructions_per_inference"] > 3_000_000  # the MFCC front end's 3.6M included
+
+
+@pytest.mark.xdist_group("app-anomaly")
 def test_anomaly_trained_on_normal_sound_flags_faults(anomaly: tuple[Path, dict[str, Any]]) -> None:
     d, r = anomaly
     _common(d, r)
@@ -209,8 +241,14 @@ def test_anomaly_trained_on_normal_sound_flags_faults(anomaly: tuple[Path, dict[
     normal = [v for t, v in p.items() if t <= 6.0 or t >= 11.0]
     assert np.mean(fault) > np.mean(normal), (fault, normal)
     assert {det["label"] for det in s["detections"]} <= {"anomaly"}
+    from edgecraft.apps.use import emulate_app
+
+    e = emulate_app(d, wav=Path(r["demo"]["wav"]), compare=False)  # the same loop as one firmware on QEMU
+    assert e["windows"] == s["windows"] and e["detections"] == s["detections"]
+    assert e["power"]["board"] == "nano33ble" and e["emulation"]["instructions_per_s"] > 0
 
 
+@pytest.mark.xdist_group("app-person")
 def test_person_sees_people_and_reads_an_image_folder(
     person: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -237,6 +275,7 @@ def test_person_sees_people_and_reads_an_image_folder(
     assert still.returncode == 2 and "evaluate" in still.stderr
 
 
+@pytest.mark.xdist_group("app-wakeword")
 def test_wakeword_streams_marvin(wakeword: tuple[Path, dict[str, Any]]) -> None:
     d, r = wakeword
     _common(d, r)

@@ -151,3 +151,18 @@ def test_quantize_int8_rounds_half_to_even_as_numpy(lib: ctypes.CDLL) -> None:
         want = quantize(x, float(scale), zp, "int8")
         got = np.array([lib.ec_quantize_int8(float(v), float(scale), zp) for v in x], np.int8)
         np.testing.assert_array_equal(got, want)
+
+
+def test_numpy_sum_adds_in_numpys_pairwise_order(lib: ctypes.CDLL) -> None:
+    """The anomaly loop's mean squared error and the probability check sum float32 as NumPy does."""
+    lib.ec_numpy_sum.restype = ctypes.c_float
+    lib.ec_numpy_sum.argtypes = [ctypes.POINTER(ctypes.c_float), ctypes.c_int]
+    rng = np.random.default_rng(3)
+    differs = 0
+    for n in (1, 5, 7, 8, 12, 127, 128, 129, 400, 490, 1000, 1960):
+        for _ in range(20):
+            x = (rng.standard_normal(n) ** 2 * 10 ** rng.uniform(-3, 3, n)).astype(np.float32)
+            got = lib.ec_numpy_sum(x.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), n)
+            assert np.float32(got) == np.sum(x), n
+            differs += np.float32(got) != np.float32(np.sum(x.astype(np.float64)))
+    assert differs > 0  # the order matters: a plain double sum rounds differently somewhere

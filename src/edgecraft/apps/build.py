@@ -1,6 +1,7 @@
 """The C project for the application's board: the int8 model's generated C, the front end's C
-twin and (for motion) the feature scaling, with flash and RAM measured by arm-none-eabi-gcc when
-the board has an Arm core and the toolchain is installed."""
+twin, the device loop's windows and post-processing (``ec_stream.h``) and the feature scaling,
+with flash and RAM measured by arm-none-eabi-gcc when the board has an Arm core and the
+toolchain is installed."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def build_c(
         files.update(c_sources(cfg, name))
     if scaling is not None:
         files["app_scaling.h"] = scaling.c_header()
+    if cfg is not None:  # the device loop's windows and post-processing (device/c/ec_stream.h)
+        from edgecraft.device.firmware import loop_sources
+
+        files.update(loop_sources())
     cflags = CORE_FLAGS.get(board.core)
     written = write_project(
         dataclasses.replace(gen, files=files), out, board.name, board.core, " ".join(cflags or ())

@@ -65,27 +65,45 @@ def detection_rate(
     return {"events": len(rec.events), "detected": hit, "detections": len(out["detections"])}
 
 
+def anomaly_settings(spec: AppSpec, rec: dict[str, Any], **overrides: Any) -> Any:
+    """The loop settings (``device.firmware.LoopSettings``) of a trained anomaly app: its audio
+    front end, a window every ``stride_ms`` (default 500), the spec's post-processing, the
+    feature scaling and the threshold chosen on normal data."""
+    from edgecraft.device.firmware import LoopSettings
+    from edgecraft.device.postprocess import PostProcessing
+    from edgecraft.device.recordings import StreamError
+    from edgecraft.dsp.audio import AudioFeatures
+
+    cfg = front_end(spec)
+    if not isinstance(cfg, AudioFeatures):
+        raise StreamError("anomaly streaming needs an audio front end")
+    opts = stream_options(spec, rec.get("scaling"), **overrides)
+    rate = float(cfg.sample_rate)
+    post = PostProcessing(
+        opts.threshold, opts.smoothing_ms / 1e3, opts.suppression_ms / 1e3, opts.min_count, tuple(opts.ignore)
+    )
+    s = rec["scaling"]
+    stride = round((opts.stride_ms or 500.0) * rate / 1e3)
+    return LoopSettings(cfg, rate, cfg.clip_samples or cfg.sample_rate, stride, post, 0.0,
+                        (tuple(s["offset"]), tuple(s["scale"])), float(rec["anomaly_threshold"]))
+
+
 def anomaly_stream(spec: AppSpec, rec: dict[str, Any], wav: Path, **overrides: Any) -> dict[str, Any]:
     """The device loop on machine sound: each window's int8 reconstruction error ``s`` becomes
     the score ``p = s / (s + threshold)`` of the label "anomaly" (0.5 exactly at the threshold
     chosen on normal data), then the usual smoothing, threshold and suppression."""
     from edgecraft.apps.anomaly import reconstruction_scores
     from edgecraft.apps.features import Scaling
-    from edgecraft.device.postprocess import PostProcessing
-    from edgecraft.device.recordings import StreamError, read_wav
+    from edgecraft.device.recordings import read_wav
     from edgecraft.device.stream import StreamLoop, audio_featurizer
-    from edgecraft.dsp.audio import AudioFeatures
     from edgecraft.formats import read_tflite
     from edgecraft.optimize.ptq import QuantizedModel
 
-    cfg = front_end(spec)
-    if not isinstance(cfg, AudioFeatures):
-        raise StreamError("anomaly streaming needs an audio front end")
-    opts = stream_options(spec, rec.get("scaling"), **overrides)
+    ls = anomaly_settings(spec, rec, **overrides)
+    cfg, rate, window, stride, post = ls.front_end, ls.rate, ls.window, ls.stride, ls.post
     qm = QuantizedModel(read_tflite(Path(rec["model"])), b"")
-    s = rec["scaling"]
-    scaling = Scaling(tuple(s["offset"]), tuple(s["scale"]))
-    threshold = float(rec["anomaly_threshold"])
+    scaling = Scaling(*ls.normalize)
+    threshold = ls.anomaly_threshold
 
     def model(features: np.ndarray) -> np.ndarray:
         score = float(reconstruction_scores(qm, scaling(features[None]))[0])
@@ -93,12 +111,6 @@ def anomaly_stream(spec: AppSpec, rec: dict[str, Any], wav: Path, **overrides: A
         return np.array([1 - p, p], np.float32)
 
     samples = read_wav(wav, 0, cfg.sample_rate)
-    rate = float(cfg.sample_rate)
-    window = cfg.clip_samples or cfg.sample_rate
-    stride = round((opts.stride_ms or 500.0) * rate / 1e3)
-    post = PostProcessing(
-        opts.threshold, opts.smoothing_ms / 1e3, opts.suppression_ms / 1e3, opts.min_count, tuple(opts.ignore)
-    )
     loop = StreamLoop(
         model, audio_featurizer(cfg), ["normal", "anomaly"], rate, window, stride, 0, post, dtype="int16"
     )

@@ -71,17 +71,54 @@ def emulate_app(root: str | Path, wav: Path | None = None, csv: Path | None = No
     from edgecraft.formats import read_tflite
 
     spec, rec = trained(root)
+    if spec.task == "anomaly":
+        return _emulate_anomaly(spec, rec, wav, board, compare, **overrides)
     if spec.task != "classify" or spec.kind == "person":
-        what = {"anomaly": "machine sound scored by reconstruction error", "regress": "a regression"}
+        what = "a regression" if spec.task == "regress" else "an image classifier"
         raise StreamError(
-            f"{spec.name} is {what.get(spec.task, 'an image classifier')}: `emulate DIR` runs a streaming "
-            "classifier's loop (kws, wakeword, gesture); emulate its model with "
-            f"`edgecraft emulate {rec['model']}`"
+            f"{spec.name} is {what}: `emulate DIR` runs a streaming loop (kws, wakeword, gesture, anomaly); "
+            f"emulate its model with `edgecraft emulate {rec['model']} --input X.npy`"
         )
     opts = stream_options(spec, rec.get("scaling"), **overrides)
     out = emulate_file(read_tflite(Path(rec["model"])), rec["labels"], opts, board or spec.board, wav=wav,
                        csv=csv, compare=compare)
     return {"app": str(spec.root), "model": rec["model"], "features": spec.preset, **out}
+
+
+def _emulate_anomaly(spec: AppSpec, rec: dict[str, Any], wav: Path | None, board: str | None, compare: bool,
+                     **overrides: Any) -> dict[str, Any]:
+    from edgecraft.apps.streaming import anomaly_settings, anomaly_stream
+    from edgecraft.device.firmware import agreement, emulate_loop
+    from edgecraft.device.recordings import StreamError, read_wav
+    from edgecraft.formats import read_tflite
+
+    if wav is None:
+        raise StreamError(f"{spec.name} listens to machine sound: give --wav FILE")
+    s = anomaly_settings(spec, rec, **overrides)
+    samples = read_wav(wav, 0, s.front_end.sample_rate)
+    graph = read_tflite(Path(rec["model"]))
+    out = emulate_loop(graph, ["normal", "anomaly"], samples, s, board or spec.board)
+    out.update(duration_s=round(max(len(samples), s.window) / s.rate, 4), window_s=s.window / s.rate,
+               stride_s=s.stride / s.rate, postprocessing=s.post.to_dict())
+    out["anomaly_threshold"] = s.anomaly_threshold
+    if compare:
+        out["python"] = agreement(anomaly_stream(spec, rec, wav, **overrides), out)
+    return {"app": str(spec.root), "model": rec["model"], "features": spec.preset, **out}
+
+
+def build_app(root: str | Path, out: Path | None = None, board: str | None = None) -> dict[str, Any]:
+    """The trained app's C project (int8 model, front end C twin, feature scaling) for its board
+    (or ``board``) in ``out`` (default: ``c/`` beside the trained model), as ``train`` writes it."""
+    from edgecraft.apps.build import build_c
+    from edgecraft.apps.run import _c_name
+    from edgecraft.formats import read_tflite
+
+    spec, rec = trained(root)
+    s = rec.get("scaling")
+    scaling = Scaling(tuple(s["offset"]), tuple(s["scale"])) if s else None
+    dest = out if out is not None else Path(rec["model"]).parent / "c"
+    graph = read_tflite(Path(rec["model"]))
+    return build_c(graph, _c_name(spec.name), board or spec.board, dest, front_end(spec), scaling)
 
 
 def _regress_rows(model: Path, csv: Path) -> dict[str, Any]:

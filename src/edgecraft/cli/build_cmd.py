@@ -111,9 +111,12 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
 
 
 def build(
-    model: Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)],
-    target: Annotated[str, typer.Option("--target", "-t", help="A board slug (see `edgecraft boards`).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the project into.")],
+    model: Annotated[Path, typer.Argument(help="A .tflite model file, or a trained application directory.",
+                                          show_default=False)],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="A board slug (see `edgecraft boards`; "
+                                               "an application: default its board).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory to write the project into (an "
+                                             "application: default c/ beside its model).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="C name prefix (default: the file name).")]
     = None,
     dsp: Annotated[bool | None, typer.Option("--dsp/--no-dsp", help="DSP kernel variants (default: "
@@ -130,7 +133,16 @@ def build(
     """Write MODEL as a dependency-free C library with a CMake project and an Arduino library."""
     if not model.exists():
         raise UserError(f"model file {model} does not exist")
-    output_dir(out, "--out")
+    if out is not None:
+        output_dir(out, "--out")
+    if model.is_dir():
+        if name is not None or dsp is not None or features is not None:
+            raise UserError(f"{model} is an application: its name, front end and kernels come from its "
+                            "app.toml; drop --name, --features and --dsp")
+        _build_app(model, target, out, fmt)
+        return
+    if target is None or out is None:
+        raise UserError("give --target BOARD and --out DIR with a model file")
     result = build_project(model, target, out, name, dsp, algorithm, features, stack)
     if fmt is Format.json:
         print_json(result)
@@ -147,3 +159,21 @@ def build(
     if features is not None:
         console.print(f"front end: {features} (C twin in src/, entry points in src/ec_features.h)")
     console.print(f"wrote {len(result['files'])} files to {out}")
+
+
+def _build_app(root: Path, target: str | None, out: Path | None, fmt: Format) -> None:
+    from edgecraft.apps.spec import SpecError
+    from edgecraft.apps.use import build_app
+
+    try:
+        result = build_app(root, out, target)
+    except SpecError as e:
+        raise UserError(str(e)) from None
+    if fmt is Format.json:
+        print_json(result)
+        return
+    console.print(f"{root} for {result['board']} ({result['core']}): flash {result['flash_bytes']:,} B, RAM "
+                  f"{result['ram_bytes']:,} B (arena {result['arena_bytes']:,} B); entry point "
+                  f"{result['entry_point']}")
+    console.print(f"[dim]sizes: {result['sizes_from']}[/dim]")
+    console.print(f"wrote {len(result['files'])} files to {result['out']}")

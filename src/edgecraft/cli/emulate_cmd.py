@@ -224,6 +224,9 @@ def _emulate_app(root: Path, wav: Path | None, csv: Path | None, board: str | No
                                                        f"{p['energy_per_day_j']:.4g} J/day")
     console.print(f"power on {p['board']} at {p['clock_mhz']:g} MHz: {p['cycles_per_s']:,} cycles/s, "
                   f"duty {p['duty_cycle']:.2%}{energy}")
+    if not p["keeps_up"]:
+        console.print(f"[yellow]{p['board']} cannot keep up: the loop needs more cycles than a second has; "
+                      "raise stride_ms in app.toml or pick a faster board[/yellow]")
     if "python" in result:
         py = result["python"]
         same = "the same detections" if py["detections_equal"] else "DIFFERENT detections"

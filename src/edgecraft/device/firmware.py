@@ -48,6 +48,9 @@ class LoopSettings:
     post: PostProcessing
     period_s: float = 0.0
     normalize: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    #: an autoencoder's loop: the score of "anomaly" is ``e / (e + threshold)``, ``e`` the int8
+    #: reconstruction's mean squared error (``apps/streaming.py``'s ``anomaly_stream``)
+    anomaly_threshold: float | None = None
 
     @property
     def channels(self) -> int:
@@ -87,6 +90,12 @@ def _array(ctype: str, name: str, values: list[str]) -> str:
     return f"static const {ctype} {name}[{len(values)}] = {{\n    " + ",\n    ".join(rows) + "\n};\n"
 
 
+def loop_sources() -> dict[str, str]:
+    """The loop's static C files (windows, post-processing): ``{filename: text}``."""
+    here = resources.files("edgecraft.device").joinpath("c")
+    return {name: here.joinpath(name).read_text() for name in STATIC}
+
+
 def loop_program(graph: Graph, labels: list[str], s: LoopSettings, samples: int, dsp: bool = False) -> Any:
     """The C program of the whole loop over a recording of ``samples`` samples (see the module
     docstring); its one output is the result bytes :func:`read_results` decodes."""
@@ -106,9 +115,12 @@ def loop_program(graph: Graph, labels: list[str], s: LoopSettings, samples: int,
     if int(np.prod(inp.shape)) != feats:
         raise StreamError(f"the front end gives {feats} values but the model input has shape "
                           f"{list(inp.shape)}")
-    n_labels = int(np.prod(out.shape))
-    if n_labels != len(labels):
-        raise StreamError(f"the model has {n_labels} outputs but {len(labels)} labels were given")
+    n_labels, n_out = len(labels), int(np.prod(out.shape))
+    anomaly = s.anomaly_threshold is not None
+    if anomaly and (n_out != feats or n_labels != 2 or s.normalize is None):
+        raise StreamError("an anomaly loop needs an autoencoder over scaled features and two labels")
+    if not anomaly and n_out != n_labels:
+        raise StreamError(f"the model has {n_out} outputs but {n_labels} labels were given")
     ignored = {x.lower() for x in s.post.ignore}
     candidate = [int(lbl.lower() not in ignored) for lbl in labels]
     if not any(candidate):
@@ -134,18 +146,32 @@ def loop_program(graph: Graph, labels: list[str], s: LoopSettings, samples: int,
             raise StreamError(f"the front end gives {feats} features but the scaling has {offset.size}")
         parts += [_array("float", "ec_offset", [_f(v) for v in offset]),
                   _array("float", "ec_scale", [_f(v) for v in scale])]
-    if feat_t == "int8" and not scaled and inp.dtype == "int8":
+    if feat_t == "int8" and not scaled:
         to_input = "    memcpy(ec_in, ec_feat, sizeof ec_in);"
     else:
         x = "((float)ec_feat[i] - ec_offset[i]) / ec_scale[i]" if scaled else "(float)ec_feat[i]"
-        to_input = (f"    for (int i = 0; i < {feats}; ++i) ec_in[i] = ec_quantize_int8({x}, {_f(in_scale)}, "
-                    f"{in_zp});")
+        keep = "ec_x[i] = x; " if anomaly else ""  # the autoencoder's target
+        to_input = (f"    for (int i = 0; i < {feats}; ++i) {{ float x = {x}; {keep}"
+                    f"ec_in[i] = ec_quantize_int8(x, {_f(in_scale)}, {in_zp}); }}")
+    if anomaly:
+        to_scores = "\n".join([
+            f"    for (int i = 0; i < {feats}; ++i) {{",
+            f"        float d = (float)(ec_out[i] - ({out_zp})) * {_f(out_scale)} - ec_x[i];",
+            "        ec_sq[i] = d * d;", "    }",
+            f"    double e = (double)(ec_numpy_sum(ec_sq, {feats}) / {feats}.0f);",
+            f"    double p = e / (e + {s.anomaly_threshold!r});",
+            "    ec_scores[0] = (float)(1.0 - p);", "    ec_scores[1] = (float)p;"])
+    else:
+        to_scores = "\n".join([
+            f"    for (int j = 0; j < {n_labels}; ++j) ec_scores[j] = (float)(ec_out[j] - ({out_zp})) * "
+            f"{_f(out_scale)};", f"    ec_scores_as_probabilities(ec_scores, {n_labels});"])
     ctype = {"float32": "float", "int8": "int8_t"}[feat_t]
     parts += [
         f"static float ec_history[{smooth * n_labels}];",
         f"static {sample_t} ec_window_buf[{s.window * per_sample}];",
         f"static {ctype} ec_feat[{feats}];", f"static int8_t ec_in[{feats}];",
-        f"static int8_t ec_out[{n_labels}];", f"static float ec_scores[{n_labels}];",
+        f"static int8_t ec_out[{n_out}];", f"static float ec_scores[{n_labels}];",
+        *([f"static float ec_x[{feats}];", f"static float ec_sq[{feats}];"] if anomaly else []),
         "static ec_detector ec_det;", "static ec_windower ec_win;", "",
         "typedef struct {", "    uint8_t *out;", "    uint32_t windows, inferences, detections, skipped;",
         "    double last_run;", "} ec_run;", "",
@@ -159,9 +185,7 @@ def loop_program(graph: Graph, labels: list[str], s: LoopSettings, samples: int,
         f"    app_fe_invoke((const {sample_t} *)window, ec_feat);",
         to_input,
         "    app_model_invoke(ec_in, ec_out);",
-        f"    for (int j = 0; j < {n_labels}; ++j) ec_scores[j] = (float)(ec_out[j] - ({out_zp})) * "
-        f"{_f(out_scale)};",
-        f"    ec_scores_as_probabilities(ec_scores, {n_labels});",
+        to_scores,
         f"    int32_t top = ec_argmax(ec_scores, {n_labels});",
         f"    uint8_t *w = r->out + {HEADER_BYTES} + {WINDOW_BYTES} * r->inferences;",
         "    ec_put(w, &end, 4); ec_put(w + 4, &top, 4); ec_put(w + 8, &ec_scores[top], 4);",
@@ -188,8 +212,7 @@ def loop_program(graph: Graph, labels: list[str], s: LoopSettings, samples: int,
         "    return 0;", "}", "",
     ]
     files = {**fe.files, **model.files}
-    here = resources.files("edgecraft.device").joinpath("c")
-    files.update({name: here.joinpath(name).read_text() for name in STATIC})
+    files.update(loop_sources())
     files["ec_loop.h"] = ("/* ec_loop: an application's whole streaming loop over one recording. */\n"
                           "#ifndef EC_LOOP_H\n#define EC_LOOP_H\n#include <stdint.h>\n"
                           f"int ec_loop_invoke(const {sample_t} *input, uint8_t *output);\n#endif\n")
@@ -290,8 +313,14 @@ def emulate_file(graph: Graph, labels: list[str], options: StreamOptions, board:
     out["window_s"], out["stride_s"] = s.window / s.rate, s.stride / s.rate
     out["postprocessing"] = s.post.to_dict()
     if compare:
-        py = stream_recording(graph, labels, samples, options, rate=rate)
-        same = sum(a == b for a, b in zip(py["windows"], out["windows"], strict=False))
-        out["python"] = {"detections": py["detections"], "windows_equal": same, "windows": len(py["windows"]),
-                         "detections_equal": py["detections"] == out["detections"]}
+        out["python"] = agreement(stream_recording(graph, labels, samples, options, rate=rate), out)
     return out
+
+
+def agreement(python: dict[str, Any], emulated: dict[str, Any]) -> dict[str, Any]:
+    """How the Python loop's record compares with the firmware's: its detections, whether they
+    are the same, and how many windows have the same top label and score."""
+    same = sum(a == b for a, b in zip(python["windows"], emulated["windows"], strict=False))
+    equal = python["detections"] == emulated["detections"]
+    return {"detections": python["detections"], "detections_equal": equal, "windows_equal": same,
+            "windows": len(python["windows"])}

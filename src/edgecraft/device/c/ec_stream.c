@@ -53,25 +53,35 @@ int ec_detector_update(ec_detector *d, double time_s, const float *scores, doubl
     return best;
 }
 
-/* NumPy's float32 sum of a short contiguous vector: sequential below 8 values, else eight
- * partial sums combined pairwise, then the rest (its pairwise_sum for n <= 128). */
-static float numpy_sum(const float *x, int n)
+/* NumPy's pairwise summation: sequential below 8 values, eight partial sums combined pairwise
+ * up to 128, halves (a multiple of 8 first) above. */
+static float pairwise_sum(const float *x, int n)
 {
     float res;
     int i;
     if (n < 8) {
         res = -0.0f;
         for (i = 0; i < n; ++i) res += x[i];
-        return 0.0f + res;
+        return res;
     }
-    float r[8];
-    for (i = 0; i < 8; ++i) r[i] = x[i];
-    for (i = 8; i < n - (n % 8); i += 8) {
-        for (int j = 0; j < 8; ++j) r[j] += x[i + j];
+    if (n <= 128) {
+        float r[8];
+        for (i = 0; i < 8; ++i) r[i] = x[i];
+        for (i = 8; i < n - (n % 8); i += 8) {
+            for (int j = 0; j < 8; ++j) r[j] += x[i + j];
+        }
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; ++i) res += x[i];
+        return res;
     }
-    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += x[i];
-    return 0.0f + res;
+    int half = n / 2;
+    half -= half % 8;
+    return pairwise_sum(x, half) + pairwise_sum(x + half, n - half);
+}
+
+float ec_numpy_sum(const float *x, int n)
+{
+    return 0.0f + pairwise_sum(x, n); /* the reduction starts from add's identity */
 }
 
 /* e**x for x <= 0 (softmax arguments) without libm: x = k ln2 + r, |r| <= ln2/2, a degree-7
@@ -106,10 +116,10 @@ void ec_scores_as_probabilities(float *scores, int n)
         if (scores[i] < lo) lo = scores[i];
         if (scores[i] > hi) hi = scores[i];
     }
-    double off = (double)numpy_sum(scores, n) - 1.0;
+    double off = (double)ec_numpy_sum(scores, n) - 1.0;
     if (!((double)lo < -1e-6 || off > 0.05 || off < -0.05)) return;
     for (int i = 0; i < n; ++i) scores[i] = ec_exp_neg(scores[i] - hi);
-    float total = numpy_sum(scores, n);
+    float total = ec_numpy_sum(scores, n);
     for (int i = 0; i < n; ++i) scores[i] = scores[i] / total;
 }
 

@@ -41,6 +41,8 @@ int ec_detector_update(ec_detector *d, double time_s, const float *scores, doubl
 void ec_scores_as_probabilities(float *scores, int n);
 /* round(x / scale) + zero_point, half to even (np.round), clamped to int8 (dsp/quantize.py). */
 int8_t ec_quantize_int8(float x, float scale, int zero_point);
+/* np.sum of a contiguous float32 vector, in NumPy's order (pairwise summation). */
+float ec_numpy_sum(const float *x, int n);
 /* Index of the largest score (the first of equal ones). */
 int ec_argmax(const float *scores, int n);
 

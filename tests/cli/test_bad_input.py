@@ -173,6 +173,8 @@ CASES = [
     ("fleet-port-huge", "fleet serve --port 70000", "--port"),
     ("fleet-cloud-model-missing", "fleet serve --cloud-model {d}/nothing.tflite --port 0", "no such file"),
     ("fleet-infer-rate-zero", "fleet serve --infer-rate 0", "--infer-rate"),
+    ("fleet-cascade-threshold", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --cascade-threshold 2",
+     "--cascade-threshold"),
     ("fleet-resend-nan", "fleet serve --resend nan", "--resend"),
     ("fleet-failures-above-one", "fleet deploy 1.0.0 --max-install-failures 2", "--max-install-failures"),
     ("fleet-interval-zero", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --interval 0",

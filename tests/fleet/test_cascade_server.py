@@ -92,3 +92,33 @@ def test_no_registered_model_and_limiter_by_hand() -> None:
         decode(encode(np.array([[np.nan]], np.float32), 1.0, 0), None)
     with pytest.raises(Exception, match="no such file"):
         CloudModel("missing.tflite")
+
+
+def test_a_server_that_never_answers_costs_the_deadline_only() -> None:
+    """A server that accepts the connection and then says nothing (hung, or a black hole on
+    the way): the device answers locally once its deadline passes, and counts it."""
+    import asyncio
+    import time
+
+    from edgecraft.device.cascade import Policy
+    from edgecraft.fleet.infer import DeviceCascade
+
+    async def scenario() -> tuple[list[int], int, int, float]:
+        async def hold(_r: asyncio.StreamReader, _w: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(60)
+
+        srv = await asyncio.start_server(hold, "127.0.0.1", 0)
+        port = srv.sockets[0].getsockname()[1]
+        c = DeviceCascade(Policy(0.9), deadline_s=0.5)
+        probs = np.array([[0.4, 0.6], [1.0, 0.0]])
+        async with httpx.AsyncClient(timeout=30) as http:
+            t0 = time.monotonic()
+            x = np.zeros((2, 16), np.int8)
+            pred, up, fell = await c.resolve(http, [f"http://127.0.0.1:{port}"], "t", x, 0.1, 0, probs)
+            took = time.monotonic() - t0
+        srv.close()
+        assert c.counts == {"escalated": 1, "remote": 0, "fallbacks": 1}
+        return pred.tolist(), up, fell, took
+
+    pred, up, fell, took = asyncio.run(scenario())
+    assert (pred, up, fell) == ([1, 0], 1, 1) and took < 2.0, took

@@ -357,6 +357,11 @@ def simulate(
                                   callback=non_negative),
     interval: float = typer.Option(2.0, "--interval", help="Seconds between telemetry messages.",
                                   callback=positive),
+    cascade_threshold: float = typer.Option(
+        None, "--cascade-threshold", callback=probability,
+        help="Escalate readings below this confidence to the server's /api/infer (the cascade).",
+    ),
+    cascade_confidence: str = typer.Option("top", "--cascade-confidence", help="top, margin or entropy."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Run simulated devices (agents) for provisioned credentials, on synthetic sensor data."""
@@ -365,6 +370,11 @@ def simulate(
     if not credentials.exists():
         raise UserError(f"{credentials} not found; create devices first with `edgecraft fleet provision`")
     creds = json.loads(credentials.read_text())
+    cascade = None
+    if cascade_threshold is not None:
+        if cascade_confidence not in ("top", "margin", "entropy"):
+            raise UserError(f"--cascade-confidence: top, margin or entropy, not {cascade_confidence!r}")
+        cascade = {"threshold": cascade_threshold, "confidence": cascade_confidence, "deadline_s": 1.0}
     swarm = Swarm.factory(
         root,
         creds["devices"],
@@ -375,6 +385,7 @@ def simulate(
         task_weights(),
         telemetry_s=interval,
         glitch=0.01,
+        cascade=cascade,
     )
 
     def _interrupt(_sig: int, _frame: Any) -> None:
@@ -392,12 +403,17 @@ def simulate(
         pass
     swarm.stop()
     totals = swarm.totals()
+    if cascade is not None:
+        for k in ("escalated", "remote", "fallbacks"):
+            totals[k] = sum(a.cascade.counts[k] for a in swarm.agents if a.cascade is not None)
     if fmt == Format.json:
         print_json({"devices": len(swarm.agents), **totals})
     else:
         console.print(
             f"sent {totals['telemetry']} telemetry, {totals['anomaly']} anomaly and "
             f"{totals['report']} report messages"
+            + (f"; escalated {totals['escalated']} readings, {totals['fallbacks']} answered locally "
+               "when the server did not" if cascade is not None else "")
         )
 
 

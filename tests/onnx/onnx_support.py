@@ -39,8 +39,9 @@ def torch_cnn_onnx(path: Path, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((16, 1, 12, 12)).astype(np.float32)
 
 
-def quantize_qdq(src: Path, dst: Path, calibration: np.ndarray, per_channel: bool) -> None:
-    """ONNX Runtime's static quantization, QDQ format, int8 activations and weights."""
+def quantize_qdq(src: Path, dst: Path, calibration: np.ndarray, per_channel: bool,
+                 uint8_activations: bool = False) -> None:
+    """ONNX Runtime's static quantization, QDQ format, int8 weights, int8 (or uint8) activations."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     class Reader(CalibrationDataReader):
@@ -51,7 +52,8 @@ def quantize_qdq(src: Path, dst: Path, calibration: np.ndarray, per_channel: boo
             return next(self.it, None)
 
     quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                    activation_type=QuantType.QUInt8 if uint8_activations else QuantType.QInt8,
+                    weight_type=QuantType.QInt8)
 
 
 def run_ort(path: Path | bytes, x: np.ndarray) -> np.ndarray:

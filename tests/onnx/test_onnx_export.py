@@ -103,3 +103,18 @@ def test_export_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
               "--output", str(tmp_path / "y.npy"), "-f", "json"])
     assert e.value.code == 0
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), run_model(small_cnn(), [x])[0])
+
+
+def test_readme_lists_the_onnx_coverage() -> None:
+    """The README's coverage lists name every ONNX op the reader translates and every IR op the
+    writer exports (``benchmarks/onnx_export.py`` prints both)."""
+    import re
+
+    from edgecraft.formats.onnx_ops import supported_onnx_ops
+    from edgecraft.formats.onnx_write import exportable_ops
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = text.index("ONNX ops read:")
+    listed = set(re.findall(r"[A-Za-z_0-9]+", text[start:text.index("(both lists", start)]))
+    missing = [op for op in [*supported_onnx_ops(), *exportable_ops()] if op not in listed]
+    assert missing == [], f"README's ONNX coverage lacks {missing}"

@@ -58,10 +58,11 @@ def test_onnx_runtime_qdq_of_a_pytorch_export(float_cnn: tuple[Path, np.ndarray]
     assert w.quant.per_channel == per_channel
 
 
-@pytest.mark.parametrize("per_channel", [False, True])
-def test_onnx_runtime_qdq_of_ahelper_model(per_channel: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("per_channel", "uint8"), [(False, False), (True, False), (True, True)])
+def test_onnx_runtime_qdq_of_a_helper_model(per_channel: bool, uint8: bool, tmp_path: Path) -> None:
+    """uint8 activations become the equivalent int8 ones (q - 128, zero point - 128), exactly."""
     calib = helper_model(tmp_path / "f.onnx")
-    quantize_qdq(tmp_path / "f.onnx", tmp_path / "q.onnx", calib, per_channel)
+    quantize_qdq(tmp_path / "f.onnx", tmp_path / "q.onnx", calib, per_channel, uint8)
     types = [op.type for op in _check(tmp_path / "q.onnx", calib).operators]
     assert {"PAD", "CONV_2D", "LOGISTIC", "CONCATENATION", "AVERAGE_POOL_2D", "FULLY_CONNECTED"} <= set(types)
 

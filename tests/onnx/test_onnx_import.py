@@ -17,7 +17,7 @@ from edgecraft.runtime import run_model
 from oracle import check_tflm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from onnx_support import helper_model, quantize_qdq, run_ort, torch_cnn_onnx
+from onnx_support import dense_model, helper_model, quantize_qdq, run_ort, torch_cnn_onnx
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,24 @@ def test_onnx_runtime_qdq_of_a_helper_model(per_channel: bool, uint8: bool, tmp_
     quantize_qdq(tmp_path / "f.onnx", tmp_path / "q.onnx", calib, per_channel, uint8)
     types = [op.type for op in _check(tmp_path / "q.onnx", calib).operators]
     assert {"PAD", "CONV_2D", "LOGISTIC", "CONCATENATION", "AVERAGE_POOL_2D", "FULLY_CONNECTED"} <= set(types)
+
+
+def test_onnx_runtime_qdq_of_a_dense_model(tmp_path: Path) -> None:
+    """MatMul + Add becomes FULLY_CONNECTED + ADD of an int8 constant (ONNX Runtime quantizes
+    the Add's constant as int8, not as an int32 bias); two outputs."""
+    calib = dense_model(tmp_path / "f.onnx")
+    quantize_qdq(tmp_path / "f.onnx", tmp_path / "q.onnx", calib, True)
+    graph = _check(tmp_path / "q.onnx", calib)
+    assert [op.type for op in graph.operators if op.type != "QUANTIZE"] == [
+        "FULLY_CONNECTED", "ADD", "LEAKY_RELU", "MUL", "TANH", "FULLY_CONNECTED", "RESHAPE", "TRANSPOSE"]
+    assert len(graph.outputs) == 2
+
+
+def test_ops_onnx_runtime_leaves_in_float_are_named(tmp_path: Path) -> None:
+    calib = dense_model(tmp_path / "f.onnx", float_only_ops=True)
+    quantize_qdq(tmp_path / "f.onnx", tmp_path / "q.onnx", calib, True)
+    with pytest.raises(ModelFormatError, match=r"HARD_SWISH making 'hs'.*edgecraft quantize"):
+        read_model(tmp_path / "q.onnx")
 
 
 def test_a_float_model_is_refused_with_what_to_do(float_cnn: tuple[Path, np.ndarray]) -> None:

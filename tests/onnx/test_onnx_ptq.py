@@ -18,7 +18,7 @@ from edgecraft.optimize.ir_ptq import quantize_graph, quantize_onnx
 from oracle import check_tflm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from onnx_support import helper_model, torch_cnn_onnx
+from onnx_support import dense_model, helper_model, torch_cnn_onnx
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,16 @@ def test_ptq_of_a_helper_model_runs_in_tflm(tmp_path: Path) -> None:
     t = graph.input_tensors()[0]
     q = np.clip(np.round(calib[0] / t.scale) + t.zero_point, -128, 127).astype(np.int8).reshape(t.shape)
     check_tflm(graph, [q], "PTQ of the helper model")
+
+
+def test_ptq_quantizes_what_onnx_runtime_leaves_in_float(tmp_path: Path) -> None:
+    calib = dense_model(tmp_path / "f.onnx", float_only_ops=True)
+    graph, report = quantize_onnx(str(tmp_path / "f.onnx"), calib)
+    assert {"HARD_SWISH", "MEAN", "FULLY_CONNECTED", "ADD"} <= {op.type for op in graph.operators}
+    t = graph.input_tensors()[0]
+    q = np.clip(np.round(calib[:1] / t.scale) + t.zero_point, -128, 127).astype(np.int8)
+    check_tflm(graph, [q], "PTQ of the dense model")
+    assert report["max_abs_error"] is not None and report["max_abs_error"] < 0.1
 
 
 def test_quantize_command_takes_onnx(cnn: tuple[Path, np.ndarray], tmp_path: Path,

@@ -29,14 +29,15 @@ def read_onnx_int8(path: str | Path) -> Graph:
     from edgecraft.formats.qdq import float_left, fold_qdq
 
     graph = fold_qdq(read_onnx(path))
-    left = float_left(graph)
+    left = [graph.operators[j] for j in float_left(graph)]
     if left:
-        op = graph.operators[left[0]]
-        what = graph.tensors[op.outputs[0]].name
+        compute = [op for op in left if op.type not in ("QUANTIZE", "DEQUANTIZE")] or left
+        names = ", ".join(f"{op.type} making {graph.tensors[op.outputs[0]].name!r}" for op in compute[:3])
         raise ModelFormatError(
-            f"{path}: not fully quantized: {len(left)} op(s) compute in float (first: {op.type} making "
-            f"{what!r}); quantize it with `edgecraft quantize {path} --calibration DATA.npy --out M.tflite` "
-            "or give a QDQ model (onnxruntime.quantization.quantize_static)")
+            f"{path}: not fully quantized: {len(compute)} op(s) compute in float ({names}"
+            f"{', ...' if len(compute) > 3 else ''}); give the float model to `edgecraft quantize "
+            "MODEL.onnx --calibration DATA.npy --out M.tflite`, or quantize every op (ONNX Runtime's "
+            "quantize_static leaves some op types in float)")
     try:
         validate(graph)
         check_shapes(graph)

@@ -192,3 +192,118 @@ def int16_chain(seed: int) -> Graph:
     y8 = g.tensor("y8", (1, 5), "int8", qparams(s_fc * 256, 3))
     g.op("QUANTIZE", [y], [y8])
     return g.build([x], [y, y8])
+
+
+def softmax16(rng: np.random.Generator) -> Graph:
+    g = GraphBuilder("softmax16")
+    rows, depth = int(rng.integers(1, 4)), int(rng.integers(1, 40))
+    x = g.tensor("x", (rows, depth), "int16", qparams(float(rng.uniform(1e-4, 2e-3))))
+    y = g.tensor("y", (rows, depth), "int16", qparams(1 / 32768))
+    g.op("SOFTMAX", [x], [y], beta=float(rng.choice([1.0, 0.5, 2.0])))
+    return g.build([x], [y])
+
+
+def lut_op(rng: np.random.Generator, op: str) -> Graph:
+    """LOGISTIC or TANH int16: input scale a power of two (TFLM's fast case) or not."""
+    g = GraphBuilder(op.lower())
+    shape = (1, int(rng.integers(1, 60)))
+    pot = [2.0**-12] + ([2.0**-11] if op == "TANH" else [])
+    s_in = float(rng.choice(pot)) if rng.random() < 0.4 else float(rng.uniform(5e-5, 2e-3))
+    x = g.tensor("x", shape, "int16", qparams(s_in))
+    y = g.tensor("y", shape, "int16", qparams(2.0**-15))
+    g.op(op, [x], [y])
+    return g.build([x], [y])
+
+
+INT16_CASES.update({
+    "SOFTMAX": softmax16,
+    "LOGISTIC": lambda rng: lut_op(rng, "LOGISTIC"),
+    "TANH": lambda rng: lut_op(rng, "TANH"),
+})
+
+
+def binary16(rng: np.random.Generator, op: str) -> Graph:
+    """ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE int16 with broadcasting, zero points
+    0 (TFLM's int16 kernels require them)."""
+    g = GraphBuilder(op.lower() + "16")
+    shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(1, 5))))
+    other = tuple(d if rng.random() < 0.6 else 1 for d in shape)[int(rng.integers(0, len(shape))):]
+    a_shape, b_shape = (shape, other) if rng.random() < 0.5 else (other, shape)
+    s1, s2 = (float(np.exp(rng.uniform(np.log(2e-4), np.log(2e-2)))) for _ in range(2))
+    if op == "MUL":
+        s_out = s1 * s2 * 32767 * float(rng.uniform(0.05, 0.6))
+    elif op in ("ADD", "SUB"):
+        s_out = max(s1, s2) * float(rng.uniform(0.6, 2.5))
+    elif op == "SQUARED_DIFFERENCE":
+        s_out = max(s1, s2) ** 2 * float(rng.uniform(3e3, 3e4))
+    else:
+        s_out = s1 = s2
+    a = g.tensor("a", a_shape, "int16", qparams(s1))
+    b = g.tensor("b", b_shape, "int16", qparams(s2))
+    y = g.tensor("y", shape, "int16", qparams(s_out))
+    attrs = {"fused_activation_function": _act(rng)} if op in ("ADD", "SUB", "MUL") else {}
+    g.op(op, [a, b], [y], **attrs)
+    return g.build([a, b], [y])
+
+
+def pool16(rng: np.random.Generator, op: str) -> Graph:
+    g = GraphBuilder(op.lower() + "16")
+    h, w, c = int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.integers(1, 6))
+    fh, fw = int(rng.integers(1, min(h, 3) + 1)), int(rng.integers(1, min(w, 3) + 1))
+    stride = int(rng.integers(1, 3))
+    padding = str(rng.choice(["SAME", "VALID"]))
+    oh = -(-h // stride) if padding == "SAME" else (h - fh) // stride + 1
+    ow = -(-w // stride) if padding == "SAME" else (w - fw) // stride + 1
+    q = qparams(float(rng.uniform(1e-4, 1e-3)), _zp(rng))
+    x = g.tensor("x", (1, h, w, c), "int16", q)
+    y = g.tensor("y", (1, oh, ow, c), "int16", q)
+    g.op(op, [x], [y], padding=padding, stride_h=stride, stride_w=stride, filter_height=fh,
+         filter_width=fw, fused_activation_function=_act(rng))
+    return g.build([x], [y])
+
+
+INT16_CASES.update({
+    **{op: (lambda rng, op=op: binary16(rng, op))
+       for op in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE")},
+    **{op: (lambda rng, op=op: pool16(rng, op)) for op in ("AVERAGE_POOL_2D", "MAX_POOL_2D")},
+})
+
+
+def int16_chain2(seed: int) -> Graph:
+    """Every other int16 kernel with C in one graph: ADD, MUL, AVERAGE_POOL_2D, MAX_POOL_2D,
+    TANH, LOGISTIC, MAXIMUM, MINIMUM, SUB, SQUARED_DIFFERENCE, RESHAPE, SOFTMAX."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("int16_chain2")
+    s0 = 2.0**-12
+    x = g.tensor("x", (1, 4, 4, 3), "int16", qparams(s0))
+    z = g.tensor("z", (1, 1, 4, 3), "int16", qparams(float(rng.uniform(2e-4, 4e-4))))
+
+    def t(name: str, shape: tuple[int, ...], scale: float) -> int:
+        return g.tensor(name, shape, "int16", qparams(scale))
+
+    a = t("a", (1, 4, 4, 3), 2.0**-11)
+    g.op("ADD", [x, z], [a], fused_activation_function="NONE")
+    m = t("m", (1, 4, 4, 3), 2.0**-11 * s0 * 32767 / 4)
+    g.op("MUL", [a, x], [m], fused_activation_function="NONE")
+    pool = dict(padding="VALID", stride_h=2, stride_w=2, filter_height=2, filter_width=2,
+                fused_activation_function="NONE")
+    p1 = t("p1", (1, 2, 2, 3), g.tensors[m].quant.scale[0])  # type: ignore[union-attr]
+    g.op("AVERAGE_POOL_2D", [m], [p1], **pool)
+    p2 = t("p2", (1, 2, 2, 3), 2.0**-11)
+    g.op("MAX_POOL_2D", [a], [p2], **pool)
+    th = t("th", (1, 2, 2, 3), 2.0**-15)
+    g.op("TANH", [p1], [th])
+    lg = t("lg", (1, 2, 2, 3), 2.0**-15)
+    g.op("LOGISTIC", [p2], [lg])
+    mx, mn = t("mx", (1, 2, 2, 3), 2.0**-15), t("mn", (1, 2, 2, 3), 2.0**-15)
+    g.op("MAXIMUM", [th, lg], [mx])
+    g.op("MINIMUM", [th, lg], [mn])
+    d = t("d", (1, 2, 2, 3), 2.0**-14)
+    g.op("SUB", [mx, mn], [d], fused_activation_function="NONE")
+    sq = t("sq", (1, 2, 2, 3), 2.0**-13)
+    g.op("SQUARED_DIFFERENCE", [th, lg], [sq])
+    r = t("r", (1, 12), 2.0**-14)
+    g.op("RESHAPE", [d, g.const("shape", np.array([1, 12], np.int32))], [r], new_shape=[1, 12])
+    sm = t("sm", (1, 12), 1 / 32768)
+    g.op("SOFTMAX", [r], [sm], beta=1.0)
+    return g.build([x, z], [sm, sq])

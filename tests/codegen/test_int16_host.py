@@ -9,7 +9,7 @@ import pytest
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
-from int16_cases import INT16_CASES, int16_chain, int16_inputs
+from int16_cases import INT16_CASES, int16_chain, int16_chain2, int16_inputs
 from oracle import check_tensor, check_tflm
 
 
@@ -39,12 +39,16 @@ def test_int16_kernels_under_sanitizers(op: str) -> None:
             check_tensor(outs[i][b], want, f"asan {op} input {b} output {i}")
 
 
-def test_int16_model_matches_tflm_and_runtime() -> None:
+@pytest.mark.parametrize("build", [int16_chain, int16_chain2], ids=["16x8", "others"])
+def test_int16_model_matches_tflm_and_runtime(build) -> None:  # type: ignore[no-untyped-def]
     """Several int16 layers in one generated library: TFLM == runtime == C."""
-    graph = int16_chain(seed=2)
+    graph = build(seed=2)
     batches = int16_inputs(graph, 6, seed=5)
     outs = HostModel(generate(graph, "chain16")).run_batch(batches)
+    sanitized, stderr = run_sanitized(generate(graph, "asan_chain16"), batches)
+    assert stderr == "", stderr
     for b in range(6):
         want = check_tflm(graph, [x[b] for x in batches], "int16 chain")
         for i, w in enumerate(want):
             check_tensor(outs[i][b], w, f"int16 chain input {b} output {i}")
+            check_tensor(sanitized[i][b], w, f"int16 chain (sanitizers) input {b} output {i}")

@@ -1,5 +1,6 @@
-"""An int16 model (16x8 convolutions and fully connected, QUANTIZE) cross-compiled and run on
-QEMU's Cortex-M4 and M0: outputs equal TFLM's exactly."""
+"""int16 models (16x8 convolutions and fully connected, QUANTIZE; the elementwise ops, pooling,
+LOGISTIC, TANH, SOFTMAX) cross-compiled and run on QEMU's Cortex-M4 and M0: outputs equal
+TFLM's exactly."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from codegen.cases import tflm_outputs
 from edgecraft.emulate import emulate
-from int16_cases import int16_chain, int16_inputs
+from int16_cases import int16_chain, int16_chain2, int16_inputs
 from oracle import check_tensor
 
 pytestmark = [
@@ -21,9 +22,10 @@ pytestmark = [
 ]
 
 
+@pytest.mark.parametrize("build", [int16_chain, int16_chain2], ids=["16x8", "others"])
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m0"])
-def test_int16_model_on_the_emulated_boards(target: str) -> None:
-    graph = int16_chain(seed=4)
+def test_int16_model_on_the_emulated_boards(target: str, build) -> None:  # type: ignore[no-untyped-def]
+    graph = build(seed=4)
     batches = int16_inputs(graph, 3, seed=11)
     r = emulate(graph, target, batches, name="int16")
     for b in range(3):

@@ -1,6 +1,7 @@
-"""CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED in the 16x8 scheme (int16 activations, int8
-weights, int64 or int32 bias): bit-exact with TFLM (tolerance 0) on randomized one-op models
-written with edgecraft's writer, and what TFLM refuses or misreads is refused."""
+"""int16 ops: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED in the 16x8 scheme (int16
+activations, int8 weights, int64 or int32 bias), QUANTIZE/DEQUANTIZE, the elementwise ops,
+pooling, SOFTMAX, LOGISTIC and TANH: bit-exact with TFLM (tolerance 0) on randomized one-op
+models written with edgecraft's writer; what TFLM refuses or misreads is refused."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ import pytest
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ops.base import OpError
 from edgecraft.runtime import run_model
-from int16_cases import INT16_CASES, conv, fully_connected, int16_inputs
+from int16_cases import INT16_CASES, conv, fully_connected, int16_inputs, softmax16
 from oracle import check_tflm
 
 
 @pytest.mark.parametrize("op", sorted(INT16_CASES))
-def test_16x8_matches_tflm(op: str) -> None:
+def test_int16_matches_tflm(op: str) -> None:
     rng = np.random.default_rng(sum(map(ord, op)) + 16)
     for case in range(12):
         graph = INT16_CASES[op](rng)
-        (x,) = int16_inputs(graph, 1, seed=case)
-        check_tflm(graph, [x[0]], f"{op} case {case}")
+        check_tflm(graph, [x[0] for x in int16_inputs(graph, 1, seed=case)], f"{op} case {case}")
 
 
 @pytest.mark.parametrize("bias", ["int32", "int64", "none"])
@@ -57,3 +57,26 @@ def test_depthwise_with_int32_bias_is_refused() -> None:
     (x,) = int16_inputs(graph, 1)
     with pytest.raises(OpError, match="int64 bias"):
         run_model(graph, [x[0]])
+
+
+def test_softmax_rows_of_close_values_match_tflm() -> None:
+    """Rows whose values lie within a few units of each other: every exp in the table's
+    interpolated middle, sums over many near-equal terms."""
+    rng = np.random.default_rng(9)
+    for case in range(6):
+        graph = softmax16(rng)
+        x = graph.input_tensors()[0]
+        values = rng.integers(-400, 400, x.shape) + int(rng.integers(-20000, 20000))
+        check_tflm(graph, [values.astype(np.int16)], f"close softmax {case}")
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_every_int16_input_matches_tflm(op: str) -> None:
+    """All 65536 inputs, for a power-of-two input scale and another."""
+    values = np.arange(-32768, 32768, dtype=np.int16).reshape(1, -1)
+    for s_in in (2.0**-12, 3.1e-4):
+        g = GraphBuilder(op.lower())
+        x = g.tensor("x", values.shape, "int16", qparams(s_in))
+        y = g.tensor("y", values.shape, "int16", qparams(2.0**-15))
+        g.op(op, [x], [y])
+        check_tflm(g.build([x], [y]), [values], f"{op} scale {s_in}")

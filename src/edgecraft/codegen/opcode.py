@@ -54,3 +54,13 @@ def require_int8(ctx: OpContext, *inputs: int) -> None:
     out = ctx.output(0)
     if out.dtype != "int8":
         raise CodegenError(f"{ctx.op.type} with {out.dtype} output has no C kernel (only int8)")
+
+
+def broadcast_strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
+    """Element strides of ``shape`` seen as ``out`` (both padded to MAX_DIMS); 0 repeats."""
+    padded = (1,) * (MAX_DIMS - len(shape)) + tuple(shape)
+    strides, step = [0] * MAX_DIMS, 1
+    for d in range(MAX_DIMS - 1, -1, -1):
+        strides[d] = step if padded[d] == out[d] and padded[d] > 1 else 0
+        step *= padded[d]
+    return strides

@@ -13,7 +13,15 @@ import inspect
 import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_list
-from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, OpEmitter, Pointer, require_int8
+from edgecraft.codegen.opcode import (
+    MAX_DIMS,
+    CodegenError,
+    OpCode,
+    OpEmitter,
+    Pointer,
+    broadcast_strides,
+    require_int8,
+)
 from edgecraft.codegen.ops_c_data import (
     broadcast_to,
     concatenation,
@@ -24,7 +32,6 @@ from edgecraft.codegen.ops_c_data import (
     mean,
     pack,
     pad,
-    quantize,
     rsqrt,
     shape_op,
     slice_op,
@@ -35,7 +42,15 @@ from edgecraft.codegen.ops_c_data import (
     unpack,
     zeros_like,
 )
-from edgecraft.codegen.ops_c_int16 import conv_s16, convert, fully_connected_s16
+from edgecraft.codegen.ops_c_int16 import (
+    activation,
+    binary_s16,
+    conv_s16,
+    fully_connected_s16,
+    pool_s16,
+    quantize_op,
+    softmax_s16,
+)
 from edgecraft.codegen.ops_c_layout import (
     gather_nd,
     mirror_pad,
@@ -180,6 +195,8 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """AVERAGE_POOL_2D and MAX_POOL_2D."""
+    if ctx.req_input(0).dtype == "int16":
+        return pool_s16(ctx, p, ptr)
     require_int8(ctx, 0)
     x, y = ctx.req_input(0), ctx.output(0)
     fh, fw = pool_filter(ctx)
@@ -202,6 +219,8 @@ def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    if ctx.req_input(0).dtype == "int16":
+        return softmax_s16(ctx, p, ptr)
     require_int8(ctx, 0)
     x, y = ctx.req_input(0), ctx.output(0)
     check_output(y.dtype, y.scale, y.zero_point)
@@ -217,16 +236,6 @@ def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(decls, call, ("softmax",))
 
 
-def _broadcast_strides(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
-    """Element strides of ``shape`` seen as ``out`` (both padded to MAX_DIMS); 0 repeats."""
-    padded = (1,) * (MAX_DIMS - len(shape)) + tuple(shape)
-    strides, step = [0] * MAX_DIMS, 1
-    for d in range(MAX_DIMS - 1, -1, -1):
-        strides[d] = step if padded[d] == out[d] and padded[d] > 1 else 0
-        step *= padded[d]
-    return strides
-
-
 def _rescale_params(s1: float, s2: float, s_out: float, sub: bool) -> RescaleParams:
     """ADD/SUB multipliers from ``ops/add.py`` (SUB's variant computes them in float32)."""
     if "float32_math" in inspect.signature(rescale_params).parameters:
@@ -236,6 +245,8 @@ def _rescale_params(s1: float, s2: float, s_out: float, sub: bool) -> RescalePar
 
 def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """ADD, SUB, MUL, MAXIMUM, MINIMUM and SQUARED_DIFFERENCE with broadcasting."""
+    if ctx.req_input(0).dtype == "int16":
+        return binary_s16(ctx, p, ptr)
     require_int8(ctx, 0, 1)
     t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     if len(y.shape) > MAX_DIMS:
@@ -262,8 +273,8 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     decls = (
         f"static const ec_binary_params {p} = {{\n"
         f"  .dims = {c_list(list(out))},\n"
-        f"  .stride1 = {c_list(_broadcast_strides(t1.shape, out))}, "
-        f".stride2 = {c_list(_broadcast_strides(t2.shape, out))},\n"
+        f"  .stride1 = {c_list(broadcast_strides(t1.shape, out))}, "
+        f".stride2 = {c_list(broadcast_strides(t2.shape, out))},\n"
         f"  .input1_offset = {-t1.zero_point}, .input2_offset = {-t2.zero_point}, "
         f".output_offset = {y.zero_point}, {fields}"
         f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
@@ -295,8 +306,8 @@ def _pair_params(ctx: OpContext, p: str) -> str:
     return (
         f"static const ec_binary_params {p} = {{\n"
         f"  .dims = {c_list(list(out))},\n"
-        f"  .stride1 = {c_list(_broadcast_strides(t1.shape, out))}, "
-        f".stride2 = {c_list(_broadcast_strides(t2.shape, out))},\n}};\n"
+        f"  .stride1 = {c_list(broadcast_strides(t1.shape, out))}, "
+        f".stride2 = {c_list(broadcast_strides(t2.shape, out))},\n}};\n"
     )
 
 
@@ -315,15 +326,6 @@ def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     call = (f"ec_compare_s8(&{p}, {COMPARISONS.index(ctx.op.type)}, {tables[0]}, {tables[1]}, "
             f"{ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});")
     return OpCode(decls, call, ("compare",))
-
-
-def quantize_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """QUANTIZE and DEQUANTIZE: int8 -> int8 and int8 -> float32 as before (requantize kernel,
-    table), every other type pair through ``ops_c_int16.convert``."""
-    code = convert(ctx, p, ptr)
-    if code is not None:
-        return code
-    return quantize(ctx, p, ptr) if ctx.op.type == "QUANTIZE" else lookup_table(ctx, p, ptr)
 
 
 def logical(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
@@ -361,13 +363,13 @@ EMITTERS: dict[str, OpEmitter] = {
     "ELU": lookup_table,
     "HARD_SWISH": lookup_table,
     "LEAKY_RELU": lookup_table,
-    "LOGISTIC": lookup_table,
+    "LOGISTIC": activation,
     "MAXIMUM": binary,
     "MINIMUM": binary,
     "RELU": lookup_table,
     "RELU6": lookup_table,
     "STRIDED_SLICE": strided_slice,
-    "TANH": lookup_table,
+    "TANH": activation,
     "TRANSPOSE": transpose,
     "AVERAGE_POOL_2D": pool,
     "BATCH_MATMUL": batch_matmul,
@@ -410,6 +412,10 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     conv: ("int8", "int16"),
     quantize_op: ("int8", "int16", "float32"),
     fully_connected: ("int8", "int16"),
+    pool: ("int8", "int16"),
+    softmax: ("int8", "int16"),
+    binary: ("int8", "int16"),
+    activation: ("int8", "int16"),
     broadcast_to: ANY_DTYPE,
     concatenation: ANY_DTYPE,
     copy: ANY_DTYPE,

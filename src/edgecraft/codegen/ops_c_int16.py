@@ -8,14 +8,27 @@ from __future__ import annotations
 import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_list
-from edgecraft.codegen.opcode import CodegenError, OpCode, Pointer
+from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, broadcast_strides
+from edgecraft.codegen.ops_c_data import lookup_table, quantize
 from edgecraft.ir.graph import Tensor
-from edgecraft.ops.arith import conv_multipliers, quantize_multiplier
+from edgecraft.ops.add import RescaleParams, rescale_params
+from edgecraft.ops.arith import SIGMOID_TABLE_UINT16, conv_multipliers, quantize_multiplier
 from edgecraft.ops.base import OpContext, OpError
-from edgecraft.ops.conv_common import activation_range, check_16x8, int32_accumulators, window_geometry
+from edgecraft.ops.conv_common import (
+    activation_range,
+    check_16x8,
+    int32_accumulators,
+    pool_filter,
+    window_geometry,
+)
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
+from edgecraft.ops.logistic import int16_lut_params
+from edgecraft.ops.lut16 import softmax_luts
 from edgecraft.ops.quant import dtype_range
 from edgecraft.ops.registry import get_op
+from edgecraft.ops.softmax import int16_params as softmax_int16_params
+from edgecraft.ops.squared_difference import Params as SqDiffParams
+from edgecraft.ops.squared_difference import params as sqdiff_params
 
 
 def require_int16(ctx: OpContext, *inputs: int) -> None:
@@ -134,3 +147,126 @@ def convert(ctx: OpContext, p: str, ptr: Pointer) -> OpCode | None:
 
 
 _INTS = ("int8", "int16", "int32")
+
+
+_KIND = {"ADD": "EC_ADD", "SUB": "EC_SUB", "MUL": "EC_MUL", "MAXIMUM": "EC_MAX", "MINIMUM": "EC_MIN",
+         "SQUARED_DIFFERENCE": "EC_SQDIFF"}
+
+
+def binary_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE int16 (broadcasting): the
+    multipliers of the ops' int16 reference kernels, TFLM's zero-point checks included."""
+    require_int16(ctx, 0, 1)
+    get_op(ctx.op.type).kernel_for(ctx)  # the op has an int16 kernel
+    t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    if len(y.shape) > MAX_DIMS:
+        raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
+    op = ctx.op.type
+    if op in ("MAXIMUM", "MINIMUM"):
+        lo, hi = dtype_range("int16")
+        fields = ".left_shift = 0,\n"
+    else:
+        if t1.quant is None or t2.quant is None or y.quant is None:
+            raise OpError(f"{op} int16 tensors need quantization parameters")
+        lo, hi = (activation_range(ctx) if op != "SQUARED_DIFFERENCE" else dtype_range("int16"))
+        if op == "MUL":
+            if (t1.zero_point, t2.zero_point, y.zero_point) != (0, 0, 0):
+                raise OpError("int16 MUL needs zero points of 0 on both inputs and the output")
+            m, s = quantize_multiplier(t1.scale * t2.scale / y.scale)
+            fields = f".left_shift = 0, .output_multiplier = {m}, .output_shift = {s},\n"
+        else:
+            r: SqDiffParams | RescaleParams
+            if op == "SQUARED_DIFFERENCE":
+                if (t1.zero_point, t2.zero_point, y.zero_point) != (0, 0, 0):
+                    raise OpError("int16 SQUARED_DIFFERENCE needs zero points of 0 (TFLM)")
+                r = sqdiff_params(t1.scale, t2.scale, y.scale, "int16")
+            else:
+                r = rescale_params(t1.scale, t2.scale, y.scale, "int16")
+            fields = (f".left_shift = {r.left_shift},\n"
+                      f"  .input1_multiplier = {r.input1[0]}, .input1_shift = {r.input1[1]}, "
+                      f".input2_multiplier = {r.input2[0]}, .input2_shift = {r.input2[1]},\n"
+                      f"  .output_multiplier = {r.output[0]}, .output_shift = {r.output[1]},\n")
+    zp = [t.zero_point if t.quant is not None else 0 for t in (t1, t2, y)]
+    out = (1,) * (MAX_DIMS - len(y.shape)) + tuple(y.shape)
+    decls = (
+        f"static const ec_binary_params {p} = {{\n"
+        f"  .dims = {c_list(list(out))},\n"
+        f"  .stride1 = {c_list(broadcast_strides(t1.shape, out))}, "
+        f".stride2 = {c_list(broadcast_strides(t2.shape, out))},\n"
+        f"  .input1_offset = {-zp[0]}, .input2_offset = {-zp[1]}, .output_offset = {zp[2]}, {fields}"
+        f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
+    )
+    i = ctx.op.inputs
+    call = f"ec_binary_s16(&{p}, {_KIND[op]}, {ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(decls, call, ("elementwise_s16",))
+
+
+def pool_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """AVERAGE_POOL_2D and MAX_POOL_2D int16 (input and output share the quantization)."""
+    require_int16(ctx, 0)
+    x, y = ctx.req_input(0), ctx.output(0)
+    fh, fw = pool_filter(ctx)
+    _, _, pad_h, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], fh, fw, dilated=False)
+    lo, hi = activation_range(ctx)
+    a = ctx.attrs
+    decls = (
+        f"static const ec_pool_params {p} = {{\n"
+        f"  .input = {c_list(list(x.shape))}, .output = {c_list(list(y.shape))},\n"
+        f"  .filter_h = {fh}, .filter_w = {fw}, .stride_h = {a.get('stride_h', 1)}, "
+        f".stride_w = {a.get('stride_w', 1)}, .pad_h = {pad_h}, .pad_w = {pad_w},\n"
+        f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
+    )
+    kind = 0 if ctx.op.type == "AVERAGE_POOL_2D" else 1
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    call = f"if (ec_pool_s16(&{p}, {kind}, {src}, {dst}) != 0) return -1;"
+    return OpCode(decls, call, ("pooling_s16",))
+
+
+def softmax_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SOFTMAX int16 -> int16 with TFLM's two interpolated tables (``ops/lut16.py``)."""
+    require_int16(ctx, 0)
+    multiplier, shift = softmax_int16_params(ctx)
+    exp_lut, recip_lut = softmax_luts()
+    x = ctx.req_input(0)
+    depth = x.shape[-1]
+    exp_name = ptr.const_array(f"{p}_exp", "int16_t", exp_lut, "SOFTMAX int16: TFLM's exp table")
+    recip_name = ptr.const_array(f"{p}_recip", "int16_t", recip_lut,
+                                 "SOFTMAX int16: TFLM's 1 / (1 + x) table")
+    decls = (
+        f"static const ec_softmax16_params {p} = {{\n"
+        f"  .rows = {x.size // depth}, .depth = {depth}, .input_multiplier = {multiplier}, "
+        f".input_shift = {shift},\n  .exp_lut = {exp_name}, .recip_lut = {recip_name},\n}};\n"
+    )
+    call = f"ec_softmax_s16(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(decls, call, ("activation_s16",))
+
+
+def lut_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """LOGISTIC and TANH int16: the Prepare's input scaling (``ops/logistic.py``) and TFLM's
+    256-entry sigmoid table."""
+    require_int16(ctx, 0)
+    tanh = ctx.op.type == "TANH"
+    multiplier, left_shift = int16_lut_params(ctx, (0, 1) if tanh else (0,))
+    if multiplier == 0:  # the kernels' power-of-two case
+        multiplier, left_shift = 3 << left_shift, 0
+    table = ptr.const_array(f"{p}_sigmoid", "uint16_t", SIGMOID_TABLE_UINT16,
+                            "TFLM's sigmoid_table_uint16")
+    fn = "ec_tanh_s16" if tanh else "ec_logistic_s16"
+    x = ctx.req_input(0)
+    call = (f"{fn}({x.size}, {multiplier}, {left_shift}, {table}, {ptr(ctx.op.inputs[0])}, "
+            f"{ptr(ctx.op.outputs[0])});")
+    return OpCode("", call, ("activation_s16",))
+
+
+def quantize_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """QUANTIZE and DEQUANTIZE: int8 -> int8 and int8 -> float32 as before (requantize kernel,
+    table), every other type pair through :func:`convert`."""
+    code = convert(ctx, p, ptr)
+    if code is not None:
+        return code
+    return quantize(ctx, p, ptr) if ctx.op.type == "QUANTIZE" else lookup_table(ctx, p, ptr)
+
+
+def activation(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """LOGISTIC and TANH: int8 by table of every input, int16 by TFLM's sigmoid table."""
+    return lut_s16(ctx, p, ptr) if ctx.req_input(0).dtype == "int16" else lookup_table(ctx, p, ptr)

@@ -3,7 +3,7 @@
 int8 follows TFLM's ``reference_integer_ops::AveragePool``: the raw int8 values of the window
 are summed (input and output share scale and zero point), divided by the number of taps inside
 the image rounding half away from zero (C's truncating division of ``sum +- count/2``), then
-clamped to the fused activation's range.
+clamped to the fused activation's range. int16 is the same arithmetic on int16 values.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def average_pool_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     half = n // 2
     avg = np.where(acc > 0, (acc + half) // n, -((half - acc) // n))  # C division truncates to 0
     lo, hi = activation_range(ctx)
-    return [np.clip(avg, lo, hi).astype(np.int8)]
+    return [np.clip(avg, lo, hi).astype(ctx.output(0).np_dtype)]
 
 
 def average_pool_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
@@ -52,7 +52,7 @@ OP = OpDef(
     name="AVERAGE_POOL_2D",
     shares_quant=True,
     shape=pool_shape,
-    kernels={"int8": average_pool_int8, "float32": average_pool_float},
+    kernels={"int8": average_pool_int8, "int16": average_pool_int8, "float32": average_pool_float},
     cost=pool_cost,
     window=pool_window,
     code={"portable": ("ec_pooling.c",)},

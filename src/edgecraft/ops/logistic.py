@@ -5,7 +5,9 @@ the input, less its zero point, is rescaled to Q4.27 (``input_multiplier``,
 ``input_left_shift`` from ``frexp`` of ``scale * 2**27`` in double), inputs beyond
 ``input_range_radius`` saturate, the rest go through gemmlowp's fixed-point logistic; the
 Q0.31 result is rounded to 1/256 steps and offset by -128. TFLM requires the output zero point
-to be -128 and assumes (does not check) the scale 1/256.
+to be -128 and assumes (does not check) the scale 1/256. int16 follows the int16 Prepare and
+``reference_integer_ops::Logistic``: zero points 0, output scale 2**-15, the input scaled to
+1/(3 * 4096) and looked up in TFLM's 256-entry sigmoid table with interpolation.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops import fixedpoint as fp
-from edgecraft.ops.arith import multiply_by_quantized_multiplier, round_half_away, rounding_divide_by_pot
+from edgecraft.ops.arith import (
+    logistic_int16,
+    multiply_by_quantized_multiplier,
+    round_half_away,
+    rounding_divide_by_pot,
+)
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
 
 INPUT_INTEGER_BITS = 4  # the fixed-point input is Q4.27: |x| < 16
@@ -62,6 +69,49 @@ def logistic_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [y.astype(np.int8)]
 
 
+def checked_log2(x: float) -> tuple[bool, int]:
+    """TFLM's ``CheckedLog2``: (whether ``x`` is a power of two, within 1e-3 of an integer
+    log2 in float32, and that rounded log2)."""
+    log2 = np.float32(np.log(np.float32(x))) * np.float32(1.0 / np.float32(np.log(np.float32(2.0))))
+    rounded = round_half_away(float(log2))
+    return abs(float(np.float32(log2 - np.float32(rounded)))) < 1e-3, rounded
+
+
+def int16_lut_params(ctx: OpContext, pot_shifts: tuple[int, ...]) -> tuple[int, int]:
+    """``(input_multiplier, input_left_shift)`` of the int16 LOGISTIC (``pot_shifts`` (0,)) and
+    TANH ((0, 1)) Prepare: zero points 0 and an output scale of 2**-15 required; an input scale
+    of 2**-12 (TANH also 2**-11) gives multiplier 0 (the kernel's power-of-two case), any other
+    ``scale * 3 * 4096`` doubled until above 32767 / 2, counting the doublings as the shift."""
+    x, out = ctx.req_input(0), ctx.output(0)
+    if out.dtype != "int16":
+        raise OpError(f"{ctx.op.type} with int16 input needs an int16 output, got {out.dtype}")
+    if x.zero_point != 0 or out.zero_point != 0:
+        raise OpError(f"{ctx.op.type} int16 needs zero points of 0 on input and output")
+    pot_out, out_log2 = checked_log2(out.scale)
+    if not pot_out or out_log2 != -15:
+        raise OpError(f"{ctx.op.type} int16 output needs scale 2**-15, got {out.scale:g}")
+    pot, log2 = checked_log2(x.scale)
+    left_shift = 12 + log2
+    if pot and left_shift in pot_shifts:
+        return 0, left_shift
+    multiplier = float(np.float32(x.scale)) * 4096.0 * 3.0
+    left_shift = 0
+    while multiplier <= 32767.0 / 2.0 and left_shift <= 30:
+        left_shift += 1
+        multiplier *= 2.0
+    if multiplier > 32767:
+        raise OpError(f"{ctx.op.type} int16 input scale {x.scale:g} is too large (TFLM needs its multiplier "
+                      "to fit 15 bits)")
+    return int(multiplier), left_shift
+
+
+def logistic_16(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    """int16: ``reference_integer_ops::Logistic`` (the sigmoid table, interpolated) after the
+    Prepare's input scaling."""
+    multiplier, left_shift = ctx.memo("lut_params", lambda: int16_lut_params(ctx, (0,)))
+    return [logistic_int16(args[0], multiplier, left_shift).astype(np.int16)]
+
+
 def logistic_float32(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     # TFLM's reference: exact 1 above 16.619..., exp(x) below -9, else 1 / (1 + exp(-x)).
     x = np.asarray(args[0], dtype=np.float32)
@@ -81,7 +131,7 @@ def cost(ctx: OpContext) -> Cost:
 OP = OpDef(
     name="LOGISTIC",
     shape=shape,
-    kernels={"int8": logistic_int8, "float32": logistic_float32},
+    kernels={"int8": logistic_int8, "int16": logistic_16, "float32": logistic_float32},
     cost=cost,
     lookup=True,
     inplace=True,

@@ -32,7 +32,8 @@ def window_max(x: np.ndarray, ctx: OpContext, lowest: float) -> np.ndarray:
 
 def max_pool_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     lo, hi = activation_range(ctx)
-    return [np.clip(window_max(args[0], ctx, -128), lo, hi).astype(np.int8)]
+    dtype = ctx.output(0).np_dtype
+    return [np.clip(window_max(args[0], ctx, int(np.iinfo(dtype).min)), lo, hi).astype(dtype)]
 
 
 def max_pool_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
@@ -44,7 +45,7 @@ OP = OpDef(
     name="MAX_POOL_2D",
     shares_quant=True,
     shape=pool_shape,
-    kernels={"int8": max_pool_int8, "float32": max_pool_float},
+    kernels={"int8": max_pool_int8, "int16": max_pool_int8, "float32": max_pool_float},
     cost=pool_cost,
     window=pool_window,
     code={"portable": ("ec_pooling.c",)},

@@ -10,7 +10,8 @@ int8 follows TFLM's ``softmax_common.cc`` (Prepare) and ``reference_ops::Softmax
   Q12.19; the sum's reciprocal (``GetReciprocal``) times each exp, shifted to the output type.
 
 Outputs: int8 with scale exactly 1/256 and zero point -128, or int16 with scale 1/65536 and
-zero point -32768 (TFLM's checks).
+zero point -32768 (TFLM's checks). int16 input follows ``reference_ops::SoftmaxInt16`` with
+TFLM's interpolated exp and reciprocal tables (:mod:`edgecraft.ops.lut16`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ import numpy as np
 
 from edgecraft.ops import fixedpoint as fp
 from edgecraft.ops.arith import (
+    multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_greater_than_one,
+    quantize_multiplier,
     quantize_multiplier_greater_than_one,
     rounding_divide_by_pot,
     wrap_int32,
 )
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError, Options
+from edgecraft.ops.lut16 import lut_lookup_int16, softmax_luts
 
 SCALED_DIFF_INTEGER_BITS = 5  # exp() input is Q5.26
 ACCUM_INTEGER_BITS = 12  # the sum of exps is Q12.19
@@ -109,6 +113,39 @@ def softmax_int8(ctx: OpContext, args: list[Any], exp: Exp = exp_of_differences)
     return [y.reshape(data.shape).astype(out.np_dtype)]
 
 
+def int16_params(ctx: OpContext) -> tuple[int, int]:
+    """int16 input: zero points 0, output scale 1/32768 (within 0.1%), and ``(input_multiplier,
+    input_left_shift)`` = ``QuantizeMultiplier(input_scale * beta / (10 / 65535))``, which maps
+    a difference to the maximum onto the exp table's [-65535, 0] for [-10, 0]."""
+    x, out = ctx.req_input(0), ctx.output(0)
+    if out.dtype != "int16":
+        raise OpError(f"SOFTMAX with int16 input needs an int16 output, got {out.dtype}")
+    if x.zero_point != 0 or out.zero_point != 0 or abs(out.scale - 1 / 32768) > 0.001 / 32768:
+        raise OpError(f"SOFTMAX int16 needs zero points of 0 and output scale 1/32768, got input zero "
+                      f"point {x.zero_point}, output scale {out.scale} and zero point {out.zero_point}")
+    return quantize_multiplier(float(np.float32(x.scale)) * beta_of(ctx) / (10.0 / 65535.0))
+
+
+def softmax_int16(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    """``reference_ops::SoftmaxInt16``: per row, each difference to the maximum scaled onto the
+    exp table and looked up (Q0.15), their int32 sum normalized by its leading zeros and looked
+    up in the 1 / (1 + x) table, each exp times that reciprocal, shifted back, clamped to
+    [0, 32767]."""
+    multiplier, shift = ctx.memo("int16_params", lambda: int16_params(ctx))
+    exp_lut, recip_lut = softmax_luts()
+    data = np.asarray(args[0]).astype(np.int64)
+    rows = data.reshape(-1, data.shape[-1])
+    scaled = multiply_by_quantized_multiplier(rows - rows.max(axis=1, keepdims=True), multiplier, shift)
+    exps = lut_lookup_int16(np.clip(scaled + 32767, -32768, 32767), exp_lut)
+    total = exps.sum(axis=1, keepdims=True)  # int32 in C: at most 32767 per element
+    headroom = 32 - sum(((total >> k) > 0).astype(np.int64) for k in range(32))  # leading zeros
+    shifted = ((total << (headroom - 1)) + (1 << 13)) >> 14
+    recip = lut_lookup_int16(np.clip(shifted - (1 << 15) - (1 << 16), -32768, 32767), recip_lut)
+    right = 31 - headroom
+    y = (exps * recip + (np.int64(1) << (right - 1))) >> right
+    return [np.clip(y, 0, 32767).reshape(data.shape).astype(np.int16)]
+
+
 def softmax_float32(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     x = np.asarray(args[0], dtype=np.float32)
     beta = np.float32(ctx.attrs.get("beta", 1.0))
@@ -126,7 +163,7 @@ def cost(ctx: OpContext) -> Cost:
 OP = OpDef(
     name="SOFTMAX",
     shape=shape,
-    kernels={"int8": softmax_int8, "float32": softmax_float32},
+    kernels={"int8": softmax_int8, "int16": softmax_int16, "float32": softmax_float32},
     cost=cost,
     code={"portable": ("ec_softmax.c",)},
     state_bytes=24,

@@ -4,6 +4,7 @@ int8 follows TFLM's ``tanh.cc`` and ``reference_integer_ops::Tanh``: the same in
 to Q4.27 and saturation radius as LOGISTIC (see :func:`edgecraft.ops.logistic.input_params`),
 gemmlowp's fixed-point tanh, and the Q0.31 result rounded to 1/128 steps with no offset. TFLM
 checks nothing about the output quantization; the result means scale 1/128, zero point 0.
+int16: see :func:`edgecraft.ops.logistic.int16_lut_params` and ``tanh_int16`` in ops/arith.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops import fixedpoint as fp
-from edgecraft.ops.arith import rounding_divide_by_pot
+from edgecraft.ops.arith import rounding_divide_by_pot, tanh_int16
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError
-from edgecraft.ops.logistic import INPUT_INTEGER_BITS, rescale_input
+from edgecraft.ops.logistic import INPUT_INTEGER_BITS, int16_lut_params, rescale_input
 
 
 def shape(ctx: OpContext) -> list[tuple[int, ...]]:
@@ -33,6 +34,13 @@ def tanh_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [y.astype(np.int8)]
 
 
+def tanh_16(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
+    """int16: ``reference_integer_ops::Tanh`` (``2 sigmoid(2x) - 1`` from the sigmoid table)
+    after the Prepare's input scaling (LOGISTIC's, with 2**-11 also a power-of-two case)."""
+    multiplier, left_shift = ctx.memo("lut_params", lambda: int16_lut_params(ctx, (0, 1)))
+    return [tanh_int16(args[0], multiplier, left_shift).astype(np.int16)]
+
+
 def tanh_float32(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.tanh(np.asarray(args[0], dtype=np.float32))]
 
@@ -46,7 +54,7 @@ def cost(ctx: OpContext) -> Cost:
 OP = OpDef(
     name="TANH",
     shape=shape,
-    kernels={"int8": tanh_int8, "float32": tanh_float32},
+    kernels={"int8": tanh_int8, "int16": tanh_16, "float32": tanh_float32},
     cost=cost,
     lookup=True,
     inplace=True,

@@ -4,31 +4,13 @@
  * a stride of 0 repeats an input along that dimension. */
 #include "ec_kernels.h"
 
-enum { EC_ADD, EC_SUB, EC_MUL, EC_MAX, EC_MIN, EC_SQDIFF };
-
-static int32_t combine(const ec_binary_params *p, int kind, int32_t a, int32_t b) {
-  if (kind == EC_MAX) return a > b ? a : b; /* raw values: both inputs share the quantization */
-  if (kind == EC_MIN) return a < b ? a : b;
-  const int32_t x = a + p->input1_offset, y = b + p->input2_offset;
-  int32_t raw;
-  if (kind == EC_MUL) {
-    raw = ec_mbqm(x * y, p->output_multiplier, p->output_shift);
-  } else {
-    const int32_t sx = ec_mbqm(ec_shl(x, p->left_shift), p->input1_multiplier, p->input1_shift);
-    const int32_t sy = ec_mbqm(ec_shl(y, p->left_shift), p->input2_multiplier, p->input2_shift);
-    const int32_t d = kind == EC_ADD ? sx + sy : sx - sy;
-    raw = ec_mbqm(kind == EC_SQDIFF ? d * d : d, p->output_multiplier, p->output_shift);
-  }
-  return ec_clamp(raw + p->output_offset, p->act_min, p->act_max);
-}
-
 static void binary(const ec_binary_params *p, int kind, const int8_t *input1, const int8_t *input2,
                    int8_t *output) {
   int32_t index[EC_MAX_DIMS] = {0};
   int32_t total = 1, off1 = 0, off2 = 0;
   for (int d = 0; d < EC_MAX_DIMS; ++d) total *= p->dims[d];
   for (int32_t i = 0; i < total; ++i) {
-    output[i] = (int8_t)combine(p, kind, input1[off1], input2[off2]);
+    output[i] = (int8_t)ec_binary_combine(p, kind, input1[off1], input2[off2]);
     for (int d = EC_MAX_DIMS - 1; d >= 0; --d) { /* advance the output index like an odometer */
       off1 += p->stride1[d];
       off2 += p->stride2[d];

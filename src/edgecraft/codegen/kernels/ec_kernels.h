@@ -112,6 +112,12 @@ typedef struct {
   int32_t input_multiplier, input_left_shift, diff_min;
 } ec_softmax_params;
 
+/* SOFTMAX int16 -> int16 (output scale 1/32768): TFLM's two 513-entry tables. */
+typedef struct {
+  int32_t rows, depth, input_multiplier, input_shift;
+  const int16_t *exp_lut, *recip_lut;
+} ec_softmax16_params;
+
 /* Broadcasting elementwise ops over up to 6 dimensions: stride 0 repeats an input. */
 #define EC_MAX_DIMS 6
 typedef struct {
@@ -122,6 +128,27 @@ typedef struct {
   int32_t output_multiplier, output_shift;
   int32_t act_min, act_max;
 } ec_binary_params;
+
+/* The elementwise op ec_binary_combine computes (ec_elementwise.c, ec_elementwise_s16.c). */
+enum { EC_ADD, EC_SUB, EC_MUL, EC_MAX, EC_MIN, EC_SQDIFF };
+
+/* One output element of ADD, SUB, MUL, MAXIMUM, MINIMUM or SQUARED_DIFFERENCE from raw inputs a
+ * and b (int8 or int16: TFLM's arithmetic is the same with the parameter block's shifts). */
+static inline int32_t ec_binary_combine(const ec_binary_params *p, int kind, int32_t a, int32_t b) {
+  if (kind == EC_MAX) return a > b ? a : b; /* raw values: both inputs share the quantization */
+  if (kind == EC_MIN) return a < b ? a : b;
+  const int32_t x = a + p->input1_offset, y = b + p->input2_offset;
+  int32_t raw;
+  if (kind == EC_MUL) {
+    raw = ec_mbqm(x * y, p->output_multiplier, p->output_shift);
+  } else {
+    const int32_t sx = ec_mbqm(ec_shl(x, p->left_shift), p->input1_multiplier, p->input1_shift);
+    const int32_t sy = ec_mbqm(ec_shl(y, p->left_shift), p->input2_multiplier, p->input2_shift);
+    const int32_t d = kind == EC_ADD ? sx + sy : sx - sy;
+    raw = ec_mbqm(kind == EC_SQDIFF ? d * d : d, p->output_multiplier, p->output_shift);
+  }
+  return ec_clamp(raw + p->output_offset, p->act_min, p->act_max);
+}
 
 /* The comparison ec_compare_s8 makes. */
 enum { EC_CMP_EQUAL, EC_CMP_NOT_EQUAL, EC_CMP_LESS, EC_CMP_LESS_EQUAL, EC_CMP_GREATER, EC_CMP_GREATER_EQUAL };
@@ -212,6 +239,16 @@ void ec_fully_connected_s16(const ec_fc_params *p, const int16_t *input, const i
 void ec_requantize(const ec_convert_params *p, const void *input, void *output);
 void ec_quantize_f32(const ec_convert_params *p, const float *input, void *output);
 void ec_dequantize(const ec_convert_params *p, const void *input, float *output);
+/* int16 (ec_elementwise_s16.c, ec_pooling_s16.c, ec_activation_s16.c). kind: EC_ADD ..
+ * EC_SQDIFF; pooling kind 0 average (returns -1 for an empty window), 1 maximum. */
+void ec_binary_s16(const ec_binary_params *p, int32_t kind, const int16_t *input1, const int16_t *input2,
+                   int16_t *output);
+int ec_pool_s16(const ec_pool_params *p, int32_t kind, const int16_t *input, int16_t *output);
+void ec_softmax_s16(const ec_softmax16_params *p, const int16_t *input, int16_t *output);
+void ec_logistic_s16(int32_t size, int32_t multiplier, int32_t left_shift, const uint16_t *table,
+                     const int16_t *input, int16_t *output);
+void ec_tanh_s16(int32_t size, int32_t multiplier, int32_t left_shift, const uint16_t *table,
+                 const int16_t *input, int16_t *output);
 /* Returns 0, or -1 when a window holds no input (an empty average). */
 int ec_average_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);

@@ -149,10 +149,6 @@ def convert(ctx: OpContext, p: str, ptr: Pointer) -> OpCode | None:
 _INTS = ("int8", "int16", "int32")
 
 
-_KIND = {"ADD": "EC_ADD", "SUB": "EC_SUB", "MUL": "EC_MUL", "MAXIMUM": "EC_MAX", "MINIMUM": "EC_MIN",
-         "SQUARED_DIFFERENCE": "EC_SQDIFF"}
-
-
 def binary_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE int16 (broadcasting): the
     multipliers of the ops' int16 reference kernels, TFLM's zero-point checks included."""
@@ -197,7 +193,7 @@ def binary_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
     )
     i = ctx.op.inputs
-    call = f"ec_binary_s16(&{p}, {_KIND[op]}, {ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});"
+    call = f"ec_binary_s16(&{p}, EC_{op}, {ptr(i[0])}, {ptr(i[1])}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, ("elementwise_s16",))
 
 

@@ -131,6 +131,8 @@ typedef struct {
 
 /* The elementwise op ec_binary_combine computes (ec_elementwise.c, ec_elementwise_s16.c). */
 enum { EC_ADD, EC_SUB, EC_MUL, EC_MAX, EC_MIN, EC_SQDIFF };
+/* The same by the ops' builtin names (the generator writes EC_<op>). */
+enum { EC_MAXIMUM = EC_MAX, EC_MINIMUM = EC_MIN, EC_SQUARED_DIFFERENCE = EC_SQDIFF };
 
 /* One output element of ADD, SUB, MUL, MAXIMUM, MINIMUM or SQUARED_DIFFERENCE from raw inputs a
  * and b (int8 or int16: TFLM's arithmetic is the same with the parameter block's shifts). */

@@ -131,3 +131,34 @@ def test_a_cloud_that_cannot_take_the_embedding_is_one_error(gesture: tuple[Path
     r = edgecraft("cascade", "sweep", str(d), "--edge", str(d), "--cloud", str(d), "--send", "embedding")
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.startswith("error: the cloud model") and r.stderr.count("\n") == 1, r.stderr
+
+
+@pytest.mark.toolchain
+def test_device_latency_from_counted_cycles(gesture: tuple[Path, dict[str, Any]]) -> None:
+    d, _ = gesture
+    outs = []
+    for extra in ([], ["--cycles"]):
+        r = edgecraft(
+            "cascade",
+            "sweep",
+            str(d),
+            "--edge",
+            str(d),
+            "--cloud",
+            str(d),
+            "--send",
+            "raw",
+            "--steps",
+            "2",
+            "--format",
+            "json",
+            *extra,
+        )
+        assert r.returncode == 0, r.stderr
+        outs.append(json.loads(r.stdout))
+    model, counted = outs[0]["edge"], outs[1]["edge"]
+    assert "counted on QEMU" in counted["source"] and "counted on QEMU" not in model["source"]
+    assert counted["latency_ms"] > 0 and counted["latency_ms"] != model["latency_ms"]
+    assert counted["energy_mj"] == pytest.approx(counted["active_mw"] * counted["latency_ms"] / 1000)
+    # raw: the 16-bit samples of one window, the same for both
+    assert outs[0]["payload_bytes"] == outs[1]["payload_bytes"] > 0

@@ -61,6 +61,7 @@ from edgecraft.codegen.ops_c_layout import (
 )
 from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
+from edgecraft.codegen.ops_c_tconv import transpose_conv
 from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
 from edgecraft.ops.arith import (
@@ -399,6 +400,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "SQUARED_DIFFERENCE": binary,
     "SUB": binary,
     "SUM": sum_op,
+    "TRANSPOSE_CONV": transpose_conv,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "UNPACK": unpack,
 }
@@ -427,6 +429,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     fill: ANY_DTYPE,
     logical: ("bool",),
     lstm: ("int8", "int16"),
+    transpose_conv: ("int8", "int16", "float32"),
     pack: ANY_DTYPE,
     reverse_v2: ANY_DTYPE,
     shape_op: ANY_DTYPE,

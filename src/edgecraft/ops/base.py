@@ -185,6 +185,9 @@ class OpDef:
     #: Its kernels return the new value of each after the outputs; the runtime writes them back
     #: into the state tensors, which keep them until the next invocation.
     state_inputs: tuple[int, ...] = ()
+    #: The input whose dtype selects the kernel (``kernels`` is keyed by it): 0 unless the
+    #: data comes later (TRANSPOSE_CONV's input 0 is the output shape).
+    dtype_input: int = 0
 
     def scratch_bytes(self, ctx: OpContext, variant: str) -> int:
         """Scratch bytes the ``variant`` C kernel needs for this operator (0: none)."""
@@ -199,7 +202,7 @@ class OpDef:
 
     def kernel_for(self, ctx: OpContext) -> Kernel:
         """The kernel for this operator's input dtype; :class:`OpError` if there is none."""
-        first = ctx.input(0)
+        first = ctx.input(self.dtype_input)
         dtype = first.dtype if first is not None else "float32"
         try:
             return self.kernels[dtype]

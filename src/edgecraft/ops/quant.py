@@ -42,6 +42,16 @@ def quantized_activation_range(
     raise ValueError(f"unsupported fused activation {activation!r}; supported: {', '.join(ACTIVATIONS)}")
 
 
+def float_activation_range(activation: str) -> tuple[float, float]:
+    """``CalculateActivationRange`` for a float output: the clamp of a fused activation (NONE:
+    the whole float32 range), for C kernels that clamp with two floats."""
+    big = float(np.finfo(np.float32).max)
+    ranges = {"NONE": (-big, big), "RELU": (0.0, big), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
+    if activation not in ranges:
+        raise OpError(f"unsupported fused activation {activation!r}; supported: {', '.join(ACTIVATIONS)}")
+    return ranges[activation]
+
+
 def float_activation(x: np.ndarray, activation: str) -> np.ndarray:
     """Apply a fused activation to a float32 result."""
     if activation == "NONE":

@@ -93,6 +93,7 @@ OP_MODULES: dict[str, str] = {
     "SUM": "sum",
     "TANH": "tanh",
     "TRANSPOSE": "transpose",
+    "TRANSPOSE_CONV": "transpose_conv",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "unidirectional_sequence_lstm",
     "UNPACK": "unpack",
     "ZEROS_LIKE": "zeros_like",

@@ -214,6 +214,16 @@ typedef struct {
   const uint16_t *sigmoid_table;
 } ec_lstm_params;
 
+/* TRANSPOSE_CONV: NHWC input and output, filter (out_c, filter_h, filter_w, in_c); per output
+ * channel multipliers (int8, int16), the activation clamp as integers or floats. */
+typedef struct {
+  int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_h, filter_w;
+  int32_t stride_h, stride_w, pad_top, pad_left;
+  int32_t input_offset, output_offset, act_min, act_max;
+  const int32_t *multiplier, *shift;
+  float act_min_f, act_max_f;
+} ec_transpose_conv_params;
+
 /* --- kernels ---------------------------------------------------------------------------- */
 
 void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
@@ -281,6 +291,13 @@ void ec_lstm_s8(const ec_lstm_params *p, const int8_t *input, int8_t *hidden, in
                 int8_t *output, int16_t *scratch);
 void ec_lstm_s16(const ec_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell,
                  int16_t *output, int16_t *scratch);
+/* scratch: one int32 (s8) or int64 (s16) per output value; float32 sums in the output. */
+void ec_transpose_conv_s8(const ec_transpose_conv_params *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output, int32_t *scratch);
+void ec_transpose_conv_s16(const ec_transpose_conv_params *p, const int16_t *input, const int8_t *filter,
+                           const int64_t *bias, int16_t *output, int64_t *scratch);
+void ec_transpose_conv_f32(const ec_transpose_conv_params *p, const float *input, const float *filter,
+                           const float *bias, float *output);
 
 #ifdef __cplusplus
 }

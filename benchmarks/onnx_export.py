@@ -3,8 +3,9 @@ outputs, op by op, and the ONNX operator coverage.
 
 Run: ``.venv/bin/python benchmarks/onnx_export.py [--samples 4]``
 
-Every op of the seeded synthetic models and of the int8 conformance models (when
-``../shared/conformance`` exists) runs alone, on the activations edgecraft computes for the
+Every op of the seeded synthetic models, of the two float ONNX example models
+(:mod:`edgecraft.models.onnx_examples`) quantized by edgecraft's PTQ, and of the int8
+conformance models (when ``../shared/conformance`` exists) runs alone, on the activations edgecraft computes for the
 whole model, once in edgecraft's runtime and once in ONNX Runtime (the exported QDQ model of that
 one op); the table counts, per op type, the output elements, the fraction equal and the largest
 difference in LSB. ONNX Runtime requantizes in float (``QLinearConv`` and friends round
@@ -26,6 +27,7 @@ from edgecraft.formats import read_tflite
 from edgecraft.formats.onnx_ops import supported_onnx_ops
 from edgecraft.formats.onnx_write import exportable_ops, one_op_graph, to_onnx
 from edgecraft.ir.graph import Graph
+from edgecraft.models.onnx_examples import dense_model, helper_model
 from edgecraft.models.synthetic import ds_cnn, small_cnn, tiny_mlp
 from edgecraft.runtime import run_model
 
@@ -64,6 +66,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4)
     args = parser.parse_args()
     graphs = {"small_cnn": small_cnn(), "ds_cnn": ds_cnn(), "tiny_mlp": tiny_mlp()}
+    import tempfile
+
+    from edgecraft.formats.onnx_read import read_onnx
+    from edgecraft.optimize.ir_ptq import quantize_graph
+
+    with tempfile.TemporaryDirectory() as d:
+        for name, build in (("onnx_helper", helper_model), ("onnx_dense", dense_model)):
+            path = Path(d) / f"{name}.onnx"
+            calib = build(path, float_only_ops=True) if build is dense_model else build(path)
+            graphs[f"{name} (edgecraft PTQ)"] = quantize_graph(read_onnx(path), calib)
     for name in MODELS:
         path = CONFORMANCE / f"{name}.tflite"
         if path.exists():

@@ -20,9 +20,12 @@ from edgecraft.runtime import run_model
 from oracle import INT8_MODELS, check_tflm, conformance_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from onnx_support import run_ort
+from onnx_support import dense_model, helper_model, run_ort, torch_cnn_onnx
 
 SYNTHETIC = {"small_cnn": small_cnn, "ds_cnn": ds_cnn, "tiny_mlp": tiny_mlp}
+#: Float ONNX models quantized by edgecraft's PTQ: LOGISTIC, TANH, CONCATENATION, PAD, MEAN,
+#: LEAKY_RELU, HARD_SWISH, MUL, TRANSPOSE, QUANTIZE, MAX_POOL_2D ... (ops the others lack).
+PTQ_MODELS = {"ptq_helper": helper_model, "ptq_dense": dense_model, "ptq_torch_cnn": torch_cnn_onnx}
 
 
 def _inputs(graph: Graph, n: int = 3) -> list[np.ndarray]:
@@ -32,6 +35,16 @@ def _inputs(graph: Graph, n: int = 3) -> list[np.ndarray]:
 
 
 def _graph(name: str) -> Graph:
+    if name in PTQ_MODELS:
+        import tempfile
+
+        from edgecraft.formats.onnx_read import read_onnx
+        from edgecraft.optimize.ir_ptq import quantize_graph
+
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "f.onnx"
+            calib = PTQ_MODELS[name](path)
+            return quantize_graph(read_onnx(path), calib)
     return SYNTHETIC[name]() if name in SYNTHETIC else read_tflite(conformance_model(name))
 
 
@@ -42,7 +55,7 @@ def _close(ours: np.ndarray, theirs: np.ndarray, label: str) -> tuple[int, int]:
     return int(np.sum(diff == 0)), diff.size
 
 
-@pytest.mark.parametrize("name", [*SYNTHETIC, *INT8_MODELS])
+@pytest.mark.parametrize("name", [*SYNTHETIC, *PTQ_MODELS, *INT8_MODELS])
 def test_onnx_runtime_runs_each_exported_op_within_two_lsb(name: str) -> None:
     """Op by op, on the activations the whole model computes (differences do not compound)."""
     graph = _graph(name)
@@ -72,7 +85,7 @@ def test_onnx_runtime_runs_the_whole_export(name: str) -> None:
         _close(run_model(graph, [x])[0], run_ort(data, x), name)
 
 
-@pytest.mark.parametrize("name", [*SYNTHETIC, *INT8_MODELS])
+@pytest.mark.parametrize("name", [*SYNTHETIC, *PTQ_MODELS, *INT8_MODELS])
 def test_export_reads_back_as_the_same_int8_graph(name: str, tmp_path: Path) -> None:
     graph = _graph(name)
     write_onnx(graph, tmp_path / "m.onnx")

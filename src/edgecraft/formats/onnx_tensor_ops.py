@@ -216,11 +216,15 @@ def _pad(r: Reader, node: Any, ins: list[Value], attrs: dict[str, Any]) -> list[
     if (mode.decode() if isinstance(mode, bytes) else mode) != "constant" or not isinstance(ins[1], Const):
         raise r.unsupported("only constant padding with constant pads is supported")
     value = const_data(ins, 2)
-    if value is not None and value.size and float(value.reshape(-1)[0]) != 0.0:
-        raise r.unsupported("padding with a value other than 0 is not supported")
     k = r.plain(ins[0])
     t = r.tensors[k]
     pads = np.asarray(ins[1].data).reshape(2, -1).T.astype(np.int32)
     p = r.const_tensor(f"{node.output[0]}_pads", np.ascontiguousarray(pads))
+    if t.dtype != "float32":  # integers padded with a given integer (its zero point: a real 0)
+        v = value.reshape(-1)[:1] if value is not None and value.size else np.zeros(1)
+        c = r.const_tensor(f"{node.output[0]}_value", np.asarray(v).astype(t.np_dtype).reshape(1))
+        return [Act(r.emit("PADV2", [k, p, c], node.output[0], t.dtype, t.quant))]
+    if value is not None and value.size and float(value.reshape(-1)[0]) != 0.0:
+        raise r.unsupported("padding with a value other than 0 is not supported")
     return [Act(r.emit("PAD", [k, p], node.output[0], t.dtype, t.quant))]
 

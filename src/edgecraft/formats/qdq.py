@@ -165,10 +165,15 @@ def float_left(graph: Graph) -> list[int]:
 
 def cancel_transposes(graph: Graph) -> Graph:
     """``graph`` without TRANSPOSE pairs that undo each other (the reader's layout changes) and
-    without RESHAPEs to the shape they start from, renumbered."""
+    without RESHAPEs to the shape they start from, PADV2 padding with a real 0 as PAD, renumbered."""
     producer = {k: op for op in graph.operators for k in op.outputs}
     alias: dict[int, int] = {}
     for op in graph.operators:
+        if op.type == "PADV2" and len(op.inputs) > 2 and op.inputs[2] != -1:
+            value, out = graph.tensors[op.inputs[2]].data, graph.tensors[op.outputs[0]]
+            if value is not None and out.quant is not None and int(np.asarray(value).reshape(-1)[0]) == (
+                    out.zero_point) and out.dtype != "float32":
+                op.type, op.inputs = "PAD", op.inputs[:2]  # padding with a real 0: plain PAD
         if op.outputs[0] in graph.outputs:
             continue
         if op.type in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and _same_or_none(

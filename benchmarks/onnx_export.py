@@ -5,12 +5,13 @@ Run: ``.venv/bin/python benchmarks/onnx_export.py [--samples 4]``
 
 Every op of the seeded synthetic models, of the two float ONNX example models
 (:mod:`edgecraft.models.onnx_examples`) quantized by edgecraft's PTQ, and of the int8
-conformance models (when ``../shared/conformance`` exists) runs alone, on the activations edgecraft computes for the
-whole model, once in edgecraft's runtime and once in ONNX Runtime (the exported QDQ model of that
-one op); the table counts, per op type, the output elements, the fraction equal and the largest
-difference in LSB. ONNX Runtime requantizes in float (``QLinearConv`` and friends round
-``acc * (s_in * s_w / s_out)`` once, in float32), TFLite Micro in fixed point (a 31-bit
-multiplier and a shift, rounding twice): the two differ by one LSB on some outputs. The README's
+conformance models (when ``../shared/conformance`` exists) runs alone, on the activations
+edgecraft computes for the whole model, once in edgecraft's runtime and once in ONNX Runtime
+(the exported QDQ model of that one op); the table counts, per op type, the output elements, the
+fraction equal and the largest difference in LSB. ONNX Runtime requantizes in float
+(``QLinearConv`` and friends round ``acc * (s_in * s_w / s_out)`` once, in float32), TFLite
+Micro in fixed point (a 31-bit multiplier and a shift, rounding twice): the two differ by one
+LSB on some outputs. The README's
 ONNX tables come from one run of this script.
 """
 

@@ -11,8 +11,7 @@ edgecraft computes for the whole model, once in edgecraft's runtime and once in 
 fraction equal and the largest difference in LSB. ONNX Runtime requantizes in float
 (``QLinearConv`` and friends round ``acc * (s_in * s_w / s_out)`` once, in float32), TFLite
 Micro in fixed point (a 31-bit multiplier and a shift, rounding twice): the two differ by one
-LSB on some outputs. The README's
-ONNX tables come from one run of this script.
+LSB on some outputs. The README's ONNX tables come from one run of this script.
 """
 
 from __future__ import annotations

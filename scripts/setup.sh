@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything edgecraft needs on a Debian machine, from nothing but the clone:
 # Debian packages (Cortex-M toolchain, QEMU, mosquitto, PostgreSQL, Chromium, espeak-ng, sox) when
-# missing, a virtual environment in .venv, and the pinned Python packages (constraints.txt).
+# missing, a virtual environment in .venv, and the pinned Python packages (constraints.txt);
+# Flower in .venv-flower (constraints-flower.txt).
 # Idempotent: a second run only checks. Runs as root, or with sudo available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,4 +36,20 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q -c constraints.txt -e ".[dev,optimize,fleet,onnx]"
   echo "$want" > "$stamp"
 fi
-echo "setup: ready (.venv/bin/edgecraft)"
+# Flower (federated learning, `edgecraft fl`) in its own environment: flwr 1.42 pins protobuf,
+# typer, rich and fastapi below constraints.txt, so it cannot share .venv; edgecraft drives its
+# processes. About a minute on the first run.
+fstamp=.venv-flower/.edgecraft-installed
+fwant="$(sha256sum < constraints-flower.txt | cut -c1-16)"
+if [ ! -x .venv-flower/bin/python ]; then
+  echo "setup: creating .venv-flower"
+  "$PY" -m venv .venv-flower
+fi
+if [ ! -f "$fstamp" ] || [ "$(cat "$fstamp")" != "$fwant" ]; then
+  echo "setup: installing Flower into .venv-flower"
+  .venv-flower/bin/pip install -q --upgrade pip
+  .venv-flower/bin/pip install -q -c constraints-flower.txt torch==2.13.0
+  .venv-flower/bin/pip install -q -c constraints-flower.txt "flwr[simulation,dp]==1.42.0" numpy
+  echo "$fwant" > "$fstamp"
+fi
+echo "setup: ready (.venv/bin/edgecraft, .venv-flower for edgecraft fl)"

@@ -12,6 +12,7 @@ from edgecraft.cli import (
     check_cmd,
     emulate_cmd,
     export_cmd,
+    fl_cmd,
     fleet_cmd,
     inspect_cmd,
     ops_cmd,
@@ -37,6 +38,7 @@ app.command("inspect")(inspect_cmd.inspect)
 app.command("run")(run_cmd.run)
 app.command("stream")(stream_cmd.stream)
 app.add_typer(fleet_cmd.app, name="fleet")
+app.add_typer(fl_cmd.app, name="fl")
 app.command("plan")(plan_cmd.plan)
 app.command("profile")(profile_cmd.profile)
 app.command("boards")(boards_cmd.boards)

@@ -1,0 +1,123 @@
+"""``edgecraft fl``: federated learning on Flower. ``fl simulate DIR`` runs thousands of virtual
+clients on Flower's simulation engine; ``fl run DIR --fleet STATE`` trains on the fleet's
+Linux-class devices through a SuperLink and SuperNodes and can roll the result out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from edgecraft.cli.common import FORMAT_OPTION, Format, UserError, console, print_json
+
+app = typer.Typer(help="Federated learning on Flower: simulate, or run across the fleet.",
+                  no_args_is_help=True)
+
+DirArg = Annotated[Path, typer.Argument(help="An application directory (see `edgecraft app new`).",
+                                        show_default=False)]
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from edgecraft.apps.data import DataError
+    from edgecraft.apps.spec import SpecError
+    from edgecraft.federated.runner import FlowerMissing
+
+    return SpecError, DataError, FlowerMissing, ValueError
+
+
+@contextmanager
+def _progress(rounds: int, show: bool) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A per-round progress bar (accuracy, clients answered, epsilon) fed by progress rows."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    cols = (TextColumn("federated"), BarColumn(), TextColumn("round {task.completed}/{task.total}"),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn())
+    with Progress(*cols, console=console, disable=not show) as bar:
+        task = bar.add_task("fl", total=rounds, info="starting Flower")
+
+        def on_row(row: dict[str, Any]) -> None:
+            info = f"accuracy {row['accuracy']:.3f}"
+            if "results" in row:
+                info += f", {row['results']}/{row['sampled']} clients"
+            if "epsilon" in row:
+                info += f", epsilon {row['epsilon']:.2f}"
+            bar.update(task, completed=row["round"], info=info)
+
+        yield on_row
+
+
+def _settings(**kw: Any) -> Any:
+    from edgecraft.federated.simulate import FlSettings
+
+    s = FlSettings(**kw)
+    try:
+        s.check()
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    return s
+
+
+def simulate(
+    directory: DirArg,
+    clients: Annotated[int, typer.Option("--clients", help="Virtual clients (one person/voice each).")] = 100,
+    rounds: Annotated[int, typer.Option("--rounds", help="Federated rounds.")] = 10,
+    strategy: Annotated[str, typer.Option("--strategy", help="fedavg, fedprox or fedadam.")] = "fedavg",
+    fraction: Annotated[float, typer.Option("--fraction", help="Share of clients sampled per round.")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of partitions, sampling and training.")] = 0,
+    local_epochs: Annotated[int, typer.Option("--local-epochs", help="Epochs on each client per round.")] = 2,
+    dp_noise: Annotated[float | None, typer.Option(
+        "--dp-noise", help="Differential privacy: Gaussian noise multiplier (server-side clipping).")] = None,
+    dp_clip: Annotated[float, typer.Option("--dp-clip", help="DP clipping norm of each update.")] = 1.0,
+    secagg: Annotated[bool, typer.Option("--secagg", help="Secure aggregation (Flower's SecAgg+).")] = False,
+    update_bits: Annotated[int, typer.Option("--update-bits", help="32 (float) or 8 (int8 updates).")] = 32,
+    dropout: Annotated[float, typer.Option("--dropout", help="Chance a sampled client fails a round.")] = 0.0,
+    straggle: Annotated[float, typer.Option(
+        "--straggle", help="Chance a client answers after the timeout.")] = 0.0,
+    round_timeout: Annotated[float, typer.Option("--round-timeout", help="Seconds a round waits.")] = 120.0,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Federated training of DIRECTORY's model on Flower's simulation engine (Ray)."""
+    from edgecraft.federated.simulate import simulate as run
+
+    s = _settings(clients=clients, rounds=rounds, strategy=strategy, fraction=fraction, seed=seed,
+                  local_epochs=local_epochs, dp_noise=dp_noise, dp_clip=dp_clip, secagg=secagg,
+                  update_bits=update_bits, dropout=dropout, straggle=straggle, round_timeout=round_timeout)
+    if not (directory / "app.toml").exists():
+        raise UserError(f"{directory} is not an application directory (no app.toml)")
+    try:
+        with _progress(rounds, fmt is not Format.json) as on_row:
+            result = run(directory, s, on_row=on_row)
+    except _user_errors() as e:
+        raise UserError(str(e)) from None
+    _show(result, fmt)
+
+
+def _show(result: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        print_json(result)
+        return
+    t = Table(title="federated rounds (accuracy on people never seen)", title_justify="left")
+    for col in ("round", "accuracy", "loss", "clients", "upload B/client", "epsilon"):
+        t.add_column(col, justify="right")
+    for r in result["rounds"]:
+        t.add_row(str(r["round"]), f"{r['accuracy']:.3f}", f"{r['loss']:.3f}",
+                  f"{r.get('results', '-')}/{r.get('sampled', '-')}",
+                  f"{r.get('upload_bytes_per_client', '-'):,}" if "upload_bytes_per_client" in r else "-",
+                  f"{r['epsilon']:.2f}" if "epsilon" in r else "-")
+    console.print(t)
+    b = result["bytes_per_round"]
+    console.print(f"{result['strategy']}, {result['clients']} clients, "
+                  f"{result['sampled_per_round']} per round: "
+                  f"accuracy {result['metrics']['accuracy']:.3f}; per client per round "
+                  f"{b['upload_per_client']:,} B up, {b['download_per_client']:,} B down")
+    if "privacy" in result:
+        p = result["privacy"]
+        console.print(f"differential privacy: epsilon {p['epsilon']:.2f} at delta {p['delta']:g}")
+    console.print(f"weights {result['weights']}")
+
+
+app.command("simulate")(simulate)

@@ -57,6 +57,8 @@ DEFAULTS: dict[str, object] = {
     "batch_dims": 0,
     "adj_x": False,
     "adj_y": False,
+    "exclusive": False,
+    "reverse": False,
     "cell_clip": 0.0,
     "proj_clip": 0.0,
     "time_major": False,

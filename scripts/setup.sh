@@ -33,7 +33,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --upgrade pip
   # torch first, pinned: an unpinned resolve would pull a CUDA build.
   .venv/bin/pip install -q -c constraints.txt torch==2.13.0
-  .venv/bin/pip install -q -c constraints.txt -e ".[dev,optimize,fleet,onnx]"
+  .venv/bin/pip install -q -c constraints.txt -e ".[dev,optimize,fleet,onnx,search]"
   echo "$want" > "$stamp"
 fi
 # Flower (federated learning, `edgecraft fl`) in its own environment: flwr 1.42 pins protobuf,

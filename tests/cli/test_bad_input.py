@@ -191,6 +191,12 @@ CASES = [
      "Erf"),
     ("fleet-duration-negative", "fleet simulate --model {d}/mlp.tflite --version 1.0.0 --duration -5",
      "--duration"),
+    # search checks its options, the board and the directory before Ray starts
+    ("search-unknown-board", "search {d}/adir --target nope", "unknown board 'nope'"),
+    ("search-missing-dir", "search {d}/nodir --target nano33ble", "not an application directory"),
+    ("search-trials-zero", "search {d}/adir --target nano33ble --trials 0", "--trials"),
+    ("search-budget-nan", "search {d}/adir --target nano33ble --budget-minutes nan", "--budget-minutes"),
+    ("search-no-spec", "search {d}/adir --target nano33ble", "has no app.toml"),
 ]
 
 

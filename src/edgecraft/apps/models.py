@@ -88,35 +88,45 @@ def mlp(inputs: int, outputs: int, width: int, classify: bool = False) -> nn.Mod
     return nn.Sequential(*layers)
 
 
-def cnn1d(features: int, axes: int, classes: int, width: int) -> nn.Module:
-    """Flat motion features ``(axes * per_axis,)`` -> two 1-D convolutions -> dense -> softmax."""
+def cnn1d(
+    features: int, axes: int, classes: int, width: int, kernel: int = 3, hidden: int | None = None
+) -> nn.Module:
+    """Flat motion features ``(axes * per_axis,)`` -> two 1-D convolutions (``kernel`` taps,
+    unpadded) -> dense (``hidden``, default ``2 * width``) -> softmax."""
     from torch import nn
 
     if features % axes:
         raise SpecError(f"cnn1d needs features divisible by the axes, got {features} and {axes}")
     per_axis = features // axes
-    length = per_axis - 4  # two unpadded kernels of 3
+    length = per_axis - 2 * (kernel - 1)  # two unpadded kernels
+    if length < 1:
+        raise SpecError(f"cnn1d: {per_axis} features per axis are too few for kernels of {kernel}")
+    hidden = 2 * width if hidden is None else hidden
     return nn.Sequential(
         nn.Unflatten(1, (axes, per_axis)),
-        nn.Conv1d(axes, width, 3),
+        nn.Conv1d(axes, width, kernel),
         nn.ReLU(),
-        nn.Conv1d(width, width, 3),
+        nn.Conv1d(width, width, kernel),
         nn.ReLU(),
         nn.Flatten(),
-        nn.Linear(width * length, 2 * width),
+        nn.Linear(width * length, hidden),
         nn.ReLU(),
-        nn.Linear(2 * width, classes),
+        nn.Linear(hidden, classes),
         nn.Softmax(1),
     )
 
 
-def ds_cnn(frames: int, classes: int, width: int, blocks: int) -> nn.Module:
-    """``(frames, coefficients)`` -> DS-CNN (see the module docstring) -> softmax."""
+def ds_cnn(
+    frames: int, classes: int, width: int, blocks: int, kernel: tuple[int, int] = (10, 4)
+) -> nn.Module:
+    """``(frames, coefficients)`` -> DS-CNN (see the module docstring; ``kernel`` is the first
+    convolution's, padded by half of it) -> softmax."""
     from torch import nn
 
+    kh, kw = kernel
     layers: list[nn.Module] = [
         nn.Unflatten(1, (1, frames)),
-        nn.Conv2d(1, width, (10, 4), stride=(2, 2), padding=(5, 1)),
+        nn.Conv2d(1, width, (kh, kw), stride=(2, 2), padding=(kh // 2, (kw - 1) // 2)),
         nn.BatchNorm2d(width),
         nn.ReLU(),
     ]

@@ -67,7 +67,7 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
     seed_everything(spec.training.seed)  # the initial weights too: same seed, same model
     model = build_model(spec, x.shape[1:], outputs, cfg)
     hist = train(model, x, yr, xv, data.val.y, spec.training, spec.task, progress)
-    qm = _int8(spec, model, x, yr, xv)
+    qm = int8_model(spec, model, x, yr, xv)
     out = spec.out
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / "model.tflite"
@@ -179,7 +179,10 @@ def _streaming_metrics(spec: AppSpec, graph: Any, data: Dataset, scaling: Scalin
     return out
 
 
-def _int8(spec: AppSpec, model: Any, x: np.ndarray, y: np.ndarray, xv: np.ndarray) -> Any:
+def int8_model(spec: AppSpec, model: Any, x: np.ndarray, y: np.ndarray, xv: np.ndarray) -> Any:
+    """The trained float ``model`` as a full-int8 ``QuantizedModel`` the way the spec's
+    ``[optimization]`` says: magnitude pruning (classifiers), then QAT or PTQ (calibrated on up
+    to 512 training features ``x``; ``xv`` checks the result)."""
     from edgecraft.optimize import magnitude_prune, qat, quantize
 
     opt, tr = spec.optimization, spec.training

@@ -7,6 +7,7 @@ Same seed, same data -> same weights (torch's deterministic algorithms, one thre
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,10 +71,12 @@ def train(
     cfg: Training,
     task: str,
     progress: bool = True,
+    on_epoch: Callable[[int, float, float], None] | None = None,
 ) -> History:
     """Train ``model`` in place (classification: cross-entropy on the logits; regression and
     autoencoders: mean squared error, the autoencoder's target being its input). The weights
-    of the epoch with the lowest validation loss are restored at the end."""
+    of the epoch with the lowest validation loss are restored at the end. ``on_epoch(epoch,
+    train_loss, val_loss)`` is called after every epoch (a search reports to its scheduler)."""
     import torch
     import torch.nn.functional as F
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -127,6 +130,8 @@ def train(
             else:
                 waited += 1
             bar.update(task_id, advance=1, info=f"loss {hist.train_loss[-1]:.4f} val {val:.4f}")
+            if on_epoch is not None:
+                on_epoch(epoch + 1, hist.train_loss[-1], val)
             if waited >= cfg.patience:
                 hist.stopped_early = True
                 break

@@ -20,6 +20,7 @@ from edgecraft.cli import (
     profile_cmd,
     quantize_cmd,
     run_cmd,
+    search_cmd,
     stream_cmd,
     train_cmd,
 )
@@ -52,6 +53,7 @@ app.add_typer(app_cmd.app, name="app")
 app.command("train")(train_cmd.train)
 app.command("evaluate")(train_cmd.evaluate)
 app.add_typer(cascade_cmd.app, name="cascade")
+app.command("search")(search_cmd.search)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

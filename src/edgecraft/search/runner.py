@@ -1,0 +1,287 @@
+"""``run_search(DIR, board)``: hardware-aware search over an application on Ray Tune.
+
+1. Candidates: the template's default, then a seeded draw from the space (:mod:`.space`).
+2. Before training, each is measured on the board (:func:`.trial.measure`, as Ray tasks) in
+   draw order until ``trials`` of them fit; those that do not fit are counted and never trained.
+3. The ones that fit train as Tune trials (one CPU each, as many at once as the cluster has
+   CPUs), reporting the validation loss every epoch to an ASHA scheduler that stops weak ones
+   early; each finished trial is made int8, scored and profiled (:func:`.trial.train_candidate`).
+4. The Pareto front (int8 accuracy vs latency, RAM, energy) is written as JSON with its plots.
+
+Everything lives in ``DIR/search`` (``DIR/search-quick`` with ``quick``): ``candidates.json``
+(the measured candidates), ``tune/`` (Tune's experiment, which ``resume`` restores),
+``models/<id>/`` (each trained candidate's int8 model and result), ``pareto.json`` and the PNGs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from edgecraft.apps.spec import AppSpec, load_spec
+from edgecraft.search import pareto
+from edgecraft.search.space import (
+    check_searchable,
+    default_candidate,
+    sample_candidates,
+    shape_key,
+    smallest_candidate,
+)
+from edgecraft.search.trial import SearchData, measure, search_data, train_candidate
+
+
+class SearchError(ValueError):
+    """A search that cannot run as asked; the message is one line saying why."""
+
+
+STATE = "candidates.json"
+
+
+def run_search(
+    root: str | Path,
+    board: str,
+    trials: int = 8,
+    budget_minutes: float | None = None,
+    seed: int = 0,
+    address: str | None = None,
+    resume: bool = False,
+    quick: bool = False,
+    progress: bool = True,
+    cpus: int | None = None,
+) -> dict[str, Any]:
+    """Search ``root``'s application for models that fit ``board``; see the module docstring.
+
+    Returns ``trials`` (trained to the end), ``pruned_before_training``, ``pareto`` (the
+    front's points), and for display ``reference`` (the default's result, when trained),
+    ``stopped_early``, ``unfinished``, ``results`` (every finished trial) and ``out``."""
+    from edgecraft.targets import UnknownBoardError, get_board
+
+    if trials < 1:
+        raise SearchError(f"--trials must be at least 1, got {trials}")
+    try:
+        get_board(board)
+    except UnknownBoardError as e:
+        raise SearchError(str(e)) from None
+    spec = load_spec(root, quick)
+    check_searchable(spec)
+    out = spec.root / ("search-quick" if quick else "search")
+    if resume and not (out / STATE).is_file():
+        raise SearchError(f"nothing to resume: {out / STATE} does not exist (run without --resume first)")
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        _init_ray(address, cpus)
+    try:
+        data = search_data(spec)
+        if resume:
+            state = json.loads((out / STATE).read_text())
+            if state["board"] != board:
+                raise SearchError(f"{out} holds a search for {state['board']}, not {board}")
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            state = _candidates(spec, data, board, trials, seed)
+            (out / STATE).write_text(json.dumps(state, indent=2))
+        results, unfinished, expired = _tune(spec, data, board, state, out, budget_minutes, resume, progress)
+    finally:
+        if started:
+            ray.shutdown()
+    best = pareto.front(results)
+    plots = (
+        pareto.plot(results, best, board, out, "accuracy" if spec.task == "classify" else "ROC AUC")
+        if results
+        else []
+    )
+    summary = {
+        "trials": len(results),
+        "pruned_before_training": state["pruned_before_training"],
+        "pareto": [pareto.point(r) for r in best],
+    }
+    (out / "pareto.json").write_text(json.dumps(summary, indent=2))
+    ref = [r for r in results if r["config"]["default"]]
+    return {
+        **summary,
+        "reference": ref[0] if ref else None,
+        "unfinished": unfinished,
+        "budget_expired": expired,
+        "results": results,
+        "out": str(out),
+        "plots": [str(p) for p in plots],
+        "board": board,
+        "metric": "accuracy" if spec.task == "classify" else "ROC AUC",
+    }
+
+
+def _init_ray(address: str | None, cpus: int | None) -> None:
+    import ray
+
+    quiet: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.WARNING,
+    }
+    if address:
+        try:
+            ray.init(address=address, **quiet)
+        except (ConnectionError, ValueError, RuntimeError) as e:
+            raise SearchError(f"cannot reach the Ray cluster at {address}: {e}") from None
+        return
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    ray.init(num_cpus=cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
+
+
+def _candidates(spec: AppSpec, data: SearchData, board: str, trials: int, seed: int) -> dict[str, Any]:
+    """Measure candidates in draw order (in parallel batches on Ray) until ``trials`` fit."""
+    import ray
+
+    cfg = _front_end(spec)
+    pool = [default_candidate(spec), *sample_candidates(spec, cfg, max(4 * trials, trials + 8), seed)]
+    remote = ray.remote(num_cpus=1)(measure)
+    batch = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    sample, outputs = data.train.x[:32], len(data.labels)
+    floor = ray.get(remote.remote(spec, smallest_candidate(spec, cfg), sample, outputs, board))
+    if not floor["fits"]:
+        raise SearchError(
+            f"no candidate fits {board}: all {len(pool)} candidates pruned before training; even the "
+            f"smallest in the space needs {floor['ram_bytes']:,} B RAM of {floor['capacity']['ram_bytes']:,} "
+            f"and {floor['flash_bytes']:,} B flash of {floor['capacity']['flash_bytes']:,} "
+            "(choose a larger board or a smaller model.size)"
+        )
+    measured: dict[str, dict[str, Any]] = {}
+    fitting: list[dict[str, Any]] = []
+    pruned: list[str] = []
+    for i in range(0, len(pool), batch):
+        chunk = pool[i : i + batch]
+        todo = {shape_key(c): c for c in chunk if shape_key(c) not in measured}
+        refs = {k: remote.remote(spec, c, sample, outputs, board) for k, c in todo.items()}
+        for k, ref in refs.items():
+            try:
+                measured[k] = ray.get(ref)
+            except ray.exceptions.RayTaskError as e:  # a shape the model family cannot take
+                measured[k] = {"fits": False, "error": str(e.cause) if e.cause else str(e)}
+        for c in chunk:
+            if len(fitting) == trials:
+                break
+            m = measured[shape_key(c)]
+            if m["fits"]:
+                fitting.append({**c, "measured": m})
+            else:
+                pruned.append(c["id"])
+        if len(fitting) == trials:
+            break
+    if not fitting:
+        small = min(
+            (m for m in measured.values() if "ram_bytes" in m), key=lambda m: m["ram_bytes"], default=None
+        )
+        need = (
+            f"; the smallest needs {small['ram_bytes']:,} B RAM of {small['capacity']['ram_bytes']:,} and "
+            f"{small['flash_bytes']:,} B flash of {small['capacity']['flash_bytes']:,}"
+            if small
+            else ""
+        )
+        raise SearchError(
+            f"no candidate fits {board}: all {len(pruned)} measured candidates were pruned "
+            f"before training{need}"
+        )
+    return {
+        "board": board,
+        "seed": seed,
+        "candidates": fitting,
+        "pruned": pruned,
+        "pruned_before_training": len(pruned),
+    }
+
+
+def _front_end(spec: AppSpec) -> Any:
+    from edgecraft.apps.features import front_end
+
+    return front_end(spec)
+
+
+def _trainable(config: dict[str, Any], spec: AppSpec, data: SearchData, board: str, models: str) -> None:
+    """One Tune trial: train the candidate, reporting every epoch, then its int8 result."""
+    from ray import tune
+
+    c = config["candidate"]
+    r = train_candidate(spec, data, c, board, Path(models) / c["id"], tune.report)
+    final = {k: v for k, v in r.items() if k != "config"}
+    tune.report({**final, "epoch": r["epochs"] + 1, "final": True})
+
+
+def _tune(
+    spec: AppSpec,
+    data: SearchData,
+    board: str,
+    state: dict[str, Any],
+    out: Path,
+    budget_minutes: float | None,
+    resume: bool,
+    progress: bool,
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """Run (or resume) the Tune experiment: the finished results, how many trials did not
+    finish (stopped early by ASHA, failed, or cut by the budget or an interruption), and
+    whether the budget ran out."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    from edgecraft.search.progress import Budget, LiveProgress
+
+    Budget.set(out, budget_minutes)
+    LiveProgress.display = progress
+    trainable = tune.with_resources(
+        tune.with_parameters(_trainable, spec=spec, data=data, board=board, models=str(out / "models")),
+        {"cpu": 1},
+    )
+    path = out / "tune"
+    if resume and path.is_dir() and tune.Tuner.can_restore(str(path)):
+        tuner = tune.Tuner.restore(str(path), trainable, resume_unfinished=True, resume_errored=True)
+    else:
+        epochs = spec.training.epochs
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"candidate": tune.grid_search(state["candidates"])},
+            tune_config=tune.TuneConfig(
+                scheduler=ASHAScheduler(
+                    time_attr="training_iteration",
+                    metric="val_loss",
+                    mode="min",
+                    max_t=epochs + 1,
+                    grace_period=max(2, epochs // 5),
+                    reduction_factor=3,
+                ),
+                trial_name_creator=_trial_name,
+                trial_dirname_creator=_trial_name,
+            ),
+            run_config=tune.RunConfig(
+                storage_path=str(out),
+                name="tune",
+                verbose=0,
+                callbacks=[Budget(str(out)), LiveProgress(len(state["candidates"]))],
+            ),
+        )
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # verbose=0 then prints nothing on stdout
+    grid = tuner.fit()
+    results, unfinished = [], 0
+    measured = {c["id"]: c["measured"] for c in state["candidates"]}
+    for i in range(len(grid)):
+        r = grid[i]
+        m = r.metrics or {}
+        if m.get("final"):
+            cfg = r.config["candidate"] if r.config else {}
+            results.append(
+                {
+                    **m,
+                    "config": {k: v for k, v in cfg.items() if k != "measured"},
+                    "measured": measured.get(m["id"]),
+                }
+            )
+        else:
+            unfinished += 1
+    return sorted(results, key=lambda r: r["id"]), unfinished, Budget.expired(out)
+
+
+def _trial_name(trial: Any) -> str:
+    return str(trial.config["candidate"]["id"])

@@ -1,0 +1,174 @@
+"""One candidate: measured on the board before training (:func:`measure`), then trained,
+made int8 and scored (:func:`train_candidate`, the body of a Ray Tune trial).
+
+Measuring builds the candidate's PyTorch model with untrained weights, converts it to full
+int8 the way training will (the graph's shapes, and so its RAM, flash and cost, do not depend
+on the weights' values) and profiles that graph on the board: the planned arena with kernel
+scratch, the persistent part, a stack reserve, flash of weights, tables and code, latency and
+energy from the cost model. Scores are int8: accuracy of the int8 model on the validation
+split for classifiers, ROC AUC of the int8 reconstruction error for anomaly detection (on a
+validation set with faults drawn from the generator with another seed: other machines). The
+held-out test split is scored too but never used to choose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgecraft.apps.data import Dataset, Split
+from edgecraft.apps.features import Scaling, featurize, front_end, needs_scaling
+from edgecraft.apps.spec import AppSpec, Optimization, SpecError
+from edgecraft.search.space import build, candidate_front_end
+
+#: RAM kept for the stack of one inference (the generated C's peak stack measured on qemu-m4
+#: for the gesture template's model is 416 B; kernels keep no buffers on the stack).
+STACK_RESERVE = 1024
+#: samples used to calibrate the untrained model when measuring (the values do not matter)
+MEASURE_SAMPLES = 32
+
+
+@dataclass
+class SearchData:
+    """Raw samples for a search: ``train`` (augmented), ``val`` (the training loop's
+    validation loss), ``select`` (what candidates are scored and chosen on), ``test``
+    (held out: reported, never chosen on)."""
+
+    labels: list[str]
+    task: str
+    train: Split
+    val: Split
+    select: Split
+    test: Split
+
+
+def search_data(spec: AppSpec) -> SearchData:
+    """The spec's data as the search uses it."""
+    from edgecraft.apps.run import load_data
+    from edgecraft.apps.training import augment
+
+    data: Dataset = load_data(spec)
+    xr, yr = augment(data.train.x, data.train.y, spec.training.augmentation, spec.training.seed)
+    select = data.val
+    if spec.task == "anomaly":
+        if spec.generator is None:
+            raise SpecError(f"{spec.root}/app.toml: searching an anomaly detector needs a data generator")
+        other = dataclasses.replace(
+            spec, training=dataclasses.replace(spec.training, seed=spec.training.seed + 7919)
+        )
+        select = load_data(other).test  # normal and faulty clips of machines neither split has
+    return SearchData(data.labels, spec.task, Split(xr, yr), data.val, select, data.test)
+
+
+def outputs_of(data: SearchData, x: np.ndarray) -> int:
+    """Model outputs: classes, or every feature for an autoencoder."""
+    return len(data.labels) if data.task == "classify" else int(np.prod(x.shape[1:]))
+
+
+def features_for(spec: AppSpec, c: dict[str, Any], raws: list[np.ndarray]) -> tuple[list[np.ndarray], Any]:
+    """Features of each raw batch with the candidate's front end (scaled as the apps pipeline
+    scales them, fitted on the first batch), and the front end."""
+    cfg = candidate_front_end(front_end(spec), c)
+    xs = [featurize(cfg, r) for r in raws]
+    if needs_scaling(cfg, spec.task):
+        scaling = Scaling.fit(xs[0])
+        xs = [scaling(x) for x in xs]
+    return xs, cfg
+
+
+def measure(
+    spec: AppSpec, c: dict[str, Any], sample: np.ndarray, outputs_hint: int, board: str
+) -> dict[str, Any]:
+    """The candidate's deployed RAM, flash, latency and energy on ``board`` before training."""
+    from edgecraft.optimize import quantize
+    from edgecraft.optimize.train import seed_everything
+
+    (x,), cfg = features_for(spec, c, [sample[:MEASURE_SAMPLES]])
+    outputs = outputs_hint if spec.task == "classify" else int(np.prod(x.shape[1:]))
+    seed_everything(spec.training.seed)
+    model = build(spec, c, x.shape[1:], outputs, cfg)
+    qm = quantize(model, x, report=False, channels_last=x.ndim == 4)
+    return board_costs(qm.graph, board)
+
+
+def board_costs(graph: Any, board: str) -> dict[str, Any]:
+    """What the search compares and checks on the board, from ``profile``."""
+    from edgecraft.targets import profile
+
+    p = profile(graph, board, stack_bytes=STACK_RESERVE, stack_from="search's stack reserve")
+    return {
+        "ram_bytes": int(p["ram_bytes"]),
+        "flash_bytes": int(p["flash_bytes"]),
+        "latency_ms": float(p["latency_ms"]),
+        "energy_uj": None if p["energy_uj"] is None else float(p["energy_uj"]),  # no power figures
+        "fits": bool(p["fits"]),
+        "capacity": p["capacity"],
+    }
+
+
+def score(task: str, qm: Any, x: np.ndarray, y: np.ndarray) -> float:
+    """int8 accuracy (classifiers) or ROC AUC of the int8 reconstruction error (anomaly)."""
+    if task == "classify":
+        from edgecraft.optimize import accuracy_int8
+
+        return round(accuracy_int8(qm, x, y), 4)
+    from edgecraft.apps.anomaly import reconstruction_scores
+    from edgecraft.apps.metrics import auc
+
+    return round(float(auc(y, reconstruction_scores(qm, x))), 4)
+
+
+def train_candidate(
+    spec: AppSpec,
+    data: SearchData,
+    c: dict[str, Any],
+    board: str,
+    out: Path,
+    report: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """Train the candidate (``report`` gets ``{"epoch", "val_loss"}`` after every epoch),
+    make it int8, score it and write ``out/model.tflite`` and ``out/result.json``."""
+    from edgecraft.apps.run import int8_model
+    from edgecraft.apps.training import train
+    from edgecraft.files import write_text
+    from edgecraft.optimize.train import seed_everything
+
+    (x, xv, xs, xt), cfg = features_for(spec, c, [data.train.x, data.val.x, data.select.x, data.test.x])
+    tr = dataclasses.replace(spec.training, learning_rate=spec.training.learning_rate * c["lr"])
+    run_spec = dataclasses.replace(
+        spec, training=tr, optimization=Optimization(c["method"], spec.optimization.qat_epochs, c["pruning"])
+    )
+    seed_everything(tr.seed)
+    model = build(spec, c, x.shape[1:], outputs_of(data, x), cfg)
+    hist = train(
+        model,
+        x,
+        data.train.y,
+        xv,
+        data.val.y,
+        tr,
+        spec.task,
+        progress=False,
+        on_epoch=lambda e, _t, v: report({"epoch": e, "val_loss": v}),
+    )
+    qm = int8_model(run_spec, model, x, data.train.y, xv)
+    out.mkdir(parents=True, exist_ok=True)
+    qm.save(out / "model.tflite")
+    result = {
+        "id": c["id"],
+        "accuracy": score(spec.task, qm, xs, data.select.y),
+        "test_accuracy": score(spec.task, qm, xt, data.test.y),
+        **board_costs(qm.graph, board),
+        "model": str(out / "model.tflite"),
+        "epochs": len(hist.train_loss),
+        "val_loss": float(min(hist.val_loss)),
+        "config": c,
+    }
+    write_text(out / "result.json", json.dumps(result, indent=2))
+    return result

@@ -28,7 +28,12 @@ def read_onnx_int8(path: str | Path) -> Graph:
     from edgecraft.formats.onnx_read import read_onnx
     from edgecraft.formats.qdq import float_left, fold_qdq
 
-    graph = fold_qdq(read_onnx(path))
+    graph = read_onnx(path)
+    try:
+        graph = fold_qdq(graph)
+    except Exception as e:  # a corrupt file's odd structure: one clear error, no traceback
+        raise ModelFormatError(f"{path}: cannot make the model int8 ({type(e).__name__}: "
+                               f"{' '.join(str(e).split())[:200]})") from None
     left = [graph.operators[j] for j in float_left(graph)]
     if left:
         compute = [op for op in left if op.type not in ("QUANTIZE", "DEQUANTIZE")] or left

@@ -62,7 +62,10 @@ def read_onnx_bytes(data: bytes, source: str = "model") -> Graph:
     except ModelFormatError:
         raise
     except (OpError, ValueError) as e:
-        raise ModelFormatError(f"{source}: {e}") from None
+        raise ModelFormatError(f"{source}: {' '.join(str(e).split())}") from None
+    except Exception as e:  # whatever a corrupt file trips over: one clear error, no traceback
+        raise ModelFormatError(f"{source}: corrupt or inconsistent ONNX model ({type(e).__name__}: "
+                               f"{' '.join(str(e).split())[:200]}); re-export it") from None
 
 
 class Reader:

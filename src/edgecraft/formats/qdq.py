@@ -122,6 +122,7 @@ class _Folder:
             assert target is not None
             result = target
         op.inputs, op.outputs = ins, [result]
+        self.check_bias(op)
         self.ops.append(op)
         if target is None:
             self.real_of[out] = result
@@ -131,6 +132,31 @@ class _Folder:
             if q.outputs[0] != result:
                 self.requant(result, q.outputs[0])
         return True
+
+    def check_bias(self, op: Operator) -> None:
+        """TFLM reads an int32 bias at scale ``input_scale * weight_scale`` whatever its own
+        scale says; a bias quantized at another scale is rescaled to it (rounded: the one
+        inexact step, warned about)."""
+        if len(op.inputs) < 3 or -1 in op.inputs[:3]:
+            return
+        x, w, b = (self.t(k) for k in op.inputs[:3])
+        if b.dtype != "int32" or b.data is None or b.quant is None or w.quant is None or x.quant is None:
+            return
+        want = (np.float32(x.quant.scale[0]) * w.quant.scale.astype(np.float32)).astype(np.float64)
+        have = b.quant.scale.astype(np.float64)
+        if want.shape != have.shape and have.size != 1:
+            return
+        if np.allclose(have, want, rtol=1e-5, atol=0):
+            return
+        import warnings
+
+        real = b.data.astype(np.float64) * have
+        data = np.clip(np.round(real / want), -(2**31), 2**31 - 1).astype(np.int32)
+        warnings.warn(f"bias {b.name!r} is quantized at scale {have.ravel()[:1]} but TFLite Micro "
+                      f"reads it at input scale x weight scale {want.ravel()[:1]}; rescaled (rounded)",
+                      stacklevel=2)
+        quant = Quantization(want.astype(np.float32), np.zeros(len(want)), 0)
+        op.inputs[2] = self.g.add_tensor(Tensor(f"{b.name}_rescaled", b.shape, "int32", data, quant))
 
     def cut_io(self) -> None:
         g = self.g

@@ -105,3 +105,27 @@ def test_an_unsupported_op_names_the_op_the_node_and_what_to_do(tmp_path: Path) 
         read_model(tmp_path / "e.onnx")
     message = str(e.value)
     assert "'my_erf'" in message and "Erf" in message and "supported:" in message and "\n" not in message
+
+
+def test_a_bias_at_another_scale_is_rescaled_with_a_warning(tmp_path: Path) -> None:
+    """TFLM reads an int32 bias at input scale x weight scale; a QDQ model may state another."""
+    import onnx
+    from onnx import numpy_helper
+
+    from edgecraft.formats.onnx_write import to_onnx
+    from edgecraft.models.synthetic import tiny_mlp
+
+    graph = tiny_mlp()
+    model = to_onnx(graph)
+    inits = {i.name: i for i in model.graph.initializer}
+    dq = next(n for n in model.graph.node if n.op_type == "DequantizeLinear"
+              and n.input[0] in inits and numpy_helper.to_array(inits[n.input[0]]).dtype == np.int32)
+    bias, scale = (numpy_helper.to_array(inits[n]) for n in dq.input[:2])
+    inits[dq.input[0]].CopyFrom(numpy_helper.from_array((bias // 2).astype(np.int32), dq.input[0]))
+    inits[dq.input[1]].CopyFrom(numpy_helper.from_array((scale * 2).astype(np.float32), dq.input[1]))
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.warns(UserWarning, match="rescaled"):
+        back = read_model(tmp_path / "m.onnx")
+    fc = next(op for op in back.operators if op.type == "FULLY_CONNECTED")
+    got = back.tensors[fc.inputs[2]].data
+    assert got is not None and np.abs(got.astype(np.int64) - bias).max() <= 1

@@ -152,9 +152,11 @@ class _Folder:
 
         real = b.data.astype(np.float64) * have
         data = np.clip(np.round(real / want), -(2**31), 2**31 - 1).astype(np.int32)
-        warnings.warn(f"bias {b.name!r} is quantized at scale {have.ravel()[:1]} but TFLite Micro "
-                      f"reads it at input scale x weight scale {want.ravel()[:1]}; rescaled (rounded)",
-                      stacklevel=2)
+        c = int(np.argmax(np.abs(np.broadcast_to(have, want.shape) / want - 1)))
+        stated = float(have.ravel()[min(c, have.size - 1)])
+        warnings.warn(f"bias {b.name!r} is quantized at scale {stated:.9g} "
+                      f"but TFLite Micro reads it at input scale x weight scale {float(want[c]):.9g} "
+                      f"(channel {c}); rescaled (rounded)", stacklevel=2)
         quant = Quantization(want.astype(np.float32), np.zeros(len(want)), 0)
         op.inputs[2] = self.g.add_tensor(Tensor(f"{b.name}_rescaled", b.shape, "int32", data, quant))
 

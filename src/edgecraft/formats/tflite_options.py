@@ -57,6 +57,7 @@ DEFAULTS: dict[str, object] = {
     "batch_dims": 0,
     "adj_x": False,
     "adj_y": False,
+    "rank": 0,
     "exclusive": False,
     "reverse": False,
     "cell_clip": 0.0,

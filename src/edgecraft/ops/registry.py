@@ -100,6 +100,7 @@ OP_MODULES: dict[str, str] = {
     "STRIDED_SLICE": "strided_slice",
     "SUB": "sub",
     "SUM": "sum",
+    "SVDF": "svdf",
     "TANH": "tanh",
     "TRANSPOSE": "transpose",
     "TRANSPOSE_CONV": "transpose_conv",

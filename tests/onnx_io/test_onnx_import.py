@@ -129,3 +129,37 @@ def test_a_bias_at_another_scale_is_rescaled_with_a_warning(tmp_path: Path) -> N
     fc = next(op for op in back.operators if op.type == "FULLY_CONNECTED")
     got = back.tensors[fc.inputs[2]].data
     assert got is not None and np.abs(got.astype(np.int64) - bias).max() <= 1
+
+
+def test_a_hand_written_qdq_model_without_zero_points(tmp_path: Path) -> None:
+    """DequantizeLinear without a zero point: 0 of the integers' own type (int8 weights, int32
+    bias), as ONNX defines it."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(2)
+    arrays = {
+        "xs": np.float32(0.05), "xz": np.int8(3), "ys": np.float32(0.1), "yz": np.int8(-5),
+        "w": rng.integers(-127, 128, (4, 2, 3, 3)).astype(np.int8), "ws": np.float32(0.01),
+        "b": rng.integers(-500, 500, 4).astype(np.int32), "bs": np.float32(0.05 * 0.01),
+    }
+    inits = [numpy_helper.from_array(np.asarray(a), n) for n, a in arrays.items()]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xf"]),
+        helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
+        helper.make_node("DequantizeLinear", ["b", "bs"], ["bf"]),
+        helper.make_node("Conv", ["xf", "wf", "bf"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("QuantizeLinear", ["c", "ys", "yz"], ["cq"]),
+        helper.make_node("DequantizeLinear", ["cq", "ys", "yz"], ["y"]),
+    ]
+    g = helper.make_graph(nodes, "hand",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 5, 5])], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "hand.onnx"))
+    graph = _check(tmp_path / "hand.onnx", rng.standard_normal((2, 2, 5, 5)).astype(np.float32))
+    conv = next(op for op in graph.operators if op.type == "CONV_2D")
+    np.testing.assert_array_equal(graph.tensors[conv.inputs[2]].data, arrays["b"])
+    assert conv.attrs["padding"] == "SAME"

@@ -62,11 +62,12 @@ def _evaluate(r: Reader, node: Any, ins: list[Value]) -> list[Value]:
 
 # --- quantization --------------------------------------------------------------------------------
 
-def _qparams(r: Reader, ins: list[Value], attrs: dict[str, Any],
-             rank: int) -> tuple[Quantization, np.dtype[Any]]:
+def _qparams(r: Reader, ins: list[Value], attrs: dict[str, Any], rank: int,
+             default: Any = np.uint8) -> tuple[Quantization, np.dtype[Any]]:
+    """Scale and zero point (absent: 0 of ``default``, the integer type) and that type."""
     scale = ins[1]
     scale_data = const_data(ins, 1)
-    zp = given(ins, 2) or Const(np.zeros(np.shape(scale_data) if scale_data is not None else (), np.uint8))
+    zp = given(ins, 2) or Const(np.zeros(np.shape(scale_data) if scale_data is not None else (), default))
     if not isinstance(scale, Const) or not isinstance(zp, Const):
         raise r.unsupported("the scale and zero point must be constants")
     z = np.asarray(zp.data)
@@ -91,7 +92,9 @@ def _dequantize(r: Reader, node: Any, ins: list[Value], attrs: dict[str, Any]) -
     x = ins[0]
     if isinstance(x, QConst):
         return x
-    quant, dtype = _qparams(r, ins, attrs, len(r.shape(x)))
+    # without a zero point the integers' own type says what they are (ONNX: T1)
+    own = x.data.dtype if isinstance(x, Const) else r.tensors[x.index].np_dtype
+    quant, dtype = _qparams(r, ins, attrs, len(r.shape(x)), own)
     if isinstance(x, Const):
         data, quant = _as_int8(np.asarray(x.data), quant, dtype)
         return QConst(np.asarray(data), quant)

@@ -10,6 +10,7 @@ import numpy as np
 
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
+from movement_cases import padv2
 
 ACTS = ["NONE", "NONE", "RELU", "RELU", "RELU6", "RELU_N1_TO_1"]
 
@@ -307,3 +308,91 @@ def int16_chain2(seed: int) -> Graph:
     sm = t("sm", (1, 12), 1 / 32768)
     g.op("SOFTMAX", [r], [sm], beta=1.0)
     return g.build([x, z], [sm, sq])
+
+
+def pad16(rng: np.random.Generator, dtype: str = "int16") -> Graph:
+    """PAD without a pad value: TFLM pads int16 and int32 with 0 whatever the zero point."""
+    g = GraphBuilder("pad16")
+    shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(1, 5))))
+    pads = rng.integers(0, 3, (len(shape), 2)).astype(np.int32)
+    q = _q(rng, dtype)
+    x = g.tensor("x", shape, dtype, q)
+    y = g.tensor("y", tuple(int(d + a + b) for d, (a, b) in zip(shape, pads, strict=True)), dtype, q)
+    g.op("PAD", [x, g.const("paddings", pads)], [y])
+    return g.build([x], [y])
+
+
+def reduce16(rng: np.random.Generator, op: str) -> Graph:
+    """MEAN or SUM int16 over one or two of axes 1..3."""
+    g = GraphBuilder(op.lower() + "16")
+    shape = (1, *(int(v) for v in rng.integers(1, 6, 3)))
+    axes = sorted(int(a) for a in rng.choice([1, 2, 3], int(rng.integers(1, 3)), replace=False))
+    keep = bool(rng.integers(0, 2))
+    out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keep else tuple(
+        d for i, d in enumerate(shape) if i not in axes)
+    s_in = float(rng.uniform(1e-4, 1e-3))
+    count = int(np.prod([shape[a] for a in axes]))
+    s_out = s_in * float(rng.uniform(0.5, 2)) * (np.sqrt(count) if op == "SUM" else 1)
+    x = g.tensor("x", shape, "int16", qparams(s_in, _zp(rng)))
+    y = g.tensor("y", out, "int16", qparams(s_out, _zp(rng)))
+    g.op(op, [x, g.const("axes", np.array(axes, np.int32))], [y], keep_dims=keep)
+    return g.build([x], [y])
+
+
+def unary16(rng: np.random.Generator, op: str) -> Graph:
+    """RELU, RELU6, LEAKY_RELU, ABS int16 (zero points 0 where TFLM requires them)."""
+    g = GraphBuilder(op.lower() + "16")
+    shape = (1, int(rng.integers(1, 60)))
+    s_in = float(rng.uniform(1e-4, 1e-3))
+    s_out = s_in if op == "RELU6" else s_in * float(rng.uniform(0.5, 2))
+    zp_in = _zp(rng) if op == "RELU6" else 0
+    zp_out = zp_in
+    x = g.tensor("x", shape, "int16", qparams(s_in, zp_in))
+    y = g.tensor("y", shape, "int16", qparams(s_out, zp_out))
+    attrs = {"alpha": float(rng.uniform(-0.5, 0.9))} if op == "LEAKY_RELU" else {}
+    g.op(op, [x], [y], **attrs)
+    return g.build([x], [y])
+
+
+INT16_CASES.update({
+    "PAD": pad16,
+    "PAD_int32": lambda rng: pad16(rng, "int32"),
+    "MEAN": lambda rng: reduce16(rng, "MEAN"),
+    "SUM": lambda rng: reduce16(rng, "SUM"),
+    **{op: (lambda rng, op=op: unary16(rng, op)) for op in ("RELU", "RELU6", "LEAKY_RELU", "ABS")},
+})
+
+
+INT16_CASES.update({
+    "PAD_float32": lambda rng: pad16(rng, "float32"),
+    **{f"PADV2_{dtype}": (lambda rng, dtype=dtype: padv2(rng, dtype))
+       for dtype in ("int16", "int32", "float32")},
+})
+
+
+def int16_chain3(seed: int) -> Graph:
+    """The int16 data and activation kernels with C in one graph: PAD, RELU, RELU6, LEAKY_RELU,
+    ABS, MEAN, SUM."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("int16_chain3")
+    s = float(rng.uniform(2e-4, 4e-4))
+
+    def t(name: str, shape: tuple[int, ...], scale: float, zp: int = 0) -> int:
+        return g.tensor(name, shape, "int16", qparams(scale, zp))
+
+    x = t("x", (1, 3, 4, 2), s)
+    pd = t("pd", (1, 5, 5, 2), s)
+    g.op("PAD", [x, g.const("paddings", np.array([[0, 0], [1, 1], [0, 1], [0, 0]], np.int32))], [pd])
+    r = t("r", (1, 5, 5, 2), s * 1.3)
+    g.op("RELU", [pd], [r])
+    r6 = t("r6", (1, 5, 5, 2), s * 1.3)
+    g.op("RELU6", [r], [r6])
+    lk = t("lk", (1, 5, 5, 2), s * 0.7)
+    g.op("LEAKY_RELU", [pd], [lk], alpha=0.3)
+    ab = t("ab", (1, 5, 5, 2), s * 1.1)
+    g.op("ABS", [lk], [ab])
+    mn = t("mn", (1, 2), s * 0.5, 5)
+    g.op("MEAN", [r6, g.const("axes", np.array([1, 2], np.int32))], [mn], keep_dims=False)
+    sm = t("sm", (1, 1, 1, 2), s * 6)
+    g.op("SUM", [ab, g.const("axes2", np.array([1, 2], np.int32))], [sm], keep_dims=True)
+    return g.build([x], [mn, sm])

@@ -54,9 +54,11 @@ def pad(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def mean(ctx: OpContext, p: str, ptr: Pointer, multiplier: tuple[int, int] | None = None) -> OpCode:
-    """MEAN (and SUM, which passes its own ``multiplier``)."""
-    require_int8(ctx, 0)
+    """MEAN (and SUM, which passes its own ``multiplier``); int8, or int16 (``ec_data_s16.c``)."""
     x, y = ctx.req_input(0), ctx.output(0)
+    wide = x.dtype == "int16" and y.dtype == "int16"
+    if not wide:
+        require_int8(ctx, 0)
     reduced = mean_axes(ctx)
     rank = len(x.shape)
     if rank > MAX_DIMS:
@@ -80,8 +82,8 @@ def mean(ctx: OpContext, p: str, ptr: Pointer, multiplier: tuple[int, int] | Non
         f"  .input_zp_times_count = {count * x.zero_point}, .output_offset = {y.zero_point}, "
         f".multiplier = {m}, .shift = {s},\n}};\n"
     )
-    return OpCode(decls, f"ec_mean_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
-                  ("reshape_ops",))
+    fn, stem = ("ec_mean_s16", "data_s16") if wide else ("ec_mean_s8", "reshape_ops")
+    return OpCode(decls, f"{fn}(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});", (stem,))
 
 
 def quantize(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
@@ -175,9 +177,10 @@ def lookup_table(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def sum_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """SUM: MEAN's kernel with SUM's multiplier (no ``1/count`` folded in)."""
-    require_int8(ctx, 0)
+    """SUM: MEAN's kernel with SUM's multiplier (no ``1/count`` folded in); int8 or int16."""
     x, y = ctx.req_input(0), ctx.output(0)
+    if x.dtype != "int16":
+        require_int8(ctx, 0)
     return mean(ctx, p, ptr, multiplier=sum_multiplier(x.scale, y.scale))
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.codegen.cwriter import c_array, c_list, c_type
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, broadcast_strides
+from edgecraft.codegen.ops_c_data import _copy_block as copy_block
 from edgecraft.codegen.ops_c_data import lookup_table, quantize
+from edgecraft.codegen.ops_c_data import pad as pad_int8
 from edgecraft.ir.graph import Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
-from edgecraft.ops.arith import SIGMOID_TABLE_UINT16, conv_multipliers, quantize_multiplier
+from edgecraft.ops.arith import SIGMOID_TABLE_UINT16, conv_multipliers, quantize_multiplier, round_half_away
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.conv_common import (
     activation_range,
@@ -24,6 +26,7 @@ from edgecraft.ops.conv_common import (
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.logistic import int16_lut_params
 from edgecraft.ops.lut16 import softmax_luts
+from edgecraft.ops.pad import pad_value, paddings
 from edgecraft.ops.quant import dtype_range
 from edgecraft.ops.registry import get_op
 from edgecraft.ops.softmax import int16_params as softmax_int16_params
@@ -266,3 +269,71 @@ def quantize_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 def activation(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """LOGISTIC and TANH: int8 by table of every input, int16 by TFLM's sigmoid table."""
     return lut_s16(ctx, p, ptr) if ctx.req_input(0).dtype == "int16" else lookup_table(ctx, p, ptr)
+
+
+def pad_any(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """PAD and PADV2 in int16, int32 and float32: the output filled with the pad value of the
+    reference kernel (``ops/pad.py``), then the input copied into its interior."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    if len(x.shape) > MAX_DIMS:
+        raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(x.shape)}")
+    value = pad_value(ctx, [None, None, ctx.const(2) if ctx.input(2) is not None else None])
+    ctype = c_type(y.dtype)
+    literal = f"{value!r}f" if y.dtype == "float32" else str(int(value))
+    before = [int(b) for b, _ in paddings(ctx)]
+    out_strides = [int(np.prod(y.shape[d + 1:], dtype=np.int64)) for d in range(len(y.shape))]
+    in_strides = [int(np.prod(x.shape[d + 1:], dtype=np.int64)) for d in range(len(x.shape))]
+    offset = sum(b * s for b, s in zip(before, out_strides, strict=True))
+    decls = copy_block(p, list(x.shape), in_strides, out_strides, y.np_dtype.itemsize)
+    src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    call = (f"for (int32_t k = 0; k < {y.size}; ++k) (({ctype} *){dst})[k] = {literal};\n"
+            f"  if ({x.size} > 0) ec_copy_nd(&{p}, {src}, ({ctype} *){dst} + {offset});")
+    return OpCode(decls, call, ("data_ops",))
+
+
+def unary_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """RELU, RELU6, LEAKY_RELU and ABS int16 with the arithmetic of their reference kernels."""
+    require_int16(ctx, 0)
+    get_op(ctx.op.type).kernel_for(ctx)
+    x, y = ctx.req_input(0), ctx.output(0)
+    if x.quant is None or y.quant is None:
+        raise CodegenError(f"{ctx.op.type} int16 without quantization has no C kernel")
+    if ctx.op.type in ("RELU", "ABS", "LEAKY_RELU") and (x.zero_point, y.zero_point) != (0, 0):
+        raise OpError(f"int16 {ctx.op.type} needs zero points of 0 on input and output (TFLM checks it)")
+    lo, hi = dtype_range("int16")
+    absolute, neg_m, neg_s, sign, offset, in_offset = 0, 0, 0, 1, y.zero_point, -x.zero_point
+    if ctx.op.type == "RELU":
+        m, s = quantize_multiplier(x.scale / y.scale)
+        neg_m, neg_s, lo = m, s, max(lo, y.zero_point)
+    elif ctx.op.type == "RELU6":
+        m, s, offset, in_offset = 0, 0, 0, 0  # clamps the stored values
+        six = round_half_away(float(np.float32(6.0) / np.float32(x.scale))) + x.zero_point
+        lo, hi = x.zero_point, min(max(six, lo), hi)
+    elif ctx.op.type == "LEAKY_RELU":
+        m, s = quantize_multiplier(x.scale / y.scale)
+        alpha = float(np.float32(ctx.attrs.get("alpha", 0.2)))
+        am, neg_s = quantize_multiplier(x.scale * alpha / y.scale)
+        neg_m, sign = abs(am), int(np.sign(am))
+    else:  # ABS
+        absolute = 1
+        ratio = np.float32(np.float32(x.scale) / np.float32(y.scale))
+        m, s = quantize_multiplier(float(ratio)) if np.float32(x.scale) != np.float32(y.scale) else (0, 0)
+    decls = (
+        f"static const ec_unary16_params {p} = {{\n"
+        f"  .size = {x.size}, .input_offset = {in_offset}, .output_offset = {offset}, "
+        f".absolute = {absolute},\n"
+        f"  .multiplier = {m}, .shift = {s}, .negative_multiplier = {neg_m}, .negative_shift = {neg_s}, "
+        f".negative_sign = {sign},\n  .act_min = {lo}, .act_max = {hi},\n}};\n"
+    )
+    return OpCode(decls, f"ec_unary_s16(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});",
+                  ("data_s16",))
+
+
+def pad_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """PAD and PADV2: int8 by ``ec_pad_s8``, the other types by :func:`pad_any`."""
+    return pad_int8(ctx, p, ptr) if ctx.req_input(0).dtype == "int8" else pad_any(ctx, p, ptr)
+
+
+def unary_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """RELU, RELU6, LEAKY_RELU and ABS: int8 by table, int16 by :func:`unary_s16`."""
+    return unary_s16(ctx, p, ptr) if ctx.req_input(0).dtype == "int16" else lookup_table(ctx, p, ptr)

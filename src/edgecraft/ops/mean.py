@@ -4,6 +4,7 @@ int8 follows TFLM's ``QuantizedMeanOrSum``: the int32 sum of each group minus ``
 input_zp`` is scaled by ``input_scale / output_scale`` with ``1/count`` folded into the
 multiplier (shifted left by ``floor(log2(count))``, at most 32 and at most ``31 + shift``, then
 divided by ``count`` with integer division), plus the output zero point, clamped to int8.
+int16 (``QuantizedMeanOrSum<int16_t>``) is the same, clamped to int16.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def mean_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     total = wrap_int32(x.astype(np.int64).sum(axis=reduced))
     mult, shift = mean_multiplier(float(in_scale[0]), out_scale, count)
     scaled = multiply_by_quantized_multiplier(wrap_int32(total - count * int(in_zp[0])), mult, shift)
-    return [np.clip(scaled + out_zp, -128, 127).astype(np.int8)]
+    dtype = ctx.output(0).np_dtype
+    info = np.iinfo(dtype)
+    return [np.clip(scaled + out_zp, info.min, info.max).astype(dtype)]
 
 
 def mean_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
@@ -63,7 +66,7 @@ def mean_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 OP = OpDef(
     name="MEAN",
     shape=shape,
-    kernels={"int8": mean_int8, "float32": mean_float},
+    kernels={"int8": mean_int8, "int16": mean_int8, "float32": mean_float},
     code={"portable": ("ec_reshape_ops.c",)},
     state_bytes=24,
     options=Options("ReducerOptions", (("keep_dims", "KeepDims", "bool"),)),

@@ -1,8 +1,9 @@
 """PAD: surround a tensor with constant values; paddings is a constant (rank, 2) int tensor of
 (before, after) counts per dimension.
 
-The pad value is 0 for float32 and the output zero point (real 0.0) for int8, as TFLM does; an
-optional third input (PADV2-style) gives the value explicitly.
+The pad value is the output zero point (real 0.0) for int8 and 0 for float32, int16 and int32
+(whatever the int16 quantization), as TFLM does; an optional third input (PADV2-style) gives the
+value explicitly.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def pad_value(ctx: OpContext, args: list[Any]) -> float:
     if len(args) > 2 and args[2] is not None:
         return float(np.asarray(args[2]).reshape(-1)[0])
     out = ctx.output(0)
-    return float(out.zero_point) if out.dtype != "float32" else 0.0
+    # TFLM pads int8 with the output zero point, int16 and int32 with 0 whatever their quantization.
+    return float(out.zero_point) if out.dtype == "int8" else 0.0
 
 
 def pad(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
@@ -48,7 +50,7 @@ OP = OpDef(
     name="PAD",
     shares_quant=True,
     shape=shape,
-    kernels={"int8": pad, "float32": pad},
+    kernels={"int8": pad, "int16": pad, "int32": pad, "float32": pad},
     code={"portable": ("ec_reshape_ops.c",)},
     state_bytes=8,
     options=Options("PadOptions"),

@@ -12,13 +12,15 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ops.arith import multiply_by_quantized_multiplier, quantize_multiplier
-from edgecraft.ops.base import OpContext, OpDef
+from edgecraft.ops.base import OpContext, OpDef, OpError
 from edgecraft.ops.quant import dtype_range
 
 
 def relu_quantized(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     """``clamp(zp_out + MBQM(x - zp_in, s_in / s_out), max(qmin, zp_out), qmax)``."""
     t, out = ctx.req_input(0), ctx.output(0)
+    if t.dtype == "int16" and (t.zero_point != 0 or out.zero_point != 0):
+        raise OpError("int16 RELU needs zero points of 0 on input and output (TFLM checks it)")
     multiplier, shift = quantize_multiplier(t.scale / out.scale)
     result = out.zero_point + multiply_by_quantized_multiplier(
         args[0].astype(np.int64) - t.zero_point, multiplier, shift

@@ -170,6 +170,16 @@ typedef struct {
   int32_t input_zp_times_count, output_offset, multiplier, shift;
 } ec_mean_params;
 
+/* RELU, RELU6, LEAKY_RELU, ABS int16: x = input + input_offset (|x| when absolute); x >= 0:
+ * MBQM(x, multiplier, shift), or x itself when multiplier is 0; x < 0: negative_sign *
+ * MBQM(x, negative_multiplier, negative_shift), x itself when that multiplier is 0 and the sign
+ * is not, 0 when both are 0; then + output_offset, clamped to [act_min, act_max]. */
+typedef struct {
+  int32_t size, input_offset, output_offset, absolute;
+  int32_t multiplier, shift, negative_multiplier, negative_shift, negative_sign;
+  int32_t act_min, act_max;
+} ec_unary16_params;
+
 /* QUANTIZE int8 -> int8 (requantize). */
 typedef struct {
   int32_t size, input_offset, output_offset, multiplier, shift;
@@ -256,6 +266,8 @@ void ec_dequantize(const ec_convert_params *p, const void *input, float *output)
 void ec_binary_s16(const ec_binary_params *p, int32_t kind, const int16_t *input1, const int16_t *input2,
                    int16_t *output);
 int ec_pool_s16(const ec_pool_params *p, int32_t kind, const int16_t *input, int16_t *output);
+void ec_mean_s16(const ec_mean_params *p, const int16_t *input, int16_t *output);
+void ec_unary_s16(const ec_unary16_params *p, const int16_t *input, int16_t *output);
 void ec_softmax_s16(const ec_softmax16_params *p, const int16_t *input, int16_t *output);
 void ec_logistic_s16(int32_t size, int32_t multiplier, int32_t left_shift, const uint16_t *table,
                      const int16_t *input, int16_t *output);

@@ -121,3 +121,53 @@ def _show(result: dict[str, Any], fmt: Format) -> None:
 
 
 app.command("simulate")(simulate)
+
+
+def run(
+    directory: DirArg,
+    fleet: Annotated[Path, typer.Option("--fleet", help="The fleet server's state directory.")],
+    credentials: Annotated[list[Path] | None, typer.Option(
+        "--credentials", help="Device credentials from `edgecraft fleet provision` (repeatable).")] = None,
+    rounds: Annotated[int, typer.Option("--rounds", help="Federated rounds.")] = 5,
+    strategy: Annotated[str, typer.Option("--strategy", help="fedavg, fedprox or fedadam.")] = "fedavg",
+    fraction: Annotated[float, typer.Option("--fraction", help="Share of devices sampled per round.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of partitions and training.")] = 0,
+    local_epochs: Annotated[int, typer.Option("--local-epochs", help="Epochs on each device per round.")] = 2,
+    dp_noise: Annotated[float | None, typer.Option("--dp-noise", help="DP noise multiplier.")] = None,
+    dp_clip: Annotated[float, typer.Option("--dp-clip", help="DP clipping norm.")] = 1.0,
+    update_bits: Annotated[int, typer.Option("--update-bits", help="32 (float) or 8 (int8 updates).")] = 32,
+    round_timeout: Annotated[float, typer.Option("--round-timeout", help="Seconds a round waits.")] = 300.0,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Federated training on the fleet's Linux-class devices: a SuperLink beside the fleet server,
+    one authenticated SuperNode per device (microcontrollers only infer and are skipped)."""
+    from edgecraft.federated.deploy import run_fleet
+    from edgecraft.fleet.client import FleetError
+
+    s = _settings(clients=2, rounds=rounds, strategy=strategy, fraction=fraction, seed=seed,
+                  local_epochs=local_epochs, dp_noise=dp_noise, dp_clip=dp_clip, update_bits=update_bits,
+                  round_timeout=round_timeout)
+    if not (directory / "app.toml").exists():
+        raise UserError(f"{directory} is not an application directory (no app.toml)")
+    creds = credentials or [Path("devices.json")]
+    for c in creds:
+        if not c.exists():
+            raise UserError(f"--credentials {c} not found; create devices with `edgecraft fleet provision`")
+    errors: tuple[type[Exception], ...] = (*_user_errors(), FleetError)
+    try:
+        with _progress(rounds, fmt is not Format.json) as on_row:
+            result = run_fleet(directory, fleet, creds, s, on_row=on_row)
+    except errors as e:
+        raise UserError(str(e)) from None
+    if fmt is Format.json:
+        print_json(result)
+        return
+    _show(result, fmt)
+    console.print(f"trained on {len(result['devices'])} devices: "
+                  + ", ".join(f"{d['id']} ({d['board']})" for d in result["devices"]))
+    if result["skipped"]:
+        console.print(f"skipped {len(result['skipped'])}: "
+                      + ", ".join(f"{d['id']} ({d['why']})" for d in result["skipped"]))
+
+
+app.command("run")(run)

@@ -396,3 +396,33 @@ def int16_chain3(seed: int) -> Graph:
     sm = t("sm", (1, 1, 1, 2), s * 6)
     g.op("SUM", [ab, g.const("axes2", np.array([1, 2], np.int32))], [sm], keep_dims=True)
     return g.build([x], [mn, sm])
+
+
+def int16_model(seed: int) -> Graph:
+    """A small 16x8 classifier as a converter writes one, float in and out: QUANTIZE to int16,
+    CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED, SOFTMAX, DEQUANTIZE."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("int16_model")
+    s_in = 1 / 8192
+    xf = g.tensor("input", (1, 8, 8, 1), "float32")
+    x = g.tensor("input_q", (1, 8, 8, 1), "int16", qparams(s_in))
+    g.op("QUANTIZE", [xf], [x])
+    t, shape, s = _conv_layer(rng, g, x, (1, 8, 8, 1), s_in, 4, False, "int64")
+    t, shape, s = _conv_layer(rng, g, t, shape, s, 4, True, "int64")
+    p = g.tensor("pool", (1, 4, 4, 4), "int16", qparams(s))
+    g.op("AVERAGE_POOL_2D", [t], [p], padding="VALID", stride_h=2, stride_w=2, filter_height=2,
+         filter_width=2, fused_activation_function="NONE")
+    r = g.tensor("flat", (1, 64), "int16", qparams(s))
+    g.op("RESHAPE", [p, g.const("shape", np.array([1, 64], np.int32))], [r], new_shape=[1, 64])
+    # logits of a few units: 64 terms of |w| ~ 73 times pooled values ~ 5000 steps of s
+    ws = (rng.uniform(0.5, 2, 6) * 2 / (8 * 73 * 5000 * s)).astype(np.float32)
+    w = g.const("fc_w", rng.integers(-127, 128, (6, 64)).astype(np.int8), qparams(ws))
+    b = _bias(rng, g, 6, s * ws, "int64")
+    s_fc = 8 / 32767
+    logits = g.tensor("logits", (1, 6), "int16", qparams(s_fc))
+    g.op("FULLY_CONNECTED", [r, w, b], [logits], fused_activation_function="NONE", keep_num_dims=False)
+    probs = g.tensor("probs", (1, 6), "int16", qparams(1 / 32768))
+    g.op("SOFTMAX", [logits], [probs], beta=1.0)
+    out = g.tensor("output", (1, 6), "float32")
+    g.op("DEQUANTIZE", [probs], [out])
+    return g.build([xf], [out])

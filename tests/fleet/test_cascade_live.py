@@ -66,7 +66,7 @@ def test_cascade_live_gate_and_server_killed(
         agent = fleet.swarm.agents[0]
         t0 = time.monotonic()
         fleet.swarm.call(agent.cascade_once())
-        assert time.monotonic() - t0 < cascade["deadline_s"] + 1.0
+        assert time.monotonic() - t0 < cascade["deadline_s"] + 3.0  # refused at once; a loaded machine
         wait_for(lambda: all(a.cascade.counts["fallbacks"] > 0 for a in fleet.swarm.agents), 20,
                  "every device to fall back")
         # restarted on the same port (the devices know that URL); the fixture stops it

@@ -235,7 +235,7 @@ class DeviceCascade:
         up = np.flatnonzero(self.policy.escalate(probs))
         if len(up) == 0:
             return pred, 0, 0
-        self.counts["escalated"] += len(up)
+        # counted when the outcome is known: a device stopped mid-request sends and counts nothing
         body, headers = encode(x[up], scale, zero_point), {"authorization": f"Bearer {token}"}
         try:
             r = await asyncio.wait_for(
@@ -245,9 +245,11 @@ class DeviceCascade:
             if not (isinstance(got, list) and len(got) == len(up) and all(isinstance(c, int) for c in got)):
                 raise ConnectionError(f"status {r.status_code}")
         except Exception:  # unreachable, slow, refusing, rate-limited or garbled: answer locally
+            self.counts["escalated"] += len(up)
             self.counts["fallbacks"] += len(up)
             return pred, len(up), len(up)
         pred = pred.copy()
         pred[up] = got
+        self.counts["escalated"] += len(up)
         self.counts["remote"] += len(up)
         return pred, len(up), 0

@@ -41,7 +41,7 @@ def test_every_tflm_builtin_with_its_types_and_derived_support() -> None:
     assert by_name["ADD"]["int8"] == {"runtime": True, "c": True}
     assert by_name["ADD"]["float32"] == {"runtime": True, "c": False}  # the ADD emitter is int8 only
     assert by_name["RESHAPE"]["bool"] == {"runtime": True, "c": True}  # a copy: any dtype
-    assert by_name["SVDF"]["int8"] == {"runtime": True, "c": False}  # no C kernel yet
+    assert by_name["SVDF"]["int8"] == {"runtime": True, "c": True}
     assert by_name["SVDF"]["int16"] == {"runtime": False, "c": False}  # TFLM's Prepare refuses int16 input
 
 

@@ -62,6 +62,7 @@ from edgecraft.codegen.ops_c_layout import (
 )
 from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
+from edgecraft.codegen.ops_c_svdf import svdf
 from edgecraft.codegen.ops_c_tconv import transpose_conv
 from edgecraft.ir.graph import Quantization, Tensor
 from edgecraft.ops.add import RescaleParams, rescale_params
@@ -401,6 +402,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "SQUARED_DIFFERENCE": binary,
     "SUB": binary,
     "SUM": sum_op,
+    "SVDF": svdf,
     "TRANSPOSE_CONV": transpose_conv,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "UNPACK": unpack,
@@ -435,6 +437,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     logical: ("bool",),
     lstm: ("int8", "int16"),
     transpose_conv: ("int8", "int16", "float32"),
+    svdf: ("int8", "float32"),
     pack: ANY_DTYPE,
     reverse_v2: ANY_DTYPE,
     shape_op: ANY_DTYPE,

@@ -31,7 +31,7 @@ from edgecraft.ops.quant import dtype_range, float_activation
 INPUT, FEATURE, TIME, BIAS, STATE = 0, 1, 2, 3, 4
 
 
-def _sizes(ctx: OpContext) -> tuple[int, int, int, int, int, int]:
+def sizes(ctx: OpContext) -> tuple[int, int, int, int, int, int]:
     """(batch, input size, filters, units, rank, memory)."""
     x, wf, wt = ctx.req_input(INPUT), ctx.req_input(FEATURE), ctx.req_input(TIME)
     rank = int(ctx.attrs.get("rank", 0))
@@ -47,7 +47,7 @@ def svdf_shape(ctx: OpContext) -> list[tuple[int, ...]]:
     """TFLM's ``PrepareSvdf`` checks; the output is (batch, units)."""
     if ctx.num_inputs != 5:
         raise OpError(f"SVDF takes 5 inputs, got {ctx.num_inputs}")
-    batch, n_in, filters, units, _, memory = _sizes(ctx)
+    batch, n_in, filters, units, _, memory = sizes(ctx)
     wf, wt = ctx.req_input(FEATURE), ctx.req_input(TIME)
     state, bias = ctx.req_input(STATE), ctx.input(BIAS)
     if wf.shape[1] != n_in or wt.shape[0] != filters:
@@ -85,7 +85,7 @@ def multipliers(ctx: OpContext) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def svdf_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
-    batch, _, filters, units, rank, memory = _sizes(ctx)
+    batch, _, filters, units, rank, memory = sizes(ctx)
     x, wf, wt, bias, state = (np.asarray(args[i]) for i in (INPUT, FEATURE, TIME, BIAS, STATE))
     st = ctx.req_input(STATE)
     if ctx.req_input(FEATURE).dtype != "int8" or st.dtype not in ("int8", "int16") or wt.dtype != st.np_dtype:
@@ -105,7 +105,7 @@ def svdf_int8(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 
 def svdf_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
-    batch, _, filters, units, rank, memory = _sizes(ctx)
+    batch, _, filters, units, rank, memory = sizes(ctx)
     x, wf, wt, state = (np.asarray(args[i]) for i in (INPUT, FEATURE, TIME, STATE))
     bias = np.asarray(args[BIAS], np.float64) if args[BIAS] is not None else np.zeros(units)
     newest = (x.astype(np.float32) @ wf.astype(np.float32).T).astype(np.float32)
@@ -117,7 +117,7 @@ def svdf_float(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 
 def cost(ctx: OpContext) -> Cost:
-    batch, n_in, filters, _, _, memory = _sizes(ctx)
+    batch, n_in, filters, _, _, memory = sizes(ctx)
     read = sum(t.nbytes for i in range(ctx.num_inputs) if (t := ctx.input(i)) is not None)
     return Cost(batch * filters * (n_in + memory), read, ctx.output(0).nbytes)
 
@@ -130,6 +130,7 @@ OP = OpDef(
     work_class="fc",
     state_bytes=40,
     state_inputs=(STATE,),
+    code={"portable": ("ec_svdf.c",)},
     options=Options("SVDFOptions", (("rank", "Rank", "int"), ACTIVATION,
                                     ("asymmetric_quantize_inputs", "AsymmetricQuantizeInputs", "bool"))),
 )

@@ -234,6 +234,15 @@ typedef struct {
   float act_min_f, act_max_f;
 } ec_transpose_conv_params;
 
+/* SVDF: sizes, zero points, the feature -> state and units -> output multipliers, the state
+ * type's range (int8), the fused activation's float clamp (float32). */
+typedef struct {
+  int32_t batch, inputs, filters, units, rank, memory;
+  int32_t input_zero_point, state_zero_point, output_zero_point;
+  int32_t feature_multiplier, feature_shift, output_multiplier, output_shift, state_min, state_max;
+  float act_min_f, act_max_f;
+} ec_svdf_params;
+
 /* --- kernels ---------------------------------------------------------------------------- */
 
 void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
@@ -310,6 +319,13 @@ void ec_transpose_conv_s16(const ec_transpose_conv_params *p, const int16_t *inp
                            const int64_t *bias, int16_t *output, int64_t *scratch);
 void ec_transpose_conv_f32(const ec_transpose_conv_params *p, const float *input, const float *filter,
                            const float *bias, float *output);
+/* The state is updated in place (kept between invokes). */
+void ec_svdf_s8_s16(const ec_svdf_params *p, const int8_t *input, const int8_t *feature, const int16_t *time,
+                    const int32_t *bias, int16_t *state, int8_t *output);
+void ec_svdf_s8_s8(const ec_svdf_params *p, const int8_t *input, const int8_t *feature, const int8_t *time,
+                   const int32_t *bias, int8_t *state, int8_t *output);
+void ec_svdf_f32(const ec_svdf_params *p, const float *input, const float *feature, const float *time,
+                 const float *bias, float *state, float *output);
 
 #ifdef __cplusplus
 }

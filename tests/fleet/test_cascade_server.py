@@ -122,3 +122,27 @@ def test_a_server_that_never_answers_costs_the_deadline_only() -> None:
 
     pred, up, fell, took = asyncio.run(scenario())
     assert (pred, up, fell) == ([1, 0], 1, 1) and took < 2.0, took
+
+
+def test_a_float_tflite_cloud_takes_dequantized_samples(tmp_path: Path) -> None:
+    """A float .tflite as the cloud model: fed the dequantized samples, its logits' argmax."""
+    from edgecraft.formats import write_tflite
+    from edgecraft.ir import GraphBuilder
+
+    w = task_weights().astype(np.float32)
+    b = GraphBuilder("float_cloud")
+    x = b.tensor("x", [2, 16], "float32")
+    y = b.tensor("y", [2, 4], "float32")
+    b.op(
+        "FULLY_CONNECTED",
+        [x, b.const("w", w), b.const("b", np.zeros(4, np.float32))],
+        [y],
+        fused_activation_function="NONE",
+        keep_num_dims=False,
+    )
+    path = tmp_path / "float.tflite"
+    path.write_bytes(write_tflite(b.build([x], [y])))
+    q = np.random.default_rng(5).integers(-127, 128, (5, 16)).astype(np.int8)
+    status, out, _ = Cloud(CloudModel(str(path))).answer("dev-0", encode(q, IN_SCALE, 3))
+    want = ((q.astype(np.float32) - 3) * np.float32(IN_SCALE)) @ w.T
+    assert status == 200 and out["classes"] == want.argmax(axis=1).tolist()

@@ -89,10 +89,19 @@ class CloudModel:
             chunk = np.zeros(tuple(t_in.shape), np.float32)
             part = x[i : i + batch]
             chunk[: len(part)] = part
-            q = np.clip(np.round(chunk / t_in.scale) + t_in.zero_point, -128, 127).astype(t_in.np_dtype)
-            y = self.interp.run([q])[0].reshape(batch, -1)[: len(part)]
-            rows.append((y.astype(np.float64) - t_out.zero_point) * t_out.scale)
+            q = (
+                chunk
+                if t_in.dtype == "float32"
+                else _quantize(chunk, t_in.scale, t_in.zero_point, t_in.np_dtype)
+            )
+            y = self.interp.run([q])[0].reshape(batch, -1)[: len(part)].astype(np.float64)
+            rows.append(y if t_out.dtype == "float32" else (y - t_out.zero_point) * t_out.scale)
         return as_probabilities(np.concatenate(rows))
+
+
+def _quantize(x: np.ndarray, scale: float, zero_point: int, dtype: Any) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
 
 
 class RateLimiter:

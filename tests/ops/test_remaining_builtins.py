@@ -11,21 +11,13 @@ import pytest
 from edgecraft.formats import write_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
-from edgecraft.ops import OpContext, OpError, get_op
+from edgecraft.ops import OpError
 from edgecraft.reference import run_litert
 from edgecraft.runtime import run_model
 from oracle import check_litert, check_tensor, check_tflm
+from remaining_cases import quant, space_batch, values, with_output_shape
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
-
-
-def _values(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    if dtype == "float32":
-        return rng.standard_normal(shape).astype(np.float32)
-    if dtype == "bool":
-        return rng.random(shape) < 0.8
-    lo = -128 if dtype == "int8" else -1000
-    return rng.integers(lo, -lo, shape).astype(dtype)
 
 
 def _check(graph: Graph, inputs: list[np.ndarray], label: str) -> None:
@@ -35,72 +27,37 @@ def _check(graph: Graph, inputs: list[np.ndarray], label: str) -> None:
         check_tflm(graph, inputs, label)
 
 
-def _quant(rng: np.random.Generator, dtype: str, lo: float = 0.01, hi: float = 0.1):  # type: ignore[no-untyped-def]
-    return qparams(float(rng.uniform(lo, hi)), int(rng.integers(-20, 21))) if dtype == "int8" else None
-
-
-def _with_output_shape(b: GraphBuilder, op_type: str, inputs: list[int], out: int, **attrs: object) -> Graph:
-    op = b.op(op_type, inputs, [out], **attrs)
-    graph = b.build([k for k in inputs if b.tensors[k].data is None], [out])
-    graph.tensors[out].shape = get_op(op_type).shape(OpContext(op, graph))[0]
-    return graph
-
-
 @pytest.mark.parametrize("dtype", ["int8", "float32"])
 def test_cumsum_and_add_n(dtype: str) -> None:
     rng = np.random.default_rng(41)
     for case in range(16):
         shape = tuple(int(v) for v in rng.integers(1, 5, size=rng.integers(1, 4)))
-        q_in, q_out = _quant(rng, dtype), _quant(rng, dtype, 0.05, 0.5)
+        q_in, q_out = quant(rng, dtype), quant(rng, dtype, 0.05, 0.5)
         b = GraphBuilder()
         x = b.tensor("x", shape, dtype, q_in)
         axis = b.const("axis", np.array([int(rng.integers(-len(shape), len(shape)))], np.int32))
         y = b.tensor("y", shape, dtype, q_out)
         b.op("CUMSUM", [x, axis], [y], exclusive=bool(case % 2), reverse=bool(case // 2 % 2))
-        _check(b.build([x], [y]), [_values(rng, shape, dtype)], f"CUMSUM {case}")
+        _check(b.build([x], [y]), [values(rng, shape, dtype)], f"CUMSUM {case}")
         b = GraphBuilder()
         xs = [b.tensor(f"x{i}", shape, dtype, q_in) for i in range(2 + case % 3)]
         y = b.tensor("y", shape, dtype, q_out)
         b.op("ADD_N", xs, [y])
-        _check(b.build(xs, [y]), [_values(rng, shape, dtype) for _ in xs], f"ADD_N {case}")
-
-
-def _space_batch(rng: np.random.Generator, dtype: str, four: bool, pad: bool) -> tuple[Graph, Graph]:
-    n, h, w, c = (int(v) for v in rng.integers(1, 5, 4))
-    bh, bw = int(rng.integers(1, 4)), int(rng.integers(1, 4)) if four else 1
-    top, left = (int(rng.integers(0, 3)), int(rng.integers(0, 3)) if four else 0) if pad else (0, 0)
-    bottom, right = (-(h + top)) % bh, (-(w + left)) % bw if four else 0
-    if not pad:
-        h, w = h * bh, w * bw if four else w
-        bottom = right = 0
-    shape = (n, h, w, c) if four else (n, h, c)
-    q = _quant(rng, dtype)
-    b = GraphBuilder()
-    x = b.tensor("x", shape, dtype, q)
-    block = b.const("block", np.array([bh, bw] if four else [bh], np.int32))
-    pads = b.const("pads", np.array([[top, bottom], [left, right]] if four else [[top, bottom]], np.int32))
-    s2b = _with_output_shape(b, "SPACE_TO_BATCH_ND", [x, block, pads], b.tensor("y", (1,), dtype, q))
-    b = GraphBuilder()
-    x = b.tensor("x", s2b.output_tensors()[0].shape, dtype, q)
-    block = b.const("block", np.array([bh, bw] if four else [bh], np.int32))
-    crop_top, crop_left = int(rng.integers(0, bh)), int(rng.integers(0, bw))
-    crops = b.const("crops", np.array([[crop_top, 0], [crop_left, 0]] if four else [[crop_top, 0]], np.int32))
-    b2s = _with_output_shape(b, "BATCH_TO_SPACE_ND", [x, block, crops], b.tensor("y", (1,), dtype, q))
-    return s2b, b2s
+        _check(b.build(xs, [y]), [values(rng, shape, dtype) for _ in xs], f"ADD_N {case}")
 
 
 @pytest.mark.parametrize("dtype", ["int8", "float32"])
 def test_space_to_batch_and_back(dtype: str) -> None:
     rng = np.random.default_rng(43)
     for case in range(12):
-        s2b, b2s = _space_batch(rng, dtype, four=case % 3 != 0, pad=case % 2 == 0)
-        x = _values(rng, s2b.input_tensors()[0].shape, dtype)
+        s2b, b2s = space_batch(rng, dtype, four=case % 3 != 0, pad=case % 2 == 0)
+        x = values(rng, s2b.input_tensors()[0].shape, dtype)
         if case % 2 == 0:  # padded: LiteRT's padding value (0.0, the zero point for int8)
             got, want = run_model(s2b, [x])[0], run_litert(write_tflite(s2b), [x])[0]
             check_tensor(got, want, f"SPACE_TO_BATCH_ND {case} (LiteRT)")
         else:
             _check(s2b, [x], f"SPACE_TO_BATCH_ND {case}")
-        _check(b2s, [_values(rng, b2s.input_tensors()[0].shape, dtype)], f"BATCH_TO_SPACE_ND {case}")
+        _check(b2s, [values(rng, b2s.input_tensors()[0].shape, dtype)], f"BATCH_TO_SPACE_ND {case}")
 
 
 def test_l2_pool_and_reduce_all() -> None:
@@ -109,19 +66,19 @@ def test_l2_pool_and_reduce_all() -> None:
         shape = (1, int(rng.integers(2, 7)), int(rng.integers(2, 7)), int(rng.integers(1, 4)))
         b = GraphBuilder()
         x = b.tensor("x", shape, "float32")
-        graph = _with_output_shape(b, "L2_POOL_2D", [x], b.tensor("y", (1,), "float32"),
+        graph = with_output_shape(b, "L2_POOL_2D", [x], b.tensor("y", (1,), "float32"),
                                    padding=["SAME", "VALID"][case % 2], stride_h=1 + case % 2,
                                    stride_w=1 + case // 2 % 2, filter_height=2, filter_width=1 + case % 3,
                                    fused_activation_function=ACTS[case % 4])
-        check_litert(graph, [_values(rng, shape, "float32")], label=f"L2_POOL_2D {case}")
+        check_litert(graph, [values(rng, shape, "float32")], label=f"L2_POOL_2D {case}")
         shape = tuple(int(v) for v in rng.integers(1, 4, size=3))
         axes = sorted({int(a) for a in rng.integers(0, 3, size=rng.integers(1, 3))})
         b = GraphBuilder()
         x = b.tensor("x", shape, "bool")
         axis = b.const("axes", np.array(axes, np.int32))
-        graph = _with_output_shape(b, "REDUCE_ALL", [x, axis], b.tensor("y", (1,), "bool"),
+        graph = with_output_shape(b, "REDUCE_ALL", [x, axis], b.tensor("y", (1,), "bool"),
                                    keep_dims=bool(case % 2))
-        check_tflm(graph, [_values(rng, shape, "bool")], f"REDUCE_ALL {case}")
+        check_tflm(graph, [values(rng, shape, "bool")], f"REDUCE_ALL {case}")
 
 
 @pytest.mark.parametrize(("table_type", "out_type"),
@@ -133,7 +90,7 @@ def test_embedding_lookup(table_type: str, out_type: str) -> None:
         q = qparams(float(rng.uniform(0.01, 0.1)), 0) if table_type == "int8" else None
         b = GraphBuilder()
         ids = b.tensor("ids", (int(rng.integers(1, 5)),), "int32")
-        table = b.const("table", _values(rng, (rows, *cols), table_type), q)
+        table = b.const("table", values(rng, (rows, *cols), table_type), q)
         y = b.tensor("y", (b.tensors[ids].shape[0], *cols), out_type, q if out_type == "int8" else None)
         b.op("EMBEDDING_LOOKUP", [ids, table], [y])
         graph = b.build([ids], [y])
@@ -154,7 +111,7 @@ def test_dynamic_update_slice_and_broadcast_args() -> None:
         s = b.tensor("start", (len(shape),), index_type)
         y = b.tensor("y", shape, dtype)
         b.op("DYNAMIC_UPDATE_SLICE", [x, u, s], [y])
-        inputs = [_values(rng, shape, dtype), _values(rng, update, dtype),
+        inputs = [values(rng, shape, dtype), values(rng, update, dtype),
                   rng.integers(-2, 6, len(shape)).astype(index_type)]
         check_tflm(b.build([x, u, s], [y]), inputs, f"DYNAMIC_UPDATE_SLICE {case}")
     for index_type in ("int32", "int64"):

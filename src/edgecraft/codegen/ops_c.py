@@ -22,6 +22,7 @@ from edgecraft.codegen.opcode import (
     broadcast_strides,
     require_int8,
 )
+from edgecraft.codegen.ops_c_batch import space_batch
 from edgecraft.codegen.ops_c_data import (
     broadcast_to,
     concatenation,
@@ -403,6 +404,8 @@ EMITTERS: dict[str, OpEmitter] = {
     "SUB": binary,
     "SUM": sum_op,
     "SVDF": svdf,
+    "SPACE_TO_BATCH_ND": space_batch,
+    "BATCH_TO_SPACE_ND": space_batch,
     "TRANSPOSE_CONV": transpose_conv,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "UNPACK": unpack,
@@ -438,6 +441,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     lstm: ("int8", "int16"),
     transpose_conv: ("int8", "int16", "float32"),
     svdf: ("int8", "float32"),
+    space_batch: ANY_DTYPE,
     pack: ANY_DTYPE,
     reverse_v2: ANY_DTYPE,
     shape_op: ANY_DTYPE,

@@ -36,6 +36,7 @@ OP = OpDef(
     name="BATCH_TO_SPACE_ND",
     shape=b2s_shape,
     kernels=dict.fromkeys(("float32", "int8"), b2s),
+    code={"portable": ("ec_data_ops.c",)},
     state_bytes=8,
     options=Options("BatchToSpaceNDOptions"),
 )

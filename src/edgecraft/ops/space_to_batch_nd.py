@@ -60,6 +60,7 @@ OP = OpDef(
     name="SPACE_TO_BATCH_ND",
     shape=s2b_shape,
     kernels=dict.fromkeys(("float32", "int8"), s2b),
+    code={"portable": ("ec_data_ops.c",)},
     state_bytes=8,
     options=Options("SpaceToBatchNDOptions"),
 )

@@ -232,7 +232,8 @@ def deploy(
     gate: str = typer.Option(
         "error_rate<0.02,p95_latency_ms<50,accuracy_drop<0.03",
         "--gate",
-        help="Conditions every stage's telemetry must meet.",
+        help="Conditions every stage's telemetry must meet: METRIC<NUMBER, METRIC one of error_rate, "
+        "p95_latency_ms, accuracy_drop, escalation_rate (the cascade's share sent to the cloud).",
     ),
     max_install_failures: float = typer.Option(
         0.05, "--max-install-failures", help="Fraction of failed installs that triggers rollback.",

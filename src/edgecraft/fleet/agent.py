@@ -371,30 +371,16 @@ class Agent:
             self._publish(kind, body)
 
     async def cascade_once(self) -> None:
-        """As :meth:`telemetry_once`, with the cascade: rows below the confidence threshold go to
-        the server's ``/api/infer`` (within the deadline; locally answered and counted when it
-        fails), and the telemetry says how many were ``escalated`` and how many fell back."""
-        import httpx
-
+        """As :meth:`telemetry_once`, with the cascade (:meth:`DeviceCascade.measure`): unsure
+        rows go to the server's ``/api/infer`` within the deadline, locally answered and counted
+        when it fails; the telemetry says how many were ``escalated`` and how many fell back."""
         assert self.cascade is not None
-        messages = self.telemetry.measure()
-        last = self.telemetry.last
-        if not messages or last is None or last[2]["errors"]:
-            for kind, body in messages:
-                self._publish(kind, body)
-            return
-        xs, labels, r, model, sha = last
         if self._http is None:
+            import httpx
+
             self._http = httpx.AsyncClient(timeout=30)
-        q = self.telemetry.cache.interpreter(model, sha).graph.input_tensors()[0]
-        pred, up, fell = await self.cascade.resolve(
-            self._http, self.cfg.server_urls, self.cfg.token, xs[0], q.scale, q.zero_point, r["probs"]
-        )
-        for kind, body in messages:
-            if kind == "telemetry":
-                body = {**body, "escalated": up, "fallbacks": fell}
-                if labels is not None:
-                    body["correct"] = int((pred == labels).sum())
+        urls, token = self.cfg.server_urls, self.cfg.token
+        for kind, body in await self.cascade.measure(self.telemetry, self._http, urls, token):
             self._publish(kind, body)
 
     async def _command_loop(self) -> None:

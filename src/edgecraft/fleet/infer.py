@@ -262,3 +262,23 @@ class DeviceCascade:
         self.counts["escalated"] += len(up)
         self.counts["remote"] += len(up)
         return pred, len(up), 0
+
+    async def measure(self, telemetry: Any, http: Any, urls: list[str], token: str) -> list[tuple[str, Any]]:
+        """One :meth:`~edgecraft.fleet.telemetry.Telemetry.measure` with the cascade applied:
+        the messages to publish, the telemetry one with the final answers' ``correct`` count,
+        ``escalated`` and ``fallbacks``."""
+        messages = telemetry.measure()
+        last = telemetry.last
+        if not messages or last is None or last[2]["errors"]:
+            return list(messages)
+        xs, labels, r, model, sha = last
+        q = telemetry.cache.interpreter(model, sha).graph.input_tensors()[0]
+        pred, up, fell = await self.resolve(http, urls, token, xs[0], q.scale, q.zero_point, r["probs"])
+        out = []
+        for kind, body in messages:
+            if kind == "telemetry":
+                body = {**body, "escalated": up, "fallbacks": fell}
+                if labels is not None:
+                    body["correct"] = int((pred == labels).sum())
+            out.append((kind, body))
+        return out

@@ -5,7 +5,6 @@ key derived from its fleet token; microcontrollers are skipped; an unregistered 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fl_support import gesture_app, need_flower
+from fl_support import fleet_server, gesture_app, need_flower
 
 from edgecraft.federated.deploy import Deployment
 from edgecraft.federated.identity import write_device_key
-from edgecraft.fleet.mqtt import find_mosquitto
 
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -27,22 +25,9 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Path]:
-    """A real ``edgecraft fleet serve`` (SQLite, its own mosquitto) in ``tmp_path/state``."""
-    if find_mosquitto() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
-    state = tmp_path / "state"
-    state.mkdir()
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "edgecraft", "fleet", "serve", "--state-dir", str(state),
-                             "--format", "json"], stdout=subprocess.PIPE, stderr=log, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line, (tmp_path / "server.log").read_text()[-2000:]
-    yield state
-    proc.terminate()
-    proc.wait(30)
-    log.close()
+    """A real fleet server's state directory."""
+    with fleet_server(tmp_path) as (state, _url):
+        yield state
 
 
 def test_fl_run_trains_on_linux_devices_only(fleet: Path, tmp_path: Path) -> None:

@@ -171,3 +171,49 @@ def run(
 
 
 app.command("run")(run)
+
+
+def release_cmd(
+    directory: DirArg,
+    weights: Annotated[Path, typer.Option(
+        "--weights", help="Aggregated weights (`weights` from fl simulate/run).")],
+    fleet: Annotated[Path, typer.Option("--fleet", help="The fleet server's state directory.")],
+    version: Annotated[str, typer.Option("--version", help="The new model version.")],
+    gate: Annotated[str, typer.Option("--gate", help="Rollout gate.")] = "error_rate<0.02,accuracy_drop<0.03",
+    canary: Annotated[str, typer.Option("--canary", help="Canary share first, e.g. 5%.")] = "",
+    stages: Annotated[str, typer.Option("--stages", help="Stages in percent.")] = "50,100",
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the rollout ends.")] = True,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Quantize the aggregated model to int8, publish it as a signed version and roll it out in
+    stages behind the gate (a worse model is stopped and rolled back)."""
+    import numpy as np
+
+    from edgecraft.federated.release import release
+    from edgecraft.fleet.client import FleetError
+    from edgecraft.fleet.records import BadRequest
+
+    if not (directory / "app.toml").exists():
+        raise UserError(f"{directory} is not an application directory (no app.toml)")
+    if not weights.exists():
+        raise UserError(f"--weights {weights} not found (fl simulate/run write final.npz)")
+    try:
+        with np.load(weights) as w:
+            arrays = {k: w[k] for k in w.files}
+    except (OSError, ValueError) as e:
+        raise UserError(f"--weights {weights}: not an .npz of weights ({e})") from None
+    errors: tuple[type[Exception], ...] = (*_user_errors(), FleetError, BadRequest)
+    try:
+        result = release(directory, arrays, fleet, version, gate=gate, canary=canary, stages=stages,
+                         wait=wait)
+    except errors as e:
+        raise UserError(str(e)) from None
+    if fmt is Format.json:
+        print_json(result)
+        return
+    r = result["rollout"]
+    console.print(f"{version}: int8 accuracy {result['int8_accuracy']:.3f} on held-out people, "
+                  f"{result['bytes']:,} B; rollout {r.get('id')} {r.get('state')}")
+
+
+app.command("release")(release_cmd)

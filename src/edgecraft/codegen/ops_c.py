@@ -63,6 +63,7 @@ from edgecraft.codegen.ops_c_layout import (
 )
 from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
+from edgecraft.codegen.ops_c_sums import add_n, cumsum
 from edgecraft.codegen.ops_c_svdf import svdf
 from edgecraft.codegen.ops_c_tconv import transpose_conv
 from edgecraft.ir.graph import Quantization, Tensor
@@ -404,6 +405,8 @@ EMITTERS: dict[str, OpEmitter] = {
     "SUB": binary,
     "SUM": sum_op,
     "SVDF": svdf,
+    "CUMSUM": cumsum,
+    "ADD_N": add_n,
     "SPACE_TO_BATCH_ND": space_batch,
     "BATCH_TO_SPACE_ND": space_batch,
     "TRANSPOSE_CONV": transpose_conv,
@@ -441,6 +444,8 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     lstm: ("int8", "int16"),
     transpose_conv: ("int8", "int16", "float32"),
     svdf: ("int8", "float32"),
+    cumsum: ("int8", "float32"),
+    add_n: ("int8", "float32"),
     space_batch: ANY_DTYPE,
     pack: ANY_DTYPE,
     reverse_v2: ANY_DTYPE,

@@ -43,6 +43,7 @@ def add_n(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 OP = OpDef(
     name="ADD_N",
     shape=add_n_shape,
+    code={"portable": ("ec_cumsum.c",)},
     kernels=dict.fromkeys(("float32", "int8"), add_n),
     state_bytes=40,
     options=Options("AddNOptions"),

@@ -105,6 +105,7 @@ def cumsum(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 OP = OpDef(
     name="CUMSUM",
     shape=cumsum_shape,
+    code={"portable": ("ec_cumsum.c",)},
     kernels=dict.fromkeys(("float32", "int8"), cumsum),
     state_bytes=36,
     options=Options("CumsumOptions", (("exclusive", "Exclusive", "bool"), ("reverse", "Reverse", "bool"))),

@@ -243,6 +243,13 @@ typedef struct {
   float act_min_f, act_max_f;
 } ec_svdf_params;
 
+/* CUMSUM (the input seen as (inner, depth, outer), summed along depth) and ADD_N (depth = the
+ * element count): TFLM's int8 rescaling into a sum shifted left by 20. */
+typedef struct {
+  int32_t inner, depth, outer, exclusive, reverse;
+  int32_t input_offset, input_multiplier, input_shift, output_multiplier, output_shift, output_zero_point;
+} ec_sum_params;
+
 /* --- kernels ---------------------------------------------------------------------------- */
 
 void ec_conv_2d_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
@@ -326,6 +333,10 @@ void ec_svdf_s8_s8(const ec_svdf_params *p, const int8_t *input, const int8_t *f
                    const int32_t *bias, int8_t *state, int8_t *output);
 void ec_svdf_f32(const ec_svdf_params *p, const float *input, const float *feature, const float *time,
                  const float *bias, float *state, float *output);
+void ec_cumsum_s8(const ec_sum_params *p, const int8_t *input, int8_t *output);
+void ec_cumsum_f32(const ec_sum_params *p, const float *input, float *output);
+void ec_add_n_s8(const ec_sum_params *p, int32_t n, const int8_t *const *inputs, int8_t *output);
+void ec_add_n_f32(const ec_sum_params *p, int32_t n, const float *const *inputs, float *output);
 
 #ifdef __cplusplus
 }

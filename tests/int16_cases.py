@@ -143,6 +143,9 @@ def int16_inputs(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
     for t in graph.input_tensors():
+        if t.dtype == "bool":
+            out.append(rng.integers(0, 2, (n, *t.shape)).astype(bool))
+            continue
         info = np.iinfo(t.np_dtype) if t.dtype != "float32" else None
         if info is None:  # float32: a few units, some beyond the int16 range once quantized
             out.append((rng.standard_normal((n, *t.shape)) * 3).astype(np.float32))
@@ -426,3 +429,59 @@ def int16_model(seed: int) -> Graph:
     out = g.tensor("output", (1, 6), "float32")
     g.op("DEQUANTIZE", [probs], [out])
     return g.build([xf], [out])
+
+
+def select16(rng: np.random.Generator, dtype: str) -> Graph:
+    """SELECT_V2 with the condition, x and y broadcast together."""
+    g = GraphBuilder("select")
+    shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(1, 5))))
+
+    def part() -> tuple[int, ...]:
+        return tuple(d if rng.random() < 0.6 else 1 for d in shape)[int(rng.integers(0, len(shape))):]
+
+    q = _q(rng, dtype)
+    c = g.tensor("c", part(), "bool")
+    x = g.tensor("x", part(), dtype, q)
+    y = g.tensor("y", shape, dtype, q)
+    out = g.tensor("out", shape, dtype, q)
+    g.op("SELECT_V2", [c, x, y], [out])
+    return g.build([c, x, y], [out])
+
+
+def cast16(rng: np.random.Generator, src: str, dst: str) -> Graph:
+    g = GraphBuilder("cast")
+    shape = tuple(int(v) for v in rng.integers(1, 6, 2))
+    x = g.tensor("x", shape, src)
+    y = g.tensor("y", shape, dst)
+    g.op("CAST", [x], [y])
+    return g.build([x], [y])
+
+
+INT16_CASES.update({
+    **{f"SELECT_V2_{d}": (lambda rng, d=d: select16(rng, d)) for d in ("int16", "int8", "float32")},
+    **{f"CAST_{a}_{b}": (lambda rng, a=a, b=b: cast16(rng, a, b))
+       for a in ("int8", "int16", "int32", "float32", "bool") for b in ("int8", "int16", "int32", "float32")
+       if a != b},
+})
+
+
+def int16_chain4(seed: int) -> Graph:
+    """SELECT_V2 and CAST in C: int16 values selected, cast to int32, float32, int32 again and
+    int8 (wrapping; a float out of int8's range would be undefined in C)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("int16_chain4")
+    q = qparams(float(rng.uniform(1e-4, 1e-3)))
+    c = g.tensor("c", (2, 3), "bool")
+    x = g.tensor("x", (1, 3), "int16", q)
+    y = g.tensor("y", (2, 3), "int16", q)
+    s = g.tensor("s", (2, 3), "int16", q)
+    g.op("SELECT_V2", [c, x, y], [s])
+    i32 = g.tensor("i32", (2, 3), "int32")
+    g.op("CAST", [s], [i32])
+    f = g.tensor("f", (2, 3), "float32")
+    g.op("CAST", [i32], [f])
+    back = g.tensor("back", (2, 3), "int32")
+    g.op("CAST", [f], [back])
+    i8 = g.tensor("i8", (2, 3), "int8")
+    g.op("CAST", [back], [i8])
+    return g.build([c, x, y], [f, i8])

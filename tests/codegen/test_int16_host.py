@@ -9,7 +9,7 @@ import pytest
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
-from int16_cases import INT16_CASES, int16_chain, int16_chain2, int16_chain3, int16_inputs
+from int16_cases import INT16_CASES, int16_chain, int16_chain2, int16_chain3, int16_chain4, int16_inputs
 from oracle import check_tensor, check_tflm
 
 
@@ -39,7 +39,8 @@ def test_int16_kernels_under_sanitizers(op: str) -> None:
             check_tensor(outs[i][b], want, f"asan {op} input {b} output {i}")
 
 
-@pytest.mark.parametrize("build", [int16_chain, int16_chain2, int16_chain3], ids=["16x8", "others", "data"])
+@pytest.mark.parametrize("build", [int16_chain, int16_chain2, int16_chain3, int16_chain4],
+                         ids=["16x8", "others", "data", "select_cast"])
 def test_int16_model_matches_tflm_and_runtime(build) -> None:  # type: ignore[no-untyped-def]
     """Several int16 layers in one generated library: TFLM == runtime == C."""
     graph = build(seed=2)

@@ -10,7 +10,7 @@ import pytest
 
 from codegen.cases import tflm_outputs
 from edgecraft.emulate import emulate
-from int16_cases import int16_chain, int16_chain2, int16_chain3, int16_inputs
+from int16_cases import int16_chain, int16_chain2, int16_chain3, int16_chain4, int16_inputs
 from oracle import check_tensor
 
 pytestmark = [
@@ -22,7 +22,8 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("build", [int16_chain, int16_chain2, int16_chain3], ids=["16x8", "others", "data"])
+@pytest.mark.parametrize("build", [int16_chain, int16_chain2, int16_chain3, int16_chain4],
+                         ids=["16x8", "others", "data", "select_cast"])
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m0"])
 def test_int16_model_on_the_emulated_boards(target: str, build) -> None:  # type: ignore[no-untyped-def]
     graph = build(seed=4)

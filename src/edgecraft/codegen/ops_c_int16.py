@@ -337,3 +337,37 @@ def pad_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 def unary_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """RELU, RELU6, LEAKY_RELU and ABS: int8 by table, int16 by :func:`unary_s16`."""
     return unary_s16(ctx, p, ptr) if ctx.req_input(0).dtype == "int16" else lookup_table(ctx, p, ptr)
+
+
+def select_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SELECT_V2 in any value type: stored elements copied from x or y by the condition."""
+    get_op("SELECT_V2").shape(ctx)  # the condition is bool, x and y share a type TFLM takes
+    c, x, y, out = ctx.req_input(0), ctx.req_input(1), ctx.req_input(2), ctx.output(0)
+    if len(out.shape) > MAX_DIMS:
+        raise CodegenError(f"SELECT_V2 supports at most {MAX_DIMS} dimensions, got {list(out.shape)}")
+    dims = (1,) * (MAX_DIMS - len(out.shape)) + tuple(out.shape)
+    decls = (
+        f"static const ec_select_params {p} = {{\n"
+        f"  .dims = {c_list(list(dims))},\n"
+        f"  .stride_c = {c_list(broadcast_strides(c.shape, dims))}, "
+        f".stride_x = {c_list(broadcast_strides(x.shape, dims))},\n"
+        f"  .stride_y = {c_list(broadcast_strides(y.shape, dims))}, "
+        f".elem_size = {out.np_dtype.itemsize},\n}};\n"
+    )
+    i = ctx.op.inputs
+    call = f"ec_select(&{p}, {ptr(i[0])}, {ptr(i[1])}, {ptr(i[2])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(decls, call, ("select_cast",))
+
+
+_CAST_TYPES = ("int8", "int16", "int32", "float32", "bool")  # the order of EC_INT8 .. EC_BOOL
+
+
+def cast_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """CAST between int8, int16, int32, float32 and bool (to the first four), as C converts."""
+    get_op("CAST").shape(ctx)
+    x, y = ctx.req_input(0), ctx.output(0)
+    if x.dtype not in _CAST_TYPES:
+        raise CodegenError(f"CAST from {x.dtype} has no C kernel")
+    code_in, code_out = _CAST_TYPES.index(x.dtype), _CAST_TYPES.index(y.dtype)
+    call = f"ec_cast({x.size}, {code_in}, {code_out}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode("", call, ("select_cast",))

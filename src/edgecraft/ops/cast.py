@@ -36,5 +36,6 @@ OP = OpDef(
     shape=shape,
     kernels=dict.fromkeys(INPUTS, cast),
     inplace=False,
+    code={"portable": ("ec_select_cast.c",)},
     options=Options("CastOptions"),
 )

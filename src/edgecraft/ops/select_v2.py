@@ -38,5 +38,6 @@ OP = OpDef(
     name="SELECT_V2",
     shape=select_shape,
     kernels=dict.fromkeys(("bool", *VALUE_TYPES), select_v2),
+    code={"portable": ("ec_select_cast.c",)},
     options=Options("SelectV2Options"),
 )

@@ -180,6 +180,15 @@ typedef struct {
   int32_t act_min, act_max;
 } ec_unary16_params;
 
+/* SELECT_V2: condition, x and y broadcast to dims (stride 0 repeats), elements of elem_size. */
+typedef struct {
+  int32_t dims[EC_MAX_DIMS], stride_c[EC_MAX_DIMS], stride_x[EC_MAX_DIMS], stride_y[EC_MAX_DIMS];
+  int32_t elem_size;
+} ec_select_params;
+
+/* Element types of ec_cast. */
+enum { EC_INT8, EC_INT16, EC_INT32, EC_FLOAT32, EC_BOOL };
+
 /* QUANTIZE int8 -> int8 (requantize). */
 typedef struct {
   int32_t size, input_offset, output_offset, multiplier, shift;
@@ -282,6 +291,8 @@ void ec_dequantize(const ec_convert_params *p, const void *input, float *output)
 void ec_binary_s16(const ec_binary_params *p, int32_t kind, const int16_t *input1, const int16_t *input2,
                    int16_t *output);
 int ec_pool_s16(const ec_pool_params *p, int32_t kind, const int16_t *input, int16_t *output);
+void ec_select(const ec_select_params *p, const uint8_t *condition, const void *x, const void *y, void *output);
+void ec_cast(int32_t size, int32_t in_type, int32_t out_type, const void *input, void *output);
 void ec_mean_s16(const ec_mean_params *p, const int16_t *input, int16_t *output);
 void ec_unary_s16(const ec_unary16_params *p, const int16_t *input, int16_t *output);
 void ec_softmax_s16(const ec_softmax16_params *p, const int16_t *input, int16_t *output);

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.xdist_group("cascade-gesture")]  # one worker trains the app once
 
 FACTORY = """
 import json, pathlib, torch

@@ -42,6 +42,7 @@ BASE = '[app]\nkind = "sine"\n[data]\ngenerator = "sine"\n[model]\nfamily = "mlp
         ("[optimization]\npruning = 0.95\n", "optimization.pruning must be in 0..0.9"),
         ("[stream]\nthreshold = 1.5\n", "stream.threshold must be in (0, 1]"),
         ("[stream]\nignore = [1]\n", "stream.ignore must be a list of label names"),
+        ("[stream]\nmax_fa_per_hour = -1\n", "stream.max_fa_per_hour must be >= 0"),
         ("[model]\n", "Cannot declare"),
     ],
 )

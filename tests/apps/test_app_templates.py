@@ -191,6 +191,7 @@ def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> No
     assert m["accuracy"] > 0.25, m  # 12 classes (chance 0.08), 3 test voices, 10 training voices, quick size
     assert m["per_class"]["silence"]["recall"] > 0.5
     assert m["hours"] == pytest.approx(0.5 / 60, abs=1e-3) and m["false_accepts_per_hour"] >= 0
+    assert m["stream_tuning"]["events"] == 30  # three training voices' demos (10 keywords each)
     assert any(f.name.startswith("ec_") for f in (Path(r["build"]) / "src").iterdir())  # MFCC C twin
     out = edgecraft("stream", str(d), "--wav", r["demo"]["wav"], "--format", "json")
     assert out.returncode == 0, out.stderr
@@ -285,7 +286,13 @@ def test_wakeword_streams_marvin(wakeword: tuple[Path, dict[str, Any]]) -> None:
     out = edgecraft("stream", str(d), "--wav", r["demo"]["wav"], "--format", "json")
     assert out.returncode == 0, out.stderr
     s = json.loads(out.stdout)
-    assert s["features"] == "kws-log-mel" and s["postprocessing"]["min_count"] == 2
+    tuned = m["stream_tuning"]  # tuned in training on the training voices, used by `stream DIR`
+    assert tuned["events"] == 12 and tuned["max_fa_per_hour"] == 6.0
+    assert s["features"] == "kws-log-mel"
+    assert {k: s["postprocessing"][k] for k in ("threshold", "min_count")} == {
+        k: tuned[k] for k in ("threshold", "min_count")
+    }
+    assert s["postprocessing"]["suppression_s"] == pytest.approx(tuned["suppression_ms"] / 1e3)
     marvin = [w["score"] for w in s["windows"] if w["label"] == "marvin"]
     assert s["stats"]["inferences"] > 60 and len(marvin) > 0  # the loop heard marvin somewhere
 

@@ -97,7 +97,11 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
         )
     if spec.task != "anomaly":
         metrics["float_agreement"] = qm.report.agreement if qm.report else None
-    metrics.update(_streaming_metrics(spec, qm.graph, data, scaling))
+    tuned = _tuned_stream(spec, qm.graph, data, scaling)
+    if tuned is not None:
+        extra["stream_tuned"] = tuned
+        metrics["stream_tuning"] = {k: v for k, v in tuned.items() if k != "overrides"} | tuned["overrides"]
+    metrics.update(_streaming_metrics(spec, qm.graph, data, scaling, tuned["overrides"] if tuned else {}))
     prof = profile(qm.graph, spec.board)
     build = build_c(qm.graph, _c_name(spec.name), spec.board, out / "c", cfg, scaling)
     from edgecraft.apps.report import curve_png, resources_png, write_report
@@ -164,17 +168,28 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
     }
 
 
-def _streaming_metrics(spec: AppSpec, graph: Any, data: Dataset, scaling: Scaling | None) -> dict[str, Any]:
-    """The device loop on the generator's recordings: false accepts per hour on the one
-    without targets, detected events on the demo."""
+def _tuned_stream(spec: AppSpec, graph: Any, data: Dataset, scaling: Scaling | None) -> dict[str, Any] | None:
+    """The post-processing tuned on the data's tuning recording (training speakers only) when
+    the spec sets ``stream.max_fa_per_hour``; None otherwise."""
+    from edgecraft.apps.streaming import tune
+
+    if spec.task != "classify" or spec.stream.max_fa_per_hour is None or data.tuning is None:
+        return None
+    return tune(spec, graph, data.labels, data.tuning, scaling.to_dict() if scaling is not None else None)
+
+
+def _streaming_metrics(spec: AppSpec, graph: Any, data: Dataset, scaling: Scaling | None,
+                       overrides: dict[str, Any]) -> dict[str, Any]:
+    """The device loop on the generator's recordings (with the tuned post-processing in
+    ``overrides``): false accepts per hour on the one without targets, detected events on the demo."""
     from edgecraft.apps.streaming import detection_rate, false_accepts
 
     out: dict[str, Any] = {}
     sc = scaling.to_dict() if scaling is not None else None
     if spec.task == "classify" and data.negatives is not None:
-        out.update(false_accepts(spec, graph, data.labels, data.negatives, sc))
+        out.update(false_accepts(spec, graph, data.labels, data.negatives, sc, **overrides))
     if spec.task == "classify" and data.recording is not None and data.recording.events:
-        d = detection_rate(spec, graph, data.labels, data.recording, sc)
+        d = detection_rate(spec, graph, data.labels, data.recording, sc, **overrides)
         out["demo_detected"] = f"{d['detected']}/{d['events']}"
     return out
 

@@ -11,7 +11,8 @@ Sections (every key is optional unless marked)::
                     [training.augmentation] noise, shift, gain, copies
     [optimization]  method = "ptq" | "qat", qat_epochs, pruning (final sparsity, 0..0.9)
     [target]        board = "nano33ble"
-    [stream]        window_ms, stride_ms, smoothing_ms, threshold, suppression_ms, min_count, ignore
+    [stream]        window_ms, stride_ms, smoothing_ms, threshold, suppression_ms, min_count, ignore,
+                    max_fa_per_hour
     [quick]         "training.epochs" = 2, "data.params.people" = 4, ... (what --quick changes)
 
 :func:`load_spec` reads and checks it; every mistake is a :class:`SpecError` whose message is
@@ -88,6 +89,9 @@ class StreamSettings:
     suppression_ms: float = 1000.0
     min_count: int = 1
     ignore: tuple[str, ...] = ()
+    #: when set, training tunes threshold, smoothing, suppression and min_count on the data's
+    #: tuning recording (training speakers only) for at most this many false accepts per hour
+    max_fa_per_hour: float | None = None
 
 
 @dataclass(frozen=True)
@@ -288,7 +292,8 @@ def _training(tr: dict[str, Any], path: Path) -> Training:
 
 
 def _stream(st: dict[str, Any], path: Path) -> StreamSettings:
-    keys = ("window_ms", "stride_ms", "smoothing_ms", "threshold", "suppression_ms", "min_count", "ignore")
+    keys = ("window_ms", "stride_ms", "smoothing_ms", "threshold", "suppression_ms", "min_count", "ignore",
+            "max_fa_per_hour")
     _known(st, keys, path, "stream.")
     p = "stream."
     num = (int, float)
@@ -306,6 +311,9 @@ def _stream(st: dict[str, Any], path: Path) -> StreamSettings:
         raise SpecError(f"{_where(path, p + 'threshold')} must be in (0, 1], got {threshold}")
     min_count = _take(st, "min_count", int, 1, path, p)
     _positive(min_count, p + "min_count", path)
+    max_fa = _take(st, "max_fa_per_hour", num, None, path, p)
+    if max_fa is not None:
+        _positive(max_fa, p + "max_fa_per_hour", path, allow_zero=True)
     ignore = _take(st, "ignore", list, [], path, p)
     if not all(isinstance(s, str) for s in ignore):
         raise SpecError(f"{_where(path, p + 'ignore')} must be a list of label names")
@@ -317,4 +325,5 @@ def _stream(st: dict[str, Any], path: Path) -> StreamSettings:
         suppression,
         min_count,
         tuple(ignore),
+        None if max_fa is None else float(max_fa),
     )

@@ -33,14 +33,35 @@ def stream_options(spec: AppSpec, scaling: dict[str, Any] | None, **overrides: A
     return replace(opts, **overrides)
 
 
+def tune(spec: AppSpec, graph: Any, labels: list[str], rec: Recording, scaling: dict[str, Any] | None
+         ) -> dict[str, Any]:
+    """The post-processing tuned on ``rec`` (labelled events among other speech, training
+    speakers only) for at most ``stream.max_fa_per_hour``: ``overrides`` (threshold,
+    smoothing_ms, suppression_ms, min_count, as ``stream_options`` takes them) and what the
+    operating point gave on ``rec``."""
+    from edgecraft.device.pipeline import tune_recording
+    from edgecraft.device.tuning import Event
+
+    events = tuple(Event(a, b, lab) for a, b, lab in rec.events)
+    target = spec.stream.max_fa_per_hour
+    assert target is not None
+    opts = stream_options(spec, scaling, events=events, max_fa_per_hour=target)
+    op = tune_recording(graph, labels, rec.samples, opts, rate=rec.rate)["operating_point"]
+    overrides = {"threshold": op["threshold"], "smoothing_ms": round(op["smoothing_s"] * 1e3, 3),
+                 "suppression_ms": round(op["suppression_s"] * 1e3, 3), "min_count": op["min_count"]}
+    return {"overrides": overrides, "max_fa_per_hour": target, "fa_per_hour": op["fa_per_hour"],
+            "frr": op["frr"], "events": len(events), "hours": round(len(rec.samples) / rec.rate / 3600, 4)}
+
+
 def false_accepts(
-    spec: AppSpec, graph: Any, labels: list[str], rec: Recording, scaling: dict[str, Any] | None
+    spec: AppSpec, graph: Any, labels: list[str], rec: Recording, scaling: dict[str, Any] | None,
+    **overrides: Any,
 ) -> dict[str, Any]:
     """Detections per hour on a recording that holds no target (every detection is false)."""
     from edgecraft.device.pipeline import stream_recording
 
     x = rec.samples if rec.samples.ndim == 1 else rec.samples.astype(np.float32)
-    out = stream_recording(graph, labels, x, stream_options(spec, scaling), rate=rec.rate)
+    out = stream_recording(graph, labels, x, stream_options(spec, scaling, **overrides), rate=rec.rate)
     hours = len(rec.samples) / rec.rate / 3600
     return {
         "false_accepts": len(out["detections"]),
@@ -50,13 +71,14 @@ def false_accepts(
 
 
 def detection_rate(
-    spec: AppSpec, graph: Any, labels: list[str], rec: Recording, scaling: dict[str, Any] | None
+    spec: AppSpec, graph: Any, labels: list[str], rec: Recording, scaling: dict[str, Any] | None,
+    **overrides: Any,
 ) -> dict[str, Any]:
     """Events of ``rec`` detected with the right label within their span plus one window."""
     from edgecraft.device.pipeline import stream_recording
 
     x = rec.samples if rec.samples.ndim == 1 else rec.samples.astype(np.float32)
-    out = stream_recording(graph, labels, x, stream_options(spec, scaling), rate=rec.rate)
+    out = stream_recording(graph, labels, x, stream_options(spec, scaling, **overrides), rate=rec.rate)
     window = out["window_s"]
     hit = sum(
         any(d["label"] == lab and a <= d["time_s"] <= b + window for d in out["detections"])

@@ -153,6 +153,9 @@ threshold = 0.7
 suppression_ms = 1000
 min_count = 1
 ignore = ["silence", "unknown"]
+# training tunes threshold, smoothing, suppression and min_count on recordings of the training
+# voices (keywords among other speech) for at most this many false accepts per hour
+max_fa_per_hour = 6.0
 
 [quick]
 "data.params.voices" = 10
@@ -302,6 +305,8 @@ threshold = 0.8
 suppression_ms = 1500
 min_count = 2
 ignore = ["silence", "unknown"]
+# tuned in training on the training voices' recordings for at most this many false accepts per hour
+max_fa_per_hour = 6.0
 
 [quick]
 "data.params.voices" = 10

@@ -26,6 +26,11 @@ def trained(root: str | Path) -> tuple[AppSpec, dict[str, Any]]:
     return (load_spec(root, quick=True) if rec["quick"] else spec), rec
 
 
+def tuned(rec: dict[str, Any]) -> dict[str, Any]:
+    """The post-processing training tuned (``stream.max_fa_per_hour``), as option overrides."""
+    return dict(rec.get("stream_tuned", {}).get("overrides", {}))
+
+
 def stream_app(
     root: str | Path, wav: Path | None = None, csv: Path | None = None, **overrides: Any
 ) -> dict[str, Any]:
@@ -56,7 +61,7 @@ def stream_app(
         rec["labels"],
         wav=wav,
         csv=csv,
-        options=stream_options(spec, rec.get("scaling"), **overrides),
+        options=stream_options(spec, rec.get("scaling"), **{**tuned(rec), **overrides}),
     )
 
 
@@ -79,7 +84,7 @@ def emulate_app(root: str | Path, wav: Path | None = None, csv: Path | None = No
             f"{spec.name} is {what}: `emulate DIR` runs a streaming loop (kws, wakeword, gesture, anomaly); "
             f"emulate its model with `edgecraft emulate {rec['model']} --input X.npy`"
         )
-    opts = stream_options(spec, rec.get("scaling"), **overrides)
+    opts = stream_options(spec, rec.get("scaling"), **{**tuned(rec), **overrides})
     out = emulate_file(read_tflite(Path(rec["model"])), rec["labels"], opts, board or spec.board, wav=wav,
                        csv=csv, compare=compare)
     return {"app": str(spec.root), "model": rec["model"], "features": spec.preset, **out}

@@ -118,6 +118,26 @@ def stream_recording(graph: Graph, labels: Sequence[str], samples: np.ndarray,
     return _run(graph, runner, cfg, list(labels), x, rate, opts, model)
 
 
+def tune_recording(graph: Graph, labels: Sequence[str], samples: np.ndarray, options: StreamOptions,
+                   rate: float | None = None) -> dict[str, Any]:
+    """Only the tuning pass of :func:`stream_recording` (``options.events`` labels the samples):
+    the model runs once per window, the post-processing sweep gives the Pareto front and the
+    operating point within ``options.max_fa_per_hour``."""
+    x = np.asarray(samples)
+    audio = x.ndim == 1
+    cfg = _preset(options, audio)
+    runner = _runner(graph, labels)
+    _check_kind(cfg, options, audio)
+    if isinstance(cfg, MotionFeatures):
+        x, rate = x.astype(np.float32), float(rate or cfg.sample_rate)
+    rate, window, stride, post = loop_settings(cfg, options, rate)
+    featurize = audio_featurizer(cfg) if isinstance(cfg, AUDIO_PRESETS) else motion_featurizer(cfg)
+    if options.normalize is not None:
+        featurize = _normalized(featurize, options.normalize)
+    return _tune(list(options.events or ()), x, runner, featurize, list(labels), rate, window, stride, post,
+                 options.max_fa_per_hour)
+
+
 def _check_power_options(opts: StreamOptions) -> None:
     if (opts.battery is not None or opts.plot is not None) and not opts.board:
         raise StreamError("a battery or a power plot needs a board, e.g. nano33ble")

@@ -63,6 +63,17 @@ class Dataset:
     recording: Recording | None = None
     info: dict[str, Any] = field(default_factory=dict)
     negatives: Recording | None = None  # no target events: false accepts per hour are measured on it
+    #: training speakers only: labelled events and other speech, to tune the post-processing on
+    tuning: Recording | None = None
+
+
+def join(recordings: list[Recording]) -> Recording:
+    """Recordings of one rate back to back, their events shifted to match."""
+    events, offset = [], 0.0
+    for r in recordings:
+        events += [(a + offset, b + offset, lab) for a, b, lab in r.events]
+        offset += len(r.samples) / r.rate
+    return Recording(np.concatenate([r.samples for r in recordings]), recordings[0].rate, events)
 
 
 def generate(name: str, params: dict[str, Any], seed: int) -> Dataset:

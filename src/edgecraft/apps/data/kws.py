@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edgecraft.apps.data import Dataset, Recording, Split, split_indices
+from edgecraft.apps.data import Dataset, Recording, Split, join, split_indices
 from edgecraft.apps.data.speech import RATE, Voice, clip, noise, say
 
 PARAMS = {
@@ -145,15 +145,21 @@ def voice_dataset(
     x, y = make_clips(train_v, takes, unknown_per_voice, silence_per_voice, rng)
     xt, yt = make_clips(test_v, test_takes, unknown_per_voice, silence_per_voice, rng)
     tr, va = split_indices(len(x), 0.1, rng)
+    test_demo, test_negatives = demo(test_v, rng), negatives(test_v, fa_minutes, rng)
+    # tuning material from the training voices only, on its own stream of random numbers (the
+    # data above stays what it was): three demos and as much other speech as the test has
+    trng = np.random.default_rng([seed, 1])
+    tuning = join([*(demo(train_v[k::3], trng) for k in range(3)), negatives(train_v, fa_minutes, trng)])
     return Dataset(
         list(labels),
         Split(x[tr], y[tr]),
         Split(x[va], y[va]),
         Split(xt, yt),
         f"{test_voices} voices never heard in training",
-        demo(test_v, rng),
+        test_demo,
         {"rate": RATE, "train_voices": [v.name for v in train_v], "test_voices": [v.name for v in test_v]},
-        negatives=negatives(test_v, fa_minutes, rng),
+        negatives=test_negatives,
+        tuning=tuning,
     )
 
 

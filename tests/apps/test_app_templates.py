@@ -1,8 +1,7 @@
 """Every template end to end at --quick size: `edgecraft train DIR --format json` trains,
 quantizes, scores, profiles, builds and reports; `stream DIR` runs the app's device loop on its
 demo recording (and `emulate DIR` runs that loop as one firmware on QEMU); `evaluate DIR --data`
-scores new data. One trained app per template, shared: each template's tests form one xdist
-group (scripts/test.sh runs `--dist loadgroup`), so a worker trains it once."""
+scores new data. One trained app per template, shared."""
 
 from __future__ import annotations
 
@@ -82,7 +81,6 @@ def _common(d: Path, result: dict[str, Any]) -> None:
     assert result["c_flash_bytes"] > 0
 
 
-@pytest.mark.xdist_group("app-sine")
 def test_sine_learns_the_sine_and_streams_rows(sine: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     d, r = sine
     _common(d, r)
@@ -99,7 +97,6 @@ def test_sine_learns_the_sine_and_streams_rows(sine: tuple[Path, dict[str, Any]]
     assert ev.returncode == 0 and json.loads(ev.stdout)["metrics"]["samples"] == 4
 
 
-@pytest.mark.xdist_group("app-gesture")
 def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dict[str, Any]]) -> None:
     d, r = gesture
     _common(d, r)
@@ -120,7 +117,6 @@ def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dic
     assert s["stride_s"] == pytest.approx(0.32)
 
 
-@pytest.mark.xdist_group("app-gesture")
 def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
     gesture: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -150,7 +146,6 @@ def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
     assert built["board"] == "nano33ble" and built["flash_bytes"] > 0
 
 
-@pytest.mark.xdist_group("app-gesture")
 def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     from edgecraft.apps.data.gesture import motion, person
 
@@ -169,7 +164,6 @@ def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]
     assert bad.returncode == 2 and "no label 'jump'" in bad.stderr
 
 
-@pytest.mark.xdist_group("app-kws")
 def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> None:
     d, r = kws
     _common(d, r)
@@ -201,7 +195,6 @@ def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> No
     assert not {d["label"] for d in s["detections"]} & {"silence", "unknown"}
 
 
-@pytest.mark.xdist_group("app-kws")
 def test_kws_emulated_loop_equals_the_python_loop(kws: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     """The MFCC C twin + DS-CNN + C post-processing on qemu-m4 over 4 s of the demo: every window's
     top label and score and every detection as the Python loop (kept short: 4M instructions a window)."""
@@ -223,7 +216,6 @@ def test_kws_emulated_loop_equals_the_python_loop(kws: tuple[Path, dict[str, Any
     assert e["emulation"]["instructions_per_inference"] > 3_000_000  # the MFCC front end's 3.6M included
 
 
-@pytest.mark.xdist_group("app-anomaly")
 def test_anomaly_trained_on_normal_sound_flags_faults(anomaly: tuple[Path, dict[str, Any]]) -> None:
     d, r = anomaly
     _common(d, r)
@@ -249,7 +241,6 @@ def test_anomaly_trained_on_normal_sound_flags_faults(anomaly: tuple[Path, dict[
     assert e["power"]["board"] == "nano33ble" and e["emulation"]["instructions_per_s"] > 0
 
 
-@pytest.mark.xdist_group("app-person")
 def test_person_sees_people_and_reads_an_image_folder(
     person: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -276,7 +267,6 @@ def test_person_sees_people_and_reads_an_image_folder(
     assert still.returncode == 2 and "evaluate" in still.stderr
 
 
-@pytest.mark.xdist_group("app-wakeword")
 def test_wakeword_streams_marvin(wakeword: tuple[Path, dict[str, Any]]) -> None:
     d, r = wakeword
     _common(d, r)

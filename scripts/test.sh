@@ -9,4 +9,5 @@ export OPENBLAS_NUM_THREADS=1
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks scripts
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
-exec .venv/bin/pytest -n "${EDGECRAFT_TEST_WORKERS:-2}" --timeout 600 -q "$@"
+# loadgroup: tests marked with one xdist_group share a worker (and its trained module fixtures)
+exec .venv/bin/pytest -n "${EDGECRAFT_TEST_WORKERS:-2}" --dist loadgroup --timeout 600 -q "$@"

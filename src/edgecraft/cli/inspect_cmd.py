@@ -34,9 +34,10 @@ def describe(graph: Graph) -> dict[str, Any]:
     consts = [t for t in graph.tensors if t.is_constant]
     layers = []
     for j, (op, c) in enumerate(zip(graph.operators, costs, strict=True)):
-        out = graph.tensors[op.outputs[0]]
+        out = graph.tensors[op.outputs[0]] if op.outputs else None  # ASSIGN_VARIABLE has none
         layers.append(
-            {"index": j, "op": op.type, "output_shape": list(out.shape), "output_dtype": out.dtype,
+            {"index": j, "op": op.type, "output_shape": list(out.shape) if out else [],
+             "output_dtype": out.dtype if out else None,
              "macs": c.macs, "weights_bytes": sum(graph.tensors[k].nbytes for k in op.inputs
                                                   if k != -1 and graph.tensors[k].is_constant)}
         )

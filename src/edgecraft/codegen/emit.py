@@ -14,11 +14,12 @@ from importlib import resources
 import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_float, c_identifier, c_int, c_type
-from edgecraft.codegen.ops_c import OpCode, emit_op
+from edgecraft.codegen.ops_c import CodegenError, OpCode, emit_op
 from edgecraft.ir.graph import Graph, Operator, Tensor
 from edgecraft.ir.validate import validate
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.registry import get_op
+from edgecraft.ops.subgraph import c_refusal
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 
 ALIGNMENT = 16
@@ -101,6 +102,9 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
              algorithm: str = DEFAULT_ALGORITHM) -> GeneratedModel:
     """Generate the C library for ``graph``; ``dsp`` selects the ACLE DSP kernel variants."""
     validate(graph)
+    refusal = c_refusal(graph)
+    if refusal is not None:
+        raise CodegenError(refusal)
     name = c_identifier(name)
     plan = plan_memory(graph, algorithm=algorithm, alignment=ALIGNMENT, kernels="dsp" if dsp else "portable")
     pointers = _Pointers(graph, dsp, plan)

@@ -64,6 +64,13 @@ DEFAULTS: dict[str, object] = {
     "proj_clip": 0.0,
     "time_major": False,
     "diagonal_recurrent_tensors": False,
+    "container": "",  # VAR_HANDLE
+    "shared_name": "",
+    "init_subgraph_index": 0,  # CALL_ONCE, IF, WHILE: indices of the model's subgraphs
+    "then_subgraph_index": 0,
+    "else_subgraph_index": 0,
+    "cond_subgraph_index": 0,
+    "body_subgraph_index": 0,
     "output_type": 2,  # ARG_MAX/ARG_MIN: TensorType INT32, the only one TFLM writes
 }
 

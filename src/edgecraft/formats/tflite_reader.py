@@ -23,9 +23,11 @@ from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
 from edgecraft.ir.validate import GraphError, validate
 from edgecraft.ops.base import OpError
 from edgecraft.ops.registry import check_shapes, supported_ops
+from edgecraft.ops.subgraph import check_subgraph_calls
 
 #: TFLite TensorType code -> IR dtype (the types the runtime handles).
-TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
+TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8",
+                13: "resource"}
 _TYPE_NAMES = {v: k for k, v in vars(tflite.TensorType).items() if not k.startswith("_")}
 _OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 
@@ -44,7 +46,7 @@ def read_tflite(path: str | Path) -> Graph:
 
 
 def read_tflite_bytes(data: bytes, source: str = "model") -> Graph:
-    """Parse .tflite bytes into a :class:`Graph` (subgraph 0)."""
+    """Parse .tflite bytes into a :class:`Graph` (subgraph 0, the others in its ``subgraphs``)."""
     if len(data) < 8:
         raise ModelFormatError(f"{source}: {len(data)} bytes is too short to be a .tflite model")
     if data[4:8] != b"TFL3":
@@ -53,8 +55,13 @@ def read_tflite_bytes(data: bytes, source: str = "model") -> Graph:
         )
     try:
         graph = _Reader(data, source).graph()
-        validate(graph)
-        check_shapes(graph)
+        for i, g in enumerate([graph, *graph.subgraphs]):
+            try:
+                validate(g)
+                check_shapes(g)
+            except (GraphError, OpError) as e:
+                raise type(e)(f"subgraph {i}: {e}" if i else str(e)) from None
+        check_subgraph_calls(graph)
         return graph
     except ModelFormatError:
         raise
@@ -89,30 +96,37 @@ class _Reader:
 
     def graph(self) -> Graph:
         m = self.model
-        if self.length(m.SubgraphsLength(), "subgraph list") == 0:
+        n_graphs = self.length(m.SubgraphsLength(), "subgraph list")
+        if n_graphs == 0:
             raise self.fail("the model has no subgraph")
-        sg = m.Subgraphs(0)
         n_buffers = self.length(m.BuffersLength(), "buffer list")
         n_codes = self.length(m.OperatorCodesLength(), "operator-code list")
-        n_tensors = self.length(sg.TensorsLength(), "tensor list")
         for b in range(n_buffers):  # touch every buffer so a truncated file cannot pass
             self.buffer_extent(b)
-        tensors = [self.tensor(sg.Tensors(i), i, n_buffers) for i in range(n_tensors)]
         codes = [self.op_code(m.OperatorCodes(i)) for i in range(n_codes)]
+        graphs = [self.subgraph(m.Subgraphs(i), i, codes, n_buffers) for i in range(n_graphs)]
+        main = graphs[0]
+        main.description = (m.Description() or b"").decode("utf-8", "replace")
+        main.subgraphs = graphs[1:]
+        return main
+
+    def subgraph(self, sg: Any, index: int, codes: list[tuple[str, int]], n_buffers: int) -> Graph:
+        where = f"subgraph {index} " if index else ""
+        n_tensors = self.length(sg.TensorsLength(), f"{where}tensor list")
+        tensors = [self.tensor(sg.Tensors(i), i, n_buffers) for i in range(n_tensors)]
         ops = [
             self.operator(sg.Operators(j), j, codes, n_tensors)
-            for j in range(self.length(sg.OperatorsLength(), "operator list"))
+            for j in range(self.length(sg.OperatorsLength(), f"{where}operator list"))
         ]
-        inputs = self.ints(sg, "Inputs", "subgraph input list")
-        outputs = self.ints(sg, "Outputs", "subgraph output list")
+        inputs = self.ints(sg, "Inputs", f"{where}subgraph input list")
+        outputs = self.ints(sg, "Outputs", f"{where}subgraph output list")
         for k in inputs + outputs:
             if not 0 <= k < n_tensors:
                 raise self.fail(
-                    f"subgraph input/output tensor index {k} is out of range (0..{n_tensors - 1})"
+                    f"{where}subgraph input/output tensor index {k} is out of range (0..{n_tensors - 1})"
                 )
         name = (sg.Name() or b"").decode("utf-8", "replace")
-        desc = (m.Description() or b"").decode("utf-8", "replace")
-        return Graph(tensors, ops, inputs, outputs, name=name, description=desc)
+        return Graph(tensors, ops, inputs, outputs, name=name)
 
     def op_code(self, code: Any) -> tuple[str, int]:
         builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
@@ -163,6 +177,8 @@ class _Reader:
                 value = codes[int(value)]
             elif kind == "bool":
                 value = bool(value)
+            elif kind == "string":
+                value = (value or b"").decode("utf-8", "replace")
             elif kind == "float":
                 value = float(np.float32(value))
             else:

@@ -1,8 +1,9 @@
 """Write the IR as a .tflite flatbuffer that TensorFlow Lite Micro and LiteRT load.
 
-Layout: schema version 3, one subgraph, buffer 0 empty (TFLite's sentinel), one buffer per
-constant tensor with its data aligned to 16 bytes, operator codes with both the deprecated
-int8 and the int32 builtin code set, and each op's builtin options from the shared table.
+Layout: schema version 3, the main subgraph then the others (``Graph.subgraphs``), buffer 0
+empty (TFLite's sentinel), one buffer per constant tensor with its data aligned to 16 bytes,
+operator codes with both the deprecated int8 and the int32 builtin code set, and each op's
+builtin options from the shared table.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def write_tflite(graph: Graph, external_data: bool = False) -> bytes:
     """
     if not external_data:
         return _Writer(graph).build()
-    sizes = [t.nbytes for t in graph.tensors if t.data is not None]
+    sizes = [t.nbytes for g in _graphs(graph) for t in g.tensors if t.data is not None]
     head = _Writer(graph, [(1, n) for n in sizes]).build()  # placeholder offsets
     offsets, end = [], _align(len(head))
     for n in sizes:
@@ -43,11 +44,16 @@ def write_tflite(graph: Graph, external_data: bool = False) -> bytes:
         end = _align(end + n)
     head = _Writer(graph, list(zip(offsets, sizes, strict=True))).build()
     out = bytearray(head)
-    constants = [t.data for t in graph.tensors if t.data is not None]
+    constants = [t.data for g in _graphs(graph) for t in g.tensors if t.data is not None]
     for offset, data in zip(offsets, constants, strict=True):
         out.extend(b"\0" * (offset - len(out)))
         out.extend(np.ascontiguousarray(data).tobytes())
     return bytes(out)
+
+
+def _graphs(graph: Graph) -> list[Graph]:
+    """The model's subgraphs in file order: the main one, then ``graph.subgraphs``."""
+    return [graph, *graph.subgraphs]
 
 
 def _align(n: int, to: int = 16) -> int:
@@ -65,7 +71,8 @@ class _Writer:
     def __init__(self, graph: Graph, external: list[tuple[int, int]] | None = None) -> None:
         self.g = graph
         self.external = external  # (offset, size) per constant, in tensor order
-        self.b = flatbuffers.Builder(1024 + sum(t.nbytes for t in graph.tensors if t.is_constant))
+        self.b = flatbuffers.Builder(
+            1024 + sum(t.nbytes for g in _graphs(graph) for t in g.tensors if t.is_constant))
 
     def int_vector(self, values: list[int] | tuple[int, ...]) -> int:
         return self.b.CreateNumpyVector(np.asarray(values, dtype=np.int32))
@@ -85,25 +92,46 @@ class _Writer:
         return b.EndVector()
 
     def build(self) -> bytes:
-        b, g = self.b, self.g
+        b = self.b
+        graphs = _graphs(self.g)
         # Op codes in first-use order.
         codes: list[tuple[str, int]] = []
-        for op in g.operators:
-            if (op.type, op.version) not in codes:
-                codes.append((op.type, op.version))
-        # Buffers: 0 is the empty sentinel, then one per constant tensor.
-        buffer_of: dict[int, int] = {}
+        for g in graphs:
+            for op in g.operators:
+                if (op.type, op.version) not in codes:
+                    codes.append((op.type, op.version))
+        # Buffers: 0 is the empty sentinel, then one per constant tensor, subgraph by subgraph.
         buffer_offs = [self.buffer(None)]
-        for i, t in enumerate(g.tensors):
-            if t.data is not None:
-                buffer_of[i] = len(buffer_offs)
-                if self.external is not None:
-                    buffer_offs.append(self.external_buffer(*self.external[len(buffer_offs) - 1]))
-                else:
-                    buffer_offs.append(self.buffer(t.data))
+        subgraph_offs = []
+        for g in graphs:
+            buffer_of: dict[int, int] = {}
+            for i, t in enumerate(g.tensors):
+                if t.data is not None:
+                    buffer_of[i] = len(buffer_offs)
+                    if self.external is not None:
+                        buffer_offs.append(self.external_buffer(*self.external[len(buffer_offs) - 1]))
+                    else:
+                        buffer_offs.append(self.buffer(t.data))
+            subgraph_offs.append(self.subgraph(g, buffer_of, codes))
+
+        code_offs = [self.op_code(name, version) for name, version in codes]
+        subgraphs = self.offsets(tflite.ModelStartSubgraphsVector, subgraph_offs)
+        op_codes = self.offsets(tflite.ModelStartOperatorCodesVector, code_offs)
+        buffers = self.offsets(tflite.ModelStartBuffersVector, buffer_offs)
+        desc = b.CreateString(self.g.description or "edgecraft")
+        tflite.ModelStart(b)
+        tflite.ModelAddVersion(b, 3)
+        tflite.ModelAddOperatorCodes(b, op_codes)
+        tflite.ModelAddSubgraphs(b, subgraphs)
+        tflite.ModelAddDescription(b, desc)
+        tflite.ModelAddBuffers(b, buffers)
+        b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
+        return bytes(b.Output())
+
+    def subgraph(self, g: Graph, buffer_of: dict[int, int], codes: list[tuple[str, int]]) -> int:
+        b = self.b
         tensor_offs = [self.tensor(t, buffer_of.get(i, 0)) for i, t in enumerate(g.tensors)]
         op_offs = [self.operator(op, codes.index((op.type, op.version))) for op in g.operators]
-
         tensors = self.offsets(tflite.SubGraphStartTensorsVector, tensor_offs)
         operators = self.offsets(tflite.SubGraphStartOperatorsVector, op_offs)
         inputs, outputs = self.int_vector(g.inputs), self.int_vector(g.outputs)
@@ -114,21 +142,7 @@ class _Writer:
         tflite.SubGraphAddInputs(b, inputs)
         tflite.SubGraphAddOutputs(b, outputs)
         tflite.SubGraphAddName(b, name)
-        subgraph = tflite.SubGraphEnd(b)
-
-        code_offs = [self.op_code(name, version) for name, version in codes]
-        subgraphs = self.offsets(tflite.ModelStartSubgraphsVector, [subgraph])
-        op_codes = self.offsets(tflite.ModelStartOperatorCodesVector, code_offs)
-        buffers = self.offsets(tflite.ModelStartBuffersVector, buffer_offs)
-        desc = b.CreateString(g.description or "edgecraft")
-        tflite.ModelStart(b)
-        tflite.ModelAddVersion(b, 3)
-        tflite.ModelAddOperatorCodes(b, op_codes)
-        tflite.ModelAddSubgraphs(b, subgraphs)
-        tflite.ModelAddDescription(b, desc)
-        tflite.ModelAddBuffers(b, buffers)
-        b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
-        return bytes(b.Output())
+        return int(tflite.SubGraphEnd(b))
 
     def buffer(self, data: np.ndarray | None) -> int:
         vec = None if data is None else self.data_vector(np.ascontiguousarray(data).tobytes())
@@ -205,10 +219,12 @@ class _Writer:
             for attr, _, kind in fields
             if kind == "ints"
         }
+        vectors.update({attr: b.CreateString(str(op.attrs.get(attr, DEFAULTS[attr])))
+                        for attr, _, kind in fields if kind == "string"})
         getattr(tflite, table + "Start")(b)
         for attr, field, kind in fields:
             add = getattr(tflite, f"{table}Add{field}")
-            if kind == "ints":
+            if kind in ("ints", "string"):
                 add(b, vectors[attr])
                 continue
             value = op.attrs.get(attr, DEFAULTS[attr])

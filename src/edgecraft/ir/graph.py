@@ -22,6 +22,8 @@ DTYPES: dict[str, type[np.generic]] = {
     "int64": np.int64,
     "float32": np.float32,
     "bool": np.bool_,
+    #: A resource handle (VAR_HANDLE's output): the int32 id of a resource variable.
+    "resource": np.int32,
 }
 
 
@@ -117,7 +119,10 @@ class Operator:
 
 @dataclass(eq=False)
 class Graph:
-    """One subgraph in execution order."""
+    """One subgraph in execution order: the model's main one (subgraph 0), which every stage
+    plans, runs and compiles. ``subgraphs`` holds the model's others (index ``i`` of the file is
+    ``subgraphs[i - 1]``), which CALL_ONCE, IF and WHILE invoke by index; they have no
+    ``subgraphs`` of their own."""
 
     tensors: list[Tensor]
     operators: list[Operator]
@@ -125,6 +130,7 @@ class Graph:
     outputs: list[int]
     name: str = ""
     description: str = ""
+    subgraphs: list[Graph] = field(default_factory=list)
 
     def input_tensors(self) -> list[Tensor]:
         return [self.tensors[i] for i in self.inputs]

@@ -188,6 +188,9 @@ class OpDef:
     #: The input whose dtype selects the kernel (``kernels`` is keyed by it): 0 unless the
     #: data comes later (TRANSPOSE_CONV's input 0 is the output shape).
     dtype_input: int = 0
+    #: Reads or writes what its tensors do not show (resource variables, other subgraphs): the
+    #: planner keeps such operators in the model's relative order.
+    side_effects: bool = False
 
     def scratch_bytes(self, ctx: OpContext, variant: str) -> int:
         """Scratch bytes the ``variant`` C kernel needs for this operator (0: none)."""

@@ -11,9 +11,11 @@ one ready operator at a time instead, the one that leaves the fewest bytes alive
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Mapping
 
 from edgecraft.ir.graph import Graph
+from edgecraft.ops.registry import find_op
 from edgecraft.plan.lifetimes import align_up, nbytes
 
 
@@ -35,6 +37,10 @@ class _Deps:
                     self.preds[j] |= 1 << self.producer[k]
                 if k >= 0:
                     self.readers[k] = self.readers.get(k, 0) | (1 << j)
+        # Operators with side effects (a variable read after its assignment) keep their order.
+        effects = [j for j, op in enumerate(ops) if (d := find_op(op.type)) is not None and d.side_effects]
+        for before, after in itertools.pairwise(effects):
+            self.preds[after] |= 1 << before
         self.size = {k: align_up(nbytes(t), alignment) for k, t in enumerate(graph.tensors)
                      if not t.is_constant and nbytes(t) > 0}
         self.inputs, self.outputs = set(graph.inputs), set(graph.outputs)

@@ -25,6 +25,7 @@ from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.registry import get_op
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 from edgecraft.runtime import fast
+from edgecraft.runtime.state import ModelState
 
 
 class InputError(ValueError):
@@ -42,16 +43,24 @@ class Interpreter:
     With ``reference=True`` every operator runs its reference kernel (the specification);
     otherwise an operator runs a fast path where its conditions hold. ``fast_paths`` maps the
     index of each operator that runs one to the path's name (empty for ``reference=True``).
+
+    ``model`` holds what lives beyond this subgraph (:class:`~edgecraft.runtime.state.ModelState`:
+    resource variables, the model's other subgraphs); the interpreter of a model's main
+    subgraph makes it, and passes it to the interpreters of the others.
     """
 
     def __init__(self, graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int = 16,
-                 plan: MemoryPlan | None = None, reference: bool = False) -> None:
+                 plan: MemoryPlan | None = None, reference: bool = False,
+                 model: ModelState | None = None) -> None:
         validate(graph)
         self.graph = graph
+        self.model = model if model is not None else ModelState(
+            graph, lambda g, m: Interpreter(g, algorithm, alignment, reference=reference, model=m))
         self.steps = []
         self.fast_paths: dict[int, str] = {}
         for j, op in enumerate(graph.operators):
             ctx = OpContext(op, graph)
+            ctx.cache["model"] = self.model
             opdef = get_op(op.type)
             want = [tuple(graph.tensors[k].shape) for k in op.outputs]
             try:
@@ -98,6 +107,8 @@ class Interpreter:
         for k, t in enumerate(self.graph.tensors):
             if t.variable:
                 self.views[k][...] = t.initial_state()
+        if self.model.graphs[0] is self.graph:
+            self.model.reset()
 
     def check_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Inputs as arrays of the right shape and dtype, or :class:`InputError` in one line."""
@@ -122,6 +133,11 @@ class Interpreter:
         checked = self.check_inputs(inputs)
         with self._lock:
             return self._invoke(checked)
+
+    def invoke_subgraph(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Run as a subgraph another operator invokes (CALL_ONCE, IF, WHILE), inside the main
+        subgraph's run: no input checks (the model's reader checked the signatures), no lock."""
+        return self._invoke(inputs)
 
     def _compile(self) -> list[tuple[Any, OpContext, list[Any], list[tuple[np.ndarray, tuple[int, ...]]]]]:
         """Each step in plan order with its argument list (constants and arena views never

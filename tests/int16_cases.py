@@ -466,8 +466,8 @@ INT16_CASES.update({
 
 
 def int16_chain4(seed: int) -> Graph:
-    """SELECT_V2 and CAST in C: int16 values selected, cast to int32, float32, int32 again and
-    int8 (wrapping; a float out of int8's range would be undefined in C)."""
+    """SELECT_V2, CAST and PRELU in C: int16 values selected, cast to int32, float32, int32
+    again and int8 (wrapping; a float out of int8's range would be undefined in C), and PRELU."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("int16_chain4")
     q = qparams(float(rng.uniform(1e-4, 1e-3)))
@@ -484,4 +484,24 @@ def int16_chain4(seed: int) -> Graph:
     g.op("CAST", [f], [back])
     i8 = g.tensor("i8", (2, 3), "int8")
     g.op("CAST", [back], [i8])
-    return g.build([c, x, y], [f, i8])
+    alpha = g.const("alpha", rng.integers(-128, 128, (3,)).astype(np.int8), qparams(0.01, 2))
+    pr = g.tensor("pr", (2, 3), "int16", qparams(float(q.scale[0]) * 1.5))
+    g.op("PRELU", [s, alpha], [pr])
+    return g.build([c, x, y], [f, i8, pr])
+
+
+def prelu16(rng: np.random.Generator, dtype: str) -> Graph:
+    """PRELU int8 or int16 with a constant int8 alpha broadcast over the trailing dimensions."""
+    g = GraphBuilder("prelu")
+    shape = tuple(int(d) for d in rng.integers(1, 5, 4))
+    a_shape = shape[int(rng.integers(1, 4)):]
+    zp = 0 if dtype == "int16" else int(rng.integers(-20, 20))
+    x = g.tensor("x", shape, dtype, qparams(float(rng.uniform(0.01, 0.1)), zp))
+    a = g.const("alpha", rng.integers(-128, 128, a_shape).astype(np.int8),
+                qparams(float(rng.uniform(0.002, 0.02)), int(rng.integers(-5, 6))))
+    y = g.tensor("y", shape, dtype, qparams(float(rng.uniform(0.01, 0.1)), zp))
+    g.op("PRELU", [x, a], [y])
+    return g.build([x], [y])
+
+
+INT16_CASES.update({f"PRELU_{d}": (lambda rng, d=d: prelu16(rng, d)) for d in ("int16", "int8")})

@@ -27,6 +27,7 @@ from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.logistic import int16_lut_params
 from edgecraft.ops.lut16 import softmax_luts
 from edgecraft.ops.pad import pad_value, paddings
+from edgecraft.ops.prelu import _params as prelu_params
 from edgecraft.ops.quant import dtype_range
 from edgecraft.ops.registry import get_op
 from edgecraft.ops.softmax import int16_params as softmax_int16_params
@@ -371,3 +372,32 @@ def cast_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     code_in, code_out = _CAST_TYPES.index(x.dtype), _CAST_TYPES.index(y.dtype)
     call = f"ec_cast({x.size}, {code_in}, {code_out}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
     return OpCode("", call, ("select_cast",))
+
+
+def prelu_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """PRELU int8 and int16 (alpha int8) with the reference kernel's multipliers."""
+    get_op("PRELU").shape(ctx)
+    x, a, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    if x.dtype not in ("int8", "int16") or y.dtype != x.dtype:
+        raise CodegenError(f"PRELU with {x.dtype} input has no C kernel (int8, int16)")
+    if len(y.shape) > MAX_DIMS:
+        raise CodegenError(f"PRELU supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
+    (m1, s1), (m2, s2) = prelu_params(ctx)
+    assert x.quant is not None and a.quant is not None and y.quant is not None  # checked by prelu_params
+    lo, hi = dtype_range(y.dtype)
+    dims = (1,) * (MAX_DIMS - len(y.shape)) + tuple(y.shape)
+    decls = (
+        f"static const ec_binary_params {p} = {{\n"
+        f"  .dims = {c_list(list(dims))},\n"
+        f"  .stride1 = {c_list(broadcast_strides(x.shape, dims))}, "
+        f".stride2 = {c_list(broadcast_strides(a.shape, dims))},\n"
+        f"  .input1_offset = {-x.zero_point}, .input2_offset = {-a.zero_point}, "
+        f".output_offset = {y.zero_point},\n"
+        f"  .input1_multiplier = {m1}, .input1_shift = {s1}, "
+        f".output_multiplier = {m2}, .output_shift = {s2},\n"
+        f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
+    )
+    i = ctx.op.inputs
+    call = (f"ec_prelu(&{p}, {x.np_dtype.itemsize}, {ptr(i[0])}, {ptr(i[1])}, "
+            f"{ptr(ctx.op.outputs[0])});")
+    return OpCode(decls, call, ("prelu",))

@@ -59,4 +59,5 @@ OP = OpDef(
     name="PRELU",
     shape=prelu_shape,
     kernels={"float32": prelu_float, "int8": prelu_quantized, "int16": prelu_quantized},
+    code={"portable": ("ec_prelu.c",)},
 )

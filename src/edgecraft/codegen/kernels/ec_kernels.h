@@ -291,6 +291,8 @@ void ec_dequantize(const ec_convert_params *p, const void *input, float *output)
 void ec_binary_s16(const ec_binary_params *p, int32_t kind, const int16_t *input1, const int16_t *input2,
                    int16_t *output);
 int ec_pool_s16(const ec_pool_params *p, int32_t kind, const int16_t *input, int16_t *output);
+void ec_prelu(const ec_binary_params *p, int32_t in_bytes, const void *input, const int8_t *alpha,
+              void *output);
 void ec_select(const ec_select_params *p, const uint8_t *condition, const void *x, const void *y, void *output);
 void ec_cast(int32_t size, int32_t in_type, int32_t out_type, const void *input, void *output);
 void ec_mean_s16(const ec_mean_params *p, const int16_t *input, int16_t *output);

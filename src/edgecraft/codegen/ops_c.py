@@ -64,6 +64,7 @@ from edgecraft.codegen.ops_c_layout import (
     reverse_v2,
     space_depth,
 )
+from edgecraft.codegen.ops_c_lookup import dynamic_update_slice, embedding_lookup
 from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
 from edgecraft.codegen.ops_c_sums import add_n, cumsum
@@ -412,6 +413,8 @@ EMITTERS: dict[str, OpEmitter] = {
     "SUM": sum_op,
     "SVDF": svdf,
     "CUMSUM": cumsum,
+    "EMBEDDING_LOOKUP": embedding_lookup,
+    "DYNAMIC_UPDATE_SLICE": dynamic_update_slice,
     "ADD_N": add_n,
     "SPACE_TO_BATCH_ND": space_batch,
     "BATCH_TO_SPACE_ND": space_batch,
@@ -454,6 +457,8 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     transpose_conv: ("int8", "int16", "float32"),
     svdf: ("int8", "float32"),
     cumsum: ("int8", "float32"),
+    embedding_lookup: ("int8", "float32"),
+    dynamic_update_slice: ANY_DTYPE,
     add_n: ("int8", "float32"),
     space_batch: ANY_DTYPE,
     pack: ANY_DTYPE,

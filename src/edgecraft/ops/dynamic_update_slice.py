@@ -41,4 +41,5 @@ OP = OpDef(
     name="DYNAMIC_UPDATE_SLICE",
     shape=dus_shape,
     kernels=dict.fromkeys(TYPES, dynamic_update_slice),
+    code={"portable": ("ec_lookup.c", "ec_data_ops.c")},
 )

@@ -42,5 +42,6 @@ OP = OpDef(
     shape=lookup_shape,
     kernels=dict.fromkeys(("float32", "int8"), embedding_lookup),
     dtype_input=1,
+    code={"portable": ("ec_lookup.c", "ec_data_ops.c")},
     state_bytes=8,
 )

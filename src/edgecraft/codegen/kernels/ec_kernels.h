@@ -208,6 +208,14 @@ typedef struct {
   int32_t elem_size;
 } ec_copy_params;
 
+/* DYNAMIC_UPDATE_SLICE: the operand's dims and element strides, the update's dims, the update
+ * box's copy (its strides within the operand), the start indices' width (4 or 8 bytes). */
+typedef struct {
+  int32_t rank, operand_bytes, update_empty, index_bytes;
+  int32_t operand_dims[EC_MAX_DIMS], operand_strides[EC_MAX_DIMS], update_dims[EC_MAX_DIMS];
+  ec_copy_params copy;
+} ec_dus_params;
+
 /* RESIZE_BILINEAR: per output row and column, the lower and upper source index and the weight
  * of the upper one (int8: fixed point with 10 fractional bits; float32: a float). */
 typedef struct {
@@ -258,6 +266,13 @@ typedef struct {
   int32_t inner, depth, outer, exclusive, reverse;
   int32_t input_offset, input_multiplier, input_shift, output_multiplier, output_shift, output_zero_point;
 } ec_sum_params;
+
+/* EMBEDDING_LOOKUP: ids in [0, rows); rows of row_elems elements of elem_size bytes, or
+ * (dequantize) int8 rows scaled into float32. */
+typedef struct {
+  int32_t count, rows, row_elems, elem_size, dequantize;
+  float scale;
+} ec_lookup_params;
 
 /* --- kernels ---------------------------------------------------------------------------- */
 
@@ -350,6 +365,10 @@ void ec_cumsum_s8(const ec_sum_params *p, const int8_t *input, int8_t *output);
 void ec_cumsum_f32(const ec_sum_params *p, const float *input, float *output);
 void ec_add_n_s8(const ec_sum_params *p, int32_t n, const int8_t *const *inputs, int8_t *output);
 void ec_add_n_f32(const ec_sum_params *p, int32_t n, const float *const *inputs, float *output);
+/* Returns 0, or -1 for an id outside the table (TFLM's error). */
+int ec_embedding_lookup(const ec_lookup_params *p, const int32_t *ids, const void *table, void *output);
+void ec_dynamic_update_slice(const ec_dus_params *p, const void *operand, const void *update,
+                             const void *starts, void *output);
 
 #ifdef __cplusplus
 }

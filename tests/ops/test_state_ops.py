@@ -12,6 +12,7 @@ import pytest
 
 from edgecraft.codegen.support import op_support
 from edgecraft.formats import ModelFormatError, read_tflite_bytes, write_tflite, write_tflite_file
+from edgecraft.ir import Tensor
 from edgecraft.ops import OpError
 from edgecraft.ops.subgraph import MODEL_OPS
 from edgecraft.reference import TflmRunner
@@ -105,3 +106,21 @@ def test_ops_table_shows_runtime_support() -> None:
     rows = {r["name"]: r["types"] for r in op_support()}
     for name in MODEL_OPS:
         assert all(s["runtime"] and not s["c"] for s in rows[name].values()), name
+
+
+def test_if_branch_giving_a_constant_and_external_data() -> None:
+    graph = if_model("int8")
+    branch = graph.subgraphs[1]
+    fixed = np.array([[1, 2], [3, -4]], np.int8)
+    k = branch.add_tensor(Tensor("k", (2, 2), "int8", fixed, branch.tensors[2].quant))
+    branch.operators.clear()
+    branch.outputs = [k]
+    data = write_tflite(graph)
+    tflm, ours = TflmRunner(data), Interpreter(read_tflite_bytes(data))
+    for cond in (False, True):
+        xs = [np.array([cond]), np.full((2, 2), 5, np.int8), np.full((2, 2), 7, np.int8)]
+        check_tensor(ours.run(xs)[0], tflm.run(xs)[0], f"IF {cond}")
+    # constants of every subgraph go after the flatbuffer and come back
+    back = read_tflite_bytes(write_tflite(graph, external_data=True))
+    check_tensor(back.subgraphs[1].tensors[k].data, fixed, "external constant of subgraph 2")
+    assert write_tflite(back) == data

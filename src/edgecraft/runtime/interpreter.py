@@ -163,7 +163,9 @@ class Interpreter:
             # Every input is read (the kernel returns new arrays) before any output is written.
             for (view, shape), r in zip(outs, kernel(ctx, args), strict=True):
                 np.copyto(view, np.asarray(r).reshape(shape), casting="unsafe")
-        return [self.views[k].copy() for k in self.graph.outputs]
+        # A constant output (an IF branch giving a fixed value) has no view: its data is the value.
+        return [self.views[k].copy() if k in self.views else np.array(self.graph.tensors[k].data)
+                for k in self.graph.outputs]
 
 
 def run_model(graph: Graph, inputs: Sequence[np.ndarray], algorithm: str = DEFAULT_ALGORITHM,

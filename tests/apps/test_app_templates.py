@@ -1,11 +1,14 @@
 """Every template end to end at --quick size: `edgecraft train DIR --format json` trains,
 quantizes, scores, profiles, builds and reports; `stream DIR` runs the app's device loop on its
 demo recording (and `emulate DIR` runs that loop as one firmware on QEMU); `evaluate DIR --data`
-scores new data. One trained app per template, shared."""
+scores new data. One trained app per template, shared by every test (and xdist worker) of the
+session."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,48 +27,58 @@ def edgecraft(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _trained(tmp: Path, kind: str) -> tuple[Path, dict[str, Any]]:
+def _trained(factory: pytest.TempPathFactory, kind: str) -> tuple[Path, dict[str, Any]]:
+    """The template trained once per test session: xdist workers share the session's temporary
+    folder, and a lock file lets the first one train while the others wait and reuse it."""
     pytest.importorskip("torch")
     pytest.importorskip("litert_torch")
-    d = tmp / kind
-    assert edgecraft("app", "new", kind, str(d)).returncode == 0
-    proc = edgecraft("train", str(d), "--quick", "--format", "json")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return d, json.loads(proc.stdout)
+    base = factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "trained-apps"
+    root.mkdir(exist_ok=True)
+    d, done = root / kind, root / f"{kind}.json"
+    with open(root / f"{kind}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(d, ignore_errors=True)  # a worker that failed before left it half made
+            assert edgecraft("app", "new", kind, str(d)).returncode == 0
+            proc = edgecraft("train", str(d), "--quick", "--format", "json")
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            done.write_text(proc.stdout)
+        return d, json.loads(done.read_text())
 
 
 @pytest.fixture(scope="module")
 def sine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return _trained(tmp_path_factory.mktemp("apps"), "sine")
+    return _trained(tmp_path_factory, "sine")
 
 
 @pytest.fixture(scope="module")
 def gesture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return _trained(tmp_path_factory.mktemp("apps"), "gesture")
+    return _trained(tmp_path_factory, "gesture")
 
 
 @pytest.fixture(scope="module")
 def kws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (the kws generator speaks with it)")
-    return _trained(tmp_path_factory.mktemp("apps"), "kws")
+    return _trained(tmp_path_factory, "kws")
 
 
 @pytest.fixture(scope="module")
 def anomaly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return _trained(tmp_path_factory.mktemp("apps"), "anomaly")
+    return _trained(tmp_path_factory, "anomaly")
 
 
 @pytest.fixture(scope="module")
 def person(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return _trained(tmp_path_factory.mktemp("apps"), "person")
+    return _trained(tmp_path_factory, "person")
 
 
 @pytest.fixture(scope="module")
 def wakeword(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (the wakeword generator speaks with it)")
-    return _trained(tmp_path_factory.mktemp("apps"), "wakeword")
+    return _trained(tmp_path_factory, "wakeword")
 
 
 def _common(d: Path, result: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from edgecraft.codegen.support import op_support
 from edgecraft.formats import ModelFormatError, read_tflite_bytes, write_tflite, write_tflite_file
-from edgecraft.ir import Tensor
+from edgecraft.ir import Operator, Tensor
 from edgecraft.ops import OpError
 from edgecraft.ops.subgraph import MODEL_OPS
 from edgecraft.reference import TflmRunner
@@ -83,6 +83,14 @@ def test_refusals(tmp_path) -> None:  # type: ignore[no-untyped-def]
     graph = while_model("float32")
     graph.subgraphs[0].inputs.pop()  # the condition takes one value, WHILE passes two
     with pytest.raises(ModelFormatError, match="but subgraph 1 takes"):
+        read_tflite_bytes(write_tflite(graph))
+    graph = if_model("float32")  # the then branch calls itself through an IF of its own
+    branch = graph.subgraphs[0]
+    c = branch.add_tensor(Tensor("c", (1,), "bool", np.array([True])))
+    z = branch.add_tensor(Tensor("z2", (2, 2), "float32"))
+    branch.operators.append(Operator("IF", [c, *branch.inputs], [z], {"then_subgraph_index": 1,
+                                                                       "else_subgraph_index": 2}))
+    with pytest.raises(ModelFormatError, match=r"cycle \(1 -> 1\)"):
         read_tflite_bytes(write_tflite(graph))
     graph = state_model("int8", "delay", np.random.default_rng(2))
     graph.operators.pop(0)  # no CALL_ONCE: the variable is read at its fill (the zero point)

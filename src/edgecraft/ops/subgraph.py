@@ -124,6 +124,28 @@ def check_subgraph_calls(model: Graph) -> None:
                 elif _signature(g, op.outputs) != _signature(sub, sub.outputs):
                     raise OpError(f"{where}: outputs {_signature(g, op.outputs)} but subgraph "
                                   f"{index} gives {_signature(sub, sub.outputs)}")
+    _check_acyclic(graphs)
+
+
+def _check_acyclic(graphs: list[Graph]) -> None:
+    """No subgraph invokes itself, directly or through others (it would never return)."""
+    calls = [{int(op.attrs[a]) for op in g.operators for a in SUBGRAPH_ATTRS if a in op.attrs}
+             for g in graphs]
+    state = [0] * len(graphs)  # 0 unseen, 1 on the current path, 2 done
+
+    def visit(i: int, path: list[int]) -> None:
+        state[i] = 1
+        for j in sorted(calls[i]):
+            if state[j] == 1:
+                cycle = " -> ".join(str(k) for k in [*path[path.index(j):], j])
+                raise OpError(f"subgraphs call each other in a cycle ({cycle}): they would never return")
+            if state[j] == 0:
+                visit(j, [*path, j])
+        state[i] = 2
+
+    for i in range(len(graphs)):
+        if state[i] == 0:
+            visit(i, [i])
 
 
 def math_prod(shape: tuple[int, ...]) -> int:

@@ -15,9 +15,9 @@ from remaining_cases import space_batch, values
 
 def test_space_batch_in_c_matches_the_runtime() -> None:
     rng = np.random.default_rng(71)
-    for case in range(12):
+    for case in range(6):
         dtype = ("int8", "float32")[case % 2]
-        for graph in space_batch(rng, dtype, four=case % 3 != 0, pad=case % 4 < 2):
+        for graph in space_batch(rng, dtype, four=case % 3 != 0, pad=case < 4):
             xs = np.stack([values(rng, graph.input_tensors()[0].shape, dtype) for _ in range(2)])
             outs = HostModel(generate(graph, "sb"), opt="-O0").run_batch([xs])[0]
             for r in range(2):

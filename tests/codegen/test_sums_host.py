@@ -16,7 +16,7 @@ from remaining_cases import quant, values
 
 def _cases(rng: np.random.Generator, dtype: str) -> list[Graph]:
     graphs = []
-    for case in range(6):
+    for case in range(3):
         shape = tuple(int(v) for v in rng.integers(1, 5, size=rng.integers(1, 4)))
         q_in, q_out = quant(rng, dtype), quant(rng, dtype, 0.05, 0.5)
         b = GraphBuilder()

@@ -26,6 +26,10 @@ def test_secagg_plus_trains(tmp_path: Path) -> None:
     app = gesture_app(tmp_path)
     out = simulate(app, FlSettings(clients=10, rounds=3, fraction=0.5, secagg=True))
     assert out["secagg"] is True and len(out["rounds"]) == 4
+    assert all(row["results"] == 5 for row in out["rounds"][1:])
+    # the masked vector (int64 ring elements) plus keys and shares: more than the float model
+    b = out["bytes_per_round"]
+    assert b["upload_per_client"] > b["download_per_client"] > 0
     assert out["metrics"]["best_accuracy"] > out["metrics"]["initial_accuracy"] + 0.05
     with np.load(Path(out["work"]) / "final.npz") as w:
         assert all(np.isfinite(w[k]).all() for k in w.files)

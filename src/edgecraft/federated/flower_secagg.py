@@ -50,6 +50,38 @@ class SecAggClient(NumPyClient):  # type: ignore[misc]
         return [new[k] for k in self.names], n, {"train-loss": loss}
 
 
+def content_bytes(content: Any) -> int:
+    """Bytes a reply carries: array data plus byte strings in its config records (SecAgg+ sends
+    public keys, encrypted shares and the masked vector as bytes)."""
+    total = sum(len(a.data) for rec in content.array_records.values() for a in rec.values())
+    for rec in content.config_records.values():
+        for v in rec.values():
+            if isinstance(v, bytes):
+                total += len(v)
+            elif isinstance(v, list):
+                total += sum(len(x) for x in v if isinstance(x, bytes))
+    return total
+
+
+class MeteredGrid:
+    """The grid, counting the bytes each node sends back (every SecAgg+ stage included)."""
+
+    def __init__(self, grid: Grid) -> None:
+        self._grid = grid
+        self.up: dict[int, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._grid, name)
+
+    def send_and_receive(self, messages: Any, *, timeout: float | None = None) -> Any:
+        replies = list(self._grid.send_and_receive(messages, timeout=timeout))
+        for m in replies:
+            if m.has_content():
+                node = int(m.metadata.src_node_id)
+                self.up[node] = self.up.get(node, 0) + content_bytes(m.content)
+        return replies
+
+
 def make_client_app(default_work: str | None = None) -> ClientApp:
     """The SecAgg+ ClientApp."""
 
@@ -67,6 +99,7 @@ def make_server_app(default_work: str | None = None) -> ServerApp:
     @app.main()
     def main(grid: Grid, context: Context) -> None:
         work = Path(str(context.run_config.get("work", default_work)))
+        metered = MeteredGrid(grid)
         b = Bundle.get(work)
         cfg = b.config
         net = b.model()
@@ -81,7 +114,11 @@ def make_server_app(default_work: str | None = None) -> ServerApp:
             row: dict[str, Any] = {"round": rnd, "accuracy": acc, "loss": loss, "time_s": time.time() - t0}
             if rnd > 0:
                 size = sum(4 * int(np.asarray(p).size) for p in params)  # float32 on the wire
-                row.update({"sampled": sampled, "download_bytes_per_client": size, "secagg": True})
+                up = metered.up
+                row.update({"sampled": sampled, "download_bytes_per_client": size, "secagg": True,
+                            "results": len(up), "failures": max(sampled - len(up), 0),
+                            "upload_bytes_per_client": int(np.mean(list(up.values()))) if up else 0})
+                metered.up = {}
             rows.append(row)
             write_progress(work, row)
             return loss, {"accuracy": acc}
@@ -114,7 +151,7 @@ def make_server_app(default_work: str | None = None) -> ServerApp:
                 timeout=float(cfg["round_timeout"]),
             )
         )
-        workflow(grid, ctx)
+        workflow(metered, ctx)
         from flwr.app import ArrayRecord
 
         final = ctx.state.array_records.get("parameters")

@@ -466,7 +466,7 @@ INT16_CASES.update({
 
 
 def int16_chain4(seed: int) -> Graph:
-    """SELECT_V2, CAST and PRELU in C: int16 values selected, cast to int32, float32, int32
+    """SELECT_V2, CAST, PRELU and BATCH_MATMUL in C: int16 values selected, cast to int32, float32, int32
     again and int8 (wrapping; a float out of int8's range would be undefined in C), and PRELU."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("int16_chain4")
@@ -487,7 +487,10 @@ def int16_chain4(seed: int) -> Graph:
     alpha = g.const("alpha", rng.integers(-128, 128, (3,)).astype(np.int8), qparams(0.01, 2))
     pr = g.tensor("pr", (2, 3), "int16", qparams(float(q.scale[0]) * 1.5))
     g.op("PRELU", [s, alpha], [pr])
-    return g.build([c, x, y], [f, i8, pr])
+    w = g.const("w", rng.integers(-32768, 32768, (3, 4)).astype(np.int16), qparams(1e-3))
+    bm = g.tensor("bm", (2, 4), "int16", qparams(float(q.scale[0]) * 1e-3 * 32767 * 2))
+    g.op("BATCH_MATMUL", [s, w], [bm], adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
+    return g.build([c, x, y], [f, i8, pr, bm])
 
 
 def prelu16(rng: np.random.Generator, dtype: str) -> Graph:
@@ -505,3 +508,24 @@ def prelu16(rng: np.random.Generator, dtype: str) -> Graph:
 
 
 INT16_CASES.update({f"PRELU_{d}": (lambda rng, d=d: prelu16(rng, d)) for d in ("int16", "int8")})
+
+
+def batch_matmul16(rng: np.random.Generator) -> Graph:
+    """BATCH_MATMUL int16 x int16 (zero points 0), batches broadcast, adj_y either way (the C
+    kernel takes adj_x false)."""
+    g = GraphBuilder("batch_matmul16")
+    heads, rows, depth, cols = (int(v) for v in rng.integers(1, 6, 4))
+    adj_y = bool(rng.integers(0, 2))
+    sl, sr = float(rng.uniform(1e-4, 1e-3)), float(rng.uniform(1e-4, 1e-3))
+    lhs = g.tensor("lhs", (1, heads, rows, depth), "int16", qparams(sl))
+    rhs_shape = (heads, cols, depth) if adj_y else (heads, depth, cols)
+    if rng.random() < 0.3:
+        rhs_shape = (1, *rhs_shape[1:])
+    rhs = g.tensor("rhs", rhs_shape, "int16", qparams(sr))
+    y = g.tensor("y", (1, heads, rows, cols), "int16",
+                 qparams(sl * sr * 32767 * np.sqrt(depth) * float(rng.uniform(0.5, 2))))
+    g.op("BATCH_MATMUL", [lhs, rhs], [y], adj_x=False, adj_y=adj_y, asymmetric_quantize_inputs=False)
+    return g.build([lhs, rhs], [y])
+
+
+INT16_CASES["BATCH_MATMUL"] = batch_matmul16

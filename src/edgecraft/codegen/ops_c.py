@@ -439,6 +439,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     unary_op: ("int8", "int16"),
     select_op: ANY_DTYPE,
     prelu_op: ("int8", "int16"),
+    batch_matmul: ("int8", "int16"),
     cast_op: ANY_DTYPE,
     pad_op: ("int8", "int16", "int32", "float32"),
     mean: ("int8", "int16"),

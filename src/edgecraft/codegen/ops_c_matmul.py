@@ -28,8 +28,15 @@ def _batch_offsets(shape: tuple[int, ...], batch: tuple[int, ...], block: int) -
 def batch_matmul(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """BATCH_MATMUL int8 (adj_x false): per batch, the FULLY_CONNECTED kernel with the rhs as
     its filter (rows = units = the output's columns); without adj_y the rhs is transposed into
-    the operator's scratch buffer first."""
-    require_int8(ctx, 0, 1)
+    the operator's scratch buffer first. int16 (both operands, zero points 0): the same
+    arrangement with the int16 kernel (int64 sums, the int64 multiply)."""
+    wide = ctx.req_input(0).dtype == "int16"
+    if wide:
+        for t in (ctx.req_input(0), ctx.req_input(1), ctx.output(0)):
+            if t.dtype != "int16" or t.zero_point != 0:
+                raise CodegenError("int16 BATCH_MATMUL in C needs int16 operands and output, zero points 0")
+    else:
+        require_int8(ctx, 0, 1)
     if ctx.attrs.get("adj_x", False):
         raise CodegenError("BATCH_MATMUL with adj_x has no C kernel yet (transpose the lhs first)")
     lhs, rhs, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
@@ -40,14 +47,16 @@ def batch_matmul(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"static const ec_fc_params {p} = {{\n"
         f"  .rows = {rows}, .depth = {depth}, .units = {cols},\n"
         f"  .input_offset = {-lhs.zero_point}, .filter_offset = {-rhs.zero_point}, "
-        f".output_offset = {y.zero_point}, .act_min = -128, .act_max = 127,\n"
+        f".output_offset = {y.zero_point}, .act_min = {-32768 if wide else -128}, "
+        f".act_max = {32767 if wide else 127},\n"
         f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
     )
     if not adj_y:  # (depth, cols) -> (cols, depth)
         decls += (f"static const ec_copy_params {p}_t = {{\n"
                   f"  .dims = {c_list([1] * (MAX_DIMS - 2) + [cols, depth])},\n"
                   f"  .src_strides = {c_list([0] * (MAX_DIMS - 2) + [1, cols])}, "
-                  f".dst_strides = {c_list([0] * (MAX_DIMS - 2) + [depth, 1])},\n  .elem_size = 1,\n}};\n")
+                  f".dst_strides = {c_list([0] * (MAX_DIMS - 2) + [depth, 1])},\n"
+                  f"  .elem_size = {rhs.np_dtype.itemsize},\n}};\n")
     a, b, out = ptr(ctx.op.inputs[0]), ptr(ctx.op.inputs[1]), ptr(ctx.op.outputs[0])
     calls = []
     pairs = zip(_batch_offsets(lhs.shape, batch, rows * depth),
@@ -57,5 +66,8 @@ def batch_matmul(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         if not adj_y:
             calls.append(f"ec_copy_nd(&{p}_t, {b} + {ro}, {ptr.scratch(ctx.op)});")
             filt = ptr.scratch(ctx.op)
-        calls.append(f"ec_fully_connected_s8(&{p}, {a} + {lo}, {filt}, NULL, {out} + {n * rows * cols});")
-    return OpCode(decls, "\n  ".join(calls), ("fully_connected", "data_ops"))
+        if wide:
+            filt = f"(const int16_t *){filt}"
+        fn = "ec_batch_matmul_s16" if wide else "ec_fully_connected_s8"
+        calls.append(f"{fn}(&{p}, {a} + {lo}, {filt}, NULL, {out} + {n * rows * cols});")
+    return OpCode(decls, "\n  ".join(calls), ("conv_s16" if wide else "fully_connected", "data_ops"))

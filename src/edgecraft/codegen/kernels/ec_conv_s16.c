@@ -102,3 +102,21 @@ void ec_fully_connected_s16(const ec_fc_params *p, const int16_t *input, const i
     }
   }
 }
+
+/* BATCH_MATMUL int16 x int16 for one batch (TFLM's BatchMatMul<int16_t, int64_t>): input
+ * (rows, depth), rhs transposed (units, depth), int64 sums through the int64 multiply. */
+void ec_batch_matmul_s16(const ec_fc_params *p, const int16_t *input, const int16_t *rhs,
+                         const int64_t *bias, int16_t *output) {
+  for (int32_t r = 0; r < p->rows; ++r) {
+    const int16_t *in = input + r * p->depth;
+    for (int32_t u = 0; u < p->units; ++u) {
+      const int16_t *f = rhs + u * p->depth;
+      int64_t acc = 0;
+      for (int32_t d = 0; d < p->depth; ++d) {
+        acc += (int32_t)(f[d] + p->filter_offset) * (int32_t)(in[d] + p->input_offset);
+      }
+      output[r * p->units + u] = ec_finish_s16(acc, bias, 0, u, p->multiplier[u], p->shift[u],
+                                               p->output_offset, p->act_min, p->act_max);
+    }
+  }
+}

@@ -298,6 +298,8 @@ void ec_depthwise_conv_2d_s16(const ec_conv_params *p, const int16_t *input, con
                               const int64_t *bias, int16_t *output);
 void ec_fully_connected_s16(const ec_fc_params *p, const int16_t *input, const int8_t *filter,
                             const void *bias, int32_t acc32, int16_t *output);
+void ec_batch_matmul_s16(const ec_fc_params *p, const int16_t *input, const int16_t *rhs,
+                         const int64_t *bias, int16_t *output);
 void ec_requantize(const ec_convert_params *p, const void *input, void *output);
 void ec_quantize_f32(const ec_convert_params *p, const float *input, void *output);
 void ec_dequantize(const ec_convert_params *p, const void *input, float *output);

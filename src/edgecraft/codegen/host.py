@@ -133,7 +133,8 @@ class HostModel:
         self.workdir = Path(workdir)
         sources = write_sources(model, self.workdir)
         lib = self.workdir / f"lib{model.name}.so"
-        _compile(["gcc", *WARNINGS, opt, *cflags, "-shared", "-fPIC", *map(str, sources), "-o", str(lib)])
+        _compile(["gcc", *WARNINGS, opt, *cflags, "-shared", "-fPIC", *map(str, sources), "-o", str(lib),
+                  "-lm"])
         self.lib = ctypes.CDLL(str(lib))
         self._batch = getattr(self.lib, f"{model.name}_invoke_batch")
         self._batch.restype = ctypes.c_int
@@ -165,7 +166,8 @@ def run_sanitized(model: GeneratedModel, batches: list[np.ndarray], workdir: Pat
     work = Path(workdir)
     sources = write_sources(model, work)
     exe = work / "model_asan"
-    _compile(["gcc", *WARNINGS, "-O1", "-g", *SANITIZE, "-DEC_HOST_MAIN", *map(str, sources), "-o", str(exe)])
+    _compile(["gcc", *WARNINGS, "-O1", "-g", *SANITIZE, "-DEC_HOST_MAIN", *map(str, sources), "-o", str(exe),
+              "-lm"])
     (work / "in.bin").write_bytes(b"".join(a.tobytes() for a in ins))
     proc = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin")], capture_output=True,
                           text=True, timeout=600)

@@ -42,6 +42,7 @@ from edgecraft.codegen.ops_c_data import (
     unpack,
     zeros_like,
 )
+from edgecraft.codegen.ops_c_float import FLOAT_EMITTERS
 from edgecraft.codegen.ops_c_int16 import (
     activation,
     binary_s16,
@@ -479,19 +480,21 @@ def c_dtypes(name: str, runtime: tuple[str, ...]) -> tuple[str, ...]:
     """The dtypes of input 0 for which ``edgecraft build`` writes C for op ``name``, given the
     dtypes its runtime kernels take (empty: the op has no C emitter)."""
     emitter = EMITTERS.get(name)
-    if emitter is None:
-        return ()
-    declared = EMITTER_DTYPES.get(emitter, ("int8",))
+    declared = EMITTER_DTYPES.get(emitter, ("int8",)) if emitter is not None else ()
+    if name in FLOAT_EMITTERS:
+        declared = (*declared, "float32") if declared != ANY_DTYPE else declared
     return tuple(d for d in runtime if declared == ANY_DTYPE or d in declared)
 
 
 def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
     """The C for one operator; :class:`CodegenError` naming the supported ops otherwise."""
     emitter = EMITTERS.get(ctx.op.type)
+    first = ctx.input(0) if ctx.op.inputs else None
+    if first is not None and first.dtype == "float32" and ctx.op.type in FLOAT_EMITTERS:
+        emitter = FLOAT_EMITTERS[ctx.op.type]
     if emitter is None:
-        raise CodegenError(
-            f"no C kernel for {ctx.op.type}; `edgecraft build` supports: {', '.join(sorted(EMITTERS))}"
-        )
+        supported = ", ".join(sorted({*EMITTERS, *FLOAT_EMITTERS}))
+        raise CodegenError(f"no C kernel for {ctx.op.type}; `edgecraft build` supports: {supported}")
     try:
         return emitter(ctx, prefix, ptr)
     except OpError as e:

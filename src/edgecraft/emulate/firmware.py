@@ -175,7 +175,7 @@ def build_firmware(model: GeneratedModel, m: Machine, workdir: Path, profile: bo
         (model_objs if src in model.sources else other_objs).append(obj)
     elf = workdir / "firmware.elf"
     link = [CC, *m.cflags, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-T", "link.ld",
-            *[o.name for o in model_objs + other_objs], "-o", elf.name, "-lc", "-lgcc"]
+            *[o.name for o in model_objs + other_objs], "-o", elf.name, "-lm", "-lc", "-lgcc"]
     proc = _run(link, workdir)
     if proc.returncode != 0:
         raise _fit_error(proc.stderr, model, m) or EmulateError(f"link failed: {proc.stderr.strip()[:2000]}")

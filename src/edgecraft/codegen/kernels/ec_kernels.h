@@ -372,6 +372,29 @@ int ec_embedding_lookup(const ec_lookup_params *p, const int32_t *ids, const voi
 void ec_dynamic_update_slice(const ec_dus_params *p, const void *operand, const void *update,
                              const void *starts, void *output);
 
+/* float32 (ec_float_nn.c, ec_float_math.c): the int8 geometry blocks, the fused activation as a
+ * float clamp. Pooling kind 0 average, 1 maximum. */
+enum { EC_REDUCE_MEAN, EC_REDUCE_SUM, EC_REDUCE_MAX, EC_REDUCE_MIN };
+enum { EC_F_ABS, EC_F_NEG, EC_F_SQUARE, EC_F_SQRT, EC_F_RSQRT, EC_F_EXP, EC_F_LOG, EC_F_SIN, EC_F_COS,
+       EC_F_CEIL, EC_F_FLOOR, EC_F_RELU, EC_F_RELU6, EC_F_TANH, EC_F_LOGISTIC };
+/* Two-input kinds beyond EC_ADD .. EC_SQDIFF. */
+enum { EC_F_DIV = 16, EC_F_FLOOR_DIV, EC_F_FLOOR_MOD };
+void ec_conv_2d_f32(const ec_conv_params *p, float act_min, float act_max, const float *input,
+                    const float *filter, const float *bias, float *output);
+void ec_depthwise_conv_2d_f32(const ec_conv_params *p, float act_min, float act_max, const float *input,
+                              const float *filter, const float *bias, float *output);
+void ec_fully_connected_f32(const ec_fc_params *p, float act_min, float act_max, const float *input,
+                            const float *filter, const float *bias, float *output);
+void ec_pool_f32(const ec_pool_params *p, int32_t kind, float act_min, float act_max, const float *input,
+                 float *output);
+void ec_softmax_f32(int32_t rows, int32_t depth, float beta, const float *input, float *output);
+void ec_reduce_f32(const ec_mean_params *p, int32_t kind, const float *input, float *output);
+void ec_unary_f32(int32_t size, int32_t kind, const float *input, float *output);
+void ec_binary_f32(const ec_binary_params *p, int32_t kind, float act_min, float act_max, const float *input1,
+                   const float *input2, float *output);
+void ec_compare_f32(const ec_binary_params *p, int32_t kind, const float *input1, const float *input2,
+                    uint8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

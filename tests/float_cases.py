@@ -13,9 +13,10 @@ from edgecraft.ir.graph import Graph
 from edgecraft.ops import OpContext, get_op
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
-UNARY = ["ABS", "NEG", "SQUARE", "EXP", "SIN", "COS", "CEIL", "FLOOR", "RELU", "RELU6", "TANH", "LOGISTIC"]
+UNARY = ["ABS", "NEG", "SQUARE", "EXP", "SIN", "COS", "CEIL", "FLOOR", "RELU", "RELU6", "TANH", "LOGISTIC",
+         "ELU", "HARD_SWISH", "ROUND"]
 POSITIVE = ["SQRT", "RSQRT", "LOG"]
-BINARY = ["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"]
+BINARY = ["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU"]
 DIVIDING = ["DIV", "FLOOR_DIV", "FLOOR_MOD"]
 COMPARE = ["EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL"]
 
@@ -34,8 +35,8 @@ def _w(rng: np.random.Generator, *shape: int) -> np.ndarray:
 
 
 def nn_graph(rng: np.random.Generator) -> Graph:
-    """CONV_2D (plain and grouped), DEPTHWISE_CONV_2D, FULLY_CONNECTED, both poolings, SOFTMAX and
-    the four reductions, each reading the input."""
+    """CONV_2D (plain and grouped), DEPTHWISE_CONV_2D, FULLY_CONNECTED, the three poolings, SOFTMAX,
+    LOG_SOFTMAX, L2_NORMALIZATION, ARG_MAX/ARG_MIN and the four reductions, each reading the input."""
     b = GraphBuilder("float_nn")
     h, w = (int(v) for v in rng.integers(4, 8, 2))
     x = b.tensor("x", (2, h, w, 4), "float32")
@@ -56,10 +57,14 @@ def nn_graph(rng: np.random.Generator) -> Graph:
                      stride_h=1, stride_w=1, depth_multiplier=1, dilation_h_factor=1, dilation_w_factor=1))
     outs.append(_out(b, "FULLY_CONNECTED", [x, b.const("fc", _w(rng, 5, 4)), b.const("fcb", _w(rng, 5))],
                      fused_activation_function=act()))
-    for pool in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+    for pool in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D"):
         outs.append(_out(b, pool, [x], padding="SAME", stride_h=2, stride_w=1, filter_height=3,
                          filter_width=2, fused_activation_function=act()))
     outs.append(_out(b, "SOFTMAX", [x], beta=0.7))
+    outs += [_out(b, op, [x]) for op in ("LOG_SOFTMAX", "L2_NORMALIZATION")]
+    for op, axis in (("ARG_MAX", 1), ("ARG_MIN", -1)):
+        outs.append(_out(b, op, [x, b.const(f"axis{len(outs)}", np.array([axis], np.int32))], dtype="int32",
+                         output_type=2))
     for red, axes, keep in (("MEAN", [1, 2], True), ("SUM", [-1], False), ("REDUCE_MAX", [0, 2], False),
                             ("REDUCE_MIN", [3, 1], True)):
         outs.append(_out(b, red, [x, b.const(f"axes{len(outs)}", np.array(axes, np.int32))], keep_dims=keep))
@@ -71,6 +76,7 @@ def unary_graph(rng: np.random.Generator) -> Graph:
     b = GraphBuilder("float_unary")
     x, xp = b.tensor("x", (3, 5), "float32"), b.tensor("xp", (3, 5), "float32")
     outs = [_out(b, op, [x]) for op in UNARY] + [_out(b, op, [xp]) for op in POSITIVE]
+    outs.append(_out(b, "LEAKY_RELU", [x], alpha=0.3))
     return b.build([x, xp], outs)
 
 
@@ -81,8 +87,8 @@ def binary_graph(rng: np.random.Generator) -> Graph:
     x1, x2 = b.tensor("x1", (2, 1, 4, 3), "float32"), b.tensor("x2", (3, 1, 3), "float32")
     outs = []
     for op in BINARY + DIVIDING:
-        act = {} if op in ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "FLOOR_DIV", "FLOOR_MOD") else {
-            "fused_activation_function": str(rng.choice(ACTS))}
+        plain = ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "FLOOR_DIV", "FLOOR_MOD", "PRELU")
+        act = {} if op in plain else {"fused_activation_function": str(rng.choice(ACTS))}
         outs.append(_out(b, op, [x1, x2], **act))
     outs += [_out(b, op, [x1, x2], dtype="bool") for op in COMPARE]
     return b.build([x1, x2], outs)

@@ -8,8 +8,10 @@ import pytest
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
+from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.runtime import run_model
 from float_cases import binary_graph, inputs_for, nn_graph, unary_graph
+from oracle import check_tensor, check_tflm
 
 GRAPHS = {"nn": nn_graph, "unary": unary_graph, "binary": binary_graph}
 
@@ -17,7 +19,7 @@ GRAPHS = {"nn": nn_graph, "unary": unary_graph, "binary": binary_graph}
 def check_outputs(graph, got, want) -> None:  # type: ignore[no-untyped-def]
     for op, g, w in zip(graph.operators, got, want, strict=True):
         assert g.shape == w.shape and g.dtype == w.dtype, op.type
-        if w.dtype == np.bool_:
+        if w.dtype in (np.bool_, np.int32):
             np.testing.assert_array_equal(g, w, err_msg=op.type)
         else:
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=op.type)
@@ -39,3 +41,20 @@ def test_float_ops_under_sanitizers() -> None:
     inputs = [np.stack([x]) for x in inputs_for(rng, graph)]
     _, stderr = run_sanitized(generate(graph, "f_nn"), inputs)
     assert stderr == "", stderr
+
+
+def test_arg_min_max_int8_in_c() -> None:
+    """ARG_MAX and ARG_MIN of int8 (ties: the first index) equal to TFLM."""
+    rng = np.random.default_rng(94)
+    b = GraphBuilder("arg")
+    x = b.tensor("x", (2, 5, 3), "int8", qparams(0.05, 3))
+    outs = []
+    for op, axis, shape in (("ARG_MAX", 1, (2, 3)), ("ARG_MIN", 0, (5, 3))):
+        y = b.tensor(f"y{len(outs)}", shape, "int32")
+        b.op(op, [x, b.const(f"a{len(outs)}", np.array([axis], np.int32))], [y], output_type=2)
+        outs.append(y)
+    graph = b.build([x], outs)
+    xs = [rng.integers(-3, 3, (2, 5, 3)).astype(np.int8)]  # few values: ties
+    got = HostModel(generate(graph, "arg"), opt="-O0").run(xs)
+    for g, w in zip(got, check_tflm(graph, xs, "arg"), strict=True):
+        check_tensor(g, w, "arg int8")

@@ -91,7 +91,10 @@ def test_build_names_an_op_without_c_kernel() -> None:
     from edgecraft.codegen import generate
     from edgecraft.codegen.ops_c import CodegenError
 
-    with pytest.raises(CodegenError, match="no C kernel for ROUND"):
-        generate(unary_graph("ROUND", (4,), "float32"))
-    with pytest.raises(CodegenError, match="ELU from float32 to float32 has no C kernel"):
-        generate(unary_graph("ELU", (4,), "float32"))
+    graph = unary_graph("ROUND", (4,), "float32")
+    graph.operators[0].type = "NO_SUCH_OP"
+    with pytest.raises(CodegenError, match="no C kernel for NO_SUCH_OP"):
+        generate(graph)
+    q = (qparams(0.05, 0), qparams(16 / 256, 127))
+    with pytest.raises(CodegenError, match=r"LOG_SOFTMAX with int8 input has no C kernel \(float32 only\)"):
+        generate(unary_graph("LOG_SOFTMAX", (4,), "int8", *q))

@@ -42,7 +42,7 @@ from edgecraft.codegen.ops_c_data import (
     unpack,
     zeros_like,
 )
-from edgecraft.codegen.ops_c_float import FLOAT_EMITTERS
+from edgecraft.codegen.ops_c_float import FLOAT_EMITTERS, arg_minmax
 from edgecraft.codegen.ops_c_int16 import (
     activation,
     binary_s16,
@@ -352,6 +352,8 @@ def logical(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 EMITTERS: dict[str, OpEmitter] = {
     "ABS": unary_op,
     "ADD": binary,
+    "ARG_MAX": arg_minmax,
+    "ARG_MIN": arg_minmax,
     "BROADCAST_TO": broadcast_to,
     "CAST": cast_op,
     "SELECT_V2": select_op,
@@ -431,6 +433,7 @@ EMITTERS: dict[str, OpEmitter] = {
 ANY_DTYPE = ("*",)
 EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     conv: ("int8", "int16"),
+    arg_minmax: ("int8", "float32"),
     quantize_op: ("int8", "int16", "float32"),
     fully_connected: ("int8", "int16"),
     pool: ("int8", "int16"),
@@ -492,6 +495,9 @@ def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
     first = ctx.input(0) if ctx.op.inputs else None
     if first is not None and first.dtype == "float32" and ctx.op.type in FLOAT_EMITTERS:
         emitter = FLOAT_EMITTERS[ctx.op.type]
+    if emitter is None and ctx.op.type in FLOAT_EMITTERS:
+        dtype = first.dtype if first is not None else "no"
+        raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel (float32 only)")
     if emitter is None:
         supported = ", ".join(sorted({*EMITTERS, *FLOAT_EMITTERS}))
         raise CodegenError(f"no C kernel for {ctx.op.type}; `edgecraft build` supports: {supported}")

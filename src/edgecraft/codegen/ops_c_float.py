@@ -13,6 +13,7 @@ import numpy as np
 
 from edgecraft.codegen.cwriter import c_float, c_list
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, OpEmitter, Pointer, broadcast_strides
+from edgecraft.ops.arg_max import reduced_axis
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.compare import COMPARISONS
 from edgecraft.ops.conv_common import pool_filter, window_geometry
@@ -21,11 +22,11 @@ from edgecraft.ops.quant import float_activation_range
 
 #: The unary kinds of ``ec_unary_f32`` (``EC_F_*`` in ``ec_kernels.h``), in their order.
 UNARY = ("ABS", "NEG", "SQUARE", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "CEIL", "FLOOR", "RELU",
-         "RELU6", "TANH", "LOGISTIC")
+         "RELU6", "TANH", "LOGISTIC", "ELU", "HARD_SWISH", "LEAKY_RELU", "ROUND")
 #: The two-input kinds of ``ec_binary_f32``.
 BINARY = {"ADD": "EC_ADD", "SUB": "EC_SUB", "MUL": "EC_MUL", "MAXIMUM": "EC_MAX", "MINIMUM": "EC_MIN",
           "SQUARED_DIFFERENCE": "EC_SQDIFF", "DIV": "EC_F_DIV", "FLOOR_DIV": "EC_F_FLOOR_DIV",
-          "FLOOR_MOD": "EC_F_FLOOR_MOD"}
+          "FLOOR_MOD": "EC_F_FLOOR_MOD", "PRELU": "EC_F_PRELU"}
 REDUCE = {"MEAN": "EC_REDUCE_MEAN", "SUM": "EC_REDUCE_SUM", "REDUCE_MAX": "EC_REDUCE_MAX",
           "REDUCE_MIN": "EC_REDUCE_MIN"}
 
@@ -91,7 +92,7 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """AVERAGE_POOL_2D (over the taps inside the image) and MAX_POOL_2D."""
+    """AVERAGE_POOL_2D (over the taps inside the image), MAX_POOL_2D and L2_POOL_2D."""
     x, y = ctx.req_input(0), ctx.output(0)
     fh, fw = pool_filter(ctx)
     _, _, pad_h, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], fh, fw, dilated=False)
@@ -102,7 +103,7 @@ def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .filter_h = {fh}, .filter_w = {fw}, .stride_h = {a.get('stride_h', 1)}, "
         f".stride_w = {a.get('stride_w', 1)}, .pad_h = {pad_h}, .pad_w = {pad_w},\n}};\n"
     )
-    kind = 0 if ctx.op.type == "AVERAGE_POOL_2D" else 1
+    kind = {"AVERAGE_POOL_2D": 0, "MAX_POOL_2D": 1, "L2_POOL_2D": 2}[ctx.op.type]
     call = f"ec_pool_f32(&{p}, {kind}, {_clamp(ctx)}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, ("float_nn",))
 
@@ -144,10 +145,40 @@ def reduce(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def unary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """ABS .. LOGISTIC: one C library call or expression per element."""
+    """ABS .. ROUND: one C library call or expression per element (LEAKY_RELU's alpha passed)."""
     kind = f"EC_F_{ctx.op.type}"
-    call = f"ec_unary_f32({ctx.output(0).size}, {kind}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    alpha = c_float(float(np.float32(ctx.attrs.get("alpha", 0.2)))) if ctx.op.type == "LEAKY_RELU" else "0.0f"
+    call = (f"ec_unary_f32({ctx.output(0).size}, {kind}, {alpha}, {ptr(ctx.op.inputs[0])}, "
+            f"{ptr(ctx.op.outputs[0])});")
     return OpCode("", call, ("float_math",))
+
+
+def rows(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """LOG_SOFTMAX and L2_NORMALIZATION along the last axis."""
+    x = ctx.req_input(0)
+    depth = x.shape[-1] if x.shape else 1
+    kind = 0 if ctx.op.type == "LOG_SOFTMAX" else 1
+    call = (f"ec_rows_f32({x.size // max(depth, 1)}, {depth}, {kind}, {ptr(ctx.op.inputs[0])}, "
+            f"{ptr(ctx.op.outputs[0])});")
+    return OpCode("", call, ("float_nn",))
+
+
+def arg_minmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """ARG_MAX and ARG_MIN of float32 or int8 input over a constant axis, int32 output (a row of
+    ``codegen/ops_c.py``'s table: it takes int8 too)."""
+    x, axis_t, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    if x.dtype not in ("float32", "int8"):
+        raise CodegenError(f"{ctx.op.type} with {x.dtype} input has no C kernel")
+    if y.dtype != "int32":
+        raise CodegenError(f"{ctx.op.type} with {y.dtype} output has no C kernel (int32 only)")
+    if axis_t.data is None:
+        raise CodegenError(f"{ctx.op.type} has a C kernel for a constant axis only")
+    axis = reduced_axis(ctx)
+    outer = int(np.prod(x.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    call = (f"ec_arg_minmax({outer}, {x.shape[axis]}, {inner}, {int(ctx.op.type == 'ARG_MAX')}, "
+            f"{int(x.dtype == 'int8')}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});")
+    return OpCode("", call, ("float_nn",))
 
 
 def _pair(ctx: OpContext, p: str) -> str:
@@ -185,6 +216,9 @@ FLOAT_EMITTERS: dict[str, OpEmitter] = {
     "FULLY_CONNECTED": fully_connected,
     "AVERAGE_POOL_2D": pool,
     "MAX_POOL_2D": pool,
+    "L2_POOL_2D": pool,
+    "LOG_SOFTMAX": rows,
+    "L2_NORMALIZATION": rows,
     "SOFTMAX": softmax,
     **{name: reduce for name in REDUCE},
     **{name: unary for name in UNARY},

@@ -5,7 +5,7 @@
 
 #include "ec_kernels.h"
 
-static float unary(int32_t kind, float x) {
+static float unary(int32_t kind, float alpha, float x) {
   switch (kind) {
     case EC_F_ABS: return fabsf(x);
     case EC_F_NEG: return -x;
@@ -21,6 +21,13 @@ static float unary(int32_t kind, float x) {
     case EC_F_RELU: return x < 0.0f ? 0.0f : x;
     case EC_F_RELU6: return x > 6.0f ? 6.0f : (x < 0.0f ? 0.0f : x);
     case EC_F_TANH: return tanhf(x);
+    case EC_F_ELU: return x < 0.0f ? expm1f(x) : x;
+    case EC_F_HARD_SWISH: {
+      const float r = x + 3.0f;
+      return x * (r < 0.0f ? 0.0f : (r > 6.0f ? 6.0f : r)) / 6.0f;
+    }
+    case EC_F_LEAKY_RELU: return x > 0.0f ? x : x * alpha;
+    case EC_F_ROUND: return rintf(x); /* ties to even in the default rounding mode */
     default: /* EC_F_LOGISTIC: exactly 1 above 16.619..., exp(x) below -9 (TFLM's reference) */
       if (x > 16.619047164916992f) return 1.0f;
       if (x < -9.0f) return expf(x);
@@ -28,8 +35,8 @@ static float unary(int32_t kind, float x) {
   }
 }
 
-void ec_unary_f32(int32_t size, int32_t kind, const float *input, float *output) {
-  for (int32_t i = 0; i < size; ++i) output[i] = unary(kind, input[i]);
+void ec_unary_f32(int32_t size, int32_t kind, float alpha, const float *input, float *output) {
+  for (int32_t i = 0; i < size; ++i) output[i] = unary(kind, alpha, input[i]);
 }
 
 static float combine(int32_t kind, float a, float b) {
@@ -42,6 +49,7 @@ static float combine(int32_t kind, float a, float b) {
     case EC_SQDIFF: return (a - b) * (a - b);
     case EC_F_DIV: return a / b;
     case EC_F_FLOOR_DIV: return (float)floor((double)a / (double)b);
+    case EC_F_PRELU: return a >= 0.0f ? a : a * b;
     default: { /* EC_F_FLOOR_MOD */
       const float m = fmodf(a, b);
       return (m != 0.0f && ((b < 0.0f) != (m < 0.0f))) ? m + b : m;

@@ -84,7 +84,8 @@ void ec_fully_connected_f32(const ec_fc_params *p, float act_min, float act_max,
   }
 }
 
-/* kind 0: average over the window's taps inside the image; 1: their maximum. */
+/* kind 0: average over the window's taps inside the image; 1: their maximum; 2: the square
+ * root of their squares' average (L2_POOL_2D). */
 void ec_pool_f32(const ec_pool_params *p, int32_t kind, float act_min, float act_max, const float *input,
                  float *output) {
   const int32_t in_h = p->input.h, in_w = p->input.w, c = p->input.c;
@@ -94,7 +95,7 @@ void ec_pool_f32(const ec_pool_params *p, int32_t kind, float act_min, float act
       for (int32_t ox = 0; ox < p->output.w; ++ox) {
         const int32_t x0 = ox * p->stride_w - p->pad_w;
         for (int32_t ch = 0; ch < c; ++ch) {
-          float acc = kind == 0 ? 0.0f : -INFINITY;
+          float acc = kind == 1 ? -INFINITY : 0.0f;
           int32_t n = 0;
           for (int32_t ky = 0; ky < p->filter_h; ++ky) {
             const int32_t y = y0 + ky;
@@ -103,11 +104,12 @@ void ec_pool_f32(const ec_pool_params *p, int32_t kind, float act_min, float act
               const int32_t x = x0 + kx;
               if (x < 0 || x >= in_w) continue;
               const float v = input[((b * in_h + y) * in_w + x) * c + ch];
-              acc = kind == 0 ? acc + v : (v > acc ? v : acc);
+              acc = kind == 0 ? acc + v : (kind == 2 ? acc + v * v : (v > acc ? v : acc));
               ++n;
             }
           }
-          if (kind == 0) acc = n ? acc / (float)n : 0.0f;
+          if (kind != 1) acc = n ? acc / (float)n : 0.0f;
+          if (kind == 2) acc = sqrtf(acc);
           output[((b * p->output.h + oy) * p->output.w + ox) * c + ch] = clampf(acc, act_min, act_max);
         }
       }
@@ -149,5 +151,46 @@ void ec_reduce_f32(const ec_mean_params *p, int32_t kind, const float *input, fl
       else acc += v;
     }
     output[o] = kind == EC_REDUCE_MEAN ? acc / (float)p->count : acc;
+  }
+}
+
+void ec_rows_f32(int32_t rows, int32_t depth, int32_t kind, const float *input, float *output) {
+  for (int32_t r = 0; r < rows; ++r) {
+    const float *in = input + r * depth;
+    float *out = output + r * depth;
+    float acc = 0.0f;
+    if (kind == 0) { /* x - max - log(sum(exp(x - max))) */
+      float top = in[0];
+      for (int32_t d = 1; d < depth; ++d) top = in[d] > top ? in[d] : top;
+      for (int32_t d = 0; d < depth; ++d) acc += expf(in[d] - top);
+      const float log_sum = logf(acc);
+      for (int32_t d = 0; d < depth; ++d) out[d] = (in[d] - top) - log_sum;
+    } else { /* x / max(sqrt(sum(x * x)), 1e-6) */
+      for (int32_t d = 0; d < depth; ++d) acc += in[d] * in[d];
+      float norm = sqrtf(acc);
+      if (norm < 1e-6f) norm = 1e-6f;
+      for (int32_t d = 0; d < depth; ++d) out[d] = in[d] / norm;
+    }
+  }
+}
+
+void ec_arg_minmax(int32_t outer, int32_t axis, int32_t inner, int32_t is_max, int32_t is_int8,
+                   const void *input, int32_t *output) {
+  const int8_t *q = (const int8_t *)input;
+  const float *f = (const float *)input;
+  for (int32_t o = 0; o < outer; ++o) {
+    for (int32_t i = 0; i < inner; ++i) {
+      const int32_t base = o * axis * inner + i;
+      float best = is_int8 ? (float)q[base] : f[base];
+      int32_t at = 0;
+      for (int32_t a = 1; a < axis; ++a) { /* the first index wins a tie; NaN never replaces */
+        const float v = is_int8 ? (float)q[base + a * inner] : f[base + a * inner];
+        if (is_max ? v > best : v < best) {
+          best = v;
+          at = a;
+        }
+      }
+      output[o * inner + i] = at;
+    }
   }
 }

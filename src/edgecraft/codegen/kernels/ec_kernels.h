@@ -376,9 +376,10 @@ void ec_dynamic_update_slice(const ec_dus_params *p, const void *operand, const 
  * float clamp. Pooling kind 0 average, 1 maximum. */
 enum { EC_REDUCE_MEAN, EC_REDUCE_SUM, EC_REDUCE_MAX, EC_REDUCE_MIN };
 enum { EC_F_ABS, EC_F_NEG, EC_F_SQUARE, EC_F_SQRT, EC_F_RSQRT, EC_F_EXP, EC_F_LOG, EC_F_SIN, EC_F_COS,
-       EC_F_CEIL, EC_F_FLOOR, EC_F_RELU, EC_F_RELU6, EC_F_TANH, EC_F_LOGISTIC };
+       EC_F_CEIL, EC_F_FLOOR, EC_F_RELU, EC_F_RELU6, EC_F_TANH, EC_F_LOGISTIC, EC_F_ELU, EC_F_HARD_SWISH,
+       EC_F_LEAKY_RELU, EC_F_ROUND };
 /* Two-input kinds beyond EC_ADD .. EC_SQDIFF. */
-enum { EC_F_DIV = 16, EC_F_FLOOR_DIV, EC_F_FLOOR_MOD };
+enum { EC_F_DIV = 16, EC_F_FLOOR_DIV, EC_F_FLOOR_MOD, EC_F_PRELU };
 void ec_conv_2d_f32(const ec_conv_params *p, float act_min, float act_max, const float *input,
                     const float *filter, const float *bias, float *output);
 void ec_depthwise_conv_2d_f32(const ec_conv_params *p, float act_min, float act_max, const float *input,
@@ -389,7 +390,12 @@ void ec_pool_f32(const ec_pool_params *p, int32_t kind, float act_min, float act
                  float *output);
 void ec_softmax_f32(int32_t rows, int32_t depth, float beta, const float *input, float *output);
 void ec_reduce_f32(const ec_mean_params *p, int32_t kind, const float *input, float *output);
-void ec_unary_f32(int32_t size, int32_t kind, const float *input, float *output);
+void ec_unary_f32(int32_t size, int32_t kind, float alpha, const float *input, float *output);
+/* Along the last axis (rows x depth): LOG_SOFTMAX (kind 0), L2_NORMALIZATION (kind 1). */
+void ec_rows_f32(int32_t rows, int32_t depth, int32_t kind, const float *input, float *output);
+/* ARG_MAX (is_max 1) / ARG_MIN over the middle of (outer, axis, inner); int8 (is_int8) or float. */
+void ec_arg_minmax(int32_t outer, int32_t axis, int32_t inner, int32_t is_max, int32_t is_int8,
+                   const void *input, int32_t *output);
 void ec_binary_f32(const ec_binary_params *p, int32_t kind, float act_min, float act_max, const float *input1,
                    const float *input2, float *output);
 void ec_compare_f32(const ec_binary_params *p, int32_t kind, const float *input1, const float *input2,

@@ -1,6 +1,7 @@
 """The generated C for int16 operators (16x8 convolutions and fully connected, TFLM's other
-int16 kernels), compiled for this machine: outputs equal TFLM's and the Python runtime's
-exactly on randomized one-op graphs, portable and DSP builds, and under ASan + UBSan."""
+int16 kernels) and the other types they brought (QUANTIZE, PAD, SELECT_V2, CAST, PRELU),
+compiled for this machine: outputs equal TFLM's and the Python runtime's exactly on randomized
+one-op graphs, and four graphs holding every one of these kernels also under ASan + UBSan."""
 
 from __future__ import annotations
 
@@ -15,28 +16,19 @@ from oracle import check_tensor, check_tflm
 
 @pytest.mark.parametrize("op", sorted(INT16_CASES))
 def test_int16_op_cases_match_tflm(op: str) -> None:
+    """Three random graphs per case builder, four inputs each; the first also built with the
+    DSP kernels selected (int16 operators take the same kernels there)."""
     rng = np.random.default_rng(sum(map(ord, op)) + 161)
-    for case in range(4):
+    for case in range(3):
         graph = INT16_CASES[op](rng)
         batches = int16_inputs(graph, 4, seed=case)
         outs = {dsp: HostModel(generate(graph, f"s16_{case}", dsp=dsp), opt="-O0").run_batch(batches)
-                for dsp in (False, True)}
+                for dsp in ((False, True) if case == 0 else (False,))}
         for b in range(4):
             want = check_tflm(graph, [x[b] for x in batches], f"{op} case {case}")
             for dsp, got in outs.items():
                 for i, w in enumerate(want):
                     check_tensor(got[i][b], w, f"{op} case {case} dsp={dsp} input {b} output {i}")
-
-
-@pytest.mark.parametrize("op", sorted(INT16_CASES))
-def test_int16_kernels_under_sanitizers(op: str) -> None:
-    graph = INT16_CASES[op](np.random.default_rng(sum(map(ord, op)) + 7))
-    batches = int16_inputs(graph, 2, seed=3)
-    outs, stderr = run_sanitized(generate(graph, "asan16"), batches)
-    assert stderr == "", stderr
-    for b in range(2):
-        for i, want in enumerate(check_tflm(graph, [x[b] for x in batches], op)):
-            check_tensor(outs[i][b], want, f"asan {op} input {b} output {i}")
 
 
 @pytest.mark.parametrize("build", [int16_chain, int16_chain2, int16_chain3, int16_chain4],

@@ -1,6 +1,7 @@
 """Measure the flash of every C kernel file and write ``targets/kernel_code_bytes.json``.
 
-Each file under ``codegen/kernels/`` is compiled on its own for a Cortex-M4F with the flags the
+Each file under ``codegen/kernels/`` is compiled on its own for a Cortex-M4F (the Helium
+``*_mve.c`` files for a Cortex-M55) with the flags the
 emulator builds with (-O2, function and data sections, -Wall -Wextra -Werror), and its size is
 ``text + data`` as ``arm-none-eabi-size`` reports it. ``edgecraft profile`` adds the sizes of
 the files an op's record names (``OpDef.code``) to estimate a model's code.
@@ -25,6 +26,8 @@ from edgecraft.emulate.firmware import CC, OPT, WARNINGS, require_tool
 from edgecraft.emulate.machines import CORE_FLAGS
 
 CORE = "cortex-m4f"
+#: The Helium kernels (``*_mve.c``) are measured where they run: on a Cortex-M55.
+MVE_CORE = "cortex-m55"
 DATA = Path(str(resources.files("edgecraft.targets").joinpath("kernel_code_bytes.json")))
 
 
@@ -38,6 +41,7 @@ def measure() -> dict[str, object]:
     """The data file's contents, freshly measured."""
     kernels = resources.files("edgecraft.codegen").joinpath("kernels")
     cflags = [*CORE_FLAGS[CORE], *WARNINGS, *OPT]
+    mve_cflags = [*CORE_FLAGS[MVE_CORE], *WARNINGS, *OPT]
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="edgecraft-kernel-sizes-") as tmp:
         work = Path(tmp)
@@ -46,7 +50,8 @@ def measure() -> dict[str, object]:
                 (work / entry.name).write_text(entry.read_text())
         for src in sorted(work.glob("*.c")):
             obj = src.with_suffix(".o")
-            subprocess.run([CC, *cflags, "-c", src.name, "-o", obj.name], cwd=work, check=True)
+            flags = mve_cflags if src.stem.endswith("_mve") else cflags
+            subprocess.run([CC, *flags, "-c", src.name, "-o", obj.name], cwd=work, check=True)
             out = subprocess.run(["arm-none-eabi-size", obj.name], cwd=work, capture_output=True,
                                  text=True, check=True).stdout.splitlines()
             text, data = (int(v) for v in out[1].split()[:2])
@@ -56,6 +61,7 @@ def measure() -> dict[str, object]:
                  "written by scripts/measure_kernel_sizes.py",
         "compiler": compiler_version(),
         "cflags": cflags,
+        "mve_cflags": mve_cflags,
         "bytes": sizes,
     }
 

@@ -41,6 +41,8 @@ def measure_stack(gen: GeneratedModel, board: Board, dsp: bool) -> tuple[int | N
     m = machine(core_model(board.core).machine)
     if dsp and not m.dsp:
         return None, f"not measured: {m.slug} has no DSP instructions"
+    if gen.mve and not m.mve:
+        return None, f"not measured: {m.slug} has no Helium (MVE) instructions"
     if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
         return None, "not measured: arm-none-eabi-gcc and qemu-system-arm are needed"
     zeros = [np.zeros((1, *t.shape), t.np_dtype) for t in gen.inputs]
@@ -73,7 +75,7 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
         raise UserError(f"{target} ({board.core}) has no DSP extension; drop --dsp")
     graph = read_model(model)
     try:
-        gen = generate(graph, name or model.stem, dsp=use_dsp, algorithm=algorithm)
+        gen = generate(graph, name or model.stem, dsp=use_dsp, algorithm=algorithm, mve=use_dsp and board.mve)
     except CodegenError as e:
         raise UserError(str(e)) from None
     cflags = CORE_FLAGS.get(board.core)
@@ -104,6 +106,7 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
     })
     return {
         "model": str(model), "name": gen.name, "board": board.slug, "core": board.core, "dsp": use_dsp,
+        "mve": gen.mve,
         "out": str(out), "files": files, "flash_bytes": flash, "ram_bytes": ram["total"], "ram": ram,
         "arena_bytes": gen.arena_bytes, "algorithm": gen.algorithm, "kernels": gen.kernels,
         "sizes_from": how, "entry_point": f"{gen.name}_invoke", "features": features,
@@ -147,8 +150,9 @@ def build(
     if fmt is Format.json:
         print_json(result)
         return
-    table = Table(title=f"{result['name']} for {result['board']} ({result['core']}"
-                  f"{', DSP kernels' if result['dsp'] else ''})", title_justify="left")
+    kinds = ", Helium (MVE) kernels" if result["mve"] else ", DSP kernels" if result["dsp"] else ""
+    table = Table(title=f"{result['name']} for {result['board']} ({result['core']}{kinds})",
+                  title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("flash bytes", f"{result['flash_bytes']:,}")

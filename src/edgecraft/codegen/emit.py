@@ -37,6 +37,7 @@ class GeneratedModel:
     dsp: bool
     algorithm: str
     kernels: list[str] = field(default_factory=list)
+    mve: bool = False  # the Helium kernel variants (Cortex-M55/M85), DSP ones for the other ops
 
     @property
     def sources(self) -> list[str]:
@@ -52,8 +53,8 @@ def kernel_source(filename: str) -> str:
 class _Pointers:
     """Tensor index -> C expression; constant tensors become ``static const`` arrays on first use."""
 
-    def __init__(self, graph: Graph, dsp: bool, plan: MemoryPlan) -> None:
-        self.graph, self.dsp = graph, dsp
+    def __init__(self, graph: Graph, dsp: bool, plan: MemoryPlan, mve: bool = False) -> None:
+        self.graph, self.dsp, self.mve = graph, dsp, mve
         self.consts: list[str] = []
         self.names: dict[int, str] = {}
         ops = graph.operators
@@ -99,15 +100,19 @@ def _shape_text(t: Tensor) -> str:
 
 
 def generate(graph: Graph, name: str = "model", dsp: bool = False,
-             algorithm: str = DEFAULT_ALGORITHM) -> GeneratedModel:
-    """Generate the C library for ``graph``; ``dsp`` selects the ACLE DSP kernel variants."""
+             algorithm: str = DEFAULT_ALGORITHM, mve: bool = False) -> GeneratedModel:
+    """Generate the C library for ``graph``; ``dsp`` selects the ACLE DSP kernel variants,
+    ``mve`` the Helium (MVE) ones where an op has one and the DSP ones elsewhere (it implies
+    ``dsp``; the code then needs an Armv8.1-M core with MVE: Cortex-M55, M85)."""
+    dsp = dsp or mve
+    variant = "mve" if mve else "dsp" if dsp else "portable"
     validate(graph)
     refusal = c_refusal(graph)
     if refusal is not None:
         raise CodegenError(refusal)
     name = c_identifier(name)
-    plan = plan_memory(graph, algorithm=algorithm, alignment=ALIGNMENT, kernels="dsp" if dsp else "portable")
-    pointers = _Pointers(graph, dsp, plan)
+    plan = plan_memory(graph, algorithm=algorithm, alignment=ALIGNMENT, kernels=variant)
+    pointers = _Pointers(graph, dsp, plan, mve)
     ptr = pointers
     decls: list[str] = []
     calls: list[str] = []
@@ -136,7 +141,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     for stem in sorted(stems):
         files[f"ec_{stem}.c"] = kernel_source(f"ec_{stem}.c")
     return GeneratedModel(name, files, plan.arena_bytes, graph.input_tensors(), graph.output_tensors(),
-                          dsp, plan.algorithm, sorted(stems))
+                          dsp, plan.algorithm, sorted(stems), mve)
 
 
 def _state_arrays(graph: Graph) -> tuple[list[str], list[str]]:

@@ -30,10 +30,12 @@ class OpCode:
 
 class Pointer(Protocol):
     """What emitters get from the generator: tensor index -> C expression of its data, whether
-    the DSP kernels are selected, the operator's planned scratch buffer, and a way to add a
+    the DSP kernels are selected (and the Helium ones: ``mve`` implies ``dsp`` for the ops
+    without an MVE kernel), the operator's planned scratch buffer, and a way to add a
     constant array of the emitter's own."""
 
     dsp: bool
+    mve: bool
 
     def __call__(self, k: int) -> str: ...
 

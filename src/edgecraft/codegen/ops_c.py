@@ -196,11 +196,28 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
     )
     i = ctx.op.inputs
+    if ptr.mve:
+        bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _fc_folded_bias(ctx, filter_offset),
+                               f"{p}: bias + input offset x filter row sums (ec_fully_connected_mve.c)")
+        call = f"ec_fully_connected_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {ptr(ctx.op.outputs[0])});"
+        return OpCode(decls, call, ("fully_connected_mve",))
     stem = "fully_connected_dsp" if ptr.dsp else "fully_connected"
     scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp else ""
     call = (f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
             f"{ptr(ctx.op.outputs[0])}{scratch});")
     return OpCode(decls, call, (stem,))
+
+
+def _fc_folded_bias(ctx: OpContext, filter_offset: int) -> np.ndarray:
+    """What the MVE kernel adds to each unit's dot product: bias + input_offset * (row sum of
+    the filter) + depth * filter_offset * input_offset, wrapped to int32 like TFLM's
+    accumulator (its remaining term, filter_offset * row sum of the input, is per input row)."""
+    w = ctx.const(1).astype(np.int64)
+    units, depth = w.shape
+    input_offset = -ctx.req_input(0).zero_point
+    bias = ctx.const(2).astype(np.int64) if ctx.input(2) is not None else np.zeros(units, np.int64)
+    folded = bias + input_offset * w.sum(axis=1) + depth * filter_offset * input_offset
+    return ((folded + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 
 def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:

@@ -30,8 +30,16 @@ class Machine:
     stack_size: int
     note: str
 
+    @property
+    def mve(self) -> bool:
+        """The core has Helium (Armv8.1-M MVE): the ``mve`` kernels are built for it."""
+        return self.core in MVE_CORES
+
 
 _HARD_FP = "-mfloat-abi=hard"
+
+#: Cores with Helium (Armv8.1-M MVE) vector instructions.
+MVE_CORES: tuple[str, ...] = ("cortex-m55", "cortex-m85")
 
 MACHINES: dict[str, Machine] = {
     m.slug: m

@@ -106,11 +106,17 @@ def emulate_generated(model: GeneratedModel, m: Machine, batches: Sequence[np.nd
 
 
 def emulate(graph: Graph, target: str, batches: Sequence[np.ndarray], name: str = "model",
-            dsp: bool | None = None, workdir: Path | None = None, per_op: bool = False) -> EmulationResult:
+            dsp: bool | None = None, workdir: Path | None = None, per_op: bool = False,
+            mve: bool | None = None) -> EmulationResult:
     """Run ``graph`` on the emulated ``target`` (``qemu-m4``, ...). ``batches``: one
-    (n, *shape) array per model input. ``dsp`` defaults to what the core has."""
+    (n, *shape) array per model input. ``dsp`` and ``mve`` (Helium kernels) default to what
+    the core has; ``mve`` needs ``dsp`` (the ops without an MVE kernel take their DSP one)."""
     m = machine(target)
     use_dsp = m.dsp if dsp is None else dsp
     if use_dsp and not m.dsp:
         raise EmulateError(f"{target} ({m.core}) has no DSP instructions; build without --dsp")
-    return emulate_generated(generate(graph, name, dsp=use_dsp), m, batches, workdir, per_op=per_op)
+    use_mve = (m.mve and use_dsp) if mve is None else mve
+    if use_mve and not (m.mve and use_dsp):
+        raise EmulateError(f"{target} ({m.core}) has no Helium (MVE) instructions; build without mve")
+    return emulate_generated(generate(graph, name, dsp=use_dsp, mve=use_mve), m, batches, workdir,
+                             per_op=per_op)

@@ -90,9 +90,10 @@ CostRule = Callable[[OpContext], Cost]
 #: Bytes of temporary memory one kernel variant needs while the operator runs.
 ScratchRule = Callable[[OpContext], int]
 
-#: The C kernel variants: ``portable`` (any C99 compiler) and ``dsp`` (Armv7E-M DSP
-#: instructions). The Python reference kernels need no scratch.
-KERNEL_VARIANTS: tuple[str, ...] = ("portable", "dsp")
+#: The C kernel variants: ``portable`` (any C99 compiler), ``dsp`` (Armv7E-M DSP
+#: instructions) and ``mve`` (Armv8.1-M Helium, Cortex-M55/M85; an op without an ``mve``
+#: kernel uses its ``dsp`` one). The Python reference kernels need no scratch.
+KERNEL_VARIANTS: tuple[str, ...] = ("portable", "dsp", "mve")
 
 
 #: Cost-model work classes (see :mod:`edgecraft.targets.costmodel`): MACs of each class cost
@@ -196,12 +197,16 @@ class OpDef:
         """Scratch bytes the ``variant`` C kernel needs for this operator (0: none)."""
         if variant not in KERNEL_VARIANTS:
             raise OpError(f"unknown kernel variant {variant!r}; choose one of: {', '.join(KERNEL_VARIANTS)}")
-        rule = self.scratch.get(variant)
+        rule = self.scratch.get(self._own_variant(variant))
         return int(rule(ctx)) if rule is not None else 0
+
+    def _own_variant(self, variant: str) -> str:
+        """``mve`` where the op has an MVE kernel, else its ``dsp`` one; others as given."""
+        return "dsp" if variant == "mve" and "mve" not in self.code else variant
 
     def code_files(self, variant: str) -> tuple[str, ...]:
         """The C kernel files the ``variant`` build of this op compiles."""
-        return tuple(self.code.get(variant, self.code.get("portable", ())))
+        return tuple(self.code.get(self._own_variant(variant), self.code.get("portable", ())))
 
     def kernel_for(self, ctx: OpContext) -> Kernel:
         """The kernel for this operator's input dtype; :class:`OpError` if there is none."""

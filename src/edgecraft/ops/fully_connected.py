@@ -187,7 +187,8 @@ OP = OpDef(
     scratch={"dsp": dsp_scratch},
     work_class="fc",
     requant_channels=filter_channels,
-    code={"portable": ("ec_fully_connected.c",), "dsp": ("ec_fully_connected_dsp.c",)},
+    code={"portable": ("ec_fully_connected.c",), "dsp": ("ec_fully_connected_dsp.c",),
+          "mve": ("ec_fully_connected_mve.c",)},
     state_bytes=32,
     options=Options("FullyConnectedOptions", (
         ACTIVATION,

@@ -33,6 +33,11 @@ class Board:
     sources: dict[str, str] = field(default_factory=dict)
     qemu_machine: str | None = None
 
+    @property
+    def mve(self) -> bool:
+        """The core has Helium (Armv8.1-M MVE, named in ``simd``): ``build`` uses the MVE kernels."""
+        return "MVE" in (self.simd or "")
+
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON-ready data."""
         return asdict(self)

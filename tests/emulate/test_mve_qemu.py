@@ -1,0 +1,100 @@
+"""The Helium (MVE) kernels, built for Cortex-M55 and run on qemu-m55 (mps3-an547, which executes
+MVE): outputs equal TFLM's exactly on shapes whose lengths are not multiples of 16 (tail
+predication), and the ops without an MVE kernel fall back to their DSP ones in the same build."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codegen.cases import random_inputs, tflm_outputs
+from edgecraft.cli.build_cmd import build_project
+from edgecraft.codegen import generate
+from edgecraft.emulate import EmulateError, emulate
+from edgecraft.formats import write_tflite
+from edgecraft.ir.builder import GraphBuilder, qparams
+from edgecraft.ir.graph import Graph
+from edgecraft.models.synthetic import small_cnn
+from edgecraft.plan import DEFAULT_ALGORITHM
+from oracle import check_tensor
+
+pytestmark = [
+    pytest.mark.toolchain,
+    pytest.mark.skipif(
+        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
+    ),
+]
+
+
+def fc_chain(seed: int) -> Graph:
+    """FULLY_CONNECTED layers in a chain, depths 37, 9, 16, 1, 33 (tails of 5, 9, 0, 1 and 1
+    bytes), unit counts that leave 0 to 3 units after the blocks of four, per-channel and
+    per-tensor filters (these with a zero point), with and without bias, every fused activation."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("fc_chain")
+    rows, dims = 3, [37, 9, 16, 1, 33, 7]
+    s = float(rng.uniform(0.02, 0.1))
+    x = first = g.tensor("x", (rows, dims[0]), "int8", qparams(s, int(rng.integers(-20, 21))))
+    acts = ["RELU", "NONE", "RELU6", "NONE", "RELU_N1_TO_1"]
+    for k, (depth, units) in enumerate(itertools.pairwise(dims)):
+        per_channel = k % 2 == 0
+        ws = rng.uniform(0.002, 0.02, units if per_channel else 1).astype(np.float32)
+        zero = 0 if per_channel else int(rng.integers(-9, 10))  # TFLM takes a per-tensor filter offset
+        w = g.const(f"w{k}", rng.integers(-127, 128, (units, depth)).astype(np.int8), qparams(ws, zero))
+        inputs = [x, w]
+        if k != 1:
+            bias = rng.integers(-3000, 3000, units).astype(np.int32)
+            inputs.append(g.const(f"b{k}", bias, qparams(np.broadcast_to(s * ws, (units,)).copy(), 0)))
+        s = s * float(ws.mean()) * 127 * np.sqrt(depth) / 16
+        y = g.tensor(f"y{k}", (rows, units), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("FULLY_CONNECTED", inputs, [y], fused_activation_function=acts[k], keep_num_dims=False)
+        x = y
+    return g.build([first], [x])
+
+
+def _check(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray]) -> None:
+    for b in range(len(batches[0])):
+        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+            check_tensor(outputs[i][b], want, f"qemu-m55 mve input {b} output {i}")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fully_connected_mve_is_exact_on_m55(seed: int) -> None:
+    graph = fc_chain(seed)
+    assert generate(graph, "k", mve=True).kernels == ["fully_connected_mve"]
+    batches = random_inputs(graph, 2, seed)
+    r = emulate(graph, "qemu-m55", batches, name="fc_chain")
+    _check(graph, r.outputs, batches)
+
+
+def test_m55_builds_mve_by_default_and_falls_back_to_dsp_kernels() -> None:
+    graph = small_cnn(seed=3)
+    model = generate(graph, "k", dsp=True, mve=True)
+    assert model.mve and "fully_connected_mve" in model.kernels and "conv_2d_dsp" in model.kernels
+    batches = random_inputs(graph, 2, 4)
+    mve = emulate(graph, "qemu-m55", batches, name="small_cnn")
+    dsp = emulate(graph, "qemu-m55", batches, name="small_cnn", mve=False)
+    _check(graph, mve.outputs, batches)
+    for a, b in zip(mve.outputs, dsp.outputs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert mve.instructions < dsp.instructions
+
+
+def test_mve_is_refused_on_a_core_without_it() -> None:
+    with pytest.raises(EmulateError, match="no Helium"):
+        emulate(small_cnn(seed=3), "qemu-m4", random_inputs(small_cnn(seed=3), 1), mve=True)
+
+
+def test_build_for_the_m55_board_selects_the_mve_kernels(tmp_path: Path) -> None:
+    model = tmp_path / "fc_chain.tflite"
+    model.write_bytes(write_tflite(fc_chain(3)))
+    result = build_project(model, "qemu-m55", tmp_path / "out", None, None, DEFAULT_ALGORITHM)
+    assert result["mve"] and result["kernels"] == ["fully_connected_mve"]
+    assert (tmp_path / "out" / "src" / "ec_fully_connected_mve.c").exists() and result["ram"]["stack"] > 0
+    m4 = build_project(model, "qemu-m4", tmp_path / "m4", None, None, DEFAULT_ALGORITHM, stack=False)
+    assert not m4["mve"] and m4["kernels"] == ["fully_connected_dsp"]

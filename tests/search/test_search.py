@@ -52,6 +52,10 @@ def test_search_interrupted_resumed_and_on_the_board(
     r = run_search(app, "nano33ble", trials=2, quick=True, progress=False, resume=True)
     assert r["trials"] == 2 and r["pruned_before_training"] == 0
     assert r["reference"] is not None and r["reference"]["config"]["default"] is True
+    for t in r["results"]:  # what was measured before training is what the trained model needs
+        assert {k: t["measured"][k] for k in ("ram_bytes", "flash_bytes", "latency_ms")} == {
+            k: t[k] for k in ("ram_bytes", "flash_bytes", "latency_ms")
+        }
     assert r["pareto"]
     for p in r["pareto"]:
         assert p["ram_bytes"] <= board.sram_bytes and p["flash_bytes"] <= board.flash_bytes

@@ -75,7 +75,9 @@ def search(
 
 def _print(r: dict[str, Any]) -> None:
     metric = r["metric"]
-    table = Table(title=f"Pareto front on {r['board']} (int8 validation {metric})", title_justify="left")
+    table = Table(
+        title=f"Pareto front on {r['board']} (int8 {metric} on the selection set)", title_justify="left"
+    )
     for col in ("candidate", metric, "latency ms", "RAM B", "flash B", "energy uJ", "config"):
         table.add_column(col, justify="left" if col in ("candidate", "config") else "right")
     rows = list(r["pareto"])
@@ -93,7 +95,7 @@ def _print(r: dict[str, Any]) -> None:
             f"{p['latency_ms']:.3g}",
             f"{p['ram_bytes']:,}",
             f"{p['flash_bytes']:,}",
-            f"{p['energy_uj']:.3g}",
+            "n/a" if p["energy_uj"] is None else f"{p['energy_uj']:.3g}",
             desc,
         )
     console.print(table)

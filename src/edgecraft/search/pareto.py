@@ -81,7 +81,7 @@ def plot(
             )
         ax.set_xscale("log")
         ax.set_xlabel(label)
-        ax.set_ylabel(f"int8 validation {metric}")
+        ax.set_ylabel(f"int8 {metric} (selection set)")
         ax.set_title(f"search on {board}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -4,8 +4,9 @@
 2. Before training, each is measured on the board (:func:`.trial.measure`, as Ray tasks) in
    draw order until ``trials`` of them fit; those that do not fit are counted and never trained.
 3. The ones that fit train as Tune trials (one CPU each, as many at once as the cluster has
-   CPUs), reporting the validation loss every epoch to an ASHA scheduler that stops weak ones
-   early; each finished trial is made int8, scored and profiled (:func:`.trial.train_candidate`).
+   CPUs), reporting the float model's score on the selection set every epoch to an ASHA
+   scheduler that stops weak ones early; each finished trial is made int8, scored and
+   profiled (:func:`.trial.train_candidate`).
 4. The Pareto front (int8 accuracy vs latency, RAM, energy) is written as JSON with its plots.
 
 Everything lives in ``DIR/search`` (``DIR/search-quick`` with ``quick``): ``candidates.json``
@@ -208,7 +209,7 @@ def _trainable(config: dict[str, Any], spec: AppSpec, data: SearchData, board: s
     c = config["candidate"]
     r = train_candidate(spec, data, c, board, Path(models) / c["id"], tune.report)
     final = {k: v for k, v in r.items() if k != "config"}
-    tune.report({**final, "epoch": r["epochs"] + 1, "final": True})
+    tune.report({**final, "epoch": r["epochs"] + 1, "score": r["accuracy"], "final": True})
 
 
 def _tune(
@@ -246,11 +247,11 @@ def _tune(
             tune_config=tune.TuneConfig(
                 scheduler=ASHAScheduler(
                     time_attr="training_iteration",
-                    metric="val_loss",
-                    mode="min",
+                    metric="score",
+                    mode="max",
                     max_t=epochs + 1,
-                    grace_period=max(2, epochs // 5),
-                    reduction_factor=3,
+                    grace_period=max(2, epochs // 3),
+                    reduction_factor=2,
                 ),
                 trial_name_creator=_trial_name,
                 trial_dirname_creator=_trial_name,

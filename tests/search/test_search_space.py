@@ -1,0 +1,83 @@
+"""The search space and the Pareto front, without Ray: seeded candidate lists, the default as
+a candidate, the smallest candidate, dominance and the front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgecraft.apps.features import front_end
+from edgecraft.apps.spec import SpecError, load_spec
+from edgecraft.apps.templates import new_app
+from edgecraft.search import pareto
+from edgecraft.search.space import (
+    arch_choices,
+    check_searchable,
+    default_candidate,
+    front_end_choices,
+    key,
+    sample_candidates,
+    smallest_candidate,
+)
+
+
+@pytest.mark.parametrize("kind", ["gesture", "kws", "anomaly", "wakeword", "person"])
+def test_candidates_are_seeded_distinct_and_around_the_default(kind: str, tmp_path: Path) -> None:
+    new_app(kind, tmp_path / kind)
+    spec = load_spec(tmp_path / kind)
+    cfg = front_end(spec)
+    a = sample_candidates(spec, cfg, 12, seed=3)
+    assert a == sample_candidates(spec, cfg, 12, seed=3)
+    assert a != sample_candidates(spec, cfg, 12, seed=4)
+    d = default_candidate(spec)
+    keys = {key(c) for c in a}
+    assert len(keys) == 12 and key(d) not in keys
+    fe, arch = front_end_choices(cfg), arch_choices(spec)
+    for c in [d, *a]:
+        assert all(v in fe[k] for k, v in c["front_end"].items())
+        assert all(v in arch[k] for k, v in c["arch"].items())
+    assert all(v in arch[k] for k, v in d["arch"].items())  # the template's model is in the space
+    if spec.task != "classify":
+        assert {c["method"] for c in a} == {"ptq"} and {c["pruning"] for c in a} == {0.0}
+    small = smallest_candidate(spec, cfg)
+    for k, v in small["arch"].items():
+        if k != "kernel":
+            assert v == min(arch[k])
+
+
+def test_the_search_refuses_what_it_cannot_vary(tmp_path: Path) -> None:
+    new_app("sine", tmp_path / "sine")
+    with pytest.raises(SpecError, match="classifiers and anomaly detectors"):
+        check_searchable(load_spec(tmp_path / "sine"))
+
+
+def _r(i: str, acc: float, lat: float, ram: int, energy: float | None = 1.0) -> dict[str, object]:
+    return {
+        "id": i,
+        "accuracy": acc,
+        "latency_ms": lat,
+        "ram_bytes": ram,
+        "flash_bytes": 0,
+        "energy_uj": energy,
+        "model": f"{i}.tflite",
+        "config": {"id": i},
+    }
+
+
+def test_pareto_front_keeps_exactly_the_non_dominated() -> None:
+    rs = [
+        _r("a", 0.90, 2.0, 2000),
+        _r("b", 0.95, 3.0, 3000),
+        _r("c", 0.89, 2.5, 2500),  # worse than a everywhere
+        _r("d", 0.90, 2.0, 2000),  # the same point as a: one of them stays
+        _r("e", 0.80, 1.0, 4000),  # fastest, so on the front
+        _r("f", 0.95, 3.0, 3000, 0.5),  # b with less energy: b is dominated
+    ]
+    assert [r["id"] for r in pareto.front(rs)] == ["f", "a", "e"]
+    assert pareto.dominates(rs[0], rs[2]) and not pareto.dominates(rs[0], rs[3])
+    assert set(pareto.point(rs[0])) == set(pareto.POINT_KEYS)
+    # boards without power figures: energy None counts as equal for all
+    assert [r["id"] for r in pareto.front([_r("x", 0.9, 1.0, 10, None), _r("y", 0.8, 2.0, 10, None)])] == [
+        "x"
+    ]

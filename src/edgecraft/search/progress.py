@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
+from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
 BUDGET = "budget.json"
 
@@ -131,3 +132,13 @@ class LiveProgress(Callback):
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+class KeepDefault(ASHAScheduler):  # type: ignore[misc]
+    """ASHA that never stops the template's default early: it is the reference point."""
+
+    def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
+        decision: str = super().on_trial_result(tune_controller, trial, result)
+        if trial.config["candidate"].get("default") and not result.get("final"):
+            return str(TrialScheduler.CONTINUE)
+        return decision

@@ -226,9 +226,8 @@ def _tune(
     finish (stopped early by ASHA, failed, or cut by the budget or an interruption), and
     whether the budget ran out."""
     from ray import tune
-    from ray.tune.schedulers import ASHAScheduler
 
-    from edgecraft.search.progress import Budget, LiveProgress
+    from edgecraft.search.progress import Budget, KeepDefault, LiveProgress
 
     Budget.set(out, budget_minutes)
     LiveProgress.display = progress
@@ -245,7 +244,7 @@ def _tune(
             trainable,
             param_space={"candidate": tune.grid_search(state["candidates"])},
             tune_config=tune.TuneConfig(
-                scheduler=ASHAScheduler(
+                scheduler=KeepDefault(
                     time_attr="training_iteration",
                     metric="score",
                     mode="max",

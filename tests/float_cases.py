@@ -109,3 +109,34 @@ def inputs_for(rng: np.random.Generator, graph: Graph) -> list[np.ndarray]:
             v = np.where(rng.random(t.shape) < 0.5, np.round(v), v)
         out.append(v.astype(np.float32))
     return out
+
+
+INT32_OPS = ["ADD", "SUB", "MUL", "SQUARED_DIFFERENCE", "DIV", "MAXIMUM", "MINIMUM", *COMPARE]
+
+
+def int_graph(dtype: str) -> Graph:
+    """The unquantized integer ops of ``dtype`` (int32: arithmetic, extremes and comparisons;
+    int64: MAXIMUM, MINIMUM and comparisons; bool: EQUAL, NOT_EQUAL), broadcasting."""
+    b = GraphBuilder(f"int_{dtype}")
+    x1, x2 = b.tensor("x1", (2, 1, 4, 3), dtype), b.tensor("x2", (3, 1, 3), dtype)
+    ops = {"int32": INT32_OPS, "int64": ["MAXIMUM", "MINIMUM", *COMPARE],
+           "bool": ["EQUAL", "NOT_EQUAL"]}[dtype]
+    outs = [_out(b, op, [x1, x2], dtype="bool" if op in COMPARE else dtype) for op in ops]
+    return b.build([x1, x2], outs)
+
+
+def int_inputs(rng: np.random.Generator, graph: Graph) -> list[np.ndarray]:
+    """Small values (equal cases), large ones (wrapping sums and products), no zero divisor."""
+    out = []
+    for t in graph.input_tensors():
+        if t.dtype == "bool":
+            out.append(rng.random(t.shape) < 0.5)
+            continue
+        info = np.iinfo(t.dtype)
+        small = rng.integers(-3, 4, t.shape)
+        big = rng.integers(info.min // 2, info.max // 2, t.shape, dtype=t.dtype)
+        v = np.where(rng.random(t.shape) < 0.5, small, big).astype(t.dtype)
+        if t.name == "x2":
+            v[v == 0] = 1
+        out.append(v)
+    return out

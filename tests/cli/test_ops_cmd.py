@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from edgecraft.cli.app import app
 from edgecraft.codegen.ops_c import EMITTERS
 from edgecraft.codegen.ops_c_float import FLOAT_EMITTERS
+from edgecraft.codegen.ops_c_int import INT_EMITTERS
 from edgecraft.codegen.support import markdown_table
 from edgecraft.ops.registry import OP_MODULES, get_op
 from edgecraft.ops.tflm_builtins import TFLM_BUILTINS
@@ -37,11 +38,13 @@ def test_every_tflm_builtin_with_its_types_and_derived_support() -> None:
             if dtype not in ("any", "resource"):
                 assert s["runtime"] == (dtype in runtime), (row["name"], dtype)
             assert not s["c"] or s["runtime"], (row["name"], dtype)
-            assert not s["c"] or row["name"] in {*EMITTERS, *FLOAT_EMITTERS}, (row["name"], dtype)
+            tables = {*EMITTERS, *FLOAT_EMITTERS, *INT_EMITTERS}
+            assert not s["c"] or row["name"] in tables, (row["name"], dtype)
     by_name = {r["name"]: r["types"] for r in rows}
     assert by_name["ADD"]["int8"] == {"runtime": True, "c": True}
     assert by_name["ADD"]["float32"] == {"runtime": True, "c": True}  # the float32 emitter table
-    assert by_name["ADD"]["int32"] == {"runtime": True, "c": False}  # no int32 emitter
+    assert by_name["ADD"]["int32"] == {"runtime": True, "c": True}  # the integer emitter table
+    assert by_name["DEQUANTIZE"]["uint8"] == {"runtime": True, "c": False}  # no uint8 emitter
     assert by_name["RESHAPE"]["bool"] == {"runtime": True, "c": True}  # a copy: any dtype
     assert by_name["SVDF"]["int8"] == {"runtime": True, "c": True}
     assert by_name["SVDF"]["int16"] == {"runtime": False, "c": False}  # TFLM's Prepare refuses int16 input
@@ -49,7 +52,7 @@ def test_every_tflm_builtin_with_its_types_and_derived_support() -> None:
 
 def test_every_edgecraft_op_and_emitter_is_a_tflm_builtin() -> None:
     assert set(OP_MODULES) <= set(TFLM_BUILTINS)
-    assert set(EMITTERS) | set(FLOAT_EMITTERS) <= set(OP_MODULES)
+    assert set(EMITTERS) | set(FLOAT_EMITTERS) | set(INT_EMITTERS) <= set(OP_MODULES)
 
 
 def test_readme_table_is_the_commands_output() -> None:

@@ -1,5 +1,6 @@
 """float32 ops in generated C on the host: within 1e-5 of the runtime (itself checked against
-LiteRT by the ops tests), comparisons equal; clean under the sanitizers."""
+LiteRT by the ops tests), comparisons equal; clean under the sanitizers. int8 ARG_MAX/ARG_MIN and
+the unquantized integer ops equal to TFLM."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.runtime import run_model
-from float_cases import binary_graph, inputs_for, nn_graph, unary_graph
+from float_cases import binary_graph, inputs_for, int_graph, int_inputs, nn_graph, unary_graph
 from oracle import check_tensor, check_tflm
 
 GRAPHS = {"nn": nn_graph, "unary": unary_graph, "binary": binary_graph}
@@ -58,3 +59,21 @@ def test_arg_min_max_int8_in_c() -> None:
     got = HostModel(generate(graph, "arg"), opt="-O0").run(xs)
     for g, w in zip(got, check_tflm(graph, xs, "arg"), strict=True):
         check_tensor(g, w, "arg int8")
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+def test_integer_ops_in_c(dtype: str) -> None:
+    rng = np.random.default_rng(96)
+    graph = int_graph(dtype)
+    model = HostModel(generate(graph, f"i_{dtype}"), opt="-O0")
+    xs = int_inputs(rng, graph)
+    for op, g, w in zip(graph.operators, model.run(xs), check_tflm(graph, xs, dtype), strict=True):
+        check_tensor(g, w, f"{op.type} {dtype}")
+
+
+def test_int32_division_by_zero_fails_the_invoke() -> None:
+    graph = int_graph("int32")
+    xs = int_inputs(np.random.default_rng(97), graph)
+    xs[1][0, 0, 0] = 0
+    with pytest.raises(RuntimeError, match="i_zero_invoke returned -1"):
+        HostModel(generate(graph, "i_zero"), opt="-O0").run(xs)

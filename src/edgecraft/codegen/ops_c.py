@@ -43,6 +43,7 @@ from edgecraft.codegen.ops_c_data import (
     zeros_like,
 )
 from edgecraft.codegen.ops_c_float import FLOAT_EMITTERS, arg_minmax
+from edgecraft.codegen.ops_c_int import INT_EMITTERS
 from edgecraft.codegen.ops_c_int16 import (
     activation,
     binary_s16,
@@ -503,6 +504,8 @@ def c_dtypes(name: str, runtime: tuple[str, ...]) -> tuple[str, ...]:
     declared = EMITTER_DTYPES.get(emitter, ("int8",)) if emitter is not None else ()
     if name in FLOAT_EMITTERS:
         declared = (*declared, "float32") if declared != ANY_DTYPE else declared
+    if name in INT_EMITTERS and declared != ANY_DTYPE:
+        declared = (*declared, *INT_EMITTERS[name][1])
     return tuple(d for d in runtime if declared == ANY_DTYPE or d in declared)
 
 
@@ -512,6 +515,8 @@ def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
     first = ctx.input(0) if ctx.op.inputs else None
     if first is not None and first.dtype == "float32" and ctx.op.type in FLOAT_EMITTERS:
         emitter = FLOAT_EMITTERS[ctx.op.type]
+    if first is not None and first.dtype in INT_EMITTERS.get(ctx.op.type, (None, ()))[1]:
+        emitter = INT_EMITTERS[ctx.op.type][0]
     if emitter is None and ctx.op.type in FLOAT_EMITTERS:
         dtype = first.dtype if first is not None else "no"
         raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel (float32 only)")

@@ -181,7 +181,8 @@ def arg_minmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode("", call, ("float_nn",))
 
 
-def _pair(ctx: OpContext, p: str) -> str:
+def pair_params(ctx: OpContext, p: str) -> str:
+    """The broadcast block (dims and strides) of a two-input op."""
     t1, t2, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     if len(y.shape) > MAX_DIMS:
         raise CodegenError(f"{ctx.op.type} supports at most {MAX_DIMS} dimensions, got {list(y.shape)}")
@@ -198,7 +199,7 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     i = ctx.op.inputs
     call = (f"ec_binary_f32(&{p}, {BINARY[ctx.op.type]}, {_clamp(ctx)}, {ptr(i[0])}, {ptr(i[1])}, "
             f"{ptr(ctx.op.outputs[0])});")
-    return OpCode(_pair(ctx, p), call, ("float_math",))
+    return OpCode(pair_params(ctx, p), call, ("float_math",))
 
 
 def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
@@ -207,7 +208,7 @@ def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     i = ctx.op.inputs
     call = (f"ec_compare_f32(&{p}, {COMPARISONS.index(ctx.op.type)}, {ptr(i[0])}, {ptr(i[1])}, "
             f"{ptr(ctx.op.outputs[0])});")
-    return OpCode(_pair(ctx, p), call, ("float_math",))
+    return OpCode(pair_params(ctx, p), call, ("float_math",))
 
 
 FLOAT_EMITTERS: dict[str, OpEmitter] = {

@@ -405,6 +405,15 @@ void ec_binary_f32(const ec_binary_params *p, int32_t kind, float act_min, float
 void ec_compare_f32(const ec_binary_params *p, int32_t kind, const float *input1, const float *input2,
                     uint8_t *output);
 
+/* Unquantized integers (ec_int_math.c). kind: EC_ADD .. EC_SQDIFF or EC_F_DIV (returns -1 on a
+ * zero divisor); comparisons: kind as ec_compare_f32, elements of 1 (bool), 4 or 8 bytes. */
+int ec_binary_i32(const ec_binary_params *p, int32_t kind, const int32_t *input1, const int32_t *input2,
+                  int32_t *output);
+void ec_minmax_i64(const ec_binary_params *p, int32_t kind, const int64_t *input1, const int64_t *input2,
+                   int64_t *output);
+void ec_compare_int(const ec_binary_params *p, int32_t kind, int32_t bytes, const void *input1,
+                    const void *input2, uint8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

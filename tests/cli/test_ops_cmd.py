@@ -16,7 +16,7 @@ from edgecraft.codegen.ops_c_float import FLOAT_EMITTERS
 from edgecraft.codegen.ops_c_int import INT_EMITTERS
 from edgecraft.codegen.support import markdown_table
 from edgecraft.ops.registry import OP_MODULES, get_op
-from edgecraft.ops.tflm_builtins import TFLM_BUILTINS
+from edgecraft.ops.tflm_builtins import TFLM_BUILTINS, TFLM_SIGNAL_OPS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,10 +29,12 @@ def ops_json() -> list[dict]:
 
 def test_every_tflm_builtin_with_its_types_and_derived_support() -> None:
     rows = ops_json()
-    assert [r["name"] for r in rows] == sorted(TFLM_BUILTINS)
+    assert [r["name"] for r in rows] == sorted(TFLM_BUILTINS) + sorted(TFLM_SIGNAL_OPS)
+    assert [r["name"] for r in rows if r["signal"]] == sorted(TFLM_SIGNAL_OPS)
+    known = {**TFLM_BUILTINS, **TFLM_SIGNAL_OPS}
     assert len(rows) >= 90  # TFLM's resolver registers about a hundred builtins
     for row in rows:
-        assert tuple(row["types"]) == TFLM_BUILTINS[row["name"]]
+        assert tuple(row["types"]) == known[row["name"]]
         runtime = set(get_op(row["name"]).kernels) if row["name"] in OP_MODULES else set()
         for dtype, s in row["types"].items():
             if dtype not in ("any", "resource"):
@@ -48,10 +50,11 @@ def test_every_tflm_builtin_with_its_types_and_derived_support() -> None:
     assert by_name["RESHAPE"]["bool"] == {"runtime": True, "c": True}  # a copy: any dtype
     assert by_name["SVDF"]["int8"] == {"runtime": True, "c": True}
     assert by_name["SVDF"]["int16"] == {"runtime": False, "c": False}  # TFLM's Prepare refuses int16 input
+    assert by_name["SignalFilterBank"]["uint32"] == {"runtime": True, "c": False}
 
 
 def test_every_edgecraft_op_and_emitter_is_a_tflm_builtin() -> None:
-    assert set(OP_MODULES) <= set(TFLM_BUILTINS)
+    assert set(OP_MODULES) <= set(TFLM_BUILTINS) | set(TFLM_SIGNAL_OPS)
     assert set(EMITTERS) | set(FLOAT_EMITTERS) | set(INT_EMITTERS) <= set(OP_MODULES)
 
 

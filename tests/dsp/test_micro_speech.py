@@ -20,8 +20,8 @@ from micro_speech_reference import KissFftr, filter_bank_tables, gain_lut, hann_
 from scipy.io import wavfile
 
 from edgecraft.dsp import MICRO_SPEECH, get_preset, micro_features
-from edgecraft.dsp.kissfft16 import rfft
 from edgecraft.dsp.micro_speech import tables
+from edgecraft.ops.kissfft16 import rfft
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance"
 LABELS = ["silence", "unknown", "yes", "no"]

@@ -16,11 +16,12 @@ import numpy as np
 
 from edgecraft.dsp.audio import AudioFeatures, dct_matrix, mel_matrix, window
 from edgecraft.dsp.image import ImagePreprocess
-from edgecraft.dsp.kissfft16 import plan
 from edgecraft.dsp.lfbe import LfbeFeatures
-from edgecraft.dsp.micro_speech import LOG_LUT, MicroSpeechFeatures, tables
+from edgecraft.dsp.micro_speech import MicroSpeechFeatures, tables
 from edgecraft.dsp.motion import MotionFeatures
 from edgecraft.dsp.presets import PRESETS, Preset, get_preset
+from edgecraft.ops.kissfft16 import plan
+from edgecraft.ops.signal_math import LOG_LUT
 
 STATIC = {"audio": ["ec_feat_audio.c"], "motion": ["ec_feat_motion.c"], "image": ["ec_feat_image.c"],
           "micro": ["ec_feat_micro.c"], "lfbe": ["ec_feat_lfbe.c"]}

@@ -10,7 +10,7 @@ of each one-second clip. Per frame of 480 int16 samples:
 2. auto scale: shift left by ``15 - bitlength(max |x|)`` (at least 0) to use the full int16 range;
 3. real FFT of 512 points in Q15 fixed point, the arithmetic of the KISS FFT TFLM uses (radix-4
    and radix-2 stages on a 256-point complex FFT, every stage divides by its radix with rounding,
-   then the real-FFT split with its own twiddles), see :mod:`edgecraft.dsp.kissfft16`;
+   then the real-FFT split with its own twiddles), see :mod:`edgecraft.ops.kissfft16`;
 4. energy ``re^2 + im^2`` (uint32) of the bins the filter bank reads;
 5. mel filter bank: 40 triangular channels from 125 to 7500 Hz, weights in Q12 with their
    complements, accumulated in 64 bits; rounded integer square root, shifted right by the auto
@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.dsp import kissfft16
+from edgecraft.ops import kissfft16
+from edgecraft.ops.signal_math import bitlength, log32, max_abs16, sqrt64_round, wide_dynamic
 
 
 @dataclass(frozen=True)
@@ -244,65 +245,6 @@ def tables(cfg: MicroSpeechFeatures) -> Tables:
                   int(cfg.min_signal_remaining * one), _gain_lut(cfg), full[:, 1:])
 
 
-# ---- integer helpers ----------------------------------------------------------------------------
-
-def _bitlength(x: np.ndarray) -> np.ndarray:
-    """Bit length of non-negative integers (0 for 0), exact up to 2^53."""
-    x = np.asarray(x, np.int64)
-    out = np.zeros(x.shape, np.int64)
-    nz = x > 0
-    _, e = np.frexp(x[nz].astype(np.float64))
-    out[nz] = e
-    return out
-
-
-def _sqrt_round(n: np.ndarray) -> np.ndarray:
-    """TFLM's Sqrt64: floor square root, plus one when the remainder exceeds the root (never past
-    0xFFFF for inputs below 2^32, 0xFFFFFFFF above)."""
-    n = np.asarray(n, np.int64)
-    r = np.floor(np.sqrt(n.astype(np.float64))).astype(np.int64)
-    r -= (r * r > n).astype(np.int64)
-    r += ((r + 1) * (r + 1) <= n).astype(np.int64)
-    cap = np.where(n < (1 << 32), 0xFFFF, 0xFFFFFFFF)
-    return r + ((n - r * r > r) & (r != cap)).astype(np.int64)
-
-
-def _wide_dynamic(x: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """TFLM's WideDynamicFunction: the gain for noise estimates ``x`` (uint32 values in int64)."""
-    x = np.asarray(x, np.int64)
-    lut32 = lut.astype(np.int64)
-    interval = _bitlength(x)
-    base = np.clip(4 * interval - 6, 0, len(lut) - 3)
-    frac = np.where(interval < 11, x << np.clip(11 - interval, 0, None), x >> np.clip(interval - 11, 0, None))
-    frac = frac & 0x3FF
-    res = (lut32[base + 2] * frac) >> 5
-    res = (res + lut32[base + 1] * 32).astype(np.int32).astype(np.int64)
-    res = (res * frac).astype(np.int32).astype(np.int64)
-    res = (res + (1 << 14)).astype(np.int32).astype(np.int64) >> 15
-    res = (res + lut32[base]).astype(np.int16).astype(np.int64)
-    small = x <= 2
-    return np.where(small, lut32[np.minimum(x, 2)], res)
-
-
-#: TFLM's log2 correction table: ``round(2^16 (log2(1 + k/128) - k/128))``, k = 0..128, plus a 0.
-LOG_LUT = np.array([round(65536 * (math.log2(1 + k / 128) - k / 128)) for k in range(129)] + [0], np.int64)
-
-
-def _log32(x: np.ndarray, out_scale: int) -> np.ndarray:
-    """TFLM's Log32: fixed-point natural log of uint32 ``x`` (> 1), times ``out_scale``."""
-    x = np.asarray(x, np.int64)
-    integer = _bitlength(x) - 1
-    frac = x - (np.int64(1) << integer)
-    up, down = np.clip(16 - integer, 0, None), np.clip(integer - 16, 0, None)
-    frac = np.where(integer < 16, frac << up, frac >> down)
-    seg = frac >> 9
-    c0, c1 = LOG_LUT[seg], LOG_LUT[seg + 1]
-    rel = ((c1 - c0) * (frac - 512 * seg)) >> 16
-    log2 = (integer << 16) + frac + c0 + rel
-    loge = (45426 * log2 + 32768) >> 16
-    return (((out_scale * loge) & 0xFFFFFFFF) + 32768) >> 16
-
-
 # ---- the front end ------------------------------------------------------------------------------
 
 def frames_int16(samples: np.ndarray, cfg: MicroSpeechFeatures = MICRO_SPEECH) -> np.ndarray:
@@ -321,28 +263,14 @@ def frames_int16(samples: np.ndarray, cfg: MicroSpeechFeatures = MICRO_SPEECH) -
     return x[idx]
 
 
-def _max_abs16(row: np.ndarray) -> int:
-    """TFLM's MaxAbs16 with its int16 state: ``-(-32768)`` stores as -32768, after which the
-    running "maximum" follows the next larger value (only reached by full-scale negative peaks)."""
-    if not (row == -32768).any():
-        return int(np.abs(row).max()) if len(row) else 0
-    m = 0
-    for v in row.tolist():
-        if v > m:
-            m = v
-        elif -v > m:
-            m = ((-v + 32768) & 0xFFFF) - 32768
-    return m
-
-
 def filterbank_energies(frames: np.ndarray, cfg: MicroSpeechFeatures = MICRO_SPEECH) -> np.ndarray:
     """Steps 1-5 on int16 ``(frames, window)``: the square-rooted filter bank, int64
     ``(frames, channels)``."""
     t = tables(cfg)
     x = frames.astype(np.int32) * t.window.astype(np.int32) >> cfg.window_bits
     x = np.clip(x, -32768, 32767)
-    peak = np.array([_max_abs16(row) for row in x], np.int64) if len(x) else np.zeros(0, np.int64)
-    shift = np.where(peak <= 0, 0, np.maximum(0, 15 - _bitlength(peak)))
+    peak = np.array([max_abs16(row) for row in x], np.int64) if len(x) else np.zeros(0, np.int64)
+    shift = np.where(peak <= 0, 0, np.maximum(0, 15 - bitlength(peak)))
     x = (x << shift[:, None]).astype(np.int16)
     re, im = kissfft16.rfft(x, cfg.fft_size)
     energy = re.astype(np.int64) ** 2 + im.astype(np.int64) ** 2
@@ -350,7 +278,7 @@ def filterbank_energies(frames: np.ndarray, cfg: MicroSpeechFeatures = MICRO_SPE
     energy[:, : t.start] = 0
     energy[:, t.end:] = 0
     acc = energy @ t.matrix
-    return _sqrt_round(acc) >> shift[:, None]
+    return sqrt64_round(acc) >> shift[:, None]
 
 
 def micro_features_int16(samples: np.ndarray, cfg: MicroSpeechFeatures = MICRO_SPEECH
@@ -375,11 +303,11 @@ def micro_features_int16(samples: np.ndarray, cfg: MicroSpeechFeatures = MICRO_S
             noise = est
         floor = ((sig * t.min_signal) >> qb) & 0xFFFFFFFF
         sub = np.maximum((up - est) >> sb, floor)
-        gain = _wide_dynamic(noise, t.gain_lut) & 0xFFFFFFFF
+        gain = wide_dynamic(noise, t.gain_lut) & 0xFFFFFFFF
         snr = ((sub * gain) >> snr_shift) & 0xFFFFFFFF
         pcan = np.where(snr < (2 << 12), (snr * snr & 0xFFFFFFFF) >> 20, (snr >> 6) - 64) & 0xFFFFFFFF
         scaled = (pcan << cfg.correction_bits) & 0xFFFFFFFF
-        logv = _log32(np.maximum(scaled, 2), 1 << cfg.log_scale_bits)
+        logv = log32(np.maximum(scaled, 2), 1 << cfg.log_scale_bits)
         out[f] = np.where(scaled > 1, np.minimum(logv, 32767), 0)
     return out
 

@@ -17,17 +17,20 @@ from typing import Any
 
 import numpy as np
 import tflite
+from flatbuffers import flexbuffers
 
 from edgecraft.formats.tflite_options import ACTIVATION, PADDING, options_of
 from edgecraft.ir.graph import Graph, Operator, Quantization, Tensor
 from edgecraft.ir.validate import GraphError, validate
 from edgecraft.ops.base import OpError
 from edgecraft.ops.registry import check_shapes, supported_ops
+from edgecraft.ops.signal_common import FLEXBUFFERS
 from edgecraft.ops.subgraph import check_subgraph_calls
 
 #: TFLite TensorType code -> IR dtype (the types the runtime handles).
 TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8",
-                13: "resource"}
+                13: "resource",
+                12: "uint64", 15: "uint32"}
 _TYPE_NAMES = {v: k for k, v in vars(tflite.TensorType).items() if not k.startswith("_")}
 _OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 
@@ -131,9 +134,10 @@ class _Reader:
     def op_code(self, code: Any) -> tuple[str, int]:
         builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
         name = _OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
-        if name == "CUSTOM":
+        if name == "CUSTOM":  # a custom op edgecraft knows is named by its code (SignalWindow)
             custom = (code.CustomCode() or b"").decode("utf-8", "replace")
-            name = f"CUSTOM({custom})"
+            name = custom if custom in supported_ops() and not hasattr(tflite.BuiltinOperator, custom) \
+                else f"CUSTOM({custom})"
         return name, int(code.Version())
 
     def operator(self, op: Any, j: int, codes: list[tuple[str, int]], n_tensors: int) -> Operator:
@@ -158,6 +162,8 @@ class _Reader:
         attrs: dict[str, Any] = {}
         if table is None or not fields:
             return attrs
+        if table == FLEXBUFFERS:
+            return self.custom_options(op, name, fields)
         raw = op.BuiltinOptions()
         opts = getattr(tflite, table)()
         if raw is not None:
@@ -184,6 +190,26 @@ class _Reader:
             else:
                 value = int(value)
             attrs[attr] = value
+        return attrs
+
+    def custom_options(self, op: Any, name: str, fields: tuple[tuple[str, str, str], ...]) -> dict[str, Any]:
+        """A custom op's flexbuffer map: each field's key, converted by its kind."""
+        n = self.length(op.CustomOptionsLength(), f"{name} custom options")
+        raw = op.CustomOptionsAsNumpy().tobytes() if n else b""
+        try:
+            value = flexbuffers.Loads(raw) if raw else {}
+        except Exception as e:
+            raise self.fail(f"{name} has unreadable custom options ({type(e).__name__}: {e})") from None
+        if not isinstance(value, dict):
+            raise self.fail(f"{name}'s custom options are not a flexbuffer map")
+        attrs: dict[str, Any] = {}
+        for attr, key, kind in fields:
+            if key not in value:
+                raise self.fail(f"{name} lacks the {key!r} option in its custom options")
+            v = value[key]
+            if not isinstance(v, int | bool):
+                raise self.fail(f"{name} option {key!r} must be an integer or bool, got {v!r}")
+            attrs[attr] = bool(v) if kind == "bool" else int(v)
         return attrs
 
     def tensor(self, t: Any, i: int, n_buffers: int) -> Tensor:

@@ -14,10 +14,12 @@ from typing import Any
 import flatbuffers
 import numpy as np
 import tflite
+from flatbuffers import flexbuffers
 
 from edgecraft.formats.tflite_options import ACTIVATION, DEFAULTS, PADDING, options_of
 from edgecraft.formats.tflite_reader import TENSOR_TYPES
 from edgecraft.ir.graph import Graph, Operator, Tensor
+from edgecraft.ops.signal_common import FLEXBUFFERS
 
 _TYPE_CODES = {v: k for k, v in TENSOR_TYPES.items()}
 _PADDING_CODES = {v: k for k, v in PADDING.items()}
@@ -158,8 +160,11 @@ class _Writer:
         return tflite.BufferEnd(self.b)
 
     def op_code(self, name: str, version: int) -> int:
-        code = getattr(tflite.BuiltinOperator, name)
+        custom = None if hasattr(tflite.BuiltinOperator, name) else self.b.CreateString(name)
+        code = tflite.BuiltinOperator.CUSTOM if custom is not None else getattr(tflite.BuiltinOperator, name)
         tflite.OperatorCodeStart(self.b)
+        if custom is not None:  # a custom op (TFLM's signal library): its name is the code
+            tflite.OperatorCodeAddCustomCode(self.b, custom)
         tflite.OperatorCodeAddDeprecatedBuiltinCode(self.b, min(code, 127))
         tflite.OperatorCodeAddBuiltinCode(self.b, code)
         tflite.OperatorCodeAddVersion(self.b, version)
@@ -198,9 +203,13 @@ class _Writer:
 
     def operator(self, op: Operator, code_index: int) -> int:
         b = self.b
-        options = self.options(op)
+        custom = self.custom_options(op)
+        options = None if custom is not None else self.options(op)
         inputs, outputs = self.int_vector(op.inputs), self.int_vector(op.outputs)
         tflite.OperatorStart(b)
+        if custom is not None:
+            tflite.OperatorAddCustomOptions(b, custom)
+            tflite.OperatorAddCustomOptionsFormat(b, tflite.CustomOptionsFormat.FLEXBUFFERS)
         tflite.OperatorAddOpcodeIndex(b, code_index)
         tflite.OperatorAddInputs(b, inputs)
         tflite.OperatorAddOutputs(b, outputs)
@@ -208,6 +217,16 @@ class _Writer:
             tflite.OperatorAddBuiltinOptionsType(b, options[0])
             tflite.OperatorAddBuiltinOptions(b, options[1])
         return tflite.OperatorEnd(b)
+
+    def custom_options(self, op: Operator) -> int | None:
+        """A custom op's options as a flexbuffer map (keys in order, as TFLM reads them by
+        position); None for a builtin op."""
+        table, fields = options_of(op.type)
+        if table != FLEXBUFFERS:
+            return None
+        values = {key: (bool(op.attrs[attr]) if kind == "bool" else int(op.attrs[attr]))
+                  for attr, key, kind in fields if attr in op.attrs}
+        return int(self.b.CreateNumpyVector(np.frombuffer(bytes(flexbuffers.Dumps(values)), np.uint8)))
 
     def options(self, op: Operator) -> tuple[int, int] | None:
         table, fields = options_of(op.type)

@@ -20,6 +20,8 @@ DTYPES: dict[str, type[np.generic]] = {
     "int16": np.int16,
     "int32": np.int32,
     "int64": np.int64,
+    "uint32": np.uint32,  # the signal library's energies and filter-bank channels
+    "uint64": np.uint64,
     "float32": np.float32,
     "bool": np.bool_,
     #: A resource handle (VAR_HANDLE's output): the int32 id of a resource variable.

@@ -113,6 +113,16 @@ OP_MODULES: dict[str, str] = {
     "VAR_HANDLE": "var_handle",
     "WHILE": "while_op",
     "ZEROS_LIKE": "zeros_like",
+    # TFLM signal library: custom ops, named by their custom code
+    "SignalEnergy": "signal_energy",
+    "SignalFftAutoScale": "signal_fft_auto_scale",
+    "SignalFilterBank": "signal_filter_bank",
+    "SignalFilterBankLog": "signal_filter_bank_log",
+    "SignalFilterBankSpectralSubtraction": "signal_filter_bank_spectral_subtraction",
+    "SignalFilterBankSquareRoot": "signal_filter_bank_square_root",
+    "SignalPCAN": "signal_pcan",
+    "SignalRfft": "signal_rfft",
+    "SignalWindow": "signal_window",
 }
 
 

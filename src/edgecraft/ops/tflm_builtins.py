@@ -114,3 +114,24 @@ TFLM_BUILTINS: dict[str, tuple[str, ...]] = {
     "WHILE": ("any",),
     "ZEROS_LIKE": ("float32", "int8", "int32", "int64"),
 }
+
+#: TFLM's signal library (``signal/micro/kernels/`` at the same commit): custom ops, registered
+#: by their custom code, that its audio front ends (the micro_speech audio preprocessor) use,
+#: with the types of input 0 each kernel accepts. ``edgecraft ops`` lists them in their own
+#: section.
+TFLM_SIGNAL_OPS: dict[str, tuple[str, ...]] = {
+    "SignalDelay": ("int16",),
+    "SignalEnergy": ("int16",),
+    "SignalFftAutoScale": ("int16",),
+    "SignalFilterBank": ("uint32",),
+    "SignalFilterBankLog": ("uint32",),
+    "SignalFilterBankSpectralSubtraction": ("uint32",),
+    "SignalFilterBankSquareRoot": ("uint64",),
+    "SignalFramer": ("int16",),
+    "SignalIrfft": ("float32", "int16", "int32"),
+    "SignalOverlapAdd": ("float32", "int16"),
+    "SignalPCAN": ("uint32",),
+    "SignalRfft": ("float32", "int16", "int32"),
+    "SignalStacker": ("int16",),
+    "SignalWindow": ("int16",),
+}

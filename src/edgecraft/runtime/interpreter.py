@@ -107,6 +107,8 @@ class Interpreter:
         for k, t in enumerate(self.graph.tensors):
             if t.variable:
                 self.views[k][...] = t.initial_state()
+        for ctx, _ in self.steps:  # state an op keeps itself (the signal library's noise estimate)
+            ctx.cache.pop("op_state", None)
         if self.model.graphs[0] is self.graph:
             self.model.reset()
 

@@ -57,6 +57,37 @@ def fc_chain(seed: int) -> Graph:
     return g.build([first], [x])
 
 
+#: (kernel, stride, dilation, padding, output channels, groups) of each layer of conv_chain.
+CONV_LAYERS = [(3, 1, 1, "SAME", 5, 1), (1, 1, 1, "SAME", 17, 1), (3, 2, 1, "VALID", 9, 1),
+               (2, 1, 2, "SAME", 4, 1), (1, 2, 1, "VALID", 6, 1), (3, 1, 1, "SAME", 6, 2)]
+
+
+def conv_chain(seed: int) -> Graph:
+    """CONV_2D layers in a chain from a 9x7x3 input: padded 3x3, in-place 1x1, strided, dilated,
+    a 1x1 with stride 2 (gathered, not in place), channel counts that leave vector tails, and a
+    grouped layer (the DSP kernel in the same build)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("conv_chain")
+    h, w, c = 9, 7, 3
+    s = float(rng.uniform(0.02, 0.1))
+    x = first = g.tensor("x", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+    for k, (kernel, stride, dil, padding, out_c, groups) in enumerate(CONV_LAYERS):
+        ws = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+        wt = g.const(f"w{k}", rng.integers(-127, 128, (out_c, kernel, kernel, c // groups)).astype(np.int8),
+                     qparams(ws, 0, 0))
+        b = g.const(f"b{k}", rng.integers(-3000, 3000, out_c).astype(np.int32), qparams(s * ws, 0))
+        eff = (kernel - 1) * dil + 1
+        h, w = (-(-h // stride), -(-w // stride)) if padding == "SAME" else ((h - eff) // stride + 1,
+                                                                              (w - eff) // stride + 1)
+        s = s * float(ws.mean()) * 127 * np.sqrt(kernel * kernel * c // groups) / 16
+        y = g.tensor(f"y{k}", (1, h, w, out_c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("CONV_2D", [x, wt, b], [y], padding=padding, stride_h=stride, stride_w=stride,
+             dilation_h_factor=dil, dilation_w_factor=dil,
+             fused_activation_function="RELU" if k % 2 else "NONE")
+        x, c = y, out_c
+    return g.build([first], [x])
+
+
 def _check(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray]) -> None:
     for b in range(len(batches[0])):
         for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
@@ -72,10 +103,19 @@ def test_fully_connected_mve_is_exact_on_m55(seed: int) -> None:
     _check(graph, r.outputs, batches)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_conv_2d_mve_is_exact_on_m55(seed: int) -> None:
+    graph = conv_chain(seed)
+    assert generate(graph, "k", mve=True).kernels == ["conv_2d_dsp", "conv_2d_mve", "fully_connected_mve"]
+    batches = random_inputs(graph, 2, seed)
+    r = emulate(graph, "qemu-m55", batches, name="conv_chain")
+    _check(graph, r.outputs, batches)
+
+
 def test_m55_builds_mve_by_default_and_falls_back_to_dsp_kernels() -> None:
     graph = small_cnn(seed=3)
     model = generate(graph, "k", dsp=True, mve=True)
-    assert model.mve and "fully_connected_mve" in model.kernels and "conv_2d_dsp" in model.kernels
+    assert model.mve and {"fully_connected_mve", "conv_2d_mve", "depthwise_conv_2d_dsp"} <= set(model.kernels)
     batches = random_inputs(graph, 2, 4)
     mve = emulate(graph, "qemu-m55", batches, name="small_cnn")
     dsp = emulate(graph, "qemu-m55", batches, name="small_cnn", mve=False)

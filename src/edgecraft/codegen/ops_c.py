@@ -168,8 +168,14 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     )
     if (out_h, out_w) != tuple(y.shape[1:3]):  # the reader checks shape rules; graphs built in code may not
         raise OpError(f"output shape {list(y.shape)} does not match the window geometry ({out_h}, {out_w})")
-    stem = ("depthwise_conv_2d" if depthwise else "conv_2d") + ("_dsp" if ptr.dsp else "")
     i = ctx.op.inputs
+    if ptr.mve and not depthwise and w.shape[3] == x.shape[3]:
+        bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0),
+                               f"{p}: bias + input offset x filter sums (ec_conv_2d_mve.c)")
+        call = (f"ec_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {ptr(ctx.op.outputs[0])}, "
+                f"{ptr.scratch(ctx.op)});")
+        return OpCode(decls, call, ("conv_2d_mve", "fully_connected_mve"))
+    stem = ("depthwise_conv_2d" if depthwise else "conv_2d") + ("_dsp" if ptr.dsp else "")
     filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
     scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp and not depthwise else ""
     call = f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {filt}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])}{scratch});"
@@ -198,7 +204,7 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     )
     i = ctx.op.inputs
     if ptr.mve:
-        bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _fc_folded_bias(ctx, filter_offset),
+        bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, filter_offset),
                                f"{p}: bias + input offset x filter row sums (ec_fully_connected_mve.c)")
         call = f"ec_fully_connected_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {ptr(ctx.op.outputs[0])});"
         return OpCode(decls, call, ("fully_connected_mve",))
@@ -209,13 +215,13 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(decls, call, (stem,))
 
 
-def _fc_folded_bias(ctx: OpContext, filter_offset: int) -> np.ndarray:
-    """What the MVE kernel adds to each unit's dot product: bias + input_offset * (row sum of
-    the filter) + depth * filter_offset * input_offset, wrapped to int32 like TFLM's
-    accumulator (its remaining term, filter_offset * row sum of the input, is per input row)."""
+def _folded_bias(ctx: OpContext, input_offset: int, filter_offset: int) -> np.ndarray:
+    """What the MVE kernels add to each output channel's dot product: bias + input_offset *
+    (sum of the channel's filter) + depth * filter_offset * input_offset, wrapped to int32 like
+    TFLM's accumulator (the remaining term, filter_offset * sum of the input, is per input row)."""
     w = ctx.const(1).astype(np.int64)
+    w = w.reshape(w.shape[0], -1)
     units, depth = w.shape
-    input_offset = -ctx.req_input(0).zero_point
     bias = ctx.const(2).astype(np.int64) if ctx.input(2) is not None else np.zeros(units, np.int64)
     folded = bias + input_offset * w.sum(axis=1) + depth * filter_offset * input_offset
     return ((folded + 2**31) % 2**32 - 2**31).astype(np.int32)

@@ -171,16 +171,36 @@ def dsp_scratch(ctx: OpContext) -> int:
     return 4 * (n + 6) + 2 * n if n <= DSP_PATCH_MAX else 0
 
 
+def pointwise_in_place(ctx: OpContext) -> bool:
+    """A 1x1 convolution with unit strides and no padding: its patches are the input's pixels
+    (the MVE kernel runs it as one fully connected product, no scratch)."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    _, kh, kw, _ = ctx.req_input(1).shape
+    a = ctx.attrs
+    unit = (kh, kw, a.get("stride_h", 1), a.get("stride_w", 1)) == (1, 1, 1, 1)
+    return unit and x.shape[1:3] == y.shape[1:3]
+
+
+def mve_scratch(ctx: OpContext) -> int:
+    """The Helium kernel's scratch (``ec_conv_2d_mve.c``): one patch of ``kh * kw * in_c``
+    bytes, none for an in-place 1x1; a grouped convolution runs the DSP kernel and takes its."""
+    _, kh, kw, group_ch = ctx.req_input(1).shape
+    if group_ch != ctx.req_input(0).shape[3]:
+        return dsp_scratch(ctx)
+    return 0 if pointwise_in_place(ctx) else kh * kw * group_ch
+
+
 OP = OpDef(
     name="CONV_2D",
     shape=shape,
     kernels={"int8": conv_int8, "int16": conv_int16, "float32": conv_float},
     cost=cost,
-    scratch={"dsp": dsp_scratch},
+    scratch={"dsp": dsp_scratch, "mve": mve_scratch},
     work_class="conv",
     window=filter_window,
     requant_channels=output_channels,
-    code={"portable": ("ec_conv_2d.c",), "dsp": ("ec_conv_2d_dsp.c",)},
+    code={"portable": ("ec_conv_2d.c",), "dsp": ("ec_conv_2d_dsp.c",),
+          "mve": ("ec_conv_2d_mve.c", "ec_fully_connected_mve.c")},  # grouped: the dsp file
     state_bytes=40,
     options=Options("Conv2DOptions", (PADDING, *STRIDES, ACTIVATION, *DILATION, QUANTIZED_BIAS_TYPE)),
 )

@@ -1,0 +1,71 @@
+/* CONV_2D int8 with Helium (MVE), for Cortex-M55/M85: the same results as ec_conv_2d.c (TFLM
+ * ConvPerChannel), one filter group only (the generator keeps grouped convolutions on the
+ * DSP kernel).
+ *
+ * Each output pixel's patch (kh x kw x in_c bytes, in the filter's OHWI order) is gathered
+ * into `scratch` with vector copies, taps outside the input filled with the input's zero point
+ * (so they add input_offset + zero point = 0, as TFLM skips them); the patch is then one row of
+ * ec_fully_connected_mve_s8 against the filter rows, with `folded_bias` holding the
+ * filter-only terms (see ec_fully_connected_mve.c). A 1x1 convolution with unit strides has
+ * its patches already in place: it is a single fully connected call over every pixel, no
+ * scratch. scratch: kh * kw * in_c bytes (NULL for the 1x1 case). */
+#include "ec_kernels.h"
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+
+static void ec_copy_mve(int8_t *dst, const int8_t *src, int32_t n) {
+  for (int32_t i = 0; i < n; i += 16) {
+    const mve_pred16_t pr = vctp8q((uint32_t)(n - i));
+    vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, pr), pr);
+  }
+}
+
+static void ec_fill_mve(int8_t *dst, int8_t value, int32_t n) {
+  const int8x16_t v = vdupq_n_s8(value);
+  for (int32_t i = 0; i < n; i += 16) vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
+}
+
+void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+  const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+  const int32_t out_c = p->filter.n, k_h = p->filter.h, k_w = p->filter.w;
+  const int32_t depth = k_h * k_w * in_c;
+  ec_fc_params fc = {1, depth, out_c, p->input_offset, 0, p->output_offset, p->act_min, p->act_max,
+                     p->multiplier, p->shift};
+  if (k_h == 1 && k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+      p->output.h == in_h && p->output.w == in_w) {
+    fc.rows = p->output.n * in_h * in_w;
+    ec_fully_connected_mve_s8(&fc, input, filter, folded_bias, output);
+    return;
+  }
+  const int8_t zero_point = (int8_t)(-p->input_offset);
+  int8_t *out = output;
+  for (int32_t b = 0; b < p->output.n; ++b) {
+    const int8_t *image = input + b * in_h * in_w * in_c;
+    for (int32_t oy = 0; oy < p->output.h; ++oy) {
+      const int32_t y0 = oy * p->stride_h - p->pad_h;
+      for (int32_t ox = 0; ox < p->output.w; ++ox) {
+        const int32_t x0 = ox * p->stride_w - p->pad_w;
+        int8_t *patch = scratch;
+        for (int32_t ky = 0; ky < k_h; ++ky) {
+          const int32_t y = y0 + p->dilation_h * ky;
+          if (y < 0 || y >= in_h) {
+            ec_fill_mve(patch, zero_point, k_w * in_c);
+            patch += k_w * in_c;
+            continue;
+          }
+          const int8_t *row = image + y * in_w * in_c;
+          for (int32_t kx = 0; kx < k_w; ++kx, patch += in_c) {
+            const int32_t x = x0 + p->dilation_w * kx;
+            if (x < 0 || x >= in_w) ec_fill_mve(patch, zero_point, in_c);
+            else ec_copy_mve(patch, row + x * in_c, in_c);
+          }
+        }
+        ec_fully_connected_mve_s8(&fc, scratch, filter, folded_bias, out);
+        out += out_c;
+      }
+    }
+  }
+}
+#endif

@@ -42,7 +42,7 @@ def search(
         bool, typer.Option("--resume", help="Continue the interrupted search in DIR/search.")
     ] = False,
     quick: Annotated[
-        bool, typer.Option("--quick", help="The small version of the data ([quick] in app.toml).")
+        bool, typer.Option("--quick", help="The small version of the data (the quick table of app.toml).")
     ] = False,
     fmt: Format = FORMAT_OPTION,
 ) -> None:

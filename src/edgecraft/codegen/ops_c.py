@@ -86,6 +86,7 @@ from edgecraft.ops.conv_common import activation_range, pool_filter, window_geom
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.softmax import check_output, input_params
 from edgecraft.ops.squared_difference import params as sqdiff_params
+from edgecraft.ops.tflm_builtins import TFLM_SIGNAL_OPS
 
 __all__ = ["EMITTERS", "EMITTER_DTYPES", "CodegenError", "OpCode", "c_dtypes", "emit_op", "interleave4"]
 
@@ -526,6 +527,9 @@ def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
     if emitter is None and ctx.op.type in FLOAT_EMITTERS:
         dtype = first.dtype if first is not None else "no"
         raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel (float32 only)")
+    if emitter is None and ctx.op.type in TFLM_SIGNAL_OPS:
+        raise CodegenError(f"no C kernel for {ctx.op.type} yet: TFLM's signal-library ops run in "
+                           "edgecraft's runtime only (`edgecraft run`), C comes later")
     if emitter is None:
         supported = ", ".join(sorted({*EMITTERS, *FLOAT_EMITTERS}))
         raise CodegenError(f"no C kernel for {ctx.op.type}; `edgecraft build` supports: {supported}")

@@ -114,14 +114,18 @@ OP_MODULES: dict[str, str] = {
     "WHILE": "while_op",
     "ZEROS_LIKE": "zeros_like",
     # TFLM signal library: custom ops, named by their custom code
+    "SignalDelay": "signal_delay",
     "SignalEnergy": "signal_energy",
     "SignalFftAutoScale": "signal_fft_auto_scale",
     "SignalFilterBank": "signal_filter_bank",
     "SignalFilterBankLog": "signal_filter_bank_log",
     "SignalFilterBankSpectralSubtraction": "signal_filter_bank_spectral_subtraction",
     "SignalFilterBankSquareRoot": "signal_filter_bank_square_root",
+    "SignalFramer": "signal_framer",
+    "SignalOverlapAdd": "signal_overlap_add",
     "SignalPCAN": "signal_pcan",
     "SignalRfft": "signal_rfft",
+    "SignalStacker": "signal_stacker",
     "SignalWindow": "signal_window",
 }
 

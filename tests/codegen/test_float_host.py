@@ -9,6 +9,7 @@ import pytest
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
+from edgecraft.codegen.opcode import CodegenError
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.runtime import run_model
 from float_cases import binary_graph, inputs_for, int_graph, int_inputs, nn_graph, unary_graph
@@ -77,3 +78,30 @@ def test_int32_division_by_zero_fails_the_invoke() -> None:
     xs[1][0, 0, 0] = 0
     with pytest.raises(RuntimeError, match="i_zero_invoke returned -1"):
         HostModel(generate(graph, "i_zero"), opt="-O0").run(xs)
+
+
+def test_int8_and_bool_reductions_in_c() -> None:
+    """REDUCE_MAX and REDUCE_MIN of int8 (keep_dims both ways), REDUCE_ALL of bool: equal to TFLM."""
+    rng = np.random.default_rng(99)
+    for op, dtype in (("REDUCE_MAX", "int8"), ("REDUCE_MIN", "int8"), ("REDUCE_ALL", "bool")):
+        b = GraphBuilder("red")
+        q = qparams(0.05, -4) if dtype == "int8" else None
+        x = b.tensor("x", (2, 3, 4), dtype, q)
+        y1, y2 = b.tensor("y1", (2, 1, 1), dtype, q), b.tensor("y2", (3,), dtype, q)
+        b.op(op, [x, b.const("a1", np.array([1, -1], np.int32))], [y1], keep_dims=True)
+        b.op(op, [x, b.const("a2", np.array([2, 0], np.int32))], [y2], keep_dims=False)
+        graph = b.build([x], [y1, y2])
+        xs = [rng.integers(-128, 128, (2, 3, 4)).astype(np.int8) if dtype == "int8"
+              else rng.random((2, 3, 4)) < 0.85]
+        got = HostModel(generate(graph, "red"), opt="-O0").run(xs)
+        for g, w in zip(got, check_tflm(graph, xs, op), strict=True):
+            check_tensor(g, w, f"{op} {dtype}")
+
+
+def test_build_names_why_int8_div_has_no_c() -> None:
+    b = GraphBuilder("div")
+    q = qparams(0.05, 0)
+    x1, x2, y = (b.tensor(n, (4,), "int8", q) for n in ("x1", "x2", "y"))
+    b.op("DIV", [x1, x2], [y])
+    with pytest.raises(CodegenError, match=r"DIV with int8 input has no C kernel: .*31 bits"):
+        generate(b.build([x1, x2], [y]), "div")

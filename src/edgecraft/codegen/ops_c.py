@@ -504,6 +504,13 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
 }
 
 
+#: (op, input dtype) pairs the runtime runs but C does not, and why.
+NO_C_REASONS = {
+    ("DIV", "int8"): "TFLM's int8 DIV shifts by more than 31 bits for some inputs, which C leaves "
+                     "undefined (the runtime reproduces the x86-64 result; a Cortex-M shifts differently)",
+}
+
+
 def c_dtypes(name: str, runtime: tuple[str, ...]) -> tuple[str, ...]:
     """The dtypes of input 0 for which ``edgecraft build`` writes C for op ``name``, given the
     dtypes its runtime kernels take (empty: the op has no C emitter)."""
@@ -524,9 +531,13 @@ def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
         emitter = FLOAT_EMITTERS[ctx.op.type]
     if first is not None and first.dtype in INT_EMITTERS.get(ctx.op.type, (None, ()))[1]:
         emitter = INT_EMITTERS[ctx.op.type][0]
+    dtype = first.dtype if first is not None else "no"
+    if (ctx.op.type, dtype) in NO_C_REASONS:
+        why = NO_C_REASONS[ctx.op.type, dtype]
+        raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel: {why}")
     if emitter is None and ctx.op.type in FLOAT_EMITTERS:
-        dtype = first.dtype if first is not None else "no"
-        raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel (float32 only)")
+        types = ", ".join(("float32", *INT_EMITTERS.get(ctx.op.type, (None, ()))[1]))
+        raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel (C: {types})")
     if emitter is None and ctx.op.type in TFLM_SIGNAL_OPS:
         raise CodegenError(f"no C kernel for {ctx.op.type} yet: TFLM's signal-library ops run in "
                            "edgecraft's runtime only (`edgecraft run`), C comes later")

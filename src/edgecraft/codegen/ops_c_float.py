@@ -120,6 +120,12 @@ def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 def reduce(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """MEAN, SUM, REDUCE_MAX and REDUCE_MIN over constant axes (the int8 MEAN's index blocks)."""
+    call = f"ec_reduce_f32(&{p}, {REDUCE[ctx.op.type]}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(reduce_params(ctx, p), call, ("float_nn",))
+
+
+def reduce_params(ctx: OpContext, p: str) -> str:
+    """The ``ec_mean_params`` index block of a reduction over constant axes (input 1)."""
     x, y = ctx.req_input(0), ctx.output(0)
     rank = len(x.shape)
     if rank > MAX_DIMS:
@@ -132,7 +138,7 @@ def reduce(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     def padded(values: list[int]) -> str:
         return c_list((values + [1] * MAX_DIMS)[:MAX_DIMS])
 
-    decls = (
+    return (
         f"static const ec_mean_params {p} = {{\n"
         f"  .out_count = {y.size}, .count = {count},\n"
         f"  .kept_dims = {padded([x.shape[d] for d in kept])}, "
@@ -140,8 +146,6 @@ def reduce(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .red_dims = {padded([x.shape[d] for d in red])}, "
         f".red_strides = {padded([strides[d] for d in red])}, .n_red = {len(red)},\n}};\n"
     )
-    call = f"ec_reduce_f32(&{p}, {REDUCE[ctx.op.type]}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
-    return OpCode(decls, call, ("float_nn",))
 
 
 def unary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:

@@ -1,5 +1,6 @@
 """C emitters for unquantized integer and bool operators (``ec_int_math.c``): int32 arithmetic,
-MAXIMUM/MINIMUM of int32 and int64, comparisons of int32, int64 and bool.
+MAXIMUM/MINIMUM of int32 and int64, comparisons of int32, int64 and bool, REDUCE_MAX/REDUCE_MIN of
+int8 and REDUCE_ALL of bool.
 
 :data:`INT_EMITTERS` maps an op name to its emitter and the input dtypes it takes;
 ``codegen/ops_c.py`` routes an operator whose input 0 has one of those dtypes here, and reports
@@ -8,8 +9,10 @@ them as C support.
 
 from __future__ import annotations
 
+import numpy as np
+
 from edgecraft.codegen.opcode import CodegenError, OpCode, OpEmitter, Pointer
-from edgecraft.codegen.ops_c_float import BINARY, pair_params
+from edgecraft.codegen.ops_c_float import BINARY, REDUCE, pair_params, reduce_params
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.compare import COMPARISONS
 
@@ -49,6 +52,20 @@ def compare(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(pair_params(ctx, p), call, ("int_math",))
 
 
+def reduce(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """REDUCE_MAX and REDUCE_MIN of int8 (the output quantized as the input, as TFLM checks: the
+    extreme of the raw values), REDUCE_ALL of bool."""
+    x, y = ctx.req_input(0), ctx.output(0)
+    if x.dtype == "int8":
+        same = x.quant is not None and y.quant is not None and (
+            (np.float32(x.scale), x.zero_point) == (np.float32(y.scale), y.zero_point))
+        if not same:
+            raise CodegenError(f"int8 {ctx.op.type} needs the output quantized as the input")
+    kind = REDUCE.get(ctx.op.type, "EC_REDUCE_ALL")
+    call = f"ec_reduce_int(&{p}, {kind}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    return OpCode(reduce_params(ctx, p), call, ("int_math",))
+
+
 INT_EMITTERS: dict[str, tuple[OpEmitter, tuple[str, ...]]] = {
     **{name: (arith, ("int32",)) for name in ARITH},
     "MAXIMUM": (arith, ("int32", "int64")),
@@ -56,4 +73,7 @@ INT_EMITTERS: dict[str, tuple[OpEmitter, tuple[str, ...]]] = {
     **{name: (compare, ("int32", "int64")) for name in COMPARISONS},
     "EQUAL": (compare, ("int32", "int64", "bool")),
     "NOT_EQUAL": (compare, ("int32", "int64", "bool")),
+    "REDUCE_MAX": (reduce, ("int8",)),
+    "REDUCE_MIN": (reduce, ("int8",)),
+    "REDUCE_ALL": (reduce, ("bool",)),
 }

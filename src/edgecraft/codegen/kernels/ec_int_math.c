@@ -1,7 +1,8 @@
 /* Unquantized integer elementwise ops with broadcasting, portable C99, as TFLM's reference
  * kernels: int32 ADD, SUB, MUL, SQUARED_DIFFERENCE (wrapping as two's complement), DIV
  * (truncating toward zero; INT32_MIN / -1 wraps), MAXIMUM and MINIMUM of int32 and int64, and
- * the comparisons of int32, int64 and bool (a bool byte out). */
+ * the comparisons of int32, int64 and bool (a bool byte out); REDUCE_MAX/MIN of int8 and
+ * REDUCE_ALL of bool. */
 #include "ec_kernels.h"
 
 static int32_t count(const ec_binary_params *p) {
@@ -81,5 +82,31 @@ void ec_compare_int(const ec_binary_params *p, int32_t kind, int32_t bytes, cons
       default: r = a >= b; break;
     }
     output[i] = (uint8_t)r;
+  }
+}
+
+static int32_t box_offset(int32_t i, const int32_t *dims, const int32_t *strides, int32_t n) {
+  int32_t off = 0;
+  for (int32_t d = n - 1; d >= 0; --d) {
+    off += (i % dims[d]) * strides[d];
+    i /= dims[d];
+  }
+  return off;
+}
+
+void ec_reduce_int(const ec_mean_params *p, int32_t kind, const void *input, void *output) {
+  const int8_t *q = (const int8_t *)input;
+  const uint8_t *b = (const uint8_t *)input;
+  for (int32_t o = 0; o < p->out_count; ++o) {
+    const int32_t base = box_offset(o, p->kept_dims, p->kept_strides, p->n_kept);
+    int32_t acc = kind == EC_REDUCE_MAX ? -128 : (kind == EC_REDUCE_MIN ? 127 : 1);
+    for (int32_t r = 0; r < p->count; ++r) {
+      const int32_t k = base + box_offset(r, p->red_dims, p->red_strides, p->n_red);
+      if (kind == EC_REDUCE_MAX) acc = q[k] > acc ? q[k] : acc;
+      else if (kind == EC_REDUCE_MIN) acc = q[k] < acc ? q[k] : acc;
+      else acc = acc && b[k];
+    }
+    if (kind == EC_REDUCE_ALL) ((uint8_t *)output)[o] = (uint8_t)acc;
+    else ((int8_t *)output)[o] = (int8_t)acc;
   }
 }

@@ -380,7 +380,7 @@ void ec_dynamic_update_slice(const ec_dus_params *p, const void *operand, const 
 
 /* float32 (ec_float_nn.c, ec_float_math.c): the int8 geometry blocks, the fused activation as a
  * float clamp. Pooling kind 0 average, 1 maximum. */
-enum { EC_REDUCE_MEAN, EC_REDUCE_SUM, EC_REDUCE_MAX, EC_REDUCE_MIN };
+enum { EC_REDUCE_MEAN, EC_REDUCE_SUM, EC_REDUCE_MAX, EC_REDUCE_MIN, EC_REDUCE_ALL };
 enum { EC_F_ABS, EC_F_NEG, EC_F_SQUARE, EC_F_SQRT, EC_F_RSQRT, EC_F_EXP, EC_F_LOG, EC_F_SIN, EC_F_COS,
        EC_F_CEIL, EC_F_FLOOR, EC_F_RELU, EC_F_RELU6, EC_F_TANH, EC_F_LOGISTIC, EC_F_ELU, EC_F_HARD_SWISH,
        EC_F_LEAKY_RELU, EC_F_ROUND };
@@ -415,6 +415,8 @@ void ec_minmax_i64(const ec_binary_params *p, int32_t kind, const int64_t *input
                    int64_t *output);
 void ec_compare_int(const ec_binary_params *p, int32_t kind, int32_t bytes, const void *input1,
                     const void *input2, uint8_t *output);
+/* EC_REDUCE_MAX / EC_REDUCE_MIN of int8 (raw values), EC_REDUCE_ALL of bool bytes. */
+void ec_reduce_int(const ec_mean_params *p, int32_t kind, const void *input, void *output);
 
 #ifdef __cplusplus
 }

@@ -153,3 +153,12 @@ def test_filter_bank_log_against_tflm() -> None:
         g = roundtrip(one_op("SignalFilterBankLog", [("x", (len(x),), "uint32")], [((len(x),), "int16")],
                              input_correction_bits=bits, output_scale=scale))
         check_tflm(g, [x], f"log {bits} {scale}")
+
+
+@pytest.mark.parametrize("n", [16, 64, 512])
+def test_irfft_int16_against_tflm(n: int) -> None:
+    rng = np.random.default_rng(n + 1)
+    g = roundtrip(one_op("SignalIrfft", [("x", (3, n + 2), "int16")], [((3, n), "int16")], T=7, fft_length=n))
+    x = rng.integers(-32768, 32768, (3, n + 2)).astype(np.int16)
+    x[1] //= 256
+    check_tflm(g, [x], f"irfft {n}")

@@ -53,10 +53,11 @@ def q15_cexp(phases: list[float]) -> tuple[np.ndarray, np.ndarray]:
     return re, im
 
 
-@functools.lru_cache(maxsize=8)
-def plan(n: int) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+@functools.lru_cache(maxsize=16)
+def plan(n: int, inverse: bool = False) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray]:
     """For an ``n``-point complex FFT: radices, the input order (digit reversal), twiddles; and the
-    super twiddles of the ``2n``-point real FFT built on it."""
+    super twiddles of the ``2n``-point real FFT built on it (phases negated for the inverse)."""
     rad = radices(n)
     order = np.zeros(n, np.int64)
 
@@ -70,15 +71,17 @@ def plan(n: int) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, np.ndar
                 place(out + k * m, src + k * stride, stride * p, level + 1)
 
     place(0, 0, 1, 0)
-    tw_re, tw_im = q15_cexp([-2 * math.pi * i / n for i in range(n)])
-    sup_re, sup_im = q15_cexp([-math.pi * ((i + 1) / n + 0.5) for i in range(n // 2)])
+    sign = 1 if inverse else -1
+    tw_re, tw_im = q15_cexp([sign * 2 * math.pi * i / n for i in range(n)])
+    sup_re, sup_im = q15_cexp([sign * math.pi * ((i + 1) / n + 0.5) for i in range(n // 2)])
     return rad, order, tw_re, tw_im, sup_re, sup_im
 
 
-def cfft(re: np.ndarray, im: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Complex FFT of int16 values (any leading dimensions; int64 arrays of int16 values out)."""
+def cfft(re: np.ndarray, im: np.ndarray, inverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Complex FFT (or unnormalized inverse) of int16 values (any leading dimensions; int64
+    arrays of int16 values out)."""
     n = re.shape[-1]
-    rad, order, tw_re, tw_im, _, _ = plan(n)
+    rad, order, tw_re, tw_im, _, _ = plan(n, inverse)
     lead = re.shape[:-1]
     xr = np.asarray(re, np.int64)[..., order].copy()
     xi = np.asarray(im, np.int64)[..., order].copy()
@@ -105,8 +108,9 @@ def cfft(re: np.ndarray, im: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             a0 = (s16(a[0][0] + s1[0]), s16(a[0][1] + s1[1]))
             s3 = (s16(s0[0] + s2[0]), s16(s0[1] + s2[1]))
             s4 = (s16(s0[0] - s2[0]), s16(s0[1] - s2[1]))
-            out_r = [s16(a0[0] + s3[0]), s16(s5[0] + s4[1]), s16(a0[0] - s3[0]), s16(s5[0] - s4[1])]
-            out_i = [s16(a0[1] + s3[1]), s16(s5[1] - s4[0]), s16(a0[1] - s3[1]), s16(s5[1] + s4[0])]
+            j = -1 if inverse else 1  # the inverse turns the other way: +i instead of -i
+            out_r = [s16(a0[0] + s3[0]), s16(s5[0] + j * s4[1]), s16(a0[0] - s3[0]), s16(s5[0] - j * s4[1])]
+            out_i = [s16(a0[1] + s3[1]), s16(s5[1] - j * s4[0]), s16(a0[1] - s3[1]), s16(s5[1] + j * s4[0])]
             xr = np.stack(out_r, axis=-2)
             xi = np.stack(out_i, axis=-2)
         xr = xr.reshape(*lead, n)
@@ -140,3 +144,25 @@ def rfft(x: np.ndarray, nfft: int) -> tuple[np.ndarray, np.ndarray]:
     out_r[..., n - k] = s16((f1r - tr) >> 1)  # k = n/2 is written twice; this one stays
     out_i[..., n - k] = s16((ti - f1i) >> 1)
     return out_r, out_i
+
+
+def irfft(re: np.ndarray, im: np.ndarray, nfft: int) -> np.ndarray:
+    """Inverse real FFT (KISS's ``kiss_fftri``, unnormalized but scaled down by every stage as the
+    forward one) of bins ``0..nfft/2`` given as (real, imaginary) int16 values: ``nfft`` int16
+    samples per frame, as int64."""
+    re, im = np.asarray(re, np.int64), np.asarray(im, np.int64)
+    n = nfft // 2
+    _, _, _, _, sup_re, sup_im = plan(n, True)
+    tr = np.zeros((*re.shape[:-1], n), np.int64)
+    ti = np.zeros((*re.shape[:-1], n), np.int64)
+    tr[..., 0] = _div(s16(re[..., 0] + re[..., n]), 2)
+    ti[..., 0] = _div(s16(re[..., 0] - re[..., n]), 2)
+    k = np.arange(1, n // 2 + 1)
+    fr, fi = _div(re[..., k], 2), _div(im[..., k], 2)
+    cr, ci = _div(re[..., n - k], 2), _div(s16(-im[..., n - k]), 2)
+    er, ei = s16(fr + cr), s16(fi + ci)
+    orr, oi = _mul(s16(fr - cr), s16(fi - ci), sup_re[k - 1], sup_im[k - 1])
+    tr[..., k], ti[..., k] = s16(er + orr), s16(ei + oi)
+    tr[..., n - k], ti[..., n - k] = s16(er - orr), s16(-s16(ei - oi))
+    zr, zi = cfft(tr, ti, inverse=True)
+    return np.stack([zr, zi], axis=-1).reshape(*zr.shape[:-1], nfft)

@@ -122,6 +122,7 @@ OP_MODULES: dict[str, str] = {
     "SignalFilterBankSpectralSubtraction": "signal_filter_bank_spectral_subtraction",
     "SignalFilterBankSquareRoot": "signal_filter_bank_square_root",
     "SignalFramer": "signal_framer",
+    "SignalIrfft": "signal_irfft",
     "SignalOverlapAdd": "signal_overlap_add",
     "SignalPCAN": "signal_pcan",
     "SignalRfft": "signal_rfft",

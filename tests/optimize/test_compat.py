@@ -19,9 +19,7 @@ def test_clean_model_passes_with_profile(digits: Any) -> None:
     report = check(digits_cnn(width=4, size=8), np.zeros((1, 1, 8, 8), np.float32), "nano33ble")
     assert report.ok and report.error is None
     assert report.ops[-1] == "SOFTMAX" and "DEQUANTIZE" not in report.ops
-    softmax = [i for i in report.issues if i.op == "SOFTMAX"]
-    assert len(softmax) == 1 and softmax[0].fixable and softmax[0].layer == "10"
-    assert not [i for i in report.issues if not i.fixable]
+    assert report.issues == []  # SOFTMAX is annotated int8 (fixed 1/256 grid) from the start
     p = report.profile
     assert p is not None and p["board"] == "nano33ble" and p["fits"] is True
     assert {"ram_bytes", "flash_bytes", "arena_bytes", "macs", "latency_ms", "energy_uj"} <= set(p)
@@ -55,8 +53,8 @@ def make():
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch.export's note on LSTM flat weights
 def test_check_speaks_pytorch_and_always_gives_the_fit(tmp_path: Any) -> None:
     """Each failing layer: module path, source line, reason and a fix in PyTorch terms (the
-    `y[:, -1]` is not blamed on the LSTM); the fit verdict although ops fail; stdout is one
-    JSON object and stderr is empty (fd-level: the converter's C++ output included)."""
+    LSTM and `y[:, -1]` are int8 now: not listed); the fit verdict although ops fail; stdout is
+    one JSON object and stderr is empty (fd-level: the converter's C++ output included)."""
     import json
     import subprocess
     import sys
@@ -69,10 +67,8 @@ def test_check_speaks_pytorch_and_always_gives_the_fit(tmp_path: Any) -> None:
     info = json.loads(r.stdout)
     assert not info["ok"]
     by_layer = {i["layer"]: i for i in info["issues"] if not i["fixable"]}
-    assert set(by_layer) == {"lstm", "act"}, info["issues"]  # y[:, -1] is an int8 SLICE now
-    lstm, gelu = by_layer["lstm"], by_layer["act"]
-    assert lstm["module"] == "LSTM" and lstm["source"].endswith("y = self.lstm(x)[0]")
-    assert "Conv1d" in lstm["suggestion"]
+    assert set(by_layer) == {"act"}, info["issues"]  # the LSTM and y[:, -1] are int8 now
+    gelu = by_layer["act"]
     assert gelu["module"] == "GELU" and gelu["op"] == "GELU" and "nn.ReLU" in gelu["suggestion"]
     for i in info["issues"]:
         assert i["layer"] != "?" and i["source"].startswith("lstm.py:")
@@ -83,31 +79,25 @@ def test_check_speaks_pytorch_and_always_gives_the_fit(tmp_path: Any) -> None:
     assert fit["culprits"][0]["name"] in ("wide.weight", "out.weight")
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")  # torch.export's note on LSTM flat weights
-def test_a_slice_in_forward_is_not_blamed_on_the_lstm() -> None:
-    """`y[:, -1]` in the model's own forward: located at its line, as indexing (not "a computed
-    size inside an LSTM"), with a fix in PyTorch terms (no conversion needed: the exported graph)."""
+def test_masked_attention_is_named_with_a_fix() -> None:
+    """Attention called with a mask stays float (its int8 form runs the original module): the
+    issue names the user's layer (not the internal copy), its line, and a fix."""
     import torch
 
-    from edgecraft.optimize.advice import advise, locate, scope_paths, sites
-    from edgecraft.optimize.pt2e import export
+    from edgecraft.optimize import check
 
-    class Last(torch.nn.Module):
+    class Masked(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.lstm = torch.nn.LSTM(4, 4, batch_first=True)
+            self.attn = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+            self.register_buffer("mask", torch.triu(torch.ones(4, 4, dtype=torch.bool), 1))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            y = self.lstm(x)[0]
-            return y[:, -1]
+            return self.attn(x, x, x, attn_mask=self.mask)[0].mean(1)
 
-    model = Last().eval()
-    found = sites(export(model, torch.zeros(2, 3, 4)))
-    root = f"{type(model).__module__}.{type(model).__qualname__}"
-    site = locate("SLICE", f"{root};1", model, scope_paths(model), found)
-    assert (site.path, site.module, site.target) == ("", "Last", "select")
-    assert site.source.endswith("return y[:, -1]") and site.source.startswith("test_compat.py:")
-    reason, fix = advise("SLICE", site)
-    assert "y[:, -1]" in reason and "LSTM" not in reason and "mean(1)" in fix
-    inner = locate("MUL", f"{root}/torch.nn.modules.rnn.LSTM_lstm;7", model, scope_paths(model), found)
-    assert (inner.path, inner.module) == ("lstm", "LSTM") and inner.source.endswith("self.lstm(x)[0]")
+    report = check(Masked(), torch.zeros(1, 4, 8))
+    assert not report.ok
+    found = [i for i in report.issues if not i.fixable]
+    assert found and {i.layer for i in found} == {"attn"}, report.issues
+    assert found[0].module == "MultiheadAttention" and "without a mask" in found[0].suggestion
+    assert found[0].source.endswith("attn_mask=self.mask)[0].mean(1)")

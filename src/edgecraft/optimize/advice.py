@@ -45,81 +45,59 @@ LOWERED_FROM: dict[str, tuple[str, ...]] = {
     "RSQRT": ("layer_norm", "group_norm", "rsqrt", "native_layer_norm"),
     "SQUARED_DIFFERENCE": ("layer_norm", "group_norm", "var", "native_layer_norm"),
     "GELU": ("gelu",), "EXP": ("exp", "softmax", "_softmax"), "DIV": ("div",),
-    "SOFTMAX": ("softmax", "_softmax"), "LOGISTIC": ("sigmoid",), "TANH": ("tanh",),
+    "SOFTMAX": ("softmax", "_softmax"), "LOGISTIC": ("sigmoid", "silu"), "TANH": ("tanh",),
     "HARD_SWISH": ("hardswish",), "ADD": ("add", "hardsigmoid", "layer_norm"),
-    "MUL": ("mul", "hardsigmoid", "silu", "layer_norm"), "SUB": ("sub",),
+    "MUL": ("mul", "hardsigmoid", "silu", "layer_norm", "pow"), "SUB": ("sub",),
     "MEAN": ("mean", "layer_norm", "adaptive_avg_pool2d"),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("lstm",), "PACK": ("stack",), "UNPACK": ("unbind",),
 }
 
-#: module class -> (reason, fix): the layer as a whole is the problem.
+#: module class -> (reason, fix): the layer as a whole is the problem. nn.LSTM, nn.GRU, nn.RNN,
+#: nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.LayerNorm and nn.SiLU are swapped for
+#: int8-friendly forms before export (optimize/substitute.py); what is listed here is what stays.
 BY_MODULE: dict[str, tuple[str, str]] = {
-    "LSTM": ("nn.LSTM is unrolled by the converter into float FULLY_CONNECTED, LOGISTIC and TANH "
-             "steps; edgecraft has no int8 recurrent op yet",
-             "replace the nn.LSTM with a stack of nn.Conv1d over time (a temporal CNN), or run the "
-             "recurrent part on the host"),
-    "GRU": ("nn.GRU is unrolled by the converter into float steps; edgecraft has no int8 recurrent op yet",
-            "replace the nn.GRU with a stack of nn.Conv1d over time (a temporal CNN)"),
-    "RNN": ("nn.RNN is unrolled by the converter into float steps; no int8 recurrent op yet",
-            "replace the nn.RNN with a stack of nn.Conv1d over time (a temporal CNN)"),
-    "GELU": ("nn.GELU has no int8 kernel in edgecraft",
+    "LSTM": ("nn.LSTM with proj_size has no int8 form here (the converter unrolls it into float "
+             "steps)", "drop proj_size and put an nn.Linear on the LSTM's output instead"),
+    "GELU": ("nn.GELU has no int8 kernel in TFLite Micro",
              "use nn.ReLU, nn.ReLU6 or nn.Hardswish (int8 kernels) instead of nn.GELU"),
-    "SiLU": ("nn.SiLU stays float (x * sigmoid(x) with a float product)",
-             "use nn.Hardswish (int8 HARD_SWISH) or nn.ReLU6 instead of nn.SiLU"),
-    "LayerNorm": ("nn.LayerNorm becomes MEAN, SQUARED_DIFFERENCE and RSQRT in float",
-                  "use nn.BatchNorm1d/2d after the preceding nn.Linear/nn.Conv (folded into it)"),
     "GroupNorm": ("nn.GroupNorm becomes float MEAN, SQUARED_DIFFERENCE and RSQRT",
-                  "use nn.BatchNorm2d after the convolution (folded into it)"),
-    "MultiheadAttention": ("attention multiplies two activations (q @ k.T, weights @ v) and splits "
-                           "q/k/v; edgecraft has no int8 kernel for those yet",
-                           "replace the attention block with convolutions and pooling, or keep it on "
-                           "the host"),
-    "Hardsigmoid": ("nn.Hardsigmoid is lowered to (x + 3) clamped, times 1/6, left in float",
-                    "use nn.Sigmoid (int8 LOGISTIC) for the gate"),
-    "AdaptiveAvgPool2d": ("AdaptiveAvgPool2d on a 1x1 map becomes SUM, which has no kernel here",
-                          "the map is already 1x1: replace AdaptiveAvgPool2d(1) with nn.Flatten(1) "
-                          "(or give the model a larger input)"),
-    "MaxPool2d": ("MaxPool2d with padding pads with -inf (PADV2), which has no kernel here",
-                  "after a ReLU the input is >= 0, so nn.ZeroPad2d(p) then nn.MaxPool2d(k, s) without "
-                  "padding computes the same and becomes PAD + MAX_POOL_2D"),
-    "Embedding": ("nn.Embedding looks rows up by index (GATHER), which has no kernel here",
-                  "feed one-hot inputs to an nn.Linear instead of indices to nn.Embedding"),
+                  "use nn.BatchNorm2d after the convolution (folded into it), or nn.LayerNorm"),
+    "MultiheadAttention": ("attention called with a mask (attn_mask, key_padding_mask, is_causal) "
+                           "stays float: an additive -inf mask has no int8 form",
+                           "call it without a mask (a fixed-length window needs none), or keep the "
+                           "masked block on the host"),
+    "TransformerEncoderLayer": ("a Transformer layer called with a mask (src_mask, "
+                                "src_key_padding_mask, is_causal) stays float",
+                                "call it without a mask (a fixed-length window needs none)"),
+    "Embedding": ("nn.Embedding takes integer indices; the int8 models built here take one "
+                  "quantized input tensor", "feed one-hot inputs to an nn.Linear instead of indices "
+                  "to nn.Embedding"),
 }
 
 #: aten call -> (reason, fix), for calls written in a forward().
 BY_CALL: dict[str, tuple[str, str]] = {
-    "select": ("indexing an activation with a fixed index (e.g. y[:, -1]) becomes SLICE, which has no "
-               "kernel in edgecraft yet",
-               "reduce over the axis instead (y.mean(1) is int8 MEAN), or let a layer read the whole "
-               "axis (nn.Conv1d with kernel_size equal to its length)"),
-    "slice": ("slicing an activation (y[:, a:b]) becomes SLICE, which has no kernel in edgecraft yet",
-              "compute only the part you need with its own layer (e.g. two nn.Linear/nn.Conv instead "
-              "of one split in two), or reduce over the axis (y.mean(1))"),
-    "split": ("splitting an activation (split/chunk) becomes SPLIT or SLICE, not supported yet",
-              "compute each part with its own layer instead of splitting one output"),
-    "chunk": ("chunk() becomes SPLIT or SLICE, not supported yet",
-              "compute each part with its own layer instead of chunking one output"),
-    "unbind": ("unbind() becomes UNPACK or SLICE, not supported yet",
-               "keep the tensor whole and reduce over the axis, or use one layer per part"),
-    "matmul": ("a product of two activations (a @ b) has no int8 kernel here yet",
-               "multiply by a weight (nn.Linear) instead of another activation"),
-    "bmm": ("a batched product of two activations has no int8 kernel here yet",
-            "multiply by a weight (nn.Linear) instead of another activation"),
-    "scaled_dot_product_attention": ("attention (q @ k.T, softmax, @ v) has no int8 kernel here yet",
-                                     "replace attention with convolutions and pooling"),
-    "exp": ("torch.exp on an activation stays float", "use nn.Softmax or nn.Sigmoid (int8 kernels)"),
-    "div": ("dividing by an activation stays float", "multiply by a constant instead, or drop the division"),
-    "sum": ("sum() over an axis becomes SUM, which has no kernel here", "use mean() (int8 MEAN)"),
-    "index": ("indexing with a tensor becomes GATHER, which has no kernel here",
-              "use fixed slices, or an nn.Linear on one-hot inputs"),
-    "pow": ("pow/square of an activation stays float", "use a product x * x, or drop it"),
-    "sqrt": ("sqrt of an activation stays float", "drop it or use a BatchNorm-style fixed scale"),
-    "gelu": BY_MODULE["GELU"], "silu": BY_MODULE["SiLU"], "hardsigmoid": BY_MODULE["Hardsigmoid"],
-    "layer_norm": BY_MODULE["LayerNorm"], "group_norm": BY_MODULE["GroupNorm"],
-    "adaptive_avg_pool2d": BY_MODULE["AdaptiveAvgPool2d"], "max_pool2d": BY_MODULE["MaxPool2d"],
+    "scaled_dot_product_attention": (
+        "F.scaled_dot_product_attention is lowered after quantization, so its products stay float",
+        "write it out: torch.softmax(q @ k.transpose(-2, -1) * d ** -0.5, -1) @ v (int8 "
+        "BATCH_MATMUL and SOFTMAX), or use nn.MultiheadAttention"),
+    "einsum": ("torch.einsum is lowered after quantization, so it stays float",
+               "write the product with torch.matmul / @ (int8 BATCH_MATMUL)"),
+    "exp": ("torch.exp has no int8 kernel in TFLite Micro",
+            "use torch.softmax or torch.sigmoid (int8 kernels)"),
+    "log": ("torch.log has no int8 kernel in TFLite Micro", "drop it, or keep it on the host"),
+    "sqrt": ("torch.sqrt has no int8 kernel in TFLite Micro", "use torch.rsqrt (int8 RSQRT), or drop it"),
+    "pow": ("x ** n stays float", "write the product out: x * x (int8 MUL)"),
+    "index": ("indexing with a tensor of indices becomes GATHER on computed indices",
+              "use fixed slices (y[:, 2:5]), or an nn.Linear on one-hot inputs"),
+    "layer_norm": ("F.layer_norm is lowered after quantization into float MEAN, "
+                   "SQUARED_DIFFERENCE and RSQRT", "use nn.LayerNorm (edgecraft writes it out in "
+                   "int8 pieces)"),
+    "group_norm": BY_MODULE["GroupNorm"], "gelu": BY_MODULE["GELU"],
+    "silu": ("F.silu is lowered after quantization into a float product",
+             "write x * torch.sigmoid(x), or use nn.SiLU (edgecraft writes it out that way)"),
 }
-for _alias, _same in (("narrow", "slice"), ("split_with_sizes", "split"), ("baddbmm", "bmm"),
-                      ("einsum", "matmul"), ("index_select", "index"), ("gather", "index")):
+for _alias, _same in (("index_select", "index"), ("gather", "index"), ("native_layer_norm", "layer_norm"),
+                      ("pow_", "pow")):
     BY_CALL[_alias] = BY_CALL[_same]
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in \S+\n\s*(.*)')
@@ -206,5 +184,6 @@ def advise(op: str, site: Site) -> tuple[str, str]:
     if site.target in BY_CALL:
         return BY_CALL[site.target]
     return (f"{site.target or 'this code'} becomes {op}, which edgecraft cannot run in int8",
-            "rewrite it with layers that have int8 kernels (nn.Conv1d/2d, nn.Linear, nn.ReLU/ReLU6, "
-            "nn.Hardswish, nn.Sigmoid, nn.Softmax, pooling, +, *, torch.cat, mean)")
+            "rewrite it with layers that have int8 kernels (nn.Conv1d/2d, nn.Linear, nn.LSTM/GRU, "
+            "nn.MultiheadAttention, nn.LayerNorm, nn.ReLU/ReLU6, nn.Hardswish, nn.Sigmoid, "
+            "nn.Softmax, pooling, +, -, *, @, torch.cat, mean)")

@@ -43,12 +43,15 @@ def finish_int8(graph: Graph) -> Graph:
 
 
 def float_ops(graph: Graph) -> list[tuple[int, Operator]]:
-    """Operators that read or write a float32 tensor, or that edgecraft does not support."""
+    """Operators that read or write a float32 tensor, that edgecraft does not support, or that
+    have no kernel for their input's type (an int8 EXP, say)."""
     known = set(supported_ops())
     found = []
     for j, op in enumerate(graph.operators):
         tensors = [graph.tensors[k] for k in [*op.inputs, *op.outputs] if k != -1]
-        if op.type not in known or any(t.dtype == "float32" for t in tensors):
+        record = find_op(op.type) if op.type in known else None
+        first = graph.tensors[op.inputs[0]].dtype if op.inputs and op.inputs[0] != -1 else "float32"
+        if record is None or first not in record.kernels or any(t.dtype == "float32" for t in tensors):
             found.append((j, op))
     return found
 

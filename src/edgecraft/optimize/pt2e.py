@@ -65,8 +65,21 @@ def quantizer(qat: bool = False) -> Any:
         get_symmetric_quantization_config,
     )
 
+    from edgecraft.optimize.annotate import annotate_rest, fold_select_of_stack, scalars_to_constants
+
     class _Quantizer(PT2EQuantizer):  # type: ignore[misc, valid-type]
         STATIC_QAT_ONLY_OPS: list[str] = []  # noqa: RUF012 - overrides the class attribute
+
+        def transform_for_annotation(self, model: Any) -> Any:
+            scalars_to_constants(model)
+            fold_select_of_stack(model)
+            return super().transform_for_annotation(model)
+
+        def annotate(self, model: Any) -> Any:
+            model = super().annotate(model)
+            if self.global_config is not None:
+                annotate_rest(model, self.global_config)
+            return model
 
     config = get_symmetric_quantization_config(is_per_channel=True, is_qat=qat)
     return _Quantizer().set_global(config)
@@ -80,8 +93,14 @@ def as_tensor(x: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def export(model: torch.nn.Module, example: torch.Tensor, dynamic_batch: bool = False) -> Any:
-    """``torch.export`` the model (eval mode unless ``dynamic_batch`` training is meant)."""
+    """``torch.export`` the model (eval mode unless ``dynamic_batch`` training is meant), with
+    LSTM, GRU, attention and LayerNorm swapped for forms PT2E quantizes fully
+    (:func:`edgecraft.optimize.substitute.substitute`)."""
     import torch
+
+    from edgecraft.optimize.substitute import substitute
+
+    model = substitute(model)
 
     try:
         shapes = ({0: torch.export.Dim("batch", min=1, max=4096)},) if dynamic_batch else None

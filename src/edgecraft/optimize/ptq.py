@@ -133,6 +133,9 @@ def quantize(model: torch.nn.Module, calibration: np.ndarray | torch.Tensor,
     except Exception as e:
         raise QuantizeError(f"the model does not take inputs shaped {list(x.shape[1:])} per sample "
                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    from edgecraft.optimize.substitute import substitute
+
+    model = substitute(model)  # the form that is exported: the per-layer report names its layers
     deployed, calib = pt2e.channels_last(model, x) if channels_last else (model, x)
     qm = to_int8(pt2e.calibrate_ptq(deployed, calib), calib[:1], channels_last)
     if report and len(held):

@@ -70,4 +70,51 @@ def test_cancelling_pairs_and_identity_quantize_go() -> None:
     new = _same_as_original(g, x_in)
     assert [op.type for op in new.operators] == ["QUANTIZE", "MAX_POOL_2D"]
     _, counts = rewrite(g)
-    assert counts == {"depthwise_to_conv": 0, "cancel_pairs": 2, "identity_quantize": 1}
+    assert counts == {"depthwise_to_conv": 0, "fold_pad": 0, "cancel_pairs": 2, "identity_quantize": 1}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_pad_before_a_valid_conv_folds_when_it_equals_same(seed: int) -> None:
+    """PAD (or PADV2 with the zero point) + VALID conv/depthwise: folded into SAME padding when
+    the pads are SAME's (odd seeds), kept when they are not (even seeds: PyTorch's symmetric
+    (1, 1) before a stride-2 3x3 on an even size, where SAME pads (0, 1)); same bytes under TFLM."""
+    rng = np.random.default_rng(seed)
+    depthwise, v2, same = seed % 4 >= 2, seed % 3 == 0, seed % 2 == 1
+    h, w, c = (8, 6, 3) if not same else (int(rng.integers(4, 9)), int(rng.integers(4, 9)), 3)
+    k, stride = (3, 2) if not same else (int(rng.integers(2, 5)), int(rng.integers(1, 3)))
+    pads = [(1, 1), (1, 1)] if not same else [_same(h, k, stride), _same(w, k, stride)]
+    ph, pw = h + sum(pads[0]), w + sum(pads[1])
+    oh, ow = (ph - k) // stride + 1, (pw - k) // stride + 1
+    zp = int(rng.integers(-20, 20))
+    q = qparams(0.05, zp)
+    b = GraphBuilder()
+    x = b.tensor("x", (1, h, w, c), "int8", q)
+    mid = b.tensor("mid", (1, ph, pw, c), "int8", q)
+    amounts = b.const("pads", np.array([[0, 0], *pads, [0, 0]], np.int32))
+    if v2:
+        b.op("PADV2", [x, amounts, b.const("v", np.array([zp], np.int8), q)], [mid])
+    else:
+        b.op("PAD", [x, amounts], [mid])
+    m = c if depthwise else 4
+    s_w = rng.uniform(0.002, 0.02, m)
+    shape_w = (1, k, k, m) if depthwise else (m, k, k, c)
+    wt = b.const("w", rng.integers(-127, 128, shape_w).astype(np.int8),
+                 qparams(s_w, 0, 3 if depthwise else 0))
+    bias = b.const("b", rng.integers(-2000, 2000, m).astype(np.int32), qparams(0.05 * s_w, 0))
+    y = b.tensor("y", (1, oh, ow, m), "int8", qparams(0.1, 3))
+    attrs = {"depth_multiplier": 1} if depthwise else {}
+    b.op("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D", [mid, wt, bias], [y], padding="VALID",
+         stride_w=stride, stride_h=stride, **attrs)
+    g = b.build([x], [y])
+    new = _same_as_original(g, rng.integers(-128, 128, (1, h, w, c)).astype(np.int8))
+    types = [op.type for op in new.operators]
+    if same:
+        assert types == [g.operators[1].type] and new.operators[0].attrs["padding"] == "SAME"
+    else:
+        assert types[0] in ("PAD", "PADV2") and len(types) == 2
+
+
+def _same(size: int, k: int, stride: int) -> tuple[int, int]:
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k - size, 0)
+    return total // 2, total - total // 2

@@ -14,6 +14,7 @@ both read :data:`FAMILIES`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,7 +82,7 @@ def autoencoder(inputs: int = 640, width: int = 128, code: int = 8) -> nn.Sequen
     4 more, and the output Linear; input 640 (5 frames of 128 log-mel bins)."""
     layers: list[nn.Module] = []
     sizes = [inputs, width, width, width, width, code, width, width, width, width]
-    for a, b in zip(sizes, sizes[1:], strict=False):
+    for a, b in itertools.pairwise(sizes):
         layers += _bn_relu(nn.Linear(a, b), b, one_d=True)
     return nn.Sequential(*layers, nn.Linear(width, inputs))
 
@@ -108,7 +109,8 @@ def mobilenet_v1(alpha: float = 0.25, classes: int = 2) -> nn.Sequential:
         return max(8, int(n * alpha))
 
     layers = _bn_relu(nn.Conv2d(3, c(32), 3, stride=2, padding=1, bias=False), c(32))
-    plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 \
+        + [(1024, 2), (1024, 1)]
     prev = c(32)
     for out, stride in plan:
         layers += _bn_relu(nn.Conv2d(prev, prev, 3, stride, 1, groups=prev, bias=False), prev)
@@ -191,7 +193,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in [
     Family("regnet_x_400mf", "torchvision", _tv("regnet_x_400mf", 64, 32, {}, {}), "64x64"),
     Family("ds_cnn", "edgecraft", lambda full: (ds_cnn(64 if full else 8, 4 if full else 2), (1, 49, 10)),
            "MLPerf Tiny KWS, 49x10 MFCC"),
-    Family("resnet8", "edgecraft", lambda full: (resnet8(width=16 if full else 4), (3, 32, 32 if full else 16)),
+    Family("resnet8", "edgecraft",
+           lambda full: (resnet8(width=16 if full else 4), (3, 32, 32) if full else (3, 16, 16)),
            "MLPerf Tiny IC, 32x32"),
     Family("mobilenet_v1_025", "edgecraft",
            lambda full: (mobilenet_v1(0.25 if full else 0.05), (3, 96 if full else 32, 96 if full else 32)),

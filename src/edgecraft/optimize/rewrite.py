@@ -8,6 +8,12 @@
 - **TRANSPOSE/RESHAPE pairs that cancel.** A TRANSPOSE followed by the inverse permutation, or a
   RESHAPE followed by a RESHAPE back to the first shape, copies bytes to where they were: both
   go when the tensor in between has no other reader and the quantization is unchanged.
+- **PAD folded into a convolution.** ``PAD -> CONV_2D/DEPTHWISE_CONV_2D (VALID)`` where the PAD
+  adds only rows and columns, with the input's zero point (real 0, what TFLM's SAME padding
+  reads through the input offset), in exactly the amounts SAME padding uses (``padding.h``:
+  total = (out - 1) * stride + dilated filter - in, before = total / 2) becomes the convolution
+  with SAME padding: the same sums over the same values. Pads that differ from SAME's (PyTorch's
+  symmetric padding before a stride-2 conv on an even size) stay.
 - **Identity QUANTIZE.** An int8 -> int8 QUANTIZE with the same scale and zero point returns its
   input; it goes. (A QUANTIZE that really requantizes stays: folding it into the producer would
   round once instead of twice, which is not the same bytes.)
@@ -56,6 +62,46 @@ def depthwise_to_conv(g: Graph) -> int:
             w.quant = Quantization(w.quant.scale, w.quant.zero_point, 0)
         op.type = "CONV_2D"
         op.attrs = {key: op.attrs[key] for key in CONV_ATTRS if key in op.attrs}
+        done += 1
+    return done
+
+
+def _same_pads(size: int, filt: int, stride: int, dilation: int) -> tuple[int, int]:
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (filt - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def fold_pad(g: Graph) -> int:
+    """PAD before a VALID convolution whose pads equal SAME's -> the convolution with SAME
+    padding (in place); returns how many."""
+    done = 0
+    for conv in list(g.operators):
+        if conv.type not in ("CONV_2D", "DEPTHWISE_CONV_2D") or conv.attrs.get("padding") != "VALID":
+            continue
+        pad = next((op for op in g.operators if conv.inputs[0] in op.outputs), None)
+        if pad is None or pad.type not in ("PAD", "PADV2") or len(_readers(g, pad.outputs[0])) != 1 \
+                or pad.outputs[0] in g.outputs:
+            continue
+        src, mid = g.tensors[pad.inputs[0]], g.tensors[pad.outputs[0]]
+        amounts = g.tensors[pad.inputs[1]].data
+        if amounts is None or src.dtype != "int8" or not _same_quant(src.quant, mid.quant) \
+                or len(src.shape) != 4:
+            continue
+        if pad.type == "PADV2":
+            value = g.tensors[pad.inputs[2]].data
+            if value is None or value.size != 1 or int(value.reshape(-1)[0]) != src.zero_point:
+                continue
+        p = np.asarray(amounts, np.int64).reshape(4, 2)
+        w = g.tensors[conv.inputs[1]].shape
+        a = conv.attrs
+        want = [_same_pads(src.shape[1], w[1], a.get("stride_h", 1), a.get("dilation_h_factor", 1)),
+                _same_pads(src.shape[2], w[2], a.get("stride_w", 1), a.get("dilation_w_factor", 1))]
+        if p[0].any() or p[3].any() or [tuple(p[1]), tuple(p[2])] != want:
+            continue
+        conv.inputs[0] = pad.inputs[0]
+        conv.attrs["padding"] = "SAME"
+        g.operators.remove(pad)
         done += 1
     return done
 
@@ -118,7 +164,8 @@ def drop_identity_quantize(g: Graph) -> int:
 def rewrite(graph: Graph) -> tuple[Graph, dict[str, int]]:
     """A rewritten copy of ``graph`` and how often each rewrite applied."""
     g = copy.deepcopy(graph)
-    counts = {"depthwise_to_conv": depthwise_to_conv(g), "cancel_pairs": 0, "identity_quantize": 0}
+    counts = {"depthwise_to_conv": depthwise_to_conv(g), "fold_pad": fold_pad(g), "cancel_pairs": 0,
+              "identity_quantize": 0}
     while True:
         pairs, quants = cancel_pairs(g), drop_identity_quantize(g)
         counts["cancel_pairs"] += pairs

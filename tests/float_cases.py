@@ -80,6 +80,17 @@ def unary_graph(rng: np.random.Generator) -> Graph:
     return b.build([x, xp], outs)
 
 
+def matmul_graph(rng: np.random.Generator) -> Graph:
+    """BATCH_MATMUL float32: broadcast batches, each adj_x / adj_y combination."""
+    b = GraphBuilder("float_matmul")
+    x1, x2 = b.tensor("m1", (2, 1, 3, 4), "float32"), b.tensor("m2", (3, 4, 5), "float32")
+    outs = [_out(b, "BATCH_MATMUL", [x1, x2])]
+    x3, x4 = b.tensor("m3", (2, 4, 3), "float32"), b.tensor("m4", (5, 4), "float32")
+    outs.append(_out(b, "BATCH_MATMUL", [x3, x4], adj_x=True, adj_y=True))
+    outs.append(_out(b, "BATCH_MATMUL", [x1, x4], adj_y=True))
+    return b.build([x1, x2, x3, x4], outs)
+
+
 def binary_graph(rng: np.random.Generator) -> Graph:
     """Two-input float ops broadcasting (2, 1, 4, 3) with (3, 1, 3): arithmetic with fused
     activations, division by a divisor away from zero, comparisons on small integers."""

@@ -12,10 +12,10 @@ from edgecraft.codegen.host import HostModel, run_sanitized
 from edgecraft.codegen.opcode import CodegenError
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.runtime import run_model
-from float_cases import binary_graph, inputs_for, int_graph, int_inputs, nn_graph, unary_graph
+from float_cases import binary_graph, inputs_for, int_graph, int_inputs, matmul_graph, nn_graph, unary_graph
 from oracle import check_tensor, check_tflm
 
-GRAPHS = {"nn": nn_graph, "unary": unary_graph, "binary": binary_graph}
+GRAPHS = {"nn": nn_graph, "unary": unary_graph, "binary": binary_graph, "matmul": matmul_graph}
 
 
 def check_outputs(graph, got, want) -> None:  # type: ignore[no-untyped-def]

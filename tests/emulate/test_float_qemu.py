@@ -11,7 +11,7 @@ import pytest
 
 from edgecraft.emulate import emulate
 from edgecraft.runtime import run_model
-from float_cases import binary_graph, inputs_for, int_graph, int_inputs, nn_graph, unary_graph
+from float_cases import binary_graph, inputs_for, int_graph, int_inputs, matmul_graph, nn_graph, unary_graph
 from oracle import check_tensor
 
 pytestmark = [
@@ -23,10 +23,11 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "board"), [("nn", "qemu-m4"), ("unary", "qemu-m0"), ("binary", "qemu-m0")])
+@pytest.mark.parametrize(("kind", "board"), [("nn", "qemu-m4"), ("unary", "qemu-m0"), ("binary", "qemu-m0"),
+                                                ("matmul", "qemu-m4")])
 def test_float_ops_on_qemu(kind: str, board: str) -> None:
     rng = np.random.default_rng(95 + len(kind))
-    graph = {"nn": nn_graph, "unary": unary_graph, "binary": binary_graph}[kind](rng)
+    graph = {"nn": nn_graph, "unary": unary_graph, "binary": binary_graph, "matmul": matmul_graph}[kind](rng)
     batches = [inputs_for(rng, graph) for _ in range(2)]
     xs = [np.stack(column) for column in zip(*batches, strict=True)]
     r = emulate(graph, board, xs, name=f"f_{kind}")

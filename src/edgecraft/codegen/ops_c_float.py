@@ -13,8 +13,10 @@ import numpy as np
 
 from edgecraft.codegen.cwriter import c_float, c_list
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, OpEmitter, Pointer, broadcast_strides
+from edgecraft.codegen.ops_c_matmul import _batch_offsets  # the int8 emitter's batch walk
 from edgecraft.ops.arg_max import reduced_axis
 from edgecraft.ops.base import OpContext
+from edgecraft.ops.batch_matmul import matrices as bmm_matrices
 from edgecraft.ops.compare import COMPARISONS
 from edgecraft.ops.conv_common import pool_filter, window_geometry
 from edgecraft.ops.mean import axes as mean_axes
@@ -157,6 +159,20 @@ def unary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode("", call, ("float_math",))
 
 
+def batch_matmul(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """BATCH_MATMUL (adj_x, adj_y, broadcast batches): one ``ec_matmul_f32`` call per batch."""
+    _all_float(ctx, 0, 1)
+    lhs, rhs = ctx.req_input(0), ctx.req_input(1)
+    batch, n_rows, depth, cols = bmm_matrices(ctx)
+    adj = f"{int(bool(ctx.attrs.get('adj_x', False)))}, {int(bool(ctx.attrs.get('adj_y', False)))}"
+    a, b, out = ptr(ctx.op.inputs[0]), ptr(ctx.op.inputs[1]), ptr(ctx.op.outputs[0])
+    pairs = zip(_batch_offsets(lhs.shape, batch, n_rows * depth),
+                _batch_offsets(rhs.shape, batch, depth * cols), strict=True)
+    calls = [f"ec_matmul_f32({n_rows}, {depth}, {cols}, {adj}, {a} + {lo}, {b} + {ro}, "
+             f"{out} + {n * n_rows * cols});" for n, (lo, ro) in enumerate(pairs)]
+    return OpCode("", "\n  ".join(calls), ("float_nn",))
+
+
 def rows(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     """LOG_SOFTMAX and L2_NORMALIZATION along the last axis."""
     x = ctx.req_input(0)
@@ -225,6 +241,7 @@ FLOAT_EMITTERS: dict[str, OpEmitter] = {
     "LOG_SOFTMAX": rows,
     "L2_NORMALIZATION": rows,
     "SOFTMAX": softmax,
+    "BATCH_MATMUL": batch_matmul,
     **{name: reduce for name in REDUCE},
     **{name: unary for name in UNARY},
     **{name: binary for name in BINARY},

@@ -194,3 +194,20 @@ void ec_arg_minmax(int32_t outer, int32_t axis, int32_t inner, int32_t is_max, i
     }
   }
 }
+
+/* One BATCH_MATMUL batch: out (rows x cols) = lhs (rows x depth, stored transposed when adj_x)
+ * times rhs (depth x cols, stored transposed when adj_y), summed in float in depth order. */
+void ec_matmul_f32(int32_t rows, int32_t depth, int32_t cols, int32_t adj_x, int32_t adj_y, const float *lhs,
+                   const float *rhs, float *output) {
+  for (int32_t r = 0; r < rows; ++r) {
+    for (int32_t c = 0; c < cols; ++c) {
+      float acc = 0.0f;
+      for (int32_t d = 0; d < depth; ++d) {
+        const float a = adj_x ? lhs[d * rows + r] : lhs[r * depth + d];
+        const float b = adj_y ? rhs[c * depth + d] : rhs[d * cols + c];
+        acc += a * b;
+      }
+      output[r * cols + c] = acc;
+    }
+  }
+}

@@ -398,6 +398,8 @@ void ec_softmax_f32(int32_t rows, int32_t depth, float beta, const float *input,
 void ec_reduce_f32(const ec_mean_params *p, int32_t kind, const float *input, float *output);
 void ec_unary_f32(int32_t size, int32_t kind, float alpha, const float *input, float *output);
 /* Along the last axis (rows x depth): LOG_SOFTMAX (kind 0), L2_NORMALIZATION (kind 1). */
+void ec_matmul_f32(int32_t rows, int32_t depth, int32_t cols, int32_t adj_x, int32_t adj_y, const float *lhs,
+                   const float *rhs, float *output);
 void ec_rows_f32(int32_t rows, int32_t depth, int32_t kind, const float *input, float *output);
 /* ARG_MAX (is_max 1) / ARG_MIN over the middle of (outer, axis, inner); int8 (is_int8) or float. */
 void ec_arg_minmax(int32_t outer, int32_t axis, int32_t inner, int32_t is_max, int32_t is_int8,

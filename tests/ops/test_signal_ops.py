@@ -162,3 +162,18 @@ def test_irfft_int16_against_tflm(n: int) -> None:
     x = rng.integers(-32768, 32768, (3, n + 2)).astype(np.int16)
     x[1] //= 256
     check_tflm(g, [x], f"irfft {n}")
+
+
+def test_rfft_and_irfft_float32_against_tflm() -> None:
+    rng = np.random.default_rng(31)
+    for n in (32, 512):
+        x = rng.standard_normal((2, n - 8)).astype(np.float32)
+        g = roundtrip(one_op("SignalRfft", [("x", (2, n - 8), "float32")], [((2, n + 2), "float32")],
+                             T=0, fft_length=n))
+        ours, want = Interpreter(g).run([x])[0], TflmRunner(write_tflite(g)).run([x])[0]
+        np.testing.assert_allclose(ours, want, rtol=0, atol=1e-5 * np.abs(want).max())
+        spec = rng.standard_normal((2, n + 2)).astype(np.float32)
+        g = roundtrip(one_op("SignalIrfft", [("x", (2, n + 2), "float32")], [((2, n), "float32")],
+                             T=0, fft_length=n))
+        ours, want = Interpreter(g).run([spec])[0], TflmRunner(write_tflite(g)).run([spec])[0]
+        np.testing.assert_allclose(ours, want, rtol=0, atol=1e-5 * np.abs(want).max())

@@ -1,6 +1,8 @@
 """The end-to-end demo: train, quantize, inspect, run, plan, profile, build, emulate, verify,
-then stream sensor data through the device loop with a power estimate, operate a fleet, and
-train an application (gesture recognition) from generated data to a board build.
+then stream sensor data through the device loop with a power estimate, operate a fleet, train
+an application (gesture recognition) from generated data to a board build and an emulated
+firmware, export to ONNX and back, price an edge-cloud cascade, search for models that fit a
+board (Ray Tune) and train federated (Flower).
 
 Everything runs offline on a model this script trains itself (scikit-learn's bundled 8x8
 digits, a small CNN in PyTorch). Each stage is the `edgecraft` command a user would type; the
@@ -127,6 +129,46 @@ def app_demo() -> None:
     print(f"int8 accuracy on people never seen in training: {r['metrics']['accuracy']:.3f}; "
           f"RAM {r['ram_bytes']:,} B, flash {r['flash_bytes']:,} B; report {r['report']}")
     edgecraft("stream", str(app), "--csv", r["demo"]["csv"])
+    print("the same loop as one firmware on the board's emulated core (front end, model, C post-processing):")
+    emu = edgecraft("emulate", str(app), "--csv", r["demo"]["csv"], json_out=True)
+    assert emu is not None
+    print(json.dumps({k: v for k, v in emu.items() if not isinstance(v, (list, dict))}, indent=1))
+
+
+def onnx_demo(tflite: Path, x: Path, y_python: Path) -> None:
+    """Stage 13: the int8 model as an ONNX QDQ file; edgecraft reads it back as the same graph."""
+    step("13. ONNX out and in: export the int8 model, read it back, same outputs")
+    onnx_path = OUT / "digits_int8.onnx"
+    edgecraft("export", str(tflite), "--onnx", str(onnx_path))
+    edgecraft("run", str(onnx_path), "--input", str(x), "--output", str(OUT / "y_onnx.npy"))
+    if not np.array_equal(np.load(OUT / "y_onnx.npy"), np.load(y_python)):
+        sys.exit("demo: the re-imported ONNX model gave other outputs")
+    print("the .onnx read back runs bit-exactly as the .tflite")
+
+
+def later_stages_demo() -> None:
+    """Stages 14-16 on the gesture application: the edge-cloud cascade against a larger model,
+    a hardware-aware search on Ray, and federated training on Flower's simulation engine."""
+    app = OUT / "gesture-app"
+    step("14. edge-cloud cascade: unsure readings go to a larger model over BLE")
+    big = OUT / "gesture-big"
+    shutil.rmtree(big, ignore_errors=True)
+    edgecraft("app", "new", "gesture", str(big))
+    toml = big / "app.toml"
+    toml.write_text(toml.read_text().replace('size = "small"', 'size = "medium"'))
+    edgecraft("train", str(big), "--quick", json_out=True)
+    sweep = edgecraft("cascade", "sweep", str(app), "--edge", str(app), "--cloud", str(big),
+                      "--plot", str(OUT / "cascade.png"), json_out=True)
+    assert sweep is not None
+    for p in sweep["points"][:: max(1, len(sweep["points"]) // 5)]:
+        print({k: p[k] for k in p if not isinstance(p[k], (list, dict))})
+    print(f"trade-off plot in {OUT / 'cascade.png'}")
+
+    step("15. hardware-aware search on Ray: candidates that cannot fit nano33ble are never trained")
+    edgecraft("search", str(app), "--target", "nano33ble", "--trials", "4", "--quick")
+
+    step("16. federated learning on Flower: 200 people train the gesture model where their data lives")
+    edgecraft("fl", "simulate", str(app), "--clients", "200", "--rounds", "8", "--fraction", "0.1")
 
 
 def main() -> None:
@@ -209,6 +251,8 @@ def main() -> None:
               "--battery", "220mAh@3.0V")
     fleet_demo()
     app_demo()
+    onnx_demo(tflite, OUT / "x.npy", OUT / "y_python.npy")
+    later_stages_demo()
     print(f"\ndemo finished in {time.time() - start:.0f} s; artifacts in {OUT}")
 
 

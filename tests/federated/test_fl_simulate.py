@@ -15,11 +15,12 @@ from fl_support import gesture_app, need_flower
 def test_fedprox_with_dropouts_and_int8_updates(tmp_path: Path) -> None:
     need_flower()
     app = gesture_app(tmp_path)
+    # a relative DIR, as a user types it (Flower's processes run in another directory)
     r = subprocess.run(
-        [sys.executable, "-m", "edgecraft", "fl", "simulate", str(app), "--clients", "12", "--rounds", "5",
+        [sys.executable, "-m", "edgecraft", "fl", "simulate", app.name, "--clients", "12", "--rounds", "5",
          "--fraction", "0.5", "--strategy", "fedprox", "--dropout", "0.3", "--update-bits", "8",
          "--format", "json"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, cwd=app.parent,
     )
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout)

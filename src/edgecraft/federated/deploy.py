@@ -191,7 +191,7 @@ def run_fleet(root: str | Path, state: Path, credentials: list[Path], s: FlSetti
     spec = load_spec(root)
     parts = make_partitions(spec, len(train), s.seed, s.alpha)
     logits = logits_of(initial_model(spec, parts, s.seed))
-    base = state / "flower"
+    base = state.resolve() / "flower"  # Flower runs in another cwd
     cfg = {**s.flower_config(), "population": len(train)}
     server_work = write_work(base / "server", parts, logits, cfg, clients=[])
     dep = Deployment(base)

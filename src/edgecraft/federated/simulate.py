@@ -143,7 +143,7 @@ def simulate(root: str | Path, s: FlSettings, work: Path | None = None,
     spec = load_spec(root)
     parts = make_partitions(spec, s.clients, s.seed, s.alpha)
     model = initial_model(spec, parts, s.seed)
-    work = work or spec.out / "federated" / "simulate"
+    work = (work or spec.out / "federated" / "simulate").resolve()  # Flower runs in another cwd
     write_work(work, parts, logits_of(model), s.flower_config())
     run_simulation(work, on_row, timeout=max(600.0, s.rounds * (s.round_timeout + 60)))
     out = summarize(read_result(work), s, parts, work)

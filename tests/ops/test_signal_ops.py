@@ -177,3 +177,15 @@ def test_rfft_and_irfft_float32_against_tflm() -> None:
                              T=0, fft_length=n))
         ours, want = Interpreter(g).run([spec])[0], TflmRunner(write_tflite(g)).run([spec])[0]
         np.testing.assert_allclose(ours, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("n", [16, 128, 512])
+def test_rfft_and_irfft_int32_against_tflm(n: int) -> None:
+    rng = np.random.default_rng(n + 2)
+    g = roundtrip(one_op("SignalRfft", [("x", (2, n), "int32")], [((2, n + 2), "int32")], T=2, fft_length=n))
+    x = rng.integers(-(1 << 31), 1 << 31, (2, n), dtype=np.int64).astype(np.int32)
+    x[1] >>= 12
+    check_tflm(g, [x], f"rfft int32 {n}")
+    g = roundtrip(one_op("SignalIrfft", [("x", (2, n + 2), "int32")], [((2, n), "int32")], T=2, fft_length=n))
+    check_tflm(g, [rng.integers(-(1 << 31), 1 << 31, (2, n + 2), dtype=np.int64).astype(np.int32)],
+               f"irfft int32 {n}")

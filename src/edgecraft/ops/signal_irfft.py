@@ -1,7 +1,8 @@
-"""SignalIrfft (TFLM signal library), int16: the inverse real FFT of each run of
+"""SignalIrfft (TFLM signal library), int16 and int32: the inverse real FFT of each run of
 ``fft_length/2 + 1`` (real, imaginary) int16 pairs, ``fft_length`` int16 samples out, in TFLM's
 Q15 KISS FFT arithmetic (:func:`edgecraft.ops.kissfft16.irfft`). float32: the exact inverse DFT
-(divided by ``fft_length`` as TFLM does) rounded once. TFLM's int32 variant is not supported yet."""
+(divided by ``fft_length`` as TFLM does) rounded once. int32: the same in Q31 (KISS's 32-bit
+build)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from edgecraft.ops import kissfft16
 from edgecraft.ops.base import OpContext, OpDef
 from edgecraft.ops.signal_common import attr, dtypes, flex_options, need
 
-_TYPES = {"int16": 7, "float32": 0}  # TFLite TensorType codes, the ``T`` option
+#: TFLite TensorType codes of the variants (the ``T`` option).
+_TYPES = {"int16": 7, "int32": 2, "float32": 0}
 
 
 def _shape(ctx: OpContext) -> list[tuple[int, ...]]:
@@ -30,9 +32,11 @@ def _shape(ctx: OpContext) -> list[tuple[int, ...]]:
 
 
 def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
-    x = np.asarray(args[0], np.int64)
-    out = kissfft16.irfft(x[..., 0::2], x[..., 1::2], attr(ctx, "fft_length"))
-    return [out.astype(np.int16)]
+    x = np.asarray(args[0])
+    width = 8 * x.dtype.itemsize
+    wide = x.astype(np.int64)
+    out = kissfft16.irfft(wide[..., 0::2], wide[..., 1::2], attr(ctx, "fft_length"), width)
+    return [out.astype(x.dtype)]
 
 
 def _float_kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
@@ -40,5 +44,6 @@ def _float_kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.fft.irfft(x[..., 0::2] + 1j * x[..., 1::2], attr(ctx, "fft_length")).astype(np.float32)]
 
 
-OP = OpDef(name="SignalIrfft", shape=_shape, kernels={"int16": _kernel, "float32": _float_kernel},
+OP = OpDef(name="SignalIrfft", shape=_shape,
+           kernels={"int16": _kernel, "int32": _kernel, "float32": _float_kernel},
            options=flex_options(("T", "int"), ("fft_length", "int")))

@@ -270,7 +270,8 @@ def measure(key: str, target: str, objs: list[Path], work: Path) -> dict[str, An
     x = [np.random.default_rng(0).integers(-128, 128, t.shape).astype(np.int8) for t in graph.input_tensors()]
     acts = intermediates(graph, x)
     ours = emulate(graph, target, [a[None] for a in x], name="bench", per_op=True)
-    order = plan_memory(graph, kernels="dsp" if ours.dsp else "portable").order  # the generated C's order
+    variant = ("mve" if machine(target).mve else "dsp") if ours.dsp else "portable"
+    order = plan_memory(graph, kernels=variant).order  # the generated C's order
     ours_by_op = dict(zip(order, ours.op_classes, strict=False))
     layers, theirs, got = run_cmsis(graph, acts, target, objs, work / key)
     rows, only_ours = [], []

@@ -88,6 +88,37 @@ def conv_chain(seed: int) -> Graph:
     return g.build([first], [x])
 
 
+#: (kernel, stride, dilation, padding, depth multiplier) of each layer of depthwise_chain.
+DEPTHWISE_LAYERS = [(3, 1, 1, "SAME", 1), (3, 2, 1, "VALID", 1), (2, 1, 2, "SAME", 1), (3, 1, 1, "SAME", 2),
+                    (1, 1, 1, "VALID", 1)]
+
+
+def depthwise_chain(seed: int, channels: int) -> Graph:
+    """DEPTHWISE_CONV_2D layers in a chain from a 9x8 input: padded (every border case),
+    strided, dilated, a depth multiplier of 2 (the DSP kernel in the same build)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("depthwise_chain")
+    h, w, c = 9, 8, channels
+    s = float(rng.uniform(0.02, 0.1))
+    x = first = g.tensor("x", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+    for k, (kernel, stride, dil, padding, mult) in enumerate(DEPTHWISE_LAYERS):
+        out_c = c * mult
+        ws = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+        wt = g.const(f"w{k}", rng.integers(-127, 128, (1, kernel, kernel, out_c)).astype(np.int8),
+                     qparams(ws, 0, 3))
+        b = g.const(f"b{k}", rng.integers(-3000, 3000, out_c).astype(np.int32), qparams(s * ws, 0))
+        eff = (kernel - 1) * dil + 1
+        h, w = (-(-h // stride), -(-w // stride)) if padding == "SAME" else ((h - eff) // stride + 1,
+                                                                              (w - eff) // stride + 1)
+        s = s * float(ws.mean()) * 127 * kernel / 16
+        y = g.tensor(f"y{k}", (1, h, w, out_c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("DEPTHWISE_CONV_2D", [x, wt, b], [y], padding=padding, stride_h=stride, stride_w=stride,
+             dilation_h_factor=dil, dilation_w_factor=dil, depth_multiplier=mult,
+             fused_activation_function="RELU6" if k % 2 else "NONE")
+        x, c = y, out_c
+    return g.build([first], [x])
+
+
 def _check(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray]) -> None:
     for b in range(len(batches[0])):
         for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
@@ -112,10 +143,19 @@ def test_conv_2d_mve_is_exact_on_m55(seed: int) -> None:
     _check(graph, r.outputs, batches)
 
 
+@pytest.mark.parametrize("channels", [5, 8])
+def test_depthwise_conv_2d_mve_is_exact_on_m55(channels: int) -> None:
+    graph = depthwise_chain(channels, channels)
+    assert generate(graph, "k", mve=True).kernels == ["depthwise_conv_2d_dsp", "depthwise_conv_2d_mve"]
+    batches = random_inputs(graph, 2, channels)
+    r = emulate(graph, "qemu-m55", batches, name="depthwise_chain")
+    _check(graph, r.outputs, batches)
+
+
 def test_m55_builds_mve_by_default_and_falls_back_to_dsp_kernels() -> None:
     graph = small_cnn(seed=3)
     model = generate(graph, "k", dsp=True, mve=True)
-    assert model.mve and {"fully_connected_mve", "conv_2d_mve", "depthwise_conv_2d_dsp"} <= set(model.kernels)
+    assert model.mve and {"fully_connected_mve", "conv_2d_mve", "depthwise_conv_2d_mve"} <= set(model.kernels)
     batches = random_inputs(graph, 2, 4)
     mve = emulate(graph, "qemu-m55", batches, name="small_cnn")
     dsp = emulate(graph, "qemu-m55", batches, name="small_cnn", mve=False)

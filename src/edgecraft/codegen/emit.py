@@ -138,6 +138,8 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     }
     if any(stem.endswith("_dsp") for stem in stems):
         files["ec_dsp.h"] = kernel_source("ec_dsp.h")
+    if any(stem.endswith("_mve") for stem in stems):
+        files["ec_mve.h"] = kernel_source("ec_mve.h")
     for stem in sorted(stems):
         files[f"ec_{stem}.c"] = kernel_source(f"ec_{stem}.c")
     return GeneratedModel(name, files, plan.arena_bytes, graph.input_tensors(), graph.output_tensors(),

@@ -170,6 +170,12 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     if (out_h, out_w) != tuple(y.shape[1:3]):  # the reader checks shape rules; graphs built in code may not
         raise OpError(f"output shape {list(y.shape)} does not match the window geometry ({out_h}, {out_w})")
     i = ctx.op.inputs
+    if ptr.mve and depthwise and out_c == x.shape[3]:
+        bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0, True),
+                               f"{p}: bias + input offset x filter sums (ec_depthwise_conv_2d_mve.c)")
+        out = ptr(ctx.op.outputs[0])
+        call = f"ec_depthwise_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {out});"
+        return OpCode(decls, call, ("depthwise_conv_2d_mve",))
     if ptr.mve and not depthwise and w.shape[3] == x.shape[3]:
         bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0),
                                f"{p}: bias + input offset x filter sums (ec_conv_2d_mve.c)")
@@ -216,12 +222,13 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(decls, call, (stem,))
 
 
-def _folded_bias(ctx: OpContext, input_offset: int, filter_offset: int) -> np.ndarray:
+def _folded_bias(ctx: OpContext, input_offset: int, filter_offset: int,
+                 depthwise: bool = False) -> np.ndarray:
     """What the MVE kernels add to each output channel's dot product: bias + input_offset *
     (sum of the channel's filter) + depth * filter_offset * input_offset, wrapped to int32 like
     TFLM's accumulator (the remaining term, filter_offset * sum of the input, is per input row)."""
     w = ctx.const(1).astype(np.int64)
-    w = w.reshape(w.shape[0], -1)
+    w = w.reshape(-1, w.shape[-1]).T if depthwise else w.reshape(w.shape[0], -1)  # channel x taps
     units, depth = w.shape
     bias = ctx.const(2).astype(np.int64) if ctx.input(2) is not None else np.zeros(units, np.int64)
     folded = bias + input_offset * w.sum(axis=1) + depth * filter_offset * input_offset

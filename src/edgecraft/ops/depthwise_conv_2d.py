@@ -145,7 +145,8 @@ OP = OpDef(
     work_class="depthwise",
     window=filter_window,
     requant_channels=output_channels,
-    code={"portable": ("ec_depthwise_conv_2d.c",), "dsp": ("ec_depthwise_conv_2d_dsp.c",)},
+    code={"portable": ("ec_depthwise_conv_2d.c",), "dsp": ("ec_depthwise_conv_2d_dsp.c",),
+          "mve": ("ec_depthwise_conv_2d_mve.c",)},  # depth multiplier > 1: the dsp file
     state_bytes=40,
     options=Options("DepthwiseConv2DOptions", (
         PADDING, *STRIDES, ("depth_multiplier", "DepthMultiplier", "int"), ACTIVATION, *DILATION,

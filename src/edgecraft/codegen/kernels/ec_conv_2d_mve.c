@@ -12,7 +12,7 @@
 #include "ec_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
-#include <arm_mve.h>
+#include "ec_mve.h"
 
 static void ec_copy_mve(int8_t *dst, const int8_t *src, int32_t n) {
   for (int32_t i = 0; i < n; i += 16) {

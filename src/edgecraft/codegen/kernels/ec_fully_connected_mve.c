@@ -9,12 +9,12 @@
  * four filter rows sharing one input load; the last partial vector is tail-predicated
  * (VCTP8 and zeroing loads), so odd depths need no scalar loop. filter_offset is 0 for
  * per-channel filters; otherwise the row sum of x is taken once per input row.
- * Four units are requantized at once (ec_requant4_mve: TFLM's MultiplyByQuantizedMultiplier
- * lane by lane, see there), the leftover units with the scalar ec_mbqm; both bit-exact. */
+ * Four units are requantized at once (ec_requant4_mve in ec_mve.h: TFLM's
+ * MultiplyByQuantizedMultiplier lane by lane), the leftover units with the scalar ec_mbqm; both bit-exact. */
 #include "ec_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
-#include <arm_mve.h>
+#include "ec_mve.h"
 
 static int32_t ec_row_sum_mve(const int8_t *x, int32_t depth) {
   int32_t sum = 0;
@@ -23,26 +23,6 @@ static int32_t ec_row_sum_mve(const int8_t *x, int32_t depth) {
     sum = vaddvaq_s8(sum, vldrbq_z_s8(x + d, pr));
   }
   return sum;
-}
-
-/* TFLM's requantization of four accumulators (channels u .. u + 3), then the output offset,
- * the activation clamp and a narrowing store of four bytes:
- *  - the left shift (shift > 0) wraps as TFLM's x * (1 << shift) does (VSHL);
- *  - SaturatingRoundingDoublingHighMul is VQRDMULH: both are (a * b + 2^30) >> 31 rounded
- *    half up, INT32_MIN * INT32_MIN saturating to INT32_MAX;
- *  - RoundingDivideByPOT rounds half away from zero, VRSHL (shift by -right) half up: they
- *    agree on x >= 0, and for x < 0 with right > 0 subtracting 1 first makes a tie round down
- *    and leaves every other value where it was (saturating, so INT32_MIN stays itself). */
-static inline void ec_requant4_mve(const ec_fc_params *p, int32x4_t acc, int32_t u, int8_t *out) {
-  const int32x4_t shift = vldrwq_s32(p->shift + u);
-  const int32x4_t zero = vdupq_n_s32(0);
-  const int32x4_t right = vminq_s32(shift, zero); /* -right_shift, <= 0 */
-  int32x4_t x = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(shift, zero)), vldrwq_s32(p->multiplier + u));
-  x = vqaddq_m_s32(x, x, vshrq_n_s32(x, 31), vcmpltq_s32(right, zero)); /* x - 1 where x < 0, right > 0 */
-  x = vrshlq_s32(x, right);
-  x = vaddq_s32(x, vdupq_n_s32(p->output_offset));
-  x = vmaxq_s32(vminq_s32(x, vdupq_n_s32(p->act_max)), vdupq_n_s32(p->act_min));
-  vstrbq_s32(out, x);
 }
 
 static inline int8_t ec_fc_out(const ec_fc_params *p, int32_t acc, int32_t u) {
@@ -75,7 +55,8 @@ void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const
       acc = vsetq_lane_s32(a1, acc, 1);
       acc = vsetq_lane_s32(a2, acc, 2);
       acc = vsetq_lane_s32(a3, acc, 3);
-      ec_requant4_mve(p, acc, u, out + u);
+      vstrbq_s32(out + u, ec_requant4_mve(acc, p->multiplier + u, p->shift + u, p->output_offset,
+                                                  p->act_min, p->act_max, 0xFFFF));
     }
     for (; u < units; ++u) {
       const int8_t *f = filter + u * depth;

@@ -31,6 +31,12 @@ SRC = Path(edgecraft.__file__).parent
 #: (module, table) keyed by op names that may live outside ops/, and why.
 ALLOWED = {
     ("codegen/ops_c.py", "EMITTERS"): "the C emitter table (op -> C text), kept in codegen/ by design",
+    ("codegen/ops_c_float.py", "FLOAT_EMITTERS"): "the float32 rows of the C emitter table",
+    ("codegen/ops_c_int.py", "INT_EMITTERS"): "the int32/int64/bool rows of the C emitter table",
+    ("codegen/ops_c_float.py", "UNARY"): "op -> EC_F_* kind of ec_unary_f32 (ec_kernels.h's order)",
+    ("codegen/ops_c_float.py", "BINARY"): "op -> EC_* kind of ec_binary_f32 (C side)",
+    ("codegen/ops_c_float.py", "REDUCE"): "op -> EC_REDUCE_* kind of the C reductions (C side)",
+    ("codegen/ops_c_int.py", "ARITH"): "the ops ec_arith_int implements (C side)",
     ("optimize/advice.py", "LOWERED_FROM"): "PyTorch-side advice: TFLite builtins (most of them not "
                                             "edgecraft ops) -> the aten calls that lower to them",
     ("optimize/layers.py", "FUSED"): "keyed by fused-activation names (RELU, RELU6), not ops",

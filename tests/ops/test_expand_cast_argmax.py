@@ -38,7 +38,9 @@ def expand_dims_case(rng: np.random.Generator, dtype: str) -> Graph:
 def cast_case(rng: np.random.Generator, dtype: str) -> Graph:
     g = GraphBuilder("cast")
     shape = tuple(int(v) for v in rng.integers(1, 5, int(rng.integers(1, 4))))
-    to = str(rng.choice([t for t in ("int8", "int16", "int32", "float32") if t != dtype]))
+    # float32 -> uint32 (negative values are undefined in C) is a hand case
+    targets = ("int8", "int16", "int32", "float32", "bool") + (("uint32",) if dtype != "float32" else ())
+    to = str(rng.choice([t for t in targets if t != dtype]))
     x, y = g.tensor("x", shape, dtype), g.tensor("y", shape, to)
     g.op("CAST", [x], [y])
     return g.build([x], [y])
@@ -57,7 +59,7 @@ def arg_case(rng: np.random.Generator, dtype: str, op: str) -> Graph:
 
 CASES = {
     "EXPAND_DIMS": (expand_dims_case, ("float32", "int16", "int8")),
-    "CAST": (cast_case, ("int8", "int16", "int32", "float32", "bool")),
+    "CAST": (cast_case, ("int8", "int16", "int32", "uint32", "float32", "bool")),
     "ARG_MAX": (lambda rng, dtype: arg_case(rng, dtype, "ARG_MAX"), ("float32", "int8")),
     "ARG_MIN": (lambda rng, dtype: arg_case(rng, dtype, "ARG_MIN"), ("float32", "int8")),
 }
@@ -81,6 +83,15 @@ def test_hand_cases() -> None:
     xv = np.array([-2.7, 0.5, 100.9], np.float32)  # truncation toward zero
     assert run_model(graph, [xv])[0].tolist() == [-2, 0, 100]
     check_tflm(graph, [xv], "hand")
+    for to, want in (("bool", [True, True, False, True]), ("uint32", [4294967040, 0, 0, 3000000000])):
+        g = GraphBuilder()
+        x, y = g.tensor("x", (4,), "float32"), g.tensor("y", (4,), to)
+        g.op("CAST", [x], [y])
+        graph = g.build([x], [y])
+        # a negative float to uint32 is undefined in C: only values inside the type
+        xv = np.array([-2.5 if to == "bool" else 4294967040.0, 0.5, 0.0, 3e9], np.float32)
+        assert run_model(graph, [xv])[0].tolist() == want, to  # a cast to bool is value != 0
+        check_tflm(graph, [xv], f"hand {to}")
 
 
 def test_arg_max_nan_compares_false_as_in_the_installed_tflm() -> None:
@@ -105,7 +116,7 @@ def test_random_cases_match_tflm_in_every_type(op: str) -> None:
     build, types = CASES[op]
     rng = np.random.default_rng(sum(map(ord, op)) + 11)
     for dtype in types:
-        for case in range(3):
+        for case in range(6 if op == "CAST" else 3):
             graph = build(rng, dtype)
             inputs = [_values(rng, t.shape, t.dtype) for t in graph.input_tensors()]
             label = f"{op} {dtype} case {case}"
@@ -124,3 +135,16 @@ def test_expand_dims_in_c() -> None:
         for b in range(2):
             want = check_tflm(graph, [inputs[0][b]], dtype)
             check_tensor(outs[0][b], want[0], f"EXPAND_DIMS {dtype} input {b}")
+
+
+def test_cast_the_c_kernel_lacks_is_refused_by_name() -> None:
+    """CAST from uint32 and to bool or uint32 run in the runtime (above); C refuses them in one
+    line rather than writing 4-byte values into a 1-byte bool."""
+    from edgecraft.codegen.opcode import CodegenError
+
+    for src, to in (("int8", "bool"), ("uint32", "int32"), ("int32", "uint32")):
+        g = GraphBuilder()
+        x, y = g.tensor("x", (4,), src), g.tensor("y", (4,), to)
+        g.op("CAST", [x], [y])
+        with pytest.raises(CodegenError, match=f"CAST (from {src}|to {to}) has no C kernel"):
+            generate(g.build([x], [y]))

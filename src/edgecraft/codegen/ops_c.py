@@ -476,7 +476,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     select_op: ANY_DTYPE,
     prelu_op: ("int8", "int16"),
     batch_matmul: ("int8", "int16"),
-    cast_op: ANY_DTYPE,
+    cast_op: ("int8", "int16", "int32", "float32", "bool"),
     pad_op: ("int8", "int16", "int32", "float32"),
     mean: ("int8", "int16"),
     sum_op: ("int8", "int16"),

@@ -368,7 +368,9 @@ def cast_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     get_op("CAST").shape(ctx)
     x, y = ctx.req_input(0), ctx.output(0)
     if x.dtype not in _CAST_TYPES:
-        raise CodegenError(f"CAST from {x.dtype} has no C kernel")
+        raise CodegenError(f"CAST from {x.dtype} has no C kernel (the runtime has it)")
+    if y.dtype not in _CAST_TYPES[:4]:
+        raise CodegenError(f"CAST to {y.dtype} has no C kernel (C casts to int8, int16, int32, float32)")
     code_in, code_out = _CAST_TYPES.index(x.dtype), _CAST_TYPES.index(y.dtype)
     call = f"ec_cast({x.size}, {code_in}, {code_out}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
     return OpCode("", call, ("select_cast",))

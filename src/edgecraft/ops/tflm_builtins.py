@@ -135,3 +135,12 @@ TFLM_SIGNAL_OPS: dict[str, tuple[str, ...]] = {
     "SignalStacker": ("int16",),
     "SignalWindow": ("int16",),
 }
+
+#: Types the sources list that TFLM does not actually run, checked on the installed TFLM (the
+#: reference the tests compare with): edgecraft rejects them, as issue 13 asks ("reject what TFLM
+#: would crash on or compute wrongly"). ``edgecraft ops`` shows them as ``x`` with the reason.
+TFLM_UNUSABLE: dict[tuple[str, str], str] = {
+    ("GREATER", "int16"): "TFLM's int16 path reads rescaling parameters its Prepare never sets "
+                          "(all-false in one process, all-true in another)",
+    ("SVDF", "int16"): "TFLM's SVDF Prepare refuses int16 input",
+}

@@ -111,6 +111,35 @@ def test_equal_to_tflm_audio_preprocessor() -> None:
         assert np.array_equal(micro_features(pcm), tflm_preprocessor(padded, path)), name
 
 
+@pytest.mark.conformance
+def test_tflm_audio_preprocessor_file_runs_in_edgecraft_as_in_tflm() -> None:
+    """Issue 13 point 4: TFLM's own preprocessor .tflite (signal-library custom ops with state
+    across invocations, UINT32 tensors, the int8 tail) read and run by edgecraft's runtime, frame
+    by frame, gives TFLM's bytes on every clip; a reset between clips as TFLM's."""
+    from edgecraft.formats import read_tflite
+    from edgecraft.runtime import Interpreter
+
+    path = CONFORMANCE / "audio_preprocessor_int8.tflite"
+    if not path.exists():
+        pytest.skip(f"{path.name} (TFLM micro_speech example) not in the conformance folder")
+    from tflite_micro.python.tflite_micro import runtime
+
+    graph = read_tflite(path)
+    shape = tuple(graph.input_tensors()[0].shape)
+    interp = Interpreter(graph)
+    for name, pcm in clips().items():
+        padded = np.pad(pcm, (0, max(0, 16000 - len(pcm))))[:16000]
+        interp.reset_state()
+        tflm = runtime.Interpreter.from_file(str(path))
+        for s in range(0, 16000 - 480 + 1, 320):
+            frame = padded[s:s + 480].reshape(shape)
+            tflm.set_input(frame, 0)
+            tflm.invoke()
+            want = tflm.get_output(0)
+            got = interp.run([frame])[0]
+            assert got.dtype == want.dtype and np.array_equal(got, want), f"{name} at sample {s}"
+
+
 def espeak(word: str, voice: str, wpm: int, where: Path) -> np.ndarray:
     from scipy.signal import resample_poly
 

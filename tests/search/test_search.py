@@ -50,7 +50,9 @@ def test_search_interrupted_resumed_and_on_the_board(
     first = run_search(app, "nano33ble", trials=2, budget_minutes=0.001, quick=True, progress=False)
     assert first["budget_expired"] and first["trials"] < 2
     r = run_search(app, "nano33ble", trials=2, quick=True, progress=False, resume=True)
-    assert r["trials"] == 2 and r["pruned_before_training"] == 0
+    # the resumed run trains both: the default always to the end (ASHA never stops it), the
+    # other to the end or stopped early by ASHA (which one reaches a rung first is timing)
+    assert r["trials"] + r["unfinished"] == 2 and r["trials"] >= 1 and r["pruned_before_training"] == 0
     assert r["reference"] is not None and r["reference"]["config"]["default"] is True
     for t in r["results"]:  # what was measured before training is what the trained model needs
         assert {k: t["measured"][k] for k in ("ram_bytes", "flash_bytes", "latency_ms")} == {
@@ -66,7 +68,7 @@ def test_search_interrupted_resumed_and_on_the_board(
         assert saved["accuracy"] == p["accuracy"] and saved["ram_bytes"] == p["ram_bytes"]
     assert sorted(Path(p).name for p in r["plots"]) == ["accuracy_latency.png", "accuracy_ram.png"]
     models = sorted((Path(r["out"]) / "models").glob("*/model.tflite"))
-    assert len(models) == 2
+    assert len(models) == r["trials"]
     stamps = [m.stat().st_mtime_ns for m in models]
 
     # a finished search resumed again trains nothing and prints the same front as JSON
@@ -89,7 +91,7 @@ def test_search_interrupted_resumed_and_on_the_board(
     assert e.value.code == 0
     got = json.loads(out)
     assert list(got) == ["trials", "pruned_before_training", "pareto"]
-    assert got["trials"] == 2 and got["pareto"] == r["pareto"]
+    assert got["trials"] == r["trials"] and got["pareto"] == r["pareto"]
     assert set(got["pareto"][0]) == {
         "accuracy",
         "latency_ms",

@@ -64,3 +64,10 @@ def c_array(name: str, ctype: str, values: np.ndarray, comment: str = "") -> str
     head = f"/* {comment} */\n" if comment else ""
     body = ",\n  ".join(lines) if lines else "0"
     return f"{head}static const {ctype} {name}[{max(len(items), 1)}] = {{\n  {body}\n}};\n"
+
+
+def requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
+    """The per-channel requantization tables ``<p>_multiplier`` and ``<p>_shift`` a kernel's
+    params struct points to."""
+    return (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: per-channel multipliers ({len(mult)})")
+            + c_array(f"{p}_shift", "int32_t", shift))

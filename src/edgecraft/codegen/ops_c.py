@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.codegen.cwriter import c_list, requant_tables
 from edgecraft.codegen.opcode import (
     MAX_DIMS,
     CodegenError,
@@ -126,12 +126,6 @@ def _bias(ctx: OpContext, ptr: Pointer) -> str:
     return ptr(ctx.op.inputs[2]) if ctx.input(2) is not None else "NULL"
 
 
-def _requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
-    n = len(mult)
-    return (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: per-channel multipliers ({n})")
-            + c_array(f"{p}_shift", "int32_t", shift))
-
-
 def _quantized(ctx: OpContext, *tensors: Tensor) -> list[Quantization]:
     """The quantization of each tensor; :class:`OpError` naming the first that has none."""
     out = []
@@ -156,7 +150,7 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     mult, shift = conv_multipliers(x.scale, w_q.scale, y.scale, out_c)
     lo, hi = activation_range(ctx)
     a = ctx.attrs
-    decls = _requant_tables(p, mult, shift) + (
+    decls = requant_tables(p, mult, shift) + (
         f"static const ec_conv_params {p} = {{\n"
         f"  .input = {_dims(x.shape)}, .filter = {_dims(w.shape)}, .output = {_dims(y.shape)},\n"
         f"  .stride_h = {a.get('stride_h', 1)}, .stride_w = {a.get('stride_w', 1)}, "
@@ -202,7 +196,7 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     mult, shift = fc_multipliers(ctx)
     filter_offset = 0 if w_q.per_channel else -w.zero_point
     lo, hi = activation_range(ctx)
-    decls = _requant_tables(p, mult, shift) + (
+    decls = requant_tables(p, mult, shift) + (
         f"static const ec_fc_params {p} = {{\n"
         f"  .rows = {x.size // depth}, .depth = {depth}, .units = {units},\n"
         f"  .input_offset = {-x.zero_point}, .filter_offset = {filter_offset}, "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_array, c_list, c_type
+from edgecraft.codegen.cwriter import c_list, c_type, requant_tables
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, broadcast_strides
 from edgecraft.codegen.ops_c_data import _copy_block as copy_block
 from edgecraft.codegen.ops_c_data import lookup_table, quantize
@@ -42,11 +42,6 @@ def require_int16(ctx: OpContext, *inputs: int) -> None:
             raise CodegenError(f"{ctx.op.type} with a {t.dtype} tensor {t.name!r} has no int16 C kernel")
 
 
-def _tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
-    return (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: per-channel multipliers ({len(mult)})")
-            + c_array(f"{p}_shift", "int32_t", shift))
-
-
 def _bias(ctx: OpContext, ptr: Pointer) -> str:
     return ptr(ctx.op.inputs[2]) if ctx.input(2) is not None else "NULL"
 
@@ -68,7 +63,7 @@ def conv_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     mult, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, out_c)
     lo, hi = activation_range(ctx)
     a = ctx.attrs
-    decls = _tables(p, mult, shift) + (
+    decls = requant_tables(p, mult, shift) + (
         f"static const ec_conv_params {p} = {{\n"
         f"  .input = {c_list(list(x.shape))}, .filter = {c_list(list(w.shape))}, "
         f".output = {c_list(list(y.shape))},\n"
@@ -99,7 +94,7 @@ def fully_connected_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     mult, shift = fc_multipliers(ctx)
     filter_offset = 0 if w.quant.per_channel else -w.zero_point
     lo, hi = activation_range(ctx)
-    decls = _tables(p, mult, shift) + (
+    decls = requant_tables(p, mult, shift) + (
         f"static const ec_fc_params {p} = {{\n"
         f"  .rows = {x.size // depth}, .depth = {depth}, .units = {units},\n"
         f"  .input_offset = {-x.zero_point}, .filter_offset = {filter_offset}, "

@@ -178,3 +178,21 @@ def test_build_for_the_m55_board_selects_the_mve_kernels(tmp_path: Path) -> None
     assert (tmp_path / "out" / "src" / "ec_fully_connected_mve.c").exists() and result["ram"]["stack"] > 0
     m4 = build_project(model, "qemu-m4", tmp_path / "m4", None, None, DEFAULT_ALGORITHM, stack=False)
     assert not m4["mve"] and m4["kernels"] == ["fully_connected_dsp"]
+
+
+def test_m55_holds_more_constants_than_its_512_kib_itcm() -> None:
+    """mps3-an547's ITCM (512 KiB, where the core boots) keeps the code; the constants go to the
+    2 MiB FPGA SRAM and the data to the 4 MiB ISRAM, so 600 KiB of weights build and run exactly."""
+    rng = np.random.default_rng(5)
+    g = GraphBuilder("big_fc")
+    x = g.tensor("x", (1, 768), "int8", qparams(0.05, 3))
+    ws = rng.uniform(0.002, 0.02, 800).astype(np.float32)
+    w = g.const("w", rng.integers(-127, 128, (800, 768)).astype(np.int8), qparams(ws, 0))
+    b = g.const("b", rng.integers(-3000, 3000, 800).astype(np.int32), qparams(0.05 * ws, 0))
+    y = g.tensor("y", (1, 800), "int8", qparams(0.9, -4))
+    g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+    graph = g.build([x], [y])
+    batches = random_inputs(graph, 1, 5)
+    r = emulate(graph, "qemu-m55", batches, name="big_fc")
+    assert r.flash_bytes > 600 * 1024
+    _check(graph, r.outputs, batches)

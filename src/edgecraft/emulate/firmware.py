@@ -115,7 +115,12 @@ def harness_source(model: GeneratedModel) -> str:
 
 
 def linker_script(m: Machine) -> str:
+    """The linker script for machine ``m``: code in its flash, constants in its flash or, where
+    the machine has one, its larger constant memory (``const_origin``), data in its RAM."""
     text = resources.files("edgecraft.emulate").joinpath("runtime", "cortex_m.ld").read_text()
+    region = (f"  CONST (r) : ORIGIN = {hex(m.const_origin)}, LENGTH = {hex(m.const_size)}\n"
+              if m.const_size else "")
+    text = text.replace("@CONST_REGION@", region).replace("@CONST@", "CONST" if m.const_size else "FLASH")
     for key, value in (("FLASH_ORIGIN", m.flash_origin), ("FLASH_SIZE", m.flash_size),
                        ("RAM_ORIGIN", m.ram_origin), ("RAM_SIZE", m.ram_size),
                        ("STACK_SIZE", m.stack_size)):
@@ -144,7 +149,7 @@ def _fit_error(stderr: str, model: GeneratedModel, m: Machine) -> DoesNotFitErro
         return None
     parts = []
     for region, short in found:
-        have = m.ram_size if region == "RAM" else m.flash_size
+        have = {"RAM": m.ram_size, "CONST": m.const_size}.get(region, m.flash_size)
         parts.append(f"{region} short by {int(short):,} bytes (the machine has {have:,})")
     return DoesNotFitError(
         f"model '{model.name}' does not fit {m.slug} ({m.qemu_machine}, {m.core}): {'; '.join(parts)}; "

@@ -29,6 +29,8 @@ class Machine:
     ram_size: int
     stack_size: int
     note: str
+    const_origin: int = 0  # where constants (.rodata, .data's load image) go when not in flash
+    const_size: int = 0  # 0: constants in flash with the code
 
     @property
     def mve(self) -> bool:
@@ -63,8 +65,10 @@ MACHINES: dict[str, Machine] = {
                 True, 0x10000000, 4 * MIB, 0x38000000, 2 * MIB, 8 * KIB,
                 "MPS2 AN505 (SSE-200): SSRAM1 4 MiB secure alias (code), SSRAM2 2 MiB secure alias (data)"),
         Machine("qemu-m55", "mps3-an547", "cortex-m55", ("-mcpu=cortex-m55", "-mthumb", _HARD_FP),
-                True, 0x10000000, 512 * KIB, 0x30000000, 512 * KIB, 8 * KIB,
-                "MPS3 AN547 (SSE-300): ITCM 512 KiB secure alias (code), DTCM 512 KiB secure alias (data)"),
+                True, 0x10000000, 512 * KIB, 0x31000000, 4 * MIB, 8 * KIB,
+                "MPS3 AN547 (SSE-300): ITCM 512 KiB secure alias (code and vectors: the core boots from "
+                "0x10000000), FPGA SRAM 2 MiB secure alias (constants), ISRAM0+1 4 MiB secure alias (data)",
+                0x11000000, 2 * MIB),
     )
 }
 

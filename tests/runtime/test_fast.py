@@ -23,6 +23,9 @@ ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
 #: Every fast path and the test below that compares it with the reference kernels.
 TESTED = {"lookup_table": "test_lookup_table_equals_reference",
+          "fully_connected_int8_prepared": "test_prepared_fully_connected_equals_reference",
+          "conv_2d_int8_prepared": "test_conv_im2col_equals_reference",
+          "depthwise_conv_2d_int8_prepared": "test_depthwise_exact_float_equals_reference",
           "conv_2d_im2col": "test_conv_im2col_equals_reference",
           "depthwise_conv_2d_float": "test_depthwise_exact_float_equals_reference",
           "fully_connected_blas": "test_fully_connected_blas_equals_reference",
@@ -35,13 +38,31 @@ def test_every_fast_path_has_its_test() -> None:
 
 
 def same_bytes(graph: Graph, inputs: list[np.ndarray], path: str | None) -> None:
-    """The default interpreter runs ``path`` on operator 0 and equals the reference-only one."""
+    """The default interpreter runs ``path`` on operator 0 and equals the reference-only one.
+    An int8 layer runs its prepared path; the unprepared ``path`` it would otherwise take is
+    then checked on its own against the reference kernel."""
+    if path is not None and graph.tensors[graph.operators[0].inputs[0]].dtype == "int8" \
+            and graph.operators[0].type in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+        unprepared_equals_reference(graph, inputs, path)
+        path = f"{graph.operators[0].type.lower()}_int8_prepared"
     fast, spec = Interpreter(graph), Interpreter(graph, reference=True)
     assert fast.fast_paths == ({0: path} if path else {})
     assert spec.fast_paths == {}
     for got, want in zip(fast.run(inputs), spec.run(inputs), strict=True):
         assert got.dtype == want.dtype and got.shape == want.shape
         assert np.array_equal(got, want), f"{path}: {np.flatnonzero(got != want).size} elements differ"
+
+
+def unprepared_equals_reference(graph: Graph, inputs: list[np.ndarray], path: str) -> None:
+    """Operator 0's fast path ``path`` applies and its kernel gives the reference kernel's bytes."""
+    op = graph.operators[0]
+    ctx, spec = OpContext(op, graph), OpContext(op, graph)
+    opdef = get_op(op.type)
+    fast = next(p for p in FAST_PATHS if p.name == path)
+    assert fast.applies(opdef, ctx)
+    args = [inputs[0], *(graph.tensors[k].data for k in op.inputs[1:])]
+    got, want = fast.kernel(opdef, ctx)(ctx, args)[0], opdef.kernel_for(spec)(spec, args)[0]
+    assert np.array_equal(got, want), f"{path}: {np.flatnonzero(got != want).size} elements differ"
 
 
 def window_case(rng: np.random.Generator, op: str, hybrid: bool) -> tuple[Graph, np.ndarray]:
@@ -161,6 +182,23 @@ def test_fully_connected_blas_equals_reference(seed: int) -> None:
     rng = np.random.default_rng(300 + seed)
     g, xv = fc_case(rng, ["int8", "int8", "hybrid", "hybrid_asymmetric"][seed % 4])
     same_bytes(g, [xv], "fully_connected_blas")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_prepared_fully_connected_equals_reference(seed: int) -> None:
+    """Random int8 layers (per tensor with a filter zero point, or per channel) run prepared,
+    bound to the arena, and equal the reference; the kernel interface (new arrays) too. More
+    cases (wrapping sums, left shifts, float64 sums) in test_fast_plan.py."""
+    rng = np.random.default_rng(500 + seed)
+    g, xv = fc_case(rng, "int8")
+    same_bytes(g, [xv], "fully_connected_blas")
+    op = g.operators[0]
+    ctx, spec = OpContext(op, g), OpContext(op, g)
+    prepared = choose(get_op(op.type), ctx)
+    assert prepared is not None and prepared.name == "fully_connected_int8_prepared"
+    args = [xv, *(g.tensors[k].data for k in op.inputs[1:])]
+    got = prepared.kernel(get_op(op.type), ctx)(ctx, args)[0]
+    assert np.array_equal(got, get_op(op.type).kernel_for(spec)(spec, args)[0])
 
 
 @pytest.mark.parametrize("seed", range(6))

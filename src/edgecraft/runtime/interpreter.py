@@ -5,7 +5,8 @@ one planned arena.
 The arena is a single preallocated ``uint8`` buffer laid out by :func:`edgecraft.plan.plan_memory`;
 every non-constant tensor is a numpy view at its planned offset. Kernels compute their results
 as new arrays from their input views; the interpreter then copies them into the output views.
-All of an op's inputs are read before any output is written, so the plan's in-place rules
+A prepared fast path (:mod:`.fast.prepared`) is bound to its views once and writes its output
+view itself. All of an op's inputs are read before any output is written, so the plan's in-place rules
 (an output over an input that dies at that step) give the same bytes as separate buffers, and a
 plan that overlapped two live tensors would corrupt the outputs: running the conformance models
 bit-exact with TFLM under every algorithm is what proves the plans valid.
@@ -14,7 +15,8 @@ bit-exact with TFLM under every algorithm is what proves the plans valid.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -141,11 +143,13 @@ class Interpreter:
         subgraph's run: no input checks (the model's reader checked the signatures), no lock."""
         return self._invoke(inputs)
 
-    def _compile(self) -> list[tuple[Any, OpContext, list[Any], list[tuple[np.ndarray, tuple[int, ...]]]]]:
-        """Each step in plan order with its argument list (constants and arena views never
-        move, so the lists are built once) and its output views."""
+    def _compile(self) -> list[Callable[[], None]]:
+        """Each step in plan order as a call with no arguments: its argument list (constants
+        and arena views never move) and output views are fixed here, once. A prepared fast
+        path binds itself to them (``bind``: it writes its output views directly); any other
+        kernel returns new arrays that the step copies into its output views."""
         tensors = self.graph.tensors
-        program = []
+        program: list[Callable[[], None]] = []
         for j in self.plan.order:
             ctx, kernel = self.steps[j]
             args = [None if k == -1 else (tensors[k].data if tensors[k].is_constant else self.views[k])
@@ -155,19 +159,29 @@ class Interpreter:
             state = get_op(ctx.op.type).state_inputs
             outs += [(self.views[ctx.op.inputs[i]], tuple(tensors[ctx.op.inputs[i]].shape))
                      for i in state if i < len(ctx.op.inputs) and ctx.op.inputs[i] != -1]
-            program.append((kernel, ctx, args, outs))
+            bind = getattr(kernel, "bind", None)
+            if bind is not None and not state:
+                program.append(bind(args, [view for view, _ in outs]))
+            else:
+                program.append(partial(_step, kernel, ctx, args, outs))
         return program
 
     def _invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         for k, x in zip(self.graph.inputs, inputs, strict=True):
             self.views[k][...] = x
-        for kernel, ctx, args, outs in self._program:
-            # Every input is read (the kernel returns new arrays) before any output is written.
-            for (view, shape), r in zip(outs, kernel(ctx, args), strict=True):
-                np.copyto(view, np.asarray(r).reshape(shape), casting="unsafe")
+        for step in self._program:
+            step()
         # A constant output (an IF branch giving a fixed value) has no view: its data is the value.
         return [self.views[k].copy() if k in self.views else np.array(self.graph.tensors[k].data)
                 for k in self.graph.outputs]
+
+
+def _step(kernel: Any, ctx: OpContext, args: list[Any],
+          outs: list[tuple[np.ndarray, tuple[int, ...]]]) -> None:
+    """One unprepared step: every input is read (the kernel returns new arrays) before any
+    output is written."""
+    for (view, shape), r in zip(outs, kernel(ctx, args), strict=True):
+        np.copyto(view, np.asarray(r).reshape(shape), casting="unsafe")
 
 
 def run_model(graph: Graph, inputs: Sequence[np.ndarray], algorithm: str = DEFAULT_ALGORITHM,

@@ -6,6 +6,11 @@ runs the reference kernel otherwise; nothing is tried and caught. ``Interpreter(
 (``edgecraft run --reference``) uses none. Each path is tested against the reference kernel
 with tolerance 0 on randomized cases (tests/runtime/test_fast.py).
 
+- ``fully_connected_int8_prepared``, ``conv_2d_int8_prepared``,
+  ``depthwise_conv_2d_int8_prepared``: int8 layers with constant filter and bias, prepared once
+  (:mod:`.prepared`): exact float matmul, TFLM's requantization in a few int64 operations with
+  the bias folded in (:mod:`.requant`), bound to the arena so a run writes its output view
+  directly (``bind``). A layer the prepared form cannot compute exactly takes the next path.
 - ``lookup_table``: an int8 op marked ``OpDef.lookup`` evaluates its reference kernel once on
   all 256 int8 values, then indexes the table (:mod:`.tables`).
 - ``conv_2d_im2col``, ``depthwise_conv_2d_float``, ``fully_connected_blas``: the integer sums as
@@ -19,12 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from edgecraft.ops import conv_2d, depthwise_conv_2d, fully_connected, softmax
 from edgecraft.ops.base import Kernel, OpContext, OpDef
 from edgecraft.runtime.fast.blas import depthwise_exact_float, fc_blas, im2col_conv
+from edgecraft.runtime.fast.prepared import Accumulate, PreparedFullyConnected, PreparedWindowOp
 from edgecraft.runtime.fast.tables import lookup_applies, lookup_kernel, softmax_exp_table
 
 
@@ -64,12 +71,28 @@ def _kernels(int8: Callable[..., list[np.ndarray]], float32: Callable[..., list[
     return make
 
 
+def _prepared(op: str, accumulate: Accumulate | None = None) -> FastPath:
+    """The prepared int8 form of ``op`` (built once per operator, kept in its context)."""
+
+    def build(ctx: OpContext) -> Any:
+        if accumulate is None:
+            return ctx.memo("prepared", lambda: PreparedFullyConnected.build(ctx))
+        return ctx.memo("prepared", lambda: PreparedWindowOp.build(ctx, accumulate))
+
+    return FastPath(f"{op.lower()}_int8_prepared",
+                    lambda opdef, ctx: opdef.name == op and build(ctx) is not None,
+                    lambda opdef, ctx: build(ctx))
+
+
 def _softmax_applies(opdef: OpDef, ctx: OpContext) -> bool:
     return opdef.name == "SOFTMAX" and _input_dtype(ctx) == "int8"
 
 
 FAST_PATHS: tuple[FastPath, ...] = (
     FastPath("lookup_table", lookup_applies, lookup_kernel),
+    _prepared("FULLY_CONNECTED"),
+    _prepared("CONV_2D", im2col_conv),
+    _prepared("DEPTHWISE_CONV_2D", depthwise_exact_float),
     FastPath("conv_2d_im2col", _int8_or_hybrid("CONV_2D"),
              _kernels(conv_2d.conv_int8, conv_2d.conv_float, im2col_conv)),
     FastPath("depthwise_conv_2d_float", _int8_or_hybrid("DEPTHWISE_CONV_2D"),

@@ -28,7 +28,7 @@ from edgecraft.emulate.machines import CORE_FLAGS, machine
 from edgecraft.emulate.runner import emulate_generated
 from edgecraft.formats import read_model
 from edgecraft.plan import ALGORITHMS, DEFAULT_ALGORITHM
-from edgecraft.plan.accounting import io_buffer_bytes, itemize_ram
+from edgecraft.plan.accounting import IO_BASIS, io_buffer_bytes, itemize_ram
 from edgecraft.targets import Board, UnknownBoardError, get_board
 from edgecraft.targets.cycles import core_model, has_cycle_model
 
@@ -102,7 +102,7 @@ def build_project(model: Path, target: str, out: Path, name: str | None, dsp: bo
         "arena": f"memory plan '{gen.algorithm}', kernel scratch included",
         "persistent": f"static data of the model's objects beside the arena ({how})",
         "stack": stack_from if peak is None else f"measured: {stack_from}",
-        "io_buffers": "the caller's input and output buffers",
+        "io_buffers": IO_BASIS,
     })
     return {
         "model": str(model), "name": gen.name, "board": board.slug, "core": board.core, "dsp": use_dsp,

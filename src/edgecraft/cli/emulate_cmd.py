@@ -25,7 +25,7 @@ from edgecraft.emulate.firmware import ToolMissingError
 from edgecraft.formats import read_model
 from edgecraft.ops.registry import graph_macs, op_cost
 from edgecraft.plan import plan_memory
-from edgecraft.plan.accounting import io_buffer_bytes, itemize_ram
+from edgecraft.plan.accounting import IO_BASIS, io_buffer_bytes, itemize_ram
 from edgecraft.runtime import Interpreter
 from edgecraft.targets import UnknownBoardError, get_board
 from edgecraft.targets.cycles import NoCycleModelError, core_model, cycle_profile_estimate
@@ -85,7 +85,7 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
         "arena": "memory plan, kernel scratch included",
         "persistent": "static data of the model's objects beside the arena (linked ELF)",
         "stack": f"measured: painted stack of one inference on {r.target}",
-        "io_buffers": "the caller's input and output buffers (the harness's)",
+        "io_buffers": IO_BASIS,
     })
     return {
         "model": str(model), "target": r.target, "machine": r.machine, "core": r.core, "dsp": r.dsp,

@@ -194,6 +194,13 @@ def _header(graph: Graph, name: str, arena_bytes: int) -> str:
         " * the model's inputs and outputs. Returns 0, or a negative number on a runtime error. */",
         _signature(graph, name) + ";",
         "",
+        "/* The model's own input and output tensors, inside its arena: write the inputs there and",
+        " * read the outputs there to run without buffers of your own (pass these same pointers to",
+        f" * {name}_invoke, which then copies nothing). Inputs are overwritten by each invoke (refill",
+        " * them every time); outputs stay valid until the next invoke. NULL for a bad index. */",
+        f"void *{name}_input_buffer(int i);",
+        f"void *{name}_output_buffer(int i);",
+        "",
         "/* Puts the model's state (an LSTM's hidden and cell state) back where it starts; the",
         " * state otherwise carries over from one invoke to the next. No state: does nothing. */",
         f"void {name}_reset(void);",
@@ -256,12 +263,22 @@ def _source(graph: Graph, name: str, plan: MemoryPlan, consts: list[str], decls:
             f"steps {b.first}..{b.last}{alias} */"
         )
     ins, outs = graph.inputs, graph.outputs
-    copy_in = [f"  memcpy(T{k}, input{i if len(ins) > 1 else ''}, {graph.tensors[k].nbytes});"
-               for i, k in enumerate(ins)]
-    copy_out = []
+    copy_in, in_ptrs, out_ptrs, copy_out = [], [], [], []
+    for i, k in enumerate(ins):
+        arg = f"input{i if len(ins) > 1 else ''}"
+        copy_in.append(f"  if ((const void *){arg} != (const void *)T{k}) memcpy(T{k}, {arg}, "
+                       f"{graph.tensors[k].nbytes});")
+        in_ptrs.append(f"(void *)T{k}")
     for i, k in enumerate(outs):
         src = f"tensor{k}" if graph.tensors[k].data is not None else f"T{k}"
-        copy_out.append(f"  memcpy(output{i if len(outs) > 1 else ''}, {src}, {graph.tensors[k].nbytes});")
+        arg = f"output{i if len(outs) > 1 else ''}"
+        copy_out.append(f"  if ((const void *){arg} != (const void *){src}) memcpy({arg}, {src}, "
+                        f"{graph.tensors[k].nbytes});")
+        out_ptrs.append(f"(void *){src}")
+    buffers = []
+    for kind, ptrs in (("input", in_ptrs), ("output", out_ptrs)):
+        cases = " ".join(f"if (i == {n}) return {e};" for n, e in enumerate(ptrs))
+        buffers.append(f"void *{name}_{kind}_buffer(int i) {{ {cases} return NULL; }}")
     arena = max(plan.arena_bytes, 1)
     states, resets = _state_arrays(graph)
     return "\n".join([
@@ -283,6 +300,7 @@ def _source(graph: Graph, name: str, plan: MemoryPlan, consts: list[str], decls:
         f"void {name}_reset(void) {{", *resets, "}", "",
         _accessors(name, "input", graph.input_tensors()),
         _accessors(name, "output", graph.output_tensors()),
+        *buffers, "",
         _signature(graph, name) + " {",
         *copy_in,
         *calls,

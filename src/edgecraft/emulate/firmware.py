@@ -68,22 +68,24 @@ def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 def harness_source(model: GeneratedModel) -> str:
     """``main``: reads N samples from ``input.bin`` (a uint32 count, then the inputs of each
     sample back to back), runs each, appends the outputs to ``output.bin``. The first
-    inference is bracketed by the counting markers and measured for stack."""
+    inference is bracketed by the counting markers and measured for stack. Inputs are read
+    straight into the model's arena and outputs written from it (``<name>_input_buffer``,
+    ``<name>_output_buffer``): the harness keeps no buffers of its own."""
     name = model.name
     bufs, reads, writes, args = [], [], [], []
     for i, t in enumerate(model.inputs):
-        bufs.append(f"static {c_type(t.dtype)} ec_in{i}[{t.size}];")
+        bufs.append(f"  {c_type(t.dtype)} *ec_in{i} = ({c_type(t.dtype)} *){name}_input_buffer({i});")
         reads.append(f"    if (ec_read(in, ec_in{i}, {t.nbytes}) != 0) return 3;")
         args.append(f"ec_in{i}")
     for i, t in enumerate(model.outputs):
-        bufs.append(f"static {c_type(t.dtype)} ec_out{i}[{t.size}];")
+        bufs.append(f"  {c_type(t.dtype)} *ec_out{i} = ({c_type(t.dtype)} *){name}_output_buffer({i});")
         writes.append(f"    if (ec_write(out, ec_out{i}, {t.nbytes}) != 0) return 5;")
         args.append(f"ec_out{i}")
     call = f"{name}_invoke({', '.join(args)})"
     return "\n".join([
         f"/* QEMU harness for {name}: semihosted file I/O around {name}_invoke. */",
-        "#include <stdint.h>", f'#include "{name}.h"', '#include "ec_runtime.h"', "", *bufs, "",
-        "int main(void) {",
+        "#include <stdint.h>", f'#include "{name}.h"', '#include "ec_runtime.h"', "",
+        "int main(void) {", *bufs,
         '  int in = ec_open("input.bin", 0), out = ec_open("output.bin", 1);',
         "  uint32_t n = 0;",
         "  if (in < 0 || out < 0 || ec_read(in, &n, 4) != 0) return 2;",

@@ -165,6 +165,10 @@ class OpDef:
     #: the window, from which the planner works out how far the output may overlap its dying
     #: input (:mod:`edgecraft.plan.overlap`). None: no overlap.
     window: Callable[[OpContext], Window] | None = None
+    #: Per C kernel variant: how far below its first input (bytes) the op's scratch may start
+    #: and overlap that input when it dies at this op (the kernel reads each input byte before
+    #: it writes the scratch that far above it); None: no overlap. See :mod:`edgecraft.plan.overlap`.
+    scratch_below_input: Mapping[str, Callable[[OpContext], int | None]] = field(default_factory=dict)
     #: C kernel files (under ``codegen/kernels/``) the op's generated C calls, per kernel
     #: variant; a variant not listed uses the ``portable`` files. Their measured sizes
     #: (``targets/kernel_code_bytes.json``) are the op's code size.
@@ -199,6 +203,12 @@ class OpDef:
             raise OpError(f"unknown kernel variant {variant!r}; choose one of: {', '.join(KERNEL_VARIANTS)}")
         rule = self.scratch.get(self._own_variant(variant))
         return int(rule(ctx)) if rule is not None else 0
+
+    def scratch_shift(self, ctx: OpContext, variant: str) -> int | None:
+        """Bytes below input 0 the ``variant`` kernel's scratch may start, or None (see
+        ``scratch_below_input``)."""
+        rule = self.scratch_below_input.get(self._own_variant(variant))
+        return rule(ctx) if rule is not None and self.scratch_bytes(ctx, variant) > 0 else None
 
     def _own_variant(self, variant: str) -> str:
         """``mve`` where the op has an MVE kernel, else its ``dsp`` one; others as given."""

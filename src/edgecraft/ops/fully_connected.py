@@ -179,12 +179,24 @@ def dsp_scratch(ctx: OpContext) -> int:
     return 4 * (depth // 2 + 3) if depth <= DSP_DEPTH_MAX and not offset else 0
 
 
+def dsp_scratch_shift(ctx: OpContext) -> int | None:
+    """How far below a single input row the DSP kernel's scratch may start: ``ec_to_q15_pairs``
+    reads four input bytes, then writes their eight operand bytes (the last ``depth % 4`` bytes
+    one int32 each), so operands ending ``depth + 2 * (depth % 4)`` bytes above the scratch's
+    start never pass an input byte not yet read. One row only (later rows are read after)."""
+    w = ctx.req_input(1)
+    depth = w.shape[1]
+    rows = ctx.req_input(0).size // depth if depth else 0
+    return depth + 2 * (depth % 4) if rows == 1 else None
+
+
 OP = OpDef(
     name="FULLY_CONNECTED",
     shape=shape,
     kernels={"int8": fc_int8, "int16": fc_int16, "float32": fc_float},
     cost=cost,
     scratch={"dsp": dsp_scratch},
+    scratch_below_input={"dsp": dsp_scratch_shift},
     work_class="fc",
     requant_channels=filter_channels,
     code={"portable": ("ec_fully_connected.c",), "dsp": ("ec_fully_connected_dsp.c",),

@@ -63,9 +63,18 @@ def persistent_bytes(parts: dict[str, Any]) -> int:
 RAM_ITEMS: tuple[str, ...] = ("arena", "scratch", "persistent", "stack", "io_buffers")
 
 
-def io_buffer_bytes(graph: Graph) -> int:
-    """Bytes of the caller's input and output buffers for edgecraft's generated C, whose
-    ``invoke`` copies inputs into the arena and outputs out of it."""
+#: How edgecraft's generated C takes its inputs and outputs (the basis of ``io_buffers``).
+IO_BASIS = ("none: inputs are written and outputs read in the arena (<name>_input_buffer, "
+            "<name>_output_buffer); buffers of the caller's own add their size")
+
+
+def io_buffer_bytes(graph: Graph, copying: bool = False) -> int:
+    """Bytes of input and output buffers outside the arena for edgecraft's generated C: none
+    when the caller fills the inputs and reads the outputs in place through
+    ``<name>_input_buffer``/``<name>_output_buffer`` (as the QEMU harness does), else
+    (``copying``: its own buffers passed to ``invoke``, which copies) their sizes."""
+    if not copying:
+        return 0
     return sum(t.nbytes for t in graph.input_tensors()) + sum(t.nbytes for t in graph.output_tensors())
 
 

@@ -70,6 +70,18 @@ def scratch_bytes(graph: Graph, op_index: int, kernels: str = "portable") -> int
     return opdef.scratch_bytes(OpContext(op, graph), kernels) if opdef is not None else 0
 
 
+def scratch_shifts(graph: Graph, kernels: str = "portable") -> dict[int, int]:
+    """Operator -> bytes below its first input its ``kernels`` scratch may start when that input
+    dies there (``OpDef.scratch_below_input``); operators without the rule are absent."""
+    out = {}
+    for j, op in enumerate(graph.operators):
+        opdef = find_op(op.type)
+        shift = opdef.scratch_shift(OpContext(op, graph), kernels) if opdef is not None else None
+        if shift is not None:
+            out[j] = shift
+    return out
+
+
 def requests(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int]) -> list[Request]:
     """Buffers to place, in TFLM's order: tensors by index, then scratch buffers by step."""
     n = len(order)

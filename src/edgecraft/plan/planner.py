@@ -26,7 +26,15 @@ from dataclasses import dataclass
 
 from edgecraft.ir.graph import Graph
 from edgecraft.ops.base import OpError
-from edgecraft.plan.lifetimes import Item, Request, alias_groups, requests, scratch_bytes
+from edgecraft.plan.lifetimes import (
+    Item,
+    Request,
+    alias_groups,
+    align_up,
+    requests,
+    scratch_bytes,
+    scratch_shifts,
+)
 from edgecraft.plan.order import best_order, greedy_order
 from edgecraft.plan.overlap import overlap_offset
 from edgecraft.plan.placement import Pairs, greedy_by_size, live_bound, peak, search
@@ -69,6 +77,9 @@ class MemoryPlan:
     #: (input tensor, output tensor, D): the output's offset is at most the input's + D, so the
     #: two overlap; the op must write output pixels in row-major order (``overlap`` only).
     overlaps: tuple[tuple[int, int, int], ...] = ()
+    #: (input tensor, operator, D): the operator's scratch starts at most D (< 0) bytes from its
+    #: dying input and overlaps it (``OpDef.scratch_below_input``; ``overlap`` only).
+    scratch_overlaps: tuple[tuple[int, int, int], ...] = ()
 
     def offset_of(self, tensor_index: int) -> int:
         """Arena offset of non-constant tensor ``tensor_index`` (aliases share offsets)."""
@@ -107,9 +118,11 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
         raise PlanError(f"unknown planning algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
     if not isinstance(alignment, int) or not 1 <= alignment <= MAX_ALIGNMENT:
         raise PlanError(f"alignment must be a number of bytes from 1 to {MAX_ALIGNMENT}, got {alignment!r}")
+    shifts: dict[int, int] = {}
     if scratch is None:
         try:
             need = {j: scratch_bytes(graph, j, kernels) for j in range(len(graph.operators))}
+            shifts = scratch_shifts(graph, kernels)
         except OpError as e:
             raise PlanError(str(e)) from None
     else:
@@ -120,11 +133,12 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
     if algorithm == "inplace":
         return _greedy(graph, graph_order, alignment, need, inplace=True, name=algorithm)
     overlap = algorithm == "overlap"
-    candidates = [_optimal(graph, graph_order, alignment, need, algorithm, overlap)]
+    shifts = shifts if overlap else {}
+    candidates = [_optimal(graph, graph_order, alignment, need, algorithm, overlap, shifts)]
     if algorithm in ("reorder", "overlap"):
         order = best_order(graph, alignment, need) or greedy_order(graph, alignment, need)
         if order != graph_order:
-            candidates.append(_optimal(graph, order, alignment, need, algorithm, overlap))
+            candidates.append(_optimal(graph, order, alignment, need, algorithm, overlap, shifts))
     return min(candidates, key=lambda p: (p.arena_bytes, p.order != graph_order))
 
 
@@ -137,12 +151,13 @@ def _greedy(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int
 
 
 def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int],
-             name: str, overlap: bool = False) -> MemoryPlan:
+             name: str, overlap: bool = False, shifts: Mapping[int, int] | None = None) -> MemoryPlan:
     reqs = requests(graph, order, alignment, scratch)
     best: MemoryPlan | None = None
     for inplace in (True, False):
         items = alias_groups(graph, order, reqs, inplace)
-        pairs, tensors = _overlap_pairs(graph, order, reqs, items, alignment) if overlap else ({}, {})
+        pairs, tensors = (_overlap_pairs(graph, order, reqs, items, alignment, shifts or {}) if overlap
+                          else ({}, {}))
         offsets, proven = search(items, pairs)
         plan = _assemble(name, alignment, order, reqs, items, offsets, proven, pairs, tensors)
         if best is None or plan.arena_bytes < best.arena_bytes:
@@ -151,12 +166,15 @@ def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[in
     return best
 
 
-def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: list[Item], alignment: int
+def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: list[Item], alignment: int,
+                   shifts: Mapping[int, int]
                    ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], tuple[int, int, int]]]:
-    """(input item, output item) -> D for every windowed op whose input dies there, and the same
-    keys -> (input tensor, output tensor, D)."""
+    """(input item, output item) -> D for every windowed op whose input dies there, and for
+    every op whose scratch may start ``shifts[op]`` bytes below its dying input (the scratch's
+    item as the output); the same keys -> (input tensor, output tensor or -1 - op, D)."""
     item_of = {m: n for n, it in enumerate(items) for m in it.members}
     pos = {r.index: m for m, r in enumerate(reqs) if r.kind == "tensor"}
+    scratch_pos = {r.index: m for m, r in enumerate(reqs) if r.kind == "scratch"}
     outputs = set(graph.outputs)
     pairs: dict[tuple[int, int], int] = {}
     tensors: dict[tuple[int, int], tuple[int, int, int]] = {}
@@ -170,6 +188,15 @@ def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: l
         if i != o and dying:
             pairs[i, o] = d // alignment * alignment
             tensors[i, o] = (op.inputs[0], op.outputs[0], pairs[i, o])
+    for step, j in enumerate(order):
+        op = graph.operators[j]
+        if j not in shifts or j not in scratch_pos or not op.inputs or op.inputs[0] not in pos:
+            continue
+        i, s = item_of[pos[op.inputs[0]]], item_of[scratch_pos[j]]
+        if items[i].last == step and not any(reqs[m].index in outputs for m in items[i].members
+                                             if reqs[m].kind == "tensor"):
+            pairs[i, s] = -align_up(shifts[j], alignment)
+            tensors[i, s] = (op.inputs[0], -1 - j, pairs[i, s])
     return pairs, tensors
 
 
@@ -185,9 +212,11 @@ def _assemble(name: str, alignment: int, order: list[int], reqs: list[Request], 
             buffers[m] = Buffer(r.kind, r.index, off, r.size, r.first, r.last, alias)
     arena = peak(items, offsets)
     bound = live_bound(items, pairs)
-    overlaps = tuple(sorted(tensors.values())) if tensors else ()
+    found = sorted((tensors or {}).values())
+    overlaps = tuple(t for t in found if t[1] >= 0)
+    below = tuple((k, -1 - o, d) for k, o, d in found if o < 0)
     return MemoryPlan(name, alignment, arena, bound, list(order), [b for b in buffers if b is not None],
-                      optimal=proven or arena <= bound, overlaps=overlaps)
+                      optimal=proven or arena <= bound, overlaps=overlaps, scratch_overlaps=below)
 
 
 def lower_bound(graph: Graph, alignment: int = 16) -> int:

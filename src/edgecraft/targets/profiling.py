@@ -72,7 +72,7 @@ def flash_parts(graph: Graph, runtime: str = "tflm", dsp: bool = True) -> dict[s
 def runtime_ram_parts(graph: Graph, plan: MemoryPlan, runtime: str = "tflm") -> dict[str, int]:
     """RAM by part: TFLM-like (see :mod:`edgecraft.plan.accounting`) or edgecraft's generated C,
     which keeps the arena (kernel scratch included) in RAM, its tables const in flash, and takes
-    inputs and outputs in the caller's buffers (``io_buffers``)."""
+    inputs and outputs in the arena (``io_buffers`` none: see ``io_buffer_bytes``)."""
     parts = ram_parts(graph, plan)
     if runtime == "edgecraft":
         parts = {k: (v if k in ("arena", "state_tensors") else 0) for k, v in parts.items()}

@@ -1,11 +1,17 @@
 """Hardware-aware search on a real local Ray (2 CPUs, no dashboard, 127.0.0.1): a gesture app at
 a small size is searched, interrupted by its budget, resumed to the end, and its Pareto front
-checked against the board; a board too small for an app prunes every candidate before
-training; the CLI prints exactly the contract's JSON."""
+checked against the board (costs from a real build, measured before and after training); the
+CLI, connected to the same cluster by --address, resumes the finished search and prints exactly
+the contract's JSON; a board too small for an app prunes every candidate before training; an
+address where no Ray listens fails at once."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +20,8 @@ import pytest
 pytest.importorskip("ray")
 pytest.importorskip("torch")
 
+import edgecraft
 from edgecraft.apps.templates import TEMPLATES
-from edgecraft.cli.app import main
 from edgecraft.formats import read_tflite
 from edgecraft.search import SearchError, run_search
 from edgecraft.targets import get_board
@@ -42,9 +48,7 @@ def _app(root: Path, kind: str, replace: dict[str, str]) -> Path:
     return root
 
 
-def test_search_interrupted_resumed_and_on_the_board(
-    ray_session: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_search_interrupted_resumed_and_on_the_board(ray_session: None, tmp_path: Path) -> None:
     app = _app(tmp_path / "gesture", "gesture", {'"training.epochs" = 12': '"training.epochs" = 4'})
     board = get_board("nano33ble")
     first = run_search(app, "nano33ble", trials=2, budget_minutes=0.001, quick=True, progress=False)
@@ -54,10 +58,12 @@ def test_search_interrupted_resumed_and_on_the_board(
     # other to the end or stopped early by ASHA (which one reaches a rung first is timing)
     assert r["trials"] + r["unfinished"] == 2 and r["trials"] >= 1 and r["pruned_before_training"] == 0
     assert r["reference"] is not None and r["reference"]["config"]["default"] is True
-    for t in r["results"]:  # what was measured before training is what the trained model needs
-        assert {k: t["measured"][k] for k in ("ram_bytes", "flash_bytes", "latency_ms")} == {
-            k: t[k] for k in ("ram_bytes", "flash_bytes", "latency_ms")
+    for t in r["results"]:  # measured from a real build before training, and again after
+        assert {k: t["measured"][k] for k in ("ram_bytes", "flash_bytes", "stack_bytes")} == {
+            k: t[k] for k in ("ram_bytes", "flash_bytes", "stack_bytes")
         }
+        assert t["latency_ms"] == pytest.approx(t["measured"]["latency_ms"], rel=0.01)
+        assert t["basis"].startswith("built with arm-none-eabi-gcc for qemu-m4")
     assert r["pareto"]
     for p in r["pareto"]:
         assert p["ram_bytes"] <= board.sram_bytes and p["flash_bytes"] <= board.flash_bytes
@@ -71,27 +77,25 @@ def test_search_interrupted_resumed_and_on_the_board(
     assert len(models) == r["trials"]
     stamps = [m.stat().st_mtime_ns for m in models]
 
-    # a finished search resumed again trains nothing and prints the same front as JSON
-    with pytest.raises(SystemExit) as e:
-        main(
-            [
-                "search",
-                str(app),
-                "--target",
-                "nano33ble",
-                "--trials",
-                "2",
-                "--quick",
-                "--resume",
-                "--format",
-                "json",
-            ]
-        )
-    out = capsys.readouterr().out
-    assert e.value.code == 0
-    got = json.loads(out)
-    assert list(got) == ["trials", "pruned_before_training", "pareto"]
+    # a finished search resumed again, by the CLI on this Ray cluster (--address), trains nothing
+    # and prints the same front as JSON
+    import ray
+
+    gcs = ray.get_runtime_context().gcs_address
+    cmd = [sys.executable, "-m", "edgecraft", "search", str(app), "--target", "nano33ble", "--trials", "2"]
+    proc = subprocess.run(
+        [*cmd, "--quick", "--resume", "--address", gcs, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(Path(edgecraft.__file__).parents[1])},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert list(got) == ["trials", "pruned_before_training", "pareto", "references"]
     assert got["trials"] == r["trials"] and got["pareto"] == r["pareto"]
+    assert [p["name"] for p in got["references"]] == ["template default"]  # no MLPerf model for gestures
+    assert got["references"][0]["config"]["default"] is True
     assert set(got["pareto"][0]) == {
         "accuracy",
         "latency_ms",
@@ -123,3 +127,12 @@ def test_resume_needs_an_earlier_search(tmp_path: Path) -> None:
     app = _app(tmp_path / "g", "gesture", {})
     with pytest.raises(SearchError, match="nothing to resume"):
         run_search(app, "nano33ble", trials=1, resume=True, progress=False)
+
+
+def test_an_unreachable_address_fails_at_once(tmp_path: Path) -> None:
+    app = _app(tmp_path / "g", "gesture", {})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    with pytest.raises(SearchError, match=rf"cannot reach the Ray cluster at 127.0.0.1:{port}: "):
+        run_search(app, "nano33ble", trials=1, address=f"127.0.0.1:{port}", progress=False)

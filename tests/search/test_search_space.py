@@ -17,7 +17,9 @@ from edgecraft.search.space import (
     default_candidate,
     front_end_choices,
     key,
+    reference_candidates,
     sample_candidates,
+    shape_key,
     smallest_candidate,
 )
 
@@ -40,10 +42,40 @@ def test_candidates_are_seeded_distinct_and_around_the_default(kind: str, tmp_pa
     assert all(v in arch[k] for k, v in d["arch"].items())  # the template's model is in the space
     if spec.task != "classify":
         assert {c["method"] for c in a} == {"ptq"} and {c["pruning"] for c in a} == {0.0}
+    # 16x8 is a choice of every space, and it changes the deployed graph
+    assert {c["activations"] for c in a} == {"int8", "int16"} and d["activations"] == "int8"
+    assert shape_key({**d, "activations": "int16"}) != shape_key(d)
     small = smallest_candidate(spec, cfg)
     for k, v in small["arch"].items():
         if k != "kernel":
             assert v == min(arch[k])
+
+
+@pytest.mark.torch
+def test_mlperf_reference_architectures_where_the_task_matches(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+
+    from edgecraft.search.space import build
+
+    refs = {}
+    for kind in ("kws", "anomaly", "gesture"):
+        new_app(kind, tmp_path / kind)
+        refs[kind] = reference_candidates(load_spec(tmp_path / kind))
+    assert refs["gesture"] == []
+    (kws,) = refs["kws"]
+    assert kws["reference"] == "MLPerf Tiny KWS DS-CNN" and not kws["default"]
+    assert kws["arch"] == {"width": 64, "blocks": 4, "kernel": [10, 4]} and kws["front_end"] == {}
+    net = build(load_spec(tmp_path / "kws"), kws, (49, 10), 12, None)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 1 + 2 * 4 and convs[0].kernel_size == (10, 4) and convs[0].stride == (2, 2)
+    assert all(c.out_channels == 64 for c in convs)
+    (ad,) = refs["anomaly"]
+    assert ad["reference"] == "MLPerf Tiny AD autoencoder"
+    spec = load_spec(tmp_path / "anomaly")
+    net = build(spec, ad, (5, 128), 640, None)
+    widths = [m.out_features for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert widths == [128, 128, 128, 128, 8, 128, 128, 128, 128, 640]  # MLPerf Tiny's AD layers
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in net.modules()) == 9
 
 
 def test_the_search_refuses_what_it_cannot_vary(tmp_path: Path) -> None:

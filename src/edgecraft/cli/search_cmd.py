@@ -68,7 +68,7 @@ def search(
     except (SearchError, SpecError, DataError, QuantizeError) as e:
         raise UserError(str(e)) from None
     if fmt is Format.json:
-        print_json({k: r[k] for k in ("trials", "pruned_before_training", "pareto")})
+        print_json({k: r[k] for k in ("trials", "pruned_before_training", "pareto", "references")})
         return
     _print(r)
 
@@ -81,14 +81,14 @@ def _print(r: dict[str, Any]) -> None:
     for col in ("candidate", metric, "latency ms", "RAM B", "flash B", "energy uJ", "config"):
         table.add_column(col, justify="left" if col in ("candidate", "config") else "right")
     rows = list(r["pareto"])
-    ref = r["reference"]
-    if ref is not None and all(p["model"] != ref["model"] for p in rows):
-        rows.append({**ref, "_reference": True})
+    on_front = {p["model"] for p in rows}
+    rows += [{**p, "_reference": True} for p in r["references"] if p["model"] not in on_front]
     for p in rows:
         c = p["config"]
-        name = c["id"] + (" (not on the front)" if p.get("_reference") else "")
+        name = c["id"] + (f" ({p['name']}, not on the front)" if p.get("_reference") else "")
         desc = ", ".join(f"{k}={v}" for k, v in {**c["front_end"], **c["arch"]}.items())
-        desc += f", {c['method']}, pruning {c['pruning']}, lr x{c['lr']}"
+        desc += f", {c['method']}, {'16x8' if c['activations'] == 'int16' else 'int8'}"
+        desc += f", pruning {c['pruning']}, lr x{c['lr']}"
         table.add_row(
             name,
             f"{p['accuracy']:.4f}",
@@ -103,6 +103,8 @@ def _print(r: dict[str, Any]) -> None:
         f"{r['trials']} trained to the end, {r['unfinished']} not (stopped early by ASHA or cut short), "
         f"{r['pruned_before_training']} pruned before training (do not fit {r['board']})"
     )
+    for name in r["references_not_fitting"]:
+        console.print(f"reference {name} does not fit {r['board']}: not trained")
     if r["budget_expired"]:
         console.print("the budget ran out: `--resume` trains the candidates it cut short")
     console.print(f"results in {r['out']}: pareto.json, " + ", ".join(Path(p).name for p in r["plots"]))

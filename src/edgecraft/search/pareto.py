@@ -43,11 +43,23 @@ def point(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r[k] for k in POINT_KEYS}
 
 
+def reference_point(r: dict[str, Any]) -> dict[str, Any]:
+    """A reference point as the JSON has it: ``name`` (``template default`` or the MLPerf
+    Tiny model's name) and the keys of a front point."""
+    return {"name": r["config"].get("reference") or "template default", **point(r)}
+
+
 def plot(
-    results: list[dict[str, Any]], best: list[dict[str, Any]], board: str, out: Path, metric: str = "accuracy"
+    results: list[dict[str, Any]],
+    best: list[dict[str, Any]],
+    board: str,
+    out: Path,
+    metric: str = "accuracy",
+    references: list[dict[str, Any]] | None = None,
 ) -> list[Path]:
     """``accuracy_latency.png`` and ``accuracy_ram.png`` in ``out``: every trained candidate,
-    the front, and the template's default model as the reference point."""
+    the front, and the reference points (the template's default, MLPerf Tiny's reference
+    architecture trained on the same data)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,11 +68,15 @@ def plot(
     from edgecraft.files import save_figure
 
     paths = []
-    ref = [r for r in results if r["config"].get("default")]
+    refs = references or []
     on = {r["id"] for r in best}
     for key, label, name in (
-        ("latency_ms", "latency per inference (ms, cost model)", "accuracy_latency.png"),
-        ("ram_bytes", "RAM (bytes: arena, persistent, stack reserve)", "accuracy_ram.png"),
+        (
+            "latency_ms",
+            "latency per inference (ms, emulated instructions, cycle model)",
+            "accuracy_latency.png",
+        ),
+        ("ram_bytes", "RAM (bytes: static RAM of the build, measured stack, I/O)", "accuracy_ram.png"),
     ):
         fig, ax = plt.subplots(figsize=(6, 4))
         rest = [r for r in results if r["id"] not in on]
@@ -69,15 +85,15 @@ def plot(
         ax.plot(
             [r[key] for r in line], [r["accuracy"] for r in line], "o-", c="C0", ms=5, label="Pareto front"
         )
-        if ref:
+        for i, r in enumerate(refs):
             ax.scatter(
-                [ref[0][key]],
-                [ref[0]["accuracy"]],
-                marker="*",
-                s=180,
-                c="C3",
+                [r[key]],
+                [r["accuracy"]],
+                marker="*" if r["config"].get("default") else "D",
+                s=180 if r["config"].get("default") else 70,
+                c=f"C{3 + i}",
                 zorder=5,
-                label="template default",
+                label=reference_point(r)["name"],
             )
         ax.set_xscale("log")
         ax.set_xlabel(label)

@@ -135,10 +135,12 @@ class LiveProgress(Callback):
 
 
 class KeepDefault(ASHAScheduler):  # type: ignore[misc]
-    """ASHA that never stops the template's default early: it is the reference point."""
+    """ASHA that never stops the reference points early: the template's default and the MLPerf
+    Tiny reference architecture."""
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
         decision: str = super().on_trial_result(tune_controller, trial, result)
-        if trial.config["candidate"].get("default") and not result.get("final"):
+        c = trial.config["candidate"]
+        if (c.get("default") or c.get("reference")) and not result.get("final"):
             return str(TrialScheduler.CONTINUE)
         return decision

@@ -27,11 +27,12 @@ from edgecraft.search import pareto
 from edgecraft.search.space import (
     check_searchable,
     default_candidate,
+    reference_candidates,
     sample_candidates,
     shape_key,
     smallest_candidate,
 )
-from edgecraft.search.trial import SearchData, measure, search_data, train_candidate
+from edgecraft.search.trial import BUILDS, SearchData, measure, search_data, train_candidate
 
 
 class SearchError(ValueError):
@@ -55,8 +56,10 @@ def run_search(
 ) -> dict[str, Any]:
     """Search ``root``'s application for models that fit ``board``; see the module docstring.
 
-    Returns ``trials`` (trained to the end), ``pruned_before_training``, ``pareto`` (the
-    front's points), and for display ``reference`` (the default's result, when trained),
+    Returns ``trials`` (candidates trained to the end), ``pruned_before_training``, ``pareto``
+    (the front's points), ``references`` (the default and MLPerf Tiny's reference architecture
+    for the task, trained on the same data: their points, named), and for display ``reference``
+    (the default's result, when trained), ``mlperf`` (the MLPerf references' results),
     ``stopped_early``, ``unfinished``, ``results`` (every finished trial) and ``out``."""
     from edgecraft.targets import UnknownBoardError, get_board
 
@@ -66,6 +69,8 @@ def run_search(
         get_board(board)
     except UnknownBoardError as e:
         raise SearchError(str(e)) from None
+    if address:
+        _probe(address)
     spec = load_spec(root, quick)
     check_searchable(spec)
     out = spec.root / ("search-quick" if quick else "search")
@@ -84,15 +89,17 @@ def run_search(
                 raise SearchError(f"{out} holds a search for {state['board']}, not {board}")
         else:
             out.mkdir(parents=True, exist_ok=True)
-            state = _candidates(spec, data, board, trials, seed)
+            state = _candidates(spec, data, board, trials, seed, out / BUILDS)
             (out / STATE).write_text(json.dumps(state, indent=2))
         results, unfinished, expired = _tune(spec, data, board, state, out, budget_minutes, resume, progress)
     finally:
         if started:
             ray.shutdown()
-    best = pareto.front(results)
+    refs = [r for r in results if r["config"].get("default") or r["config"].get("reference")]
+    results = [r for r in results if not r["config"].get("reference")]
+    best = pareto.front([r for r in results if r["fits"]])  # measured again after training
     plots = (
-        pareto.plot(results, best, board, out, "accuracy" if spec.task == "classify" else "ROC AUC")
+        pareto.plot(results, best, board, out, "accuracy" if spec.task == "classify" else "ROC AUC", refs)
         if results
         else []
     )
@@ -100,12 +107,15 @@ def run_search(
         "trials": len(results),
         "pruned_before_training": state["pruned_before_training"],
         "pareto": [pareto.point(r) for r in best],
+        "references": [pareto.reference_point(r) for r in refs],
     }
     (out / "pareto.json").write_text(json.dumps(summary, indent=2))
     ref = [r for r in results if r["config"]["default"]]
     return {
         **summary,
         "reference": ref[0] if ref else None,
+        "mlperf": [r for r in refs if r["config"].get("reference")],
+        "references_not_fitting": state.get("references_not_fitting", []),
         "unfinished": unfinished,
         "budget_expired": expired,
         "results": results,
@@ -114,6 +124,20 @@ def run_search(
         "board": board,
         "metric": "accuracy" if spec.task == "classify" else "ROC AUC",
     }
+
+
+def _probe(address: str) -> None:
+    """SearchError at once when nothing listens at a ``HOST:PORT`` address (Ray itself retries
+    for minutes); ``auto`` and ``ray://`` addresses are left to Ray."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=10).close()
+    except OSError as e:
+        raise SearchError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from None
 
 
 def _init_ray(address: str | None, cpus: int | None) -> None:
@@ -134,7 +158,9 @@ def _init_ray(address: str | None, cpus: int | None) -> None:
     ray.init(num_cpus=cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
 
 
-def _candidates(spec: AppSpec, data: SearchData, board: str, trials: int, seed: int) -> dict[str, Any]:
+def _candidates(
+    spec: AppSpec, data: SearchData, board: str, trials: int, seed: int, cache: Path
+) -> dict[str, Any]:
     """Measure candidates in draw order (in parallel batches on Ray) until ``trials`` fit."""
     import ray
 
@@ -143,7 +169,7 @@ def _candidates(spec: AppSpec, data: SearchData, board: str, trials: int, seed: 
     remote = ray.remote(num_cpus=1)(measure)
     batch = max(1, int(ray.cluster_resources().get("CPU", 1)))
     sample, outputs = data.train.x[:32], len(data.labels)
-    floor = ray.get(remote.remote(spec, smallest_candidate(spec, cfg), sample, outputs, board))
+    floor = ray.get(remote.remote(spec, smallest_candidate(spec, cfg), sample, outputs, board, cache))
     if not floor["fits"]:
         raise SearchError(
             f"no candidate fits {board}: all {len(pool)} candidates pruned before training; even the "
@@ -157,7 +183,7 @@ def _candidates(spec: AppSpec, data: SearchData, board: str, trials: int, seed: 
     for i in range(0, len(pool), batch):
         chunk = pool[i : i + batch]
         todo = {shape_key(c): c for c in chunk if shape_key(c) not in measured}
-        refs = {k: remote.remote(spec, c, sample, outputs, board) for k, c in todo.items()}
+        refs = {k: remote.remote(spec, c, sample, outputs, board, cache) for k, c in todo.items()}
         for k, ref in refs.items():
             try:
                 measured[k] = ray.get(ref)
@@ -187,10 +213,17 @@ def _candidates(spec: AppSpec, data: SearchData, board: str, trials: int, seed: 
             f"no candidate fits {board}: all {len(pruned)} measured candidates were pruned "
             f"before training{need}"
         )
+    references: list[dict[str, Any]] = []
+    too_big: list[dict[str, Any]] = []
+    for c in reference_candidates(spec):  # trained beside the candidates when they fit
+        m = ray.get(remote.remote(spec, c, sample, outputs, board, cache))
+        (references if m["fits"] else too_big).append({**c, "measured": m})
     return {
         "board": board,
         "seed": seed,
         "candidates": fitting,
+        "references": references,
+        "references_not_fitting": [c["reference"] for c in too_big],
         "pruned": pruned,
         "pruned_before_training": len(pruned),
     }
@@ -242,7 +275,7 @@ def _tune(
         epochs = spec.training.epochs
         tuner = tune.Tuner(
             trainable,
-            param_space={"candidate": tune.grid_search(state["candidates"])},
+            param_space={"candidate": tune.grid_search(grid_of(state))},
             tune_config=tune.TuneConfig(
                 scheduler=KeepDefault(
                     time_attr="training_iteration",
@@ -259,13 +292,13 @@ def _tune(
                 storage_path=str(out),
                 name="tune",
                 verbose=0,
-                callbacks=[Budget(str(out)), LiveProgress(len(state["candidates"]))],
+                callbacks=[Budget(str(out)), LiveProgress(len(grid_of(state)))],
             ),
         )
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # verbose=0 then prints nothing on stdout
     grid = tuner.fit()
     results, unfinished = [], 0
-    measured = {c["id"]: c["measured"] for c in state["candidates"]}
+    measured = {c["id"]: c["measured"] for c in grid_of(state)}
     for i in range(len(grid)):
         r = grid[i]
         m = r.metrics or {}
@@ -281,6 +314,11 @@ def _tune(
         else:
             unfinished += 1
     return sorted(results, key=lambda r: r["id"]), unfinished, Budget.expired(out)
+
+
+def grid_of(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trials of a search: its candidates, then the references that fit."""
+    return [*state["candidates"], *state.get("references", [])]
 
 
 def _trial_name(trial: Any) -> str:

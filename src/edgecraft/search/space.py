@@ -2,8 +2,11 @@
 
 A candidate is a JSON-ready dict: ``id``, ``front_end`` (parameters written over the spec's
 front end), ``arch`` (the model family's shape), ``method`` (``ptq`` or ``qat``), ``pruning``
-(final weight sparsity), ``lr`` (a multiple of the spec's learning rate) and ``default`` (true
-for the template's own model, the reference point).
+(final weight sparsity), ``activations`` (``int8``, or ``int16`` for 16x8: int16 activations
+with int8 weights, :mod:`.sixteen`), ``lr`` (a multiple of the spec's learning rate) and
+``default`` (true for the template's own model, the reference point). Reference candidates
+(:func:`reference_candidates`: MLPerf Tiny's architecture for the task) also carry
+``reference``, their name; they are trained and shown, never part of the front.
 
 Per front end: motion (``imu``) varies the spectral bins and peaks per axis; MFCC the number of
 coefficients and the hop (frames per second); log-mel the mel bands (half to 1.5 times the
@@ -32,6 +35,7 @@ from edgecraft.dsp.motion import MotionFeatures
 from edgecraft.dsp.presets import Preset
 
 LR_FACTORS = (0.5, 1.0, 2.0)
+ACTIVATIONS = ("int8", "int16")
 PRUNING = (0.0, 0.3, 0.5)
 SEARCHABLE = ("ds-cnn", "cnn1d", "autoencoder", "mlp", "mobilenet")
 
@@ -140,8 +144,37 @@ def default_candidate(spec: AppSpec) -> dict[str, Any]:
         "arch": default_arch(spec),
         "method": spec.optimization.method,
         "pruning": spec.optimization.pruning,
+        "activations": "int8",
         "lr": 1.0,
     }
+
+
+def reference_candidates(spec: AppSpec) -> list[dict[str, Any]]:
+    """MLPerf Tiny's reference architecture for the application's task, to be trained on its
+    data by the same pipeline as the candidates (the template's front end, quantization and
+    learning rate): DS-CNN (64 wide, 4 blocks, 10x4 first convolution) for keyword spotting,
+    the AD autoencoder (4 x 128, code 8, 4 x 128, BatchNorm) for anomaly detection, none for
+    other tasks."""
+    base = {**default_candidate(spec), "default": False}
+    if spec.kind in ("kws", "wakeword") and spec.family == "ds-cnn":
+        return [
+            {
+                **base,
+                "id": "mlperf-ds-cnn",
+                "reference": "MLPerf Tiny KWS DS-CNN",
+                "arch": {"width": 64, "blocks": 4, "kernel": [10, 4]},
+            }
+        ]
+    if spec.task == "anomaly" and spec.family == "autoencoder":
+        return [
+            {
+                **base,
+                "id": "mlperf-ad",
+                "reference": "MLPerf Tiny AD autoencoder",
+                "arch": {"mlperf": "ad", "hidden": 128, "bottleneck": 8},
+            }
+        ]
+    return []
 
 
 def sample_candidates(spec: AppSpec, cfg: Preset | None, n: int, seed: int) -> list[dict[str, Any]]:
@@ -162,6 +195,7 @@ def sample_candidates(spec: AppSpec, cfg: Preset | None, n: int, seed: int) -> l
             "arch": {k: _pick(rng, v) for k, v in arch.items()},
             "method": _pick(rng, ["ptq", "qat"]) if classify else "ptq",
             "pruning": _pick(rng, list(PRUNING)) if classify else 0.0,
+            "activations": _pick(rng, list(ACTIVATIONS)),
             "lr": _pick(rng, list(LR_FACTORS)),
         }
         if key(c) not in seen:
@@ -180,9 +214,12 @@ def key(c: dict[str, Any]) -> str:
 
 
 def shape_key(c: dict[str, Any]) -> str:
-    """What fixes the deployed graph's size and cost: the front end and the architecture
-    (QAT, pruning and the learning rate change the weights' values, not the graph)."""
-    return json.dumps({"front_end": c["front_end"], "arch": c["arch"]}, sort_keys=True)
+    """What fixes the deployed graph's size and cost: the front end, the architecture and the
+    activations' type (QAT, pruning and the learning rate change the weights' values, not the
+    graph)."""
+    return json.dumps(
+        {"front_end": c["front_end"], "arch": c["arch"], "activations": c["activations"]}, sort_keys=True
+    )
 
 
 def candidate_front_end(cfg: Preset | None, c: dict[str, Any]) -> Preset | None:
@@ -206,6 +243,12 @@ def build(spec: AppSpec, c: dict[str, Any], input_shape: tuple[int, ...], output
     if spec.family == "cnn1d":
         axes = int(getattr(cfg, "axes", 1))
         return cnn1d(int(input_shape[-1]), axes, outputs, a["width"], a["kernel"], a["hidden"] * a["width"])
+    if spec.family == "autoencoder" and a.get("mlperf") == "ad":
+        from torch import nn
+
+        from edgecraft.models.zoo import autoencoder as mlperf_ad
+
+        return nn.Sequential(nn.Flatten(), mlperf_ad(int(np.prod(input_shape)), a["hidden"], a["bottleneck"]))
     if spec.family == "autoencoder":
         return autoencoder(int(np.prod(input_shape)), a["hidden"], min(a["bottleneck"], a["hidden"]))
     if spec.family == "mlp":

@@ -2,10 +2,11 @@
 made int8 and scored (:func:`train_candidate`, the body of a Ray Tune trial).
 
 Measuring builds the candidate's PyTorch model with untrained weights, converts it to full
-int8 the way training will (the graph's shapes, and so its RAM, flash and cost, do not depend
-on the weights' values) and profiles that graph on the board: the planned arena with kernel
-scratch, the persistent part, a stack reserve, flash of weights, tables and code, latency and
-energy from the cost model. Scores are int8: accuracy of the int8 model for classifiers, ROC
+int8 (or 16x8) the way training will (the graph's shapes, and so its RAM, flash and cost, do not
+depend on the weights' values) and measures that graph on the board from a real build
+(:mod:`.costs`: flash and static RAM of the cross-compiled model, its measured stack, latency
+and energy from the emulated core's instruction counts); the trained model is measured again
+the same way. Scores are int8: accuracy of the int8 model for classifiers, ROC
 AUC of the int8 reconstruction error for anomaly detection, on a selection set: with a data
 generator, the test split of the same generator drawn with another seed (people, voices or
 machines the training never saw, as the test's, but other ones; the validation split, drawn
@@ -27,11 +28,11 @@ import numpy as np
 from edgecraft.apps.data import Dataset, Split
 from edgecraft.apps.features import Scaling, featurize, front_end, needs_scaling
 from edgecraft.apps.spec import AppSpec, Optimization, SpecError
+from edgecraft.search.costs import board_costs
 from edgecraft.search.space import build, candidate_front_end
 
-#: RAM kept for the stack of one inference (the generated C's peak stack measured on qemu-m4
-#: for the gesture template's model is 416 B; kernels keep no buffers on the stack).
-STACK_RESERVE = 1024
+#: the directory beside ``models/`` where measured builds are cached
+BUILDS = "builds"
 #: samples used to calibrate the untrained model when measuring (the values do not matter)
 MEASURE_SAMPLES = 32
 
@@ -85,9 +86,15 @@ def features_for(spec: AppSpec, c: dict[str, Any], raws: list[np.ndarray]) -> tu
 
 
 def measure(
-    spec: AppSpec, c: dict[str, Any], sample: np.ndarray, outputs_hint: int, board: str
+    spec: AppSpec,
+    c: dict[str, Any],
+    sample: np.ndarray,
+    outputs_hint: int,
+    board: str,
+    cache: Path | None = None,
 ) -> dict[str, Any]:
-    """The candidate's deployed RAM, flash, latency and energy on ``board`` before training."""
+    """The candidate's deployed RAM, flash, latency and energy on ``board`` before training
+    (``cache``: the directory of earlier builds, see :func:`.costs.board_costs`)."""
     from edgecraft.optimize import quantize
     from edgecraft.optimize.train import seed_everything
 
@@ -96,22 +103,14 @@ def measure(
     seed_everything(spec.training.seed)
     model = build(spec, c, x.shape[1:], outputs, cfg)
     qm = quantize(model, x, report=False, channels_last=x.ndim == 4)
-    return board_costs(qm.graph, board)
+    return board_costs(with_activations(qm, c).graph, board, cache)
 
 
-def board_costs(graph: Any, board: str) -> dict[str, Any]:
-    """What the search compares and checks on the board, from ``profile``."""
-    from edgecraft.targets import profile
+def with_activations(qm: Any, c: dict[str, Any]) -> Any:
+    """The int8 model, or its 16x8 version when the candidate asks for int16 activations."""
+    from edgecraft.search.sixteen import model_16x8
 
-    p = profile(graph, board, stack_bytes=STACK_RESERVE, stack_from="search's stack reserve")
-    return {
-        "ram_bytes": int(p["ram_bytes"]),
-        "flash_bytes": int(p["flash_bytes"]),
-        "latency_ms": float(p["latency_ms"]),
-        "energy_uj": None if p["energy_uj"] is None else float(p["energy_uj"]),  # no power figures
-        "fits": bool(p["fits"]),
-        "capacity": p["capacity"],
-    }
+    return model_16x8(qm) if c["activations"] == "int16" else qm
 
 
 def score(task: str, qm: Any, x: np.ndarray, y: np.ndarray) -> float:
@@ -173,14 +172,14 @@ def train_candidate(
             {"epoch": e, "val_loss": v, "score": float_score(spec.task, model, xs, data.select.y)}
         ),
     )
-    qm = int8_model(run_spec, model, x, data.train.y, xv)
+    qm = with_activations(int8_model(run_spec, model, x, data.train.y, xv), c)
     out.mkdir(parents=True, exist_ok=True)
     qm.save(out / "model.tflite")
     result = {
         "id": c["id"],
         "accuracy": score(spec.task, qm, xs, data.select.y),
         "test_accuracy": score(spec.task, qm, xt, data.test.y),
-        **board_costs(qm.graph, board),
+        **board_costs(qm.graph, board, out.parent.parent / BUILDS),
         "model": str(out / "model.tflite"),
         "epochs": len(hist.train_loss),
         "val_loss": float(min(hist.val_loss)),

@@ -19,6 +19,7 @@ from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 from edgecraft.plan.accounting import (
     io_buffer_bytes,
     itemize_ram,
+    model_graphs,
     multiplier_bytes,
     persistent_bytes,
     ram_parts,
@@ -49,9 +50,10 @@ def kernel_code_bytes(graph: Graph, dsp: bool = True) -> int:
     """Flash of the distinct C kernel files the graph's ops name (``OpDef.code``) plus the
     generated model code, with the DSP kernel variants or (``dsp=False``) the portable ones."""
     variant = "dsp" if dsp else "portable"
-    files = {f for op in graph.operators for f in get_op(op.type).code_files(variant)}
+    ops = [op for g in model_graphs(graph) for op in g.operators]
+    files = {f for op in ops for f in get_op(op.type).code_files(variant)}
     sizes = kernel_file_bytes()
-    return MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(graph.operators) + sum(sizes[f] for f in files)
+    return MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(ops) + sum(sizes[f] for f in files)
 
 
 def flash_parts(graph: Graph, runtime: str = "tflm", dsp: bool = True) -> dict[str, int]:
@@ -61,11 +63,12 @@ def flash_parts(graph: Graph, runtime: str = "tflm", dsp: bool = True) -> dict[s
     code; ``edgecraft``: the generated requantization tables (multiplier and shift per output
     channel, in flash) and only the kernels and model function (checked against the ELF).
     """
-    weights = sum(t.nbytes for t in graph.tensors if t.is_constant)
+    tensors = [t for g in model_graphs(graph) for t in g.tensors]
+    weights = sum(t.nbytes for t in tensors if t.is_constant)
     code = kernel_code_bytes(graph, dsp)
     if runtime == "edgecraft":
         return {"weights": weights, "quant_params": multiplier_bytes(graph), "code_estimate": code}
-    qparams = sum(8 * len(t.quant.scale) for t in graph.tensors if t.quant is not None)
+    qparams = sum(8 * len(t.quant.scale) for t in tensors if t.quant is not None)
     return {"weights": weights, "quant_params": qparams, "code_estimate": code + TFLM_FRAMEWORK_CODE_BYTES}
 
 
@@ -75,7 +78,8 @@ def runtime_ram_parts(graph: Graph, plan: MemoryPlan, runtime: str = "tflm") -> 
     inputs and outputs in the arena (``io_buffers`` none: see ``io_buffer_bytes``)."""
     parts = ram_parts(graph, plan)
     if runtime == "edgecraft":
-        parts = {k: (v if k in ("arena", "state_tensors") else 0) for k, v in parts.items()}
+        kept = ("arena", "subgraph_arenas", "state_tensors")
+        parts = {k: (v if k in kept else 0) for k, v in parts.items()}
         parts["io_buffers"] = io_buffer_bytes(graph)
     return parts
 
@@ -88,16 +92,18 @@ def ram_items(graph: Graph, plan: MemoryPlan, runtime: str = "tflm", stack_bytes
     parts = runtime_ram_parts(graph, plan, runtime)
     scratch = [b.size for b in plan.buffers if b.kind == "scratch"]
     in_arena = f"largest kernel scratch {max(scratch):,} B, planned in it" if scratch else "no kernel scratch"
+    others = parts["subgraph_arenas"]
     basis = {
-        "arena": f"memory plan '{plan.algorithm}' ({in_arena})",
+        "arena": f"memory plan '{plan.algorithm}' ({in_arena})"
+        + (f", plus {others:,} B of the other subgraphs' activations" if others else ""),
         "persistent": "TFLM-like runtime: modelled from its 32-bit structs" if runtime == "tflm"
         else ("state tensors only: " if parts["state_tensors"] else "none: ")
         + "weights, tables and parameters are const (flash)",
         "stack": f"measured: {stack_from}" if stack_bytes is not None
         else "not measured (profile --emulate and emulate measure it on QEMU)",
     }
-    return itemize_ram(parts["arena"], 0, persistent_bytes(parts), stack_bytes or 0, parts["io_buffers"],
-                       basis)
+    return itemize_ram(parts["arena"] + others, 0, persistent_bytes(parts), stack_bytes or 0,
+                       parts["io_buffers"], basis)
 
 
 def _peak_culprits(graph: Graph, plan: MemoryPlan, limit: int = 5) -> list[dict[str, Any]]:

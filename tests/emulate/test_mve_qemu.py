@@ -143,7 +143,7 @@ def test_conv_2d_mve_is_exact_on_m55(seed: int) -> None:
     _check(graph, r.outputs, batches)
 
 
-@pytest.mark.parametrize("channels", [5, 8])
+@pytest.mark.parametrize("channels", [5, 8, 21])
 def test_depthwise_conv_2d_mve_is_exact_on_m55(channels: int) -> None:
     graph = depthwise_chain(channels, channels)
     assert generate(graph, "k", mve=True).kernels == ["depthwise_conv_2d_dsp", "depthwise_conv_2d_mve"]

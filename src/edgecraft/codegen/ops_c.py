@@ -167,8 +167,8 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     if ptr.mve and depthwise and out_c == x.shape[3]:
         bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0, True),
                                f"{p}: bias + input offset x filter sums (ec_depthwise_conv_2d_mve.c)")
-        out = ptr(ctx.op.outputs[0])
-        call = f"ec_depthwise_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {out});"
+        out, scratch = ptr(ctx.op.outputs[0]), ptr.scratch(ctx.op)
+        call = f"ec_depthwise_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {out}, {scratch});"
         return OpCode(decls, call, ("depthwise_conv_2d_mve",))
     if ptr.mve and not depthwise and w.shape[3] == x.shape[3]:
         bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0),

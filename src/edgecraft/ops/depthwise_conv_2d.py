@@ -129,6 +129,15 @@ def depthwise_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndar
     return out + bias_or_zero(bias, out_ch, np.float32)
 
 
+def mve_scratch(ctx: OpContext) -> int:
+    """The Helium kernel's scratch (``ec_depthwise_conv_2d_mve.c``, depth multiplier 1): one
+    window of ``kh * kw * channels`` bytes, where a window reaching outside the input is copied
+    with the zero point in its padding taps; none for other multipliers (the DSP kernel)."""
+    x, w = ctx.req_input(0), ctx.req_input(1)
+    _, kh, kw, out_c = w.shape
+    return kh * kw * out_c if out_c == x.shape[3] and x.dtype == "int8" else 0
+
+
 def cost(ctx: OpContext) -> Cost:
     out = ctx.output(0)
     w = ctx.req_input(1)
@@ -142,6 +151,7 @@ OP = OpDef(
     shape=shape,
     kernels={"int8": depthwise_int8, "int16": depthwise_int16, "float32": depthwise_float},
     cost=cost,
+    scratch={"mve": mve_scratch},
     work_class="depthwise",
     window=filter_window,
     requant_channels=output_channels,

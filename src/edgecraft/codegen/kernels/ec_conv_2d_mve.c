@@ -14,18 +14,6 @@
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "ec_mve.h"
 
-static void ec_copy_mve(int8_t *dst, const int8_t *src, int32_t n) {
-  for (int32_t i = 0; i < n; i += 16) {
-    const mve_pred16_t pr = vctp8q((uint32_t)(n - i));
-    vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, pr), pr);
-  }
-}
-
-static void ec_fill_mve(int8_t *dst, int8_t value, int32_t n) {
-  const int8x16_t v = vdupq_n_s8(value);
-  for (int32_t i = 0; i < n; i += 16) vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
-}
-
 void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;

@@ -2,65 +2,102 @@
  * ec_depthwise_conv_2d.c (TFLM DepthwiseConvPerChannel), depth multiplier 1 (the generator
  * keeps other multipliers on the DSP kernel).
  *
- * Four channels per vector: each tap loads four input and four filter bytes widened to int32
- * (VLDRB.S32), multiplies and adds them (VMUL, VADD). `folded_bias` is bias + input_offset *
- * (sum of the channel's filter over every tap), so a tap inside the input adds x * f alone,
- * and a tap outside it (TFLM skips it) takes its share back: -input_offset * f. The last
- * channels are tail-predicated (VCTP32); requantization is ec_requant4_mve (ec_mve.h). */
+ * Sixteen channels a block, eight per vector: each tap loads eight input and eight filter bytes
+ * widened to int16 (VLDRB.S16) and multiplies them into exact int32 products, VMULLB.S16 for channels
+ * 0, 2, 4, 6 of the block and VMULLT.S16 for 1, 3, 5, 7, added to two int32x4 accumulators,
+ * stored back in channel order by one interleaving store (VST2); a last block of fewer than
+ * eight channels is predicated. Up to 64 channels of a pixel are then requantized together
+ * (ec_requant_run_mve, ec_mve.h: the bias added, four channels a vector).
+ *
+ * `folded_bias` is bias + input_offset * (sum of the channel's filter over every tap), so each
+ * tap adds x * f alone. Pixels whose window lies inside the input walk the input in place;
+ * the others first copy their window into `scratch` (k_h * k_w * channels bytes) with taps
+ * outside the input filled with the input's zero point, which adds (zero point + input_offset)
+ * * f = 0 as TFLM's skipped taps do. */
 #include "ec_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "ec_mve.h"
 
+/* The taps of one block: LOAD(ptr, k) loads eight bytes at ptr + 8k widened to int16. */
+#define EC_DW_TAPS(LOAD)                                                       \
+  for (int32_t ky = 0; ky < k_h; ++ky, in += step_y) {                         \
+    for (int32_t kx = 0; kx < k_w; ++kx, in += step_x, f += ch) {              \
+      int16x8_t xv = LOAD(in, 0, pr0), fv = LOAD(f, 0, pr0);                   \
+      acc0 = vaddq_s32(acc0, vmullbq_int_s16(xv, fv));                         \
+      acc1 = vaddq_s32(acc1, vmulltq_int_s16(xv, fv));                         \
+      xv = LOAD(in, 8, pr1);                                                   \
+      fv = LOAD(f, 8, pr1);                                                    \
+      acc2 = vaddq_s32(acc2, vmullbq_int_s16(xv, fv));                         \
+      acc3 = vaddq_s32(acc3, vmulltq_int_s16(xv, fv));                         \
+    }                                                                          \
+  }
+
+#define EC_LOAD_FULL(ptr, k, pr) vldrbq_s16((ptr) + (k))
+#define EC_LOAD_TAIL(ptr, k, pr) vldrbq_z_s16((ptr) + (k), pr)
+
+/* The accumulators of one block of sixteen channels (fewer: `left`; the others read as 0) of
+ * one output pixel, without the bias, stored in channel order at acc (VST20/VST21 interleave
+ * the even and odd lanes of each half): `in` the block's first tap (taps `step_x` apart along
+ * a row, rows `step_y` further after a row's last tap), `f` the block's first filter tap (taps
+ * `ch` apart). */
+static inline void ec_dw_block(int32_t k_h, int32_t k_w, const int8_t *in, const int8_t *f, int32_t step_x,
+                               int32_t step_y, int32_t ch, int32_t left, int32_t *acc) {
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  if (left >= 16) {
+    EC_DW_TAPS(EC_LOAD_FULL)
+  } else {
+    const mve_pred16_t pr0 = vctp16q((uint32_t)left), pr1 = vctp16q((uint32_t)(left > 8 ? left - 8 : 0));
+    EC_DW_TAPS(EC_LOAD_TAIL)
+  }
+  const int32x4x2_t low = {{acc0, acc1}}, high = {{acc2, acc3}};
+  vst2q_s32(acc, low);
+  vst2q_s32(acc + 8, high);
+}
+
+/* Channels per requantization run (the accumulators on the stack). */
+#define EC_DW_RUN 64
+
 void ec_depthwise_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                                 const int32_t *folded_bias, int8_t *output) {
+                                 const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
   const int32_t in_h = p->input.h, in_w = p->input.w, ch = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w;
-  const int32_t back = -p->input_offset;
+  const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w;
+  const int8_t zero_point = (int8_t)(-p->input_offset);
+  const int32_t inner_x = dil_w * ch, inner_y = dil_h * in_w * ch - k_w * inner_x;
+  const int right_only = ec_right_shifts_only_mve(p->shift, ch);
+  int32_t acc[EC_DW_RUN + 16] __attribute__((aligned(16)));
   int8_t *out = output;
   for (int32_t b = 0; b < p->output.n; ++b) {
     const int8_t *image = input + b * in_h * in_w * ch;
     for (int32_t oy = 0; oy < p->output.h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_h;
+      const int inside_y = y0 >= 0 && y0 + (k_h - 1) * dil_h < in_h;
       for (int32_t ox = 0; ox < p->output.w; ++ox, out += ch) {
         const int32_t x0 = ox * p->stride_w - p->pad_w;
-        if (y0 >= 0 && y0 + (k_h - 1) * p->dilation_h < in_h && x0 >= 0 && x0 + (k_w - 1) * p->dilation_w < in_w) {
-          /* every tap inside: pointer steps only */
-          const int32_t step_x = p->dilation_w * ch, step_y = p->dilation_h * in_w * ch - k_w * step_x;
-          const int8_t *corner = image + (y0 * in_w + x0) * ch;
-          for (int32_t c = 0; c < ch; c += 4) {
-            const mve_pred16_t pr = vctp32q((uint32_t)(ch - c));
-            int32x4_t acc = vldrwq_z_s32(folded_bias + c, pr);
-            const int8_t *f = filter + c, *in = corner + c;
-            for (int32_t ky = 0; ky < k_h; ++ky, in += step_y) {
-              for (int32_t kx = 0; kx < k_w; ++kx, f += ch, in += step_x) {
-                acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(in, pr), vldrbq_z_s32(f, pr)));
-              }
-            }
-            vstrbq_p_s32(out + c, ec_requant4_mve(acc, p->multiplier + c, p->shift + c, p->output_offset,
-                                                  p->act_min, p->act_max, pr), pr);
-          }
-          continue;
-        }
-        for (int32_t c = 0; c < ch; c += 4) {
-          const mve_pred16_t pr = vctp32q((uint32_t)(ch - c));
-          int32x4_t acc = vldrwq_z_s32(folded_bias + c, pr);
-          const int8_t *f = filter + c;
+        const int8_t *window = image + (y0 * in_w + x0) * ch;
+        int32_t step_x = inner_x, step_y = inner_y;
+        if (!(inside_y && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w)) {
+          int8_t *patch = scratch;
           for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t y = y0 + p->dilation_h * ky;
-            const int inside_y = y >= 0 && y < in_h;
-            for (int32_t kx = 0; kx < k_w; ++kx, f += ch) {
-              const int32_t x = x0 + p->dilation_w * kx;
-              const int32x4_t fv = vldrbq_z_s32(f, pr);
-              if (inside_y && x >= 0 && x < in_w) {
-                acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(image + (y * in_w + x) * ch + c, pr), fv));
-              } else {
-                acc = vmlaq_n_s32(acc, fv, back);
-              }
+            const int32_t y = y0 + dil_h * ky;
+            for (int32_t kx = 0; kx < k_w; ++kx, patch += ch) {
+              const int32_t x = x0 + dil_w * kx;
+              if (y < 0 || y >= in_h || x < 0 || x >= in_w) ec_fill_mve(patch, zero_point, ch);
+              else ec_copy_mve(patch, image + (y * in_w + x) * ch, ch);
             }
           }
-          vstrbq_p_s32(out + c, ec_requant4_mve(acc, p->multiplier + c, p->shift + c, p->output_offset,
-                                                p->act_min, p->act_max, pr), pr);
+          window = scratch;
+          step_x = ch;
+          step_y = 0;
+        }
+        for (int32_t c0 = 0; c0 < ch; c0 += EC_DW_RUN) {
+          const int32_t n = ch - c0 < EC_DW_RUN ? ch - c0 : EC_DW_RUN;
+          for (int32_t c = 0; c < n; c += 16) {
+            ec_dw_block(k_h, k_w, window + c0 + c, filter + c0 + c, step_x, step_y, ch, n - c, acc + c);
+          }
+          ec_requant_run_mve(acc, folded_bias + c0, n, p->multiplier + c0, p->shift + c0, p->output_offset,
+                             p->act_min, p->act_max, right_only, out + c0);
         }
       }
     }

@@ -9,8 +9,9 @@
  * four filter rows sharing one input load; the last partial vector is tail-predicated
  * (VCTP8 and zeroing loads), so odd depths need no scalar loop. filter_offset is 0 for
  * per-channel filters; otherwise the row sum of x is taken once per input row.
- * Four units are requantized at once (ec_requant4_mve in ec_mve.h: TFLM's
- * MultiplyByQuantizedMultiplier lane by lane), the leftover units with the scalar ec_mbqm; both bit-exact. */
+ * The raw sums of up to 64 units go to the stack and are requantized four at a time with the
+ * bias added (ec_requant_run_mve in ec_mve.h: TFLM's MultiplyByQuantizedMultiplier lane by
+ * lane, bit-exact). */
 #include "ec_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -25,47 +26,64 @@ static int32_t ec_row_sum_mve(const int8_t *x, int32_t depth) {
   return sum;
 }
 
-static inline int8_t ec_fc_out(const ec_fc_params *p, int32_t acc, int32_t u) {
-  acc = ec_mbqm(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
-  return (int8_t)ec_clamp(acc, p->act_min, p->act_max);
+/* acc[0..3] = init + the dot products of x with four consecutive filter rows from f0: one
+ * input load shared by four VMLADAVA per 16 bytes, in a tail-predicated low-overhead loop
+ * (DLSTP.8/LETP: the last partial vector's lanes past `depth` are left out). GCC 12 does not
+ * form such loops from the intrinsics, so the loop is written out; VMLADAVA needs even
+ * registers for its accumulators (constraint "Te"). */
+static inline void ec_fc_four(const int8_t *x, const int8_t *f0, int32_t depth, int32_t init, int32_t *acc) {
+  const int8_t *f1 = f0 + depth, *f2 = f1 + depth, *f3 = f2 + depth;
+  int32_t a0 = init, a1 = init, a2 = init, a3 = init;
+  __asm__ volatile(
+      "dlstp.8 lr, %[d]\n"
+      "1:\n"
+      "vldrb.8 q0, [%[x]], #16\n"
+      "vldrb.8 q1, [%[f0]], #16\n"
+      "vmladava.s8 %[a0], q1, q0\n"
+      "vldrb.8 q1, [%[f1]], #16\n"
+      "vmladava.s8 %[a1], q1, q0\n"
+      "vldrb.8 q1, [%[f2]], #16\n"
+      "vmladava.s8 %[a2], q1, q0\n"
+      "vldrb.8 q1, [%[f3]], #16\n"
+      "vmladava.s8 %[a3], q1, q0\n"
+      "letp lr, 1b\n"
+      : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [x] "+r"(x), [f0] "+r"(f0),
+        [f1] "+r"(f1), [f2] "+r"(f2), [f3] "+r"(f3)
+      : [d] "r"(depth)
+      : "q0", "q1", "lr", "memory");
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
 }
+
+/* Units per requantization run (the accumulators on the stack). */
+#define EC_FC_RUN 64
 
 void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *folded_bias, int8_t *output) {
   const int32_t depth = p->depth, units = p->units;
+  const int right_only = ec_right_shifts_only_mve(p->shift, units);
+  int32_t acc[EC_FC_RUN + 4] __attribute__((aligned(16)));
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * depth;
     int8_t *out = output + r * units;
     const int32_t row_term = p->filter_offset ? p->filter_offset * ec_row_sum_mve(in, depth) : 0;
-    int32_t u = 0;
-    for (; u + 4 <= units; u += 4) {
-      const int8_t *f0 = filter + u * depth;
-      const int8_t *f1 = f0 + depth, *f2 = f1 + depth, *f3 = f2 + depth;
-      int32_t a0 = folded_bias[u] + row_term, a1 = folded_bias[u + 1] + row_term;
-      int32_t a2 = folded_bias[u + 2] + row_term, a3 = folded_bias[u + 3] + row_term;
-      for (int32_t d = 0; d < depth; d += 16) {
-        const mve_pred16_t pr = vctp8q((uint32_t)(depth - d));
-        const int8x16_t xv = vldrbq_z_s8(in + d, pr);
-        a0 = vmladavaq_s8(a0, vldrbq_z_s8(f0 + d, pr), xv);
-        a1 = vmladavaq_s8(a1, vldrbq_z_s8(f1 + d, pr), xv);
-        a2 = vmladavaq_s8(a2, vldrbq_z_s8(f2 + d, pr), xv);
-        a3 = vmladavaq_s8(a3, vldrbq_z_s8(f3 + d, pr), xv);
+    for (int32_t u0 = 0; u0 < units; u0 += EC_FC_RUN) {
+      const int32_t n = units - u0 < EC_FC_RUN ? units - u0 : EC_FC_RUN;
+      const int8_t *f = filter + u0 * depth;
+      int32_t u = 0;
+      for (; u + 4 <= n; u += 4, f += 4 * depth) ec_fc_four(in, f, depth, row_term, acc + u);
+      for (; u < n; ++u, f += depth) {
+        int32_t a = row_term;
+        for (int32_t d = 0; d < depth; d += 16) {
+          const mve_pred16_t pr = vctp8q((uint32_t)(depth - d));
+          a = vmladavaq_s8(a, vldrbq_z_s8(f + d, pr), vldrbq_z_s8(in + d, pr));
+        }
+        acc[u] = a;
       }
-      int32x4_t acc = vdupq_n_s32(a0);
-      acc = vsetq_lane_s32(a1, acc, 1);
-      acc = vsetq_lane_s32(a2, acc, 2);
-      acc = vsetq_lane_s32(a3, acc, 3);
-      vstrbq_s32(out + u, ec_requant4_mve(acc, p->multiplier + u, p->shift + u, p->output_offset,
-                                                  p->act_min, p->act_max, 0xFFFF));
-    }
-    for (; u < units; ++u) {
-      const int8_t *f = filter + u * depth;
-      int32_t acc = folded_bias[u] + row_term;
-      for (int32_t d = 0; d < depth; d += 16) {
-        const mve_pred16_t pr = vctp8q((uint32_t)(depth - d));
-        acc = vmladavaq_s8(acc, vldrbq_z_s8(f + d, pr), vldrbq_z_s8(in + d, pr));
-      }
-      out[u] = ec_fc_out(p, acc, u);
+      ec_requant_run_mve(acc, folded_bias + u0, n, p->multiplier + u0, p->shift + u0, p->output_offset,
+                         p->act_min, p->act_max, right_only, out + u0);
     }
   }
 }

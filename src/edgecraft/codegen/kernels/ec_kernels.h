@@ -297,7 +297,7 @@ void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const
 void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *folded_bias, int8_t *output, int8_t *scratch);
 void ec_depthwise_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                                 const int32_t *folded_bias, int8_t *output);
+                                 const int32_t *folded_bias, int8_t *output, int8_t *scratch);
 /* 16x8 (ec_conv_s16.c): int16 activations, int8 filters. bias: int32_t when acc32 (int32
  * accumulators), else int64_t; NULL: none. */
 void ec_conv_2d_s16(const ec_conv_params *p, const int16_t *input, const int8_t *filter,

@@ -7,26 +7,90 @@
 
 #include "ec_kernels.h"
 
-/* TFLM's requantization of four accumulators (multiplier and shift: their four channels' entries),
- * then the output offset and the activation clamp; the tables are read in the lanes of `pr`
- * only (a tail of fewer than four channels):
+/* TFLM's requantization of four accumulators with their channels' multipliers and shifts,
+ * then the output offset and the activation clamp:
  *  - the left shift (shift > 0) wraps as TFLM's x * (1 << shift) does (VSHL);
  *  - SaturatingRoundingDoublingHighMul is VQRDMULH: both are (a * b + 2^30) >> 31 rounded
  *    half up, INT32_MIN * INT32_MIN saturating to INT32_MAX;
  *  - RoundingDivideByPOT rounds half away from zero, VRSHL (shift by -right) half up: they
  *    agree on x >= 0, and for x < 0 with right > 0 subtracting 1 first makes a tie round down
  *    and leaves every other value where it was (saturating, so INT32_MIN stays itself). */
-static inline int32x4_t ec_requant4_mve(int32x4_t acc, const int32_t *multiplier, const int32_t *shift_,
-                                        int32_t output_offset, int32_t act_min, int32_t act_max,
-                                        mve_pred16_t pr) {
-  const int32x4_t shift = vldrwq_z_s32(shift_, pr);
+static inline int32x4_t ec_requant_mve(int32x4_t acc, int32x4_t multiplier, int32x4_t shift,
+                                       int32_t output_offset, int32_t act_min, int32_t act_max) {
   const int32x4_t zero = vdupq_n_s32(0);
   const int32x4_t right = vminq_s32(shift, zero); /* -right_shift, <= 0 */
-  int32x4_t x = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(shift, zero)), vldrwq_z_s32(multiplier, pr));
+  int32x4_t x = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(shift, zero)), multiplier);
   x = vqaddq_m_s32(x, x, vshrq_n_s32(x, 31), vcmpltq_s32(right, zero)); /* x - 1 where x < 0, right > 0 */
   x = vrshlq_s32(x, right);
   x = vaddq_s32(x, vdupq_n_s32(output_offset));
   return vmaxq_s32(vminq_s32(x, vdupq_n_s32(act_max)), vdupq_n_s32(act_min));
+}
+
+/* ec_requant_mve with the tables of four consecutive channels, read in the lanes of `pr` only
+ * (a tail of fewer than four channels). */
+static inline int32x4_t ec_requant4_mve(int32x4_t acc, const int32_t *multiplier, const int32_t *shift,
+                                        int32_t output_offset, int32_t act_min, int32_t act_max,
+                                        mve_pred16_t pr) {
+  return ec_requant_mve(acc, vldrwq_z_s32(multiplier, pr), vldrwq_z_s32(shift, pr), output_offset, act_min,
+                        act_max);
+}
+
+/* 1 when every shift is negative (right shifts only, TFLM's usual case), so ec_requant_run_mve
+ * can leave out the left shift and the per-lane test for the rounding nudge. */
+static inline int ec_right_shifts_only_mve(const int32_t *shift, int32_t n) {
+  int32_t most = INT32_MIN;
+  for (int32_t i = 0; i < n; i += 4) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
+    most = vmaxvq_p_s32(most, vldrwq_z_s32(shift + i, pr), pr);
+  }
+  return most < 0;
+}
+
+/* TFLM's requantization of n accumulators (acc[i] + bias[i]) with
+ * their channels' multipliers and shifts, then the output offset and the clamp, into out[i];
+ * `right_only`: ec_right_shifts_only_mve of the shifts (then x - 1 for x < 0 always applies
+ * and no left shift is taken: the same results for such tables). Four at a time, the last
+ * ones predicated. */
+static inline void ec_requant_run_mve(const int32_t *acc, const int32_t *bias, int32_t n,
+                                      const int32_t *multiplier, const int32_t *shift, int32_t output_offset,
+                                      int32_t act_min, int32_t act_max, int right_only, int8_t *out) {
+  int32_t i = 0;
+  if (right_only) {
+    for (; i + 4 <= n; i += 4) {
+      int32x4_t x = vaddq_s32(vldrwq_s32(acc + i), vldrwq_s32(bias + i));
+      x = vqrdmulhq_s32(x, vldrwq_s32(multiplier + i));
+      x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), vldrwq_s32(shift + i));
+      x = vaddq_n_s32(x, output_offset);
+      vstrbq_s32(out + i, vmaxq_s32(vminq_s32(x, vdupq_n_s32(act_max)), vdupq_n_s32(act_min)));
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      int32x4_t x = vaddq_s32(vldrwq_s32(acc + i), vldrwq_s32(bias + i));
+      vstrbq_s32(out + i, ec_requant_mve(x, vldrwq_s32(multiplier + i), vldrwq_s32(shift + i), output_offset,
+                                         act_min, act_max));
+    }
+  }
+  if (i < n) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
+    const int32x4_t x = vaddq_s32(vldrwq_z_s32(acc + i, pr), vldrwq_z_s32(bias + i, pr));
+    vstrbq_p_s32(out + i, ec_requant4_mve(x, multiplier + i, shift + i, output_offset, act_min, act_max, pr),
+                 pr);
+  }
+}
+
+/* n bytes from src to dst, and n bytes of one value, 16 at a time (the last ones predicated). */
+static inline void ec_copy_mve(int8_t *dst, const int8_t *src, int32_t n) {
+  for (; n >= 16; n -= 16, src += 16, dst += 16) vstrbq_s8(dst, vldrbq_s8(src));
+  if (n > 0) {
+    const mve_pred16_t pr = vctp8q((uint32_t)n);
+    vstrbq_p_s8(dst, vldrbq_z_s8(src, pr), pr);
+  }
+}
+
+static inline void ec_fill_mve(int8_t *dst, int8_t value, int32_t n) {
+  const int8x16_t v = vdupq_n_s8(value);
+  for (; n >= 16; n -= 16, dst += 16) vstrbq_s8(dst, v);
+  if (n > 0) vstrbq_p_s8(dst, v, vctp8q((uint32_t)n));
 }
 
 #endif

@@ -27,6 +27,8 @@ void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_
     ec_fully_connected_mve_s8(&fc, input, filter, folded_bias, output);
     return;
   }
+  const int right_only = ec_right_shifts_only_mve(p->shift, out_c);
+  const int32_t row_bytes = k_w * in_c;
   const int8_t zero_point = (int8_t)(-p->input_offset);
   int8_t *out = output;
   for (int32_t b = 0; b < p->output.n; ++b) {
@@ -39,18 +41,23 @@ void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_
         for (int32_t ky = 0; ky < k_h; ++ky) {
           const int32_t y = y0 + p->dilation_h * ky;
           if (y < 0 || y >= in_h) {
-            ec_fill_mve(patch, zero_point, k_w * in_c);
-            patch += k_w * in_c;
+            ec_fill_mve(patch, zero_point, row_bytes);
+            patch += row_bytes;
             continue;
           }
           const int8_t *row = image + y * in_w * in_c;
+          if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) { /* the row's taps are contiguous */
+            ec_copy_mve(patch, row + x0 * in_c, row_bytes);
+            patch += row_bytes;
+            continue;
+          }
           for (int32_t kx = 0; kx < k_w; ++kx, patch += in_c) {
             const int32_t x = x0 + p->dilation_w * kx;
             if (x < 0 || x >= in_w) ec_fill_mve(patch, zero_point, in_c);
             else ec_copy_mve(patch, row + x * in_c, in_c);
           }
         }
-        ec_fully_connected_mve_s8(&fc, scratch, filter, folded_bias, out);
+        ec_fc_rows_mve(&fc, scratch, filter, folded_bias, out, right_only);
         out += out_c;
       }
     }

@@ -33,7 +33,6 @@
     }                                                                          \
   }
 
-#define EC_LOAD_FULL(ptr, k, pr) vldrbq_s16((ptr) + (k))
 #define EC_LOAD_TAIL(ptr, k, pr) vldrbq_z_s16((ptr) + (k), pr)
 
 /* The accumulators of one block of sixteen channels (fewer: `left`; the others read as 0) of
@@ -45,7 +44,35 @@ static inline void ec_dw_block(int32_t k_h, int32_t k_w, const int8_t *in, const
                                int32_t step_y, int32_t ch, int32_t left, int32_t *acc) {
   int32x4_t acc0 = vdupq_n_s32(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   if (left >= 16) {
-    EC_DW_TAPS(EC_LOAD_FULL)
+    /* the taps of a full block as a low-overhead loop per row (GCC 12 spills one accumulator
+     * and adds a move per tap when this is left to it) */
+    int32_t rows = k_h;
+    __asm__ volatile(
+        "2:\n"
+        "dls lr, %[k_w]\n"
+        "1:\n"
+        "vldrb.s16 q0, [%[in]]\n"
+        "vldrb.s16 q1, [%[f]]\n"
+        "vmullb.s16 q2, q0, q1\n"
+        "vadd.i32 %q[a0], %q[a0], q2\n"
+        "vmullt.s16 q2, q0, q1\n"
+        "vadd.i32 %q[a1], %q[a1], q2\n"
+        "vldrb.s16 q0, [%[in], #8]\n"
+        "vldrb.s16 q1, [%[f], #8]\n"
+        "add %[in], %[in], %[step_x]\n"
+        "add %[f], %[f], %[ch]\n"
+        "vmullb.s16 q2, q0, q1\n"
+        "vadd.i32 %q[a2], %q[a2], q2\n"
+        "vmullt.s16 q2, q0, q1\n"
+        "vadd.i32 %q[a3], %q[a3], q2\n"
+        "le lr, 1b\n"
+        "add %[in], %[in], %[step_y]\n"
+        "subs %[rows], %[rows], #1\n"
+        "bne 2b\n"
+        : [a0] "+w"(acc0), [a1] "+w"(acc1), [a2] "+w"(acc2), [a3] "+w"(acc3), [in] "+l"(in), [f] "+l"(f),
+          [rows] "+r"(rows)
+        : [k_w] "r"(k_w), [step_x] "r"(step_x), [step_y] "r"(step_y), [ch] "r"(ch)
+        : "q0", "q1", "q2", "lr", "memory", "cc");
   } else {
     const mve_pred16_t pr0 = vctp16q((uint32_t)left), pr1 = vctp16q((uint32_t)(left > 8 ? left - 8 : 0));
     EC_DW_TAPS(EC_LOAD_TAIL)

@@ -62,8 +62,12 @@ static inline void ec_fc_four(const int8_t *x, const int8_t *f0, int32_t depth, 
 
 void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *folded_bias, int8_t *output) {
+  ec_fc_rows_mve(p, input, filter, folded_bias, output, ec_right_shifts_only_mve(p->shift, p->units));
+}
+
+void ec_fc_rows_mve(const ec_fc_params *p, const int8_t *input, const int8_t *filter, const int32_t *folded_bias,
+                    int8_t *output, int right_only) {
   const int32_t depth = p->depth, units = p->units;
-  const int right_only = ec_right_shifts_only_mve(p->shift, units);
   int32_t acc[EC_FC_RUN + 4] __attribute__((aligned(16)));
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * depth;

@@ -7,6 +7,11 @@
 
 #include "ec_kernels.h"
 
+/* ec_fully_connected_mve_s8 with `right_only` (ec_right_shifts_only_mve of its shifts) given,
+ * for callers that run it many times on one table (ec_conv_2d_mve.c). */
+void ec_fc_rows_mve(const ec_fc_params *p, const int8_t *input, const int8_t *filter, const int32_t *folded_bias,
+                    int8_t *output, int right_only);
+
 /* TFLM's requantization of four accumulators with their channels' multipliers and shifts,
  * then the output offset and the activation clamp:
  *  - the left shift (shift > 0) wraps as TFLM's x * (1 << shift) does (VSHL);

@@ -54,8 +54,8 @@ def test_search_interrupted_resumed_and_on_the_board(ray_session: None, tmp_path
     first = run_search(app, "nano33ble", trials=2, budget_minutes=0.001, quick=True, progress=False)
     assert first["budget_expired"] and first["trials"] < 2
     r = run_search(app, "nano33ble", trials=2, quick=True, progress=False, resume=True)
-    # the resumed run trains both: the default always to the end (ASHA never stops it), the
-    # other to the end or stopped early by ASHA (which one reaches a rung first is timing)
+    # the resumed run trains both: the default to the end (never stopped), the other to the end
+    # or stopped by successive halving against the default's score at the same epoch
     assert r["trials"] + r["unfinished"] == 2 and r["trials"] >= 1 and r["pruned_before_training"] == 0
     assert r["reference"] is not None and r["reference"]["config"]["default"] is True
     for t in r["results"]:  # measured from a real build before training, and again after

@@ -100,7 +100,8 @@ def _print(r: dict[str, Any]) -> None:
         )
     console.print(table)
     console.print(
-        f"{r['trials']} trained to the end, {r['unfinished']} not (stopped early by ASHA or cut short), "
+        f"{r['trials']} trained to the end, {r['unfinished']} not "
+        "(stopped early by successive halving or cut short), "
         f"{r['pruned_before_training']} pruned before training (do not fit {r['board']})"
     )
     for name in r["references_not_fitting"]:

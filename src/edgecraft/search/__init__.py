@@ -1,6 +1,7 @@
 """Hardware-aware search on Ray Tune over an application's spec: candidates measured on the
-board before training (exact planned RAM, flash, cost-model latency and energy), the ones that
-fit trained with early stopping (ASHA), scored in int8, and their Pareto front.
+board before training (a real build: flash, static RAM, stack, emulated instruction counts),
+the ones that fit trained with early stopping (successive halving in draw order,
+:mod:`.halving`), scored in int8, and their Pareto front.
 
 ``from edgecraft.search import run_search`` (see :mod:`edgecraft.search.runner`); Ray is
 imported only when a search runs.

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
-from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
 BUDGET = "budget.json"
 
@@ -132,15 +131,3 @@ class LiveProgress(Callback):
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
-
-
-class KeepDefault(ASHAScheduler):  # type: ignore[misc]
-    """ASHA that never stops the reference points early: the template's default and the MLPerf
-    Tiny reference architecture."""
-
-    def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
-        decision: str = super().on_trial_result(tune_controller, trial, result)
-        c = trial.config["candidate"]
-        if (c.get("default") or c.get("reference")) and not result.get("final"):
-            return str(TrialScheduler.CONTINUE)
-        return decision

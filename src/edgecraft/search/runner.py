@@ -4,9 +4,10 @@
 2. Before training, each is measured on the board (:func:`.trial.measure`, as Ray tasks) in
    draw order until ``trials`` of them fit; those that do not fit are counted and never trained.
 3. The ones that fit train as Tune trials (one CPU each, as many at once as the cluster has
-   CPUs), reporting the float model's score on the selection set every epoch to an ASHA
-   scheduler that stops weak ones early; each finished trial is made int8, scored and
-   profiled (:func:`.trial.train_candidate`).
+   CPUs), reporting the float model's score on the selection set every epoch to a successive
+   halving scheduler that stops weak ones early, deciding in draw order so that a seed gives
+   one result (:mod:`.halving`); each finished trial is made int8, scored and measured
+   (:func:`.trial.train_candidate`).
 4. The Pareto front (int8 accuracy vs latency, RAM, energy) is written as JSON with its plots.
 
 Everything lives in ``DIR/search`` (``DIR/search-quick`` with ``quick``): ``candidates.json``
@@ -24,6 +25,7 @@ from typing import Any
 
 from edgecraft.apps.spec import AppSpec, load_spec
 from edgecraft.search import pareto
+from edgecraft.search.halving import GO, STOP
 from edgecraft.search.space import (
     check_searchable,
     default_candidate,
@@ -40,6 +42,8 @@ class SearchError(ValueError):
 
 
 STATE = "candidates.json"
+#: successive halving's reduction factor (half the trials go on at each milestone)
+HALVING = 2
 
 
 def run_search(
@@ -256,11 +260,13 @@ def _tune(
     progress: bool,
 ) -> tuple[list[dict[str, Any]], int, bool]:
     """Run (or resume) the Tune experiment: the finished results, how many trials did not
-    finish (stopped early by ASHA, failed, or cut by the budget or an interruption), and
+    finish (stopped early by successive halving, failed, or cut by the budget or an
+    interruption), and
     whether the budget ran out."""
     from ray import tune
 
-    from edgecraft.search.progress import Budget, KeepDefault, LiveProgress
+    from edgecraft.search.halving import OrderedHalving
+    from edgecraft.search.progress import Budget, LiveProgress
 
     Budget.set(out, budget_minutes)
     LiveProgress.display = progress
@@ -268,23 +274,16 @@ def _tune(
         tune.with_parameters(_trainable, spec=spec, data=data, board=board, models=str(out / "models")),
         {"cpu": 1},
     )
+    ids, protected, marks = _halving(spec, state)
     path = out / "tune"
     if resume and path.is_dir() and tune.Tuner.can_restore(str(path)):
         tuner = tune.Tuner.restore(str(path), trainable, resume_unfinished=True, resume_errored=True)
     else:
-        epochs = spec.training.epochs
         tuner = tune.Tuner(
             trainable,
             param_space={"candidate": tune.grid_search(grid_of(state))},
             tune_config=tune.TuneConfig(
-                scheduler=KeepDefault(
-                    time_attr="training_iteration",
-                    metric="score",
-                    mode="max",
-                    max_t=epochs + 1,
-                    grace_period=max(2, epochs // 3),
-                    reduction_factor=2,
-                ),
+                scheduler=OrderedHalving(ids, protected, marks, HALVING),
                 trial_name_creator=_trial_name,
                 trial_dirname_creator=_trial_name,
             ),
@@ -299,10 +298,12 @@ def _tune(
     grid = tuner.fit()
     results, unfinished = [], 0
     measured = {c["id"]: c["measured"] for c in grid_of(state)}
+    expired = Budget.expired(out)
+    fate = _fates(grid, ids, protected, marks, not expired)
     for i in range(len(grid)):
         r = grid[i]
         m = r.metrics or {}
-        if m.get("final"):
+        if m.get("final") and fate.get(m["id"], (GO, None))[0] != STOP:
             cfg = r.config["candidate"] if r.config else {}
             results.append(
                 {
@@ -313,7 +314,40 @@ def _tune(
             )
         else:
             unfinished += 1
-    return sorted(results, key=lambda r: r["id"]), unfinished, Budget.expired(out)
+    return sorted(results, key=lambda r: r["id"]), unfinished, expired
+
+
+def _halving(spec: AppSpec, state: dict[str, Any]) -> tuple[list[str], set[str], list[int]]:
+    """Successive halving's grid order, protected trials and milestones (epochs)."""
+    from edgecraft.search.halving import milestones
+
+    ids = [str(c["id"]) for c in grid_of(state)]
+    protected = {str(c["id"]) for c in grid_of(state) if c.get("default") or c.get("reference")}
+    epochs = spec.training.epochs
+    return ids, protected, milestones(max(2, epochs // 3), HALVING, epochs + 1)
+
+
+def _fates(
+    grid: Any, ids: list[str], protected: set[str], marks: list[int], ended: bool
+) -> dict[str, tuple[str, Any]]:
+    """Halving's decision for every trial from the scores each reported: a trial that finished
+    while its decision waited on an earlier one is judged here as if it had waited. ``ended``:
+    the experiment ran to its end (not cut by the budget), so every trial reports no more."""
+    from edgecraft.search.halving import decide, recorded_scores
+
+    scores: dict[str, dict[int, float]] = {}
+    done: set[str] = set()
+    for i in range(len(grid)):
+        r = grid[i]
+        if not r.config:
+            continue
+        cid = str(r.config["candidate"]["id"])
+        frame = r.metrics_dataframe
+        rows = frame.to_dict("records") if frame is not None else []
+        scores[cid] = recorded_scores(rows, marks)
+        if ended or r.error is not None or (r.metrics or {}).get("final"):
+            done.add(cid)
+    return decide(ids, marks, HALVING, scores, done, protected)
 
 
 def grid_of(state: dict[str, Any]) -> list[dict[str, Any]]:

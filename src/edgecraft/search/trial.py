@@ -126,7 +126,7 @@ def score(task: str, qm: Any, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def float_score(task: str, model: Any, x: np.ndarray, y: np.ndarray) -> float:
-    """The float model's score on the selection set (what ASHA compares after every epoch)."""
+    """The float model's score on the selection set (what successive halving compares at its milestones)."""
     from edgecraft.apps.metrics import auc
     from edgecraft.optimize.train import predict
 

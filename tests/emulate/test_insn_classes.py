@@ -1,6 +1,8 @@
 """The QEMU plugin's per-class counts on tiny hand-written programs: a loop with known numbers of
 loads, multiplies, stores and branches (taken and not) between the harness's markers, on the
-Cortex-M4 (DSP), M0 (Armv6-M) and M55 (MVE and low-overhead loops) machines."""
+Cortex-M4 (DSP), M0 (Armv6-M) and M55 (MVE and low-overhead loops) machines; and its memory
+counters: loads and stores by region (flash vs RAM) and the misses of the simulated flash caches
+on a walk over a constant table."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 
 from edgecraft.emulate.firmware import OPT, linker_script
 from edgecraft.emulate.machines import machine
-from edgecraft.emulate.qemu import run_qemu
+from edgecraft.emulate.qemu import CACHES, run_qemu
 
 pytestmark = [
     pytest.mark.toolchain,
@@ -84,7 +86,8 @@ M55_BODY = """
 """
 
 
-def build_and_count(tmp_path: Path, target: str, body: str) -> dict[str, int]:
+def build_and_count(tmp_path: Path, target: str, body: str, extra: str = "",
+                    caches: tuple[str, str] = CACHES) -> dict[str, int]:
     m = machine(target)
     runtime = resources.files("edgecraft.emulate").joinpath("runtime")
     for name in ("startup.c", "ec_runtime.h"):
@@ -94,16 +97,21 @@ def build_and_count(tmp_path: Path, target: str, body: str) -> dict[str, int]:
     (tmp_path / "kernel.S").write_text(
         "  .syntax unified\n  .thumb\n  .text\n  .global kernel\n  .type kernel, %function\nkernel:\n"
         "  push {r4, r5, r6, lr}\n  sub sp, sp, #16\n  bl ec_marker_start\n" + body
-        + "  bl ec_marker_stop\n  add sp, sp, #16\n  pop {r4, r5, r6, pc}\n")
+        + "  bl ec_marker_stop\n  add sp, sp, #16\n  pop {r4, r5, r6, pc}\n" + extra)
     cmd = ["arm-none-eabi-gcc", *m.cflags, *OPT, "-nostartfiles", "--specs=nano.specs", "-T", "link.ld",
            "main.c", "startup.c", "kernel.S", "-o", "prog.elf", "-lc", "-lgcc"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    return run_qemu(tmp_path / "prog.elf", m, tmp_path).class_counts
+    return run_qemu(tmp_path / "prog.elf", m, tmp_path, caches=caches).class_counts
+
+
+#: The memory counters (tested apart, below): the instruction-class tests leave them out.
+MEMORY = ("flash_load", "flash_store", "ram_load", "ram_store", "flash_load_miss", "fetch_lines",
+          "fetch_miss", "flash_load_miss_big", "fetch_miss_big")
 
 
 def nonzero(counts: dict[str, int]) -> dict[str, int]:
-    return {k: v for k, v in counts.items() if v}
+    return {k: v for k, v in counts.items() if v and k not in MEMORY}
 
 
 def test_m4_loop_counts_per_class(tmp_path: Path) -> None:
@@ -132,3 +140,37 @@ def test_m55_counts_helium_and_low_overhead_loops(tmp_path: Path) -> None:
         "alu": 3, "loop_start": 1, "mve_ldst": 4, "mve": 4, "loop_end": 4, "branch": 1, "call": 1,
         "total": 1 + 4 + 12 + 1,
     }
+
+
+#: 16 word loads walk a 64-byte constant table (two 32-byte lines, in flash), each value stored
+#: to the stack (RAM); the table's address is itself a load from the literal pool (flash).
+FLASH_BODY = """
+  ldr r0, =table          @ 1 flash load (the literal pool)
+  movs r1, #16
+1:
+  ldr r2, [r0], #4        @ 16 flash loads over 64 bytes
+  str r2, [sp]            @ 16 RAM stores
+  subs r1, r1, #1
+  bne 1b
+  ldr r2, [sp, #4]        @ 1 RAM load
+  b 2f
+  .ltorg
+2:
+"""
+TABLE = ("  .section .rodata\n  .balign 32\ntable:\n" + "".join(f"  .word {k}\n" for k in range(16))
+         + "  .text\n")
+
+
+def test_m4_counts_flash_and_ram_accesses_and_cache_misses(tmp_path: Path) -> None:
+    got = build_and_count(tmp_path, "qemu-m4", FLASH_BODY, extra=TABLE)
+    assert (got["flash_load"], got["flash_store"], got["ram_load"], got["ram_store"]) == (17, 0, 1, 16)
+    # the default data cache (32 lines of one 64-bit flash read): the literal's and the table's 8
+    assert got["flash_load_miss"] == 1 + 8
+    # the loop's instruction lines are fetched once and then hit the 32-line instruction cache
+    assert got["fetch_lines"] >= 16 and got["fetch_miss"] <= 6
+    small = build_and_count(tmp_path, "qemu-m4", FLASH_BODY, extra=TABLE, caches=("1x4", "1x4"))
+    assert small["flash_load"] == 17 and small["flash_load_miss"] == 1 + 16  # one word-sized line: every load
+    assert small["fetch_miss"] >= 16 * 3  # each pass over the 10-byte loop body refetches 3 or 4 lines
+    # the big caches (256 lines of 32 bytes) see the same three data lines; the code stays in them
+    assert small["flash_load_miss_big"] == got["flash_load_miss_big"] == 3
+    assert small["fetch_miss_big"] == got["fetch_miss_big"] <= 6

@@ -1,5 +1,6 @@
 """The cycle model: every counted class priced for every core with a source, the arithmetic on
-hand-computed cases (class prices, branches taken and not, flash wait states, energy per day),
+hand-computed cases (class prices, branches taken and not, flash wait states per counted cache
+miss, energy per day),
 and ``profile`` switching from the MAC fit to cycles when instruction classes are given."""
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from importlib import resources
 
 import pytest
 
+from edgecraft.emulate.qemu import CACHES
 from edgecraft.models.synthetic import tiny_mlp
 from edgecraft.targets import get_board, profile
 from edgecraft.targets.cycles import (
+    MEMORY,
     UNPRICED,
     NoCycleModelError,
     core_model,
@@ -30,7 +33,8 @@ def plugin_classes() -> list[str]:
 
 
 def test_every_core_prices_every_counted_class_with_a_source() -> None:
-    classes = [c for c in plugin_classes() if c not in UNPRICED]
+    classes = [c for c in plugin_classes() if c not in UNPRICED and c not in MEMORY]
+    assert set(MEMORY) <= set(plugin_classes())
     assert {"load_pipelined", "branch_taken", "branch_not_taken", "mac", "mve"} <= set(classes)
     for name, entry in cycle_data()["cores"].items():
         assert sorted(entry["cycles"]) == sorted(classes), name
@@ -39,6 +43,9 @@ def test_every_core_prices_every_counted_class_with_a_source() -> None:
     for slug, entry in cycle_data()["flash"]["boards"].items():
         board = get_board(slug)
         assert has_cycle_model(board) and entry["source"] and entry["wait_states"] >= 0
+        assert entry["cache"] in cycle_data()["flash"]["counted_caches"]
+    # the geometry the runner asks the plugin for is the one cycles.json says was counted
+    assert cycle_data()["flash"]["counted_caches"]["small"] == {"data": CACHES[0], "instruction": CACHES[1]}
 
 
 def test_m4_arithmetic_by_hand() -> None:
@@ -50,11 +57,21 @@ def test_m4_arithmetic_by_hand() -> None:
     assert qemu.cycles == qemu.core_cycles == core and qemu.flash_cycles == 0
     assert qemu.latency_ms == pytest.approx(core / 25e3)
     assert qemu.energy_uj is None  # an emulated board has no power figure
-    l4 = get_board("stm32l4r5-nucleo")  # 5 wait states, 10% of the 3 refetches miss the ART cache
-    est = estimate_cycles(classes, l4)
-    assert est.flash_cycles == round(3 * 5 * 0.1)
-    assert est.latency_ms == pytest.approx((core + 1.5) / 120e3, abs=1e-4)
+    l4 = get_board("stm32l4r5-nucleo")
+    unmeasured = estimate_cycles(classes, l4)  # no memory counters: no flash stalls, and it says so
+    assert unmeasured.flash_cycles == 0 and "no memory counts" in unmeasured.basis
+    # 7 data-cache and 2 instruction-cache misses of the ART-sized caches, 5 wait states each;
+    # the 8 KB caches' misses and the access counts are not what this board pays
+    memory = {"flash_load": 40, "ram_load": 9, "ram_store": 3, "flash_load_miss": 7, "fetch_lines": 30,
+              "fetch_miss": 2, "flash_load_miss_big": 1, "fetch_miss_big": 1}
+    est = estimate_cycles(classes | memory, l4)
+    assert est.core_cycles == core and est.flash_cycles == (7 + 2) * 5
+    assert est.latency_ms == pytest.approx((core + 45) / 120e3)
     assert est.energy_uj == pytest.approx(est.latency_ms * l4.active_mw, rel=1e-3)
+    u5 = estimate_cycles(classes | memory, get_board("stm32u575-nucleo"))  # 8 KB ICACHE, 4 wait states
+    assert u5.flash_cycles == (1 + 1) * 4
+    row = {"wait_states": 3, "cache": "small", "source": "a row's board"}  # a board outside the catalog
+    assert estimate_cycles(classes | memory, l4, row).flash_cycles == 9 * 3
 
 
 def test_cores_differ_where_their_manuals_do() -> None:

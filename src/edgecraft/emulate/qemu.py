@@ -4,7 +4,10 @@ The counter is a TCG plugin of our own (``plugin/ec_insn_count.c``), compiled wi
 gcc on first use and cached under ``$EDGECRAFT_CACHE`` or ``~/.cache/edgecraft`` (never in the
 source tree). It counts every executed instruction, per instruction class (load, store, multiply,
 branch taken and not taken, ...; see the plugin's header), and records the counts at the two
-marker functions the harness calls around the first inference.
+marker functions the harness calls around the first inference. It also counts data accesses by
+region (the machine's flash, where code and constants are linked, vs RAM) and simulates the small
+caches in front of a real board's flash (``CACHES``), so that the cycle model can price wait states
+from counted misses.
 """
 
 from __future__ import annotations
@@ -23,6 +26,13 @@ from edgecraft.emulate.machines import Machine
 
 QEMU = "qemu-system-arm"
 PLUGIN_SOURCE = "ec_insn_count.c"
+#: Cache geometry (lines x bytes, fully associative, LRU) the plugin simulates in front of flash:
+#: data, then instruction. These are the ART accelerator's of the STM32L4+ (RM0432: data cache 8
+#: lines and instruction cache 32 lines of 4 x 64 bits, flash read 64 bits at a time): the data
+#: cache as its 32 double words (each a flash read, no prefetch on data), the instruction cache as
+#: 32 lines of 32 bytes (the prefetch streams a line behind its first read). The reference board
+#: of the cycle check; ``targets/cycles.json`` (``flash.counted_caches``) states the same.
+CACHES = ("32x8", "32x32")
 
 
 @dataclass(frozen=True)
@@ -109,15 +119,19 @@ def class_difference(later: dict[str, int], earlier: dict[str, int]) -> dict[str
 
 
 def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0,
-             profile: bool = False, log: Path | None = None) -> QemuRun:
+             profile: bool = False, log: Path | None = None,
+             caches: tuple[str, str] = CACHES) -> QemuRun:
     """Run ``elf`` on machine ``m`` with ``workdir`` as the semihosting directory (it holds
     ``input.bin`` and receives ``output.bin``). ``log``: also write each translated instruction
-    with its class there (to check the classifier)."""
+    with its class there (to check the classifier). ``caches``: the data and instruction cache
+    geometry (``"<lines>x<bytes>"``) simulated in front of the machine's flash region."""
     require_tool(QEMU)
     counts = workdir / "counts.txt"
     counts.unlink(missing_ok=True)
     start, stop = symbol_address(elf, "ec_marker_start"), symbol_address(elf, "ec_marker_stop")
-    plugin = f"{plugin_path()},start={start:#x},stop={stop:#x},out={counts}"
+    plugin = (f"{plugin_path()},start={start:#x},stop={stop:#x},out={counts},"
+              f"flash={m.flash_origin:#x}:{m.flash_origin + m.flash_size:#x},"
+              f"dcache={caches[0]},icache={caches[1]}")
     if profile:
         plugin += f",op={symbol_address(elf, 'ec_marker_op'):#x}"
     if log is not None:

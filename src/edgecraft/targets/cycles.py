@@ -7,12 +7,15 @@ module prices them with the figures in ``cycles.json`` (each with its source: th
 technical reference manual, or a stated assumption where the manual gives none)::
 
     core cycles  = sum over classes of count[class] * cycles[core][class]
-    flash cycles = (taken branches + branches + calls + pc loads) * wait_states * miss_rate
+    flash cycles = (flash data-cache misses + instruction-cache misses) * wait_states
     latency      = (core + flash cycles) / clock
 
-``branch_cond`` (all conditional branches) and ``total`` are not priced: their parts
-(``branch_taken``, ``branch_not_taken``) and the classes are. Energy per inference is the
-latency at the board's active power; energy per day adds the sleep power between inferences.
+The misses are counted too: the plugin simulates the caches in front of the board's flash on
+every data access and executed block (``MEMORY``), the ART-sized pair or the 8 KB pair, as the
+board's ``cycles.json`` flash entry says. ``branch_cond`` (all conditional branches) and
+``total`` are not priced: their parts (``branch_taken``, ``branch_not_taken``) and the classes
+are. Energy per inference is the latency at the board's active power; energy per day adds the
+sleep power between inferences.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from edgecraft.targets.catalog import Board
 
 #: Counters the plugin reports that are not priced on their own (they sum other classes).
 UNPRICED = ("branch_cond", "total")
-#: Classes after which the core refetches from a new address (a flash access the prefetch misses).
-REDIRECTS = ("branch", "call", "branch_taken", "load_pc")
+#: The plugin's memory counters: accesses by region and the simulated flash caches' misses. They
+#: are not instruction classes: the board's flash entry prices the misses, the rest is reported.
+MEMORY = ("flash_load", "flash_store", "ram_load", "ram_store", "flash_load_miss", "fetch_lines",
+          "fetch_miss", "flash_load_miss_big", "fetch_miss_big")
 SECONDS_PER_DAY = 86_400
 
 
@@ -79,7 +84,7 @@ def core_cycles(classes: dict[str, int], model: CoreModel) -> dict[str, float]:
     """Cycles per class: each class's count times its price (unpriced counters left out)."""
     out: dict[str, float] = {}
     for cls, count in classes.items():
-        if cls in UNPRICED or not count:
+        if cls in UNPRICED or cls in MEMORY or not count:
             continue
         if cls not in model.cycles:
             raise ValueError(f"the cycle model of {model.core} has no price for class {cls!r}")
@@ -87,15 +92,29 @@ def core_cycles(classes: dict[str, int], model: CoreModel) -> dict[str, float]:
     return out
 
 
-def flash_cycles(classes: dict[str, int], board_slug: str) -> tuple[float, str]:
-    """Flash stall cycles of a run on ``board_slug`` and the basis (zero for boards not listed)."""
-    entry = cycle_data()["flash"]["boards"].get(board_slug)
+def flash_misses(classes: dict[str, int], cache: str) -> tuple[int, int]:
+    """(data, instruction) flash-cache misses counted for the ``small`` (ART-sized) or ``big``
+    (8 KB) caches; zeros when the counts carry no memory counters."""
+    suffix = "_big" if cache == "big" else ""
+    return classes.get(f"flash_load_miss{suffix}", 0), classes.get(f"fetch_miss{suffix}", 0)
+
+
+def flash_cycles(classes: dict[str, int], board_slug: str,
+                 entry: dict[str, Any] | None = None) -> tuple[float, str]:
+    """Flash stall cycles of a run on ``board_slug`` and the basis (zero for boards not listed).
+    ``entry``: a flash description (``wait_states``, ``cache``, ``source``) instead of the
+    board's own in ``cycles.json``."""
+    entry = entry if entry is not None else cycle_data()["flash"]["boards"].get(board_slug)
     if entry is None:
         return 0.0, "zero-wait-state memory"
-    redirects = sum(classes.get(c, 0) for c in REDIRECTS)
-    stalls = redirects * entry["wait_states"] * entry["miss_rate"]
-    return stalls, (f"{entry['wait_states']} flash wait states, {entry['miss_rate']:.0%} of "
-                    f"{redirects:,} refetches missing the cache ({entry['source']})")
+    if "flash_load" not in classes:
+        return 0.0, f"no memory counts: flash wait states not priced ({entry['source']})"
+    data, fetch = flash_misses(classes, entry["cache"])
+    stalls = (data + fetch) * entry["wait_states"]
+    geometry = cycle_data()["flash"]["counted_caches"][entry["cache"]]
+    return float(stalls), (f"{entry['wait_states']} flash wait states per miss: {data:,} data-cache misses "
+                           f"({geometry['data']}) of {classes.get('flash_load', 0):,} flash loads, {fetch:,} "
+                           f"instruction-cache misses ({geometry['instruction']}) ({entry['source']})")
 
 
 @dataclass(frozen=True)
@@ -135,21 +154,23 @@ class CycleEstimate:
         return out
 
 
-def estimate_cycles(classes: dict[str, int], board: Board) -> CycleEstimate:
+def estimate_cycles(classes: dict[str, int], board: Board,
+                    flash: dict[str, Any] | None = None) -> CycleEstimate:
     """Price the instruction classes of one inference (counted on the QEMU machine of the
-    board's core) on ``board``: its core's cycle table, its flash wait states, its clock and
-    active power."""
+    board's core) on ``board``: its core's cycle table, its flash wait states and counted cache
+    misses, its clock and active power. ``flash``: a flash description for a board outside the
+    catalog (the cycle check's published rows)."""
     model = core_model(board.core)
     per_class = core_cycles(classes, model)
     core = sum(per_class.values())
-    flash, flash_basis = flash_cycles(classes, board.slug)
-    cycles = core + flash
+    stalls, flash_basis = flash_cycles(classes, board.slug, flash)
+    cycles = core + stalls
     latency_ms = cycles / (board.clock_mhz * 1e3)
     energy = None if board.active_mw is None else latency_ms * board.active_mw
     basis = (f"instruction classes counted on QEMU ({model.machine}) priced with the {board.core} cycle "
              f"table (targets/cycles.json: {model.sources['default'].split(',')[0]}); {flash_basis}")
     return CycleEstimate(board.slug, board.core, board.clock_mhz, int(classes.get("total", 0)), round(cycles),
-                         round(core), round(flash), latency_ms, energy,
+                         round(core), round(stalls), latency_ms, energy,
                          {k: round(v, 1) for k, v in per_class.items()}, basis)
 
 

@@ -18,12 +18,26 @@
  * not start at the address after it: a per-block callback counts taken and not taken (a branch
  * to the very next instruction counts as not taken; compilers do not emit those).
  *
+ * Memory (when `flash=<lo>:<hi>` names the machine's flash, where code and constants are linked):
+ * every data access the core makes is counted by region and direction (flash_load, flash_store,
+ * ram_load, ram_store; a load or store multiple counts one access per register), and two small
+ * caches are simulated in front of flash, as on the boards whose flash needs wait states: a data
+ * cache that flash data reads go through (`dcache=<lines>x<bytes>`) and an instruction cache that
+ * every executed block's instruction lines go through (`icache=<lines>x<bytes>`), both fully
+ * associative with least-recently-used replacement. flash_load_miss and fetch_miss count the
+ * lines each had to read from flash; fetch_lines counts the instruction lines executed blocks
+ * touched (hits and misses). A second, bigger pair (`dcache_big=`, `icache_big=`, default 256x32
+ * each: the 8 KB and larger flash caches of most boards) counts flash_load_miss_big and
+ * fetch_miss_big on the same accesses, so one run prices boards with either kind of cache.
+ *
  * At exit it writes the file `out`: "total <n>", "start <class counts...>", "stop <...>", one
  * "op <...>" line per hook call, each a space-separated list in the order of CLASS_NAMES (the
  * first line, "classes ..."). With `log=<path>` it also writes each translated instruction
  * (address, class, disassembly) once, for checking the classifier.
  *
- * Arguments: start=<hex>,stop=<hex>,out=<path>[,op=<hex>][,log=<path>].
+ * Arguments: start=<hex>,stop=<hex>,out=<path>[,op=<hex>][,log=<path>][,flash=<lo>:<hi>]
+ * [,dcache=<lines>x<bytes>][,icache=<lines>x<bytes>][,dcache_big=...][,icache_big=...] (caches default
+ * to 32x8, 32x32, 256x32 and 256x32).
  * Debian ships no qemu-plugin.h, so the few API declarations used are written out here; they
  * match include/qemu/qemu-plugin.h of QEMU 4.2 to 8.x. */
 #include <ctype.h>
@@ -56,6 +70,13 @@ void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, e
                                                 void *ptr, uint64_t imm);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
                                             enum qemu_plugin_cb_flags flags, void *userdata);
+typedef uint32_t qemu_plugin_meminfo_t;
+enum qemu_plugin_mem_rw { QEMU_PLUGIN_MEM_R = 1, QEMU_PLUGIN_MEM_W, QEMU_PLUGIN_MEM_RW };
+typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr,
+                                          void *userdata);
+void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
+                                      enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw, void *userdata);
+_Bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
@@ -63,13 +84,16 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 enum {
   C_ALU, C_LOAD, C_LOAD_PIPE, C_STORE, C_STORE_PIPE, C_LDM, C_STM, C_LDM_REGS, C_STM_REGS, C_MUL, C_MULL,
   C_MAC, C_SIMD, C_DIV, C_BRANCH, C_CALL, C_BRANCH_COND, C_TAKEN, C_NOT_TAKEN, C_LOAD_PC, C_FPU, C_FPU_DIV,
-  C_FPU_LDST, C_MVE, C_MVE_LDST, C_LOOP_START, C_LOOP_END, C_SYSTEM, C_TOTAL, N_COUNTERS
+  C_FPU_LDST, C_MVE, C_MVE_LDST, C_LOOP_START, C_LOOP_END, C_SYSTEM, C_TOTAL, C_FLASH_LOAD, C_FLASH_STORE,
+  C_RAM_LOAD, C_RAM_STORE, C_FLASH_LOAD_MISS, C_FETCH_LINES, C_FETCH_MISS, C_FLASH_LOAD_MISS_BIG, C_FETCH_MISS_BIG,
+  N_COUNTERS
 };
 static const char *const CLASS_NAMES[N_COUNTERS] = {
     "alu", "load", "load_pipelined", "store", "store_pipelined", "load_multiple", "store_multiple",
     "load_multiple_regs", "store_multiple_regs", "mul", "mul_long", "mac", "simd", "div", "branch",
     "call", "branch_cond", "branch_taken", "branch_not_taken", "load_pc", "fpu", "fpu_div", "fpu_ldst", "mve",
-    "mve_ldst", "loop_start", "loop_end", "system", "total"};
+    "mve_ldst", "loop_start", "loop_end", "system", "total", "flash_load", "flash_store", "ram_load", "ram_store",
+    "flash_load_miss", "fetch_lines", "fetch_miss", "flash_load_miss_big", "fetch_miss_big"};
 
 #define MAX_OPS 4096
 static uint64_t counts[N_COUNTERS];
@@ -87,6 +111,74 @@ struct tb_info {
   int ends_in_cond_branch;
 };
 static const struct tb_info *last_tb;
+
+/* ---- memory regions and the caches in front of flash ---- */
+static uint64_t flash_lo, flash_hi; /* [lo, hi); empty: memory is not counted */
+#define MAX_LINES 256
+struct cache {
+  unsigned lines, shift; /* line size 1 << shift bytes */
+  uint64_t tag[MAX_LINES], used[MAX_LINES], clock;
+};
+static struct cache dcache = {32, 3, {0}, {0}, 0}, icache = {32, 5, {0}, {0}, 0};
+static struct cache dcache_big = {256, 5, {0}, {0}, 0}, icache_big = {256, 5, {0}, {0}, 0};
+
+/* Look `addr`'s line up; on a miss it replaces the least recently used line. Returns 1 on a miss.
+ * Tags are stored plus one so that zero means an empty line. */
+static int cache_access(struct cache *c, uint64_t addr) {
+  uint64_t tag = (addr >> c->shift) + 1;
+  unsigned victim = 0;
+  c->clock++;
+  for (unsigned i = 0; i < c->lines; i++) {
+    if (c->tag[i] == tag) {
+      c->used[i] = c->clock;
+      return 0;
+    }
+    if (c->used[i] < c->used[victim]) victim = i;
+  }
+  c->tag[victim] = tag;
+  c->used[victim] = c->clock;
+  return 1;
+}
+
+static int in_flash(uint64_t addr) { return addr >= flash_lo && addr < flash_hi; }
+
+static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata) {
+  (void)vcpu;
+  (void)udata;
+  int store = qemu_plugin_mem_is_store(info);
+  if (!in_flash(vaddr)) {
+    counts[store ? C_RAM_STORE : C_RAM_LOAD]++;
+  } else if (store) {
+    counts[C_FLASH_STORE]++;
+  } else {
+    counts[C_FLASH_LOAD]++;
+    counts[C_FLASH_LOAD_MISS] += cache_access(&dcache, vaddr);
+    counts[C_FLASH_LOAD_MISS_BIG] += cache_access(&dcache_big, vaddr);
+  }
+}
+
+/* The instruction lines a block occupies, through the instruction cache (blocks in flash only). */
+static void fetch_block(uint64_t lo, uint64_t hi) {
+  if (hi <= lo || !in_flash(lo)) return;
+  for (uint64_t line = lo >> icache.shift; line <= (hi - 1) >> icache.shift; line++) {
+    counts[C_FETCH_LINES]++;
+    counts[C_FETCH_MISS] += cache_access(&icache, line << icache.shift);
+  }
+  for (uint64_t line = lo >> icache_big.shift; line <= (hi - 1) >> icache_big.shift; line++)
+    counts[C_FETCH_MISS_BIG] += cache_access(&icache_big, line << icache_big.shift);
+}
+
+static int parse_cache(const char *arg, struct cache *c) {
+  char *end;
+  unsigned long lines = strtoul(arg, &end, 10), bytes;
+  if (*end != 'x') return -1;
+  bytes = strtoul(end + 1, &end, 10);
+  if (*end || lines < 1 || lines > MAX_LINES || bytes < 4 || (bytes & (bytes - 1))) return -1;
+  c->lines = (unsigned)lines;
+  for (c->shift = 0; (1ul << c->shift) < bytes; c->shift++) {
+  }
+  return 0;
+}
 
 static void on_start(unsigned int vcpu, void *udata) {
   (void)vcpu;
@@ -116,6 +208,7 @@ static void on_tb_exec(unsigned int vcpu, void *udata) {
   (void)vcpu;
   const struct tb_info *tb = udata;
   if (last_tb && last_tb->ends_in_cond_branch) counts[tb->vaddr == last_tb->fallthrough ? C_NOT_TAKEN : C_TAKEN]++;
+  if (flash_hi) fetch_block(tb->vaddr, tb->fallthrough);
   last_tb = tb;
 }
 
@@ -296,6 +389,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[C_LDM_REGS], regs);
     if (regs && cls == C_STM)
       qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[C_STM_REGS], regs);
+    if (flash_hi) qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
     if (i + 1 == n) {
       info->fallthrough = pc + size;
       info->ends_in_cond_branch = cls == C_BRANCH_COND;
@@ -335,7 +429,22 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
     else if (strncmp(argv[i], "op=", 3) == 0) op_addr = strtoull(argv[i] + 3, NULL, 0);
     else if (strncmp(argv[i], "out=", 4) == 0) snprintf(out_path, sizeof out_path, "%s", argv[i] + 4);
     else if (strncmp(argv[i], "log=", 4) == 0) snprintf(log_path, sizeof log_path, "%s", argv[i] + 4);
-    else return -1;
+    else if (strncmp(argv[i], "flash=", 6) == 0) {
+      char *end;
+      flash_lo = strtoull(argv[i] + 6, &end, 0);
+      if (*end != ':') return -1;
+      flash_hi = strtoull(end + 1, &end, 0);
+      if (*end || flash_hi <= flash_lo) return -1;
+    } else if (strncmp(argv[i], "dcache=", 7) == 0) {
+      if (parse_cache(argv[i] + 7, &dcache)) return -1;
+    } else if (strncmp(argv[i], "icache=", 7) == 0) {
+      if (parse_cache(argv[i] + 7, &icache)) return -1;
+    } else if (strncmp(argv[i], "dcache_big=", 11) == 0) {
+      if (parse_cache(argv[i] + 11, &dcache_big)) return -1;
+    } else if (strncmp(argv[i], "icache_big=", 11) == 0) {
+      if (parse_cache(argv[i] + 11, &icache_big)) return -1;
+    } else
+      return -1;
   }
   if (!out_path[0]) return -1;
   op_counts = calloc(MAX_OPS, sizeof *op_counts);

@@ -22,10 +22,10 @@ core:
 
 Both built with arm-none-eabi-gcc -O2 for the core. Per layer and per model (the layers both
 have): instructions, the ratio edgecraft / CMSIS-NN, MACs per instruction, outputs identical.
-Layers only edgecraft runs (RESHAPE, ADD, PAD, ...) are listed apart. Each side's instruction
-classes are priced by the cycle model (``edgecraft.targets.cycles``) on NUCLEO-L4R5ZI for
-qemu-m4, giving the cycle model's check: CMSIS-NN's priced cycles against the published
-MLPerf Tiny v0.5 latency of TFLM 2.3 with CMSIS-NN on that board.
+Layers only edgecraft runs (RESHAPE, ADD, PAD, ...) are listed apart. The cycle model's check
+(CMSIS-NN's kernels priced for the boards of published MLPerf Tiny runs, weights in flash and
+activations in RAM as on a board) is ``benchmarks/cycles.py``, which builds on this file's
+CMSIS-NN program.
 """
 
 from __future__ import annotations
@@ -58,15 +58,12 @@ from edgecraft.ops.registry import op_cost
 from edgecraft.ops.softmax import input_params
 from edgecraft.plan import plan_memory
 from edgecraft.runtime import run_model
-from edgecraft.targets import get_board
-from edgecraft.targets.cycles import estimate_cycles
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CMSIS = SHARED / "cmsis-nn"
 CORPUS = SHARED / "conformance"
 MODELS = {"kws": "kws_ref_model", "vww": "vww_96_int8", "ic": "pretrainedResnet_quant", "ad": "ad01_int8"}
-PUBLISHED_TFLM_CMSIS_MS = {"kws": 181.9, "vww": 600.6, "ic": 704.2, "ad": 10.05}  # L4R5 @ 120 MHz
 COMPARED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX")
 SOURCE_DIRS = ("ConvolutionFunctions", "FullyConnectedFunctions", "PoolingFunctions", "SoftmaxFunctions",
                "NNSupportFunctions", "TransposeFunctions")
@@ -297,21 +294,6 @@ def measure(key: str, target: str, objs: list[Path], work: Path) -> dict[str, An
         "whole_model_edgecraft_instructions": ours.instructions,
         "all_identical": all(r["identical"] for r in rows),
     }
-    if target == "qemu-m4":
-        board = get_board("stm32l4r5-nucleo")
-        sums: dict[str, dict[str, int]] = {"edgecraft": {}, "cmsis": {}}
-        for r in rows:
-            for side in sums:
-                for c, v in r[f"{side}_classes"].items():
-                    sums[side][c] = sums[side].get(c, 0) + v
-        est = {side: estimate_cycles(c, board) for side, c in sums.items()}
-        published = PUBLISHED_TFLM_CMSIS_MS[key]
-        out["cycle_check"] = {
-            "board": board.slug, "published_tflm_cmsis_ms": published,
-            "cmsis_cycles": est["cmsis"].cycles, "cmsis_ms": round(est["cmsis"].latency_ms, 2),
-            "cmsis_error_pct": round(100 * (est["cmsis"].latency_ms / published - 1), 1),
-            "edgecraft_ms": round(est["edgecraft"].latency_ms, 2),
-        }
     return out
 
 
@@ -331,15 +313,12 @@ def show(results: list[dict[str, Any]]) -> None:
                 f"{o['type']} {o['edgecraft']:,}" for o in r["edgecraft_only"]))
     s = Table(title="Per model (compared layers): edgecraft / CMSIS-NN", title_justify="left")
     for col in ("model", "target", "edgecraft", "CMSIS-NN", "ratio", "MACs/instr ours", "MACs/instr CMSIS",
-                "identical", "CMSIS priced ms (L4R5)", "published TFLM+CMSIS ms", "error"):
+                "identical"):
         s.add_column(col, justify="left" if col in ("model", "target") else "right")
     for r in results:
-        c = r.get("cycle_check")
         s.add_row(r["model"], r["target"], f"{r['edgecraft_instructions']:,}", f"{r['cmsis_instructions']:,}",
                   f"{r['ratio']:.3f}", f"{r['edgecraft_macs_per_instruction']:.3f}",
-                  f"{r['cmsis_macs_per_instruction']:.3f}", "yes" if r["all_identical"] else "NO",
-                  f"{c['cmsis_ms']:g}" if c else "-", f"{c['published_tflm_cmsis_ms']:g}" if c else "-",
-                  f"{c['cmsis_error_pct']:+.1f}%" if c else "-")
+                  f"{r['cmsis_macs_per_instruction']:.3f}", "yes" if r["all_identical"] else "NO")
     console.print(s)
 
 

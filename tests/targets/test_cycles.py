@@ -18,8 +18,10 @@ from edgecraft.targets.cycles import (
     MEMORY,
     UNPRICED,
     NoCycleModelError,
+    check_error_pct,
     core_model,
     cycle_data,
+    cycle_profile_estimate,
     estimate_cycles,
     has_cycle_model,
 )
@@ -106,3 +108,23 @@ def test_profile_uses_cycles_when_classes_are_given() -> None:
     assert counted["energy_per_day_j"] > 0 and fitted["energy_per_day_j"] is None
     assert "cycle model" in counted["estimates"]["basis"]
     assert "cycle model" not in fitted["estimates"]["basis"]
+
+
+def test_check_rows_have_sources_and_the_stated_error_covers_only_checked_cores() -> None:
+    check = cycle_data()["check"]
+    kinds = [r["kind"] for r in check["rows"]]
+    assert kinds.count("reference") >= 2 and set(kinds) <= {"reference", "context"}
+    for row in check["rows"]:
+        assert set(row["latency_ms"]) == {"kws", "vww", "ic", "ad"} and "tiny_results_v" in row["source"]
+        assert (row["board"] is None) == ("flash" in row), row["id"]  # off-catalog boards bring their flash
+        if row["kind"] == "reference":
+            assert cycle_data()["aliases"].get(row["core"], row["core"]) in check["cores"]
+        else:
+            assert row["why_context"]
+    assert check_error_pct("cortex-m4f") == check_error_pct("cortex-m33") == check["latency_error_pct"] <= 20
+    assert check_error_pct("cortex-m7") == check_error_pct("cortex-m0plus") == check["unchecked_error_pct"]
+    m7 = cycle_profile_estimate({"alu": 1000, "total": 1000}, get_board("stm32f746-disco"))
+    assert m7["latency_error_pct"] == check["unchecked_error_pct"]
+    assert "not covered by the check" in m7["basis"]
+    m4 = cycle_profile_estimate({"alu": 1000, "total": 1000}, get_board("nano33ble"))
+    assert m4["latency_error_pct"] == check["latency_error_pct"] and "benchmarks/cycles.py" in m4["basis"]

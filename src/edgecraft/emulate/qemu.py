@@ -132,6 +132,8 @@ def run_qemu(elf: Path, m: Machine, workdir: Path, timeout_s: float = 300.0,
     plugin = (f"{plugin_path()},start={start:#x},stop={stop:#x},out={counts},"
               f"flash={m.flash_origin:#x}:{m.flash_origin + m.flash_size:#x},"
               f"dcache={caches[0]},icache={caches[1]}")
+    if m.const_size:  # constants linked apart from the code: read-only memory all the same
+        plugin += f",flash={m.const_origin:#x}:{m.const_origin + m.const_size:#x}"
     if profile:
         plugin += f",op={symbol_address(elf, 'ec_marker_op'):#x}"
     if log is not None:

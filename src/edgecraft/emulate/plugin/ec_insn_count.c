@@ -18,7 +18,8 @@
  * not start at the address after it: a per-block callback counts taken and not taken (a branch
  * to the very next instruction counts as not taken; compilers do not emit those).
  *
- * Memory (when `flash=<lo>:<hi>` names the machine's flash, where code and constants are linked):
+ * Memory (when `flash=<lo>:<hi>` names the machine's flash, where code and constants are linked; a
+ * second `flash=` names a separate constants region):
  * every data access the core makes is counted by region and direction (flash_load, flash_store,
  * ram_load, ram_store; a load or store multiple counts one access per register), and two small
  * caches are simulated in front of flash, as on the boards whose flash needs wait states: a data
@@ -113,7 +114,9 @@ struct tb_info {
 static const struct tb_info *last_tb;
 
 /* ---- memory regions and the caches in front of flash ---- */
-static uint64_t flash_lo, flash_hi; /* [lo, hi); empty: memory is not counted */
+#define MAX_REGIONS 2 /* code flash, and a separate constants region where the machine has one */
+static uint64_t flash_lo[MAX_REGIONS], flash_hi[MAX_REGIONS]; /* [lo, hi) */
+static int n_flash;                                          /* 0: memory is not counted */
 #define MAX_LINES 256
 struct cache {
   unsigned lines, shift; /* line size 1 << shift bytes */
@@ -140,7 +143,11 @@ static int cache_access(struct cache *c, uint64_t addr) {
   return 1;
 }
 
-static int in_flash(uint64_t addr) { return addr >= flash_lo && addr < flash_hi; }
+static int in_flash(uint64_t addr) {
+  for (int i = 0; i < n_flash; i++)
+    if (addr >= flash_lo[i] && addr < flash_hi[i]) return 1;
+  return 0;
+}
 
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata) {
   (void)vcpu;
@@ -208,7 +215,7 @@ static void on_tb_exec(unsigned int vcpu, void *udata) {
   (void)vcpu;
   const struct tb_info *tb = udata;
   if (last_tb && last_tb->ends_in_cond_branch) counts[tb->vaddr == last_tb->fallthrough ? C_NOT_TAKEN : C_TAKEN]++;
-  if (flash_hi) fetch_block(tb->vaddr, tb->fallthrough);
+  if (n_flash) fetch_block(tb->vaddr, tb->fallthrough);
   last_tb = tb;
 }
 
@@ -389,7 +396,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[C_LDM_REGS], regs);
     if (regs && cls == C_STM)
       qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counts[C_STM_REGS], regs);
-    if (flash_hi) qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
+    if (n_flash) qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
     if (i + 1 == n) {
       info->fallthrough = pc + size;
       info->ends_in_cond_branch = cls == C_BRANCH_COND;
@@ -431,10 +438,12 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
     else if (strncmp(argv[i], "log=", 4) == 0) snprintf(log_path, sizeof log_path, "%s", argv[i] + 4);
     else if (strncmp(argv[i], "flash=", 6) == 0) {
       char *end;
-      flash_lo = strtoull(argv[i] + 6, &end, 0);
+      if (n_flash == MAX_REGIONS) return -1;
+      flash_lo[n_flash] = strtoull(argv[i] + 6, &end, 0);
       if (*end != ':') return -1;
-      flash_hi = strtoull(end + 1, &end, 0);
-      if (*end || flash_hi <= flash_lo) return -1;
+      flash_hi[n_flash] = strtoull(end + 1, &end, 0);
+      if (*end || flash_hi[n_flash] <= flash_lo[n_flash]) return -1;
+      n_flash++;
     } else if (strncmp(argv[i], "dcache=", 7) == 0) {
       if (parse_cache(argv[i] + 7, &dcache)) return -1;
     } else if (strncmp(argv[i], "icache=", 7) == 0) {

@@ -5,6 +5,8 @@ shifts 0 .. 31, float32 or float64 sums; and int16 layers keep the reference ker
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -162,3 +164,49 @@ def test_int16_layers_keep_the_reference_kernels() -> None:
     g = fc_graph(rng, 30, 4, 2, bias=np.zeros(4, np.int64), dtype="int16")
     assert PreparedFullyConnected.build(OpContext(g.operators[0], g)) is None
     assert run_both(g, rng).fast_paths == {}
+
+
+def window_graph(rng: np.random.Generator, op: str, hw: tuple[int, int], k: tuple[int, int],
+                 stride: int, dilation: int, padding: str, channels: int, mult: int = 1) -> Graph:
+    """An int8 CONV_2D (``channels`` in, ``mult`` * 3 out) or DEPTHWISE_CONV_2D (multiplier
+    ``mult``), per-channel filter, random zero points."""
+    b = GraphBuilder()
+    s_in = float(rng.uniform(0.01, 0.1))
+    x = b.tensor("x", (1, *hw, channels), "int8", qparams(s_in, int(rng.integers(-128, 128))))
+    out_ch = 3 * mult if op == "CONV_2D" else channels * mult
+    shape = (out_ch, *k, channels) if op == "CONV_2D" else (1, *k, out_ch)
+    s_w = rng.uniform(0.002, 0.02, out_ch)
+    w_q = qparams(s_w, 0, axis=0 if op == "CONV_2D" else 3)
+    w = b.const("w", rng.integers(-127, 128, shape).astype(np.int8), w_q)
+    bias = b.const("b", rng.integers(-3000, 3000, out_ch).astype(np.int32),
+                   qparams(np.float32(s_in) * s_w, 0))
+    eff = [(kk - 1) * dilation + 1 for kk in k]
+    out_hw = [-(-n // stride) if padding == "SAME" else (n - e) // stride + 1
+              for n, e in zip(hw, eff, strict=True)]
+    spread = s_in * float(s_w.mean()) * 3000 * np.sqrt(k[0] * k[1] * (channels if op == "CONV_2D" else 1))
+    y = b.tensor("y", (1, *out_hw, out_ch), "int8", qparams(spread / 128, int(rng.integers(-20, 20))))
+    attrs = dict(padding=padding, stride_h=stride, stride_w=stride, dilation_h_factor=dilation,
+                 dilation_w_factor=dilation, fused_activation_function="RELU6")
+    if op == "DEPTHWISE_CONV_2D":
+        attrs["depth_multiplier"] = mult
+    b.op(op, [x, w, bias], [y], **attrs)
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize(("op", "hw", "k", "stride", "dilation", "padding"), [
+    ("CONV_2D", (5, 7), (1, 1), 1, 1, "SAME"),  # the padded buffer is the matrix
+    ("CONV_2D", (6, 5), (1, 1), 2, 1, "VALID"),
+    ("CONV_2D", (9, 8), (3, 2), 2, 2, "SAME"),
+    ("CONV_2D", (10, 4), (10, 4), 1, 1, "VALID"),  # one window: KWS's first layer's shape class
+    ("DEPTHWISE_CONV_2D", (7, 9), (3, 3), 1, 1, "SAME"),
+    ("DEPTHWISE_CONV_2D", (8, 8), (3, 3), 2, 1, "SAME"),
+    ("DEPTHWISE_CONV_2D", (9, 11), (2, 3), 1, 3, "VALID"),
+])
+def test_bound_window_ops_equal_reference(op: str, hw: tuple[int, int], k: tuple[int, int], stride: int,
+                                          dilation: int, padding: str) -> None:
+    """CONV_2D and DEPTHWISE_CONV_2D bound to their views (padded buffer, im2col matrix): equal
+    to the reference across geometries, multipliers, and with extreme inputs."""
+    rng = np.random.default_rng(zlib.crc32(repr((op, hw, k, stride)).encode()))
+    for channels, mult in ((3, 1), (4, 2)):
+        g = window_graph(rng, op, hw, k, stride, dilation, padding, channels, mult)
+        assert run_both(g, rng).fast_paths == {0: f"{op.lower()}_int8_prepared"}

@@ -10,7 +10,8 @@ with tolerance 0 on randomized cases (tests/runtime/test_fast.py).
   ``depthwise_conv_2d_int8_prepared``: int8 layers with constant filter and bias, prepared once
   (:mod:`.prepared`): exact float matmul, TFLM's requantization in a few int64 operations with
   the bias folded in (:mod:`.requant`), bound to the arena so a run writes its output view
-  directly (``bind``). A layer the prepared form cannot compute exactly takes the next path.
+  directly (``bind``; the window ops' padded input and im2col matrix are fixed buffers,
+  :mod:`.windowed`). A layer the prepared form cannot compute exactly takes the next path.
 - ``lookup_table``: an int8 op marked ``OpDef.lookup`` evaluates its reference kernel once on
   all 256 int8 values, then indexes the table (:mod:`.tables`).
 - ``conv_2d_im2col``, ``depthwise_conv_2d_float``, ``fully_connected_blas``: the integer sums as

@@ -42,7 +42,7 @@ def _check_int8(x: np.ndarray) -> None:
         raise TypeError(f"the exact BLAS sums need int8 input, got {x.dtype}")
 
 
-def _conv_filter(ctx: OpContext, w: np.ndarray, groups: int) -> tuple[type, np.ndarray]:
+def conv_filter(ctx: OpContext, w: np.ndarray, groups: int) -> tuple[type, np.ndarray]:
     """The exact float type and the filter as (G, KH*KW*Cg, O/G) matrices in it."""
     out_ch, kh, kw, group_ch = w.shape
     dtype = exact_dtype(ctx, w, kh * kw * group_ch)
@@ -56,7 +56,7 @@ def im2col_conv(ctx: OpContext, x: np.ndarray, zero_point: int, w: np.ndarray) -
     _check_int8(x)
     out_ch, kh, kw, group_ch = w.shape
     groups = x.shape[3] // group_ch
-    dtype, filt = ctx.memo("conv_im2col", lambda: _conv_filter(ctx, w, groups))
+    dtype, filt = ctx.memo("conv_im2col", lambda: conv_filter(ctx, w, groups))
     xf = x.astype(dtype) - dtype(zero_point)
     if kh == kw == 1 and groups == 1:  # pointwise: a 1x1 window never pads; the pixels are the rows
         sub = xf[:, :: int(ctx.attrs.get("stride_h", 1)), :: int(ctx.attrs.get("stride_w", 1)), :]

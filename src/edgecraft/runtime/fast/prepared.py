@@ -28,6 +28,7 @@ from edgecraft.ops.arith import conv_multipliers
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.conv_common import activation_range, output_quant, quant_of
 from edgecraft.runtime.fast.requant import Epilogue
+from edgecraft.runtime.fast.windowed import bind_conv, bind_depthwise
 
 #: The sums of a prepared layer are exact below these (float32, float64).
 F32_EXACT, F64_EXACT = 2**24, 2**53
@@ -165,9 +166,15 @@ class PreparedWindowOp:
         return [out]
 
     def bind(self, args: list[Any], outs: list[np.ndarray]) -> Callable[[], None]:
-        """One run over fixed views: ``args[0]`` (the input) and ``outs[0]`` (the output)."""
+        """One run over fixed views: ``args[0]`` (the input) and ``outs[0]`` (the output), with
+        the padded input and im2col matrix made once (:mod:`.windowed`) where the op allows."""
         x, out = args[0], outs[0]
-        ctx, w, zp, accumulate, epilogue = self.ctx, self.w, self.zero_point, self.accumulate, self.epilogue
+        ctx, w, zp, epilogue = self.ctx, self.w, self.zero_point, self.epilogue
+        bound = (bind_depthwise(ctx, x, zp, w, epilogue, out) if ctx.op.type == "DEPTHWISE_CONV_2D"
+                 else bind_conv(ctx, x, zp, w, epilogue, out))
+        if bound is not None:
+            return bound
+        accumulate = self.accumulate
 
         def run() -> None:
             epilogue.apply(accumulate(ctx, x, zp, w), out)  # accumulate returns a new array

@@ -23,6 +23,7 @@ ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
 #: Every fast path and the test below that compares it with the reference kernels.
 TESTED = {"lookup_table": "test_lookup_table_equals_reference",
+          "pair_table": "test_pair_table_equals_reference",
           "fully_connected_int8_prepared": "test_prepared_fully_connected_equals_reference",
           "conv_2d_int8_prepared": "test_conv_im2col_equals_reference",
           "depthwise_conv_2d_int8_prepared": "test_depthwise_exact_float_equals_reference",
@@ -199,6 +200,46 @@ def test_prepared_fully_connected_equals_reference(seed: int) -> None:
     args = [xv, *(g.tensors[k].data for k in op.inputs[1:])]
     got = prepared.kernel(get_op(op.type), ctx)(ctx, args)[0]
     assert np.array_equal(got, get_op(op.type).kernel_for(spec)(spec, args)[0])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_pair_table_equals_reference(seed: int) -> None:
+    """int8 ADD/SUB with random scales, zero points, activations, broadcasting and a constant
+    operand: the 65,536-entry table gives the reference's bytes."""
+    rng = np.random.default_rng(600 + seed)
+    op = "ADD" if seed % 2 == 0 else "SUB"
+    shape = (1, 3, 4, 5)
+    other = [shape, (5,), (1, 3, 1, 5), (1, 1, 1, 1)][seed % 4]
+    b = GraphBuilder()
+    q = [qparams(float(rng.uniform(0.01, 0.2)), int(rng.integers(-128, 128))) for _ in range(3)]
+    x = b.tensor("x", shape, "int8", q[0])
+    if seed >= 4:
+        y = b.const("y", rng.integers(-128, 128, other).astype(np.int8), q[1])
+    else:
+        y = b.tensor("y", other, "int8", q[1])
+    z = b.tensor("z", shape, "int8", q[2])
+    b.op(op, [x, y], [z], fused_activation_function=str(rng.choice(ACTS)))
+    g = b.build([x] if seed >= 4 else [x, y], [z])
+    inputs = [rng.integers(-128, 128, shape).astype(np.int8)]
+    if seed < 4:
+        inputs.append(rng.integers(-128, 128, other).astype(np.int8))
+    same_bytes(g, inputs, "pair_table")
+    for edge in (-128, 127):
+        same_bytes(g, [np.full(shape, edge, np.int8), *inputs[1:]], "pair_table")
+
+
+def test_pair_table_raises_what_the_reference_raises() -> None:
+    """An output scale too small for a quantized add: both runtimes refuse it on the first run."""
+    b = GraphBuilder()
+    x, y = b.tensor("x", (4,), "int8", qparams(1.0, 0)), b.tensor("y", (4,), "int8", qparams(1.0, 0))
+    z = b.tensor("z", (4,), "int8", qparams(1e-9, 0))
+    b.op("ADD", [x, y], [z])
+    g = b.build([x, y], [z])
+    xv = np.zeros(4, np.int8)
+    assert Interpreter(g).fast_paths == {0: "pair_table"}
+    for interp in (Interpreter(g), Interpreter(g, reference=True)):
+        with pytest.raises(OpError, match="out of range for a quantized add"):
+            interp.run([xv, xv])
 
 
 @pytest.mark.parametrize("seed", range(6))

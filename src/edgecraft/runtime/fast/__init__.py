@@ -12,6 +12,7 @@ with tolerance 0 on randomized cases (tests/runtime/test_fast.py).
   the bias folded in (:mod:`.requant`), bound to the arena so a run writes its output view
   directly (``bind``; the window ops' padded input and im2col matrix are fixed buffers,
   :mod:`.windowed`). A layer the prepared form cannot compute exactly takes the next path.
+- ``pair_table``: int8 ADD and SUB as a table of all 65,536 input pairs (:mod:`.tables`).
 - ``lookup_table``: an int8 op marked ``OpDef.lookup`` evaluates its reference kernel once on
   all 256 int8 values, then indexes the table (:mod:`.tables`).
 - ``conv_2d_im2col``, ``depthwise_conv_2d_float``, ``fully_connected_blas``: the integer sums as
@@ -33,7 +34,13 @@ from edgecraft.ops import conv_2d, depthwise_conv_2d, fully_connected, softmax
 from edgecraft.ops.base import Kernel, OpContext, OpDef
 from edgecraft.runtime.fast.blas import depthwise_exact_float, fc_blas, im2col_conv
 from edgecraft.runtime.fast.prepared import Accumulate, PreparedFullyConnected, PreparedWindowOp
-from edgecraft.runtime.fast.tables import lookup_applies, lookup_kernel, softmax_exp_table
+from edgecraft.runtime.fast.tables import (
+    PairTable,
+    lookup_applies,
+    lookup_kernel,
+    pair_table_applies,
+    softmax_exp_table,
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ def _softmax_applies(opdef: OpDef, ctx: OpContext) -> bool:
 
 FAST_PATHS: tuple[FastPath, ...] = (
     FastPath("lookup_table", lookup_applies, lookup_kernel),
+    FastPath("pair_table", pair_table_applies, PairTable),
     _prepared("FULLY_CONNECTED"),
     _prepared("CONV_2D", im2col_conv),
     _prepared("DEPTHWISE_CONV_2D", depthwise_exact_float),

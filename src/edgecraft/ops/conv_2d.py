@@ -182,12 +182,20 @@ def pointwise_in_place(ctx: OpContext) -> bool:
 
 
 def mve_scratch(ctx: OpContext) -> int:
-    """The Helium kernel's scratch (``ec_conv_2d_mve.c``): one patch of ``kh * kw * in_c``
-    bytes, none for an in-place 1x1; a grouped convolution runs the DSP kernel and takes its."""
+    """The Helium kernel's scratch (``ec_conv_2d_mve.c``): ``mve_patches`` patches of
+    ``kh * kw * in_c`` bytes, none for an in-place 1x1; a grouped convolution runs the DSP
+    kernel and takes its."""
     _, kh, kw, group_ch = ctx.req_input(1).shape
     if group_ch != ctx.req_input(0).shape[3]:
         return dsp_scratch(ctx)
-    return 0 if pointwise_in_place(ctx) else kh * kw * group_ch
+    depth = kh * kw * group_ch
+    return 0 if pointwise_in_place(ctx) else mve_patches(depth) * depth
+
+
+def mve_patches(depth: int) -> int:
+    """Patches of ``depth`` bytes the Helium kernel gathers before one matrix product: as many
+    as fit 512 bytes, 1 to 16 (``EC_CONV_MVE_PATCHES`` in ``ec_mve.h``)."""
+    return 1 if depth >= 256 else min(16, 512 // depth)
 
 
 OP = OpDef(

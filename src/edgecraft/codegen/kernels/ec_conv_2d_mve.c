@@ -4,11 +4,12 @@
  *
  * Each output pixel's patch (kh x kw x in_c bytes, in the filter's OHWI order) is gathered
  * into `scratch` with vector copies, taps outside the input filled with the input's zero point
- * (so they add input_offset + zero point = 0, as TFLM skips them); the patch is then one row of
- * ec_fully_connected_mve_s8 against the filter rows, with `folded_bias` holding the
- * filter-only terms (see ec_fully_connected_mve.c). A 1x1 convolution with unit strides has
- * its patches already in place: it is a single fully connected call over every pixel, no
- * scratch. scratch: kh * kw * in_c bytes (NULL for the 1x1 case). */
+ * (so they add input_offset + zero point = 0, as TFLM skips them); EC_CONV_MVE_PATCHES(depth)
+ * consecutive pixels' patches are then the rows of one ec_fully_connected_mve_s8 product
+ * against the filter rows, with `folded_bias` holding the filter-only terms (see
+ * ec_fully_connected_mve.c). A 1x1 convolution with unit strides has its patches already in
+ * place: it is a single fully connected call over every pixel, no scratch. scratch:
+ * EC_CONV_MVE_PATCHES(depth) * depth bytes, depth = kh * kw * in_c (NULL for the 1x1 case). */
 #include "ec_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -30,14 +31,15 @@ void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_
   const int right_only = ec_right_shifts_only_mve(p->shift, out_c);
   const int32_t row_bytes = k_w * in_c;
   const int8_t zero_point = (int8_t)(-p->input_offset);
-  int8_t *out = output;
+  const int32_t batch = EC_CONV_MVE_PATCHES(depth);
+  int32_t pending = 0;
+  int8_t *patch = scratch, *out = output;
   for (int32_t b = 0; b < p->output.n; ++b) {
     const int8_t *image = input + b * in_h * in_w * in_c;
     for (int32_t oy = 0; oy < p->output.h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_h;
       for (int32_t ox = 0; ox < p->output.w; ++ox) {
         const int32_t x0 = ox * p->stride_w - p->pad_w;
-        int8_t *patch = scratch;
         for (int32_t ky = 0; ky < k_h; ++ky) {
           const int32_t y = y0 + p->dilation_h * ky;
           if (y < 0 || y >= in_h) {
@@ -57,10 +59,19 @@ void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_
             else ec_copy_mve(patch, row + x * in_c, in_c);
           }
         }
-        ec_fc_rows_mve(&fc, scratch, filter, folded_bias, out, right_only);
-        out += out_c;
+        if (++pending == batch) {
+          fc.rows = pending;
+          ec_fc_rows_mve(&fc, scratch, filter, folded_bias, out, right_only);
+          out += pending * out_c;
+          pending = 0;
+          patch = scratch;
+        }
       }
     }
+  }
+  if (pending) {
+    fc.rows = pending;
+    ec_fc_rows_mve(&fc, scratch, filter, folded_bias, out, right_only);
   }
 }
 #endif

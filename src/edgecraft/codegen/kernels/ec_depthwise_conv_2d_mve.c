@@ -19,31 +19,48 @@
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "ec_mve.h"
 
-/* The taps of one block: LOAD(ptr, k) loads eight bytes at ptr + 8k widened to int16. */
-#define EC_DW_TAPS(LOAD)                                                       \
-  for (int32_t ky = 0; ky < k_h; ++ky, in += step_y) {                         \
-    for (int32_t kx = 0; kx < k_w; ++kx, in += step_x, f += ch) {              \
-      int16x8_t xv = LOAD(in, 0, pr0), fv = LOAD(f, 0, pr0);                   \
-      acc0 = vaddq_s32(acc0, vmullbq_int_s16(xv, fv));                         \
-      acc1 = vaddq_s32(acc1, vmulltq_int_s16(xv, fv));                         \
-      xv = LOAD(in, 8, pr1);                                                   \
-      fv = LOAD(f, 8, pr1);                                                    \
-      acc2 = vaddq_s32(acc2, vmullbq_int_s16(xv, fv));                         \
-      acc3 = vaddq_s32(acc3, vmulltq_int_s16(xv, fv));                         \
-    }                                                                          \
-  }
+/* The taps of eight channels (the lanes of `pr` only: the others load and add 0) into two
+ * accumulators (channels 0, 2, 4, 6 and 1, 3, 5, 7), a low-overhead loop per row. */
+static inline void ec_dw_half(int32_t k_h, int32_t k_w, const int8_t *in, const int8_t *f, int32_t step_x,
+                              int32_t step_y, int32_t ch, mve_pred16_t pr, int32_t *acc) {
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = acc0;
+  int32_t rows = k_h, saved;
+  __asm__ volatile( /* P0 is saved and restored: GCC cannot be told the asm changes it */
+      "vmrs %[saved], p0\n"
+      "vmsr p0, %[pr]\n"
+      "2:\n"
+      "dls lr, %[k_w]\n"
+      "1:\n"
+      "vpstt\n"
+      "vldrbt.s16 q0, [%[in]]\n"
+      "vldrbt.s16 q1, [%[f]]\n"
+      "add %[in], %[in], %[step_x]\n"
+      "add %[f], %[f], %[ch]\n"
+      "vmullb.s16 q2, q0, q1\n"
+      "vadd.i32 %q[a0], %q[a0], q2\n"
+      "vmullt.s16 q2, q0, q1\n"
+      "vadd.i32 %q[a1], %q[a1], q2\n"
+      "le lr, 1b\n"
+      "add %[in], %[in], %[step_y]\n"
+      "subs %[rows], %[rows], #1\n"
+      "bne 2b\n"
+      "vmsr p0, %[saved]\n"
+      : [a0] "+w"(acc0), [a1] "+w"(acc1), [in] "+l"(in), [f] "+l"(f), [rows] "+r"(rows), [saved] "=&r"(saved)
+      : [k_w] "r"(k_w), [step_x] "r"(step_x), [step_y] "r"(step_y), [ch] "r"(ch), [pr] "r"((uint32_t)pr)
+      : "q0", "q1", "q2", "lr", "memory", "cc");
+  const int32x4x2_t both = {{acc0, acc1}};
+  vst2q_s32(acc, both);
+}
 
-#define EC_LOAD_TAIL(ptr, k, pr) vldrbq_z_s16((ptr) + (k), pr)
-
-/* The accumulators of one block of sixteen channels (fewer: `left`; the others read as 0) of
+/* The accumulators of one block of sixteen channels (fewer: `left`, in predicated halves) of
  * one output pixel, without the bias, stored in channel order at acc (VST20/VST21 interleave
  * the even and odd lanes of each half): `in` the block's first tap (taps `step_x` apart along
  * a row, rows `step_y` further after a row's last tap), `f` the block's first filter tap (taps
  * `ch` apart). */
 static inline void ec_dw_block(int32_t k_h, int32_t k_w, const int8_t *in, const int8_t *f, int32_t step_x,
                                int32_t step_y, int32_t ch, int32_t left, int32_t *acc) {
-  int32x4_t acc0 = vdupq_n_s32(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   if (left >= 16) {
+    int32x4_t acc0 = vdupq_n_s32(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     /* the taps of a full block as a low-overhead loop per row (GCC 12 spills one accumulator
      * and adds a move per tap when this is left to it) */
     int32_t rows = k_h;
@@ -73,13 +90,13 @@ static inline void ec_dw_block(int32_t k_h, int32_t k_w, const int8_t *in, const
           [rows] "+r"(rows)
         : [k_w] "r"(k_w), [step_x] "r"(step_x), [step_y] "r"(step_y), [ch] "r"(ch)
         : "q0", "q1", "q2", "lr", "memory", "cc");
-  } else {
-    const mve_pred16_t pr0 = vctp16q((uint32_t)left), pr1 = vctp16q((uint32_t)(left > 8 ? left - 8 : 0));
-    EC_DW_TAPS(EC_LOAD_TAIL)
+    const int32x4x2_t low = {{acc0, acc1}}, high = {{acc2, acc3}};
+    vst2q_s32(acc, low);
+    vst2q_s32(acc + 8, high);
+    return;
   }
-  const int32x4x2_t low = {{acc0, acc1}}, high = {{acc2, acc3}};
-  vst2q_s32(acc, low);
-  vst2q_s32(acc + 8, high);
+  ec_dw_half(k_h, k_w, in, f, step_x, step_y, ch, vctp16q((uint32_t)(left < 8 ? left : 8)), acc);
+  if (left > 8) ec_dw_half(k_h, k_w, in + 8, f + 8, step_x, step_y, ch, vctp16q((uint32_t)(left - 8)), acc + 8);
 }
 
 /* Channels per requantization run (the accumulators on the stack). */

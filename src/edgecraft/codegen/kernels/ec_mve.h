@@ -7,6 +7,10 @@
 
 #include "ec_kernels.h"
 
+/* Patches ec_conv_2d_mve_s8 gathers before one fully connected product: as many as fit 512
+ * bytes, 1 to 16 (ops/conv_2d.py sizes the scratch with the same rule). */
+#define EC_CONV_MVE_PATCHES(depth) ((depth) >= 256 ? 1 : 512 / (depth) > 16 ? 16 : 512 / (depth))
+
 /* ec_fully_connected_mve_s8 with `right_only` (ec_right_shifts_only_mve of its shifts) given,
  * for callers that run it many times on one table (ec_conv_2d_mve.c). */
 void ec_fc_rows_mve(const ec_fc_params *p, const int8_t *input, const int8_t *filter, const int32_t *folded_bias,

@@ -26,15 +26,26 @@ static int32_t ec_row_sum_mve(const int8_t *x, int32_t depth) {
   return sum;
 }
 
-/* acc[0..3] = init + the dot products of x with four consecutive filter rows from f0: one
- * input load shared by four VMLADAVA per 16 bytes, in a tail-predicated low-overhead loop
- * (DLSTP.8/LETP: the last partial vector's lanes past `depth` are left out). GCC 12 does not
- * form such loops from the intrinsics, so the loop is written out; VMLADAVA needs even
- * registers for its accumulators (constraint "Te"). */
-static inline void ec_fc_four(const int8_t *x, const int8_t *f0, int32_t depth, int32_t init, int32_t *acc) {
-  const int8_t *f1 = f0 + depth, *f2 = f1 + depth, *f3 = f2 + depth;
-  int32_t a0 = init, a1 = init, a2 = init, a3 = init;
+/* acc[4b .. 4b + 3] = the dot products of x with filter rows 4b .. 4b + 3 from f, for the
+ * `blocks` blocks of four rows: per block, one input load shared by four VMLADAVA per 16
+ * bytes in a tail-predicated low-overhead loop (DLSTP.8/LETP: the lanes past `depth` of the
+ * last vector are left out), the four sums stored, the pointers moved to the next rows. GCC
+ * 12 does not form such loops from the intrinsics, so the loop is written out; VMLADAVA needs
+ * even registers for its accumulators (constraint "Te"). */
+static inline void ec_fc_blocks(const int8_t *x, const int8_t *f, int32_t depth, int32_t blocks, int32_t *acc) {
+  const int32_t spent = 16 * ((depth + 15) / 16);         /* bytes each pointer advances per block */
+  const int32_t back = depth - spent;                      /* f3's end + back: the next f0 */
+  int32_t a0, a1, a2, a3;
+  const int8_t *f1, *f2, *f3;
   __asm__ volatile(
+      "3:\n"
+      "movs %[a0], #0\n"
+      "movs %[a1], #0\n"
+      "movs %[a2], #0\n"
+      "movs %[a3], #0\n"
+      "add %[f1], %[f0], %[d]\n"
+      "add %[f2], %[f1], %[d]\n"
+      "add %[f3], %[f2], %[d]\n"
       "dlstp.8 lr, %[d]\n"
       "1:\n"
       "vldrb.8 q0, [%[x]], #16\n"
@@ -47,14 +58,17 @@ static inline void ec_fc_four(const int8_t *x, const int8_t *f0, int32_t depth, 
       "vldrb.8 q1, [%[f3]], #16\n"
       "vmladava.s8 %[a3], q1, q0\n"
       "letp lr, 1b\n"
-      : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [x] "+r"(x), [f0] "+r"(f0),
-        [f1] "+r"(f1), [f2] "+r"(f2), [f3] "+r"(f3)
-      : [d] "r"(depth)
-      : "q0", "q1", "lr", "memory");
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
+      "strd %[a0], %[a1], [%[acc]], #8\n"
+      "strd %[a2], %[a3], [%[acc]], #8\n"
+      "add %[f0], %[f3], %[back]\n"
+      "add %[x], %[x], %[back]\n"
+      "sub %[x], %[x], %[d]\n"
+      "subs %[n], %[n], #1\n"
+      "bne 3b\n"
+      : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [f1] "=&r"(f1), [f2] "=&r"(f2),
+        [f3] "=&r"(f3), [x] "+r"(x), [f0] "+r"(f), [acc] "+r"(acc), [n] "+r"(blocks)
+      : [d] "r"(depth), [back] "r"(back)
+      : "q0", "q1", "lr", "memory", "cc");
 }
 
 /* Units per requantization run (the accumulators on the stack). */
@@ -76,15 +90,18 @@ void ec_fc_rows_mve(const ec_fc_params *p, const int8_t *input, const int8_t *fi
     for (int32_t u0 = 0; u0 < units; u0 += EC_FC_RUN) {
       const int32_t n = units - u0 < EC_FC_RUN ? units - u0 : EC_FC_RUN;
       const int8_t *f = filter + u0 * depth;
-      int32_t u = 0;
-      for (; u + 4 <= n; u += 4, f += 4 * depth) ec_fc_four(in, f, depth, row_term, acc + u);
-      for (; u < n; ++u, f += depth) {
-        int32_t a = row_term;
+      int32_t u = n & ~3;
+      if (u) ec_fc_blocks(in, f, depth, u >> 2, acc);
+      for (f += u * depth; u < n; ++u, f += depth) {
+        int32_t a = 0;
         for (int32_t d = 0; d < depth; d += 16) {
           const mve_pred16_t pr = vctp8q((uint32_t)(depth - d));
           a = vmladavaq_s8(a, vldrbq_z_s8(f + d, pr), vldrbq_z_s8(in + d, pr));
         }
         acc[u] = a;
+      }
+      if (row_term) {
+        for (u = 0; u < n; ++u) acc[u] += row_term;
       }
       ec_requant_run_mve(acc, folded_bias + u0, n, p->multiplier + u0, p->shift + u0, p->output_offset,
                          p->act_min, p->act_max, right_only, out + u0);

@@ -210,3 +210,15 @@ def test_bound_window_ops_equal_reference(op: str, hw: tuple[int, int], k: tuple
     for channels, mult in ((3, 1), (4, 2)):
         g = window_graph(rng, op, hw, k, stride, dilation, padding, channels, mult)
         assert run_both(g, rng).fast_paths == {0: f"{op.lower()}_int8_prepared"}
+
+
+def test_values_no_int8_model_has_are_left_to_the_reference() -> None:
+    """A zero point outside int8 or a multiplier outside int32 (a corrupt file): nothing is
+    prepared and nothing overflows; the reference kernel runs the layer."""
+    rng = np.random.default_rng(4)
+    for zp in (300, 2**40):
+        g = fc_graph(rng, 8, 3, 1, x_zp=zp)
+        assert PreparedFullyConnected.build(OpContext(g.operators[0], g)) is None
+        assert "fully_connected_int8_prepared" not in Interpreter(g).fast_paths.values()
+    with pytest.raises(ValueError, match="outside what TFLM"):
+        Epilogue(2**40, 0, 0, 0, -128, 127, 10, 10, 1)

@@ -30,6 +30,10 @@ from edgecraft.ops.conv_common import activation_range, output_quant, quant_of
 from edgecraft.runtime.fast.requant import Epilogue
 from edgecraft.runtime.fast.windowed import bind_conv, bind_depthwise
 
+#: What a layer the prepared form does not take raises while it is prepared (corrupt files too:
+#: zero points, scales or filters no int8 model has); the reference kernel then runs it.
+_NOT_PREPARED = (OpError, ValueError, OverflowError, FloatingPointError, ZeroDivisionError)
+
 #: The sums of a prepared layer are exact below these (float32, float64).
 F32_EXACT, F64_EXACT = 2**24, 2**53
 
@@ -51,7 +55,10 @@ def _int8_io(ctx: OpContext) -> bool:
 
 
 def _input_offset_range(zero_point: int) -> int:
-    """The largest ``|x - zero_point|`` of an int8 ``x``."""
+    """The largest ``|x - zero_point|`` of an int8 ``x``; ValueError for a zero point outside
+    int8 (a corrupt file: the reference kernel runs it, or refuses it)."""
+    if not -128 <= zero_point <= 127:
+        raise ValueError(f"int8 zero point {zero_point}")
     return max(127 - zero_point, zero_point + 128)
 
 
@@ -64,6 +71,7 @@ class PreparedFullyConnected:
         w_scales, w_zp = quant_of(ctx, 1)
         _, in_zp = quant_of(ctx, 0)
         x_zp = int(in_zp[0])
+        offset_range = _input_offset_range(x_zp)
         filt = w.astype(np.int64) - (int(w_zp[0]) if len(w_scales) == 1 else 0)  # (units, depth)
         self.units, self.depth = filt.shape
         row_abs = np.abs(filt).sum(axis=1)
@@ -76,7 +84,7 @@ class PreparedFullyConnected:
         _, out_zp = output_quant(ctx)
         lo, hi = activation_range(ctx)
         offset = bias - x_zp * filt.sum(axis=1)
-        bound = _input_offset_range(x_zp) * row_abs + np.abs(bias)
+        bound = offset_range * row_abs + np.abs(bias)
         self.epilogue = Epilogue(mult, shift, offset, out_zp, lo, hi, raw_bound, bound, self.units)
 
     @classmethod
@@ -90,7 +98,7 @@ class PreparedFullyConnected:
             return None
         try:
             return cls(ctx, bias)
-        except (OpError, ValueError):  # the reference kernel reports (or computes) these cases
+        except _NOT_PREPARED:  # the reference kernel reports (or computes) these cases
             return None
 
     def __call__(self, ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
@@ -155,7 +163,7 @@ class PreparedWindowOp:
             return None
         try:
             return cls(ctx, bias, accumulate)
-        except (OpError, ValueError):
+        except _NOT_PREPARED:
             return None
 
     def __call__(self, ctx: OpContext, args: list[Any]) -> list[np.ndarray]:

@@ -58,6 +58,11 @@ class Epilogue:
         n = channels
         mult, shifts, offs = _ints(multiplier, n), _ints(shift, n), _ints(offset, n)
         raw, acc = _ints(raw_bound, n), _ints(bound, n)
+        if not (all(INT32_MIN <= m <= INT32_MAX for m in mult) and abs(int(zero_point)) <= INT32_MAX
+                and max(abs(int(lo)), abs(int(hi))) < 2**62
+                and all(0 <= b < 2**62 for b in raw + acc) and all(abs(o) < 2**62 for o in offs)):
+            raise ValueError("multipliers, zero point, bounds or offsets outside what TFLM's int32 "
+                             "arithmetic holds")
         left = [max(s, 0) for s in shifts]
         right = [max(-s, 0) for s in shifts]
         if any(r > 31 for r in right) or any(s > 31 for s in left):

@@ -69,7 +69,7 @@ def test_plan_json_contract_and_plot(edgecraft, cnn_file: Path, tmp_path: Path) 
 def test_plan_table_and_alignment(edgecraft, cnn_file: Path) -> None:
     r = edgecraft("plan", str(cnn_file), "--alignment", "64")
     assert r.returncode == 0, r.stderr
-    assert "overlap plan, alignment 64" in r.stdout and "lower bound" in r.stdout
+    assert "patch plan, alignment 64" in r.stdout and "lower bound" in r.stdout
 
 
 def test_plan_with_the_dsp_kernels_places_their_scratch(edgecraft, cnn_file: Path) -> None:

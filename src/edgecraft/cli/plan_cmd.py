@@ -47,6 +47,9 @@ def describe_plan(graph: Graph, algorithm: str, alignment: int,
         "order": plan.order,
         "tensors": tensors,
         "overlaps": [{"input": k, "output": o, "max_offset_delta": d} for k, o, d in plan.overlaps],
+        "scratch_overlaps": [{"input": k, "op": j, "max_offset_delta": d}
+                             for k, j, d in plan.scratch_overlaps],
+        "patches": [{"ops": list(p.ops), "banded": [p.y, p.z], "rows": p.rows} for p in plan.patches],
         "algorithms": [{"algorithm": a, "arena_bytes": p.arena_bytes,
                         "lower_bound_bytes": p.lower_bound_bytes, "ratio_to_bound": round(p.gap_ratio, 4),
                         "ratio_to_greedy": round(p.arena_bytes / max(plans["greedy"].arena_bytes, 1), 4)}

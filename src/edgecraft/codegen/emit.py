@@ -15,6 +15,7 @@ import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_float, c_identifier, c_int, c_type
 from edgecraft.codegen.ops_c import CodegenError, OpCode, emit_op
+from edgecraft.codegen.patch_c import emit_patch
 from edgecraft.ir.graph import Graph, Operator, Tensor
 from edgecraft.ir.validate import validate
 from edgecraft.ops.base import OpContext
@@ -117,8 +118,20 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     decls: list[str] = []
     calls: list[str] = []
     stems: set[str] = set()
+    patch_at = {p.a: p for p in plan.patches}
+    in_patch = {j for p in plan.patches for j in (p.b, p.add)}
     for step, j in enumerate(plan.order):
         op = graph.operators[j]
+        if j in in_patch:
+            continue
+        if j in patch_at:  # three steps in one block; the profiling hooks count it as the first
+            code = emit_patch(graph, patch_at[j], ptr, lambda ctx, p: emit_op(ctx, p, ptr))
+            decls.append(code.decls)
+            ops = ", ".join(map(str, patch_at[j].ops))
+            calls.append(f"  /* steps {step}..{step + 2}: ops {ops} patch by patch */\n"
+                         f"  EC_OP_HOOK();\n  {code.call}\n  EC_OP_HOOK();\n  EC_OP_HOOK();\n")
+            stems.update(code.kernels)
+            continue
         code = emit_op(OpContext(op, graph), f"op{j}", ptr)
         if get_op(op.type).view and _same_memory(plan, op.inputs[0], op.outputs[0]):
             code = OpCode("", "/* planned as a view of its input: nothing to copy */", ())

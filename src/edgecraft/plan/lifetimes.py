@@ -23,7 +23,7 @@ ops they apply to (``OpDef.view``, ``OpDef.inplace``):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from edgecraft.ir.graph import Graph, Tensor
@@ -133,16 +133,26 @@ class _Groups:
             self.members[a] += self.members.pop(b)
 
 
-def alias_groups(graph: Graph, order: list[int], reqs: list[Request], inplace: bool) -> list[Item]:
-    """Group requests that may share memory (see the module docstring); one Item per group."""
+def alias_groups(graph: Graph, order: list[int], reqs: list[Request], inplace: bool,
+                 fixed: frozenset[int] = frozenset(), shared_scratch: Sequence[Sequence[int]] = ()
+                 ) -> list[Item]:
+    """Group requests that may share memory (see the module docstring); one Item per group.
+    Tensors in ``fixed`` (band buffers of a patch) share with nothing; the scratch buffers of
+    each operator group in ``shared_scratch`` (a patch's ops, whose kernels run one at a time
+    and keep nothing in scratch between calls) are one buffer."""
     pos = {r.index: i for i, r in enumerate(reqs) if r.kind == "tensor"}
     groups = _Groups(len(reqs))
+    spos = {r.index: i for i, r in enumerate(reqs) if r.kind == "scratch"}
+    for ops in shared_scratch:
+        ms = [spos[j] for j in ops if j in spos]
+        for m in ms[1:]:
+            groups.join(ms[0], m)
     outputs = set(graph.outputs)
     for step, j in enumerate(order if inplace else []):
         op = graph.operators[j]
-        if len(op.outputs) != 1 or op.outputs[0] not in pos:
+        if len(op.outputs) != 1 or op.outputs[0] not in pos or op.outputs[0] in fixed:
             continue
-        src = _alias_source(graph, op.type, op.inputs, op.outputs[0], step, reqs, pos, groups, outputs)
+        src = _alias_source(graph, op.type, op.inputs, op.outputs[0], step, reqs, pos, groups, outputs, fixed)
         if src is not None:
             groups.join(src, pos[op.outputs[0]])
     items = []
@@ -155,17 +165,17 @@ def alias_groups(graph: Graph, order: list[int], reqs: list[Request], inplace: b
 
 def _alias_source(graph: Graph, op_type: str, inputs: list[int], out: int, step: int,
                   reqs: list[Request], pos: dict[int, int], groups: _Groups,
-                  outputs: set[int]) -> int | None:
-    """The request whose memory the output of this op may take over, or None."""
+                  outputs: set[int], fixed: frozenset[int] = frozenset()) -> int | None:
+    """The request whose memory the output of this op may take over (none in ``fixed``), or None."""
     t_out = graph.tensors[out]
     opdef = find_op(op_type)
     if opdef is not None and opdef.view:
         k = inputs[0] if inputs else -1
-        return pos[k] if k in pos and nbytes(graph.tensors[k]) == nbytes(t_out) else None
+        return pos[k] if k in pos and k not in fixed and nbytes(graph.tensors[k]) == nbytes(t_out) else None
     if opdef is None or not opdef.inplace:
         return None
     for n, k in enumerate(inputs):
-        if k not in pos:
+        if k not in pos or k in fixed:
             continue
         t_in = graph.tensors[k]
         if t_in.shape != t_out.shape or t_in.dtype != t_out.dtype:

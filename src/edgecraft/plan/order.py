@@ -22,7 +22,8 @@ from edgecraft.plan.lifetimes import align_up, nbytes
 class _Deps:
     """Dependencies and sizes of a graph's operators, sets of operators as bit masks."""
 
-    def __init__(self, graph: Graph, alignment: int, scratch: Mapping[int, int]) -> None:
+    def __init__(self, graph: Graph, alignment: int, scratch: Mapping[int, int],
+                 sizes: Mapping[int, int] | None = None) -> None:
         ops = graph.operators
         self.n = len(ops)
         self.producer: dict[int, int] = {}
@@ -43,6 +44,7 @@ class _Deps:
             self.preds[after] |= 1 << before
         self.size = {k: align_up(nbytes(t), alignment) for k, t in enumerate(graph.tensors)
                      if not t.is_constant and nbytes(t) > 0}
+        self.size.update({k: v for k, v in (sizes or {}).items() if k in self.size})
         self.inputs, self.outputs = set(graph.inputs), set(graph.outputs)
         self.fresh = [sum(self.size.get(k, 0) for k in op.outputs) + align_up(scratch.get(j, 0), alignment)
                       for j, op in enumerate(ops)]
@@ -61,10 +63,11 @@ class _Deps:
 
 
 def best_order(graph: Graph, alignment: int, scratch: Mapping[int, int],
-               max_states: int = 5000) -> list[int] | None:
+               max_states: int = 5000, sizes: Mapping[int, int] | None = None) -> list[int] | None:
     """The execution order with the smallest live-byte peak, ties broken towards graph order;
-    None when the graph has more than ``max_states`` downsets."""
-    d = _Deps(graph, alignment, scratch)
+    None when the graph has more than ``max_states`` downsets. ``sizes`` (tensor -> bytes)
+    replaces tensors' own sizes (a patch's band buffers)."""
+    d = _Deps(graph, alignment, scratch, sizes)
     full = (1 << d.n) - 1
     start = d.live(0)
     best: dict[int, tuple[int, tuple[int, ...]]] = {0: (start, ())}
@@ -87,10 +90,11 @@ def best_order(graph: Graph, alignment: int, scratch: Mapping[int, int],
     return None
 
 
-def greedy_order(graph: Graph, alignment: int, scratch: Mapping[int, int]) -> list[int]:
+def greedy_order(graph: Graph, alignment: int, scratch: Mapping[int, int],
+                 sizes: Mapping[int, int] | None = None) -> list[int]:
     """A topological order built one step at a time: run the ready operator with the smallest
     peak, then the fewest bytes left alive, then the lowest index."""
-    d = _Deps(graph, alignment, scratch)
+    d = _Deps(graph, alignment, scratch, sizes)
     done, order = 0, list[int]()
     while len(order) < d.n:
         base = d.live(done)

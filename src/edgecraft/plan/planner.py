@@ -37,10 +37,11 @@ from edgecraft.plan.lifetimes import (
 )
 from edgecraft.plan.order import best_order, greedy_order
 from edgecraft.plan.overlap import overlap_offset
+from edgecraft.plan.patch import Patch, band_sizes, find_patches, patch_requests
 from edgecraft.plan.placement import Pairs, greedy_by_size, live_bound, peak, search
 
-ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder", "overlap")
-DEFAULT_ALGORITHM = "overlap"
+ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder", "overlap", "patch")
+DEFAULT_ALGORITHM = "patch"
 
 
 class PlanError(ValueError):
@@ -80,6 +81,9 @@ class MemoryPlan:
     #: (input tensor, operator, D): the operator's scratch starts at most D (< 0) bytes from its
     #: dying input and overlaps it (``OpDef.scratch_below_input``; ``overlap`` only).
     scratch_overlaps: tuple[tuple[int, int, int], ...] = ()
+    #: Residual blocks run in bands of rows (``patch`` only; :mod:`edgecraft.plan.patch`): their
+    #: ``y`` and ``z`` buffers hold bands, not whole tensors.
+    patches: tuple[Patch, ...] = ()
 
     def offset_of(self, tensor_index: int) -> int:
         """Arena offset of non-constant tensor ``tensor_index`` (aliases share offsets)."""
@@ -132,14 +136,20 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
         return _greedy(graph, graph_order, alignment, need, inplace=False, name=algorithm)
     if algorithm == "inplace":
         return _greedy(graph, graph_order, alignment, need, inplace=True, name=algorithm)
-    overlap = algorithm == "overlap"
+    overlap = algorithm in ("overlap", "patch")
     shifts = shifts if overlap else {}
-    candidates = [_optimal(graph, graph_order, alignment, need, algorithm, overlap, shifts)]
-    if algorithm in ("reorder", "overlap"):
-        order = best_order(graph, alignment, need) or greedy_order(graph, alignment, need)
-        if order != graph_order:
-            candidates.append(_optimal(graph, order, alignment, need, algorithm, overlap, shifts))
-    return min(candidates, key=lambda p: (p.arena_bytes, p.order != graph_order))
+    # patch: the overlap plans too, unless no order has a patch (never worse than overlap)
+    patching = [False, True] if algorithm == "patch" and find_patches(graph, graph_order) else [False]
+    candidates = []
+    for patch in patching:
+        candidates.append(_optimal(graph, graph_order, alignment, need, algorithm, overlap, shifts, patch))
+        if algorithm in ("reorder", "overlap", "patch"):
+            sizes = band_sizes(graph, find_patches(graph, graph_order)) if patch else {}
+            order = (best_order(graph, alignment, need, sizes=sizes)
+                     or greedy_order(graph, alignment, need, sizes))
+            if order != graph_order:
+                candidates.append(_optimal(graph, order, alignment, need, algorithm, overlap, shifts, patch))
+    return min(candidates, key=lambda p: (p.arena_bytes, len(p.patches), p.order != graph_order))
 
 
 def _greedy(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int], inplace: bool,
@@ -151,15 +161,20 @@ def _greedy(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int
 
 
 def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int],
-             name: str, overlap: bool = False, shifts: Mapping[int, int] | None = None) -> MemoryPlan:
+             name: str, overlap: bool = False, shifts: Mapping[int, int] | None = None,
+             patch: bool = False) -> MemoryPlan:
     reqs = requests(graph, order, alignment, scratch)
+    patches = find_patches(graph, order) if patch else []
+    reqs = patch_requests(graph, reqs, patches, order, alignment)
+    banded = frozenset(k for p in patches for k in (p.y, p.z))
+    fused = {j for p in patches for j in p.ops}
     best: MemoryPlan | None = None
     for inplace in (True, False):
-        items = alias_groups(graph, order, reqs, inplace)
-        pairs, tensors = (_overlap_pairs(graph, order, reqs, items, alignment, shifts or {}) if overlap
+        items = alias_groups(graph, order, reqs, inplace, banded, [p.ops for p in patches])
+        pairs, tensors = (_overlap_pairs(graph, order, reqs, items, alignment, shifts or {}, fused) if overlap
                           else ({}, {}))
         offsets, proven = search(items, pairs)
-        plan = _assemble(name, alignment, order, reqs, items, offsets, proven, pairs, tensors)
+        plan = _assemble(name, alignment, order, reqs, items, offsets, proven, pairs, tensors, tuple(patches))
         if best is None or plan.arena_bytes < best.arena_bytes:
             best = plan
     assert best is not None
@@ -167,7 +182,7 @@ def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[in
 
 
 def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: list[Item], alignment: int,
-                   shifts: Mapping[int, int]
+                   shifts: Mapping[int, int], fused: set[int]
                    ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], tuple[int, int, int]]]:
     """(input item, output item) -> D for every windowed op whose input dies there, and for
     every op whose scratch may start ``shifts[op]`` bytes below its dying input (the scratch's
@@ -179,7 +194,7 @@ def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: l
     pairs: dict[tuple[int, int], int] = {}
     tensors: dict[tuple[int, int], tuple[int, int, int]] = {}
     for step, j in enumerate(order):
-        d = overlap_offset(graph, j)
+        d = overlap_offset(graph, j) if j not in fused else None
         op = graph.operators[j]
         if d is None or op.inputs[0] not in pos or op.outputs[0] not in pos:
             continue
@@ -190,7 +205,7 @@ def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: l
             tensors[i, o] = (op.inputs[0], op.outputs[0], pairs[i, o])
     for step, j in enumerate(order):
         op = graph.operators[j]
-        if j not in shifts or j not in scratch_pos or not op.inputs or op.inputs[0] not in pos:
+        if j not in shifts or j in fused or j not in scratch_pos or not op.inputs or op.inputs[0] not in pos:
             continue
         i, s = item_of[pos[op.inputs[0]]], item_of[scratch_pos[j]]
         if items[i].last == step and not any(reqs[m].index in outputs for m in items[i].members
@@ -202,7 +217,8 @@ def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: l
 
 def _assemble(name: str, alignment: int, order: list[int], reqs: list[Request], items: list[Item],
               offsets: list[int], proven: bool, pairs: Pairs | None = None,
-              tensors: Mapping[tuple[int, int], tuple[int, int, int]] | None = None) -> MemoryPlan:
+              tensors: Mapping[tuple[int, int], tuple[int, int, int]] | None = None,
+              patches: tuple[Patch, ...] = ()) -> MemoryPlan:
     buffers: list[Buffer | None] = [None] * len(reqs)
     for it, off in zip(items, offsets, strict=True):
         head = reqs[it.members[0]]
@@ -216,7 +232,8 @@ def _assemble(name: str, alignment: int, order: list[int], reqs: list[Request], 
     overlaps = tuple(t for t in found if t[1] >= 0)
     below = tuple((k, -1 - o, d) for k, o, d in found if o < 0)
     return MemoryPlan(name, alignment, arena, bound, list(order), [b for b in buffers if b is not None],
-                      optimal=proven or arena <= bound, overlaps=overlaps, scratch_overlaps=below)
+                      optimal=proven or arena <= bound, overlaps=overlaps, scratch_overlaps=below,
+                      patches=patches)
 
 
 def lower_bound(graph: Graph, alignment: int = 16) -> int:

@@ -91,10 +91,11 @@ class Interpreter:
         """Every non-constant tensor as an array over its planned bytes of the arena."""
         views: dict[int, np.ndarray] = {}
         planned = {b.index: b.offset for b in self.plan.buffers if b.kind == "tensor"}
+        banded = {k for p in self.plan.patches for k in (p.y, p.z)}  # bands in C: whole here
         for k, t in enumerate(self.graph.tensors):
             if t.is_constant:
                 continue
-            if k in planned:
+            if k in planned and k not in banded:
                 raw = self.arena[planned[k]:planned[k] + t.nbytes]
                 views[k] = raw.view(t.np_dtype).reshape(t.shape)
             elif t.variable:  # state lives outside the arena, as TFLM's persistent buffers

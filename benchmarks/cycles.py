@@ -7,9 +7,11 @@ The rows are in ``targets/cycles.json`` (``check.rows``), each with its source i
 mlcommons/tiny_results repositories: runs whose kernels are CMSIS-NN's, so the same kernels can
 be counted here. For each row's core (qemu-m4 for the Cortex-M4F, qemu-m33 for the Cortex-M33)
 this compiles CMSIS-NN from ``../shared/cmsis-nn`` (a yardstick only; skipped with a message when
-absent) and runs, for every CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling and SOFTMAX
-layer of the model, the CMSIS-NN call TFLM makes (``benchmarks/kernels.py`` writes the program),
-with the weights as constants in flash and each layer's input in RAM, as on the board. The QEMU
+absent) and runs, for every CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling, SOFTMAX and
+ADD layer of the model, the CMSIS-NN call the row's software makes (``benchmarks/kernels.py``
+writes the calls; ``mapping`` in the row: microTVM runs a one-channel convolution as the
+depthwise kernel), with the weights as constants in flash and each layer's input in RAM, as on
+the board; every layer's output must equal the reference runtime's byte for byte. The QEMU
 plugin counts instruction classes, loads and stores by region and the misses of the caches in
 front of flash; ``edgecraft.targets.cycles`` prices them for the row's board (core table, flash
 wait states per miss, clock). Printed per row and model: priced ms, the flash share, the
@@ -34,17 +36,29 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from edgecraft.codegen.cwriter import c_array
 from edgecraft.emulate import emulate
 from edgecraft.emulate.firmware import OPT, linker_script
 from edgecraft.emulate.machines import machine
 from edgecraft.emulate.qemu import run_qemu
 from edgecraft.formats import read_tflite
+from edgecraft.ir.graph import Graph, Operator, Quantization
+from edgecraft.ops.add import rescale_params
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.broadcast import activation
+from edgecraft.ops.quant import quantized_activation_range
+from edgecraft.plan import plan_memory
 from edgecraft.targets import get_board
 from edgecraft.targets.catalog import Board
 from edgecraft.targets.cycles import core_model, cycle_data, estimate_cycles
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kernels import CMSIS, CORPUS, MODELS, build_library, cmsis_program, intermediates
+from kernels import CMSIS, CORPUS, MODELS, build_library, intermediates, layer_call
+
+#: How a row's software maps layers to CMSIS-NN calls beyond TFLM's: microTVM (its CMSIS-NN
+#: partitioning, tiny_results_v1.0 closed/OctoML/code/.../kws/model/codegen) runs a convolution
+#: with one input channel as CMSIS-NN's depthwise kernel (depth multiplier = output channels).
+MAPPINGS = ("tflm", "microtvm")
 
 
 def row_board(row: dict[str, Any]) -> tuple[Board, dict[str, Any] | None]:
@@ -57,13 +71,97 @@ def row_board(row: dict[str, Any]) -> tuple[Board, dict[str, Any] | None]:
                    emulated=False), row["flash"]
 
 
-def cmsis_counts(key: str, target: str, objs: list[Path], work: Path) -> dict[str, int]:
+def as_depthwise(graph: Graph, j: int) -> Graph:
+    """``graph`` with CONV_2D ``j`` (one input channel) as the DEPTHWISE_CONV_2D microTVM runs
+    for it: the filter [out, kh, kw, 1] as [1, kh, kw, out], depth multiplier = out."""
+    op = graph.operators[j]
+    w = graph.tensors[op.inputs[1]]
+    assert w.data is not None and w.quant is not None
+    data = np.ascontiguousarray(w.data.transpose(3, 1, 2, 0))
+    quant = Quantization(w.quant.scale, w.quant.zero_point, 3)
+    tensors = list(graph.tensors)
+    tensors[op.inputs[1]] = replace(w, shape=data.shape, data=data, quant=quant)
+    operators = list(graph.operators)
+    operators[j] = Operator("DEPTHWISE_CONV_2D", list(op.inputs), list(op.outputs),
+                            {**op.attrs, "depth_multiplier": int(data.shape[3])})
+    return replace(graph, tensors=tensors, operators=operators)
+
+
+def add_call(graph: Graph, j: int, k: int) -> tuple[str, str]:
+    """(declarations, statements) of CMSIS-NN's elementwise add for ADD ``j`` as layer ``k``, with
+    TFLM's parameters (its CMSIS-NN ADD kernel and microTVM's both call it)."""
+    ctx = OpContext(graph.operators[j], graph)
+    a, b, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    p = rescale_params(a.scale, b.scale, y.scale, "int8")
+    lo, hi = quantized_activation_range(activation(ctx), y.scale, y.zero_point)
+    call = (f"  rc |= arm_elementwise_add_s8(in{k}, in{k}b, {-a.zero_point}, {p.input1[0]}, {p.input1[1]}, "
+            f"{-b.zero_point}, {p.input2[0]}, {p.input2[1]}, {p.left_shift}, L{k}_out, {y.zero_point}, "
+            f"{p.output[0]}, {p.output[1]}, {lo}, {hi}, {y.size});\n")
+    return f"static int8_t L{k}_out[{y.size}];", call
+
+
+def check_program(graph: Graph, acts: dict[int, np.ndarray], mapping: str) -> tuple[str, list[int]]:
+    """The CMSIS-NN program of ``benchmarks/kernels.py`` with the row's layer mapping: every
+    compared layer plus the ADDs, layer inputs in RAM (non-const arrays), each layer's output
+    written for the byte-for-byte check; (source, operator indices in order)."""
+    decls: list[str] = []
+    setup: list[str] = []
+    body: list[str] = []
+    layers: list[int] = []
+    for j in plan_memory(graph).order:
+        op, k = graph.operators[j], len(layers)
+        g = graph
+        if mapping == "microtvm" and op.type == "CONV_2D" and graph.tensors[op.inputs[0]].shape[-1] == 1:
+            g = as_depthwise(graph, j)
+        made: tuple[str, str, str] | None
+        if op.type == "ADD":
+            decl, call = add_call(graph, j, k)
+            decls.append(c_array(f"in{k}b", "int8_t", acts[op.inputs[1]].reshape(-1), ""))
+            made = (decl, "", call)
+        else:
+            made = layer_call(g, j, k)
+        if made is None:
+            continue
+        decls += [c_array(f"in{k}", "int8_t", acts[op.inputs[0]].reshape(-1), ""), made[0]]
+        setup.append(made[1])
+        body += ["  ec_marker_op();", made[2]]
+        layers.append(j)
+    writes = [f"  if (ec_write(out, L{k}_out, sizeof L{k}_out) != 0) return 5;" for k in range(len(layers))]
+    src = "\n".join([
+        '#include <stdint.h>', '#include "arm_nnfunctions.h"', '#include "ec_runtime.h"',
+        "static int8_t scratch[262144] __attribute__((aligned(16)));", *decls,
+        "int main(void) {", "  cmsis_nn_context ctx = {scratch, 0};", "  int rc = 0;",
+        *setup, "  ec_marker_start();", *body, "  ec_marker_op();", "  ec_marker_stop();",
+        "  if (ctx.size > (int32_t)sizeof scratch) return 6;",
+        '  int out = ec_open("output.bin", 1);', "  if (out < 0 || rc != 0) return 4;", *writes,
+        "  ec_close(out);", '  ec_print("edgecraft: done 1\\n");', "  return 0;", "}", ""])
+    return src.replace("static const int8_t in", "static int8_t in"), layers  # activations live in RAM
+
+
+def build_basic_math(target: str, work: Path) -> list[Path]:
+    """CMSIS-NN's BasicMathFunctions (the elementwise add) compiled for the core."""
+    m = machine(target)
+    objs = []
+    for src in sorted((CMSIS / "Source" / "BasicMathFunctions").glob("*.c")):
+        if "_f16" in src.stem or "_f32" in src.stem:
+            continue  # float kernels: not used, and they need CMSIS-DSP's types
+        obj = work / f"BasicMathFunctions_{src.stem}.o"
+        proc = subprocess.run(["arm-none-eabi-gcc", *m.cflags, *OPT, "-I", str(CMSIS / "Include"), "-c",
+                               str(src), "-o", str(obj)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"CMSIS-NN {src.name} does not compile for {target}: {proc.stderr[:500]}")
+        objs.append(obj)
+    return objs
+
+
+def cmsis_counts(key: str, target: str, mapping: str, objs: list[Path], work: Path) -> dict[str, int]:
     """Instruction classes and memory counters of CMSIS-NN running every compared layer of one
-    model between the markers (layer inputs moved from constants to RAM)."""
+    model between the markers, with ``mapping``'s layer-to-kernel choices; every layer's output
+    must equal the reference runtime's (TFLM's arithmetic) byte for byte."""
     graph = read_tflite(CORPUS / f"{MODELS[key]}.tflite")
     x = [np.random.default_rng(0).integers(-128, 128, t.shape).astype(np.int8) for t in graph.input_tensors()]
-    src, _, _ = cmsis_program(graph, intermediates(graph, x))
-    src = src.replace("static const int8_t in", "static int8_t in")  # activations live in RAM
+    acts = intermediates(graph, x)
+    src, layers = check_program(graph, acts, mapping)
     m = machine(target)
     work.mkdir(parents=True, exist_ok=True)
     runtime = resources.files("edgecraft.emulate").joinpath("runtime")
@@ -77,7 +175,12 @@ def cmsis_counts(key: str, target: str, objs: list[Path], work: Path) -> dict[st
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the CMSIS-NN program does not link for {target}: {proc.stderr[-1500:]}")
-    return run_qemu(work / "prog.elf", m, work).class_counts
+    counts = run_qemu(work / "prog.elf", m, work).class_counts
+    got = np.frombuffer((work / "output.bin").read_bytes(), np.int8)
+    want = np.concatenate([acts[graph.operators[j].outputs[0]].reshape(-1) for j in layers])
+    if not np.array_equal(got, want):
+        raise RuntimeError(f"CMSIS-NN's outputs differ from the reference on {key} ({mapping}, {target})")
+    return counts
 
 
 def edgecraft_counts(key: str, target: str) -> dict[str, int]:
@@ -96,19 +199,25 @@ def check(models: list[str], with_edgecraft: bool) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="edgecraft-cycles-") as tmp:
         for target in targets:
             objs = build_library(target, Path(tmp) / target)
-            for key in models:
-                counted["cmsis", target, key] = cmsis_counts(key, target, objs, Path(tmp) / target / key)
-                if with_edgecraft:
+            objs += build_basic_math(target, Path(tmp) / target)
+            for mapping in sorted({r["mapping"] for r in rows if core_model(r["core"]).machine == target}):
+                for key in models:
+                    counted[mapping, target, key] = cmsis_counts(key, target, mapping, objs,
+                                                                 Path(tmp) / target / f"{key}-{mapping}")
+            if with_edgecraft:
+                for key in models:
                     counted["edgecraft", target, key] = edgecraft_counts(key, target)
     out = []
     for row in rows:
+        assert row["mapping"] in MAPPINGS, row["id"]
         board, flash = row_board(row)
         target = core_model(row["core"]).machine
         for key in models:
             published = row["latency_ms"][key]
-            est = estimate_cycles(counted["cmsis", target, key], board, flash)
+            est = estimate_cycles(counted[row["mapping"], target, key], board, flash)
             res: dict[str, Any] = {
                 "row": row["id"], "kind": row["kind"], "model": key, "target": target,
+                "mapping": row["mapping"],
                 "clock_mhz": board.clock_mhz, "published_ms": published,
                 "cmsis_ms": round(est.latency_ms, 2),
                 "cmsis_flash_pct": round(100 * est.flash_cycles / est.cycles, 1),

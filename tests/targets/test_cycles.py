@@ -117,6 +117,7 @@ def test_check_rows_have_sources_and_the_stated_error_covers_only_checked_cores(
     for row in check["rows"]:
         assert set(row["latency_ms"]) == {"kws", "vww", "ic", "ad"} and "tiny_results_v" in row["source"]
         assert (row["board"] is None) == ("flash" in row), row["id"]  # off-catalog boards bring their flash
+        assert row["mapping"] in ("tflm", "microtvm")  # how benchmarks/cycles.py maps its layers
         if row["kind"] == "reference":
             assert cycle_data()["aliases"].get(row["core"], row["core"]) in check["cores"]
         else:

@@ -24,6 +24,7 @@ ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 #: Every fast path and the test below that compares it with the reference kernels.
 TESTED = {"lookup_table": "test_lookup_table_equals_reference",
           "pair_table": "test_pair_table_equals_reference",
+          "average_pool_2d_prepared": "test_average_pool_prepared_equals_reference",
           "fully_connected_int8_prepared": "test_prepared_fully_connected_equals_reference",
           "conv_2d_int8_prepared": "test_conv_im2col_equals_reference",
           "depthwise_conv_2d_int8_prepared": "test_depthwise_exact_float_equals_reference",
@@ -226,6 +227,30 @@ def test_pair_table_equals_reference(seed: int) -> None:
     same_bytes(g, inputs, "pair_table")
     for edge in (-128, 127):
         same_bytes(g, [np.full(shape, edge, np.int8), *inputs[1:]], "pair_table")
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_average_pool_prepared_equals_reference(seed: int) -> None:
+    """int8 and int16 AVERAGE_POOL_2D, random geometry (partial windows at SAME borders count
+    only the taps inside), activation, extremes: the bound form gives the reference's bytes."""
+    rng = np.random.default_rng(700 + seed)
+    dtype = "int16" if seed % 3 == 2 else "int8"
+    n, h, w, c = 1 + seed % 2, int(rng.integers(2, 11)), int(rng.integers(2, 11)), int(rng.integers(1, 6))
+    fh, fw = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
+    sh, sw = (int(v) for v in rng.integers(1, 4, 2))
+    padding = str(rng.choice(["SAME", "VALID"]))
+    q = qparams(0.05, 0 if dtype == "int16" else int(rng.integers(-128, 128)))
+    b = GraphBuilder()
+    x = b.tensor("x", (n, h, w, c), dtype, q)
+    shape = (n, out_size(h, fh, sh, 1, padding), out_size(w, fw, sw, 1, padding), c)
+    y = b.tensor("y", shape, dtype, q)
+    b.op("AVERAGE_POOL_2D", [x], [y], padding=padding, stride_h=sh, stride_w=sw, filter_height=fh,
+         filter_width=fw, fused_activation_function=str(rng.choice(ACTS)))
+    g = b.build([x], [y])
+    info = np.iinfo(dtype)
+    for xv in (rng.integers(info.min, int(info.max) + 1, (n, h, w, c)),
+               np.full((n, h, w, c), info.min), np.full((n, h, w, c), info.max)):
+        same_bytes(g, [xv.astype(dtype)], "average_pool_2d_prepared")
 
 
 def test_pair_table_raises_what_the_reference_raises() -> None:

@@ -12,6 +12,8 @@ with tolerance 0 on randomized cases (tests/runtime/test_fast.py).
   the bias folded in (:mod:`.requant`), bound to the arena so a run writes its output view
   directly (``bind``; the window ops' padded input and im2col matrix are fixed buffers,
   :mod:`.windowed`). A layer the prepared form cannot compute exactly takes the next path.
+- ``average_pool_2d_prepared``: int8 and int16 AVERAGE_POOL_2D bound to fixed window views of a
+  padded copy, tap counts made once (:mod:`.windowed`).
 - ``pair_table``: int8 ADD and SUB as a table of all 65,536 input pairs (:mod:`.tables`).
 - ``lookup_table``: an int8 op marked ``OpDef.lookup`` evaluates its reference kernel once on
   all 256 int8 values, then indexes the table (:mod:`.tables`).
@@ -41,6 +43,7 @@ from edgecraft.runtime.fast.tables import (
     pair_table_applies,
     softmax_exp_table,
 )
+from edgecraft.runtime.fast.windowed import PreparedAveragePool, average_pool_applies
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ FAST_PATHS: tuple[FastPath, ...] = (
                       depthwise_exact_float)),
     FastPath("fully_connected_blas", _int8_or_hybrid("FULLY_CONNECTED"),
              _kernels(fully_connected.fc_int8, fully_connected.fc_float, fc_blas)),
+    FastPath("average_pool_2d_prepared", average_pool_applies, PreparedAveragePool),
     FastPath("softmax_exp_table", _softmax_applies,
              lambda opdef, ctx: partial(softmax.softmax_int8, exp=softmax_exp_table)),
 )

@@ -43,6 +43,9 @@ BASE = '[app]\nkind = "sine"\n[data]\ngenerator = "sine"\n[model]\nfamily = "mlp
         ("[stream]\nthreshold = 1.5\n", "stream.threshold must be in (0, 1]"),
         ("[stream]\nignore = [1]\n", "stream.ignore must be a list of label names"),
         ("[stream]\nmax_fa_per_hour = -1\n", "stream.max_fa_per_hour must be >= 0"),
+        ("[stream]\nsteps = 0\n", "stream.steps must be > 0"),
+        ('[training]\nschedule = "linear"\n', "training.schedule must be constant or cosine"),
+        ("[training.augmentation]\nflip = 1\n", "training.augmentation.flip must be a bool"),
         ("[model]\n", "Cannot declare"),
     ],
 )

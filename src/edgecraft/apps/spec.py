@@ -8,11 +8,12 @@ Sections (every key is optional unless marked)::
     [front_end]     preset = "imu" (a dsp preset, or "none") with [front_end.params] overrides
     [model]         family = "cnn1d" and size = "small", or factory = "model.py:build"
     [training]      epochs, batch_size, learning_rate, patience, seed, validation,
-                    [training.augmentation] noise, shift, gain, copies
+                    schedule (constant, cosine), [training.augmentation] noise, shift,
+                    gain, copies, flip
     [optimization]  method = "ptq" | "qat", qat_epochs, pruning (final sparsity, 0..0.9)
     [target]        board = "nano33ble"
     [stream]        window_ms, stride_ms, smoothing_ms, threshold, suppression_ms, min_count, ignore,
-                    max_fa_per_hour
+                    max_fa_per_hour, steps (sine: inferences per sweep of x)
     [quick]         "training.epochs" = 2, "data.params.people" = 4, ... (what --quick changes)
 
 :func:`load_spec` reads and checks it; every mistake is a :class:`SpecError` whose message is
@@ -49,12 +50,17 @@ class SpecError(ValueError):
 class Augmentation:
     """Augmentation of the raw training samples: ``copies`` extra versions of each, with
     Gaussian noise (``noise`` times the sample's RMS), a circular time shift of up to ``shift``
-    of its length and a gain drawn from ``1 +- gain``."""
+    of its length and a gain drawn from ``1 +- gain``.
+
+    Images differ: the copies get gain and noise only, and every epoch the training loop
+    moves each picture by up to ``shift`` of its size in both directions (edges repeated) and,
+    with ``flip``, mirrors it left-right half the time, so no two epochs see the same pictures."""
 
     noise: float = 0.0
     shift: float = 0.0
     gain: float = 0.0
     copies: int = 0
+    flip: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class Training:
     patience: int = 8  # epochs without a better validation loss before stopping
     seed: int = 0
     augmentation: Augmentation = field(default_factory=Augmentation)
+    #: ``constant`` learning rate, or ``cosine``: from ``learning_rate`` down to 0 over ``epochs``
+    schedule: str = "constant"
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,8 @@ class StreamSettings:
     #: when set, training tunes threshold, smoothing, suppression and min_count on the data's
     #: tuning recording (training speakers only) for at most this many false accepts per hour
     max_fa_per_hour: float | None = None
+    #: sine: inferences per sweep of x over [0, 2 pi) (TFLM's kInferencesPerCycle)
+    steps: int = 20
 
 
 @dataclass(frozen=True)
@@ -265,7 +275,7 @@ def load_spec(root: str | Path, quick: bool = False) -> AppSpec:
 
 
 def _training(tr: dict[str, Any], path: Path) -> Training:
-    keys = ("epochs", "batch_size", "learning_rate", "patience", "seed", "augmentation")
+    keys = ("epochs", "batch_size", "learning_rate", "patience", "seed", "augmentation", "schedule")
     _known(tr, keys, path, "training.")
     p = "training."
     epochs = _take(tr, "epochs", int, 30, path, p)
@@ -275,25 +285,29 @@ def _training(tr: dict[str, Any], path: Path) -> Training:
     seed = _take(tr, "seed", int, 0, path, p)
     for k, v in (("epochs", epochs), ("batch_size", batch), ("learning_rate", lr), ("patience", patience)):
         _positive(v, p + k, path)
+    schedule = _take(tr, "schedule", str, "constant", path, p)
+    if schedule not in ("constant", "cosine"):
+        raise SpecError(f"{_where(path, p + 'schedule')} must be constant or cosine, got {schedule!r}")
     aug = _take(tr, "augmentation", dict, {}, path, p)
-    _known(aug, ("noise", "shift", "gain", "copies"), path, p + "augmentation.")
+    _known(aug, ("noise", "shift", "gain", "copies", "flip"), path, p + "augmentation.")
     a = p + "augmentation."
     augmentation = Augmentation(
         float(_take(aug, "noise", (int, float), 0.0, path, a)),
         float(_take(aug, "shift", (int, float), 0.0, path, a)),
         float(_take(aug, "gain", (int, float), 0.0, path, a)),
         _take(aug, "copies", int, 0, path, a),
+        _take(aug, "flip", bool, False, path, a),
     )
     for k in ("noise", "shift", "gain", "copies"):
         _positive(getattr(augmentation, k), a + k, path, allow_zero=True)
     if augmentation.shift > 0.5 or augmentation.gain >= 1:
         raise SpecError(f"{_where(path, a + 'shift')} must be <= 0.5 and gain < 1")
-    return Training(epochs, batch, lr, patience, seed, augmentation)
+    return Training(epochs, batch, lr, patience, seed, augmentation, schedule)
 
 
 def _stream(st: dict[str, Any], path: Path) -> StreamSettings:
     keys = ("window_ms", "stride_ms", "smoothing_ms", "threshold", "suppression_ms", "min_count", "ignore",
-            "max_fa_per_hour")
+            "max_fa_per_hour", "steps")
     _known(st, keys, path, "stream.")
     p = "stream."
     num = (int, float)
@@ -314,6 +328,8 @@ def _stream(st: dict[str, Any], path: Path) -> StreamSettings:
     max_fa = _take(st, "max_fa_per_hour", num, None, path, p)
     if max_fa is not None:
         _positive(max_fa, p + "max_fa_per_hour", path, allow_zero=True)
+    steps = _take(st, "steps", int, 20, path, p)
+    _positive(steps, p + "steps", path)
     ignore = _take(st, "ignore", list, [], path, p)
     if not all(isinstance(s, str) for s in ignore):
         raise SpecError(f"{_where(path, p + 'ignore')} must be a list of label names")
@@ -326,4 +342,5 @@ def _stream(st: dict[str, Any], path: Path) -> StreamSettings:
         min_count,
         tuple(ignore),
         None if max_fa is None else float(max_fa),
+        steps,
     )

@@ -47,6 +47,12 @@ seed = 0
 """
     + _COMMON_TAIL
     + """
+[stream]
+# the device loop of TFLM's hello world: x sweeps [0, 2 pi) in `steps` inferences, one every
+# stride_ms; y drives an LED's brightness, (int)(127.5 * (y + 1))
+steps = 20
+stride_ms = 50
+
 [quick]
 "training.epochs" = 60
 "data.params.samples" = 400
@@ -231,7 +237,7 @@ kind = "person"
 [data]
 generator = "person"          # or: path = "vww"
 [data.params]
-images = 1000
+images = 5000
 test_images = 300
 size = 96
 
@@ -243,17 +249,33 @@ family = "mobilenet"
 size = "small"
 
 [training]
-epochs = 30
+epochs = 40
 batch_size = 32
 learning_rate = 0.003
-patience = 6
+schedule = "cosine"           # the learning rate falls to 0 over the epochs
+patience = 12
 seed = 0
+[training.augmentation]
+shift = 0.15                  # every epoch: each picture moved by up to 15 % of its size
+flip = true                   # and mirrored left-right half the time
 """
     + _COMMON_TAIL
     + """
+[stream]
+# a camera frame every stride_ms (`edgecraft stream DIR --images FOLDER`): the person score is
+# averaged over smoothing_ms of frames, must reach the threshold on min_count frames in a row,
+# and a person is reported again only after suppression_ms
+stride_ms = 500
+smoothing_ms = 1000
+threshold = 0.6
+suppression_ms = 5000
+min_count = 2
+ignore = ["non_person"]
+
 [quick]
 "data.params.images" = 360
 "data.params.test_images" = 60
+"training.patience" = 6
 "data.params.size" = 32
 "front_end.params.height" = 32
 "front_end.params.width" = 32

@@ -38,17 +38,24 @@ class History:
         }
 
 
+def is_images(x: np.ndarray) -> bool:
+    """Whether raw samples are pictures ``(N, H, W, 1 or 3)``."""
+    return x.ndim == 4 and x.shape[-1] in (1, 3)
+
+
 def augment(x: np.ndarray, y: np.ndarray, aug: Augmentation, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` plus ``aug.copies`` altered copies of every raw sample (noise, time shift, gain)."""
+    """``x`` plus ``aug.copies`` altered copies of every raw sample (noise, time shift, gain;
+    pictures get gain and noise, their shifts and flips happen per epoch in :func:`train`)."""
     if aug.copies == 0:
         return x, y
     rng = np.random.default_rng(seed + 1)
     xs, ys = [x], [y]
+    images = is_images(x)
     for _ in range(aug.copies):
         c = x.astype(np.float64)
         if aug.gain:
             c = c * rng.uniform(1 - aug.gain, 1 + aug.gain, (len(c),) + (1,) * (c.ndim - 1))
-        if aug.shift:
+        if aug.shift and not images:
             n = c.shape[1]
             shifts = rng.integers(-int(aug.shift * n), int(aug.shift * n) + 1, len(c))
             c = np.stack([np.roll(s, int(k), axis=0) for s, k in zip(c, shifts, strict=True)])
@@ -57,9 +64,31 @@ def augment(x: np.ndarray, y: np.ndarray, aug: Augmentation, seed: int) -> tuple
             c = c + rng.normal(0, 1, c.shape) * aug.noise * rms
         if x.dtype == np.int16:
             c = np.clip(np.round(c), -32768, 32767)
+        elif x.dtype == np.uint8:
+            c = np.clip(np.round(c), 0, 255)
         xs.append(c.astype(x.dtype))
         ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)
+
+
+def jitter(xb: torch.Tensor, shift: float, flip: bool, gen: torch.Generator) -> torch.Tensor:
+    """A batch of pictures ``(N, C, H, W)``, each moved by up to ``shift`` of its size in both
+    directions (edge pixels repeated) and, with ``flip``, mirrored left-right half the time;
+    the draws come from ``gen`` (same seed, same pictures)."""
+    import torch
+    import torch.nn.functional as F
+
+    n, _, h, w = xb.shape
+    if flip:
+        mirror = torch.rand(n, generator=gen) < 0.5
+        xb = torch.where(mirror[:, None, None, None], xb.flip(3), xb)
+    dy, dx = int(shift * h), int(shift * w)
+    if dy == 0 and dx == 0:
+        return xb
+    padded = F.pad(xb, (dx, dx, dy, dy), mode="replicate")
+    oy = torch.randint(0, 2 * dy + 1, (n,), generator=gen).tolist()
+    ox = torch.randint(0, 2 * dx + 1, (n,), generator=gen).tolist()
+    return torch.stack([padded[i, :, a:a + h, b:b + w] for i, (a, b) in enumerate(zip(oy, ox, strict=True))])
 
 
 def train(
@@ -100,6 +129,8 @@ def train(
 
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     gen = torch.Generator().manual_seed(cfg.seed)
+    aug = cfg.augmentation
+    moves = task == "classify" and xt.ndim == 4 and (aug.shift > 0 or aug.flip)
     hist, best, best_state, waited = History(), np.inf, copy.deepcopy(net.state_dict()), 0
     columns = (
         TextColumn("training"),
@@ -111,9 +142,14 @@ def train(
     with torch_threads(1), Progress(*columns, transient=True, disable=not progress) as bar:
         task_id = bar.add_task("train", total=cfg.epochs, info="")
         for epoch in range(cfg.epochs):
+            if cfg.schedule == "cosine":
+                for g in opt.param_groups:
+                    g["lr"] = cfg.learning_rate * 0.5 * (1 + np.cos(np.pi * epoch / cfg.epochs))
             net.train()
             total, count = 0.0, 0
             for xb, yb in batches(xt, yt, cfg.batch_size, gen):
+                if moves:
+                    xb = jitter(xb, aug.shift, aug.flip, gen)
                 opt.zero_grad()
                 loss = loss_fn(net(xb), xb, yb)
                 loss.backward()

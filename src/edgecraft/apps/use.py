@@ -32,30 +32,39 @@ def tuned(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def stream_app(
-    root: str | Path, wav: Path | None = None, csv: Path | None = None, **overrides: Any
+    root: str | Path, wav: Path | None = None, csv: Path | None = None, images: str | None = None,
+    inferences: int | None = None, **overrides: Any
 ) -> dict[str, Any]:
     """Run the trained app over a recording; the record ``edgecraft stream`` prints.
 
-    A regression app (sine) has no detections: each CSV row's input goes through the int8
-    model and the outputs come back as ``rows``."""
+    ``person`` runs over the frames ``images`` names (a folder or a glob pattern, sorted);
+    ``sine`` runs TFLM's hello-world loop for ``inferences`` steps (default one sweep) or,
+    given a CSV, puts each row's input through the int8 model (``rows`` either way)."""
     from edgecraft.device.pipeline import stream_file
-    from edgecraft.device.recordings import StreamError
 
     spec, rec = trained(root)
+    _inputs_fit(spec, wav, csv, images, inferences)
     if spec.task == "anomaly":
         from edgecraft.apps.streaming import anomaly_stream
 
-        if wav is None:
-            raise StreamError(f"{spec.name} listens to machine sound: give --wav FILE")
-        return anomaly_stream(spec, rec, wav, **overrides)
+        return anomaly_stream(spec, rec, wav, **overrides)  # type: ignore[arg-type]
     if spec.kind == "person":
-        raise StreamError(
-            f"{spec.name} classifies still images; score them with `edgecraft evaluate {root} --data DIR`"
-        )
+        from edgecraft.apps.loops import frame_files, frame_loop, read_frames
+
+        files = frame_files(images)  # type: ignore[arg-type]
+        post, frame_s = frame_settings(spec, overrides)
+        out = frame_loop(_graph(rec), rec["labels"], read_frames(files), _image_cfg(spec),
+                         post, frame_s, [f.name for f in files])
+        return {"model": rec["model"], "features": spec.preset, **out}
     if spec.task == "regress":
-        if csv is None:
-            raise StreamError(f"{spec.name} is a regression app: give --csv FILE with one input value a line")
-        return _regress_rows(Path(rec["model"]), csv)
+        if csv is not None:
+            return _regress_rows(Path(rec["model"]), csv)
+        from edgecraft.apps.loops import sine_loop
+
+        _only(overrides, ())
+        steps = spec.stream.steps
+        out = sine_loop(_graph(rec), steps, inferences or steps, (spec.stream.stride_ms or 0.0) / 1e3)
+        return {"model": rec["model"], **out}
     return stream_file(
         Path(rec["model"]),
         rec["labels"],
@@ -66,24 +75,24 @@ def stream_app(
 
 
 def emulate_app(root: str | Path, wav: Path | None = None, csv: Path | None = None, board: str | None = None,
-                compare: bool = True, **overrides: Any) -> dict[str, Any]:
+                compare: bool = True, images: str | None = None, inferences: int | None = None,
+                **overrides: Any) -> dict[str, Any]:
     """Run the trained app's whole loop (front end C twin, int8 model, post-processing) as one
     firmware on the QEMU machine of its board's core (``board``, default the spec's) over a
-    recording; with ``compare`` the
-    Python loop runs too and the record says whether both found the same detections."""
+    recording (``person``: the frames ``images`` names; ``sine``: ``inferences`` steps of the
+    hello-world loop); with ``compare`` the Python loop runs too and the record says whether
+    both found the same detections (sine: the same values)."""
     from edgecraft.device.firmware import emulate_file
-    from edgecraft.device.recordings import StreamError
     from edgecraft.formats import read_tflite
 
     spec, rec = trained(root)
+    _inputs_fit(spec, wav, csv, images, inferences, emulate=True)
     if spec.task == "anomaly":
         return _emulate_anomaly(spec, rec, wav, board, compare, **overrides)
-    if spec.task != "classify" or spec.kind == "person":
-        what = "a regression" if spec.task == "regress" else "an image classifier"
-        raise StreamError(
-            f"{spec.name} is {what}: `emulate DIR` runs a streaming loop (kws, wakeword, gesture, anomaly); "
-            f"emulate its model with `edgecraft emulate {rec['model']} --input X.npy`"
-        )
+    if spec.kind == "person":
+        return _emulate_frames(spec, rec, images, board, compare, **overrides)  # type: ignore[arg-type]
+    if spec.task == "regress":
+        return _emulate_sine(spec, rec, inferences, board, compare, **overrides)
     opts = stream_options(spec, rec.get("scaling"), **{**tuned(rec), **overrides})
     out = emulate_file(read_tflite(Path(rec["model"])), rec["labels"], opts, board or spec.board, wav=wav,
                        csv=csv, compare=compare)
@@ -109,6 +118,131 @@ def _emulate_anomaly(spec: AppSpec, rec: dict[str, Any], wav: Path | None, board
     if compare:
         out["python"] = agreement(anomaly_stream(spec, rec, wav, **overrides), out)
     return {"app": str(spec.root), "model": rec["model"], "features": spec.preset, **out}
+
+
+INPUTS = {"anomaly": "--wav FILE (machine sound)", "kws": "--wav FILE", "wakeword": "--wav FILE",
+          "gesture": "--csv FILE (motion)", "person": "--images FOLDER_OR_PATTERN (camera frames)",
+          "sine": "no recording (TFLM's hello-world loop; --inferences N), or --csv FILE of x values"}
+
+
+def _inputs_fit(spec: AppSpec, wav: Path | None, csv: Path | None, images: str | None, inferences: int | None,
+                emulate: bool = False) -> None:
+    """One clear error when the inputs given do not fit the app's kind."""
+    from edgecraft.device.recordings import StreamError
+
+    given = {"wav": wav is not None, "csv": csv is not None, "images": images is not None}
+    if spec.kind == "sine":
+        ok = not given["wav"] and not given["images"] and not (given["csv"] and (emulate or inferences))
+    else:  # a gesture app given a WAV hears from the loop which recording its front end takes
+        want = {"person": ("images",), "gesture": ("wav", "csv")}.get(spec.kind, ("wav",))
+        ok = sum(given.values()) == 1 and any(given[k] for k in want) and inferences is None
+    if not ok:
+        verb = "emulate" if emulate else "stream"
+        what = INPUTS[spec.kind].replace(", or --csv FILE of x values", "") if emulate else INPUTS[spec.kind]
+        raise StreamError(f"{spec.name} is a {spec.kind} app: `{verb}` takes {what}")
+
+
+def _graph(rec: dict[str, Any]) -> Any:
+    from edgecraft.formats import read_tflite
+
+    return read_tflite(Path(rec["model"]))
+
+
+def _image_cfg(spec: AppSpec) -> Any:
+    from edgecraft.device.recordings import StreamError
+    from edgecraft.dsp.image import ImagePreprocess
+
+    cfg = front_end(spec)
+    if not isinstance(cfg, ImagePreprocess):
+        raise StreamError(f"{spec.name} has no image front end")
+    return cfg
+
+
+def _only(overrides: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    """Refuse the stream options a loop has no use for (those set to something)."""
+    from edgecraft.device.recordings import StreamError
+
+    unused = sorted(k for k, v in overrides.items() if k not in allowed and v not in (None, 0, False, ()))
+    if unused:
+        raise StreamError(f"--{unused[0].replace('_', '-')} does not apply to this app's loop")
+
+
+def frame_settings(spec: AppSpec, overrides: dict[str, Any]) -> tuple[Any, float]:
+    """The person loop's post-processing and time between frames: the spec's ``[stream]``
+    with the options given (threshold, smoothing_ms, suppression_ms, min_count, stride_ms,
+    ignore)."""
+    from edgecraft.device.postprocess import PostProcessing
+
+    keys = ("threshold", "smoothing_ms", "suppression_ms", "min_count", "stride_ms", "ignore")
+    _only(overrides, keys)
+    st = spec.stream
+    o = {k: v for k, v in overrides.items() if k in keys and v is not None}
+    post = PostProcessing(float(o.get("threshold", st.threshold)),
+                          float(o.get("smoothing_ms", st.smoothing_ms)) / 1e3,
+                          float(o.get("suppression_ms", st.suppression_ms)) / 1e3,
+                          int(o.get("min_count", st.min_count)), tuple(o.get("ignore", st.ignore)))
+    return post, float(o.get("stride_ms", st.stride_ms or 1000.0)) / 1e3
+
+
+def _emulate_frames(spec: AppSpec, rec: dict[str, Any], images: str, board: str | None, compare: bool,
+                    **overrides: Any) -> dict[str, Any]:
+    from edgecraft.apps.firmware import frame_program, frame_results, run_program
+    from edgecraft.apps.loops import frame_files, frame_loop, read_frames
+    from edgecraft.device.recordings import StreamError
+    from edgecraft.emulate import machine
+    from edgecraft.targets import get_board
+    from edgecraft.targets.cycles import core_model
+
+    files = frame_files(images)
+    frames = read_frames(files)
+    shapes = {f.shape for f in frames}
+    if len(shapes) != 1:
+        raise StreamError(f"the firmware takes frames of one size; {images} holds {len(shapes)} sizes "
+                          f"({', '.join('x'.join(map(str, s[:2])) for s in sorted(shapes))})")
+    post, frame_s = frame_settings(spec, overrides)
+    graph, cfg, labels = _graph(rec), _image_cfg(spec), rec["labels"]
+    b = board or spec.board
+    m = machine(core_model(get_board(b).core).machine)
+    program = frame_program(graph, labels, cfg, post, frame_s, len(frames), frames[0].shape, dsp=m.dsp)
+    raw, emulation, power = run_program(program, np.stack(frames), b, len(frames) * frame_s, len(frames))
+    out: dict[str, Any] = {"app": str(spec.root), "model": rec["model"], "features": spec.preset,
+                           "frames": len(frames), "duration_s": round(len(frames) * frame_s, 4),
+                           "window_s": frame_s, "stride_s": frame_s, "postprocessing": post.to_dict(),
+                           **frame_results(raw, labels, len(frames), frame_s),
+                           "emulation": emulation, "power": power}
+    if compare:
+        from edgecraft.device.firmware import agreement
+
+        py = frame_loop(graph, labels, frames, cfg, post, frame_s)
+        out["python"] = agreement(py, out)
+    return out
+
+
+def _emulate_sine(spec: AppSpec, rec: dict[str, Any], inferences: int | None, board: str | None,
+                  compare: bool, **overrides: Any) -> dict[str, Any]:
+    from edgecraft.apps.firmware import run_program, sine_program, sine_rows
+    from edgecraft.apps.loops import sine_loop
+    from edgecraft.emulate import machine
+    from edgecraft.targets import get_board
+    from edgecraft.targets.cycles import core_model
+
+    _only(overrides, ())
+    steps = spec.stream.steps
+    n = inferences or steps
+    stride_s = (spec.stream.stride_ms or 0.0) / 1e3
+    graph = _graph(rec)
+    b = board or spec.board
+    m = machine(core_model(get_board(b).core).machine)
+    raw, emulation, power = run_program(sine_program(graph, steps, n, dsp=m.dsp), np.zeros(1, np.uint8), b,
+                                        n * stride_s if stride_s > 0 else 1.0, n)
+    rows = sine_rows(raw, stride_s)
+    out: dict[str, Any] = {"app": str(spec.root), "model": rec["model"], "steps": steps, "inferences": n,
+                           "stride_s": stride_s, "rows": rows, "detections": [],
+                           "emulation": emulation, "power": power}
+    if compare:
+        py = sine_loop(graph, steps, n, stride_s)["rows"]
+        out["python"] = {"rows_equal": sum(a == c for a, c in zip(py, rows, strict=True)), "rows": len(py)}
+    return out
 
 
 def build_app(root: str | Path, out: Path | None = None, board: str | None = None) -> dict[str, Any]:

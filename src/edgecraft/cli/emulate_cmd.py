@@ -117,6 +117,10 @@ def emulate_cmd(
         "--wav", help="Application: an audio recording to run the whole loop over (front end, model, "
         "post-processing) on QEMU.")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Application: a motion recording (CSV).")] = None,
+    images: Annotated[str | None, typer.Option("--images", help="Application (person): camera frames of one "
+                                               "size, a folder or a glob pattern, in sorted order.")] = None,
+    inferences: Annotated[int | None, typer.Option("--inferences", help="Application (sine): steps of the "
+                                                   "hello-world loop [one sweep].", min=1)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help=f"One of {', '.join(MACHINES)} "
                                                "(default: the machine of --board's core).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write outputs (.npy/.npz).")]
@@ -137,13 +141,14 @@ def emulate_cmd(
         raise UserError(f"model file {model} does not exist")
     if model.is_dir():
         if inputs or target is not None or output is not None or per_op or dsp is not None:
-            raise UserError(f"{model} is an application: give --wav FILE or --csv FILE (and optionally "
-                            "--board); --input, --target, --output, --dsp and --per-op are for model files")
-        _emulate_app(model, wav, csv, board, verify, fmt)
+            raise UserError(f"{model} is an application: give --wav FILE, --csv FILE or --images FRAMES (and "
+                            "optionally --board); --input, --target, --output, --dsp and --per-op are for "
+                            "model files")
+        _emulate_app(model, wav, csv, board, verify, fmt, images, inferences)
         return
-    if wav is not None or csv is not None:
-        raise UserError("--wav and --csv run an application's loop: give an application directory, "
-                        "or --input X.npy for a model file")
+    if wav is not None or csv is not None or images is not None or inferences is not None:
+        raise UserError("--wav, --csv, --images and --inferences run an application's loop: give an "
+                        "application directory, or --input X.npy for a model file")
     if not inputs:
         raise UserError("give --input X.npy (repeat for several inputs)")
     output_file(output, "--output")
@@ -187,17 +192,16 @@ def emulate_cmd(
 
 
 def _emulate_app(root: Path, wav: Path | None, csv: Path | None, board: str | None, compare: bool,
-                 fmt: Format) -> None:
+                 fmt: Format, images: str | None = None, inferences: int | None = None) -> None:
     from edgecraft.apps.spec import SpecError
     from edgecraft.apps.use import emulate_app
     from edgecraft.device.recordings import StreamError
 
-    if (wav is None) == (csv is None):
-        raise UserError("give exactly one of --wav FILE (audio) or --csv FILE (motion)")
     try:
         if board is not None:
             get_board(board)
-        result = emulate_app(root, wav=wav, csv=csv, board=board, compare=compare)
+        result = emulate_app(root, wav=wav, csv=csv, board=board, compare=compare, images=images,
+                             inferences=inferences)
     except (SpecError, StreamError, UnknownBoardError, DoesNotFitError, ToolMissingError) as e:
         raise UserError(str(e)) from None
     except EmulateError as e:
@@ -206,10 +210,14 @@ def _emulate_app(root: Path, wav: Path | None, csv: Path | None, board: str | No
         print_json(result)
         return
     em, p = result["emulation"], result["power"]
+    if "rows" in result:
+        _print_sine(root, result)
+        return
+    every = f"every {result['stride_s']:g} s"
+    what = (f"{result['frames']} frames, one {every}" if "frames" in result else
+            f"{result['duration_s']:.2f} s of signal, window {result['window_s']:g} s {every}")
     console.print(f"{root}: {result['features']} + model + post-processing on {em['target']} "
-                  f"({em['machine']}), "
-                  f"{result['duration_s']:.2f} s of signal, window {result['window_s']:g} s every "
-                  f"{result['stride_s']:g} s")
+                  f"({em['machine']}), {what}")
     table = Table()
     for col in ("time (s)", "label", "score"):
         table.add_column(col)
@@ -232,3 +240,17 @@ def _emulate_app(root: Path, wav: Path | None, csv: Path | None, board: str | No
         same = "the same detections" if py["detections_equal"] else "DIFFERENT detections"
         console.print(f"Python loop (edgecraft stream): {same}; {py['windows_equal']} of {py['windows']} "
                       "windows with the same top label and score")
+
+
+def _print_sine(root: Path, result: dict[str, Any]) -> None:
+    from edgecraft.cli.stream_cmd import _print_rows
+
+    em, p = result["emulation"], result["power"]
+    console.print(f"{root}: TFLM's hello-world loop on {em['target']} ({em['machine']}), "
+                  f"{result['inferences']} inferences, {result['steps']} per sweep of x, "
+                  f"one every {result['stride_s']:g} s")
+    _print_rows(result, Format.table)
+    console.print(f"the whole loop: {em['instructions']:,} instructions, "
+                  f"{em['instructions_per_inference']:,} per inference; flash {em['flash_bytes']:,} B, "
+                  f"RAM {em['ram_bytes']:,} B + stack {em['stack_bytes']:,} B; "
+                  f"on {p['board']}: duty {p['duty_cycle']:.3%}")

@@ -55,6 +55,11 @@ def stream(
                                                "file (not needed for an application).")] = None,
     wav: Annotated[Path | None, typer.Option("--wav", help="Audio recording (WAV).")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Motion recording (CSV).")] = None,
+    images: Annotated[str | None, typer.Option("--images", help="Application (person): camera frames, a "
+                                               "folder or a glob pattern, in sorted order.")] = None,
+    inferences: Annotated[int | None, typer.Option("--inferences", help="Application (sine): steps of the "
+                                                   "hello-world loop [one sweep].", callback=at_least_one)]
+    = None,
     features: Annotated[str | None, typer.Option(help="Front end: kws-mfcc, kws-log-mel, micro-speech, "
                                                      "str-ww-lfbe, imu.")] = None,
     channel: Annotated[int, typer.Option(help="WAV channel to use.", callback=non_negative)] = 0,
@@ -93,9 +98,13 @@ def stream(
                                                   callback=non_negative)] = 1.0,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Run MODEL continuously over a recording and print detections (time, label, score)."""
-    if (wav is None) == (csv is None):
+    """Run MODEL continuously over a recording and print detections (time, label, score).
+    An application directory takes what its kind streams: --wav, --csv, --images (person) or
+    nothing (sine's hello-world loop)."""
+    if not model.is_dir() and (wav is None) == (csv is None):
         raise UserError("give exactly one of --wav FILE (audio) or --csv FILE (motion)")
+    if not model.is_dir() and (images is not None or inferences is not None):
+        raise UserError("--images and --inferences run an application's loop: give an application directory")
     if (battery is not None or plot is not None) and not board:
         raise UserError("--battery and --plot-power need --board, e.g. --board nano33ble")
     output_file(plot, "--plot-power")
@@ -113,7 +122,8 @@ def stream(
                      events=tuple(read_events(tune)) if tune is not None else None,
                      max_fa_per_hour=max_fa_per_hour)
         if model.is_dir():
-            result = _stream_app(model, labels, features, wav, csv, {**post, **extra})
+            result = _stream_app(model, labels, features, wav, csv,
+                                 {**post, **extra, "images": images, "inferences": inferences})
         else:
             if labels is None:
                 raise UserError("--labels is required with a model file (L1,L2,... or a file)")
@@ -140,9 +150,15 @@ def _stream_app(root: Path, labels: str | None, features: str | None, wav: Path 
         raise UserError(f"{root} is an application: its labels and front end come from its app.toml; "
                         "drop --labels and --features")
     try:
-        return stream_app(root, wav=wav, csv=csv, **options)
+        return stream_app(root, wav=wav, csv=csv, **_set(options))
     except SpecError as e:
         raise UserError(str(e)) from None
+
+
+def _set(options: dict[str, Any]) -> dict[str, Any]:
+    """The options given (the others left to the application's spec)."""
+    unset = {"duty_ms": 0.0, "event_mj": 0.0, "always_on_mw": 0.0, "cycles": False, "max_fa_per_hour": 1.0}
+    return {k: v for k, v in options.items() if v is not None and not (k in unset and v == unset[k])}
 
 
 def _print_rows(result: dict[str, Any], fmt: Format) -> None:
@@ -150,16 +166,30 @@ def _print_rows(result: dict[str, Any], fmt: Format) -> None:
         print_json(result)
         return
     table = Table()
-    table.add_column("x")
-    table.add_column("y (int8 model)")
+    loop = "brightness" in result["rows"][0] if result["rows"] else False
+    cols = ("step", "time (s)", "x", "x int8", "y int8", "y", "LED") if loop else ("x", "y (int8 model)")
+    for col in cols:
+        table.add_column(col)
     for r in result["rows"]:
-        table.add_row(f"{r['x']:.4g}", f"{r['y']:.4f}")
+        if loop:
+            table.add_row(str(r["step"]), f"{r['time_s']:g}", f"{r['x']:.4f}", str(r["x_q"]), str(r["y_q"]),
+                          f"{r['y']:.4f}", str(r["brightness"]))
+        else:
+            table.add_row(f"{r['x']:.4g}", f"{r['y']:.4f}")
     console.print(table)
+    if "python" in result:
+        py = result["python"]
+        console.print(f"Python loop (edgecraft stream): {py['rows_equal']} of {py['rows']} steps with the "
+                      "same values")
 
 
 def _print(result: dict[str, Any]) -> None:
-    console.print(f"{Path(result['model']).name}: {result['features']}, {result['duration_s']:.2f} s, window "
-                  f"{result['window_s']:g} s every {result['stride_s']:g} s")
+    if "frames" in result:
+        console.print(f"{Path(result['model']).name}: {result['features']}, {result['frames']} frames, "
+                      f"one every {result['stride_s']:g} s")
+    else:
+        console.print(f"{Path(result['model']).name}: {result['features']}, {result['duration_s']:.2f} s, "
+                      f"window {result['window_s']:g} s every {result['stride_s']:g} s")
     table = Table()
     for col in ("time (s)", "label", "score"):
         table.add_column(col)

@@ -96,3 +96,43 @@ def test_person_streams_camera_frames_in_python_and_on_qemu(
     assert none.returncode == 2 and "no file matches" in none.stderr
     wav = edgecraft("emulate", str(d), "--wav", str(d / "app.toml"))
     assert wav.returncode == 2 and "--images" in wav.stderr
+
+
+def _compiles(src: Path) -> None:
+    import shutil
+
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    for c in sorted(src.glob("*.c")):
+        flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m4", "-mthumb",
+                 "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+        proc = subprocess.run([gcc, *flags, "-c", str(c), "-o", "/dev/null"], capture_output=True, text=True)
+        assert proc.returncode == 0, (c.name, proc.stderr[-1500:])
+
+
+def test_build_ships_the_loops_and_sizes_the_image_front_end_to_the_model(
+    sine: tuple[Path, dict[str, Any]], person: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """`build DIR`: sine's project has the hello-world step (`ec_sine_step`), person's the frame
+    step (`ec_frames_step`), both the code the emulated loops run; the image front end quantizes
+    to the model's own input scale, not the preset's 1/128."""
+    from edgecraft.formats import read_tflite
+
+    d, r = person
+    out = edgecraft("build", str(d), "--out", str(tmp_path / "person"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    src = tmp_path / "person" / "src"
+    names = {p.name for p in src.iterdir()}
+    assert {"ec_frames_loop.c", "ec_frames_loop.h", "ec_stream.c", "ec_person.c"} <= names
+    q = read_tflite(Path(r["model"])).input_tensors()[0].quant
+    assert q is not None
+    cfg = (src / "ec_person.c").read_text()
+    assert f"{float(np.float32(q.scale[0])):.9g}f" in cfg and "0.0078125f" not in cfg
+    assert "person_invoke(" in (src / "ec_frames_loop.c").read_text()
+    _compiles(src)
+    d, _ = sine
+    assert edgecraft("build", str(d), "--out", str(tmp_path / "sine")).returncode == 0
+    src = tmp_path / "sine" / "src"
+    assert "sine_invoke(" in (src / "ec_sine_loop.c").read_text()
+    _compiles(src)

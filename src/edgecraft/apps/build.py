@@ -18,9 +18,12 @@ from edgecraft.ir.graph import Graph
 
 
 def build_c(
-    graph: Graph, name: str, board_slug: str, out: Path, cfg: Preset | None, scaling: Scaling | None
+    graph: Graph, name: str, board_slug: str, out: Path, cfg: Preset | None, scaling: Scaling | None,
+    loop: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Write the project into ``out``; returns its files and the model's flash and RAM."""
+    """Write the project into ``out``; returns its files and the model's flash and RAM. An image
+    front end is sized and quantized for the model's input (as the device loop runs it);
+    ``loop``: more C files (sine's and person's loops, :func:`edgecraft.apps.firmware.project_loop`)."""
     from edgecraft.codegen import generate
     from edgecraft.codegen.project import write_project
     from edgecraft.emulate.firmware import EmulateError, object_sizes
@@ -35,7 +38,10 @@ def build_c(
     files = dict(gen.files)
     if cfg is not None:
         from edgecraft.dsp import c_sources
+        from edgecraft.dsp.image import ImagePreprocess
 
+        if isinstance(cfg, ImagePreprocess):
+            cfg = cfg.for_input(graph.input_tensors()[0])
         files.update(c_sources(cfg, name))
     if scaling is not None:
         files["app_scaling.h"] = scaling.c_header()
@@ -43,6 +49,7 @@ def build_c(
         from edgecraft.device.firmware import loop_sources
 
         files.update(loop_sources())
+    files.update(loop or {})
     cflags = CORE_FLAGS.get(board.core)
     written = write_project(
         dataclasses.replace(gen, files=files), out, board.name, board.core, " ".join(cflags or ())

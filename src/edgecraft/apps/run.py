@@ -103,7 +103,8 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
         metrics["stream_tuning"] = {k: v for k, v in tuned.items() if k != "overrides"} | tuned["overrides"]
     metrics.update(_streaming_metrics(spec, qm.graph, data, scaling, tuned["overrides"] if tuned else {}))
     prof = profile(qm.graph, spec.board)
-    build = build_c(qm.graph, _c_name(spec.name), spec.board, out / "c", cfg, scaling)
+    build = build_c(qm.graph, _c_name(spec.name), spec.board, out / "c", cfg, scaling,
+                    project_loop(spec, qm.graph, data.labels))
     from edgecraft.apps.report import curve_png, resources_png, write_report
 
     figures.append(
@@ -227,6 +228,19 @@ def int8_model(spec: AppSpec, model: Any, x: np.ndarray, y: np.ndarray, xv: np.n
     rng = np.random.default_rng(tr.seed)
     calib = x[rng.permutation(len(x))[:512]]
     return quantize(model, calib, holdout=xv[:128], layer_samples=4, channels_last=x.ndim == 4)
+
+
+def project_loop(spec: AppSpec, graph: Any, labels: list[str]) -> dict[str, str]:
+    """The C loop files the app's project ships beside the model (sine and person)."""
+    from edgecraft.apps.firmware import project_loop as loop_files
+
+    if spec.kind not in ("sine", "person"):
+        return {}
+    from edgecraft.apps.use import frame_settings
+
+    post = frame_settings(spec, {})[0] if spec.kind == "person" else None
+    cfg = front_end(spec) if spec.kind == "person" else None
+    return loop_files(spec.kind, graph, labels, _c_name(spec.name), spec.stream.steps, cfg, post)  # type: ignore[arg-type]
 
 
 def _c_name(name: str) -> str:

@@ -125,11 +125,12 @@ kind = "kws"
 [data]
 generator = "kws"
 [data.params]
-voices = 60
+voices = 72
 test_voices = 16
 takes = 2
 unknown_per_voice = 6
 silence_per_voice = 3
+speech_per_voice = 6  # hard negatives: a second cut from running speech ("unknown")
 fa_minutes = 10.0
 
 [front_end]
@@ -137,12 +138,13 @@ preset = "kws-mfcc"   # MLPerf Tiny's KWS front end: 49 x 10 MFCC of 1 s at 16 k
 
 [model]
 family = "ds-cnn"
-size = "small"
+size = "medium"       # MLPerf Tiny's DS-CNN: 64 channels, 4 depthwise-separable blocks
 
 [training]
-epochs = 30
+epochs = 20
 batch_size = 64
 learning_rate = 0.003
+schedule = "cosine"
 patience = 6
 seed = 0
 [training.augmentation]
@@ -168,7 +170,9 @@ max_fa_per_hour = 6.0
 "data.params.test_voices" = 3
 "data.params.unknown_per_voice" = 3
 "data.params.silence_per_voice" = 2
+"data.params.speech_per_voice" = 2
 "data.params.fa_minutes" = 0.5
+"model.size" = "small"
 "training.epochs" = 30
 "training.batch_size" = 16
 "training.augmentation.copies" = 0

@@ -249,7 +249,7 @@ def build_app(root: str | Path, out: Path | None = None, board: str | None = Non
     """The trained app's C project (int8 model, front end C twin, feature scaling) for its board
     (or ``board``) in ``out`` (default: ``c/`` beside the trained model), as ``train`` writes it."""
     from edgecraft.apps.build import build_c
-    from edgecraft.apps.run import _c_name
+    from edgecraft.apps.run import _c_name, project_loop
     from edgecraft.formats import read_tflite
 
     spec, rec = trained(root)
@@ -257,7 +257,8 @@ def build_app(root: str | Path, out: Path | None = None, board: str | None = Non
     scaling = Scaling(tuple(s["offset"]), tuple(s["scale"])) if s else None
     dest = out if out is not None else Path(rec["model"]).parent / "c"
     graph = read_tflite(Path(rec["model"]))
-    return build_c(graph, _c_name(spec.name), board or spec.board, dest, front_end(spec), scaling)
+    return build_c(graph, _c_name(spec.name), board or spec.board, dest, front_end(spec), scaling,
+                   project_loop(spec, graph, rec["labels"]))
 
 
 def _regress_rows(model: Path, csv: Path) -> dict[str, Any]:

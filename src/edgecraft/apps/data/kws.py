@@ -22,6 +22,7 @@ PARAMS = {
     "unknown_per_voice": 6,
     "silence_per_voice": 3,
     "fa_minutes": 10.0,
+    "speech_per_voice": 0,
 }
 KEYWORDS = ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes"]
 LABELS = [*KEYWORDS, "silence", "unknown"]  # the order of MLPerf Tiny's KWS model
@@ -71,6 +72,26 @@ SENTENCES = [
     "can you read that",
     "we had fish",
 ]
+#: other sentences, for the training set's hard negatives ("unknown": one second cut from
+#: running speech, as a streaming window sees it); none holds a keyword, none is in SENTENCES
+TRAIN_SENTENCES = [
+    "the river runs past the old mill",
+    "a cold wind blew across the field",
+    "he bought bread and milk",
+    "they painted the kitchen white",
+    "my sister knows the answer",
+    "the children sang a happy song",
+    "we will meet after lunch",
+    "her garden is full of roses",
+    "the bus comes every hour",
+    "a small boat sailed into the harbour",
+    "the museum opens at nine",
+    "bring a warm coat tomorrow",
+    "his laptop needs a new battery",
+    "the soup tastes of pepper",
+    "we watched a film last night",
+    "the library was almost empty",
+]
 
 
 def _take(v: Voice, rng: np.random.Generator) -> Voice:
@@ -83,8 +104,15 @@ def _take(v: Voice, rng: np.random.Generator) -> Voice:
     )
 
 
+def speech_cut(v: Voice, rng: np.random.Generator, n: int = RATE) -> np.ndarray:
+    """``n`` samples of running speech by ``v`` (a random stretch of a training sentence)."""
+    s = say(str(rng.choice(TRAIN_SENTENCES)), _take(v, rng))
+    start = int(rng.integers(0, max(1, len(s) - n + 1)))
+    return s[start : start + n]
+
+
 def _clips(
-    speakers: list[Voice], takes: int, unknown: int, silence: int, rng: np.random.Generator
+    speakers: list[Voice], takes: int, unknown: int, silence: int, rng: np.random.Generator, speech: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for v in speakers:
@@ -98,6 +126,9 @@ def _clips(
         for _ in range(silence):
             xs.append(clip(None, rng))
             ys.append(LABELS.index("silence"))
+        for _ in range(speech):
+            xs.append(clip(speech_cut(v, rng), rng, shift=0.0))
+            ys.append(LABELS.index("unknown"))
     return np.stack(xs), np.array(ys)
 
 
@@ -109,11 +140,20 @@ def generate(
     unknown_per_voice: int,
     silence_per_voice: int,
     fa_minutes: float,
+    speech_per_voice: int = 0,
 ) -> Dataset:
-    """Clips of 1 s at 16 kHz (int16): ``voices`` training speakers, ``test_voices`` others."""
+    """Clips of 1 s at 16 kHz (int16): ``voices`` training speakers, ``test_voices`` others.
+    ``speech_per_voice`` training clips per speaker are hard negatives ("unknown"): a second of
+    running speech from sentences the false-accept recording never uses (the test clips have none,
+    so accuracy stays comparable)."""
+
+    def train_clips(sp: list[Voice], takes: int, unknown: int, silence: int, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        return _clips(sp, takes, unknown, silence, rng, speech_per_voice)
+
     return voice_dataset(
         LABELS, _clips, lambda test_v, rng: demo_recording(test_v[0], rng), seed, voices, test_voices,
-        takes, 1, unknown_per_voice, silence_per_voice, fa_minutes,
+        takes, 1, unknown_per_voice, silence_per_voice, fa_minutes, train_clips,
     )
 
 
@@ -133,16 +173,18 @@ def voice_dataset(
     unknown_per_voice: int,
     silence_per_voice: int,
     fa_minutes: float,
+    train_clips: ClipMaker | None = None,
 ) -> Dataset:
     """A spoken-word data set (kws, wakeword): training voices, test voices never heard in
     training, a demo recording by the test voices and a long recording of other speech for false
-    accepts per hour, all from one seed."""
+    accepts per hour, all from one seed. ``train_clips`` (default ``make_clips``) makes the
+    training speakers' clips."""
     from edgecraft.apps.data import speech
 
     rng = np.random.default_rng(seed)
     train_v = speech.voices(voices, rng)
     test_v = speech.voices(test_voices, rng, exclude={v.name for v in train_v})
-    x, y = make_clips(train_v, takes, unknown_per_voice, silence_per_voice, rng)
+    x, y = (train_clips or make_clips)(train_v, takes, unknown_per_voice, silence_per_voice, rng)
     xt, yt = make_clips(test_v, test_takes, unknown_per_voice, silence_per_voice, rng)
     tr, va = split_indices(len(x), 0.1, rng)
     test_demo, test_negatives = demo(test_v, rng), negatives(test_v, fa_minutes, rng)

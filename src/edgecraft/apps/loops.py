@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from edgecraft.apps.spec import AppSpec
 from edgecraft.device.postprocess import Detector, PostProcessing
 from edgecraft.device.recordings import StreamError
 from edgecraft.dsp.image import ImagePreprocess
@@ -157,3 +158,25 @@ def frame_loop(graph: Graph, labels: list[str], frames: list[np.ndarray], cfg: I
         "stats": {"windows": len(frames), "inferences": len(frames), "gated": 0, "duty_skipped": 0},
         "detections": detections, "windows": windows,
     }
+
+
+def only(overrides: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    """Refuse the stream options a loop has no use for (those set to something)."""
+    unused = sorted(k for k, v in overrides.items() if k not in allowed and v not in (None, 0, False, ()))
+    if unused:
+        raise StreamError(f"--{unused[0].replace('_', '-')} does not apply to this app's loop")
+
+
+def frame_settings(spec: AppSpec, overrides: dict[str, Any]) -> tuple[Any, float]:
+    """The person loop's post-processing and time between frames: the spec's ``[stream]``
+    with the options given (threshold, smoothing_ms, suppression_ms, min_count, stride_ms,
+    ignore)."""
+    keys = ("threshold", "smoothing_ms", "suppression_ms", "min_count", "stride_ms", "ignore")
+    only(overrides, keys)
+    st = spec.stream
+    o = {k: v for k, v in overrides.items() if k in keys and v is not None}
+    post = PostProcessing(float(o.get("threshold", st.threshold)),
+                          float(o.get("smoothing_ms", st.smoothing_ms)) / 1e3,
+                          float(o.get("suppression_ms", st.suppression_ms)) / 1e3,
+                          int(o.get("min_count", st.min_count)), tuple(o.get("ignore", st.ignore)))
+    return post, float(o.get("stride_ms", st.stride_ms or 1000.0)) / 1e3

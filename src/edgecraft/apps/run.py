@@ -236,7 +236,7 @@ def project_loop(spec: AppSpec, graph: Any, labels: list[str]) -> dict[str, str]
 
     if spec.kind not in ("sine", "person"):
         return {}
-    from edgecraft.apps.use import frame_settings
+    from edgecraft.apps.loops import frame_settings
 
     post = frame_settings(spec, {})[0] if spec.kind == "person" else None
     cfg = front_end(spec) if spec.kind == "person" else None

@@ -49,7 +49,7 @@ def stream_app(
 
         return anomaly_stream(spec, rec, wav, **overrides)  # type: ignore[arg-type]
     if spec.kind == "person":
-        from edgecraft.apps.loops import frame_files, frame_loop, read_frames
+        from edgecraft.apps.loops import frame_files, frame_loop, frame_settings, read_frames
 
         files = frame_files(images)  # type: ignore[arg-type]
         post, frame_s = frame_settings(spec, overrides)
@@ -59,9 +59,9 @@ def stream_app(
     if spec.task == "regress":
         if csv is not None:
             return _regress_rows(Path(rec["model"]), csv)
-        from edgecraft.apps.loops import sine_loop
+        from edgecraft.apps.loops import only, sine_loop
 
-        _only(overrides, ())
+        only(overrides, ())
         steps = spec.stream.steps
         out = sine_loop(_graph(rec), steps, inferences or steps, (spec.stream.stride_ms or 0.0) / 1e3)
         return {"model": rec["model"], **out}
@@ -158,36 +158,10 @@ def _image_cfg(spec: AppSpec) -> Any:
     return cfg
 
 
-def _only(overrides: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    """Refuse the stream options a loop has no use for (those set to something)."""
-    from edgecraft.device.recordings import StreamError
-
-    unused = sorted(k for k, v in overrides.items() if k not in allowed and v not in (None, 0, False, ()))
-    if unused:
-        raise StreamError(f"--{unused[0].replace('_', '-')} does not apply to this app's loop")
-
-
-def frame_settings(spec: AppSpec, overrides: dict[str, Any]) -> tuple[Any, float]:
-    """The person loop's post-processing and time between frames: the spec's ``[stream]``
-    with the options given (threshold, smoothing_ms, suppression_ms, min_count, stride_ms,
-    ignore)."""
-    from edgecraft.device.postprocess import PostProcessing
-
-    keys = ("threshold", "smoothing_ms", "suppression_ms", "min_count", "stride_ms", "ignore")
-    _only(overrides, keys)
-    st = spec.stream
-    o = {k: v for k, v in overrides.items() if k in keys and v is not None}
-    post = PostProcessing(float(o.get("threshold", st.threshold)),
-                          float(o.get("smoothing_ms", st.smoothing_ms)) / 1e3,
-                          float(o.get("suppression_ms", st.suppression_ms)) / 1e3,
-                          int(o.get("min_count", st.min_count)), tuple(o.get("ignore", st.ignore)))
-    return post, float(o.get("stride_ms", st.stride_ms or 1000.0)) / 1e3
-
-
 def _emulate_frames(spec: AppSpec, rec: dict[str, Any], images: str, board: str | None, compare: bool,
                     **overrides: Any) -> dict[str, Any]:
     from edgecraft.apps.firmware import frame_program, frame_results, run_program
-    from edgecraft.apps.loops import frame_files, frame_loop, read_frames
+    from edgecraft.apps.loops import frame_files, frame_loop, frame_settings, read_frames
     from edgecraft.device.recordings import StreamError
     from edgecraft.emulate import machine
     from edgecraft.targets import get_board
@@ -221,12 +195,12 @@ def _emulate_frames(spec: AppSpec, rec: dict[str, Any], images: str, board: str 
 def _emulate_sine(spec: AppSpec, rec: dict[str, Any], inferences: int | None, board: str | None,
                   compare: bool, **overrides: Any) -> dict[str, Any]:
     from edgecraft.apps.firmware import run_program, sine_program, sine_rows
-    from edgecraft.apps.loops import sine_loop
+    from edgecraft.apps.loops import only, sine_loop
     from edgecraft.emulate import machine
     from edgecraft.targets import get_board
     from edgecraft.targets.cycles import core_model
 
-    _only(overrides, ())
+    only(overrides, ())
     steps = spec.stream.steps
     n = inferences or steps
     stride_s = (spec.stream.stride_ms or 0.0) / 1e3

@@ -38,11 +38,15 @@ SINE_ROW = np.dtype([("x", "<f4"), ("x_q", "<i4"), ("y_q", "<i4"), ("y", "<f4"),
 
 def _program(body: str, header: str, model: GeneratedModel, extra: dict[str, str], inputs: list[Tensor],
              out_bytes: int) -> GeneratedModel:
+    from edgecraft.dsp.firmware import io_buffers
+
     files = {**extra, **model.files, **loop_sources()}
-    files["ec_loop.h"] = ("/* ec_loop: an application's device loop over its whole input. */\n"
-                          f"#ifndef EC_LOOP_H\n#define EC_LOOP_H\n#include <stdint.h>\n{header};\n#endif\n")
-    files["ec_loop.c"] = body
     results = [Tensor("results", (out_bytes,), "uint8")]
+    buf_decl, buf_src = io_buffers("ec_loop", inputs, results)
+    files["ec_loop.h"] = ("/* ec_loop: an application's device loop over its whole input. */\n"
+                          f"#ifndef EC_LOOP_H\n#define EC_LOOP_H\n#include <stdint.h>\n{header};\n{buf_decl}"
+                          "#endif\n")
+    files["ec_loop.c"] = body + buf_src
     return GeneratedModel("ec_loop", files, model.arena_bytes, inputs, results, model.dsp, model.algorithm,
                           model.kernels)
 

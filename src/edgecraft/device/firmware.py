@@ -100,7 +100,7 @@ def loop_program(graph: Graph, labels: list[str], s: LoopSettings, samples: int,
     """The C program of the whole loop over a recording of ``samples`` samples (see the module
     docstring); its one output is the result bytes :func:`read_results` decodes."""
     from edgecraft.codegen import GeneratedModel, generate
-    from edgecraft.dsp.firmware import feature_program
+    from edgecraft.dsp.firmware import feature_program, io_buffers
 
     cfg = s.front_end
     fe = feature_program(cfg, name="app")
@@ -213,14 +213,17 @@ def loop_program(graph: Graph, labels: list[str], s: LoopSettings, samples: int,
     ]
     files = {**fe.files, **model.files}
     files.update(loop_sources())
+    shape = (samples, s.channels) if s.channels else (samples,)
+    inputs = [Tensor("samples", shape, "float32" if s.channels else "int16")]
+    outputs = [Tensor("results", (out_bytes,), "uint8")]
+    buf_decl, buf_src = io_buffers("ec_loop", inputs, outputs)
     files["ec_loop.h"] = ("/* ec_loop: an application's whole streaming loop over one recording. */\n"
                           "#ifndef EC_LOOP_H\n#define EC_LOOP_H\n#include <stdint.h>\n"
-                          f"int ec_loop_invoke(const {sample_t} *input, uint8_t *output);\n#endif\n")
-    files["ec_loop.c"] = "\n".join(parts)
-    shape = (samples, s.channels) if s.channels else (samples,)
-    return GeneratedModel("ec_loop", files, model.arena_bytes,
-                          [Tensor("samples", shape, "float32" if s.channels else "int16")],
-                          [Tensor("results", (out_bytes,), "uint8")], dsp, model.algorithm, model.kernels)
+                          f"int ec_loop_invoke(const {sample_t} *input, uint8_t *output);\n{buf_decl}"
+                          "#endif\n")
+    files["ec_loop.c"] = "\n".join(parts) + buf_src
+    return GeneratedModel("ec_loop", files, model.arena_bytes, inputs, outputs, dsp, model.algorithm,
+                          model.kernels)
 
 
 def read_results(raw: np.ndarray, s: LoopSettings, labels: list[str], samples: int) -> dict[str, Any]:

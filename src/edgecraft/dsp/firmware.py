@@ -36,6 +36,20 @@ def front_end_ms(preset: str, clock_mhz: float) -> float:
     return M4_INSTRUCTIONS.get(preset, 0) / (clock_mhz * 1e3) if clock_mhz > 0 else 0.0
 
 
+def io_buffers(name: str, inputs: list[Tensor], outputs: list[Tensor]) -> tuple[str, str]:
+    """Declarations and definitions of ``<name>_input_buffer(i)`` and ``<name>_output_buffer(i)``
+    for a program that is not a generated model (a front end, a whole loop): static buffers the
+    QEMU harness reads inputs into and writes outputs from, as it does with a model's arena."""
+    decl = f"void *{name}_input_buffer(int i);\nvoid *{name}_output_buffer(int i);\n"
+    lines = []
+    for kind, tensors in (("input", inputs), ("output", outputs)):
+        for k, t in enumerate(tensors):
+            lines.append(f"static uint8_t {name}_{kind}{k}[{t.nbytes}] __attribute__((aligned(8)));")
+        cases = " ".join(f"if (i == {k}) return {name}_{kind}{k};" for k in range(len(tensors)))
+        lines.append(f"void *{name}_{kind}_buffer(int i) {{ {cases} return 0; }}")
+    return decl, "\n".join(lines) + "\n"
+
+
 def feature_program(preset: str | Preset, image_shape: tuple[int, int, int] = (120, 160, 3),
                     name: str | None = None) -> GeneratedModel:
     """The C twin of ``preset`` (a name, or a config object called ``name``) with an
@@ -79,10 +93,11 @@ def feature_program(preset: str | Preset, image_shape: tuple[int, int, int] = (1
     else:  # pragma: no cover - presets are one of the three
         raise ValueError(f"no C twin for {label}")
     guard = name.upper() + "_H"
+    buf_decl, buf_src = io_buffers(name, [inp], [out])
     files[f"{name}.h"] = (f"/* {name}: the '{label}' front end as one call. */\n"
                           f"#ifndef {guard}\n#define {guard}\n#include <stdint.h>\n"
-                          f"int {name}_invoke({args});\n#endif\n")
-    files[f"{name}.c"] = (f'#include "{name}.h"\n#include "ec_features.h"\n{decl}\n'
+                          f"int {name}_invoke({args});\n{buf_decl}#endif\n")
+    files[f"{name}.c"] = (f'#include "{name}.h"\n#include "ec_features.h"\n{decl}\n{buf_src}'
                           f"{scratch_decl or f'static float scratch[{scratch}];'}\n"
                           f"int {name}_invoke({args})\n{{\n    (void)scratch;\n    {body}\n"
                           "    return 0;\n}\n")

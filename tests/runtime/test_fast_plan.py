@@ -78,11 +78,16 @@ def test_epilogue_every_right_shift_ties_and_saturation(right: int) -> None:
     for bound, values in ((2**31 - 1, in_int32), (2**33, [*near, INT32_MIN, *halves, 2**32 + 7, -(2**33)])):
         sums = np.array(values, np.int64)[:, None] * np.ones(3, np.int64)
         for zp in (-128, 0, 127):
-            epi = Epilogue(mult, shift, 0, zp, -(2**40), 2**40, bound, bound, 3)
-            assert epi.wraps == (bound > 2**31 - 1) and epi.saturate == epi.wraps
-            got = np.empty(sums.shape, np.int64)
-            epi.apply(sums.copy(), got)
-            assert np.array_equal(got, reference_int32(sums, mult, shift, zp))
+            want = reference_int32(sums, mult, shift, zp)
+            # Unclamped; a floor just below the zero point (ties of small negatives matter);
+            # at it (RELU: the correction of negative ties is skipped).
+            for lo in (-(2**40), zp - 2, zp):
+                epi = Epilogue(mult, shift, 0, zp, lo, 2**40, bound, bound, 3)
+                assert epi.wraps == (bound > 2**31 - 1) and epi.saturate == epi.wraps
+                assert epi.correct == (right > 0 and lo < zp)
+                got = np.empty(sums.shape, np.int64)
+                epi.apply(sums.copy(), got)
+                assert np.array_equal(got, np.maximum(want, lo))
 
 
 def fc_graph(rng: np.random.Generator, depth: int, units: int, rows: int, *, w_range: int = 128,

@@ -19,9 +19,10 @@ in about twenty-five numpy passes. Three identities give the same integers in fi
 
 So ``y + zero_point = (x * M + K - D * [x * M + 2**30 < 0]) >> S`` with per-channel constants
 ``S = 31 + r``, ``K = 2**30 + 2**(r-1) * 2**31 + zero_point * 2**S`` and ``D = 2**31`` (0 when
-``r = 0``). When the accumulators provably never leave int32 (``bound``), nothing wraps: the
-bias (and any other constant added to the sums) folds into ``K`` as ``offset * (M << l)``, and
-the left shift into the multiplier. Every constant is checked, once, to keep each int64 value
+``r = 0``; not needed at all when the clamp's floor is at or above the zero point, as after
+RELU: a negative ``h`` then gives that floor either way). When the accumulators provably never
+leave int32 (``bound``), nothing wraps: the bias (and any other constant added to the sums)
+folds into ``K`` as ``offset * (M << l)``, and the left shift into the multiplier. Every constant is checked, once, to keep each int64 value
 below ``2**63``; a zero point that would not fit is added after the shift instead, and sums
 that could leave int32 take the wrapping form. ``tests/runtime/test_fast_plan.py`` compares
 every form with the reference on random and extreme cases (saturating multipliers, left shifts,
@@ -70,7 +71,10 @@ class Epilogue:
         self.shift_out = np.array([31 + r for r in right], np.int64)
         self.lo, self.hi = int(lo), int(hi)
         self.round_half = [(1 << r >> 1) << 31 for r in right]
-        self.correct = any(r > 0 for r in right)
+        # Halves of negative h round away from zero; but a negative h gives at most the zero
+        # point, so when the clamp's floor is at or above it (RELU, RELU6) the output is that
+        # floor either way, and the correction is skipped.
+        self.correct = any(r > 0 for r in right) and self.lo < zero_point
         self.D = np.array([2**31 if r > 0 else 0 for r in right], np.int64)
         # No wrap: every accumulator, shifted left, stays in int32 as TFLM's does.
         self.wraps = any((b << s) > INT32_MAX for b, s in zip(acc, left, strict=True))

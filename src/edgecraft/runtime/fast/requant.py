@@ -22,11 +22,11 @@ So ``y + zero_point = (x * M + K - D * [x * M + 2**30 < 0]) >> S`` with per-chan
 ``r = 0``; not needed at all when the clamp's floor is at or above the zero point, as after
 RELU: a negative ``h`` then gives that floor either way). When the accumulators provably never
 leave int32 (``bound``), nothing wraps: the bias (and any other constant added to the sums)
-folds into ``K`` as ``offset * (M << l)``, and the left shift into the multiplier. Every constant is checked, once, to keep each int64 value
-below ``2**63``; a zero point that would not fit is added after the shift instead, and sums
-that could leave int32 take the wrapping form. ``tests/runtime/test_fast_plan.py`` compares
-every form with the reference on random and extreme cases (saturating multipliers, left shifts,
-wrapping sums, every right shift 0 .. 31).
+folds into ``K`` as ``offset * (M << l)``, and the left shift into the multiplier. Every
+constant is checked, once, to keep each int64 value below ``2**63``; a zero point that would
+not fit is added after the shift instead, and sums that could leave int32 take the wrapping
+form. ``tests/runtime/test_fast_plan.py`` compares every form with the reference on random and
+extreme cases (saturating multipliers, left shifts, wrapping sums, every right shift 0 .. 31).
 """
 
 from __future__ import annotations

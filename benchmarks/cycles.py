@@ -227,6 +227,10 @@ def check(models: list[str], with_edgecraft: bool) -> list[dict[str, Any]]:
             if with_edgecraft:
                 ours = estimate_cycles(counted["edgecraft", target, key], board, flash)
                 res["edgecraft_ms"] = round(ours.latency_ms, 2)
+            if "energy_uj" in row and est.energy_uj is not None:
+                res["energy_est_uj"] = round(est.energy_uj, 1)
+                res["energy_pub_uj"] = row["energy_uj"][key]
+                res["energy_error_pct"] = round(100 * (est.energy_uj / row["energy_uj"][key] - 1), 1)
             out.append(res)
     return out
 
@@ -251,6 +255,11 @@ def show(results: list[dict[str, Any]]) -> None:
     if ref:
         console.print(f"reference rows: largest error {max(ref):.1f}%, mean absolute "
                       f"{sum(ref) / len(ref):.1f}% over {len(ref)} figures")
+    for r in results:
+        if "energy_pub_uj" in r:
+            console.print(f"{r['row']} {r['model']}: energy {r['energy_est_uj']:,.0f} uJ (priced ms x the "
+                          f"catalog's active power) vs published {r['energy_pub_uj']:,.0f} uJ: "
+                          f"{r['energy_error_pct']:+.1f}%")
     for row in cycle_data()["check"]["rows"]:
         if row["kind"] == "context":
             console.print(f"{row['id']}: context only: {row['why_context']}")

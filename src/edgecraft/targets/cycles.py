@@ -183,6 +183,13 @@ def check_error_pct(core: str = "cortex-m4") -> int:
     return int(check["latency_error_pct"] if name in check["cores"] else check["unchecked_error_pct"])
 
 
+def energy_spread_pct() -> int:
+    """How far (+-%) a board's active power can move with the firmware that runs on it, added to
+    the latency error for energy (``cycles.json`` ``check.energy_power_spread_pct``, with the
+    evidence in ``check.energy_source``)."""
+    return int(cycle_data()["check"]["energy_power_spread_pct"])
+
+
 def check_basis(core: str) -> str:
     """Where the stated error of ``core`` comes from."""
     check = cycle_data()["check"]
@@ -204,8 +211,7 @@ def cycle_profile_estimate(classes: dict[str, int], board: Board,
         "latency_error_pct": err,
         "cycles": est.cycles,
         "energy_uj": est.energy_uj,
-        "energy_error_pct": None if est.energy_uj is None else err + (5 if "MLPerf" in board.sources.get(
-            "active_mw", "") else 50),
+        "energy_error_pct": None if est.energy_uj is None else err + energy_spread_pct(),
         "energy_per_day_j": est.energy_per_day_j(inferences_per_day, board.active_mw, board.sleep_mw),
         "inferences_per_day": inferences_per_day,
         "basis": f"cycle model: {est.basis}; +-{err}%: {check_basis(board.core)}",

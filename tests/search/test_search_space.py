@@ -113,3 +113,26 @@ def test_pareto_front_keeps_exactly_the_non_dominated() -> None:
     assert [r["id"] for r in pareto.front([_r("x", 0.9, 1.0, 10, None), _r("y", 0.8, 2.0, 10, None)])] == [
         "x"
     ]
+
+
+def test_half_the_trials_come_from_where_a_dominating_model_must_lie() -> None:
+    from edgecraft.search.runner import choose
+
+    def c(i: str, lat: float, ram: int) -> dict[str, object]:
+        return {"id": i, "default": i == "default", "measured": {"latency_ms": lat, "ram_bytes": ram}}
+
+    fitting = [
+        c("default", 2.0, 1000),
+        c("c000", 3.0, 900),  # slower
+        c("c001", 1.0, 1200),  # more RAM
+        c("c002", 5.0, 5000),
+        c("c003", 1.5, 1000),  # no costlier
+        c("c004", 0.5, 800),  # no costlier
+        c("c005", 2.0, 999),  # no costlier
+    ]
+    # 5 trials: the default, 2 no costlier than it (the first drawn), 2 more in draw order
+    assert [x["id"] for x in choose(fitting, 5)] == ["default", "c000", "c001", "c003", "c004"]
+    assert [x["id"] for x in choose(fitting, 2)] == ["default", "c000"]  # (2 - 1) // 2 = 0 such
+    assert [x["id"] for x in choose(fitting, 4)] == ["default", "c000", "c001", "c003"]
+    assert [x["id"] for x in choose(fitting, 7)] == [x["id"] for x in fitting]
+    assert choose(fitting[1:], 2) == fitting[1:3]  # the default does not fit: draw order

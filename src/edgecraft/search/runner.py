@@ -25,7 +25,6 @@ from typing import Any
 
 from edgecraft.apps.spec import AppSpec, load_spec
 from edgecraft.search import pareto
-from edgecraft.search.halving import GO, STOP
 from edgecraft.search.space import (
     check_searchable,
     default_candidate,
@@ -165,7 +164,9 @@ def _init_ray(address: str | None, cpus: int | None) -> None:
 def _candidates(
     spec: AppSpec, data: SearchData, board: str, trials: int, seed: int, cache: Path
 ) -> dict[str, Any]:
-    """Measure candidates in draw order (in parallel batches on Ray) until ``trials`` fit."""
+    """Measure candidates in draw order (in parallel batches on Ray) until ``trials`` fit and,
+    of those, half the non-default ones (rounded down) are no costlier than the default in
+    latency and RAM (or the draw runs out): see :func:`choose`."""
     import ray
 
     cfg = _front_end(spec)
@@ -194,14 +195,12 @@ def _candidates(
             except ray.exceptions.RayTaskError as e:  # a shape the model family cannot take
                 measured[k] = {"fits": False, "error": str(e.cause) if e.cause else str(e)}
         for c in chunk:
-            if len(fitting) == trials:
-                break
             m = measured[shape_key(c)]
             if m["fits"]:
                 fitting.append({**c, "measured": m})
             else:
                 pruned.append(c["id"])
-        if len(fitting) == trials:
+        if len(choose(fitting, trials)) == trials and _cheap(fitting) >= (trials - 1) // 2:
             break
     if not fitting:
         small = min(
@@ -225,12 +224,39 @@ def _candidates(
     return {
         "board": board,
         "seed": seed,
-        "candidates": fitting,
+        "candidates": choose(fitting, trials),
+        "measured_fitting": len(fitting),
         "references": references,
         "references_not_fitting": [c["reference"] for c in too_big],
         "pruned": pruned,
         "pruned_before_training": len(pruned),
     }
+
+
+def _no_costlier(c: dict[str, Any], d: dict[str, Any]) -> bool:
+    m, n = c["measured"], d["measured"]
+    return bool(m["latency_ms"] <= n["latency_ms"] and m["ram_bytes"] <= n["ram_bytes"])
+
+
+def _cheap(fitting: list[dict[str, Any]]) -> int:
+    if not fitting or not fitting[0]["default"]:
+        return 0
+    return sum(_no_costlier(c, fitting[0]) for c in fitting[1:])
+
+
+def choose(fitting: list[dict[str, Any]], trials: int) -> list[dict[str, Any]]:
+    """The candidates to train, of those that fit (in draw order, the default first): the
+    default; up to half the others (rounded down) from those measured no costlier than the
+    default in latency and RAM, where a model that dominates it must lie; the rest in draw
+    order. Returned in draw order."""
+    if not fitting or not fitting[0]["default"]:
+        return fitting[:trials]
+    d, others = fitting[0], fitting[1:]
+    cheap = [c for c in others if _no_costlier(c, d)][: (trials - 1) // 2]
+    ids = {c["id"] for c in cheap}
+    rest = [c for c in others if c["id"] not in ids][: trials - 1 - len(cheap)]
+    ids |= {c["id"] for c in rest}
+    return [d, *(c for c in others if c["id"] in ids)]
 
 
 def _front_end(spec: AppSpec) -> Any:
@@ -265,7 +291,7 @@ def _tune(
     whether the budget ran out."""
     from ray import tune
 
-    from edgecraft.search.halving import OrderedHalving
+    from edgecraft.search.halving import GO, STOP, OrderedHalving
     from edgecraft.search.progress import Budget, LiveProgress
 
     Budget.set(out, budget_minutes)

@@ -4,6 +4,7 @@ a candidate, the smallest candidate, dominance and the front."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,10 @@ def test_candidates_are_seeded_distinct_and_around_the_default(kind: str, tmp_pa
     assert all(v in arch[k] for k, v in d["arch"].items())  # the template's model is in the space
     if spec.task != "classify":
         assert {c["method"] for c in a} == {"ptq"} and {c["pruning"] for c in a} == {0.0}
+    # half the draws are the default changed in one parameter
+    own = {k: getattr(cfg, "height" if k == "size" else k) for k in fe}
+    changed = [sum(_differences(c, d, own)) for c in a]
+    assert 0 not in changed and changed.count(1) >= 3
     # 16x8 is a choice of every space, and it changes the deployed graph
     assert {c["activations"] for c in a} == {"int8", "int16"} and d["activations"] == "int8"
     assert shape_key({**d, "activations": "int16"}) != shape_key(d)
@@ -76,6 +81,15 @@ def test_mlperf_reference_architectures_where_the_task_matches(tmp_path: Path) -
     widths = [m.out_features for m in net.modules() if isinstance(m, torch.nn.Linear)]
     assert widths == [128, 128, 128, 128, 8, 128, 128, 128, 128, 640]  # MLPerf Tiny's AD layers
     assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in net.modules()) == 9
+
+
+def _differences(c: dict[str, Any], d: dict[str, Any], own: dict[str, Any]) -> list[bool]:
+    fe = {**own, **c["front_end"]}
+    return [
+        *(fe[k] != v for k, v in own.items()),
+        *(c["arch"][k] != v for k, v in d["arch"].items()),
+        *(c[k] != d[k] for k in ("method", "pruning", "activations", "lr")),
+    ]
 
 
 def test_the_search_refuses_what_it_cannot_vary(tmp_path: Path) -> None:

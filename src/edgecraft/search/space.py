@@ -179,11 +179,15 @@ def reference_candidates(spec: AppSpec) -> list[dict[str, Any]]:
 
 def sample_candidates(spec: AppSpec, cfg: Preset | None, n: int, seed: int) -> list[dict[str, Any]]:
     """``n`` distinct candidates drawn with ``seed`` (fewer when the space is smaller), none
-    equal to the default."""
+    equal to the default: each draw is, with even odds, a point of the whole space or the
+    default changed in one of its parameters (front end, architecture, quantization, pruning or
+    learning rate; :func:`neighbour`), so the neighbourhood of the reference is searched too."""
     rng = np.random.default_rng(seed)
     fe, arch = front_end_choices(cfg), arch_choices(spec)
     classify = spec.task == "classify"
-    seen = {key(default_candidate(spec))}
+    d = default_candidate(spec)
+    own = own_front_end(cfg, fe)
+    seen = {canonical(d, own)}
     out: list[dict[str, Any]] = []
     for _ in range(50 * n + 100):
         if len(out) == n:
@@ -198,10 +202,38 @@ def sample_candidates(spec: AppSpec, cfg: Preset | None, n: int, seed: int) -> l
             "activations": _pick(rng, list(ACTIVATIONS)),
             "lr": _pick(rng, list(LR_FACTORS)),
         }
-        if key(c) not in seen:
-            seen.add(key(c))
+        if rng.random() < 0.5:
+            c = neighbour(d, c, own, classify, int(rng.integers(1 << 30)))
+        if canonical(c, own) not in seen:
+            seen.add(canonical(c, own))
             out.append(c)
     return out
+
+
+def own_front_end(cfg: Preset | None, fe: dict[str, list[Any]]) -> dict[str, Any]:
+    """The spec's own value of each searched front-end parameter."""
+    return {k: getattr(cfg, "height" if k == "size" else k) for k in fe}
+
+
+def canonical(c: dict[str, Any], own: dict[str, Any]) -> str:
+    """:func:`key` with the front end written out in full (the spec's values where the
+    candidate keeps them), so a draw equal to the default in substance is seen as equal."""
+    return key({**c, "front_end": {**own, **c["front_end"]}})
+
+
+def neighbour(
+    d: dict[str, Any], draw: dict[str, Any], own: dict[str, Any], classify: bool, pick: int
+) -> dict[str, Any]:
+    """The default ``d`` with one parameter (the ``pick``-th, cyclically) taken from ``draw``."""
+    dims = [("front_end", k) for k in own] + [("arch", k) for k in d["arch"]]
+    dims += [(k, None) for k in (["method", "pruning"] if classify else []) + ["activations", "lr"]]
+    where, name = dims[pick % len(dims)]
+    c = {**d, "id": draw["id"], "default": False, "front_end": dict(own), "arch": dict(d["arch"])}
+    if name is None:
+        c[where] = draw[where]
+    else:
+        c[where][name] = draw[where][name]
+    return c
 
 
 def _pick(rng: np.random.Generator, values: list[Any]) -> Any:

@@ -119,6 +119,29 @@ def depthwise_chain(seed: int, channels: int) -> Graph:
     return g.build([first], [x])
 
 
+def pool_graph(seed: int) -> Graph:
+    """Pooling from an 18x16x21 input (21 channels: a full vector and a tail): a padded 3x3
+    average (windows clipped at the border), a strided padded 3x3 maximum with RELU6, a 2x2
+    strided average with RELU, and the global average over 288 taps (the int32 lanes)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("pool_graph")
+    q = qparams(float(rng.uniform(0.02, 0.1)), int(rng.integers(-20, 21)))
+    x = g.tensor("x", (1, 18, 16, 21), "int8", q)
+    a = g.tensor("a", (1, 18, 16, 21), "int8", q)
+    g.op("AVERAGE_POOL_2D", [x], [a], padding="SAME", stride_h=1, stride_w=1, filter_height=3, filter_width=3,
+         fused_activation_function="NONE")
+    m = g.tensor("m", (1, 9, 8, 21), "int8", q)
+    g.op("MAX_POOL_2D", [a], [m], padding="SAME", stride_h=2, stride_w=2, filter_height=3, filter_width=3,
+         fused_activation_function="RELU6")
+    s = g.tensor("s", (1, 4, 4, 21), "int8", q)
+    g.op("AVERAGE_POOL_2D", [m], [s], padding="VALID", stride_h=2, stride_w=2, filter_height=2,
+         filter_width=2, fused_activation_function="RELU")
+    gl = g.tensor("g", (1, 1, 1, 21), "int8", q)
+    g.op("AVERAGE_POOL_2D", [a], [gl], padding="VALID", stride_h=1, stride_w=1, filter_height=18,
+         filter_width=16, fused_activation_function="NONE")
+    return g.build([x], [s, gl])
+
+
 def _check(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray]) -> None:
     for b in range(len(batches[0])):
         for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
@@ -195,4 +218,13 @@ def test_m55_holds_more_constants_than_its_512_kib_itcm() -> None:
     batches = random_inputs(graph, 1, 5)
     r = emulate(graph, "qemu-m55", batches, name="big_fc")
     assert r.flash_bytes > 600 * 1024
+    _check(graph, r.outputs, batches)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_pooling_mve_is_exact_on_m55(seed: int) -> None:
+    graph = pool_graph(seed)
+    assert generate(graph, "k", mve=True).kernels == ["pooling_mve"]
+    batches = random_inputs(graph, 2, seed)
+    r = emulate(graph, "qemu-m55", batches, name="pool_graph")
     _check(graph, r.outputs, batches)

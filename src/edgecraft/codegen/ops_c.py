@@ -247,11 +247,12 @@ def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
     )
     src, dst = ptr(ctx.op.inputs[0]), ptr(ctx.op.outputs[0])
+    mve = "_mve" if ptr.mve else ""
     if ctx.op.type == "AVERAGE_POOL_2D":
-        call = f"if (ec_average_pool_s8(&{p}, {src}, {dst}) != 0) return -1;"
+        call = f"if (ec_average_pool{mve}_s8(&{p}, {src}, {dst}) != 0) return -1;"
     else:
-        call = f"ec_max_pool_s8(&{p}, {src}, {dst});"
-    return OpCode(decls, call, ("pooling",))
+        call = f"ec_max_pool{mve}_s8(&{p}, {src}, {dst});"
+    return OpCode(decls, call, ("pooling" + mve,))
 
 
 def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:

@@ -55,7 +55,7 @@ OP = OpDef(
     kernels={"int8": average_pool_int8, "int16": average_pool_int8, "float32": average_pool_float},
     cost=pool_cost,
     window=pool_window,
-    code={"portable": ("ec_pooling.c",)},
+    code={"portable": ("ec_pooling.c",), "mve": ("ec_pooling_mve.c",)},
     state_bytes=16,
     options=POOL,
 )

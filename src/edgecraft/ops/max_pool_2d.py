@@ -48,7 +48,7 @@ OP = OpDef(
     kernels={"int8": max_pool_int8, "int16": max_pool_int8, "float32": max_pool_float},
     cost=pool_cost,
     window=pool_window,
-    code={"portable": ("ec_pooling.c",)},
+    code={"portable": ("ec_pooling.c",), "mve": ("ec_pooling_mve.c",)},
     state_bytes=16,
     options=POOL,
 )

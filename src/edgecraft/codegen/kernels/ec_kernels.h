@@ -296,6 +296,8 @@ void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const
                                const int32_t *folded_bias, int8_t *output);
 void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *folded_bias, int8_t *output, int8_t *scratch);
+int ec_average_pool_mve_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
+void ec_max_pool_mve_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_depthwise_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                                  const int32_t *folded_bias, int8_t *output, int8_t *scratch);
 /* 16x8 (ec_conv_s16.c): int16 activations, int8 filters. bias: int32_t when acc32 (int32

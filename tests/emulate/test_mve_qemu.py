@@ -17,7 +17,7 @@ from edgecraft.codegen import generate
 from edgecraft.emulate import EmulateError, emulate
 from edgecraft.formats import write_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
-from edgecraft.ir.graph import Graph
+from edgecraft.ir.graph import Graph, Quantization
 from edgecraft.models.synthetic import small_cnn
 from edgecraft.plan import DEFAULT_ALGORITHM
 from oracle import check_tensor
@@ -142,6 +142,31 @@ def pool_graph(seed: int) -> Graph:
     return g.build([x], [s, gl])
 
 
+def elementwise_graph(seed: int) -> Graph:
+    """ADD, SUB and MUL on 1x5x7x3 tensors (105 elements: a predicated tail) with different
+    scales and zero points and every clamp, and an ADD that broadcasts a 1x1x1x3 input (the
+    DSP kernel in the same build)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("elementwise_graph")
+    shape = (1, 5, 7, 3)
+
+    def q() -> Quantization:
+        return qparams(float(rng.uniform(0.01, 0.2)), int(rng.integers(-40, 41)))
+
+    a = g.tensor("a", shape, "int8", q())
+    b = g.tensor("b", shape, "int8", q())
+    c = g.tensor("c", (1, 1, 1, 3), "int8", q())
+    s = g.tensor("s", shape, "int8", q())
+    g.op("ADD", [a, b], [s], fused_activation_function="NONE")
+    d = g.tensor("d", shape, "int8", q())
+    g.op("SUB", [s, a], [d], fused_activation_function="RELU")
+    m = g.tensor("m", shape, "int8", q())
+    g.op("MUL", [d, b], [m], fused_activation_function="RELU6")
+    e = g.tensor("e", shape, "int8", q())
+    g.op("ADD", [m, c], [e], fused_activation_function="NONE")
+    return g.build([a, b, c], [s, e])
+
+
 def _check(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray]) -> None:
     for b in range(len(batches[0])):
         for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
@@ -227,4 +252,13 @@ def test_pooling_mve_is_exact_on_m55(seed: int) -> None:
     assert generate(graph, "k", mve=True).kernels == ["pooling_mve"]
     batches = random_inputs(graph, 2, seed)
     r = emulate(graph, "qemu-m55", batches, name="pool_graph")
+    _check(graph, r.outputs, batches)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_add_sub_mul_mve_are_exact_on_m55(seed: int) -> None:
+    graph = elementwise_graph(seed)
+    assert generate(graph, "k", mve=True).kernels == ["add_table", "elementwise_mve"]
+    batches = random_inputs(graph, 2, seed)
+    r = emulate(graph, "qemu-m55", batches, name="elementwise_graph")
     _check(graph, r.outputs, batches)

@@ -317,6 +317,10 @@ def binary(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .act_min = {lo}, .act_max = {hi},\n}};\n"
     )
     i = ctx.op.inputs
+    if ptr.mve and ctx.op.type in ("ADD", "SUB", "MUL") and t1.shape == t2.shape == y.shape:
+        call = (f"ec_{ctx.op.type.lower()}_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, "
+                f"{ptr(ctx.op.outputs[0])});")
+        return OpCode(decls, call, ("elementwise_mve",))
     if ptr.dsp and ctx.op.type in ("ADD", "SUB"):  # the fast set tabulates each input's rescale
         values = np.arange(-128, 128, dtype=np.int64)
         tables = []

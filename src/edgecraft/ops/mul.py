@@ -42,7 +42,7 @@ OP = OpDef(
     },
     cost=per_element_cost,
     inplace=True,
-    code={"portable": ("ec_elementwise.c",)},
+    code={"portable": ("ec_elementwise.c",), "mve": ("ec_elementwise_mve.c",)},  # broadcasting: portable
     state_bytes=32,
     options=Options("MulOptions", (ACTIVATION,)),
 )

@@ -24,7 +24,8 @@ OP = OpDef(
     },
     cost=per_element_cost,
     inplace=True,
-    code={"portable": ("ec_elementwise.c",), "dsp": ("ec_add_table.c",)},
+    code={"portable": ("ec_elementwise.c",), "dsp": ("ec_add_table.c",),
+          "mve": ("ec_elementwise_mve.c",)},  # broadcasting: the dsp file
     state_bytes=56,
     options=Options("SubOptions", ADD_SUB_FIELDS),
 )

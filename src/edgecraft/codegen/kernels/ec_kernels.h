@@ -296,6 +296,9 @@ void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const
                                const int32_t *folded_bias, int8_t *output);
 void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *folded_bias, int8_t *output, int8_t *scratch);
+void ec_add_mve_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_sub_mve_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void ec_mul_mve_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 int ec_average_pool_mve_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_max_pool_mve_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_depthwise_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,

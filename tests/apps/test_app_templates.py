@@ -62,6 +62,10 @@ def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dic
     assert np.asarray(m["confusion"]).sum() == m["samples"]
     report = Path(r["report"]).parent
     assert (report / "confusion.png").is_file() and (report / "per_class.png").is_file()
+    assert (report / "threshold.png").is_file() and "threshold.png" in Path(r["report"]).read_text()
+    curve = m["threshold_curve"]  # a detector (idle is never reported): the trade-off per threshold
+    fa = [row["false_accepts"] for row in curve]
+    assert len(curve) == 19 and fa == sorted(fa, reverse=True) and fa[0] > fa[-1]
     assert (Path(r["build"]) / "src" / "app_scaling.h").is_file()  # the feature scaling goes to the device
     out = edgecraft("stream", str(d), "--csv", r["demo"]["csv"], "--format", "json")
     assert out.returncode == 0, out.stderr

@@ -70,3 +70,31 @@ def auc(labels: np.ndarray, scores: np.ndarray, max_fpr: float = 1.0) -> float:
         cut = y0 + (y1 - y0) * (max_fpr - x0) / (x1 - x0) if x1 > x0 else y1
         fpr, tpr = np.r_[fpr[:stop], max_fpr], np.r_[tpr[:stop], cut]
     return float(np.trapezoid(tpr, fpr) / max_fpr)
+
+
+def threshold_curve(y: np.ndarray, probs: np.ndarray, labels: list[str], ignore: tuple[str, ...],
+                    thresholds: np.ndarray | None = None) -> list[dict[str, float]]:
+    """A detector's trade-off on labelled clips, per threshold on the best reportable label's
+    score (the labels not in ``ignore``): ``detected`` is the share of target clips (a
+    reportable label) whose best reportable label is right and reaches the threshold,
+    ``false_accepts`` the share of other clips (silence, unknown, idle, ...) where some
+    reportable label reaches it."""
+    ignored = {s.lower() for s in ignore}
+    report = np.array([lbl.lower() not in ignored for lbl in labels])
+    if report.all() or not report.any():
+        return []
+    p = np.asarray(probs, np.float64)
+    masked = np.where(report[None], p, -np.inf)
+    best, score = masked.argmax(1), masked.max(1)
+    target = report[np.asarray(y)]
+    ts = np.round(np.linspace(0.05, 0.95, 19), 2) if thresholds is None else thresholds
+    rows = []
+    for t in ts:
+        hit = score >= t
+        rows.append({
+            "threshold": float(t),
+            "detected": round(float(np.mean(hit[target] & (best[target] == np.asarray(y)[target]))), 4)
+            if target.any() else 0.0,
+            "false_accepts": round(float(np.mean(hit[~target])), 4) if (~target).any() else 0.0,
+        })
+    return rows

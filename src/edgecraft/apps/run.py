@@ -90,6 +90,11 @@ def train_app(root: str | Path, quick: bool = False, progress: bool = True) -> d
             (_fig_confusion(metrics, data.labels, report_dir), "confusion matrix (int8, test set)")
         )
         figures.append((_fig_per_class(metrics, report_dir), "precision and recall per class (int8)"))
+        curve = M.threshold_curve(data.test.y, got, data.labels, spec.stream.ignore)
+        if curve:  # a detector: some labels are never reported
+            metrics["threshold_curve"] = curve
+            figures.append((_fig_threshold(curve, spec.stream.threshold, report_dir),
+                            "detected targets and false accepts per threshold (int8, test clips)"))
     else:
         metrics = M.regression(data.test.y, got)
         figures.append(
@@ -259,6 +264,15 @@ def _fig_per_class(metrics: dict[str, Any], d: Path) -> str:
     from edgecraft.apps.report import per_class_png
 
     return per_class_png(metrics["per_class"], d / "per_class.png")
+
+
+def _fig_threshold(curve: list[dict[str, float]], threshold: float, d: Path) -> str:
+    from edgecraft.apps.report import curve_png
+
+    t = np.array([r["threshold"] for r in curve])
+    return curve_png(t, {"targets detected": np.array([r["detected"] for r in curve]),
+                         "false accepts (other clips)": np.array([r["false_accepts"] for r in curve])},
+                     f"threshold (the spec's: {threshold:g})", d / "threshold.png")
 
 
 def _fig_regression(

@@ -181,6 +181,11 @@ class OpDef:
     state_bytes: int = 0
     #: The (scale, zero point) TFLM's int8 kernel requires of the output, when the op fixes it.
     fixed_output: tuple[float, int] | None = None
+    #: The same for the int16 kernel (16x8 models), when the op fixes it.
+    fixed_output_int16: tuple[float, int] | None = None
+    #: The input holding the bias, scaled by input scale times weight scale (convolutions,
+    #: fully connected); its weights are input 1 and its data ``dtype_input``. None: no bias.
+    bias_input: int | None = None
     #: The int8 kernel moves or compares values without rescaling: its output (and every
     #: input) carries the input's scale and zero point (TFLM requires it).
     shares_quant: bool = False

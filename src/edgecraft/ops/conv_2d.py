@@ -205,6 +205,7 @@ OP = OpDef(
     cost=cost,
     scratch={"dsp": dsp_scratch, "mve": mve_scratch},
     work_class="conv",
+    bias_input=2,
     window=filter_window,
     requant_channels=output_channels,
     code={"portable": ("ec_conv_2d.c",), "dsp": ("ec_conv_2d_dsp.c",),

@@ -153,6 +153,7 @@ OP = OpDef(
     cost=cost,
     scratch={"mve": mve_scratch},
     work_class="depthwise",
+    bias_input=2,
     window=filter_window,
     requant_channels=output_channels,
     code={"portable": ("ec_depthwise_conv_2d.c",), "dsp": ("ec_depthwise_conv_2d_dsp.c",),

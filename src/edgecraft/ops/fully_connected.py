@@ -198,6 +198,7 @@ OP = OpDef(
     scratch={"dsp": dsp_scratch},
     scratch_below_input={"dsp": dsp_scratch_shift},
     work_class="fc",
+    bias_input=2,
     requant_channels=filter_channels,
     code={"portable": ("ec_fully_connected.c",), "dsp": ("ec_fully_connected_dsp.c",),
           "mve": ("ec_fully_connected_mve.c",)},

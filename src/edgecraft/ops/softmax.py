@@ -168,5 +168,6 @@ OP = OpDef(
     code={"portable": ("ec_softmax.c",)},
     state_bytes=24,
     fixed_output=(1.0 / 256.0, -128),
+    fixed_output_int16=(1.0 / 32768.0, 0),
     options=Options("SoftmaxOptions", (("beta", "Beta", "float"),)),
 )

@@ -170,6 +170,7 @@ OP = OpDef(
     scratch={"portable": scratch, "dsp": scratch},
     code={"portable": ("ec_transpose_conv.c",)},
     work_class="conv",
+    bias_input=BIAS,
     requant_channels=filter_channels,
     state_bytes=48,
     options=Options("TransposeConvOptions", (PADDING, *STRIDES, ACTIVATION, QUANTIZED_BIAS_TYPE)),

@@ -21,12 +21,8 @@ from typing import Any
 import numpy as np
 
 from edgecraft.ir.graph import Graph, Quantization
+from edgecraft.ops.registry import find_op
 from edgecraft.optimize.ptq import QuantizedModel
-
-#: ops whose bias input (index 2) is scaled by input scale times weight scale
-BIASED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV")
-#: TFLM's fixed int16 output quantization per op
-FIXED_OUTPUT = {"SOFTMAX": (1.0 / 32768.0, 0)}
 
 
 class SixteenError(ValueError):
@@ -51,14 +47,17 @@ def to_16x8(graph: Graph) -> Graph:
             raise SixteenError(f"activation '{t.name}' is not quantized per tensor")
         t.dtype, t.quant = "int16", symmetric16(t.quant)
     for op in g.operators:
-        if op.type in FIXED_OUTPUT:
-            scale, zp = FIXED_OUTPUT[op.type]
+        d = find_op(op.type)
+        if d is not None and d.fixed_output_int16 is not None:
+            scale, zp = d.fixed_output_int16
             g.tensors[op.outputs[0]].quant = Quantization.per_tensor(scale, zp)
-        if op.type in BIASED and len(op.inputs) > 2 and op.inputs[2] >= 0:
-            x, w, b = (g.tensors[i] for i in op.inputs[:3])
-            if b.data is None or b.quant is None or w.quant is None or old[op.inputs[0]] is None:
+        k = None if d is None else d.bias_input
+        if d is not None and k is not None and len(op.inputs) > k and op.inputs[k] >= 0:
+            data = op.inputs[d.dtype_input]
+            x, w, b = g.tensors[data], g.tensors[op.inputs[1]], g.tensors[op.inputs[k]]
+            if b.data is None or b.quant is None or w.quant is None or old[data] is None:
                 raise SixteenError(f"{op.type} has no constant quantized bias")
-            in8 = float(old[op.inputs[0]].scale[0])  # type: ignore[union-attr]
+            in8 = float(old[data].scale[0])  # type: ignore[union-attr]
             in16 = float(x.quant.scale[0])  # type: ignore[union-attr]
             b.data = np.round(b.data.astype(np.float64) * (in8 / in16)).astype(np.int64)
             b.dtype = "int64"

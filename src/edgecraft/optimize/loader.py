@@ -1,5 +1,6 @@
 """Load a user's model from ``MODEL.py:FACTORY`` (and optionally a state dict), or refuse an
-ONNX file with a message that says what to do."""
+ONNX or .tflite file with a message naming the command that takes it (a model file is not a
+``torch.nn.Module``: ``formats.read_model`` reads it as an int8 graph)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ def load_factory(spec: str, weights: str | Path | None = None) -> tuple[torch.nn
     The file is imported as a module (its directory goes on ``sys.path`` so it can import its
     neighbours); ``weights`` is a ``torch.save``-d state dict (or whole model) loaded into it.
     """
-    if spec.endswith(".onnx") or spec.endswith(".tflite"):
-        kind = "ONNX models" if spec.endswith(".onnx") else ".tflite files (already converted)"
-        raise QuantizeError(
-            f"{spec}: {kind} are not supported here; only PyTorch factories are: give MODEL.py:FACTORY, "
-            "a Python file and the name of a function in it that returns the torch.nn.Module"
-        )
+    suffix = Path(spec).suffix.lower()
+    if suffix in (".onnx", ".tflite"):  # a model file, not a torch.nn.Module: say which command takes it
+        first = (f"a float ONNX model is quantized by `edgecraft quantize {spec} --calibration DATA.npy "
+                 "--out M.tflite`, an int8 one is read by every model command (run, profile, build, ...)"
+                 if suffix == ".onnx" else
+                 "a .tflite is already converted: every model command (run, profile, build, ...) takes it")
+        raise QuantizeError(f"{spec}: {first}; here give a PyTorch model as MODEL.py:FACTORY (a Python "
+                            "file and a function in it that returns the torch.nn.Module)")
     path_text, sep, name = spec.rpartition(":")
     if not sep or not path_text.endswith(".py") or not name:
         raise QuantizeError(f"{spec!r}: give the model as MODEL.py:FACTORY (a file, a function in it)")

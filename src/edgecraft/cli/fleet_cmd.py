@@ -83,7 +83,8 @@ def serve(
     resend: float = typer.Option(5.0, "--resend", help="Seconds before an unanswered command is resent.",
                                 callback=positive),
     cloud_model: str = typer.Option(
-        "", "--cloud-model", help="The cascade's cloud model for /api/infer: a .tflite or MODEL.py:FACTORY."
+        "", "--cloud-model",
+        help="The cascade's cloud model for /api/infer: a .tflite, an int8 .onnx or MODEL.py:FACTORY.",
     ),
     cloud_weights: str = typer.Option("", "--cloud-weights", help="State dict for a MODEL.py:FACTORY cloud."),
     infer_rate: float = typer.Option(20.0, "--infer-rate", help="/api/infer requests per second per device.",
@@ -180,7 +181,7 @@ def provision(
 
 @app.command("publish")
 def publish(
-    model: Path = typer.Argument(..., help="The .tflite model."),
+    model: Path = typer.Argument(..., help="The .tflite or int8 .onnx model (devices get a .tflite)."),
     version: str = typer.Option(..., "--version", help="Version name, e.g. 1.2.0."),
     board: list[str] = typer.Option(NO_BOARDS, "--board", help="Target board (repeat); default: any."),
     metrics: str = typer.Option("{}", "--metrics", help='Model metrics as JSON, e.g. {"accuracy": 0.93}.'),
@@ -202,17 +203,20 @@ def publish(
         raise UserError(f"--metrics must be a JSON object, got {metrics[:60]!r}")
     if firmware is not None and not firmware.is_dir():
         raise UserError(f"--firmware {firmware} is not a directory")
+    from edgecraft.fleet.artifacts import model_file_bytes
+
+    blob = model_file_bytes(model)
     files: dict[str, bytes] = {}
     if c_library:
         from edgecraft.codegen import CodegenError, generate
-        from edgecraft.formats import read_tflite
+        from edgecraft.formats import read_tflite_bytes
 
         try:
-            lib = generate(read_tflite(model), "model")
+            lib = generate(read_tflite_bytes(blob), "model")
         except CodegenError as e:
             raise UserError(f"cannot generate the C library: {e}") from None
         files = {name: text.encode() for name, text in lib.files.items()}
-    res = _client(state_dir, server).publish(model.read_bytes(), version, board, m, firmware, files)
+    res = _client(state_dir, server).publish(blob, version, board, m, firmware, files)
     if fmt == Format.json:
         print_json(res)
     else:
@@ -350,7 +354,9 @@ def devices(
 
 @app.command("simulate")
 def simulate(
-    model: Path = typer.Option(..., "--model", help="The factory model every device starts with."),
+    model: Path = typer.Option(
+        ..., "--model", help="The factory model every device starts with (.tflite or int8 .onnx)."
+    ),
     version: str = typer.Option(..., "--version", help="Its version name."),
     credentials: Path = typer.Option(DEVICES_FILE, "--credentials", help="From `fleet provision`."),
     root: Path = typer.Option(DEVICES_ROOT, "--root", help="Where device slots live."),
@@ -366,6 +372,7 @@ def simulate(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Run simulated devices (agents) for provisioned credentials, on synthetic sensor data."""
+    from edgecraft.fleet.artifacts import model_file_bytes
     from edgecraft.fleet.sim import Swarm, task_weights
 
     if not credentials.exists():
@@ -380,7 +387,7 @@ def simulate(
         root,
         creds["devices"],
         creds,
-        model.read_bytes(),
+        model_file_bytes(model),
         version,
         creds["server_urls"],
         task_weights(),

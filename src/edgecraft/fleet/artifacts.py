@@ -9,6 +9,11 @@ the published bytes exactly, which the device checks against ``model_sha256``.
 
 The manifest also carries self-test vectors: fixed inputs and the outputs edgecraft's runtime
 gives for them. A device runs them after installing and before committing the new slot.
+
+A user hands a model file (``fleet publish M``, ``fleet simulate --model M``) as a ``.tflite`` or
+an int8 ``.onnx``: :func:`model_file_bytes` reads the latter with
+:func:`edgecraft.formats.read_model` and writes it as the ``.tflite`` devices run. Everything
+after that (the server's API, artifacts, deltas, devices) holds ``.tflite`` bytes only.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from edgecraft.formats import read_tflite_bytes, write_tflite
+from edgecraft.formats import read_model, read_tflite_bytes, write_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.runtime import Interpreter
 
@@ -128,6 +133,14 @@ def structure_hash(graph: Graph) -> str:
         )
         desc["tensors"].append([t.name, list(t.shape), t.dtype, t.data is not None, q])
     return sha256(json.dumps(desc, sort_keys=True).encode())
+
+
+def model_file_bytes(path: str | Path) -> bytes:
+    """The ``.tflite`` bytes of the model file at ``path``: a ``.tflite`` as it is, an ``.onnx``
+    read by :func:`edgecraft.formats.read_model` (int8 QDQ) and written as ``.tflite``."""
+    if Path(path).suffix.lower() == ".onnx":
+        return write_tflite(read_model(path))
+    return Path(path).read_bytes()
 
 
 def canonical_model(model_bytes: bytes) -> tuple[bytes, Graph]:

@@ -1,7 +1,8 @@
 """The cascade's server side (``POST /api/infer``) and a device's client for it.
 
 The operator registers the cloud model when starting the server
-(``edgecraft fleet serve --cloud-model M``): any ``.tflite`` edgecraft runs, or
+(``edgecraft fleet serve --cloud-model M``): any ``.tflite`` or int8 ``.onnx`` edgecraft runs
+(read by :func:`edgecraft.formats.read_model`), or
 ``MODEL.py:FACTORY`` (a float PyTorch model, ``--cloud-weights`` for its state dict). A device
 whose confidence is too low (:mod:`edgecraft.device.cascade`) posts what it decided to send,
 authenticated with its own token::
@@ -10,7 +11,7 @@ authenticated with its own token::
      "data": "<base64 of the N samples, C order>"}
 
 The server dequantizes (``(q - z) * s``), feeds the cloud model (its own input quantization for
-a ``.tflite``, float for PyTorch) and answers ``{"classes": [...], "probabilities": [[...]],
+a model file, float for PyTorch) and answers ``{"classes": [...], "probabilities": [[...]],
 "server_ms": ...}``. What is sent must be what the model takes: features for a model on the
 device's front end, an embedding for a model trained on the edge model's embeddings, raw
 samples for a model that holds its own front end. Limits: 1 MiB per request (the server's
@@ -51,13 +52,16 @@ class CloudModel:
         self.graph: Any = None
         self.torch: Any = None
         self._lock = threading.Lock()
-        if spec.endswith(".tflite"):
-            from edgecraft.formats import read_tflite
+        if Path(spec).suffix.lower() in (".tflite", ".onnx"):
+            from edgecraft.formats import ModelFormatError, read_model
             from edgecraft.runtime import Interpreter
 
             if not Path(spec).is_file():
                 raise CascadeError(f"cloud model {spec}: no such file")
-            self.graph = read_tflite(Path(spec))
+            try:
+                self.graph = read_model(spec)
+            except ModelFormatError as e:
+                raise CascadeError(f"cloud model {e}") from None
             self.interp = Interpreter(self.graph)
         elif ".py:" in spec:
             from edgecraft.optimize.loader import load_factory
@@ -67,10 +71,10 @@ class CloudModel:
             except ValueError as e:
                 raise CascadeError(f"cloud model {spec}: {e}") from None
         else:
-            raise CascadeError(f"cloud model {spec!r}: give a .tflite file or MODEL.py:FACTORY")
+            raise CascadeError(f"cloud model {spec!r}: give a .tflite or int8 .onnx file or MODEL.py:FACTORY")
 
     def sample_shape(self) -> tuple[int, ...] | None:
-        """The shape of one input sample, when the model declares it (a .tflite does)."""
+        """The shape of one input sample, when the model declares it (a model file does)."""
         return None if self.graph is None else tuple(self.graph.input_tensors()[0].shape[1:])
 
     def predict(self, x: np.ndarray) -> np.ndarray:

@@ -56,6 +56,8 @@ def build_version(
             blob, manifest = artifacts.pack(model, version, boards, metrics, fw_dir)
         except (ValueError, IndexError, KeyError, TypeError, AssertionError) as e:
             reason = str(e).split("\n")[0][:200] or type(e).__name__
+            if "not a .tflite model" in reason:  # e.g. ONNX bytes: the API takes .tflite bytes only
+                reason += "; publish an int8 .onnx with `edgecraft fleet publish M.onnx` (it converts it)"
             raise BadRequest(f"the model is not a valid int8 .tflite edgecraft can run: {reason}") from None
     row = ModelVersion(
         version=version,

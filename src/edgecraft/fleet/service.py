@@ -59,7 +59,7 @@ class FleetConfig:
     stage_timeout_s: float = 300.0
     min_messages: int = 1
     supervise_s: float = 0.5
-    cloud_model: str = ""  # the cascade's model for /api/infer: a .tflite or MODEL.py:FACTORY
+    cloud_model: str = ""  # the cascade's model for /api/infer: a .tflite, an int8 .onnx or MODEL.py:FACTORY
     cloud_weights: str = ""
     infer_rate: float = 20.0  # /api/infer requests per second per device
 

@@ -15,6 +15,7 @@ from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
+from edgecraft.models.synthetic import ds_cnn
 from edgecraft.plan import plan_memory
 from edgecraft.runtime import Interpreter
 
@@ -75,6 +76,23 @@ def test_block_runs_in_bands_with_less_memory_and_exact_outputs(kwargs) -> None:
             assert np.array_equal(got[b], want), b
 
 
+def test_chains_run_in_bands_their_outputs_over_their_inputs_and_exact() -> None:
+    graph = ds_cnn(seed=1, blocks=3)  # depthwise 3x3 -> pointwise, three times, 25 x 5 x 64
+    plan = plan_memory(graph, kernels="dsp")
+    assert [p.ops for p in plan.patches] == [(1, 2), (3, 4), (5, 6)]
+    assert all(p.add == -1 and p.rows == 2 for p in plan.patches)  # 5 pixels a row: bands of 2 rows
+    assert {(p.x, p.z) for p in plan.patches} <= {(k, o) for k, o, _ in plan.overlaps}  # z over x
+    assert plan.arena_bytes < plan_memory(graph, "overlap", kernels="dsp").arena_bytes
+    batches = random_inputs(graph, 8, seed=6)
+    runtime = Interpreter(graph, plan=plan)
+    hosts = [HostModel(generate(graph, "chn", dsp=dsp)).run_batch(batches)[0] for dsp in (False, True)]
+    for b in range(8):
+        want = tflm_outputs(graph, [batches[0][b]])[0]
+        assert np.array_equal(runtime.run([batches[0][b]])[0], want)
+        for got in hosts:
+            assert np.array_equal(got[b], want), b
+
+
 def test_no_patch_where_an_intermediate_is_read_twice_or_the_halo_is_too_short() -> None:
     assert plan_memory(block(extra_reader=True)).patches == ()
     # conv_b 1x1 reads no row below, while conv_a 3x3 reads one above: w over x would break it
@@ -85,12 +103,13 @@ def test_no_patch_where_an_intermediate_is_read_twice_or_the_halo_is_too_short()
 @pytest.mark.toolchain
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
                     reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)")
-def test_block_in_bands_is_exact_on_qemu_m4() -> None:
+def test_block_and_chain_in_bands_are_exact_on_qemu_m4() -> None:
     from edgecraft.emulate import emulate
 
-    graph = block(swap=True, seed=2)
-    batches = random_inputs(graph, 3, seed=1)
-    run = emulate(graph, "qemu-m4", batches, name="blk")
-    assert run.arena_bytes == plan_memory(graph, kernels="dsp").arena_bytes
-    for b in range(3):
-        assert np.array_equal(run.outputs[0][b], tflm_outputs(graph, [batches[0][b]])[0])
+    for graph in (block(swap=True, seed=2), ds_cnn(seed=3, blocks=2)):
+        batches = random_inputs(graph, 3, seed=1)
+        run = emulate(graph, "qemu-m4", batches, name="blk")
+        assert run.arena_bytes == plan_memory(graph, kernels="dsp").arena_bytes
+        assert plan_memory(graph, kernels="dsp").patches
+        for b in range(3):
+            assert np.array_equal(run.outputs[0][b], tflm_outputs(graph, [batches[0][b]])[0])

@@ -119,17 +119,18 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     calls: list[str] = []
     stems: set[str] = set()
     patch_at = {p.a: p for p in plan.patches}
-    in_patch = {j for p in plan.patches for j in (p.b, p.add)}
+    in_patch = {j for p in plan.patches for j in p.ops[1:]}
     for step, j in enumerate(plan.order):
         op = graph.operators[j]
         if j in in_patch:
             continue
-        if j in patch_at:  # three steps in one block; the profiling hooks count it as the first
+        if j in patch_at:  # two or three steps in one block; the profiling hooks count it as the first
+            fused = patch_at[j].ops
             code = emit_patch(graph, patch_at[j], ptr, lambda ctx, p: emit_op(ctx, p, ptr))
             decls.append(code.decls)
-            ops = ", ".join(map(str, patch_at[j].ops))
-            calls.append(f"  /* steps {step}..{step + 2}: ops {ops} patch by patch */\n"
-                         f"  EC_OP_HOOK();\n  {code.call}\n  EC_OP_HOOK();\n  EC_OP_HOOK();\n")
+            about = f"steps {step}..{step + len(fused) - 1}: ops {', '.join(map(str, fused))}"
+            calls.append(f"  /* {about} patch by patch */\n  EC_OP_HOOK();\n  {code.call}\n"
+                         + "  EC_OP_HOOK();\n" * (len(fused) - 1))
             stems.update(code.kernels)
             continue
         code = emit_op(OpContext(op, graph), f"op{j}", ptr)

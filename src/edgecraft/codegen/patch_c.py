@@ -40,21 +40,32 @@ def emit_patch(graph: Graph, patch: Patch, ptr: Callable[[int], str],
     """The declarations of the three ops and one C block running them band by band; ``emit``
     gives an op's own code (``emit(ctx, "op<j>")``), ``ptr`` a tensor's C expression."""
     codes = {j: emit(OpContext(graph.operators[j], graph), f"op{j}") for j in patch.ops}
-    x, y, z, w = ptr(patch.x), ptr(patch.y), ptr(patch.z), ptr(patch.w)
-    xrow, yrow, wrow = (band_bytes(graph, k, 1) for k in (patch.x, patch.y, patch.w))
+    block = patch.add >= 0
+    x, y, z = ptr(patch.x), ptr(patch.y), ptr(patch.z)
+    w = ptr(patch.w) if block else ""
+    xrow, yrow, zrow = (band_bytes(graph, k, 1) for k in (patch.x, patch.y, patch.z))
     h, r = patch.height, patch.rows
     ka, pa, kb, pb = patch.kh_a, patch.pad_a, patch.kh_b, patch.pad_b
     call_a = rewrite_call(codes[patch.a].call, {f"&op{patch.a}": "&pa", x: f"{x} + x_lo * {xrow}",
                                                 y: f"{y} + (y_hi - y_lo) * {yrow}"})
-    call_b = rewrite_call(codes[patch.b].call, {f"&op{patch.b}": "&pb"})
-    call_c = rewrite_call(codes[patch.add].call, {f"&op{patch.add}": "&pc", x: f"{x} + r0 * {xrow}",
-                                                  w: f"{w} + r0 * {wrow}"})
+    if block:
+        call_b = rewrite_call(codes[patch.b].call, {f"&op{patch.b}": "&pb"})
+        call_c = rewrite_call(codes[patch.add].call, {f"&op{patch.add}": "&pc", x: f"{x} + r0 * {xrow}",
+                                                      w: f"{w} + r0 * {xrow}"})
+        about = (f"{z} {r} of op {patch.b}'s; each band is added to {x}'s rows into {w}")
+        tail = ["      pc.dims[3] = r1 - r0;", f"      {call_c}"]
+        params = [f"    {CONV_PARAMS} pa = op{patch.a}, pb = op{patch.b};",
+                  f"    {ADD_PARAMS} pc = op{patch.add};"]
+    else:
+        call_b = rewrite_call(codes[patch.b].call, {f"&op{patch.b}": "&pb", z: f"{z} + r0 * {zrow}"})
+        about = f"op {patch.b} writes its rows of {z} (which may overlap the rows of {x} already read)"
+        tail = []
+        params = [f"    {CONV_PARAMS} pa = op{patch.a}, pb = op{patch.b};"]
     body = "\n".join([
-        f"/* ops {patch.a}, {patch.b}, {patch.add} in bands of {r} row(s): {y} holds {patch.y_rows} rows of "
-        f"op {patch.a}'s output, {z} {r} of op {patch.b}'s; each band is added to {x}'s rows into {w} */",
+        f"/* ops {', '.join(map(str, patch.ops))} in bands of {r} row(s): {y} holds {patch.y_rows} rows of "
+        f"op {patch.a}'s output; {about} */",
         "  {",
-        f"    {CONV_PARAMS} pa = op{patch.a}, pb = op{patch.b};",
-        f"    {ADD_PARAMS} pc = op{patch.add};",
+        *params,
         "    int32_t y_lo = 0, y_hi = 0; /* rows of the first output held in its buffer */",
         f"    for (int32_t r0 = 0; r0 < {h}; r0 += {r}) {{",
         f"      const int32_t r1 = r0 + {r} < {h} ? r0 + {r} : {h};",
@@ -74,8 +85,7 @@ def emit_patch(graph: Graph, patch: Patch, ptr: Callable[[int], str],
         "      }",
         f"      pb.input.h = y_hi - y_lo; pb.output.h = r1 - r0; pb.pad_h = {pb} - r0 + y_lo;",
         f"      {call_b}",
-        "      pc.dims[3] = r1 - r0;",
-        f"      {call_c}",
+        *tail,
         "    }",
         "  }",
     ])

@@ -21,7 +21,7 @@ Algorithms, side by side (``ALGORITHMS``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from edgecraft.ir.graph import Graph
@@ -37,7 +37,7 @@ from edgecraft.plan.lifetimes import (
 )
 from edgecraft.plan.order import best_order, greedy_order
 from edgecraft.plan.overlap import overlap_offset
-from edgecraft.plan.patch import Patch, band_sizes, find_patches, patch_requests
+from edgecraft.plan.patch import Patch, band_sizes, chain_offset, find_patches, patch_requests
 from edgecraft.plan.placement import Pairs, greedy_by_size, live_bound, peak, search
 
 ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder", "overlap", "patch")
@@ -138,15 +138,19 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
         return _greedy(graph, graph_order, alignment, need, inplace=True, name=algorithm)
     overlap = algorithm in ("overlap", "patch")
     shifts = shifts if overlap else {}
-    # patch: the overlap plans too, unless no order has a patch (never worse than overlap)
-    patching = [False, True] if algorithm == "patch" and find_patches(graph, graph_order) else [False]
+    # patch: the overlap plans too (never worse than overlap), and the patches picked scanning
+    # from either end where they differ
+    patching: list[bool | None] = [None]
+    if algorithm == "patch" and find_patches(graph, graph_order):
+        patching += [False] + ([True] if find_patches(graph, graph_order, from_end=True)
+                               != find_patches(graph, graph_order) else [])
     candidates = []
     for patch in patching:
         candidates.append(_optimal(graph, graph_order, alignment, need, algorithm, overlap, shifts, patch))
         if algorithm in ("reorder", "overlap", "patch"):
-            sizes = band_sizes(graph, find_patches(graph, graph_order)) if patch else {}
-            order = (best_order(graph, alignment, need, sizes=sizes)
-                     or greedy_order(graph, alignment, need, sizes))
+            found = find_patches(graph, graph_order, from_end=patch) if patch is not None else []
+            order = (best_order(graph, alignment, need, sizes=band_sizes(graph, found))
+                     or greedy_order(graph, alignment, need, band_sizes(graph, found)))
             if order != graph_order:
                 candidates.append(_optimal(graph, order, alignment, need, algorithm, overlap, shifts, patch))
     return min(candidates, key=lambda p: (p.arena_bytes, len(p.patches), p.order != graph_order))
@@ -162,17 +166,18 @@ def _greedy(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int
 
 def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[int, int],
              name: str, overlap: bool = False, shifts: Mapping[int, int] | None = None,
-             patch: bool = False) -> MemoryPlan:
+             patch: bool | None = None) -> MemoryPlan:
+    """Branch and bound on ``order``; ``patch``: None none, else the patches found scanning the
+    order from its start (False) or end (True)."""
     reqs = requests(graph, order, alignment, scratch)
-    patches = find_patches(graph, order) if patch else []
+    patches = find_patches(graph, order, from_end=patch) if patch is not None else []
     reqs = patch_requests(graph, reqs, patches, order, alignment)
-    banded = frozenset(k for p in patches for k in (p.y, p.z))
-    fused = {j for p in patches for j in p.ops}
+    banded = frozenset(k for p in patches for k in p.banded)
     best: MemoryPlan | None = None
     for inplace in (True, False):
         items = alias_groups(graph, order, reqs, inplace, banded, [p.ops for p in patches])
-        pairs, tensors = (_overlap_pairs(graph, order, reqs, items, alignment, shifts or {}, fused) if overlap
-                          else ({}, {}))
+        pairs, tensors = (_overlap_pairs(graph, order, reqs, items, alignment, shifts or {}, patches)
+                          if overlap else ({}, {}))
         offsets, proven = search(items, pairs)
         plan = _assemble(name, alignment, order, reqs, items, offsets, proven, pairs, tensors, tuple(patches))
         if best is None or plan.arena_bytes < best.arena_bytes:
@@ -182,7 +187,7 @@ def _optimal(graph: Graph, order: list[int], alignment: int, scratch: Mapping[in
 
 
 def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: list[Item], alignment: int,
-                   shifts: Mapping[int, int], fused: set[int]
+                   shifts: Mapping[int, int], patches: Sequence[Patch]
                    ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], tuple[int, int, int]]]:
     """(input item, output item) -> D for every windowed op whose input dies there, and for
     every op whose scratch may start ``shifts[op]`` bytes below its dying input (the scratch's
@@ -190,6 +195,7 @@ def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: l
     item_of = {m: n for n, it in enumerate(items) for m in it.members}
     pos = {r.index: m for m, r in enumerate(reqs) if r.kind == "tensor"}
     scratch_pos = {r.index: m for m, r in enumerate(reqs) if r.kind == "scratch"}
+    fused = {j for p in patches for j in p.ops}
     outputs = set(graph.outputs)
     pairs: dict[tuple[int, int], int] = {}
     tensors: dict[tuple[int, int], tuple[int, int, int]] = {}
@@ -212,6 +218,15 @@ def _overlap_pairs(graph: Graph, order: list[int], reqs: list[Request], items: l
                                              if reqs[m].kind == "tensor"):
             pairs[i, s] = -align_up(shifts[j], alignment)
             tensors[i, s] = (op.inputs[0], -1 - j, pairs[i, s])
+    step_of = {j: s for s, j in enumerate(order)}
+    for p in patches:  # a chain's z may overlap the rows of x no later band reads
+        if p.add >= 0 or p.x not in pos or p.z not in pos:
+            continue
+        i, o = item_of[pos[p.x]], item_of[pos[p.z]]
+        dying = items[i].last == step_of[p.a] and not any(reqs[m].index in outputs for m in items[i].members)
+        if i != o and dying:
+            pairs[i, o] = chain_offset(graph, p) // alignment * alignment
+            tensors[i, o] = (p.x, p.z, pairs[i, o])
     return pairs, tensors
 
 

@@ -91,7 +91,7 @@ class Interpreter:
         """Every non-constant tensor as an array over its planned bytes of the arena."""
         views: dict[int, np.ndarray] = {}
         planned = {b.index: b.offset for b in self.plan.buffers if b.kind == "tensor"}
-        banded = {k for p in self.plan.patches for k in (p.y, p.z)}  # bands in C: whole here
+        banded = {k for p in self.plan.patches for k in p.banded}  # bands in C: whole here
         for k, t in enumerate(self.graph.tensors):
             if t.is_constant:
                 continue

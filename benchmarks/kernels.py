@@ -56,7 +56,7 @@ from edgecraft.ops.conv_common import activation_range, conv_multipliers, pool_f
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.registry import op_cost
 from edgecraft.ops.softmax import input_params
-from edgecraft.plan import plan_memory
+from edgecraft.plan import PROFILE_ALGORITHM, plan_memory
 from edgecraft.runtime import run_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -268,7 +268,7 @@ def measure(key: str, target: str, objs: list[Path], work: Path) -> dict[str, An
     acts = intermediates(graph, x)
     ours = emulate(graph, target, [a[None] for a in x], name="bench", per_op=True)
     variant = ("mve" if machine(target).mve else "dsp") if ours.dsp else "portable"
-    order = plan_memory(graph, kernels=variant).order  # the generated C's order
+    order = plan_memory(graph, PROFILE_ALGORITHM, kernels=variant).order  # the per-op build's order
     ours_by_op = dict(zip(order, ours.op_classes, strict=False))
     layers, theirs, got = run_cmsis(graph, acts, target, objs, work / key)
     rows, only_ours = [], []

@@ -113,3 +113,15 @@ def test_block_and_chain_in_bands_are_exact_on_qemu_m4() -> None:
         assert plan_memory(graph, kernels="dsp").patches
         for b in range(3):
             assert np.array_equal(run.outputs[0][b], tflm_outputs(graph, [batches[0][b]])[0])
+
+
+@pytest.mark.toolchain
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)")
+def test_per_operator_counts_come_from_a_build_without_patches() -> None:
+    from edgecraft.emulate import emulate
+
+    graph = block(seed=4)
+    run = emulate(graph, "qemu-m4", random_inputs(graph, 1, seed=2), name="blk", per_op=True)
+    assert run.arena_bytes == plan_memory(graph, "overlap", kernels="dsp").arena_bytes
+    assert len(run.op_instructions) == 4 and min(run.op_instructions) > 500  # each op its own count

@@ -22,9 +22,10 @@ from edgecraft.cli.run_cmd import as_batches, load_inputs, save_outputs
 from edgecraft.codegen import CodegenError
 from edgecraft.emulate import MACHINES, DoesNotFitError, EmulateError, UnknownMachineError, emulate
 from edgecraft.emulate.firmware import ToolMissingError
+from edgecraft.emulate.machines import machine
 from edgecraft.formats import read_model
 from edgecraft.ops.registry import graph_macs, op_cost
-from edgecraft.plan import plan_memory
+from edgecraft.plan import PROFILE_ALGORITHM, plan_memory
 from edgecraft.plan.accounting import IO_BASIS, io_buffer_bytes, itemize_ram
 from edgecraft.runtime import Interpreter
 from edgecraft.targets import UnknownBoardError, get_board
@@ -76,7 +77,8 @@ def emulate_model(model: Path, target: str, inputs: list[Path], output: Path | N
     cyc = cycle_profile_estimate(r.classes, priced)
     ops = []
     if per_op:
-        order = plan_memory(graph, kernels="dsp" if r.dsp else "portable").order  # as generated
+        kernels = ("mve" if machine(r.target).mve else "dsp") if r.dsp else "portable"
+        order = plan_memory(graph, PROFILE_ALGORITHM, kernels=kernels).order  # as generated
         for step, (j, count) in enumerate(zip(order, r.op_instructions, strict=False)):
             op = graph.operators[j]
             ops.append({"step": step, "op": j, "type": op.type, "instructions": count,

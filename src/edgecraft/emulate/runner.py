@@ -20,6 +20,7 @@ from edgecraft.emulate.firmware import EmulateError, build_firmware
 from edgecraft.emulate.machines import Machine, machine
 from edgecraft.emulate.qemu import class_difference, run_qemu
 from edgecraft.ir.graph import Graph
+from edgecraft.plan import DEFAULT_ALGORITHM, PROFILE_ALGORITHM
 
 
 @dataclass
@@ -118,5 +119,7 @@ def emulate(graph: Graph, target: str, batches: Sequence[np.ndarray], name: str 
     use_mve = (m.mve and use_dsp) if mve is None else mve
     if use_mve and not (m.mve and use_dsp):
         raise EmulateError(f"{target} ({m.core}) has no Helium (MVE) instructions; build without mve")
-    return emulate_generated(generate(graph, name, dsp=use_dsp, mve=use_mve), m, batches, workdir,
-                             per_op=per_op)
+    # per-operator counts need each operator on its own: no patches (PROFILE_ALGORITHM)
+    algorithm = PROFILE_ALGORITHM if per_op else DEFAULT_ALGORITHM
+    return emulate_generated(generate(graph, name, dsp=use_dsp, mve=use_mve, algorithm=algorithm), m, batches,
+                             workdir, per_op=per_op)

@@ -8,6 +8,7 @@ lifetime and in-place rules.
 from edgecraft.plan.planner import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
+    PROFILE_ALGORITHM,
     Buffer,
     MemoryPlan,
     PlanError,
@@ -18,6 +19,7 @@ from edgecraft.plan.planner import (
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_ALGORITHM",
+    "PROFILE_ALGORITHM",
     "Buffer",
     "MemoryPlan",
     "PlanError",

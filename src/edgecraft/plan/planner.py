@@ -42,6 +42,9 @@ from edgecraft.plan.placement import Pairs, greedy_by_size, live_bound, peak, se
 
 ALGORITHMS: tuple[str, ...] = ("greedy", "inplace", "optimal", "reorder", "overlap", "patch")
 DEFAULT_ALGORITHM = "patch"
+#: What per-operator profiling builds plan with: the default without patches, so every
+#: operator runs on its own and its instruction count is its own.
+PROFILE_ALGORITHM = "overlap"
 
 
 class PlanError(ValueError):

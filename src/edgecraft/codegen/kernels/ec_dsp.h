@@ -134,7 +134,9 @@ static inline int32_t ec_block_at(const int8_t *block, int32_t n, int32_t k, int
 
 /* n int8 values plus offset as SMLAD operands: for each group of 4 values (x0..x3) the word
  * (x0, x2) then the word (x1, x3), matching SXTB16 of a filter word and of it rotated by 8;
- * then the n % 4 leftover values, one per word. out holds n / 2 + 3 words. */
+ * then the n % 4 leftover values, one per word. out holds n / 2 + 3 words. The memory plan may
+ * start out n + 2 * (n % 4) bytes below in, over it (ops/fully_connected.py dsp_scratch_shift):
+ * keep reading each group of values before writing its words. */
 static inline void ec_to_q15_pairs(const int8_t *in, int32_t n, int32_t offset, int32_t *out) {
   const int32_t off2 = ec_pack16(offset, offset);
   int32_t i = 0;

@@ -41,6 +41,14 @@ def _linear(weight: torch.Tensor, bias: torch.Tensor | None, scale: float = 1.0)
     return layer
 
 
+class _Product(nn.Module):
+    """``a @ b`` as a leaf module, so the per-layer report compares the product by name."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The batched matrix product."""
+        return torch.matmul(a, b)
+
+
 class StepAttention(nn.Module):
     STEP = True  # substitute() leaves its children alone
     """A drop-in for ``nn.MultiheadAttention`` without masks: ``forward(query, key, value, ...)
@@ -62,6 +70,8 @@ class StepAttention(nn.Module):
         self.k = _linear(w_k, b[1])
         self.v = _linear(w_v, b[2])
         self.out_proj = _linear(mha.out_proj.weight, mha.out_proj.bias)
+        # leaves, so the per-layer report names the scores, the weights and the weighted sum
+        self.scores, self.softmax, self.context = _Product(), nn.Softmax(-1), _Product()
         self.original = copy.deepcopy(mha)  # runs calls with a mask (float; check names it)
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -82,8 +92,8 @@ class StepAttention(nn.Module):
         q = self.q(query).reshape(-1, length, h, d).transpose(1, 2)  # (N, h, L, d)
         k = self.k(key).reshape(-1, source, h, d).permute(0, 2, 3, 1)  # (N, h, d, S)
         v = self.v(value).reshape(-1, source, h, d).transpose(1, 2)  # (N, h, S, d)
-        weights = torch.softmax(torch.matmul(q, k), -1)  # (N, h, L, S)
-        out = torch.matmul(weights, v).transpose(1, 2).reshape(-1, length, h * d)
+        weights = self.softmax(self.scores(q, k))  # (N, h, L, S)
+        out = self.context(weights, v).transpose(1, 2).reshape(-1, length, h * d)
         result: torch.Tensor = self.out_proj(out)
         if not self.batch_first:
             result = result.transpose(0, 1)

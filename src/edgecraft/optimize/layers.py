@@ -59,7 +59,10 @@ class LayerError:
 
 
 def scope_keys(model: torch.nn.Module) -> dict[str, str]:
-    """The converter's scope text (root excluded) -> module path, for every leaf module."""
+    """The converter's scope text (root excluded) -> module path, for every leaf module.
+    ``nn.ModuleList`` and ``nn.ModuleDict`` are never called, so they leave no scope."""
+    from torch import nn
+
     keys = {}
     for path, m in model.named_modules():
         if not path or any(True for _ in m.children()):
@@ -67,7 +70,8 @@ def scope_keys(model: torch.nn.Module) -> dict[str, str]:
         parts, node = [], model
         for name in path.split("."):
             node = node._modules[name]  # type: ignore[assignment]
-            parts.append(f"{type(node).__module__}.{type(node).__qualname__}_{name}")
+            if not isinstance(node, (nn.ModuleList, nn.ModuleDict)):
+                parts.append(f"{type(node).__module__}.{type(node).__qualname__}_{name}")
         keys["/".join(parts)] = path
     return keys
 
@@ -81,32 +85,36 @@ def module_for(tensor_name: str, keys: dict[str, str]) -> str | None:
     return None
 
 
-def _float_activations(model: torch.nn.Module, x: torch.Tensor, paths: set[str]) -> dict[str, np.ndarray]:
-    """Each path's output on ``x``; for a layer whose output feeds straight into a BatchNorm
-    (folded into it by the converter), the BatchNorm's output, which is what the int8 tensor holds."""
+def _float_activations(model: torch.nn.Module, x: torch.Tensor,
+                       paths: set[str]) -> tuple[dict[str, list[np.ndarray]], str | None]:
+    """Each path's outputs on ``x``, one per call, and the leaf whose output is the model's. For
+    a layer whose output feeds straight into a BatchNorm (folded into it by the converter), the
+    BatchNorm's output, which is what the int8 tensor holds."""
     import torch
 
-    outputs: dict[str, Any] = {}
-    values: dict[str, np.ndarray] = {}
-    inputs: dict[str, Any] = {}
+    outputs: dict[str, list[Any]] = {}
+    values: dict[str, list[np.ndarray]] = {}
+    inputs: dict[str, list[Any]] = {}
     handles = []
     for path, m in model.named_modules():
         if path and not any(True for _ in m.children()):
             def hook(_m: Any, i: Any, o: Any, path: str = path) -> None:
-                outputs[path] = o  # kept alive until the end: identities below stay unique
-                inputs[path] = i[0] if isinstance(i, tuple) and i else None
+                outputs.setdefault(path, []).append(o)  # kept alive: identities below stay unique
+                inputs.setdefault(path, []).append(i[0] if isinstance(i, tuple) and i else None)
                 if isinstance(o, torch.Tensor):  # copied now: an inplace ReLU/Hardswish overwrites it
-                    values[path] = o.detach().clone().numpy()
+                    values.setdefault(path, []).append(o.detach().clone().numpy())
             handles.append(m.register_forward_hook(hook))
     try:
         with torch.no_grad():
-            model.eval()(x)
+            result = model.eval()(x)
     finally:
         for h in handles:
             h.remove()
+    last = next((p for p, outs in outputs.items() if outs and outs[-1] is result), None)
     folded = {p: b for b, m in model.named_modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-              for p in paths if p in outputs and b in inputs and inputs[b] is outputs[p]}
-    return {p: values[folded.get(p, p)] for p in paths if folded.get(p, p) in values}
+              for p in paths if len(outputs.get(p, ())) == 1 and len(inputs.get(b, ())) == 1
+              and inputs[b][0] is outputs[p][0]}
+    return {p: values[folded.get(p, p)] for p in paths if folded.get(p, p) in values}, last
 
 
 class _Stats:
@@ -152,9 +160,43 @@ def _to_ir_layout(f: np.ndarray, shape: tuple[int, ...], view: bool = False) -> 
 
 
 VIEWS = ("RESHAPE", "TRANSPOSE", "SQUEEZE", "EXPAND_DIMS")
+#: ops the converter leaves in PyTorch's axis order (attention's (N, heads, L, S) is no NCHW)
+SAME_LAYOUT = ("BATCH_MATMUL", "FULLY_CONNECTED", "SOFTMAX")
 #: fused activation -> what it does to the float reference (the int8 tensor is after it).
 FUSED: dict[str, tuple[float, float]] = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0),
                                          "RELU_N1_TO_1": (-1.0, 1.0)}
+
+
+def _calls(g: Graph, keys: dict[str, str]) -> dict[str, list[int]]:
+    """Module path -> the tensor each of its calls writes, in graph order (see the module text).
+    The graph output's producer, named without a scope, is listed under ``""``."""
+    runs: list[tuple[str | None, list[int]]] = []
+    for j, op in enumerate(g.operators):
+        t = g.tensors[op.outputs[0]]
+        path = module_for(t.name, keys) if t.dtype == "int8" else None
+        if runs and path is not None and runs[-1][0] == path:
+            runs[-1][1].append(j)
+        else:
+            runs.append((path, [j]))
+    calls: dict[str, list[int]] = {}
+    for path, ops in runs:
+        if path is not None:
+            computing = [j for j in ops if g.operators[j].type not in VIEWS] or ops
+            calls.setdefault(path, []).append(g.operators[computing[-1]].outputs[0])
+    for k in g.outputs:
+        if g.tensors[k].dtype == "int8" and module_for(g.tensors[k].name, keys) is None:
+            calls.setdefault("", []).append(k)
+    return calls
+
+
+def _pair(calls: list[int], floats: int) -> list[int | None]:
+    """Which int8 tensor each float call is compared with: in order when the counts agree; a
+    module called once takes its last run (the converter may split one call)."""
+    if len(calls) == floats:
+        return list(calls)
+    if floats == 1 and calls:
+        return [calls[-1]]
+    return [None] * floats
 
 
 def layer_errors(qm: Int8Model, model: torch.nn.Module, samples: np.ndarray) -> list[LayerError]:
@@ -165,46 +207,49 @@ def layer_errors(qm: Int8Model, model: torch.nn.Module, samples: np.ndarray) -> 
 
     g = qm.graph
     keys = scope_keys(model)
-    produced = [(op.type, op.outputs[0]) for op in g.operators]
-    position = {k: j for j, (_, k) in enumerate(produced)}
-    seen: set[str] = set()
-    matched = []
-    for op, k in produced:  # the first op writing a module's output computes it; views follow
-        path = module_for(g.tensors[k].name, keys) if g.tensors[k].dtype == "int8" else None
-        if path is not None and path not in seen:
-            seen.add(path)
-            matched.append((op, k, path))
-    clamp = {k: FUSED.get(str(g.operators[position[k]].attrs.get("fused_activation_function", "NONE")))
-             for _, k, _ in matched}
-    if not matched:
+    calls = _calls(g, keys)
+    if not calls:
         return []
+    producer = {op.outputs[0]: j for j, op in enumerate(g.operators)}
+    tensors = {k for ks in calls.values() for k in ks}
     probe = copy.copy(g)
-    probe.outputs = list(dict.fromkeys([*g.outputs, *(k for _, k, _ in matched)]))
+    probe.outputs = list(dict.fromkeys([*g.outputs, *sorted(tensors)]))
     interp = Interpreter(probe)
-    stats: dict[int, _Stats] = {k: _Stats() for _, k, _ in matched}
+    stats: dict[str, _Stats] = {}
+    first: dict[str, int] = {}  # path -> the tensor of its first compared call (report order)
     for s in samples:
         values = dict(zip(probe.outputs, interp.run([qm.input_int8(s)]), strict=True))
-        acts = _float_activations(model, torch.from_numpy(np.asarray(s, np.float32)[None]),
-                                  {p for _, _, p in matched})
-        for _, k, path in matched:
-            t = g.tensors[k]
-            view = g.operators[position[k]].type in VIEWS
-            ref = _to_ir_layout(acts[path], t.shape, view) if path in acts else None
-            if ref is not None and clamp[k] is not None:  # compare after the fused activation
-                ref = np.clip(ref, *clamp[k])  # type: ignore[misc]
-            if ref is not None:
-                stats[k].add((values[k].astype(np.float32) - t.zero_point) * np.float32(t.scale), ref)
+        acts, last = _float_activations(model, torch.from_numpy(np.asarray(s, np.float32)[None]),
+                                        {p for p in calls if p} | set(keys.values()))
+        for path, ks in calls.items():
+            name = last if path == "" else path
+            if name is None or name not in acts or (path == "" and name in calls):
+                continue
+            floats = acts[name]
+            pairs = _pair(ks, len(floats)) if path else [None] * (len(floats) - 1) + ks[-1:]
+            for ref_call, k in zip(floats, pairs, strict=True):
+                if k is None:
+                    continue
+                t, op = g.tensors[k], g.operators[producer[k]]
+                ref = _to_ir_layout(ref_call, t.shape, op.type in VIEWS or op.type in SAME_LAYOUT)
+                clamp = FUSED.get(str(op.attrs.get("fused_activation_function", "NONE")))
+                if ref is None:
+                    continue
+                if clamp is not None:  # compare after the fused activation
+                    ref = np.clip(ref, *clamp)
+                stats.setdefault(name, _Stats()).add((values[k].astype(np.float32) - t.zero_point)
+                                                     * np.float32(t.scale), ref)
+                first.setdefault(name, k)
     result, before = [], 0.0
-    for op, k, path in matched:
-        st = stats[k]
-        if st.n == 0:
-            continue
+    for path in sorted(stats, key=lambda p: producer[first[p]]):
+        st, k = stats[path], first[path]
         rel = st.relative(st.se.sum(), st.energy.sum())
         live = st.energy > 1e-3 * np.median(st.energy)  # channels the float model actually uses
         worst = max((st.relative(se, en) for se, en in zip(st.se[live], st.energy[live], strict=True)),
                     default=rel)
         name = g.tensors[k].name.split(";")[0].rsplit("/", 1)[-1]
-        result.append(LayerError(path, op, name, float((st.se.sum() / st.n) ** 0.5), st.max_abs, rel, worst,
-                                 max(rel - before, 0.0), position[k]))
+        rmse = float((st.se.sum() / st.n) ** 0.5)
+        result.append(LayerError(path, g.operators[producer[k]].type, name, rmse, st.max_abs, rel, worst,
+                                 max(rel - before, 0.0), producer[k]))
         before = rel
     return sorted(result, key=lambda e: -e.added)

@@ -43,7 +43,11 @@ def _check(rnn: nn.RNNBase) -> None:
 
 
 class _Cell(nn.Module):
-    """The products of one layer and direction: per gate, input and hidden ``nn.Linear``."""
+    """One layer and direction: per gate, input and hidden ``nn.Linear``; ``forward`` is one
+    step. It is called as a module, and so are its state and hidden-state leaves, so the
+    converter names every tensor of a step after ``rnn.cells.l0`` (``l0_reverse``, ``l1``... as
+    in PyTorch's weight names) and the per-layer report finds each step's products, cell state
+    and hidden state (:mod:`edgecraft.optimize.layers`)."""
 
     def __init__(self, rnn: nn.RNNBase, layer: int, suffix: str, gates: tuple[str, ...],
                  fold_hidden_bias: tuple[str, ...]) -> None:
@@ -73,6 +77,88 @@ class _Cell(nn.Module):
     def h(self, gate: str, h: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = getattr(self, f"h{gate}")(h)
         return out
+
+    def pre(self, gate: str, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """The gate's input product plus its hidden product (none for a zero state)."""
+        return self.x(gate, x) if h is None else self.x(gate, x) + self.h(gate, h)
+
+
+class _CellState(nn.Module):
+    """LSTM's cell state of one step: ``f * c + i * g`` (``i * g`` from a zero state)."""
+
+    def forward(self, i: torch.Tensor, f: torch.Tensor | None, g: torch.Tensor,
+                c: torch.Tensor | None) -> torch.Tensor:
+        """The new cell state."""
+        return i * g if c is None or f is None else f * c + i * g
+
+
+class _LSTMHidden(nn.Module):
+    """LSTM's hidden state of one step: ``o * tanh(c)``."""
+
+    def forward(self, o: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """The new hidden state."""
+        return o * torch.tanh(c)
+
+
+class _GRUHidden(nn.Module):
+    """GRU's hidden state of one step: ``n + z * (h - n)`` (``n - z * n`` from a zero state)."""
+
+    def forward(self, n: torch.Tensor, z: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """The new hidden state."""
+        return n - z * n if h is None else n + z * (h - n)
+
+
+class _LSTMCell(_Cell):
+    def __init__(self, rnn: nn.RNNBase, layer: int, suffix: str) -> None:
+        super().__init__(rnn, layer, suffix, LSTM_GATES, LSTM_GATES)
+        self.cell = _CellState()
+        self.hidden = _LSTMHidden()
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None,
+                c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: (h, c) -> (h', c')."""
+        # from a zero state the forget gate multiplies nothing: it is not computed at all
+        pre = {gate: self.pre(gate, x, h) for gate in LSTM_GATES if gate != "f" or c is not None}
+        i, o = torch.sigmoid(pre["i"]), torch.sigmoid(pre["o"])
+        f = torch.sigmoid(pre["f"]) if c is not None else None
+        c = self.cell(i, f, torch.tanh(pre["g"]), c)
+        h = self.hidden(o, c)
+        assert h is not None
+        return h, c
+
+
+class _GRUCell(_Cell):
+    def __init__(self, rnn: nn.RNNBase, layer: int, suffix: str) -> None:
+        super().__init__(rnn, layer, suffix, GRU_GATES, ("r", "z"))
+        self.hidden = _GRUHidden()
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """One step: h -> h'."""
+        if h is None:  # zero state: W_h* h vanish, W_hn h + b_hn is the bias alone
+            r, z = torch.sigmoid(self.x("r", x)), torch.sigmoid(self.x("z", x))
+            bias = getattr(self, "bn", None)
+            n = torch.tanh(self.x("n", x) if bias is None else self.x("n", x) + r * bias)
+        else:
+            r, z = torch.sigmoid(self.pre("r", x, h)), torch.sigmoid(self.pre("z", x, h))
+            n = torch.tanh(self.x("n", x) + r * self.h("n", h))
+        out: torch.Tensor = self.hidden(n, z, h)
+        return out
+
+
+class _RNNCell(_Cell):
+    def __init__(self, rnn: nn.RNNBase, layer: int, suffix: str) -> None:
+        super().__init__(rnn, layer, suffix, ("a",), ("a",))
+        self.hidden = nn.Tanh() if rnn.nonlinearity == "tanh" else nn.ReLU()
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """One step: h -> h'."""
+        out: torch.Tensor = self.hidden(self.pre("a", x, h))
+        return out
+
+
+def _cells(rnn: nn.RNNBase, cell: type[_Cell]) -> nn.ModuleDict:
+    return nn.ModuleDict({f"l{layer}{d}": cell(rnn, layer, d)  # type: ignore[call-arg]
+                          for layer in range(rnn.num_layers) for d in _directions(rnn)})
 
 
 def _directions(rnn: nn.RNNBase) -> list[str]:
@@ -104,22 +190,7 @@ class StepLSTM(nn.Module):
         self.batch_first = rnn.batch_first
         self.num_layers = rnn.num_layers
         self.directions = _directions(rnn)
-        self.cells = nn.ModuleList(
-            _Cell(rnn, layer, d, LSTM_GATES, LSTM_GATES)
-            for layer in range(rnn.num_layers) for d in self.directions)
-
-    def _run(self, cell: _Cell, xs: list[torch.Tensor], h: torch.Tensor | None,
-             c: torch.Tensor | None) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
-        out = []
-        for x in xs:
-            pre = {g: cell.x(g, x) if h is None else cell.x(g, x) + cell.h(g, h) for g in LSTM_GATES}
-            i, f, o = torch.sigmoid(pre["i"]), torch.sigmoid(pre["f"]), torch.sigmoid(pre["o"])
-            g = torch.tanh(pre["g"])
-            c = i * g if c is None else f * c + i * g
-            h = o * torch.tanh(c)
-            out.append(h)
-        assert h is not None and c is not None
-        return out, h, c
+        self.cells = _cells(rnn, _LSTMCell)
 
     def forward(self, x: torch.Tensor,
                 hx: Any = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
@@ -130,10 +201,13 @@ class StepLSTM(nn.Module):
             outs = []
             for d, direction in enumerate(self.directions):
                 k = layer * len(self.directions) + d
-                h0 = _initial(hx[0], k) if hx is not None else None
-                c0 = _initial(hx[1], k) if hx is not None else None
-                seq = xs if not direction else xs[::-1]
-                ys, h, c = self._run(self.cells[k], seq, h0, c0)  # type: ignore[arg-type]
+                h = _initial(hx[0], k) if hx is not None else None
+                c = _initial(hx[1], k) if hx is not None else None
+                ys = []
+                for step in (xs if not direction else xs[::-1]):
+                    h, c = self.cells[f"l{layer}{direction}"](step, h, c)
+                    ys.append(h)
+                assert h is not None and c is not None
                 outs.append(ys if not direction else ys[::-1])
                 hs.append(h)
                 cs.append(c)
@@ -153,42 +227,11 @@ class StepGRU(nn.Module):
         self.batch_first = rnn.batch_first
         self.num_layers = rnn.num_layers
         self.directions = _directions(rnn)
-        self.cells = nn.ModuleList(
-            _Cell(rnn, layer, d, GRU_GATES, ("r", "z"))
-            for layer in range(rnn.num_layers) for d in self.directions)
-
-    def _run(self, cell: _Cell, xs: list[torch.Tensor],
-             h: torch.Tensor | None) -> tuple[list[torch.Tensor], torch.Tensor]:
-        out = []
-        for x in xs:
-            if h is None:  # zero state: W_h* h vanish, W_hn h + b_hn is the bias alone
-                r, z = torch.sigmoid(cell.x("r", x)), torch.sigmoid(cell.x("z", x))
-                bias = getattr(cell, "bn", None)
-                n = torch.tanh(cell.x("n", x) if bias is None else cell.x("n", x) + r * bias)
-                h = n - z * n
-            else:
-                r = torch.sigmoid(cell.x("r", x) + cell.h("r", h))
-                z = torch.sigmoid(cell.x("z", x) + cell.h("z", h))
-                n = torch.tanh(cell.x("n", x) + r * cell.h("n", h))
-                h = n + z * (h - n)
-            out.append(h)
-        assert h is not None
-        return out, h
+        self.cells = _cells(rnn, _GRUCell)
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Same as ``nn.GRU.forward`` on a batched input."""
-        xs = _steps(x, self.batch_first)
-        hs = []
-        for layer in range(self.num_layers):
-            outs = []
-            for d, direction in enumerate(self.directions):
-                k = layer * len(self.directions) + d
-                seq = xs if not direction else xs[::-1]
-                ys, h = self._run(self.cells[k], seq, _initial(hx, k))  # type: ignore[arg-type]
-                outs.append(ys if not direction else ys[::-1])
-                hs.append(h)
-            xs = [torch.cat(parts, -1) for parts in zip(*outs, strict=True)] if len(outs) > 1 else outs[0]
-        return torch.stack(xs, 1 if self.batch_first else 0), torch.stack(hs, 0)
+        return _run_simple(self, x, hx)
 
 
 class StepRNN(nn.Module):
@@ -202,27 +245,28 @@ class StepRNN(nn.Module):
         self.batch_first = rnn.batch_first
         self.num_layers = rnn.num_layers
         self.directions = _directions(rnn)
-        self.act = torch.tanh if rnn.nonlinearity == "tanh" else torch.relu
-        self.cells = nn.ModuleList(
-            _Cell(rnn, layer, d, ("a",), ("a",))
-            for layer in range(rnn.num_layers) for d in self.directions)
+        self.cells = _cells(rnn, _RNNCell)
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Same as ``nn.RNN.forward`` on a batched input."""
-        xs = _steps(x, self.batch_first)
-        hs = []
-        for layer in range(self.num_layers):
-            outs = []
-            for d, direction in enumerate(self.directions):
-                k = layer * len(self.directions) + d
-                cell, h = self.cells[k], _initial(hx, k)
-                ys = []
-                for step in (xs if not direction else xs[::-1]):
-                    pre = cell.x("a", step) if h is None else cell.x("a", step) + cell.h("a", h)  # type: ignore[operator]
-                    h = self.act(pre)
-                    ys.append(h)
-                assert h is not None
-                outs.append(ys if not direction else ys[::-1])
-                hs.append(h)
-            xs = [torch.cat(parts, -1) for parts in zip(*outs, strict=True)] if len(outs) > 1 else outs[0]
-        return torch.stack(xs, 1 if self.batch_first else 0), torch.stack(hs, 0)
+        return _run_simple(self, x, hx)
+
+
+def _run_simple(rnn: StepGRU | StepRNN, x: torch.Tensor,
+                hx: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """GRU and RNN layers: one state, each cell maps (x, h) -> h'."""
+    xs = _steps(x, rnn.batch_first)
+    hs = []
+    for layer in range(rnn.num_layers):
+        outs = []
+        for d, direction in enumerate(rnn.directions):
+            h = _initial(hx, layer * len(rnn.directions) + d)
+            ys = []
+            for step in (xs if not direction else xs[::-1]):
+                h = rnn.cells[f"l{layer}{direction}"](step, h)
+                ys.append(h)
+            assert h is not None
+            outs.append(ys if not direction else ys[::-1])
+            hs.append(h)
+        xs = [torch.cat(parts, -1) for parts in zip(*outs, strict=True)] if len(outs) > 1 else outs[0]
+    return torch.stack(xs, 1 if rnn.batch_first else 0), torch.stack(hs, 0)

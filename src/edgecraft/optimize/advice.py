@@ -77,9 +77,11 @@ BY_MODULE: dict[str, tuple[str, str]] = {
 #: aten call -> (reason, fix), for calls written in a forward().
 BY_CALL: dict[str, tuple[str, str]] = {
     "scaled_dot_product_attention": (
-        "F.scaled_dot_product_attention is lowered after quantization, so its products stay float",
-        "write it out: torch.softmax(q @ k.transpose(-2, -1) * d ** -0.5, -1) @ v (int8 "
-        "BATCH_MATMUL and SOFTMAX), or use nn.MultiheadAttention"),
+        "F.scaled_dot_product_attention with a mask (attn_mask, is_causal), dropout_p or "
+        "enable_gqa stays float: an additive -inf mask has no int8 form (without them edgecraft "
+        "writes the call out in int8 BATCH_MATMUL and SOFTMAX)",
+        "call it without a mask and with dropout_p=0 (a fixed-length window needs no mask), or "
+        "keep the masked block on the host"),
     "einsum": ("torch.einsum is lowered after quantization, so it stays float",
                "write the product with torch.matmul / @ (int8 BATCH_MATMUL)"),
     "exp": ("torch.exp has no int8 kernel in TFLite Micro",
@@ -90,11 +92,12 @@ BY_CALL: dict[str, tuple[str, str]] = {
     "index": ("indexing with a tensor of indices becomes GATHER on computed indices",
               "use fixed slices (y[:, 2:5]), or an nn.Linear on one-hot inputs"),
     "layer_norm": ("F.layer_norm is lowered after quantization into float MEAN, "
-                   "SQUARED_DIFFERENCE and RSQRT", "use nn.LayerNorm (edgecraft writes it out in "
-                   "int8 pieces)"),
+                   "SQUARED_DIFFERENCE and RSQRT (edgecraft writes aten.layer_norm out in int8 "
+                   "pieces; this call was not)", "use nn.LayerNorm"),
     "group_norm": BY_MODULE["GroupNorm"], "gelu": BY_MODULE["GELU"],
-    "silu": ("F.silu is lowered after quantization into a float product",
-             "write x * torch.sigmoid(x), or use nn.SiLU (edgecraft writes it out that way)"),
+    "silu": ("F.silu is lowered after quantization into a float product (edgecraft writes "
+             "aten.silu out as x * sigmoid(x); this call was not)",
+             "write x * torch.sigmoid(x), or use nn.SiLU"),
 }
 for _alias, _same in (("index_select", "index"), ("gather", "index"), ("native_layer_norm", "layer_norm"),
                       ("pow_", "pow")):
@@ -166,6 +169,11 @@ def locate(op: str, tensor_name: str, model: torch.nn.Module, keys: dict[str, st
     path = path_of(tensor_name, model, keys)
     kinds = LOWERED_FROM.get(op, ())
     here = [s for s in all_sites if path is None or s.path == path]
+    # a call known to stay float (a masked attention, einsum, exp...) made the float ops around
+    # it: the int8 calls of the same module (a written-out layer norm, say) did not
+    culprits = [s for s in here if s.target in BY_CALL]
+    for s in sorted(culprits, key=lambda s: s.target not in kinds):
+        return s
     for s in here:
         if s.target in kinds:
             return s

@@ -15,7 +15,10 @@ and marks, in graph order, the aten calls TFLM has int8 kernels for:
   inputs and output observed like litert-torch's add and mul (ReLU after a marked op shares it).
 
 Python numbers in ``add``, ``mul``, ``sub`` and ``div`` become float tensor constants first
-(:func:`scalars_to_constants`), so they get an int8 constant too.
+(:func:`scalars_to_constants`), so they get an int8 constant too. ``split``/``chunk``/``unbind``
+return a list, which no annotation reaches: each part read from it becomes a ``slice`` (or
+``select``) of its own first (:func:`split_to_slices`), shared like any view, so a part read by
+a convolution (ShuffleNet's channel split) costs no requantize of the whole tensor.
 """
 
 from __future__ import annotations
@@ -90,6 +93,51 @@ def scalars_to_constants(gm: Any) -> None:
             args[0], args[1] = args[1], args[0]
         node.args = tuple(args)
     gm.recompile()
+
+
+def split_to_slices(gm: Any) -> int:
+    """Each ``operator.getitem`` of ``split``/``split_with_sizes``/``chunk``/``unbind`` becomes
+    ``aten.slice`` (``aten.select`` for unbind) of the same tensor: the same values, but now a
+    view the annotator shares. Returns how many parts were rewritten."""
+    import operator
+
+    import torch
+
+    aten = torch.ops.aten
+    splits = (aten.split.Tensor, aten.split_with_sizes.default, aten.chunk.default, aten.unbind.int)
+    done = 0
+    for node in list(gm.graph.nodes):
+        if node.op != "call_function" or node.target not in splits:
+            continue
+        parts = node.meta.get("val")
+        source = node.args[0]
+        if not isinstance(parts, (list, tuple)) or not hasattr(source, "meta"):
+            continue
+        rank = source.meta["val"].dim()
+        dim = node.args[1 + (node.target != aten.unbind.int)] if len(node.args) > 1 + (
+            node.target != aten.unbind.int) else node.kwargs.get("dim", 0)
+        dim %= rank
+        starts = [0]
+        for p in parts:
+            starts.append(starts[-1] + (1 if node.target == aten.unbind.int else p.shape[dim]))
+        users = list(node.users)
+        if not all(u.op == "call_function" and u.target is operator.getitem for u in users):
+            continue
+        for u in users:
+            i = u.args[1]
+            with gm.graph.inserting_before(u):
+                if node.target == aten.unbind.int:
+                    new = gm.graph.call_function(aten.select.int, (source, dim, i))
+                else:
+                    new = gm.graph.call_function(aten.slice.Tensor, (source, dim, starts[i], starts[i + 1]))
+            new.meta = dict(u.meta)
+            u.replace_all_uses_with(new)
+            gm.graph.erase_node(u)
+            done += 1
+        gm.graph.erase_node(node)
+    if done:
+        gm.recompile()
+    return done
 
 
 def fold_select_of_stack(gm: Any) -> int:

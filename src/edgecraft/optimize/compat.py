@@ -20,7 +20,7 @@ from edgecraft.formats import ModelFormatError, read_tflite_bytes
 from edgecraft.ir.graph import Graph
 from edgecraft.ops.registry import supported_ops
 from edgecraft.optimize import pt2e
-from edgecraft.optimize.advice import BY_MODULE, Site, advise, locate, scope_paths, sites
+from edgecraft.optimize.advice import BY_CALL, BY_MODULE, Site, advise, locate, scope_paths, sites
 from edgecraft.optimize.finish import finish_int8, fixed_output, float_ops
 from edgecraft.optimize.footprint import estimate_fit, exact_or_estimated
 from edgecraft.optimize.rewrite import rewrite
@@ -52,13 +52,16 @@ class Issue:
 class CheckReport:
     """The answer of :func:`check`; ``ok`` when every op ends up a supported int8 op.
 
-    ``profile`` is the fit on the board: exact when ``ok``, else an estimate (``estimated``)."""
+    ``profile`` is the fit on the board: exact when ``ok``, else an estimate (``estimated``).
+    ``graph`` is the finished int8 graph when ``ok`` (what ``quantize`` writes for the same
+    calibration inputs); it is not part of :meth:`as_dict`."""
 
     ok: bool
     ops: list[str]
     issues: list[Issue] = field(default_factory=list)
     profile: dict[str, Any] | None = None
     error: str | None = None
+    graph: Graph | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "ops": self.ops, "issues": [i.as_dict() for i in self.issues],
@@ -102,7 +105,7 @@ def _issue(op: str, dtypes: list[str], tensor: str, model: torch.nn.Module, keys
     site = locate(op, tensor, model, keys, sites)
     # a masked attention call runs the original module, kept inside its int8 form as `original`
     site.path = site.path.replace(".original", "")
-    if fixed_output(op) is not None and site.module not in BY_MODULE:
+    if fixed_output(op) is not None and site.module not in BY_MODULE and site.target not in BY_CALL:
         return Issue(site.path, site.module, site.source, op, f"{op} in float", FIXED_BY_EDGECRAFT, True)
     reason, fix = advise(op, site)
     return Issue(site.path, site.module, site.source, op, reason, fix)
@@ -119,17 +122,22 @@ def _module_issues(model: torch.nn.Module) -> list[Issue]:
 
 
 def check(model: torch.nn.Module, example: np.ndarray | torch.Tensor,
-          board: str | None = None) -> CheckReport:
+          board: str | None = None, calibration: np.ndarray | torch.Tensor | None = None) -> CheckReport:
     """Convert ``model`` untrained on random inputs shaped like ``example`` (1, C, H, W) and
     report the layers that would not be supported int8 ops, plus the fit on ``board`` (exact
-    when every op is int8, estimated otherwise)."""
+    when every op is int8, estimated otherwise).
+
+    ``calibration`` (N, ...) replaces the random inputs: the conversion is then the one
+    :func:`edgecraft.optimize.quantize` makes for them, and ``report.graph`` its int8 graph
+    (``benchmarks/zoo.py`` converts each model once this way)."""
     import torch
 
     from edgecraft.optimize.substitute import substitute
 
     model = substitute(model.eval())  # what is exported: tensor names carry its scopes
     x = pt2e.as_tensor(example)
-    calib = torch.randn(8, *x.shape[1:], generator=torch.Generator().manual_seed(0))
+    calib = pt2e.as_tensor(calibration) if calibration is not None else \
+        torch.randn(8, *x.shape[1:], generator=torch.Generator().manual_seed(0))
     keys = scope_paths(model)
     try:
         converted = pt2e.calibrate_ptq(model, calib)
@@ -158,7 +166,8 @@ def check(model: torch.nn.Module, example: np.ndarray | torch.Tensor,
             reason, fix = advise(op.type, site)
             issues.append(Issue(site.path, site.module, site.source, op.type,
                                 f"{reason} ({describe(final, j)} is still float after finishing)", fix))
-    report = CheckReport(ok, [op.type for op in final.operators], _dedupe(issues))
+    report = CheckReport(ok, [op.type for op in final.operators], _dedupe(issues),
+                         graph=final if ok else None)
     if board:
         report.profile = exact_or_estimated(final, board, ok)
     return report

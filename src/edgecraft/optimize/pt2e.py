@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from edgecraft.optimize.capture import captured
+from edgecraft.optimize.decompose import decompose_functional
 
 if TYPE_CHECKING:
     import torch
@@ -65,13 +66,19 @@ def quantizer(qat: bool = False) -> Any:
         get_symmetric_quantization_config,
     )
 
-    from edgecraft.optimize.annotate import annotate_rest, fold_select_of_stack, scalars_to_constants
+    from edgecraft.optimize.annotate import (
+        annotate_rest,
+        fold_select_of_stack,
+        scalars_to_constants,
+        split_to_slices,
+    )
 
     class _Quantizer(PT2EQuantizer):  # type: ignore[misc, valid-type]
         STATIC_QAT_ONLY_OPS: list[str] = []  # noqa: RUF012 - overrides the class attribute
 
         def transform_for_annotation(self, model: Any) -> Any:
             scalars_to_constants(model)
+            split_to_slices(model)
             fold_select_of_stack(model)
             return super().transform_for_annotation(model)
 
@@ -95,7 +102,8 @@ def as_tensor(x: np.ndarray | torch.Tensor) -> torch.Tensor:
 def export(model: torch.nn.Module, example: torch.Tensor, dynamic_batch: bool = False) -> Any:
     """``torch.export`` the model (eval mode unless ``dynamic_batch`` training is meant), with
     LSTM, GRU, attention and LayerNorm swapped for forms PT2E quantizes fully
-    (:func:`edgecraft.optimize.substitute.substitute`)."""
+    (:func:`edgecraft.optimize.substitute.substitute`) and the functional calls of the same
+    kind written out (:func:`edgecraft.optimize.decompose.decompose_functional`)."""
     import torch
 
     from edgecraft.optimize.substitute import substitute
@@ -110,6 +118,7 @@ def export(model: torch.nn.Module, example: torch.Tensor, dynamic_batch: bool = 
             f"torch.export could not trace the model ({type(e).__name__}: {str(e).splitlines()[0]}); "
             "make forward() free of data-dependent Python control flow"
         ) from None
+    decompose_functional(exported)  # F.layer_norm, F.silu, F.scaled_dot_product_attention
     mark_sources(exported)
     return exported
 

@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python benchmarks/zoo.py [--families a,b] [--qemu-max-macs N] [--json OUT]``
 
 For every family of ``edgecraft.models.zoo`` (random seeded weights, 32 random calibration
-inputs, 8 held out): ``check`` and ``quantize`` wall time, whether the result is full int8 (no
-float op, no QUANTIZE/DEQUANTIZE), int8 op count, parameters, MACs, int8 weight bytes, the
+inputs, 8 held out): ``check`` and ``quantize`` wall time, whether the result is full int8 (int8
+input and output, no float op, no DEQUANTIZE; an int8 -> int8 QUANTIZE, TFLM's requantize, is
+counted apart), int8 op count, parameters, MACs, int8 weight bytes, the
 arena of TFLM's own planner (``greedy``, equal to TFLM's) and of edgecraft's default
 (``overlap``), RAM and flash on the Nano 33 BLE (nRF52840) from the profiler, which MCU boards
 it fits, edgecraft runtime == TFLM on the held-out inputs, float/int8 top-1 agreement and the
@@ -12,6 +13,12 @@ largest output error (random weights: the autoencoder's top-1 means nothing), an
 instructions of one inference on qemu-m4 (DSP kernels; only when the MACs are below
 ``--qemu-max-macs`` and the model fits the machine: the emulated run is also checked against
 TFLM). Prints a markdown table (the README's).
+
+The model is converted once: ``check`` calibrated on the 32 calibration inputs makes exactly the
+conversion ``quantize`` makes (export, PT2E, litert-torch, finish, rewrite: about 85% of a
+family's time, measured with cProfile on mnasnet0_5), so ``check s`` is that conversion and
+``quantize s`` adds quantize's report (float vs int8 on the held-out inputs, 2 per-layer
+samples). Each row also records where its seconds went (``seconds``).
 """
 
 from __future__ import annotations
@@ -31,9 +38,12 @@ def measure(name: str, qemu_max_macs: int, full: bool = True) -> dict[str, Any]:
     """Every number of one family (see the module text)."""
     import torch
 
+    from edgecraft.formats import write_tflite
     from edgecraft.models.zoo import FAMILIES, build
     from edgecraft.ops.registry import graph_macs
-    from edgecraft.optimize import check, float_ops, quantize
+    from edgecraft.optimize import check, float_ops
+    from edgecraft.optimize.ptq import QuantizedModel, evaluate
+    from edgecraft.optimize.substitute import substitute
     from edgecraft.plan import plan_memory
     from edgecraft.reference import TflmRunner
     from edgecraft.runtime import Interpreter
@@ -43,47 +53,68 @@ def measure(name: str, qemu_max_macs: int, full: bool = True) -> dict[str, Any]:
     x = torch.randn(40, *shape, generator=torch.Generator().manual_seed(1))
     row: dict[str, Any] = {"family": name, "source": FAMILIES[name].source, "note": FAMILIES[name].note,
                            "params": int(sum(p.numel() for p in model.parameters()))}
+    seconds: dict[str, float] = {}
     t = time.perf_counter()
-    report = check(model, x[:1])
-    row["check_s"] = round(time.perf_counter() - t, 1)
+    # one conversion serves both: check calibrated on the 32 calibration inputs converts exactly
+    # as quantize does (export, PT2E, litert-torch, finish, rewrite; ~85% of the time)
+    report = check(model, x[:1], calibration=x[:32])
+    row["check_s"] = seconds["convert"] = round(time.perf_counter() - t, 1)
     row["check_ok"] = report.ok
-    t = time.perf_counter()
-    try:
-        qm = quantize(model, x[:32], holdout=x[32:], layer_samples=2)
-    except Exception as e:  # a family that does not convert is a result, not a crash
-        row["error"] = str(e).splitlines()[0][:200]
+    if report.graph is None:  # a family that does not convert is a result, not a crash
+        row["error"] = (report.error or "; ".join(f"{i.layer or '-'}: {i.op}: {i.problem}"
+                                                  for i in report.issues))[:200]
         return row
-    row["quantize_s"] = round(time.perf_counter() - t, 1)
-    g = qm.graph
+    g = report.graph
+    t = time.perf_counter()
+    qm = QuantizedModel(g, write_tflite(g))
+    qm.report = evaluate(qm, substitute(model.eval()), x[32:], layer_samples=2)
+    seconds["report"] = round(time.perf_counter() - t, 1)
+    row["quantize_s"] = round(row["check_s"] + seconds["report"], 1)
+    t = time.perf_counter()
     types = [op.type for op in g.operators]
-    row["full_int8"] = not float_ops(g) and "QUANTIZE" not in types and "DEQUANTIZE" not in types
+    row["full_int8"] = not float_ops(g) and "DEQUANTIZE" not in types \
+        and g.input_tensors()[0].dtype == "int8" and g.output_tensors()[0].dtype == "int8"
+    row["requantize"] = types.count("QUANTIZE")  # int8 -> int8 (TFLM's requantize), not float
     row["ops"] = len(types)
     row["macs"] = int(graph_macs(g))
     row["weights_bytes"] = int(sum(t.data.nbytes for t in g.tensors if t.data is not None))
     row["arena_greedy"] = plan_memory(g, "greedy").arena_bytes
     row["arena_overlap"] = plan_memory(g, "overlap").arena_bytes
-    p = profile(g, "nano33ble")
-    row["ram_bytes"], row["flash_bytes"] = p["ram_bytes"], p["flash_bytes"]
-    row["fits"] = [b for b in MCU_BOARDS if profile(g, b)["fits"]]
-    assert qm.report is not None
+    profiles = {b: profile(g, b) for b in ("nano33ble", *MCU_BOARDS, "qemu-m4")}
+    nano = profiles["nano33ble"]
+    row["ram_bytes"], row["flash_bytes"] = nano["ram_bytes"], nano["flash_bytes"]
+    row["fits"] = [b for b in MCU_BOARDS if profiles[b]["fits"]]
+    seconds["plan_profile"] = round(time.perf_counter() - t, 1)
     row["agreement"] = qm.report.agreement
     row["max_abs_error"] = round(qm.report.max_abs_error, 4)
+    t = time.perf_counter()
     inputs = [qm.input_int8(s) for s in x[32:].numpy()]
     runner, interp = TflmRunner(qm.tflite), Interpreter(g)
     want = [runner.run([q])[0] for q in inputs]
     row["tflm_exact"] = all(np.array_equal(interp.run([q])[0], w) for q, w in zip(inputs, want, strict=True))
+    seconds["tflm"] = round(time.perf_counter() - t, 1)
     row["qemu_m4_insns"] = None
-    if row["macs"] <= qemu_max_macs and profile(g, "qemu-m4")["fits"]:
+    if row["macs"] <= qemu_max_macs and profiles["qemu-m4"]["fits"]:
         from edgecraft.emulate import emulate
 
+        t = time.perf_counter()
         run = emulate(g, "qemu-m4", [np.stack(inputs[:1])], name=name)
         row["qemu_m4_insns"] = int(run.instructions)
         row["qemu_exact"] = bool(np.array_equal(run.outputs[0][0].reshape(want[0].shape), want[0]))
+        seconds["qemu"] = round(time.perf_counter() - t, 1)
+    row["seconds"] = seconds
     return row
 
 
 def _k(n: int) -> str:
     return f"{n / 1e6:.2f} M" if n >= 1e6 else f"{n / 1e3:.1f} k"
+
+
+def _full(r: dict[str, Any]) -> str:
+    if not r["full_int8"]:
+        return "no"
+    n = r.get("requantize", 0)
+    return f"yes ({n} int8 requantize)" if n else "yes"
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -101,7 +132,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             if r["qemu_m4_insns"] is not None else "-"
         lines.append(
             f"| {r['family']} ({r['note']}) | {r['source']} | {r['check_s']} | {r['quantize_s']} | "
-            f"{'yes' if r['full_int8'] else 'no'} | {r['ops']} | {_k(r['params'])} | {_k(r['macs'])} | "
+            f"{_full(r)} | {r['ops']} | {_k(r['params'])} | {_k(r['macs'])} | "
             f"{r['weights_bytes']:,} | {r['arena_greedy']:,} | {r['arena_overlap']:,} | "
             f"{r['ram_bytes']:,} / {r['flash_bytes']:,} | {', '.join(r['fits']) or 'none'} | "
             f"{'yes' if r['tflm_exact'] else 'NO'} | {r['agreement']:.2f} ({r['max_abs_error']}) | {insns} |")

@@ -1,9 +1,10 @@
 """The field's standard architectures become full-int8 models bit-exact with TFLM.
 
-Every family of edgecraft.models.zoo that the front-door issue lists (torchvision MobileNetV2,
-MobileNetV3-small, ResNet-18 and SqueezeNet 1.1 from torchvision's own classes; nn.LSTM and
-nn.GRU with a Linear on the last step; nn.TransformerEncoderLayer; a 1-D CNN; the MLPerf Tiny
-DS-CNN and autoencoder), at its tiny test size: int8 input and output, no float op, no
+Every family of edgecraft.models.zoo (torchvision MobileNetV2, MobileNetV3 small and large,
+ResNet-18, SqueezeNet 1.1, MNASNet, ShuffleNetV2, EfficientNet-B0 and RegNetX from
+torchvision's own classes; nn.LSTM and nn.GRU with a Linear on the last step;
+nn.TransformerEncoderLayer; a 1-D CNN; the MLPerf Tiny DS-CNN, ResNet-8, MobileNetV1 0.25 and
+autoencoder), at its tiny test size: int8 input and output, no float op, no
 QUANTIZE/DEQUANTIZE inside, edgecraft's runtime equal to TFLM on held-out inputs, the
 float/int8 agreement reported. A representative subset (recurrent, attention, squeeze-excite)
 also runs on qemu-m4 and equals TFLM there. Full sizes: benchmarks/zoo.py.
@@ -22,8 +23,9 @@ from oracle import check_tensor, check_tflm
 pytestmark = pytest.mark.torch
 pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-torch)")
 
-FAMILIES = ["mobilenet_v2", "mobilenet_v3_small", "resnet18", "squeezenet1_1", "lstm", "gru",
-            "transformer", "cnn1d", "ds_cnn", "autoencoder"]
+FAMILIES = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "resnet18", "squeezenet1_1",
+            "mnasnet0_5", "shufflenet_v2_x0_5", "efficientnet_b0", "regnet_x_400mf", "lstm", "gru",
+            "transformer", "cnn1d", "ds_cnn", "resnet8", "mobilenet_v1_025", "autoencoder"]
 #: what each family must contain after conversion (the pieces that used to stay float)
 EXPECTED = {
     "mobilenet_v2": {"ADD", "DEPTHWISE_CONV_2D"}, "mobilenet_v3_small": {"HARD_SWISH", "MUL", "ADD"},
@@ -33,6 +35,13 @@ EXPECTED = {
     "transformer": {"BATCH_MATMUL", "SOFTMAX", "RSQRT", "MEAN", "SUB"},
     "cnn1d": {"CONV_2D", "MAX_POOL_2D"}, "ds_cnn": {"DEPTHWISE_CONV_2D", "CONV_2D"},
     "autoencoder": {"FULLY_CONNECTED"},
+    "mobilenet_v3_large": {"HARD_SWISH", "MUL", "ADD", "DEPTHWISE_CONV_2D"},
+    "mnasnet0_5": {"ADD", "DEPTHWISE_CONV_2D"},
+    # the channel split is two SLICEs of one grid: no requantize (was a QUANTIZE before one half)
+    "shufflenet_v2_x0_5": {"SLICE", "CONCATENATION", "TRANSPOSE", "DEPTHWISE_CONV_2D"},
+    "efficientnet_b0": {"LOGISTIC", "MUL", "ADD", "DEPTHWISE_CONV_2D"},
+    "regnet_x_400mf": {"CONV_2D", "ADD"}, "resnet8": {"ADD", "CONV_2D"},
+    "mobilenet_v1_025": {"DEPTHWISE_CONV_2D", "CONV_2D"},
 }
 ON_QEMU = {"lstm", "gru", "transformer", "mobilenet_v3_small"}
 HAVE_QEMU = shutil.which("arm-none-eabi-gcc") is not None and shutil.which("qemu-system-arm") is not None
@@ -58,8 +67,7 @@ def test_family_is_full_int8_and_tflm_exact(name: str) -> None:
     inputs = [qm.input_int8(s) for s in x[10:].numpy()]
     expected = [check_tflm(g, [q], name)[0] for q in inputs]
     assert qm.report is not None and qm.report.samples == 4 and 0.0 <= qm.report.agreement <= 1.0
-    if name not in ("lstm", "gru"):  # step modules call their Linear layers outside their scope
-        assert qm.report.layers  # the per-layer report names the layers
+    assert qm.report.layers  # the per-layer report names the layers (recurrent ones too)
     if name in ON_QEMU and HAVE_QEMU:
         from edgecraft.emulate import emulate
 

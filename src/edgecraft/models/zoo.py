@@ -130,17 +130,6 @@ def cnn1d(channels: int = 3, width: int = 32, classes: int = 6) -> nn.Sequential
     return nn.Sequential(*layers, nn.AdaptiveAvgPool1d(1), nn.Flatten(1), nn.Linear(prev, classes))
 
 
-def _tv(name: str, full_input: int, tiny_input: int, full_kw: dict[str, object],
-        tiny_kw: dict[str, object]) -> Callable[[bool], tuple[nn.Module, tuple[int, ...]]]:
-    def build(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
-        kw = full_kw if full else tiny_kw
-        side = full_input if full else tiny_input
-        model: nn.Module = getattr(torchvision_models(), name)(num_classes=10, **kw)
-        return model, (3, side, side)
-
-    return build
-
-
 def _mobilenet_v2(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
     if full:
         return torchvision_models().mobilenet_v2(num_classes=10, width_mult=0.35), (3, 96, 96)
@@ -180,17 +169,72 @@ def _squeezenet(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
         nn.Conv2d(16, 10, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(1)), (3, 32, 32)
 
 
+def _mobilenet_v3_large(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
+    if full:
+        return torchvision_models().mobilenet_v3_large(num_classes=10, width_mult=0.5), (3, 96, 96)
+    torchvision_models()  # first: registers torchvision without its compiled extension
+    from torchvision.models.mobilenetv3 import MobileNetV3, _mobilenet_v3_conf
+    setting, last = _mobilenet_v3_conf("mobilenet_v3_large", width_mult=0.25)
+    # plain ReLU blocks (one residual), squeeze-excite with ReLU at kernel 5, a hard-swish block,
+    # squeeze-excite with hard-swish (blocks 0-3, 6 and 10 chain: 40 -> 80 -> 112 channels)
+    return MobileNetV3([setting[k] for k in (0, 1, 2, 3, 6, 10)], last, num_classes=10), (3, 32, 32)
+
+
+def _mnasnet(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
+    if full:
+        return torchvision_models().mnasnet0_5(num_classes=10), (3, 96, 96)
+    torchvision_models()  # first: registers torchvision without its compiled extension
+    from torchvision.models.mnasnet import MNASNet
+    model = MNASNet(0.25, num_classes=10)
+    # the stem and the first two stacks (kernel 3 and 5, residual repeats), then MNASNet's own
+    # 1x1 conv / mean / classifier at a small width
+    width = model.layers[9][-1].layers[-1].num_features
+    model.layers = nn.Sequential(*model.layers[:10], nn.Conv2d(width, 32, 1, bias=False),
+                                 nn.BatchNorm2d(32), nn.ReLU(inplace=True))
+    model.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(32, 10))
+    return model, (3, 32, 32)
+
+
+def _shufflenet(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
+    if full:
+        return torchvision_models().shufflenet_v2_x0_5(num_classes=10), (3, 96, 96)
+    torchvision_models()  # first: registers torchvision without its compiled extension
+    from torchvision.models.shufflenetv2 import ShuffleNetV2
+    # two, one and one units per stage: the strided unit (two branches) opens each stage, the
+    # stride-1 unit (channel split, shuffle) follows in the first
+    return ShuffleNetV2([2, 1, 1], [8, 16, 32, 64, 64], num_classes=10), (3, 32, 32)
+
+
+def _efficientnet(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
+    if full:
+        return torchvision_models().efficientnet_b0(num_classes=10), (3, 96, 96)
+    torchvision_models()  # first: registers torchvision without its compiled extension
+    from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
+    setting, last = _efficientnet_conf("efficientnet_b0", width_mult=0.25, depth_mult=1.0)
+    # MBConv with expansion 1 and 6, kernel 3 and 5, SiLU, squeeze-excite, residual
+    return EfficientNet(setting[:3], 0.2, num_classes=10, last_channel=last), (3, 32, 32)
+
+
+def _regnet(full: bool) -> tuple[nn.Module, tuple[int, ...]]:
+    if full:
+        return torchvision_models().regnet_x_400mf(num_classes=10), (3, 64, 64)
+    torchvision_models()  # first: registers torchvision without its compiled extension
+    from torchvision.models.regnet import BlockParams, RegNet
+    # RegNetX's stem and bottleneck blocks with grouped 3x3 convs (group width 8), residual
+    params = BlockParams([1, 2], [16, 32], [8, 8], [1.0, 1.0], [2, 2])
+    return RegNet(params, num_classes=10, stem_width=8), (3, 32, 32)
+
+
 FAMILIES: dict[str, Family] = {f.name: f for f in [
     Family("mobilenet_v2", "torchvision", _mobilenet_v2, "width 0.35, 96x96"),
     Family("mobilenet_v3_small", "torchvision", _mobilenet_v3_small, "96x96"),
-    Family("mobilenet_v3_large", "torchvision",
-           _tv("mobilenet_v3_large", 96, 32, {"width_mult": 0.5}, {"width_mult": 0.25}), "width 0.5, 96x96"),
+    Family("mobilenet_v3_large", "torchvision", _mobilenet_v3_large, "width 0.5, 96x96"),
     Family("resnet18", "torchvision", _resnet18, "32x32"),
     Family("squeezenet1_1", "torchvision", _squeezenet, "96x96"),
-    Family("mnasnet0_5", "torchvision", _tv("mnasnet0_5", 96, 32, {}, {"alpha": 0.2}), "96x96"),
-    Family("shufflenet_v2_x0_5", "torchvision", _tv("shufflenet_v2_x0_5", 96, 32, {}, {}), "96x96"),
-    Family("efficientnet_b0", "torchvision", _tv("efficientnet_b0", 96, 32, {}, {}), "96x96"),
-    Family("regnet_x_400mf", "torchvision", _tv("regnet_x_400mf", 64, 32, {}, {}), "64x64"),
+    Family("mnasnet0_5", "torchvision", _mnasnet, "96x96"),
+    Family("shufflenet_v2_x0_5", "torchvision", _shufflenet, "96x96"),
+    Family("efficientnet_b0", "torchvision", _efficientnet, "96x96"),
+    Family("regnet_x_400mf", "torchvision", _regnet, "64x64"),
     Family("ds_cnn", "edgecraft", lambda full: (ds_cnn(64 if full else 8, 4 if full else 2), (1, 49, 10)),
            "MLPerf Tiny KWS, 49x10 MFCC"),
     Family("resnet8", "edgecraft",

@@ -51,6 +51,8 @@ def test_sine_runs_tflm_hello_world_loop_in_python_and_on_qemu(sine: tuple[Path,
     assert e["power"]["board"] == "nano33ble" and 0 < e["power"]["duty_cycle"] < 0.01
     bad = edgecraft("stream", str(d), "--wav", str(d / "app.toml"))
     assert bad.returncode == 2 and "sine app" in bad.stderr and "hello-world" in bad.stderr
+    unused = edgecraft("stream", str(d), "--threshold", "0.5")  # nothing to detect in a regression
+    assert unused.returncode == 2 and "--threshold does not apply" in unused.stderr
 
 
 def _frames(folder: Path, people: list[bool], size: int, seed: int) -> None:
@@ -96,6 +98,10 @@ def test_person_streams_camera_frames_in_python_and_on_qemu(
     assert none.returncode == 2 and "no file matches" in none.stderr
     wav = edgecraft("emulate", str(d), "--wav", str(d / "app.toml"))
     assert wav.returncode == 2 and "--images" in wav.stderr
+    events = tmp_path / "events.csv"
+    events.write_text("start_s,end_s,label\n1,2,person\n")
+    tune = edgecraft("stream", str(d), "--images", str(tmp_path / "cam"), "--tune", str(events))
+    assert tune.returncode == 2 and "--tune does not apply" in tune.stderr
 
 
 def _compiles(src: Path) -> None:

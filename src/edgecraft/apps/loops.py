@@ -164,7 +164,8 @@ def only(overrides: dict[str, Any], allowed: tuple[str, ...]) -> None:
     """Refuse the stream options a loop has no use for (those set to something)."""
     unused = sorted(k for k, v in overrides.items() if k not in allowed and v not in (None, 0, False, ()))
     if unused:
-        raise StreamError(f"--{unused[0].replace('_', '-')} does not apply to this app's loop")
+        option = {"events": "tune", "plot": "plot-power"}.get(unused[0], unused[0]).replace("_", "-")
+        raise StreamError(f"--{option} does not apply to this app's loop")
 
 
 def frame_settings(spec: AppSpec, overrides: dict[str, Any]) -> tuple[Any, float]:

@@ -32,15 +32,16 @@ pytestmark = [
 
 
 def fc_chain(seed: int) -> Graph:
-    """FULLY_CONNECTED layers in a chain, depths 37, 9, 16, 1, 33 (tails of 5, 9, 0, 1 and 1
-    bytes), unit counts that leave 0 to 3 units after the blocks of four, per-channel and
-    per-tensor filters (these with a zero point), with and without bias, every fused activation."""
+    """FULLY_CONNECTED layers in a chain, depths 37, 9, 16, 6, 1, 48, 32 (tails of 5, 9, 0, 6, 1,
+    0, 0 bytes; 16, 48 and 32 with the input held in registers), unit counts that leave 0 to 3
+    units after the blocks of four, per-channel and per-tensor filters (these with a zero
+    point), with and without bias, every fused activation."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("fc_chain")
-    rows, dims = 3, [37, 9, 16, 1, 33, 7]
+    rows, dims = 3, [37, 9, 16, 6, 1, 48, 32, 7]
     s = float(rng.uniform(0.02, 0.1))
     x = first = g.tensor("x", (rows, dims[0]), "int8", qparams(s, int(rng.integers(-20, 21))))
-    acts = ["RELU", "NONE", "RELU6", "NONE", "RELU_N1_TO_1"]
+    acts = ["RELU", "NONE", "RELU6", "NONE", "RELU_N1_TO_1", "NONE", "RELU"]
     for k, (depth, units) in enumerate(itertools.pairwise(dims)):
         per_channel = k % 2 == 0
         ws = rng.uniform(0.002, 0.02, units if per_channel else 1).astype(np.float32)

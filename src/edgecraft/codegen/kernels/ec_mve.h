@@ -55,7 +55,7 @@ static inline int ec_right_shifts_only_mve(const int32_t *shift, int32_t n) {
   return most < 0;
 }
 
-/* TFLM's requantization of n accumulators (acc[i] + bias[i]) with
+/* TFLM's requantization of n accumulators (acc[i] + bias[i]; bias NULL: acc[i]) with
  * their channels' multipliers and shifts, then the output offset and the clamp, into out[i];
  * `right_only`: ec_right_shifts_only_mve of the shifts (then x - 1 for x < 0 always applies
  * and no left shift is taken: the same results for such tables). Four at a time, the last
@@ -64,7 +64,7 @@ static inline void ec_requant_run_mve(const int32_t *acc, const int32_t *bias, i
                                       const int32_t *multiplier, const int32_t *shift, int32_t output_offset,
                                       int32_t act_min, int32_t act_max, int right_only, int8_t *out) {
   int32_t i = 0;
-  if (right_only) {
+  if (right_only && bias) {
     for (; i + 4 <= n; i += 4) {
       int32x4_t x = vaddq_s32(vldrwq_s32(acc + i), vldrwq_s32(bias + i));
       x = vqrdmulhq_s32(x, vldrwq_s32(multiplier + i));
@@ -72,16 +72,25 @@ static inline void ec_requant_run_mve(const int32_t *acc, const int32_t *bias, i
       x = vaddq_n_s32(x, output_offset);
       vstrbq_s32(out + i, vmaxq_s32(vminq_s32(x, vdupq_n_s32(act_max)), vdupq_n_s32(act_min)));
     }
+  } else if (right_only) {
+    for (; i + 4 <= n; i += 4) {
+      int32x4_t x = vqrdmulhq_s32(vldrwq_s32(acc + i), vldrwq_s32(multiplier + i));
+      x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), vldrwq_s32(shift + i));
+      x = vaddq_n_s32(x, output_offset);
+      vstrbq_s32(out + i, vmaxq_s32(vminq_s32(x, vdupq_n_s32(act_max)), vdupq_n_s32(act_min)));
+    }
   } else {
     for (; i + 4 <= n; i += 4) {
-      int32x4_t x = vaddq_s32(vldrwq_s32(acc + i), vldrwq_s32(bias + i));
+      int32x4_t x = vldrwq_s32(acc + i);
+      if (bias) x = vaddq_s32(x, vldrwq_s32(bias + i));
       vstrbq_s32(out + i, ec_requant_mve(x, vldrwq_s32(multiplier + i), vldrwq_s32(shift + i), output_offset,
                                          act_min, act_max));
     }
   }
   if (i < n) {
     const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
-    const int32x4_t x = vaddq_s32(vldrwq_z_s32(acc + i, pr), vldrwq_z_s32(bias + i, pr));
+    int32x4_t x = vldrwq_z_s32(acc + i, pr);
+    if (bias) x = vaddq_s32(x, vldrwq_z_s32(bias + i, pr));
     vstrbq_p_s32(out + i, ec_requant4_mve(x, multiplier + i, shift + i, output_offset, act_min, act_max, pr),
                  pr);
   }

@@ -82,6 +82,7 @@ from edgecraft.ops.arith import (
 from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.compare import COMPARISONS
 from edgecraft.ops.compare import rescaled as compare_rescaled
+from edgecraft.ops.conv_2d import mve_patch_depth, pointwise_in_place
 from edgecraft.ops.conv_common import activation_range, pool_filter, window_geometry
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.softmax import check_output, input_params
@@ -173,7 +174,15 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     if ptr.mve and not depthwise and w.shape[3] == x.shape[3]:
         bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0),
                                f"{p}: bias + input offset x filter sums (ec_conv_2d_mve.c)")
-        call = (f"ec_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {ptr(ctx.op.outputs[0])}, "
+        depth, padded = kh * kw * x.shape[3], mve_patch_depth(ctx)
+        if padded != depth and not pointwise_in_place(ctx):  # rows padded with zeros to the patch depth
+            rows = np.zeros((out_c, padded), np.int8)
+            rows[:, :depth] = ctx.const(1).reshape(out_c, depth)
+            filt = ptr.const_array(f"{p}_filter_mve", "int8_t", rows.reshape(-1),
+                                   f"{p}: filter rows padded to {padded} bytes (ec_conv_2d_mve.c)")
+        else:
+            filt = ptr(i[1])
+        call = (f"ec_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {filt}, {bias}, {ptr(ctx.op.outputs[0])}, "
                 f"{ptr.scratch(ctx.op)});")
         return OpCode(decls, call, ("conv_2d_mve", "fully_connected_mve"))
     stem = ("depthwise_conv_2d" if depthwise else "conv_2d") + ("_dsp" if ptr.dsp else "")

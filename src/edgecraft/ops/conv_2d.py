@@ -185,11 +185,23 @@ def mve_scratch(ctx: OpContext) -> int:
     """The Helium kernel's scratch (``ec_conv_2d_mve.c``): ``mve_patches`` patches of
     ``kh * kw * in_c`` bytes, none for an in-place 1x1; a grouped convolution runs the DSP
     kernel and takes its."""
-    _, kh, kw, group_ch = ctx.req_input(1).shape
+    group_ch = ctx.req_input(1).shape[3]
     if group_ch != ctx.req_input(0).shape[3]:
         return dsp_scratch(ctx)
+    if pointwise_in_place(ctx):
+        return 0
+    depth = mve_patch_depth(ctx)
+    return mve_patches(depth) * depth
+
+
+def mve_patch_depth(ctx: OpContext) -> int:
+    """Bytes per gathered patch in the Helium kernel: ``kh * kw * in_c`` rounded up to a
+    multiple of 16 when that stays under 64 (the fully connected product then holds a patch in
+    vector registers; the generator pads the filter rows with zeros to match), else itself
+    (``ec_conv_2d_mve.c`` applies the same rule)."""
+    _, kh, kw, group_ch = ctx.req_input(1).shape
     depth = kh * kw * group_ch
-    return 0 if pointwise_in_place(ctx) else mve_patches(depth) * depth
+    return -(-depth // 16) * 16 if depth % 16 and depth < 64 else depth
 
 
 def mve_patches(depth: int) -> int:

@@ -9,7 +9,9 @@
  * against the filter rows, with `folded_bias` holding the filter-only terms (see
  * ec_fully_connected_mve.c). A 1x1 convolution with unit strides has its patches already in
  * place: it is a single fully connected call over every pixel, no scratch. scratch:
- * EC_CONV_MVE_PATCHES(depth) * depth bytes, depth = kh * kw * in_c (NULL for the 1x1 case). */
+ * EC_CONV_MVE_PATCHES(stride) * stride bytes, stride = kh * kw * in_c rounded up to a multiple
+ * of 16 when under 64, else kh * kw * in_c (NULL for the 1x1 case); `filter` has rows of
+ * `stride` bytes, zero past kh * kw * in_c. */
 #include "ec_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -28,10 +30,14 @@ void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_
     ec_fully_connected_mve_s8(&fc, input, filter, folded_bias, output);
     return;
   }
+  /* patches padded to a multiple of 16 bytes under 64 (the generator pads the filter rows with
+   * zeros to match, so the pad bytes, never written, add nothing) */
+  const int32_t stride = (depth & 15) && depth < 64 ? (depth + 15) & ~15 : depth;
+  fc.depth = stride;
   const int right_only = ec_right_shifts_only_mve(p->shift, out_c);
   const int32_t row_bytes = k_w * in_c;
   const int8_t zero_point = (int8_t)(-p->input_offset);
-  const int32_t batch = EC_CONV_MVE_PATCHES(depth);
+  const int32_t batch = EC_CONV_MVE_PATCHES(stride);
   int32_t pending = 0;
   int8_t *patch = scratch, *out = output;
   for (int32_t b = 0; b < p->output.n; ++b) {
@@ -59,6 +65,7 @@ void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_
             else ec_copy_mve(patch, row + x * in_c, in_c);
           }
         }
+        patch += stride - depth;
         if (++pending == batch) {
           fc.rows = pending;
           ec_fc_rows_mve(&fc, scratch, filter, folded_bias, out, right_only);

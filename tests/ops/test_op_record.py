@@ -40,6 +40,8 @@ ALLOWED = {
     ("optimize/advice.py", "LOWERED_FROM"): "PyTorch-side advice: TFLite builtins (most of them not "
                                             "edgecraft ops) -> the aten calls that lower to them",
     ("optimize/layers.py", "FUSED"): "keyed by fused-activation names (RELU, RELU6), not ops",
+    ("optimize/layers.py", "SAME_LAYOUT"): "the ops litert-torch leaves in PyTorch's axis order (a fact "
+                                           "about the converter, not the op)",
     ("optimize/layers.py", "VIEWS"): "layout ops (TRANSPOSE, EXPAND_DIMS too) to line float layers up",
     ("optimize/compat.py", "SKIPPED"): "QUANTIZE/DEQUANTIZE: the edges of a float island, not layers",
 }

@@ -74,3 +74,33 @@ def test_family_is_full_int8_and_tflm_exact(name: str) -> None:
         run = emulate(g, "qemu-m4", [np.stack(inputs[:2])], name=name)
         for got, want in zip(run.outputs[0], expected[:2], strict=True):
             check_tensor(got.reshape(want.shape), want, f"{name} on qemu-m4")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_all_step_readout_of_a_bidirectional_lstm() -> None:
+    """The issue's other readout: an nn.Linear on every step of a bidirectional LSTM (N, T, 2H)."""
+    import torch
+    from torch import nn
+
+    from edgecraft.optimize import quantize
+
+    class AllSteps(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.LSTM(6, 10, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(20, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out: torch.Tensor = self.fc(self.rnn(x)[0])
+            return out
+
+    torch.manual_seed(0)
+    x = torch.randn(24, 4, 6, generator=torch.Generator().manual_seed(1))
+    qm = quantize(AllSteps().eval(), x[:20], holdout=x[20:], layer_samples=2)
+    types = [op.type for op in qm.graph.operators]
+    assert not float_ops(qm.graph) and "QUANTIZE" not in types and "DEQUANTIZE" not in types, types
+    assert qm.graph.output_tensors()[0].shape[-2:] == (4, 3)
+    for s in x[20:22].numpy():
+        check_tflm(qm.graph, [qm.input_int8(s)], "all-step LSTM")
+    assert qm.report is not None
+    assert {"rnn.cells.l0_reverse.hidden", "fc"} <= {e.layer for e in qm.report.layers}

@@ -53,3 +53,13 @@ def test_attention_swaps_equal_the_modules() -> None:
         want, got = mha(s, s, s), substitute(torch.nn.Sequential(mha))[0](s, s, s)
         torch.testing.assert_close(got[0], want[0], rtol=0, atol=1e-5)
         torch.testing.assert_close(got[1], want[1], rtol=0, atol=1e-5)
+
+
+def test_step_modules_have_docstrings() -> None:
+    """Public API: each swap says what it replaces (a class attribute before the text used to
+    leave ``__doc__`` empty)."""
+    from edgecraft.optimize import attention, recurrent
+
+    classes = [recurrent.StepLSTM, recurrent.StepGRU, recurrent.StepRNN, attention.StepAttention,
+               attention.StepLayerNorm, attention.StepEncoderLayer, attention.StepSiLU]
+    assert all(cls.__doc__ and "drop-in" in cls.__doc__ for cls in classes)

@@ -50,9 +50,10 @@ class _Product(nn.Module):
 
 
 class StepAttention(nn.Module):
-    STEP = True  # substitute() leaves its children alone
     """A drop-in for ``nn.MultiheadAttention`` without masks: ``forward(query, key, value, ...)
     -> (output, averaged weights or None)``."""
+
+    STEP = True  # substitute() leaves its children alone
 
     def __init__(self, mha: nn.MultiheadAttention) -> None:
         super().__init__()
@@ -103,8 +104,9 @@ class StepAttention(nn.Module):
 
 
 class StepLayerNorm(nn.Module):
-    STEP = True
     """A drop-in for ``nn.LayerNorm`` from mean, subtraction, products and rsqrt."""
+
+    STEP = True
 
     def __init__(self, norm: nn.LayerNorm) -> None:
         super().__init__()
@@ -125,9 +127,10 @@ class StepLayerNorm(nn.Module):
 
 
 class StepEncoderLayer(nn.Module):
-    STEP = True
     """A drop-in for ``nn.TransformerEncoderLayer``, built from :class:`StepAttention` and
     :class:`StepLayerNorm` (a call with a mask runs the original layer, kept as ``original``)."""
+
+    STEP = True
 
     def __init__(self, layer: nn.TransformerEncoderLayer) -> None:
         super().__init__()

@@ -180,9 +180,10 @@ def _initial(hx: Any, index: int) -> torch.Tensor | None:
 
 
 class StepLSTM(nn.Module):
-    STEP = True  # substitute() leaves its children alone
     """A drop-in for an ``nn.LSTM`` (any layers, bidirectional, batch-first or not; no
     ``proj_size``): ``forward(x, (h0, c0)=None) -> (y, (h_n, c_n))``, step by step."""
+
+    STEP = True  # substitute() leaves its children alone
 
     def __init__(self, rnn: nn.LSTM) -> None:
         super().__init__()
@@ -217,10 +218,11 @@ class StepLSTM(nn.Module):
 
 
 class StepGRU(nn.Module):
-    STEP = True
     """A drop-in for an ``nn.GRU`` (any layers, bidirectional, batch-first or not):
     ``forward(x, h0=None) -> (y, h_n)``, step by step. ``n = tanh(W_in x + b_in + r * (W_hn h +
     b_hn))`` and ``h' = n + z * (h - n)`` (= (1 - z) n + z h)."""
+
+    STEP = True
 
     def __init__(self, rnn: nn.GRU) -> None:
         super().__init__()

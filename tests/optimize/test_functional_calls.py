@@ -88,3 +88,27 @@ def test_masked_functional_attention_is_named_with_a_fix() -> None:
     assert "mask" in issue.problem and "without a mask" in issue.suggestion
     assert "BATCH_MATMUL" in issue.op
     assert all("layer_norm" not in i.source for i in report.issues), report.issues
+
+
+def test_inplace_silu_stays_float_and_is_named() -> None:
+    """F.silu(x, inplace=True) is not written out (other readers of x would see the old value):
+    check names the call's line, why, and the PyTorch fix."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class InPlace(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.silu(self.fc(x), inplace=True)
+
+    from edgecraft.optimize import check
+
+    report = check(InPlace().eval(), torch.zeros(1, 8))
+    assert not report.ok and len(report.issues) == 1, report.issues
+    issue = report.issues[0]
+    assert issue.source.endswith("return F.silu(self.fc(x), inplace=True)") and not issue.fixable
+    assert "inplace" in issue.problem and issue.suggestion.startswith("drop inplace=True")

@@ -99,6 +99,9 @@ BY_CALL: dict[str, tuple[str, str]] = {
              "aten.silu out as x * sigmoid(x); this call was not)",
              "write x * torch.sigmoid(x), or use nn.SiLU"),
 }
+BY_CALL["silu_"] = ("F.silu(x, inplace=True) is lowered after quantization into a float product "
+                    "(edgecraft writes out only the out-of-place call)",
+                    "drop inplace=True, or use nn.SiLU")
 for _alias, _same in (("index_select", "index"), ("gather", "index"), ("native_layer_norm", "layer_norm"),
                       ("pow_", "pow")):
     BY_CALL[_alias] = BY_CALL[_same]

@@ -110,7 +110,8 @@ def decompose_functional(gm: Any) -> int:
     import torch
 
     aten = torch.ops.aten
-    rules = {aten.layer_norm.default: _layer_norm, aten.silu.default: _silu, aten.silu_.default: _silu,
+    # not aten.silu_: an in-place call's other readers would see the value before it
+    rules = {aten.layer_norm.default: _layer_norm, aten.silu.default: _silu,
              aten.scaled_dot_product_attention.default: _attention}
     done = 0
     for node in list(gm.graph.nodes):

@@ -150,3 +150,20 @@ def test_half_the_trials_come_from_where_a_dominating_model_must_lie() -> None:
     assert [x["id"] for x in choose(fitting, 4)] == ["default", "c000", "c001", "c003"]
     assert [x["id"] for x in choose(fitting, 7)] == [x["id"] for x in fitting]
     assert choose(fitting[1:], 2) == fitting[1:3]  # the default does not fit: draw order
+
+
+def test_candidates_that_train_as_the_default_are_kept_like_it(tmp_path: Path) -> None:
+    from edgecraft.search.runner import trains_as_default
+
+    new_app("gesture", tmp_path / "g")
+    spec = load_spec(tmp_path / "g")
+    d = default_candidate(spec)
+    own = {k: getattr(front_end(spec), k) for k in front_end_choices(front_end(spec))}
+    # differs only after the float training: pruning, QAT, 16x8; the front end written out
+    assert trains_as_default(spec, {**d, "id": "c1", "default": False, "pruning": 0.3})
+    assert trains_as_default(
+        spec, {**d, "id": "c2", "front_end": own, "method": "qat", "activations": "int16"}
+    )
+    assert not trains_as_default(spec, {**d, "id": "c3", "lr": 2.0})
+    assert not trains_as_default(spec, {**d, "id": "c4", "front_end": {**own, "peaks": own["peaks"] + 1}})
+    assert not trains_as_default(spec, {**d, "id": "c5", "arch": {**d["arch"], "width": 8}})

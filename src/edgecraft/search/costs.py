@@ -5,8 +5,9 @@ arm-none-eabi-gcc for the QEMU machine of the board's core and run once there.
   tables) in the linked image (``--gc-sections``), as ``arm-none-eabi-nm`` sizes them: what
   ``edgecraft emulate`` reports as the model's flash;
 - **RAM**: the model's static RAM in that image (the planned arena with kernel scratch, and any
-  other data of its objects) plus the painted stack's high-water mark of one inference plus the
-  caller's input and output buffers: what ``edgecraft build`` itemizes;
+  other data of its objects) plus the painted stack's high-water mark of one inference plus
+  any input and output buffers outside the arena (none: the caller fills the input and reads
+  the output in place): what ``edgecraft build`` itemizes;
 - **latency and energy**: the instructions of that inference counted by class on the emulated
   core and priced by the cycle model (:func:`edgecraft.targets.profile` with ``classes``).
 

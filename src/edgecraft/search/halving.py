@@ -10,8 +10,9 @@ stopped before it. When an earlier trial has not yet reached ``m`` (and may stil
 decision waits: trial ``i`` keeps training and is stopped at a later result if the rule says so.
 A trial that finishes while its decision waits is judged when the search ends
 (:func:`decide` on every trial's recorded scores): the same scores give the same stops, so a
-seed gives one set of finished trials and one front. The default and the reference models are
-never stopped; the references are not compared with.
+seed gives one set of finished trials and one front. Protected trials (the default, the
+reference models, and candidates that train exactly as the default and differ only after
+training) are never stopped; all but the default are not compared with.
 """
 
 from __future__ import annotations

@@ -64,6 +64,7 @@ def plot(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     from edgecraft.files import save_figure
 
@@ -76,7 +77,7 @@ def plot(
             "latency per inference (ms, emulated instructions, cycle model)",
             "accuracy_latency.png",
         ),
-        ("ram_bytes", "RAM (bytes: static RAM of the build, measured stack, I/O)", "accuracy_ram.png"),
+        ("ram_bytes", "RAM (bytes: static RAM of the build, measured stack)", "accuracy_ram.png"),
     ):
         fig, ax = plt.subplots(figsize=(6, 4))
         rest = [r for r in results if r["id"] not in on]
@@ -95,7 +96,12 @@ def plot(
                 zorder=5,
                 label=reference_point(r)["name"],
             )
-        ax.set_xscale("log")
+        xs = [float(r[key]) for r in [*results, *refs]]
+        if max(xs) > 5 * min(xs):  # a wide range: log scale, labelled 1, 2, 5, 10, 20, ...
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label)
         ax.set_ylabel(f"int8 {metric} (selection set)")
         ax.set_title(f"search on {board}")

@@ -348,9 +348,26 @@ def _halving(spec: AppSpec, state: dict[str, Any]) -> tuple[list[str], set[str],
     from edgecraft.search.halving import milestones
 
     ids = [str(c["id"]) for c in grid_of(state)]
-    protected = {str(c["id"]) for c in grid_of(state) if c.get("default") or c.get("reference")}
+    protected = {
+        str(c["id"])
+        for c in grid_of(state)
+        if c.get("default") or c.get("reference") or trains_as_default(spec, c)
+    }
     epochs = spec.training.epochs
     return ids, protected, milestones(max(2, epochs // 3), HALVING, epochs + 1)
+
+
+def trains_as_default(spec: AppSpec, c: dict[str, Any]) -> bool:
+    """Whether the candidate's float training is the default's (same front end, architecture
+    and learning rate: it differs only after training, in pruning, QAT or 16x8), so that its
+    per-epoch scores are the default's and halving cannot judge it: it is kept like the
+    default."""
+    from edgecraft.search.space import front_end_choices, own_front_end
+
+    d = default_candidate(spec)
+    own = own_front_end(_front_end(spec), front_end_choices(_front_end(spec)))
+    same_fe = {**own, **c["front_end"]} == own
+    return bool(same_fe and c["arch"] == d["arch"] and c["lr"] == d["lr"] and not c.get("reference"))
 
 
 def _fates(

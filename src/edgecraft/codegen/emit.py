@@ -77,8 +77,11 @@ class _Pointers:
                                              f"tensor {k} '{_label(t.name)}' {_shape_text(t)} {t.dtype}")
         return self.names[k]
 
-    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str) -> str:
-        self.consts.append(c_array(name, ctype, values, comment))
+    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str,
+                    aligned: bool = False) -> str:
+        """Define a const array (``aligned``: on a 16-byte boundary, EC_ALIGNED) and return its name."""
+        text = c_array(name, ctype, values, comment)
+        self.consts.append(text.replace(" = {", " EC_ALIGNED = {", 1) if aligned else text)
         return name
 
 

@@ -41,7 +41,8 @@ class Pointer(Protocol):
 
     def scratch(self, op: Operator) -> str: ...
 
-    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str) -> str: ...
+    def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str,
+                    aligned: bool = False) -> str: ...
 
 
 OpEmitter = Callable[[OpContext, str, Pointer], OpCode]

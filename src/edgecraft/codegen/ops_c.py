@@ -69,6 +69,7 @@ from edgecraft.codegen.ops_c_layout import (
 from edgecraft.codegen.ops_c_lookup import dynamic_update_slice, embedding_lookup
 from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
+from edgecraft.codegen.ops_c_quick import quick_conv
 from edgecraft.codegen.ops_c_sums import add_n, cumsum
 from edgecraft.codegen.ops_c_svdf import svdf
 from edgecraft.codegen.ops_c_tconv import transpose_conv
@@ -186,10 +187,17 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
                 f"{ptr.scratch(ctx.op)});")
         return OpCode(decls, call, ("conv_2d_mve", "fully_connected_mve"))
     stem = ("depthwise_conv_2d" if depthwise else "conv_2d") + ("_dsp" if ptr.dsp else "")
+    # A DSP build names the general and the quick file whichever it calls (the op's code record
+    # names both; the linker keeps only the called kernel).
+    kernels = (stem, f"{stem[:-4]}_quick_dsp") if ptr.dsp and not ptr.mve else (stem,)
+    if ptr.dsp:
+        quick = quick_conv(ctx, p, ptr, shift, lo, hi, _folded_bias(ctx, -x.zero_point, 0))
+        if quick is not None:
+            return OpCode(decls, quick.call, kernels)
     filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
     scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp and not depthwise else ""
     call = f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {filt}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])}{scratch});"
-    return OpCode(decls, call, (stem,))
+    return OpCode(decls, call, kernels)
 
 
 def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:

@@ -220,7 +220,7 @@ OP = OpDef(
     bias_input=2,
     window=filter_window,
     requant_channels=output_channels,
-    code={"portable": ("ec_conv_2d.c",), "dsp": ("ec_conv_2d_dsp.c",),
+    code={"portable": ("ec_conv_2d.c",), "dsp": ("ec_conv_2d_dsp.c", "ec_conv_2d_quick_dsp.c"),
           "mve": ("ec_conv_2d_mve.c", "ec_fully_connected_mve.c")},  # grouped: the dsp file
     state_bytes=40,
     options=Options("Conv2DOptions", (PADDING, *STRIDES, ACTIVATION, *DILATION, QUANTIZED_BIAS_TYPE)),

@@ -156,7 +156,8 @@ OP = OpDef(
     bias_input=2,
     window=filter_window,
     requant_channels=output_channels,
-    code={"portable": ("ec_depthwise_conv_2d.c",), "dsp": ("ec_depthwise_conv_2d_dsp.c",),
+    code={"portable": ("ec_depthwise_conv_2d.c",),
+          "dsp": ("ec_depthwise_conv_2d_dsp.c", "ec_depthwise_conv_2d_quick_dsp.c"),
           "mve": ("ec_depthwise_conv_2d_mve.c",)},  # depth multiplier > 1: the dsp file
     state_bytes=40,
     options=Options("DepthwiseConv2DOptions", (

@@ -1,0 +1,101 @@
+/* DEPTHWISE_CONV_2D int8 on the DSP extension, the quick case the C generator picks when it
+ * holds: depth multiplier 1, the int8 clamp, right shifts only and accumulators it proved below
+ * 2^30 (see ec_requant_quick). Four channels at a time, one output pixel, the accumulators in
+ * registers: per filter tap one word of four input channels split into offset halfword pairs
+ * (channels 0, 2 and 1, 3) with SXTAB16, and four single multiply-accumulates (SMLABB, SMLATT)
+ * against filter values the generator stored already as those halfword pairs; a row of up to
+ * three taps is written out (no loop). Only taps inside the image are visited (as TFLM skips
+ * the others).
+ * filter_pairs: for each group of four channels, for each tap (ky, kx), the words (f0, f2) and
+ * (f1, f3); then for the c % 4 leftover channels, for each tap, one word per channel.
+ * bias: never NULL (zeros when the model has none).
+ * input (n, h, w, c), output (n, oh, ow, c). */
+#include "ec_dsp.h"
+#include "ec_kernels.h"
+
+/* [first, last) filter taps along one axis that land inside the image: origin + dil * k in [0, size). */
+static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, int32_t *first, int32_t *last) {
+  const int32_t lo = origin < 0 ? (-origin + dil - 1) / dil : 0;
+  const int32_t hi = (size - origin + dil - 1) / dil;
+  *first = lo;
+  *last = hi < taps ? hi : taps;
+}
+
+/* One tap: four input channels at in, their filter pairs at f[0], f[1]. */
+#define EC_DW_TAP(in, f)                                                           \
+  do {                                                                             \
+    const uint32_t xs = ec_load4(in);                                              \
+    const int32_t x02 = ec_sxtab16(off2, xs), x13 = ec_sxtab16_ror8(off2, xs);     \
+    const int32_t f02 = (f)[0], f13 = (f)[1];                                      \
+    a0 = ec_smlabb(f02, x02, a0);                                                  \
+    a2 = ec_smlatt(f02, x02, a2);                                                  \
+    a1 = ec_smlabb(f13, x13, a1);                                                  \
+    a3 = ec_smlatt(f13, x13, a3);                                                  \
+  } while (0)
+
+void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const int32_t *filter_pairs,
+                                       const int32_t *bias, int8_t *output) {
+  const int32_t in_h = p->input.h, in_w = p->input.w, c = p->input.c;
+  const int32_t k_h = p->filter.h, k_w = p->filter.w, out_h = p->output.h, out_w = p->output.w;
+  const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, step = dil_w * c, in_row = dil_h * in_w * c;
+  const int32_t off2 = ec_pack16(p->input_offset, p->input_offset), k = 1 + 2 * p->output_offset;
+  const int32_t quads = c >> 2, taps_all = k_h * k_w;
+  const int32_t *mult = p->multiplier, *shift = p->shift;
+  const int32_t *left = filter_pairs + 2 * taps_all * quads; /* leftover channels' filter values */
+  const int32_t rem = c & 3;
+  for (int32_t b = 0; b < p->output.n; ++b) {
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      const int32_t y0 = oy * p->stride_h - p->pad_h;
+      int32_t ky0, ky1;
+      tap_range(y0, dil_h, in_h, k_h, &ky0, &ky1);
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t x0 = ox * p->stride_w - p->pad_w;
+        int32_t kx0, kx1;
+        tap_range(x0, dil_w, in_w, k_w, &kx0, &kx1);
+        const int32_t taps = kx1 - kx0, rows = ky1 - ky0;
+        const int8_t *in_first = input + ((b * in_h + y0 + dil_h * ky0) * in_w + x0 + dil_w * kx0) * c;
+        const int32_t first_tap = ky0 * k_w + kx0;
+        int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
+        for (int32_t q = 0; q < quads; ++q) {
+          const int32_t ch = 4 * q;
+          int32_t a0 = bias[ch], a1 = bias[ch + 1], a2 = bias[ch + 2], a3 = bias[ch + 3];
+          const int8_t *in_r = in_first + ch;
+          const int32_t *f_r = filter_pairs + 2 * (q * taps_all + first_tap);
+          for (int32_t r = 0; r < rows; ++r, in_r += in_row, f_r += 2 * k_w) {
+            switch (taps) { /* a row of taps written out; wider filters loop */
+              case 3:
+                EC_DW_TAP(in_r + 2 * step, f_r + 4);
+                /* fall through */
+              case 2:
+                EC_DW_TAP(in_r + step, f_r + 2);
+                /* fall through */
+              case 1:
+                EC_DW_TAP(in_r, f_r);
+                /* fall through */
+              case 0:
+                break;
+              default:
+                for (int32_t t = 0; t < taps; ++t) EC_DW_TAP(in_r + t * step, f_r + 2 * t);
+            }
+          }
+          const int32_t m0 = mult[ch], m1 = mult[ch + 1], m2 = mult[ch + 2], m3 = mult[ch + 3];
+          out[ch] = ec_requant_quick(a0, m0, shift[ch], k);
+          out[ch + 1] = ec_requant_quick(a1, m1, shift[ch + 1], k);
+          out[ch + 2] = ec_requant_quick(a2, m2, shift[ch + 2], k);
+          out[ch + 3] = ec_requant_quick(a3, m3, shift[ch + 3], k);
+        }
+        for (int32_t j = 0; j < rem; ++j) { /* leftover channels, one at a time */
+          const int32_t ch = 4 * quads + j;
+          int32_t acc = bias[ch];
+          for (int32_t r = 0; r < rows; ++r) {
+            for (int32_t t = 0; t < taps; ++t) {
+              const int32_t x = in_first[r * in_row + t * step + ch] + p->input_offset;
+              acc += left[(first_tap + r * k_w + t) * rem + j] * x;
+            }
+          }
+          out[ch] = ec_requant_quick(acc, mult[ch], shift[ch], k);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+"""The DSP kernels' quick case for CONV_2D and DEPTHWISE_CONV_2D (``ec_conv_2d_quick_dsp.c``,
+``ec_depthwise_conv_2d_quick_dsp.c``): chosen here, at build time, when the layer allows it
+(the int8 clamp, right shifts only, accumulators provably below 2^30 so the requantization can
+double them), with the filters laid out for the kernel and the input offset folded into the
+bias (the convolution). Other layers keep the general DSP kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.codegen.opcode import OpCode, Pointer
+from edgecraft.ir.graph import Tensor
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.conv_2d import DSP_PATCH_MAX
+
+__all__ = ["depthwise_pairs", "pair_filters", "quick_conv"]
+
+#: The largest accumulator magnitude the quick requantization takes (it doubles it in 32 bits).
+ACC_LIMIT = 2**30 - 1
+
+
+def _accumulators_fit(ctx: OpContext, x: Tensor, taps_by_channel: np.ndarray) -> bool:
+    """|bias| + max |input + offset| * sum |filter| below ACC_LIMIT for every channel: then
+    TFLM's accumulator (which the kernels reproduce exactly) is too."""
+    off = -x.zero_point
+    x_max = max(abs(-128 + off), abs(127 + off))
+    bias = np.abs(ctx.const(2).astype(np.int64)) if ctx.input(2) is not None else 0
+    bound = bias + x_max * np.abs(taps_by_channel.astype(np.int64)).sum(axis=1)
+    return bool(np.all(bound <= ACC_LIMIT))
+
+
+def pair_filters(rows: np.ndarray) -> np.ndarray:
+    """The quick convolution's filter layout: pairs of rows, per 4 columns 4 bytes of each, then
+    each row's leftover columns, padded to a multiple of 4 bytes; an odd last row as is."""
+    out_c, n = rows.shape
+    n4 = n // 4 * 4
+    pad = np.zeros(-2 * (n - n4) % 4, np.int8)
+    parts = []
+    for oc in range(0, out_c - 1, 2):
+        pair = rows[oc:oc + 2]
+        quads = pair[:, :n4].reshape(2, n4 // 4, 4).transpose(1, 0, 2).reshape(-1)
+        parts += [quads, pair[:, n4:].reshape(-1), pad]
+    if out_c % 2:
+        parts.append(rows[-1])
+    return np.concatenate(parts).astype(np.int8)
+
+
+def depthwise_pairs(w: np.ndarray) -> np.ndarray:
+    """The quick depthwise kernel's filter words: per group of 4 channels, per tap, the int16
+    pairs (f0, f2) and (f1, f3) as int32 words; then per tap one word per leftover channel."""
+    taps = w.reshape(-1, w.shape[-1]).astype(np.int64)  # (kh * kw, channels)
+    c = taps.shape[1]
+    quads = c // 4
+    q = taps[:, :4 * quads].reshape(len(taps), quads, 4).transpose(1, 0, 2)  # quad, tap, 4
+    words = np.stack([(q[..., 0] & 0xFFFF) | (q[..., 2] << 16), (q[..., 1] & 0xFFFF) | (q[..., 3] << 16)], -1)
+    out = np.concatenate([words.reshape(-1), taps[:, 4 * quads:].reshape(-1)])
+    return ((out + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def quick_conv(ctx: OpContext, p: str, ptr: Pointer, shift: np.ndarray, lo: int, hi: int,
+               folded_bias: np.ndarray) -> OpCode | None:
+    """The quick kernel's call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer
+    needs the general one. ``folded_bias``: bias + input offset x filter sums (convolution)."""
+    x, w = ctx.req_input(0), ctx.req_input(1)
+    if (lo, hi) != (-128, 127) or np.any(np.asarray(shift) > -1):
+        return None
+    depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
+    i, out = ctx.op.inputs, ptr(ctx.op.outputs[0])
+    if depthwise:
+        if w.shape[3] != x.shape[3]:  # depth multiplier > 1
+            return None
+        wv = ctx.const(1)
+        if not _accumulators_fit(ctx, x, wv.reshape(-1, wv.shape[-1]).T):
+            return None
+        filt = ptr.const_array(f"{p}_pairs", "int32_t", depthwise_pairs(wv),
+                               f"{p}: the filter as halfword pairs (ec_depthwise_conv_2d_quick_dsp.c)")
+        if ctx.input(2) is not None:
+            bias = ptr(i[2])
+        else:
+            zeros = np.zeros(w.shape[3], np.int32)
+            bias = ptr.const_array(f"{p}_zero_bias", "int32_t", zeros, f"{p}: no bias")
+        call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {filt}, {bias}, {out});"
+        return OpCode("", call, ("depthwise_conv_2d_quick_dsp",))
+    n = w.shape[1] * w.shape[2] * w.shape[3]
+    scratch = ptr.scratch(ctx.op)
+    if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":
+        return None
+    rows = ctx.const(1).reshape(w.shape[0], -1)
+    if not _accumulators_fit(ctx, x, rows):
+        return None
+    filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(rows),
+                           f"{p}: the filter in pairs of output channels (ec_conv_2d_quick_dsp.c)",
+                           aligned=True)
+    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", folded_bias,
+                           f"{p}: bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
+    call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {filt}, {bias}, {out}, {scratch});"
+    return OpCode("", call, ("conv_2d_quick_dsp",))

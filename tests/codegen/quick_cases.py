@@ -1,0 +1,77 @@
+"""Graphs whose every CONV_2D / DEPTHWISE_CONV_2D layer takes the DSP kernels' quick case
+(``ec_conv_2d_quick_dsp.c``, ``ec_depthwise_conv_2d_quick_dsp.c``): no activation (the int8
+clamp), shapes that reach each of its paths: padding on every border, strides, dilation, 1x1
+in place and strided, one-channel tall filters (KWS's and micro_speech's first layer), patch
+lengths with leftover taps (n % 4), odd output channel counts, odd pixel counts, depthwise
+channel counts with leftovers and filters wider than three taps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecraft.ir.builder import GraphBuilder, qparams
+from edgecraft.ir.graph import Graph
+
+#: (kernel h, kernel w, stride, dilation, padding, output channels) of each quick_conv_chain layer.
+CONV_LAYERS = [(3, 3, 1, 1, "SAME", 5), (1, 1, 1, 1, "SAME", 17), (3, 3, 2, 1, "VALID", 9),
+               (2, 2, 1, 2, "SAME", 4), (1, 1, 2, 1, "VALID", 6), (3, 3, 1, 1, "SAME", 8)]
+#: (kernel, stride, dilation, padding) of each quick_depthwise_chain layer.
+DEPTHWISE_LAYERS = [(3, 1, 1, "SAME"), (3, 2, 1, "VALID"), (2, 1, 2, "SAME"), (5, 1, 1, "SAME"),
+                    (1, 1, 1, "VALID"), (3, 2, 1, "SAME")]
+
+
+def _out_hw(h: int, w: int, kh: int, kw: int, stride: int, dil: int, padding: str) -> tuple[int, int]:
+    if padding == "SAME":
+        return -(-h // stride), -(-w // stride)
+    return (h - (kh - 1) * dil - 1) // stride + 1, (w - (kw - 1) * dil - 1) // stride + 1
+
+
+def quick_conv_chain(seed: int, first: tuple[int, int, int, int] = (9, 7, 3, 0)) -> Graph:
+    """CONV_2D layers in a chain (CONV_LAYERS) from an h x w x c input; ``first`` = (h, w, c,
+    tall): with tall > 0 a one-channel tall x 4 stride-2 layer comes first (KWS-like)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("quick_conv_chain")
+    h, w, c, tall = first
+    s = float(rng.uniform(0.02, 0.1))
+    x = start = g.tensor("x", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+    layers = ([(tall, 4, 2, 1, "SAME", 7)] if tall else []) + CONV_LAYERS
+    for k, (kh, kw, stride, dil, padding, out_c) in enumerate(layers):
+        ws = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+        values = rng.integers(-127, 128, (out_c, kh, kw, c)).astype(np.int8)
+        wt = g.const(f"w{k}", values, qparams(ws, 0, 0))
+        inputs = [x, wt]
+        if k != 1:
+            bias = rng.integers(-3000, 3000, out_c).astype(np.int32)
+            inputs.append(g.const(f"b{k}", bias, qparams(s * ws, 0)))
+        h, w = _out_hw(h, w, kh, kw, stride, dil, padding)
+        s = s * float(ws.mean()) * 127 * np.sqrt(kh * kw * c) / 16
+        y = g.tensor(f"y{k}", (1, h, w, out_c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("CONV_2D", inputs, [y], padding=padding, stride_h=stride, stride_w=stride,
+             dilation_h_factor=dil, dilation_w_factor=dil, fused_activation_function="NONE")
+        x, c = y, out_c
+    return g.build([start], [x])
+
+
+def quick_depthwise_chain(seed: int, channels: int) -> Graph:
+    """DEPTHWISE_CONV_2D layers in a chain (DEPTHWISE_LAYERS) from a 9x8 input, multiplier 1."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("quick_depthwise_chain")
+    h, w, c = 9, 8, channels
+    s = float(rng.uniform(0.02, 0.1))
+    x = start = g.tensor("x", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+    for k, (kernel, stride, dil, padding) in enumerate(DEPTHWISE_LAYERS):
+        ws = rng.uniform(0.002, 0.02, c).astype(np.float32)
+        values = rng.integers(-127, 128, (1, kernel, kernel, c)).astype(np.int8)
+        wt = g.const(f"w{k}", values, qparams(ws, 0, 3))
+        inputs = [x, wt]
+        if k != 2:
+            bias = rng.integers(-3000, 3000, c).astype(np.int32)
+            inputs.append(g.const(f"b{k}", bias, qparams(s * ws, 0)))
+        h, w = _out_hw(h, w, kernel, kernel, stride, dil, padding)
+        s = s * float(ws.mean()) * 127 * kernel / 16
+        y = g.tensor(f"y{k}", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("DEPTHWISE_CONV_2D", inputs, [y], padding=padding, stride_h=stride, stride_w=stride,
+             dilation_h_factor=dil, dilation_w_factor=dil, depth_multiplier=1,
+             fused_activation_function="NONE")
+        x = y
+    return g.build([start], [x])

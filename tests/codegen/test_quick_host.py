@@ -1,0 +1,54 @@
+"""The DSP kernels' quick case (``ec_conv_2d_quick_dsp.c``, ``ec_depthwise_conv_2d_quick_dsp.c``,
+the SMMULR requantization in ``ec_dsp.h``) compiled for this machine (intrinsics in plain C)
+against TFLM, tolerance 0, on chains that reach every path of both kernels; one build under
+ASan + UBSan. The generator must pick the quick kernels for every layer there (the call in the
+generated source; both files are compiled)."""
+
+from __future__ import annotations
+
+import pytest
+from cases import random_inputs, tflm_outputs
+from quick_cases import quick_conv_chain, quick_depthwise_chain
+
+from edgecraft.codegen import GeneratedModel, generate
+from edgecraft.codegen.host import HostModel, run_sanitized
+from edgecraft.ir.graph import Graph
+from oracle import check_tensor
+
+
+def _calls(model: GeneratedModel, kernel: str) -> int:
+    return sum(text.count(f"{kernel}(&") for name, text in model.files.items() if name.endswith(".c"))
+
+
+def _check(graph: Graph, outs: list, batches: list, label: str) -> None:  # type: ignore[type-arg]
+    for b in range(len(batches[0])):
+        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+            check_tensor(outs[i][b], want, f"{label} input {b} output {i}")
+
+
+@pytest.mark.parametrize(("seed", "first"), [(1, (9, 7, 3, 0)), (2, (13, 6, 1, 5)), (3, (11, 8, 2, 4))])
+def test_quick_conv_matches_tflm(seed: int, first: tuple[int, int, int, int]) -> None:
+    graph = quick_conv_chain(seed, first)
+    model = generate(graph, "quick", dsp=True)
+    assert model.kernels == ["conv_2d_dsp", "conv_2d_quick_dsp"]
+    assert _calls(model, "ec_conv_2d_quick_dsp_s8") == len(graph.operators)
+    batches = random_inputs(graph, 6, seed)
+    _check(graph, HostModel(model).run_batch(batches), batches, f"quick conv seed {seed}")
+
+
+@pytest.mark.parametrize("channels", [4, 7, 13])
+def test_quick_depthwise_matches_tflm(channels: int) -> None:
+    graph = quick_depthwise_chain(channels, channels)
+    model = generate(graph, "quick", dsp=True)
+    assert model.kernels == ["depthwise_conv_2d_dsp", "depthwise_conv_2d_quick_dsp"]
+    assert _calls(model, "ec_depthwise_conv_2d_quick_dsp_s8") == len(graph.operators)
+    batches = random_inputs(graph, 6, channels)
+    _check(graph, HostModel(model).run_batch(batches), batches, f"quick depthwise {channels} channels")
+
+
+def test_quick_kernels_clean_under_sanitizers() -> None:
+    for graph in (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6)):
+        batches = random_inputs(graph, 2, seed=9)
+        outs, stderr = run_sanitized(generate(graph, "asan", dsp=True), batches)
+        assert stderr == "", stderr
+        _check(graph, outs, batches, f"asan {graph.name}")

@@ -1,0 +1,37 @@
+"""The DSP kernels' quick case (its inline-assembly inner loop, SMMULR and SSAT requantization)
+on qemu-m4: outputs equal TFLM's exactly on the chains of tests/codegen/quick_cases.py."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from codegen.cases import random_inputs, tflm_outputs
+from codegen.quick_cases import quick_conv_chain, quick_depthwise_chain
+from edgecraft.codegen import generate
+from edgecraft.emulate import emulate
+from edgecraft.ir.graph import Graph
+from oracle import check_tensor
+
+pytestmark = [
+    pytest.mark.toolchain,
+    pytest.mark.skipif(
+        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
+    ),
+]
+
+
+@pytest.mark.parametrize("build", [lambda: quick_conv_chain(2, (13, 6, 1, 5)), lambda: quick_conv_chain(3),
+                                   lambda: quick_depthwise_chain(7, 7), lambda: quick_depthwise_chain(8, 12)],
+                         ids=["conv_tall", "conv", "depthwise7", "depthwise12"])
+def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-def]
+    graph: Graph = build()
+    source = "".join(generate(graph, "k", dsp=True).files.values())
+    assert source.count("_quick_dsp_s8(&") == len(graph.operators)
+    batches = random_inputs(graph, 3, seed=5)
+    r = emulate(graph, "qemu-m4", batches, dsp=True, name="quick")
+    for b in range(3):
+        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+            check_tensor(r.outputs[i][b], want, f"qemu-m4 {graph.name} input {b} output {i}")

@@ -97,24 +97,29 @@ static void operands(const int8_t *a, const int8_t *b, int32_t n, int32_t *x) {
 /* All output channels of pixels a and b (out_b == out_a for a lone last pixel). */
 static void channels(const ec_conv_params *p, const int8_t *filter, const int32_t *bias, const int32_t *x,
                      int32_t n, int8_t *out_a, int8_t *out_b) {
-  const int32_t out_c = p->filter.n, quads = n >> 2, rem = n & 3, k = 1 + 2 * p->output_offset;
-  const int32_t pair_bytes = 8 * quads + ((2 * rem + 3) & ~3); /* a pair of filters, padded to words */
+  const int32_t quads = n >> 2, rem = n & 3, k = 1 + 2 * p->output_offset;
+  const int32_t pad = ((2 * rem + 3) & ~3) - 2 * rem; /* a pair of filters ends on a word */
   const int32_t *mult = p->multiplier, *shift = p->shift;
   const int32_t *x_tail = x + 4 * quads;
-  int32_t oc = 0;
-  for (; oc + 2 <= out_c; oc += 2) {
-    int32_t a0 = bias[oc], a1 = bias[oc + 1], b0 = a0, b1 = a1;
-    const int8_t *f = filter + (oc >> 1) * pair_bytes;
+  const int8_t *f = filter;
+  int32_t pairs = p->filter.n >> 1;
+  for (; pairs > 0; --pairs, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2) {
+    int32_t a0 = bias[0], a1 = bias[1], b0 = a0, b1 = a1;
     const int32_t *xp = x;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
     int32_t w0, w1, xa, xb, s;
-    int32_t q = quads >> 1;
+    int32_t q = quads >> 2;
     if (q > 0) {
-      __asm__("1:\n\t" EC_QUICK_STEP EC_QUICK_STEP "subs %[q], %[q], #1\n\t"
+      __asm__("1:\n\t" EC_QUICK_STEP EC_QUICK_STEP EC_QUICK_STEP EC_QUICK_STEP "subs %[q], %[q], #1\n\t"
               "bne 1b"
               : EC_QUICK_OPERANDS, [q] "+r"(q)
               : "m"(*(const int32_t(*)[])xp), "m"(*(const int8_t(*)[])f)
               : "cc");
+    }
+    if (quads & 2) {
+      __asm__(EC_QUICK_STEP EC_QUICK_STEP
+              : EC_QUICK_OPERANDS
+              : "m"(*(const int32_t(*)[])xp), "m"(*(const int8_t(*)[])f));
     }
     if (quads & 1) {
       __asm__(EC_QUICK_STEP : EC_QUICK_OPERANDS : "m"(*(const int32_t(*)[])xp), "m"(*(const int8_t(*)[])f));
@@ -132,21 +137,23 @@ static void channels(const ec_conv_params *p, const int8_t *filter, const int32_
       b1 = ec_smlad(ec_sxtb16_ror8(w1), xp[3], b1);
     }
 #endif
-    for (int32_t t = 0; t < rem; ++t) {
-      a0 += f[t] * x_tail[t];
-      b0 += f[t] * x_tail[rem + t];
-      a1 += f[rem + t] * x_tail[t];
-      b1 += f[rem + t] * x_tail[rem + t];
+    if (rem) {
+      for (int32_t t = 0; t < rem; ++t) {
+        a0 += f[t] * x_tail[t];
+        b0 += f[t] * x_tail[rem + t];
+        a1 += f[rem + t] * x_tail[t];
+        b1 += f[rem + t] * x_tail[rem + t];
+      }
+      f += 2 * rem + pad;
     }
-    const int32_t m0 = mult[oc], m1 = mult[oc + 1], s0 = shift[oc], s1 = shift[oc + 1];
-    out_b[oc] = ec_requant_quick(b0, m0, s0, k);
-    out_b[oc + 1] = ec_requant_quick(b1, m1, s1, k);
-    out_a[oc] = ec_requant_quick(a0, m0, s0, k);
-    out_a[oc + 1] = ec_requant_quick(a1, m1, s1, k);
+    const int32_t m0 = mult[0], m1 = mult[1], s0 = shift[0], s1 = shift[1];
+    out_b[0] = ec_requant_quick(b0, m0, s0, k);
+    out_b[1] = ec_requant_quick(b1, m1, s1, k);
+    out_a[0] = ec_requant_quick(a0, m0, s0, k);
+    out_a[1] = ec_requant_quick(a1, m1, s1, k);
   }
-  if (oc < out_c) { /* an odd last filter, stored as is after the pairs */
-    int32_t a0 = bias[oc], b0 = a0;
-    const int8_t *f = filter + (oc >> 1) * pair_bytes;
+  if (p->filter.n & 1) { /* an odd last filter, stored as is after the pairs */
+    int32_t a0 = bias[0], b0 = a0;
     const int32_t *xp = x;
     for (int32_t q = 0; q < quads; ++q, xp += 4, f += 4) {
       const uint32_t w = ec_load4(f);
@@ -158,8 +165,8 @@ static void channels(const ec_conv_params *p, const int8_t *filter, const int32_
       a0 += f[t] * x_tail[t];
       b0 += f[t] * x_tail[rem + t];
     }
-    out_b[oc] = ec_requant_quick(b0, mult[oc], shift[oc], k);
-    out_a[oc] = ec_requant_quick(a0, mult[oc], shift[oc], k);
+    out_b[0] = ec_requant_quick(b0, mult[0], shift[0], k);
+    out_a[0] = ec_requant_quick(a0, mult[0], shift[0], k);
   }
 }
 

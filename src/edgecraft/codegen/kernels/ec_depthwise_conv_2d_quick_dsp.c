@@ -4,8 +4,8 @@
  * registers: per filter tap one word of four input channels split into offset halfword pairs
  * (channels 0, 2 and 1, 3) with SXTAB16, and four single multiply-accumulates (SMLABB, SMLATT)
  * against filter values the generator stored already as those halfword pairs; a row of up to
- * three taps is written out (no loop). Only taps inside the image are visited (as TFLM skips
- * the others).
+ * three taps is written out (no loop), a whole 3x3 window too. Only taps inside the image are
+ * visited (as TFLM skips the others).
  * filter_pairs: for each group of four channels, for each tap (ky, kx), the words (f0, f2) and
  * (f1, f3); then for the c % 4 leftover channels, for each tap, one word per channel.
  * bias: never NULL (zeros when the model has none).
@@ -21,17 +21,79 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
   *last = hi < taps ? hi : taps;
 }
 
-/* One tap: four input channels at in, their filter pairs at f[0], f[1]. */
-#define EC_DW_TAP(in, f)                                                           \
+/* One tap: four input channels at in (+ offset o), their filter pairs at f[0], f[1]; TAP_NEXT
+ * takes them at f and advances f by one tap. On the DSP core each is one assembly block, so the
+ * compiler keeps the four accumulators in registers and does not spread a window's loads. */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define EC_DW_BODY                                     \
+  "sxtab16 %[x02], %[off2], %[xs]\n\t"                 \
+  "sxtab16 %[xs], %[off2], %[xs], ror #8\n\t"          \
+  "ldrd %[f02], %[f13], [%[f]], #8\n\t"                \
+  "smlabb %[a0], %[f02], %[x02], %[a0]\n\t"            \
+  "smlatt %[a2], %[f02], %[x02], %[a2]\n\t"            \
+  "smlabb %[a1], %[f13], %[xs], %[a1]\n\t"             \
+  "smlatt %[a3], %[f13], %[xs], %[a3]\n\t"
+#define EC_DW_OUT                                                                                  \
+  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [f] "+r"(fp), [xs] "=&r"(xs),          \
+      [x02] "=&r"(x02), [f02] "=&r"(f02), [f13] "=&r"(f13)
+#define EC_DW_TAP_AT(in_, by_)                                                                     \
+  do {                                                                                             \
+    int32_t xs, x02, f02, f13;                                                                     \
+    __asm__("ldr %[xs], [%[p], %[o]]\n\t" EC_DW_BODY                                               \
+            : EC_DW_OUT                                                                            \
+            : [p] "r"(in_), [o] "r"(by_), [off2] "r"(off2), "m"(*(const int8_t(*)[])(in_)),          \
+              "m"(*(const int32_t(*)[])fp));                                                       \
+  } while (0)
+#define EC_DW_TAP_NEXT(in_)                                                                        \
+  do {                                                                                             \
+    int32_t xs, x02, f02, f13;                                                                     \
+    __asm__("ldr %[xs], [%[p]]\n\t" EC_DW_BODY                                                     \
+            : EC_DW_OUT                                                                            \
+            : [p] "r"(in_), [off2] "r"(off2), "m"(*(const int8_t(*)[])(in_)),                      \
+              "m"(*(const int32_t(*)[])fp));                                                       \
+  } while (0)
+#else
+#define EC_DW_TAP_AT(in_, by_) EC_DW_TAP_NEXT((in_) + (by_))
+#define EC_DW_TAP_NEXT(in)                                                         \
   do {                                                                             \
     const uint32_t xs = ec_load4(in);                                              \
     const int32_t x02 = ec_sxtab16(off2, xs), x13 = ec_sxtab16_ror8(off2, xs);     \
-    const int32_t f02 = (f)[0], f13 = (f)[1];                                      \
+    const int32_t f02 = fp[0], f13 = fp[1];                                        \
+    fp += 2;                                                                       \
     a0 = ec_smlabb(f02, x02, a0);                                                  \
     a2 = ec_smlatt(f02, x02, a2);                                                  \
     a1 = ec_smlabb(f13, x13, a1);                                                  \
     a3 = ec_smlatt(f13, x13, a3);                                                  \
   } while (0)
+#endif
+
+/* A whole 3x3 window (a pixel whose window lies inside the image), every quad of channels: the
+ * nine taps written out, filter words at constant offsets. */
+static void window3x3(const int8_t *in, int32_t step, int32_t in_row, const int32_t *f, const int32_t *bias,
+                      const int32_t *mult, const int32_t *shift, int32_t quads, int32_t off2, int32_t k,
+                      int8_t *out) {
+  const int32_t step2 = 2 * step;
+  for (; quads > 0; --quads, in += 4, f += 18, bias += 4, mult += 4, shift += 4, out += 4) {
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    const int8_t *r = in;
+    const int32_t *fp = f;
+    EC_DW_TAP_NEXT(r);
+    EC_DW_TAP_AT(r, step);
+    EC_DW_TAP_AT(r, step2);
+    r += in_row;
+    EC_DW_TAP_NEXT(r);
+    EC_DW_TAP_AT(r, step);
+    EC_DW_TAP_AT(r, step2);
+    r += in_row;
+    EC_DW_TAP_NEXT(r);
+    EC_DW_TAP_AT(r, step);
+    EC_DW_TAP_AT(r, step2);
+    out[0] = ec_requant_quick(a0, mult[0], shift[0], k);
+    out[1] = ec_requant_quick(a1, mult[1], shift[1], k);
+    out[2] = ec_requant_quick(a2, mult[2], shift[2], k);
+    out[3] = ec_requant_quick(a3, mult[3], shift[3], k);
+  }
+}
 
 void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const int32_t *filter_pairs,
                                        const int32_t *bias, int8_t *output) {
@@ -56,26 +118,30 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *in
         const int8_t *in_first = input + ((b * in_h + y0 + dil_h * ky0) * in_w + x0 + dil_w * kx0) * c;
         const int32_t first_tap = ky0 * k_w + kx0;
         int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
-        for (int32_t q = 0; q < quads; ++q) {
+        const int whole = k_h == 3 && k_w == 3 && rows == 3 && taps == 3;
+        if (whole) window3x3(in_first, step, in_row, filter_pairs, bias, mult, shift, quads, off2, k, out);
+        for (int32_t q = whole ? quads : 0; q < quads; ++q) {
           const int32_t ch = 4 * q;
           int32_t a0 = bias[ch], a1 = bias[ch + 1], a2 = bias[ch + 2], a3 = bias[ch + 3];
           const int8_t *in_r = in_first + ch;
           const int32_t *f_r = filter_pairs + 2 * (q * taps_all + first_tap);
           for (int32_t r = 0; r < rows; ++r, in_r += in_row, f_r += 2 * k_w) {
+            const int32_t *fp = f_r;
             switch (taps) { /* a row of taps written out; wider filters loop */
               case 3:
-                EC_DW_TAP(in_r + 2 * step, f_r + 4);
-                /* fall through */
+                EC_DW_TAP_NEXT(in_r);
+                EC_DW_TAP_AT(in_r, step);
+                EC_DW_TAP_AT(in_r, 2 * step);
+                break;
               case 2:
-                EC_DW_TAP(in_r + step, f_r + 2);
-                /* fall through */
+                EC_DW_TAP_NEXT(in_r);
+                EC_DW_TAP_AT(in_r, step);
+                break;
               case 1:
-                EC_DW_TAP(in_r, f_r);
-                /* fall through */
-              case 0:
+                EC_DW_TAP_NEXT(in_r);
                 break;
               default:
-                for (int32_t t = 0; t < taps; ++t) EC_DW_TAP(in_r + t * step, f_r + 2 * t);
+                for (int32_t t = 0; t < taps; ++t) EC_DW_TAP_AT(in_r, t * step);
             }
           }
           const int32_t m0 = mult[ch], m1 = mult[ch + 1], m2 = mult[ch + 2], m3 = mult[ch + 3];

@@ -14,7 +14,7 @@ from edgecraft.ir.graph import Graph
 
 #: (kernel h, kernel w, stride, dilation, padding, output channels) of each quick_conv_chain layer.
 CONV_LAYERS = [(3, 3, 1, 1, "SAME", 5), (1, 1, 1, 1, "SAME", 17), (3, 3, 2, 1, "VALID", 9),
-               (2, 2, 1, 2, "SAME", 4), (1, 1, 2, 1, "VALID", 6), (3, 3, 1, 1, "SAME", 8)]
+               (2, 2, 1, 2, "SAME", 4), (1, 1, 2, 1, "VALID", 4), (3, 3, 1, 1, "SAME", 8)]
 #: (kernel, stride, dilation, padding) of each quick_depthwise_chain layer.
 DEPTHWISE_LAYERS = [(3, 1, 1, "SAME"), (3, 2, 1, "VALID"), (2, 1, 2, "SAME"), (5, 1, 1, "SAME"),
                     (1, 1, 1, "VALID"), (3, 2, 1, "SAME")]
@@ -75,3 +75,19 @@ def quick_depthwise_chain(seed: int, channels: int) -> Graph:
              fused_activation_function="NONE")
         x = y
     return g.build([start], [x])
+
+
+def long_fully_connected(seed: int, depth: int = 1101, units: int = 6) -> Graph:
+    """FULLY_CONNECTED rows longer than the DSP kernel's scratch limit (EC_FC_DEPTH_MAX, 1024):
+    input words split as they are read; a block of four units and two leftover units, a tail
+    of depth % 4 values, per-channel filters."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("long_fc")
+    s = float(rng.uniform(0.02, 0.1))
+    x = g.tensor("x", (2, depth), "int8", qparams(s, int(rng.integers(-20, 21))))
+    ws = rng.uniform(0.002, 0.02, units).astype(np.float32)
+    w = g.const("w", rng.integers(-127, 128, (units, depth)).astype(np.int8), qparams(ws, 0))
+    b = g.const("b", rng.integers(-3000, 3000, units).astype(np.int32), qparams(s * ws, 0))
+    y = g.tensor("y", (2, units), "int8", qparams(s * float(ws.mean()) * 127 * np.sqrt(depth) / 16, 3))
+    g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+    return g.build([x], [y])

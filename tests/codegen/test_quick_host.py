@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from cases import random_inputs, tflm_outputs
-from quick_cases import quick_conv_chain, quick_depthwise_chain
+from quick_cases import long_fully_connected, quick_conv_chain, quick_depthwise_chain
 
 from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
@@ -46,8 +46,14 @@ def test_quick_depthwise_matches_tflm(channels: int) -> None:
     _check(graph, HostModel(model).run_batch(batches), batches, f"quick depthwise {channels} channels")
 
 
+def test_long_fully_connected_rows_match_tflm() -> None:
+    graph = long_fully_connected(2, depth=1030, units=9)
+    batches = random_inputs(graph, 4, 2)
+    _check(graph, HostModel(generate(graph, "fc", dsp=True)).run_batch(batches), batches, "long fc")
+
+
 def test_quick_kernels_clean_under_sanitizers() -> None:
-    for graph in (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6)):
+    for graph in (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6), long_fully_connected(5)):
         batches = random_inputs(graph, 2, seed=9)
         outs, stderr = run_sanitized(generate(graph, "asan", dsp=True), batches)
         assert stderr == "", stderr

@@ -1,5 +1,6 @@
 """The DSP kernels' quick case (its inline-assembly inner loop, SMMULR and SSAT requantization)
-on qemu-m4: outputs equal TFLM's exactly on the chains of tests/codegen/quick_cases.py."""
+and the fully connected kernel's long rows on qemu-m4: outputs equal TFLM's exactly on the
+graphs of tests/codegen/quick_cases.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import shutil
 import pytest
 
 from codegen.cases import random_inputs, tflm_outputs
-from codegen.quick_cases import quick_conv_chain, quick_depthwise_chain
+from codegen.quick_cases import long_fully_connected, quick_conv_chain, quick_depthwise_chain
 from edgecraft.codegen import generate
 from edgecraft.emulate import emulate
 from edgecraft.ir.graph import Graph
@@ -35,3 +36,12 @@ def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-de
     for b in range(3):
         for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
             check_tensor(r.outputs[i][b], want, f"qemu-m4 {graph.name} input {b} output {i}")
+
+
+def test_long_fully_connected_rows_exact_on_m4() -> None:
+    """Rows past the scratch limit: the DSP fully connected kernel splits input words as it reads."""
+    graph = long_fully_connected(3)
+    batches = random_inputs(graph, 2, seed=6)
+    r = emulate(graph, "qemu-m4", batches, dsp=True, name="long_fc")
+    for b in range(2):
+        check_tensor(r.outputs[0][b], tflm_outputs(graph, [batches[0][b]])[0], f"qemu-m4 long fc input {b}")

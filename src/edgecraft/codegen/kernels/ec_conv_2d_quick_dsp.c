@@ -43,6 +43,14 @@ static void gather(const ec_conv_params *p, const int8_t *input, int32_t b, int3
       copy_bytes(patch, src, row);
       continue;
     }
+    if (dil_w == 1) { /* zero points, the taps inside, zero points */
+      const int32_t lo = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0, hi = in_w - x0 < k_w ? in_w - x0 : k_w;
+      const int32_t inside = hi > lo ? hi - lo : 0;
+      memset(patch, zero_point, (size_t)(lo * in_c));
+      copy_bytes(patch + lo * in_c, src + lo * in_c, inside * in_c);
+      memset(patch + (lo + inside) * in_c, zero_point, (size_t)((k_w - lo - inside) * in_c));
+      continue;
+    }
     for (int32_t kx = 0; kx < k_w; ++kx) {
       const int32_t x = x0 + dil_w * kx;
       if (x < 0 || x >= in_w) {
@@ -52,6 +60,11 @@ static void gather(const ec_conv_params *p, const int8_t *input, int32_t b, int3
       }
     }
   }
+}
+
+/* Whether the window at (y0, x0) lies inside the image (rows of taps contiguous: dilation_w 1). */
+static int inside(const ec_conv_params *p, int32_t y0, int32_t x0) {
+  return y0 >= 0 && y0 + p->dilation_h * (p->filter.h - 1) < p->input.h && x0 >= 0 && x0 + p->filter.w <= p->input.w;
 }
 
 /* The operands of patches a and b (n bytes each, no offset): per four values the words
@@ -176,6 +189,7 @@ void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const
   const int32_t out_w = p->output.w, pixels = p->output.h * out_w;
   const int32_t n = p->filter.h * p->filter.w * in_c;
   const int pointwise = p->filter.h == 1 && p->filter.w == 1 && p->pad_h == 0 && p->pad_w == 0;
+  const int rows_direct = p->dilation_w == 1 && (p->filter.w * in_c) % 4 == 0;
   int32_t *x = (int32_t *)(void *)scratch;
   int8_t *patch_a = scratch + 4 * (n + 6), *patch_b = patch_a + n;
   for (int32_t b = 0; b < p->output.n; ++b) {
@@ -185,6 +199,12 @@ void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const
       const int32_t yb = (pb / out_w) * p->stride_h - p->pad_h, xb = (pb % out_w) * p->stride_w - p->pad_w;
       if (pointwise) {
         operands(input + ((b * in_h + ya) * in_w + xa) * in_c, input + ((b * in_h + yb) * in_w + xb) * in_c, n, x);
+      } else if (rows_direct && inside(p, ya, xa) && inside(p, yb, xb)) {
+        /* both windows inside the image, rows of whole words: operands straight from the input */
+        const int32_t row = p->filter.w * in_c, in_row = p->dilation_h * in_w * in_c;
+        const int8_t *ra = input + ((b * in_h + ya) * in_w + xa) * in_c;
+        const int8_t *rb = input + ((b * in_h + yb) * in_w + xb) * in_c;
+        for (int32_t ky = 0; ky < p->filter.h; ++ky, ra += in_row, rb += in_row) operands(ra, rb, row, x + ky * row);
       } else {
         gather(p, input, b, ya, xa, patch_a);
         gather(p, input, b, yb, xb, patch_b);

@@ -2,9 +2,9 @@
  * offset halfword pairs, then four units at a time are dot products with SMLAD; the filter
  * arrives interleaved in blocks of four units (ec_dsp.h). Same results as the portable kernel.
  * The operands of a row live in a scratch buffer the memory plan places in the arena
- * (4 * (depth / 2 + 3) bytes, as ops/fully_connected.py declares); without one (NULL), for
- * rows longer than EC_FC_DEPTH_MAX, or for a filter with a nonzero zero point, a plain loop
- * computes the same sums.
+ * (4 * (depth / 2 + 3) bytes, as ops/fully_connected.py declares); without one (NULL) or for
+ * rows longer than EC_FC_DEPTH_MAX the input words are split as they are read; for a filter
+ * with a nonzero zero point a plain loop computes the same sums.
  * input (rows, depth), filter (units, depth), output (rows, units). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
@@ -12,6 +12,36 @@
 #ifndef EC_FC_DEPTH_MAX
 #define EC_FC_DEPTH_MAX 1024
 #endif
+
+/* Units u.. u + rows - 1 of one input row without the scratch operands (long rows): each input
+ * word split into offset halfword pairs as it is read; rows 4: an interleaved block, 1: a
+ * leftover unit stored as is. */
+static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *in, const int8_t *f, ec_requant rq,
+                                          int8_t *out, int32_t u, const int32_t rows) {
+  const int32_t depth = p->depth, d4 = depth & ~3;
+  const int32_t off2 = ec_pack16(p->input_offset, p->input_offset);
+  int32_t acc[4] = {0, 0, 0, 0};
+  for (int32_t d = 0; d < d4; d += 4, f += 4 * rows) {
+    const uint32_t xs = ec_load4(in + d);
+    const int32_t x02 = ec_sxtab16(off2, xs), x13 = ec_sxtab16_ror8(off2, xs);
+    for (int32_t k = 0; k < rows; ++k) {
+      const uint32_t w = ec_load4(f + 4 * k);
+      acc[k] = ec_smlad(ec_sxtb16_ror8(w), x13, ec_smlad(ec_sxtb16(w), x02, acc[k]));
+    }
+  }
+  for (int32_t k = 0; k < rows; ++k) {
+    for (int32_t d = d4; d < depth; ++d) acc[k] += f[k * (depth - d4) + d - d4] * (in[d] + p->input_offset);
+    out[u + k] = ec_requant_at(rq, acc[k], u + k, 0);
+  }
+}
+
+/* One row without the scratch operands: the blocks of four units, then the leftover units. */
+static void direct(const ec_fc_params *p, const int8_t *in, const int8_t *filter, ec_requant rq, int8_t *out) {
+  const int32_t blocks = p->units & ~3;
+  int32_t u = 0;
+  for (; u < blocks; u += 4) direct_units(p, in, filter + u * p->depth, rq, out, u, 4);
+  for (; u < p->units; ++u) direct_units(p, in, filter + u * p->depth, rq, out, u, 1);
+}
 
 /* The kernel; fast: see ec_requant. */
 static EC_ALWAYS_INLINE void fully_connected(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
@@ -22,6 +52,10 @@ static EC_ALWAYS_INLINE void fully_connected(const ec_fc_params *p, const int8_t
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * depth;
     int8_t *out = output + r * units;
+    if ((pairs == NULL || depth > EC_FC_DEPTH_MAX) && p->filter_offset == 0) {
+      direct(p, in, filter, rq, out);
+      continue;
+    }
     if (pairs == NULL || depth > EC_FC_DEPTH_MAX || p->filter_offset != 0) {
       for (int32_t u = 0; u < units; ++u) {
         int32_t acc = 0;

@@ -91,3 +91,28 @@ def long_fully_connected(seed: int, depth: int = 1101, units: int = 6) -> Graph:
     y = g.tensor("y", (2, units), "int8", qparams(s * float(ws.mean()) * 127 * np.sqrt(depth) / 16, 3))
     g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
     return g.build([x], [y])
+
+
+#: (input shape, paddings) of pad_chain's PADs: trailing unpadded dimensions merged into one
+#: block, the innermost dimension padded, rank 1, no padding at all, rows wholly in the padding.
+PADS = [((1, 5, 4, 3), [[0, 0], [1, 2], [2, 0], [0, 0]]), ((1, 8, 6, 3), [[0, 0], [0, 1], [1, 1], [1, 2]]),
+        ((1, 9, 8, 6), [[1, 0], [0, 0], [0, 0], [0, 0]]), ((2, 9, 8, 6), [[0, 0], [0, 0], [0, 0], [0, 0]])]
+
+
+def pad_chain(seed: int) -> Graph:
+    """PAD layers in a chain (PADS), then a rank-1 PAD of the flattened result."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("pad_chain")
+    q = qparams(0.05, int(rng.integers(-20, 21)))
+    x = first = g.tensor("x", PADS[0][0], "int8", q)
+    for k, (shape, pads) in enumerate(PADS):
+        out = tuple(d + a + b for d, (a, b) in zip(shape, pads, strict=True))
+        y = g.tensor(f"y{k}", out, "int8", q)
+        g.op("PAD", [x, g.const(f"p{k}", np.array(pads, np.int32))], [y])
+        x = y
+    flat = g.tensor("flat", (int(np.prod(g.tensors[x].shape)),), "int8", q)
+    flat_shape = g.tensors[flat].shape
+    g.op("RESHAPE", [x, g.const("shape", np.array(flat_shape, np.int32))], [flat], new_shape=list(flat_shape))
+    y = g.tensor("padded", (flat_shape[0] + 7,), "int8", q)
+    g.op("PAD", [flat, g.const("p_flat", np.array([[3, 4]], np.int32))], [y])
+    return g.build([first], [y])

@@ -1,14 +1,15 @@
 """The DSP kernels' quick case (``ec_conv_2d_quick_dsp.c``, ``ec_depthwise_conv_2d_quick_dsp.c``,
-the SMMULR requantization in ``ec_dsp.h``) compiled for this machine (intrinsics in plain C)
-against TFLM, tolerance 0, on chains that reach every path of both kernels; one build under
-ASan + UBSan. The generator must pick the quick kernels for every layer there (the call in the
-generated source; both files are compiled)."""
+the SMMULR requantization in ``ec_dsp.h``), the DSP fully connected kernel's long rows and the
+row-wise PAD, compiled for this machine (intrinsics in plain C), against TFLM, tolerance 0, on
+graphs that reach every path; one build of each under ASan + UBSan. The generator must pick
+the quick kernels for every layer there (the call in the generated source; both files are
+compiled)."""
 
 from __future__ import annotations
 
 import pytest
 from cases import random_inputs, tflm_outputs
-from quick_cases import long_fully_connected, quick_conv_chain, quick_depthwise_chain
+from quick_cases import long_fully_connected, pad_chain, quick_conv_chain, quick_depthwise_chain
 
 from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
@@ -52,8 +53,16 @@ def test_long_fully_connected_rows_match_tflm() -> None:
     _check(graph, HostModel(generate(graph, "fc", dsp=True)).run_batch(batches), batches, "long fc")
 
 
+def test_row_wise_pad_matches_tflm() -> None:
+    graph = pad_chain(1)
+    batches = random_inputs(graph, 4, 1)
+    _check(graph, HostModel(generate(graph, "pad")).run_batch(batches), batches, "pad chain")
+
+
 def test_quick_kernels_clean_under_sanitizers() -> None:
-    for graph in (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6), long_fully_connected(5)):
+    graphs = (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6), long_fully_connected(5),
+              pad_chain(2))
+    for graph in graphs:
         batches = random_inputs(graph, 2, seed=9)
         outs, stderr = run_sanitized(generate(graph, "asan", dsp=True), batches)
         assert stderr == "", stderr

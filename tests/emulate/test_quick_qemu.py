@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from codegen.cases import random_inputs, tflm_outputs
-from codegen.quick_cases import long_fully_connected, quick_conv_chain, quick_depthwise_chain
+from codegen.quick_cases import long_fully_connected, pad_chain, quick_conv_chain, quick_depthwise_chain
 from edgecraft.codegen import generate
 from edgecraft.emulate import emulate
 from edgecraft.ir.graph import Graph
@@ -38,10 +38,14 @@ def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-de
             check_tensor(r.outputs[i][b], want, f"qemu-m4 {graph.name} input {b} output {i}")
 
 
-def test_long_fully_connected_rows_exact_on_m4() -> None:
-    """Rows past the scratch limit: the DSP fully connected kernel splits input words as it reads."""
-    graph = long_fully_connected(3)
+@pytest.mark.parametrize("build", [lambda: long_fully_connected(3), lambda: pad_chain(3)],
+                         ids=["long_fc", "pad"])
+def test_long_fully_connected_and_pad_exact_on_m4(build) -> None:  # type: ignore[no-untyped-def]
+    """Rows past the scratch limit (the DSP fully connected kernel splits input words as it
+    reads them) and the row-wise PAD."""
+    graph: Graph = build()
     batches = random_inputs(graph, 2, seed=6)
-    r = emulate(graph, "qemu-m4", batches, dsp=True, name="long_fc")
+    r = emulate(graph, "qemu-m4", batches, dsp=True, name="rows")
     for b in range(2):
-        check_tensor(r.outputs[0][b], tflm_outputs(graph, [batches[0][b]])[0], f"qemu-m4 long fc input {b}")
+        want = tflm_outputs(graph, [batches[0][b]])[0]
+        check_tensor(r.outputs[0][b], want, f"qemu-m4 {graph.name} input {b}")

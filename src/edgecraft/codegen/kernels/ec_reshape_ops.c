@@ -1,19 +1,36 @@
 /* PAD, MEAN and QUANTIZE (int8 -> int8) int8 kernels, portable C99. */
+#include <string.h>
+
 #include "ec_kernels.h"
 
+/* Row by row: the trailing dimensions without padding are one contiguous block, so each output
+ * row (the innermost padded dimension times that block) is a fill, a copy of the input row and a
+ * fill, at memset/memcpy speed; rows wholly in the padding are one fill. Rows are written in
+ * order and copied with memmove, so an output placed at or before its input reads each input row
+ * before it is overwritten, as an element-by-element loop would. */
 void ec_pad_s8(const ec_pad_params *p, const int8_t *input, int8_t *output) {
-  int32_t index[EC_MAX_DIMS] = {0};
-  int32_t total = 1;
-  for (int d = 0; d < EC_MAX_DIMS; ++d) total *= p->out_dims[d];
-  for (int32_t i = 0; i < total; ++i) {
+  int k = EC_MAX_DIMS - 1;
+  int32_t inner = 1;
+  while (k > 0 && p->before[k] == 0 && p->in_dims[k] == p->out_dims[k]) inner *= p->in_dims[k--];
+  const int32_t out_row = p->out_dims[k] * inner, in_row = p->in_dims[k] * inner, before = p->before[k] * inner;
+  const int32_t after = out_row - in_row - before;
+  int32_t index[EC_MAX_DIMS] = {0}, rows = 1;
+  for (int d = 0; d < k; ++d) rows *= p->out_dims[d];
+  for (int32_t r = 0; r < rows; ++r, output += out_row) {
     int32_t src = 0, inside = 1;
-    for (int d = 0; d < EC_MAX_DIMS; ++d) {
+    for (int d = 0; d < k; ++d) {
       const int32_t j = index[d] - p->before[d];
       if (j < 0 || j >= p->in_dims[d]) inside = 0;
       src = src * p->in_dims[d] + j;
     }
-    output[i] = inside ? input[src] : p->pad_value;
-    for (int d = EC_MAX_DIMS - 1; d >= 0; --d) {
+    if (!inside) {
+      memset(output, p->pad_value, (size_t)out_row);
+    } else {
+      memset(output, p->pad_value, (size_t)before);
+      memmove(output + before, input + src * in_row, (size_t)in_row);
+      memset(output + before + in_row, p->pad_value, (size_t)after);
+    }
+    for (int d = k - 1; d >= 0; --d) {
       if (++index[d] < p->out_dims[d]) break;
       index[d] = 0;
     }

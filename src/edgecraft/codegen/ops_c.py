@@ -152,7 +152,7 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     mult, shift = conv_multipliers(x.scale, w_q.scale, y.scale, out_c)
     lo, hi = activation_range(ctx)
     a = ctx.attrs
-    decls = requant_tables(p, mult, shift) + (
+    params = (
         f"static const ec_conv_params {p} = {{\n"
         f"  .input = {_dims(x.shape)}, .filter = {_dims(w.shape)}, .output = {_dims(y.shape)},\n"
         f"  .stride_h = {a.get('stride_h', 1)}, .stride_w = {a.get('stride_w', 1)}, "
@@ -161,8 +161,9 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .depth_multiplier = {out_c // x.shape[3] if depthwise else 1},\n"
         f"  .input_offset = {-x.zero_point}, .output_offset = {y.zero_point}, "
         f".act_min = {lo}, .act_max = {hi},\n"
-        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+        f"  .multiplier = {p}_multiplier, .shift = %s,\n}};\n"
     )
+    decls = requant_tables(p, mult, shift) + params % f"{p}_shift"
     if (out_h, out_w) != tuple(y.shape[1:3]):  # the reader checks shape rules; graphs built in code may not
         raise OpError(f"output shape {list(y.shape)} does not match the window geometry ({out_h}, {out_w})")
     i = ctx.op.inputs
@@ -191,9 +192,9 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     # names both; the linker keeps only the called kernel).
     kernels = (stem, f"{stem[:-4]}_quick_dsp") if ptr.dsp and not ptr.mve else (stem,)
     if ptr.dsp:
-        quick = quick_conv(ctx, p, ptr, shift, lo, hi, _folded_bias(ctx, -x.zero_point, 0))
-        if quick is not None:
-            return OpCode(decls, quick.call, kernels)
+        quick = quick_conv(ctx, p, ptr, mult, shift, lo, hi, _folded_bias(ctx, -x.zero_point, 0))
+        if quick is not None:  # its own tables: the shifts as int8 right shifts less one
+            return OpCode(quick.decls + params % "NULL", quick.call, kernels)
     filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
     scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp and not depthwise else ""
     call = f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {filt}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])}{scratch});"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgecraft.codegen.cwriter import c_array
 from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ir.graph import Tensor
 from edgecraft.ops.base import OpContext
@@ -45,27 +46,35 @@ def pair_filters(rows: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8)
 
 
+def _wrap32(values: np.ndarray) -> np.ndarray:
+    return ((values.astype(np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
 def depthwise_pairs(w: np.ndarray) -> np.ndarray:
-    """The quick depthwise kernel's filter words: per group of 4 channels, per tap, the int16
-    pairs (f0, f2) and (f1, f3) as int32 words; then per tap one word per leftover channel."""
-    taps = w.reshape(-1, w.shape[-1]).astype(np.int64)  # (kh * kw, channels)
+    """The quick depthwise kernel's filter words, doubled (its requantization takes twice the
+    accumulator): per group of 4 channels, per tap, the int16 pairs 2 (f0, f2) and 2 (f1, f3)
+    as int32 words; then per tap one word per leftover channel."""
+    taps = 2 * w.reshape(-1, w.shape[-1]).astype(np.int64)  # (kh * kw, channels)
     c = taps.shape[1]
     quads = c // 4
     q = taps[:, :4 * quads].reshape(len(taps), quads, 4).transpose(1, 0, 2)  # quad, tap, 4
     words = np.stack([(q[..., 0] & 0xFFFF) | (q[..., 2] << 16), (q[..., 1] & 0xFFFF) | (q[..., 3] << 16)], -1)
-    out = np.concatenate([words.reshape(-1), taps[:, 4 * quads:].reshape(-1)])
-    return ((out + 2**31) % 2**32 - 2**31).astype(np.int32)
+    return _wrap32(np.concatenate([words.reshape(-1), taps[:, 4 * quads:].reshape(-1)]))
 
 
-def quick_conv(ctx: OpContext, p: str, ptr: Pointer, shift: np.ndarray, lo: int, hi: int,
+def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray, lo: int, hi: int,
                folded_bias: np.ndarray) -> OpCode | None:
-    """The quick kernel's call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer
-    needs the general one. ``folded_bias``: bias + input offset x filter sums (convolution)."""
+    """The quick kernel's tables (``<p>_multiplier``; ``<p>_rshift``: -shift - 1 as int8, the
+    parameter block's ``shift`` then NULL) and call for this CONV_2D or DEPTHWISE_CONV_2D, or
+    None when the layer needs the general one. ``folded_bias``: bias + input offset x filter
+    sums (convolution)."""
     x, w = ctx.req_input(0), ctx.req_input(1)
     if (lo, hi) != (-128, 127) or np.any(np.asarray(shift) > -1):
         return None
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     i, out = ctx.op.inputs, ptr(ctx.op.outputs[0])
+    tables = (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: per-channel multipliers ({len(mult)})")
+              + c_array(f"{p}_rshift", "int8_t", -np.asarray(shift) - 1, f"{p}: right shifts less one"))
     if depthwise:
         if w.shape[3] != x.shape[3]:  # depth multiplier > 1
             return None
@@ -74,13 +83,11 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, shift: np.ndarray, lo: int,
             return None
         filt = ptr.const_array(f"{p}_pairs", "int32_t", depthwise_pairs(wv),
                                f"{p}: the filter as halfword pairs (ec_depthwise_conv_2d_quick_dsp.c)")
-        if ctx.input(2) is not None:
-            bias = ptr(i[2])
-        else:
-            zeros = np.zeros(w.shape[3], np.int32)
-            bias = ptr.const_array(f"{p}_zero_bias", "int32_t", zeros, f"{p}: no bias")
-        call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {filt}, {bias}, {out});"
-        return OpCode("", call, ("depthwise_conv_2d_quick_dsp",))
+        bias_values = ctx.const(2) if ctx.input(2) is not None else np.zeros(w.shape[3], np.int32)
+        bias = ptr.const_array(f"{p}_bias2", "int32_t", _wrap32(2 * bias_values.astype(np.int64)),
+                               f"{p}: twice the bias (ec_depthwise_conv_2d_quick_dsp.c)")
+        call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {p}_rshift, {ptr(i[0])}, {filt}, {bias}, {out});"
+        return OpCode(tables, call, ("depthwise_conv_2d_quick_dsp",))
     n = w.shape[1] * w.shape[2] * w.shape[3]
     scratch = ptr.scratch(ctx.op)
     if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":
@@ -91,7 +98,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, shift: np.ndarray, lo: int,
     filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(rows),
                            f"{p}: the filter in pairs of output channels (ec_conv_2d_quick_dsp.c)",
                            aligned=True)
-    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", folded_bias,
-                           f"{p}: bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
-    call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {filt}, {bias}, {out}, {scratch});"
-    return OpCode("", call, ("conv_2d_quick_dsp",))
+    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(2 * folded_bias.astype(np.int64)),
+                           f"{p}: twice bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
+    call = f"ec_conv_2d_quick_dsp_s8(&{p}, {p}_rshift, {ptr(i[0])}, {filt}, {bias}, {out}, {scratch});"
+    return OpCode(tables, call, ("conv_2d_quick_dsp",))

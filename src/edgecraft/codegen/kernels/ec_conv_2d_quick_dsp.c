@@ -2,11 +2,12 @@
  * group, the int8 clamp, right shifts only and accumulators it proved below 2^30 (see
  * ec_requant_quick). A matrix product in blocks of two output pixels x two output channels:
  * the two pixels' patches (1x1 without padding: the input pixels themselves; otherwise gathered,
- * taps outside the image holding the input zero point) become halfword operands once, and every
+ * taps outside the image holding the input zero point) become halfword operands once (doubled:
+ * the requantization takes twice the accumulator), and every
  * pair of filters is one pass over them, each filter word unpacked once for both pixels (eight
  * SMLAD per four taps). The input offset is not added per tap: the generator folds it into the
- * bias (bias + offset x filter sum; the zero-point taps outside the image then add nothing, as
- * TFLM's skipped taps). Filters come in pairs of output channels, per four taps 4 bytes of one
+ * bias (twice bias + offset x filter sum; the zero-point taps outside the image then add
+ * nothing, as TFLM's skipped taps). Filters come in pairs of output channels, per four taps 4 bytes of one
  * then 4 of the other, then each one's n % 4 leftover bytes, padded to a whole word; an odd last
  * filter stays as is after them. The filter array is word aligned (EC_ALIGNED).
  * scratch (4-byte aligned, as for ec_conv_2d_dsp_s8): n + 6 operand words, two n-byte patches.
@@ -67,19 +68,20 @@ static int inside(const ec_conv_params *p, int32_t y0, int32_t x0) {
   return y0 >= 0 && y0 + p->dilation_h * (p->filter.h - 1) < p->input.h && x0 >= 0 && x0 + p->filter.w <= p->input.w;
 }
 
-/* The operands of patches a and b (n bytes each, no offset): per four values the words
- * (a0, a2), (b0, b2), (a1, a3), (b1, b3); then a's n % 4 leftover values, then b's. */
+/* The operands of patches a and b (n bytes each, no offset), doubled (the requantization takes
+ * twice the accumulator): per four values the words 2 (a0, a2), 2 (b0, b2), 2 (a1, a3),
+ * 2 (b1, b3); then a's n % 4 leftover values, then b's. */
 static void operands(const int8_t *a, const int8_t *b, int32_t n, int32_t *x) {
   int32_t i = 0;
   for (; i + 4 <= n; i += 4, x += 4) {
     const uint32_t wa = ec_load4(a + i), wb = ec_load4(b + i);
-    x[0] = ec_sxtb16(wa);
-    x[1] = ec_sxtb16(wb);
-    x[2] = ec_sxtb16_ror8(wa);
-    x[3] = ec_sxtb16_ror8(wb);
+    x[0] = ec_double16(ec_sxtb16(wa));
+    x[1] = ec_double16(ec_sxtb16(wb));
+    x[2] = ec_double16(ec_sxtb16_ror8(wa));
+    x[3] = ec_double16(ec_sxtb16_ror8(wb));
   }
-  for (int32_t t = i; t < n; ++t) *x++ = a[t];
-  for (int32_t t = i; t < n; ++t) *x++ = b[t];
+  for (int32_t t = i; t < n; ++t) *x++ = 2 * a[t];
+  for (int32_t t = i; t < n; ++t) *x++ = 2 * b[t];
 }
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
@@ -108,16 +110,16 @@ static void operands(const int8_t *a, const int8_t *b, int32_t n, int32_t *x) {
 #endif
 
 /* All output channels of pixels a and b (out_b == out_a for a lone last pixel). */
-static void channels(const ec_conv_params *p, const int8_t *filter, const int32_t *bias, const int32_t *x,
-                     int32_t n, int8_t *out_a, int8_t *out_b) {
+static void channels(const ec_conv_params *p, const int8_t *shift, const int8_t *filter, const int32_t *bias,
+                     const int32_t *x, int32_t n, int8_t *out_a, int8_t *out_b) {
   const int32_t quads = n >> 2, rem = n & 3, k = 1 + 2 * p->output_offset;
   const int32_t pad = ((2 * rem + 3) & ~3) - 2 * rem; /* a pair of filters ends on a word */
-  const int32_t *mult = p->multiplier, *shift = p->shift;
+  const int32_t *mult = p->multiplier;
   const int32_t *x_tail = x + 4 * quads;
   const int8_t *f = filter;
   int32_t pairs = p->filter.n >> 1;
   for (; pairs > 0; --pairs, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2) {
-    int32_t a0 = bias[0], a1 = bias[1], b0 = a0, b1 = a1;
+    int32_t a0 = bias[0], a1 = bias[1], b0 = a0, b1 = a1; /* doubled by the generator */
     const int32_t *xp = x;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
     int32_t w0, w1, xa, xb, s;
@@ -183,8 +185,8 @@ static void channels(const ec_conv_params *p, const int8_t *filter, const int32_
   }
 }
 
-void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                             const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
+                             const int8_t *filter, const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, out_c = p->filter.n;
   const int32_t out_w = p->output.w, pixels = p->output.h * out_w;
   const int32_t n = p->filter.h * p->filter.w * in_c;
@@ -211,7 +213,7 @@ void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const
         operands(patch_a, patch_b, n, x);
       }
       int8_t *out = output + (b * pixels + px) * out_c;
-      channels(p, filter, folded_bias, x, n, out, output + (b * pixels + pb) * out_c);
+      channels(p, rshift, filter, folded_bias, x, n, out, output + (b * pixels + pb) * out_c);
     }
   }
 }

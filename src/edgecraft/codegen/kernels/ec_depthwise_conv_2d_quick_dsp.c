@@ -7,8 +7,9 @@
  * three taps is written out (no loop), a whole 3x3 window too. Only taps inside the image are
  * visited (as TFLM skips the others).
  * filter_pairs: for each group of four channels, for each tap (ky, kx), the words (f0, f2) and
- * (f1, f3); then for the c % 4 leftover channels, for each tap, one word per channel.
- * bias: never NULL (zeros when the model has none).
+ * (f1, f3); then for the c % 4 leftover channels, for each tap, one word per channel; every
+ * filter value doubled, and bias2 twice the bias (never NULL), so the accumulators hold twice
+ * TFLM's, which the requantization takes (ec_requant_quick).
  * input (n, h, w, c), output (n, oh, ow, c). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
@@ -70,7 +71,7 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
 /* A whole 3x3 window (a pixel whose window lies inside the image), every quad of channels: the
  * nine taps written out, filter words at constant offsets. */
 static void window3x3(const int8_t *in, int32_t step, int32_t in_row, const int32_t *f, const int32_t *bias,
-                      const int32_t *mult, const int32_t *shift, int32_t quads, int32_t off2, int32_t k,
+                      const int32_t *mult, const int8_t *shift, int32_t quads, int32_t off2, int32_t k,
                       int8_t *out) {
   const int32_t step2 = 2 * step;
   for (; quads > 0; --quads, in += 4, f += 18, bias += 4, mult += 4, shift += 4, out += 4) {
@@ -95,16 +96,56 @@ static void window3x3(const int8_t *in, int32_t step, int32_t in_row, const int3
   }
 }
 
-void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const int32_t *filter_pairs,
-                                       const int32_t *bias, int8_t *output) {
+/* What window() needs besides the pixel: input steps (next tap, next row), filter steps (next
+ * row of taps, next quad of channels), the quads, the offsets, the channel tables. */
+typedef struct {
+  int32_t step, in_row, f_row, f_quad, quads, off2, k;
+  const int32_t *bias, *mult;
+  const int8_t *shift;
+} dw_window;
+
+/* Any window clipped to the image (rows x taps from in and f), every quad of channels. */
+static void window(const dw_window *g, const int8_t *in, const int32_t *f, int32_t rows, int32_t taps, int8_t *out) {
+  const int32_t step = g->step, in_row = g->in_row, f_row = g->f_row, off2 = g->off2, k = g->k;
+  const int32_t *bias = g->bias, *mult = g->mult;
+  const int8_t *shift = g->shift;
+  for (int32_t q = g->quads; q > 0; --q, in += 4, f += g->f_quad, bias += 4, mult += 4, shift += 4, out += 4) {
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    const int8_t *r = in;
+    const int32_t *fr = f;
+    for (int32_t y = rows; y > 0; --y, r += in_row, fr += f_row) {
+      const int32_t *fp = fr;
+      if (taps == 3) {
+        EC_DW_TAP_NEXT(r);
+        EC_DW_TAP_AT(r, step);
+        EC_DW_TAP_AT(r, 2 * step);
+      } else if (taps == 2) {
+        EC_DW_TAP_NEXT(r);
+        EC_DW_TAP_AT(r, step);
+      } else {
+        for (int32_t t = 0; t < taps; ++t) EC_DW_TAP_AT(r, t * step);
+      }
+    }
+    out[0] = ec_requant_quick(a0, mult[0], shift[0], k);
+    out[1] = ec_requant_quick(a1, mult[1], shift[1], k);
+    out[2] = ec_requant_quick(a2, mult[2], shift[2], k);
+    out[3] = ec_requant_quick(a3, mult[3], shift[3], k);
+  }
+}
+
+void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
+                                       const int32_t *filter_pairs, const int32_t *bias2, int8_t *output) {
+  const int32_t *bias = bias2;
   const int32_t in_h = p->input.h, in_w = p->input.w, c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_h = p->output.h, out_w = p->output.w;
   const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, step = dil_w * c, in_row = dil_h * in_w * c;
   const int32_t off2 = ec_pack16(p->input_offset, p->input_offset), k = 1 + 2 * p->output_offset;
   const int32_t quads = c >> 2, taps_all = k_h * k_w;
-  const int32_t *mult = p->multiplier, *shift = p->shift;
+  const int32_t *mult = p->multiplier;
+  const int8_t *shift = rshift;
   const int32_t *left = filter_pairs + 2 * taps_all * quads; /* leftover channels' filter values */
   const int32_t rem = c & 3;
+  const dw_window g = {step, in_row, 2 * k_w, 2 * taps_all, quads, off2, k, bias, mult, shift};
   for (int32_t b = 0; b < p->output.n; ++b) {
     for (int32_t oy = 0; oy < out_h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_h;
@@ -120,36 +161,7 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *in
         int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
         const int whole = k_h == 3 && k_w == 3 && rows == 3 && taps == 3;
         if (whole) window3x3(in_first, step, in_row, filter_pairs, bias, mult, shift, quads, off2, k, out);
-        for (int32_t q = whole ? quads : 0; q < quads; ++q) {
-          const int32_t ch = 4 * q;
-          int32_t a0 = bias[ch], a1 = bias[ch + 1], a2 = bias[ch + 2], a3 = bias[ch + 3];
-          const int8_t *in_r = in_first + ch;
-          const int32_t *f_r = filter_pairs + 2 * (q * taps_all + first_tap);
-          for (int32_t r = 0; r < rows; ++r, in_r += in_row, f_r += 2 * k_w) {
-            const int32_t *fp = f_r;
-            switch (taps) { /* a row of taps written out; wider filters loop */
-              case 3:
-                EC_DW_TAP_NEXT(in_r);
-                EC_DW_TAP_AT(in_r, step);
-                EC_DW_TAP_AT(in_r, 2 * step);
-                break;
-              case 2:
-                EC_DW_TAP_NEXT(in_r);
-                EC_DW_TAP_AT(in_r, step);
-                break;
-              case 1:
-                EC_DW_TAP_NEXT(in_r);
-                break;
-              default:
-                for (int32_t t = 0; t < taps; ++t) EC_DW_TAP_AT(in_r, t * step);
-            }
-          }
-          const int32_t m0 = mult[ch], m1 = mult[ch + 1], m2 = mult[ch + 2], m3 = mult[ch + 3];
-          out[ch] = ec_requant_quick(a0, m0, shift[ch], k);
-          out[ch + 1] = ec_requant_quick(a1, m1, shift[ch + 1], k);
-          out[ch + 2] = ec_requant_quick(a2, m2, shift[ch + 2], k);
-          out[ch + 3] = ec_requant_quick(a3, m3, shift[ch + 3], k);
-        }
+        if (!whole) window(&g, in_first, filter_pairs + 2 * first_tap, rows, taps, out);
         for (int32_t j = 0; j < rem; ++j) { /* leftover channels, one at a time */
           const int32_t ch = 4 * quads + j;
           int32_t acc = bias[ch];

@@ -291,12 +291,14 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
 void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int8_t *scratch);
 /* The DSP quick cases (ec_<kernel>_quick_dsp.c), which the C generator picks for layers with
- * the int8 clamp, right shifts only and small accumulators: folded_bias (bias + input offset x
- * filter sums), the filter in pairs of output channels, the depthwise filter as halfword pairs. */
-void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
-                             const int32_t *folded_bias, int8_t *output, int8_t *scratch);
-void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *input, const int32_t *filter_pairs,
-                                       const int32_t *bias, int8_t *output);
+ * the int8 clamp, right shifts only and small accumulators: rshift (per channel -shift - 1; the
+ * block's shift is NULL), folded_bias (twice bias + input offset x filter sums), the filter in
+ * pairs of output channels; the depthwise filter as doubled halfword pairs, bias2 twice the
+ * bias (never NULL). */
+void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
+                             const int8_t *filter, const int32_t *folded_bias, int8_t *output, int8_t *scratch);
+void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
+                                       const int32_t *filter_pairs, const int32_t *bias2, int8_t *output);
 /* The Helium variants (ec_<kernel>_mve.c, for Armv8.1-M cores with MVE: Cortex-M55, M85): the
  * same results. folded_bias: see ec_fully_connected_mve.c (never NULL). */
 void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,

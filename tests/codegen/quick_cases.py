@@ -116,3 +116,23 @@ def pad_chain(seed: int) -> Graph:
     y = g.tensor("padded", (flat_shape[0] + 7,), "int8", q)
     g.op("PAD", [flat, g.const("p_flat", np.array([[3, 4]], np.int32))], [y])
     return g.build([first], [y])
+
+
+def fc_chain(seed: int, dims: tuple[int, ...] = (37, 24, 16, 9, 5)) -> Graph:
+    """FULLY_CONNECTED layers in a chain (3 rows) through the DSP kernel's operand path: depths
+    with 0 to 4 whole pairs of groups of four and tails of 0 to 3 values, unit counts with and
+    without leftovers after the blocks of four, per-channel filters."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("fc_chain")
+    s = float(rng.uniform(0.02, 0.1))
+    x = first = g.tensor("x", (3, dims[0]), "int8", qparams(s, int(rng.integers(-20, 21))))
+    for k in range(len(dims) - 1):
+        depth, units = dims[k], dims[k + 1]
+        ws = rng.uniform(0.002, 0.02, units).astype(np.float32)
+        w = g.const(f"w{k}", rng.integers(-127, 128, (units, depth)).astype(np.int8), qparams(ws, 0))
+        b = g.const(f"b{k}", rng.integers(-3000, 3000, units).astype(np.int32), qparams(s * ws, 0))
+        s = s * float(ws.mean()) * 127 * np.sqrt(depth) / 16
+        y = g.tensor(f"y{k}", (3, units), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+        x = y
+    return g.build([first], [x])

@@ -1,6 +1,6 @@
-"""The DSP kernels' quick case (its inline-assembly inner loop, SMMULR and SSAT requantization)
-and the fully connected kernel's long rows on qemu-m4: outputs equal TFLM's exactly on the
-graphs of tests/codegen/quick_cases.py."""
+"""The DSP kernels' quick case (its inline-assembly inner loop, SMMULR and SSAT requantization),
+the fully connected kernel (long rows, its written-out dot product) and the row-wise PAD on
+qemu-m4: outputs equal TFLM's exactly on the graphs of tests/codegen/quick_cases.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import shutil
 import pytest
 
 from codegen.cases import random_inputs, tflm_outputs
-from codegen.quick_cases import long_fully_connected, pad_chain, quick_conv_chain, quick_depthwise_chain
+from codegen.quick_cases import (
+    fc_chain,
+    long_fully_connected,
+    pad_chain,
+    quick_conv_chain,
+    quick_depthwise_chain,
+)
 from edgecraft.codegen import generate
 from edgecraft.emulate import emulate
 from edgecraft.ir.graph import Graph
@@ -38,11 +44,11 @@ def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-de
             check_tensor(r.outputs[i][b], want, f"qemu-m4 {graph.name} input {b} output {i}")
 
 
-@pytest.mark.parametrize("build", [lambda: long_fully_connected(3), lambda: pad_chain(3)],
-                         ids=["long_fc", "pad"])
-def test_long_fully_connected_and_pad_exact_on_m4(build) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("build", [lambda: long_fully_connected(3), lambda: fc_chain(4),
+                                   lambda: pad_chain(3)], ids=["long_fc", "fc", "pad"])
+def test_fully_connected_and_pad_exact_on_m4(build) -> None:  # type: ignore[no-untyped-def]
     """Rows past the scratch limit (the DSP fully connected kernel splits input words as it
-    reads them) and the row-wise PAD."""
+    reads them), the operand path's written-out loop (ec_dot4_q15) and the row-wise PAD."""
     graph: Graph = build()
     batches = random_inputs(graph, 2, seed=6)
     r = emulate(graph, "qemu-m4", batches, dsp=True, name="rows")

@@ -179,10 +179,35 @@ static inline void ec_to_q15_pairs(const int8_t *in, int32_t n, int32_t offset, 
   for (; i < n; ++i) *out++ = in[i] + offset;
 }
 
-/* acc[k] += row k . x for the 4 rows of an interleaved block; x from ec_to_q15_pairs. */
+/* acc[k] += row k . x for the 4 rows of an interleaved block; x from ec_to_q15_pairs. On the
+ * DSP core the loop over whole groups of four is written out (21 instructions per 16
+ * multiply-accumulates, two groups per pass; the compiler's own spills accumulators). */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define EC_DOT4_ROW(a)                        \
+  "ldr %[w], [%[f]], #4\n\t"                  \
+  "sxtb16 %[s], %[w]\n\t"                     \
+  "smlad %[" a "], %[s], %[x02], %[" a "]\n\t" \
+  "sxtb16 %[s], %[w], ror #8\n\t"             \
+  "smlad %[" a "], %[s], %[x13], %[" a "]\n\t"
+#define EC_DOT4_GROUP \
+  "ldrd %[x02], %[x13], [%[x]], #8\n\t" EC_DOT4_ROW("a0") EC_DOT4_ROW("a1") EC_DOT4_ROW("a2") EC_DOT4_ROW("a3")
+#endif
 static inline void ec_dot4_q15(const int32_t *x, const int8_t *f, int32_t n, int32_t acc[4]) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   const int32_t *end = x + 2 * (n >> 2);
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+  {
+    int32_t x02, x13, w, s, q = n >> 3;
+    if (q > 0) {
+      __asm__("1:\n\t" EC_DOT4_GROUP EC_DOT4_GROUP "subs %[q], %[q], #1\n\t"
+              "bne 1b"
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [f] "+r"(f),
+                [q] "+r"(q), [x02] "=&r"(x02), [x13] "=&r"(x13), [w] "=&r"(w), [s] "=&r"(s)
+              : "m"(*(const int32_t(*)[])x), "m"(*(const int8_t(*)[])f)
+              : "cc");
+    }
+  }
+#endif
   while (x < end) {
     const int32_t x02 = x[0], x13 = x[1];
     uint32_t w = ec_load4(f);

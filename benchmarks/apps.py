@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-KINDS = ("sine", "gesture", "kws", "anomaly", "person")
+KINDS = ("sine", "gesture", "kws", "wakeword", "anomaly", "person")
 HEADLINE = (
     "accuracy",
     "mae",

@@ -130,7 +130,7 @@ test_voices = 16
 takes = 2
 unknown_per_voice = 6
 silence_per_voice = 3
-speech_per_voice = 0  # hard negatives: seconds cut from running speech ("unknown"), per voice
+speech_per_voice = 6  # hard negatives: seconds cut from running speech ("unknown"), per voice
 fa_minutes = 10.0
 
 [front_end]
@@ -144,7 +144,7 @@ size = "small"        # medium: MLPerf Tiny's DS-CNN (64 channels, 4 blocks)
 epochs = 30
 batch_size = 64
 learning_rate = 0.003
-schedule = "constant"  # or cosine: the learning rate falls to 0 over the epochs
+schedule = "cosine"   # the learning rate falls to 0 over the epochs
 patience = 6
 seed = 0
 [training.augmentation]

@@ -71,3 +71,23 @@ def test_cosine_schedule_falls_to_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     train(model, x, x, x, x, cfg, "regress", progress=False)
     want = [0.1 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)]  # one batch an epoch
     assert rates == pytest.approx(want)
+
+
+def test_hard_negatives_are_running_speech_labelled_unknown_in_training_only() -> None:
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    from edgecraft.apps.data.kws import LABELS, SENTENCES, TRAIN_SENTENCES, generate
+
+    args = {"voices": 3, "test_voices": 1, "takes": 1, "unknown_per_voice": 1, "silence_per_voice": 1,
+            "fa_minutes": 0.05}
+    plain, hard = generate(0, **args), generate(0, **args, speech_per_voice=3)
+    unknown = LABELS.index("unknown")
+
+    def count(d: Any) -> int:
+        return int(sum((s.y == unknown).sum() for s in (d.train, d.val)))
+
+    assert count(hard) == count(plain) + 3 * 3  # three cuts a training voice, all "unknown"
+    assert len(hard.test.y) == len(plain.test.y)  # the test voices get none
+    assert not set(TRAIN_SENTENCES) & set(SENTENCES)  # the false-accept recording's sentences stay unseen

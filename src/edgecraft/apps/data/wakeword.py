@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgecraft.apps.data import Dataset, Recording
-from edgecraft.apps.data.kws import SENTENCES, UNKNOWN, _lay, _take, voice_dataset
+from edgecraft.apps.data.kws import SENTENCES, UNKNOWN, _lay, _take, speech_cut, voice_dataset
 from edgecraft.apps.data.speech import RATE, Voice, clip, say
 
 PARAMS = {
@@ -19,6 +19,7 @@ PARAMS = {
     "unknown_per_voice": 6,
     "silence_per_voice": 3,
     "fa_minutes": 10.0,
+    "speech_per_voice": 0,
 }
 WAKE = "marvin"
 LABELS = [WAKE, "silence", "unknown"]
@@ -26,7 +27,7 @@ OTHERS = [w for w in UNKNOWN if w != WAKE] + ["martin", "marble", "garden", "sta
 
 
 def _clips(
-    speakers: list[Voice], takes: int, unknown: int, silence: int, rng: np.random.Generator
+    speakers: list[Voice], takes: int, unknown: int, silence: int, rng: np.random.Generator, speech: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for v in speakers:
@@ -39,6 +40,9 @@ def _clips(
         for _ in range(silence):
             xs.append(clip(None, rng))
             ys.append(1)
+        for _ in range(speech):
+            xs.append(clip(speech_cut(v, rng), rng, shift=0.0))
+            ys.append(2)
     return np.stack(xs), np.array(ys)
 
 
@@ -50,11 +54,18 @@ def generate(
     unknown_per_voice: int,
     silence_per_voice: int,
     fa_minutes: float,
+    speech_per_voice: int = 0,
 ) -> Dataset:
-    """1 s clips at 16 kHz (int16) of ``voices`` training speakers and ``test_voices`` others."""
+    """1 s clips at 16 kHz (int16) of ``voices`` training speakers and ``test_voices`` others;
+    ``speech_per_voice`` hard negatives per training speaker as kws makes them."""
+
+    def train_clips(sp: list[Voice], takes: int, unknown: int, silence: int, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        return _clips(sp, takes, unknown, silence, rng, speech_per_voice)
+
     return voice_dataset(
         LABELS, _clips, demo_recording, seed, voices, test_voices, takes, max(1, takes // 2),
-        unknown_per_voice, silence_per_voice, fa_minutes,
+        unknown_per_voice, silence_per_voice, fa_minutes, train_clips,
     )
 
 

@@ -10,9 +10,9 @@ arena of TFLM's own planner (``greedy``, equal to TFLM's) and of edgecraft's def
 (``overlap``), RAM and flash on the Nano 33 BLE (nRF52840) from the profiler, which MCU boards
 it fits, edgecraft runtime == TFLM on the held-out inputs, float/int8 top-1 agreement and the
 largest output error (random weights: the autoencoder's top-1 means nothing), and the
-instructions of one inference on qemu-m4 (DSP kernels; only when the MACs are below
-``--qemu-max-macs`` and the model fits the machine: the emulated run is also checked against
-TFLM). Prints a markdown table (the README's).
+instructions of one inference on qemu-m4 and on qemu-m7 (DSP kernels; only when the MACs are
+below ``--qemu-max-macs`` and the model fits the machine: each emulated run is also checked
+against TFLM). Prints a markdown table (the README's).
 
 The model is converted once: ``check`` calibrated on the 32 calibration inputs makes exactly the
 conversion ``quantize`` makes (export, PT2E, litert-torch, finish, rewrite: about 85% of a
@@ -80,7 +80,7 @@ def measure(name: str, qemu_max_macs: int, full: bool = True) -> dict[str, Any]:
     row["weights_bytes"] = int(sum(t.data.nbytes for t in g.tensors if t.data is not None))
     row["arena_greedy"] = plan_memory(g, "greedy").arena_bytes
     row["arena_overlap"] = plan_memory(g, "overlap").arena_bytes
-    profiles = {b: profile(g, b) for b in ("nano33ble", *MCU_BOARDS, "qemu-m4")}
+    profiles = {b: profile(g, b) for b in ("nano33ble", *MCU_BOARDS, "qemu-m4", "qemu-m7")}
     nano = profiles["nano33ble"]
     row["ram_bytes"], row["flash_bytes"] = nano["ram_bytes"], nano["flash_bytes"]
     row["fits"] = [b for b in MCU_BOARDS if profiles[b]["fits"]]
@@ -93,15 +93,19 @@ def measure(name: str, qemu_max_macs: int, full: bool = True) -> dict[str, Any]:
     want = [runner.run([q])[0] for q in inputs]
     row["tflm_exact"] = all(np.array_equal(interp.run([q])[0], w) for q, w in zip(inputs, want, strict=True))
     seconds["tflm"] = round(time.perf_counter() - t, 1)
-    row["qemu_m4_insns"] = None
-    if row["macs"] <= qemu_max_macs and profiles["qemu-m4"]["fits"]:
+    for machine in ("qemu-m4", "qemu-m7"):
+        key = machine.replace("-", "_")
+        row[f"{key}_insns"] = None
+        if row["macs"] > qemu_max_macs or not profiles[machine]["fits"]:
+            continue
         from edgecraft.emulate import emulate
 
         t = time.perf_counter()
-        run = emulate(g, "qemu-m4", [np.stack(inputs[:1])], name=name)
-        row["qemu_m4_insns"] = int(run.instructions)
-        row["qemu_exact"] = bool(np.array_equal(run.outputs[0][0].reshape(want[0].shape), want[0]))
-        seconds["qemu"] = round(time.perf_counter() - t, 1)
+        run = emulate(g, machine, [np.stack(inputs[:1])], name=name)
+        row[f"{key}_insns"] = int(run.instructions)
+        exact = bool(np.array_equal(run.outputs[0][0].reshape(want[0].shape), want[0]))
+        row["qemu_exact"] = row.get("qemu_exact", True) and exact
+        seconds[key] = round(time.perf_counter() - t, 1)
     row["seconds"] = seconds
     return row
 
@@ -121,15 +125,16 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     """The README table."""
     head = ("| family | source | check s | quantize s | full int8 | int8 ops | params | MACs | weights | "
             "arena greedy (= TFLM) | arena overlap | RAM / flash (Nano 33 BLE) | fits | TFLM-exact | "
-            "agreement (max abs error) | qemu-m4 instructions |")
+            "agreement (max abs error) | qemu-m4 / qemu-m7 instructions |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['family']} | {r['source']} | {r['check_s']} | - | no: {r['error']} |"
                          + " |" * 11)
             continue
-        insns = f"{r['qemu_m4_insns']:,}" + ("" if r.get("qemu_exact", True) else " (NOT exact)") \
-            if r["qemu_m4_insns"] is not None else "-"
+        insns = " / ".join(f"{r[k]:,}" if r.get(k) is not None else "-"
+                           for k in ("qemu_m4_insns", "qemu_m7_insns"))
+        insns = "-" if insns == "- / -" else insns + ("" if r.get("qemu_exact", True) else " (NOT exact)")
         lines.append(
             f"| {r['family']} ({r['note']}) | {r['source']} | {r['check_s']} | {r['quantize_s']} | "
             f"{_full(r)} | {r['ops']} | {_k(r['params'])} | {_k(r['macs'])} | "

@@ -148,7 +148,8 @@ def onnx_demo(tflite: Path, x: Path, y_python: Path) -> None:
 
 def later_stages_demo() -> None:
     """Stages 14-16 on the gesture application: the edge-cloud cascade against a larger model,
-    a hardware-aware search on Ray, and federated training on Flower's simulation engine."""
+    a hardware-aware search on Ray, and federated training on Flower's simulation engine; stage
+    17: the sine application's hello-world loop on QEMU."""
     app = OUT / "gesture-app"
     step("14. edge-cloud cascade: unsure readings go to a larger model over BLE")
     big = OUT / "gesture-big"
@@ -169,6 +170,13 @@ def later_stages_demo() -> None:
 
     step("16. federated learning on Flower: 200 people train the gesture model where their data lives")
     edgecraft("fl", "simulate", str(app), "--clients", "200", "--rounds", "8", "--fraction", "0.1")
+
+    step("17. TinyML's hello world: the sine app trained, and TFLM's LED loop run on QEMU")
+    sine = OUT / "sine-app"
+    shutil.rmtree(sine, ignore_errors=True)
+    edgecraft("app", "new", "sine", str(sine))
+    edgecraft("train", str(sine), "--quick")
+    edgecraft("emulate", str(sine))
 
 
 def main() -> None:
@@ -218,12 +226,15 @@ def main() -> None:
     step("7. build a dependency-free C library (CMake + Arduino) for a Cortex-M4")
     edgecraft("build", str(tflite), "--target", "qemu-m4", "--out", str(OUT / "c-qemu-m4"))
 
-    step("8. emulate on QEMU's Cortex-M4 (mps2-an386): exact outputs, sizes, instruction count")
+    step("8. emulate on QEMU's Cortex-M4 (mps2-an386): exact outputs, sizes, instructions, cycles on a board")
     emu = edgecraft("emulate", str(tflite), "--target", "qemu-m4", "--input", str(OUT / "x.npy"),
-                    "--output", str(OUT / "y_qemu.npy"), json_out=True)
+                    "--output", str(OUT / "y_qemu.npy"), "--board", "stm32l4r5-nucleo", json_out=True)
     assert emu is not None
     print(f"instructions per inference {emu['instructions']:,}, flash {emu['flash_bytes']:,} B, "
           f"RAM {emu['ram_bytes']:,} B in all (stack {emu['stack_bytes']:,} B of it) on {emu['machine']}")
+    print(f"priced for {emu['board']} at {emu['clock_mhz']} MHz (cycle model per instruction class, "
+          f"flash wait states): {emu['cycles']:,} cycles = {emu['latency_ms']:.2f} ms "
+          f"+-{emu['latency_error_pct']}%, {emu['energy_uj']:.1f} uJ per inference")
 
     step("9. verify: Python runtime, TensorFlow Lite Micro and the emulated Cortex-M4 agree exactly")
     from edgecraft.reference import run_tflm

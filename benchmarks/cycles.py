@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +37,8 @@ from rich.table import Table
 
 from edgecraft.codegen.cwriter import c_array
 from edgecraft.emulate import emulate
-from edgecraft.emulate.firmware import OPT, linker_script
+from edgecraft.emulate.firmware import OPT
 from edgecraft.emulate.machines import machine
-from edgecraft.emulate.qemu import run_qemu
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph, Operator, Quantization
 from edgecraft.ops.add import rescale_params
@@ -53,7 +51,7 @@ from edgecraft.targets.catalog import Board
 from edgecraft.targets.cycles import core_model, cycle_data, estimate_cycles
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kernels import CMSIS, CORPUS, MODELS, build_library, intermediates, layer_call
+from kernels import CMSIS, CORPUS, MODELS, build_library, intermediates, layer_call, run_cmsis_program
 
 #: How a row's software maps layers to CMSIS-NN calls beyond TFLM's: microTVM (its CMSIS-NN
 #: partitioning, tiny_results_v1.0 closed/OctoML/code/.../kws/model/codegen) runs a convolution
@@ -162,20 +160,7 @@ def cmsis_counts(key: str, target: str, mapping: str, objs: list[Path], work: Pa
     x = [np.random.default_rng(0).integers(-128, 128, t.shape).astype(np.int8) for t in graph.input_tensors()]
     acts = intermediates(graph, x)
     src, layers = check_program(graph, acts, mapping)
-    m = machine(target)
-    work.mkdir(parents=True, exist_ok=True)
-    runtime = resources.files("edgecraft.emulate").joinpath("runtime")
-    for name in ("startup.c", "ec_runtime.h"):
-        (work / name).write_text(runtime.joinpath(name).read_text())
-    (work / "main.c").write_text(src)
-    (work / "link.ld").write_text(linker_script(m))
-    cmd = ["arm-none-eabi-gcc", *m.cflags, *OPT, "-I", str(CMSIS / "Include"), "-nostartfiles",
-           "--specs=nano.specs", "-Wl,--gc-sections", "-T", "link.ld", "main.c", "startup.c",
-           *map(str, objs), "-o", "prog.elf", "-lc", "-lgcc"]
-    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the CMSIS-NN program does not link for {target}: {proc.stderr[-1500:]}")
-    counts = run_qemu(work / "prog.elf", m, work).class_counts
+    counts = run_cmsis_program(src, target, objs, work).class_counts
     got = np.frombuffer((work / "output.bin").read_bytes(), np.int8)
     want = np.concatenate([acts[graph.operators[j].outputs[0]].reshape(-1) for j in layers])
     if not np.array_equal(got, want):

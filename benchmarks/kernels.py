@@ -48,7 +48,7 @@ from edgecraft.codegen.cwriter import c_array
 from edgecraft.emulate import EmulateError, emulate
 from edgecraft.emulate.firmware import OPT, linker_script
 from edgecraft.emulate.machines import machine
-from edgecraft.emulate.qemu import class_difference, run_qemu
+from edgecraft.emulate.qemu import QemuRun, class_difference, run_qemu
 from edgecraft.formats import read_tflite
 from edgecraft.ir.graph import Graph
 from edgecraft.ops.base import OpContext
@@ -230,13 +230,13 @@ def build_library(target: str, work: Path) -> list[Path]:
     return objs
 
 
-def run_cmsis(graph: Graph, acts: dict[int, np.ndarray], target: str, objs: list[Path], work: Path
-              ) -> tuple[list[int], list[dict[str, int]], list[np.ndarray]]:
-    """(operator indices, per-layer instruction classes, per-layer outputs) of CMSIS-NN."""
+def run_cmsis_program(src: str, target: str, objs: list[Path], work: Path, profile: bool = False
+                      ) -> QemuRun:
+    """Link ``src`` (a main.c calling CMSIS-NN) with edgecraft's startup code and the CMSIS-NN
+    objects ``objs`` for ``target``'s machine in ``work``, and run it on QEMU."""
     from importlib import resources
 
     m = machine(target)
-    src, layers, out_bytes = cmsis_program(graph, acts)
     work.mkdir(parents=True, exist_ok=True)
     runtime = resources.files("edgecraft.emulate").joinpath("runtime")
     for name in ("startup.c", "ec_runtime.h"):
@@ -249,7 +249,15 @@ def run_cmsis(graph: Graph, acts: dict[int, np.ndarray], target: str, objs: list
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the CMSIS-NN program does not link for {target}: {proc.stderr[-1500:]}")
-    run = run_qemu(work / "prog.elf", m, work, profile=True)
+    return run_qemu(work / "prog.elf", m, work, profile=profile)
+
+
+def run_cmsis(graph: Graph, acts: dict[int, np.ndarray], target: str, objs: list[Path], work: Path
+              ) -> tuple[list[int], list[dict[str, int]], list[np.ndarray]]:
+    """(operator indices, per-layer instruction classes, per-layer outputs) of CMSIS-NN."""
+
+    src, layers, out_bytes = cmsis_program(graph, acts)
+    run = run_cmsis_program(src, target, objs, work, profile=True)
     hooks = run.op_class_counts
     per_layer = [class_difference(b, a) for a, b in itertools.pairwise(hooks)]
     raw = np.frombuffer((work / "output.bin").read_bytes(), np.int8)

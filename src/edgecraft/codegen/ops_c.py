@@ -228,9 +228,13 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         call = f"ec_fully_connected_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {ptr(ctx.op.outputs[0])});"
         return OpCode(decls, call, ("fully_connected_mve",))
     stem = "fully_connected_dsp" if ptr.dsp else "fully_connected"
-    scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp else ""
-    call = (f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
-            f"{ptr(ctx.op.outputs[0])}{scratch});")
+    scratch = ptr.scratch(ctx.op) if ptr.dsp else "NULL"
+    # the DSP file's two entry points: SMLAD operands in the scratch, or without it (long rows, a
+    # filter zero point); the linker keeps only the one called
+    entry = stem if scratch != "NULL" or not ptr.dsp else f"{stem}_direct"
+    tail = f", {scratch}" if scratch != "NULL" else ""
+    call = (f"ec_{entry}_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
+            f"{ptr(ctx.op.outputs[0])}{tail});")
     return OpCode(decls, call, (stem,))
 
 

@@ -1,10 +1,12 @@
-/* FULLY_CONNECTED int8 for cores with the DSP extension: each input row is turned once into
- * offset halfword pairs, then four units at a time are dot products with SMLAD; the filter
- * arrives interleaved in blocks of four units (ec_dsp.h). Same results as the portable kernel.
- * The operands of a row live in a scratch buffer the memory plan places in the arena
- * (4 * (depth / 2 + 3) bytes, as ops/fully_connected.py declares); without one (NULL) or for
- * rows longer than EC_FC_DEPTH_MAX the input words are split as they are read; for a filter
- * with a nonzero zero point a plain loop computes the same sums.
+/* FULLY_CONNECTED int8 for cores with the DSP extension; the filter arrives interleaved in
+ * blocks of four units (ec_dsp.h). Same results as the portable kernel. Two entry points, the C
+ * generator calls the one the layer needs (the linker keeps only what is called):
+ * ec_fully_connected_dsp_s8: each input row is turned once into offset halfword pairs in a
+ * scratch buffer the memory plan places in the arena (4 * (depth / 2 + 3) bytes, as
+ * ops/fully_connected.py declares), then four units at a time are dot products with SMLAD; for
+ * rows up to EC_FC_DEPTH_MAX and a filter without zero point.
+ * ec_fully_connected_dsp_direct_s8: the others, without scratch: the input words are split as
+ * they are read (long rows), or for a filter with a nonzero zero point a plain loop.
  * input (rows, depth), filter (units, depth), output (rows, units). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
@@ -13,11 +15,38 @@
 #define EC_FC_DEPTH_MAX 1024
 #endif
 
+/* out[u + k] for the count sums acc[k]: one copy of the general requantization (FC layers are
+ * few and small; copies cost flash). */
+static void requant_units(const ec_requant *rq, const int32_t *acc, int32_t u, int32_t count, int8_t *out) {
+  for (int32_t k = 0; k < count; ++k) out[u + k] = ec_requant_at(*rq, acc[k], u + k, 0);
+}
+
+void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int8_t *scratch) {
+  const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
+                                      p->units);
+  const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
+  int32_t *pairs = (int32_t *)(void *)scratch; /* 4-byte aligned: depth / 2 + 3 SMLAD operand words */
+  for (int32_t r = 0; r < p->rows; ++r, input += depth, output += units) {
+    ec_to_q15_pairs(input, depth, p->input_offset, pairs);
+    int32_t u = 0;
+    for (; u < blocks; u += 4) {
+      int32_t acc[4] = {0, 0, 0, 0};
+      ec_dot4_q15(pairs, filter + u * depth, depth, acc);
+      requant_units(&rq, acc, u, 4, output);
+    }
+    for (; u < units; ++u) {
+      const int32_t acc = ec_dot1_q15(pairs, filter + u * depth, depth, 0);
+      requant_units(&rq, &acc, u, 1, output);
+    }
+  }
+}
+
 /* Units u.. u + rows - 1 of one input row without the scratch operands (long rows): each input
  * word split into offset halfword pairs as it is read; rows 4: an interleaved block, 1: a
  * leftover unit stored as is. */
-static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *in, const int8_t *f, ec_requant rq,
-                                          int8_t *out, int32_t u, const int32_t rows) {
+static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *in, const int8_t *f,
+                                          const ec_requant *rq, int8_t *out, int32_t u, const int32_t rows) {
   const int32_t depth = p->depth, d4 = depth & ~3;
   const int32_t off2 = ec_pack16(p->input_offset, p->input_offset);
   int32_t acc[4] = {0, 0, 0, 0};
@@ -31,58 +60,30 @@ static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *i
   }
   for (int32_t k = 0; k < rows; ++k) {
     for (int32_t d = d4; d < depth; ++d) acc[k] += f[k * (depth - d4) + d - d4] * (in[d] + p->input_offset);
-    out[u + k] = ec_requant_at(rq, acc[k], u + k, 0);
   }
+  requant_units(rq, acc, u, rows, out);
 }
 
-/* One row without the scratch operands: the blocks of four units, then the leftover units. */
-static void direct(const ec_fc_params *p, const int8_t *in, const int8_t *filter, ec_requant rq, int8_t *out) {
-  const int32_t blocks = p->units & ~3;
-  int32_t u = 0;
-  for (; u < blocks; u += 4) direct_units(p, in, filter + u * p->depth, rq, out, u, 4);
-  for (; u < p->units; ++u) direct_units(p, in, filter + u * p->depth, rq, out, u, 1);
-}
-
-/* The kernel; fast: see ec_requant. */
-static EC_ALWAYS_INLINE void fully_connected(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
-                                             ec_requant rq, int8_t *output, int8_t *scratch, const int fast) {
-  const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
-  /* scratch (4-byte aligned): depth / 2 + 3 SMLAD operand words */
-  int32_t *pairs = (int32_t *)(void *)scratch;
-  for (int32_t r = 0; r < p->rows; ++r) {
-    const int8_t *in = input + r * depth;
-    int8_t *out = output + r * units;
-    if ((pairs == NULL || depth > EC_FC_DEPTH_MAX) && p->filter_offset == 0) {
-      direct(p, in, filter, rq, out);
-      continue;
-    }
-    if (pairs == NULL || depth > EC_FC_DEPTH_MAX || p->filter_offset != 0) {
-      for (int32_t u = 0; u < units; ++u) {
-        int32_t acc = 0;
-        for (int32_t d = 0; d < depth; ++d) {
-          const int32_t w = u < blocks ? ec_block_at(filter + (u & ~3) * depth, depth, u & 3, d)
-                                       : filter[u * depth + d];
-          acc += (w + p->filter_offset) * (in[d] + p->input_offset);
-        }
-        out[u] = ec_requant_at(rq, acc, u, fast);
-      }
-      continue;
-    }
-    ec_to_q15_pairs(in, depth, p->input_offset, pairs);
-    int32_t u = 0;
-    for (; u < blocks; u += 4) {
-      int32_t acc[4] = {0, 0, 0, 0};
-      ec_dot4_q15(pairs, filter + u * depth, depth, acc);
-      for (int k = 0; k < 4; ++k) out[u + k] = ec_requant_at(rq, acc[k], u + k, fast);
-    }
-    for (; u < units; ++u) out[u] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + u * depth, depth, 0), u, fast);
-  }
-}
-
-void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
-                               const int32_t *bias, int8_t *output, int8_t *scratch) {
+void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                                      const int32_t *bias, int8_t *output) {
   const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
                                       p->units);
-  /* one copy, the general requantization: FC layers are few and small, two copies cost flash */
-  fully_connected(p, input, filter, rq, output, scratch, 0);
+  const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
+  for (int32_t r = 0; r < p->rows; ++r, input += depth, output += units) {
+    if (p->filter_offset == 0) {
+      int32_t u = 0;
+      for (; u < blocks; u += 4) direct_units(p, input, filter + u * depth, &rq, output, u, 4);
+      for (; u < units; ++u) direct_units(p, input, filter + u * depth, &rq, output, u, 1);
+      continue;
+    }
+    for (int32_t u = 0; u < units; ++u) {
+      int32_t acc = 0;
+      for (int32_t d = 0; d < depth; ++d) {
+        const int32_t w = u < blocks ? ec_block_at(filter + (u & ~3) * depth, depth, u & 3, d)
+                                     : filter[u * depth + d];
+        acc += (w + p->filter_offset) * (input[d] + p->input_offset);
+      }
+      requant_units(&rq, &acc, u, 1, output);
+    }
+  }
 }

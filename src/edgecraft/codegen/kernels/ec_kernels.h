@@ -290,6 +290,8 @@ void ec_depthwise_conv_2d_dsp_s8(const ec_conv_params *p, const int8_t *input, c
                                  const int32_t *bias, int8_t *output);
 void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int8_t *scratch);
+void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                                      const int32_t *bias, int8_t *output);
 /* The DSP quick cases (ec_<kernel>_quick_dsp.c), which the C generator picks for layers with
  * the int8 clamp, right shifts only and small accumulators: rshift (per channel -shift - 1; the
  * block's shift is NULL), folded_bias (twice bias + input offset x filter sums), the filter in

@@ -1,0 +1,69 @@
+"""The DSP kernels trimmed for flash (issue 14, point 6), compiled for this machine against TFLM
+(tolerance 0): FULLY_CONNECTED's entry without scratch, which the generator now calls for long
+rows and filters with a zero point, and AVERAGE_POOL_2D summing four channels per word in
+halfwords (EC_POOL_PAIRS, the default on DSP cores), windows past 255 pixels included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cases import CASES, random_inputs, tflm_outputs
+
+from edgecraft.codegen import generate
+from edgecraft.codegen.host import HostModel
+from edgecraft.ir import GraphBuilder, qparams
+from edgecraft.ir.graph import Graph
+from oracle import check_tensor
+
+
+def _fc(depth: int, units: int, filter_zero_point: int, rows: int = 2) -> Graph:
+    rng = np.random.default_rng(depth + units)
+    g = GraphBuilder("fc_direct")
+    x = g.tensor("x", (rows, depth), "int8", qparams(0.05, 7))
+    w = g.const("w", rng.integers(-100, 100, (units, depth)).astype(np.int8), qparams(0.01, filter_zero_point))
+    b = g.const("b", rng.integers(-3000, 3000, units).astype(np.int32), qparams(0.0005, 0))
+    y = g.tensor("y", (rows, units), "int8", qparams(0.05 * 0.01 * 100 * np.sqrt(depth) / 4, -3))
+    g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+    return g.build([x], [y])
+
+
+@pytest.mark.parametrize(("depth", "units", "zp"), [(1030, 6, 0), (37, 9, 5)], ids=["long_rows", "filter_zp"])
+def test_fc_without_scratch_matches_tflm(depth: int, units: int, zp: int) -> None:
+    graph = _fc(depth, units, zp)
+    model = generate(graph, "fcd", dsp=True)
+    assert "ec_fully_connected_dsp_direct_s8(" in model.files["fcd.c"]
+    batches = random_inputs(graph, 4, seed=2)
+    outs = HostModel(model, opt="-O1").run_batch(batches)
+    for b in range(4):
+        check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"fc direct {depth} input {b}")
+
+
+def test_fc_with_scratch_calls_the_pairs_entry() -> None:
+    model = generate(_fc(64, 12, 0, rows=1), "fcs", dsp=True)
+    assert "ec_fully_connected_dsp_s8(" in model.files["fcs.c"] and "_direct_s8(" not in model.files["fcs.c"]
+
+
+def _global_pool(h: int, w: int, c: int) -> Graph:
+    g = GraphBuilder("gpool")
+    q = qparams(0.04, -5)
+    x = g.tensor("x", (1, h, w, c), "int8", q)
+    y = g.tensor("y", (1, 1, 1, c), "int8", q)
+    g.op("AVERAGE_POOL_2D", [x], [y], padding="VALID", stride_h=1, stride_w=1, filter_height=h, filter_width=w,
+         fused_activation_function="NONE")
+    return g.build([x], [y])
+
+
+def test_average_pool_halfword_sums_match_tflm() -> None:
+    """Random windows (clipped, strided) and global windows of 125 and 600 pixels (the halfword
+    sums emptied twice), 4 and 7 channels, with EC_POOL_PAIRS on the host."""
+    rng = np.random.default_rng(5)
+    graphs = [CASES["AVERAGE_POOL_2D"](rng) for _ in range(4)]
+    graphs += [_global_pool(25, 5, 4), _global_pool(20, 30, 7)]
+    for k, graph in enumerate(graphs):
+        batches = random_inputs(graph, 3, seed=k)
+        if k >= 4:  # the extremes, where a halfword would overflow without emptying
+            batches[0][0] = 127 if k == 4 else -128
+        outs = HostModel(generate(graph, f"pool{k}", dsp=True), opt="-O1",
+                         cflags=("-DEC_POOL_PAIRS=1",)).run_batch(batches)
+        for b in range(3):
+            check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"pool {k} input {b}")

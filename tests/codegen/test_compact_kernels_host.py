@@ -20,7 +20,8 @@ def _fc(depth: int, units: int, filter_zero_point: int, rows: int = 2) -> Graph:
     rng = np.random.default_rng(depth + units)
     g = GraphBuilder("fc_direct")
     x = g.tensor("x", (rows, depth), "int8", qparams(0.05, 7))
-    w = g.const("w", rng.integers(-100, 100, (units, depth)).astype(np.int8), qparams(0.01, filter_zero_point))
+    w = g.const("w", rng.integers(-100, 100, (units, depth)).astype(np.int8),
+                qparams(0.01, filter_zero_point))
     b = g.const("b", rng.integers(-3000, 3000, units).astype(np.int32), qparams(0.0005, 0))
     y = g.tensor("y", (rows, units), "int8", qparams(0.05 * 0.01 * 100 * np.sqrt(depth) / 4, -3))
     g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
@@ -35,7 +36,8 @@ def test_fc_without_scratch_matches_tflm(depth: int, units: int, zp: int) -> Non
     batches = random_inputs(graph, 4, seed=2)
     outs = HostModel(model, opt="-O1").run_batch(batches)
     for b in range(4):
-        check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"fc direct {depth} input {b}")
+        want = tflm_outputs(graph, [x[b] for x in batches])[0]
+        check_tensor(outs[0][b], want, f"fc direct {depth} input {b}")
 
 
 def test_fc_with_scratch_calls_the_pairs_entry() -> None:
@@ -48,8 +50,8 @@ def _global_pool(h: int, w: int, c: int) -> Graph:
     q = qparams(0.04, -5)
     x = g.tensor("x", (1, h, w, c), "int8", q)
     y = g.tensor("y", (1, 1, 1, c), "int8", q)
-    g.op("AVERAGE_POOL_2D", [x], [y], padding="VALID", stride_h=1, stride_w=1, filter_height=h, filter_width=w,
-         fused_activation_function="NONE")
+    g.op("AVERAGE_POOL_2D", [x], [y], padding="VALID", stride_h=1, stride_w=1, filter_height=h,
+         filter_width=w, fused_activation_function="NONE")
     return g.build([x], [y])
 
 

@@ -1,11 +1,12 @@
 """The cycle model's check: CMSIS-NN's kernels counted on QEMU, priced for a published MLPerf Tiny
 row's board, against that row's latency.
 
-Run: ``.venv/bin/python benchmarks/cycles.py [--models kws,vww,ic,ad] [--edgecraft] [--json]``
+Run: ``.venv/bin/python benchmarks/cycles.py [--models kws,vww,ic,ad] [--edgecraft] [--json] [--rows ID,...]``
 
 The rows are in ``targets/cycles.json`` (``check.rows``), each with its source in the
 mlcommons/tiny_results repositories: runs whose kernels are CMSIS-NN's, so the same kernels can
-be counted here. For each row's core (qemu-m4 for the Cortex-M4F, qemu-m33 for the Cortex-M33)
+be counted here. For each row's core (qemu-m4 for the Cortex-M4F, qemu-m33 for the Cortex-M33,
+qemu-m7, qemu-m55 for the Helium kernels)
 this compiles CMSIS-NN from ``../shared/cmsis-nn`` (a yardstick only; skipped with a message when
 absent) and runs, for every CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling, SOFTMAX and
 ADD layer of the model, the CMSIS-NN call the row's software makes (``benchmarks/kernels.py``
@@ -18,6 +19,11 @@ wait states per miss, clock). Printed per row and model: priced ms, the flash sh
 published ms and the error. ``--edgecraft`` adds edgecraft's own kernels (the whole generated
 model) priced for the same board. The largest error over the ``reference`` rows is the model's
 stated uncertainty (``check.latency_error_pct``).
+
+``ratio`` rows cover a core with no published run of known kernels (the Cortex-M7): one engine
+ran on the row's board and on NUCLEO-L4R5ZI (``base``); the estimate is its NUCLEO-L4R5ZI ms
+times CMSIS-NN's priced ms on the row's board over its priced ms on NUCLEO-L4R5ZI, so the error
+is that of the priced cycle ratio between the two cores (printed beside the published one).
 """
 
 from __future__ import annotations
@@ -176,16 +182,34 @@ def edgecraft_counts(key: str, target: str) -> dict[str, int]:
     return emulate(graph, target, x, name="cycles").classes
 
 
-def check(models: list[str], with_edgecraft: bool) -> list[dict[str, Any]]:
-    """Every row x model: priced CMSIS-NN (and edgecraft) ms vs published ms."""
-    rows = cycle_data()["check"]["rows"]
-    targets = sorted({core_model(r["core"]).machine for r in rows})
+def base_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The base run of a ``ratio`` row (the same engine on NUCLEO-L4R5ZI) as a row of its own."""
+    return {**row["base"], "id": f"{row['id']}/base", "mapping": row["mapping"], "kind": "base"}
+
+
+def needed(rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(mapping, QEMU machine) pairs the rows need counted (a ratio row's base included)."""
+    runs = [*rows, *(base_row(r) for r in rows if r["kind"] == "ratio")]
+    return {(r["mapping"], core_model(r["core"]).machine) for r in runs}
+
+
+def priced(row: dict[str, Any], counts: dict[str, int]) -> Any:
+    """CMSIS-NN's counts priced for the row's board (its core table, flash, clock)."""
+    board, flash = row_board(row)
+    return estimate_cycles(counts, board, flash)
+
+
+def check(models: list[str], with_edgecraft: bool, only: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every row x model: priced CMSIS-NN (and edgecraft) ms vs published ms. A ``ratio`` row's
+    estimate is its base's published ms scaled by the priced ms on the two boards."""
+    rows = [r for r in cycle_data()["check"]["rows"] if not only or r["id"] in only]
+    pairs = needed(rows)
     counted: dict[tuple[str, str, str], dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="edgecraft-cycles-") as tmp:
-        for target in targets:
+        for target in sorted({t for _, t in pairs}):
             objs = build_library(target, Path(tmp) / target)
             objs += build_basic_math(target, Path(tmp) / target)
-            for mapping in sorted({r["mapping"] for r in rows if core_model(r["core"]).machine == target}):
+            for mapping in sorted(m for m, t in pairs if t == target):
                 for key in models:
                     counted[mapping, target, key] = cmsis_counts(key, target, mapping, objs,
                                                                  Path(tmp) / target / f"{key}-{mapping}")
@@ -198,17 +222,29 @@ def check(models: list[str], with_edgecraft: bool) -> list[dict[str, Any]]:
         board, flash = row_board(row)
         target = core_model(row["core"]).machine
         for key in models:
+            if key not in row["latency_ms"]:
+                continue
             published = row["latency_ms"][key]
-            est = estimate_cycles(counted[row["mapping"], target, key], board, flash)
+            est = priced(row, counted[row["mapping"], target, key])
+            estimate = est.latency_ms
             res: dict[str, Any] = {
-                "row": row["id"], "kind": row["kind"], "model": key, "target": target,
+                "row": row["id"], "kind": row["kind"], "model": key, "target": target, "core": row["core"],
                 "mapping": row["mapping"],
                 "clock_mhz": board.clock_mhz, "published_ms": published,
                 "cmsis_ms": round(est.latency_ms, 2),
                 "cmsis_flash_pct": round(100 * est.flash_cycles / est.cycles, 1),
                 "cmsis_instructions": est.instructions,
-                "error_pct": round(100 * (est.latency_ms / published - 1), 1),
             }
+            if row["kind"] == "ratio":
+                base = base_row(row)
+                on_base = priced(base, counted[row["mapping"], core_model(base["core"]).machine, key])
+                estimate = base["latency_ms"][key] * est.latency_ms / on_base.latency_ms
+                res["base_published_ms"] = base["latency_ms"][key]
+                res["priced_cycle_ratio"] = round(est.cycles / on_base.cycles, 3)
+                res["published_cycle_ratio"] = round(published * board.clock_mhz
+                                                     / (base["latency_ms"][key] * base["clock_mhz"]), 3)
+            res["estimate_ms"] = round(estimate, 2)
+            res["error_pct"] = round(100 * (estimate / published - 1), 1)
             if with_edgecraft:
                 ours = estimate_cycles(counted["edgecraft", target, key], board, flash)
                 res["edgecraft_ms"] = round(ours.latency_ms, 2)
@@ -221,33 +257,42 @@ def check(models: list[str], with_edgecraft: bool) -> list[dict[str, Any]]:
 
 
 def show(results: list[dict[str, Any]]) -> None:
-    console = Console(width=180)
+    console = Console(width=200)
     table = Table(title="Cycle model check: CMSIS-NN counted on QEMU, priced per published row",
                   title_justify="left")
-    cols = ["row", "kind", "model", "CMSIS-NN instr", "priced ms", "flash stalls", "published ms", "error"]
+    cols = ["row", "kind", "model", "CMSIS-NN instr", "priced ms", "flash stalls", "estimate ms",
+            "published ms", "error", "cycle ratio priced / published"]
     if "edgecraft_ms" in results[0]:
         cols.append("edgecraft priced ms")
     for col in cols:
         table.add_column(col, justify="left" if col in ("row", "kind", "model") else "right")
     for r in results:
+        ratio = (f"{r['priced_cycle_ratio']:.3f} / {r['published_cycle_ratio']:.3f}"
+                 if "priced_cycle_ratio" in r else "")
         cells = [r["row"], r["kind"], r["model"], f"{r['cmsis_instructions']:,}", f"{r['cmsis_ms']:g}",
-                 f"{r['cmsis_flash_pct']:g}%", f"{r['published_ms']:g}", f"{r['error_pct']:+.1f}%"]
+                 f"{r['cmsis_flash_pct']:g}%", f"{r['estimate_ms']:g}", f"{r['published_ms']:g}",
+                 f"{r['error_pct']:+.1f}%", ratio]
         if "edgecraft_ms" in r:
             cells.append(f"{r['edgecraft_ms']:g}")
         table.add_row(*cells)
     console.print(table)
-    ref = [abs(r["error_pct"]) for r in results if r["kind"] == "reference"]
-    if ref:
-        console.print(f"reference rows: largest error {max(ref):.1f}%, mean absolute "
-                      f"{sum(ref) / len(ref):.1f}% over {len(ref)} figures")
+    for kind in ("reference", "ratio"):
+        for core in sorted({r["core"] for r in results if r["kind"] == kind}):
+            errs = [abs(r["error_pct"]) for r in results if r["kind"] == kind and r["core"] == core]
+            console.print(f"{kind} rows, {core}: largest error {max(errs):.1f}%, mean absolute "
+                          f"{sum(errs) / len(errs):.1f}% over {len(errs)} figures")
     for r in results:
         if "energy_pub_uj" in r:
             console.print(f"{r['row']} {r['model']}: energy {r['energy_est_uj']:,.0f} uJ (priced ms x the "
                           f"catalog's active power) vs published {r['energy_pub_uj']:,.0f} uJ: "
                           f"{r['energy_error_pct']:+.1f}%")
+    shown = {r["row"] for r in results}
     for row in cycle_data()["check"]["rows"]:
-        if row["kind"] == "context":
+        if row["kind"] == "context" and row["id"] in shown:
             console.print(f"{row['id']}: context only: {row['why_context']}")
+    if any(r["kind"] == "ratio" for r in results):
+        console.print("ratio rows: estimate = the same engine's published ms on NUCLEO-L4R5ZI x CMSIS-NN's "
+                      "priced ms on the row's board / on NUCLEO-L4R5ZI (targets/cycles.json check.about)")
 
 
 def main() -> None:
@@ -255,6 +300,7 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--edgecraft", action="store_true", help="also price edgecraft's kernels")
     parser.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
+    parser.add_argument("--rows", default="", help="only these check rows (ids, comma-separated)")
     args = parser.parse_args()
     if not (CMSIS / "Include" / "arm_nnfunctions.h").exists():
         print(f"CMSIS-NN not found at {CMSIS}: nothing to count; skipped")
@@ -264,7 +310,7 @@ def main() -> None:
     if missing:
         print(f"conformance models missing in {CORPUS}: {', '.join(missing)}; skipped")
         return
-    results = check(models, args.edgecraft)
+    results = check(models, args.edgecraft, [r for r in args.rows.split(",") if r])
     if args.json:
         print(json.dumps(results))
     else:

@@ -113,20 +113,35 @@ def test_profile_uses_cycles_when_classes_are_given() -> None:
 def test_check_rows_have_sources_and_the_stated_error_covers_only_checked_cores() -> None:
     check = cycle_data()["check"]
     kinds = [r["kind"] for r in check["rows"]]
-    assert kinds.count("reference") >= 2 and set(kinds) <= {"reference", "context"}
+    assert kinds.count("reference") >= 2 and set(kinds) <= {"reference", "context", "ratio"}
     for row in check["rows"]:
         assert set(row["latency_ms"]) == {"kws", "vww", "ic", "ad"} and "tiny_results_v" in row["source"]
         assert (row["board"] is None) == ("flash" in row), row["id"]  # off-catalog boards bring their flash
         assert row["mapping"] in ("tflm", "microtvm")  # how benchmarks/cycles.py maps its layers
         if row["kind"] == "reference":
             assert cycle_data()["aliases"].get(row["core"], row["core"]) in check["cores"]
+        elif row["kind"] == "ratio":  # the same engine on a board whose core the reference rows check
+            base = row["base"]
+            assert base["board"] == "stm32l4r5-nucleo" and base["core"] in check["cores"] + ["cortex-m4f"]
+            assert set(base["latency_ms"]) == set(row["latency_ms"]) and "tiny_results_v" in base["source"]
+            assert base["source"].split()[0] == row["source"].split()[0]  # one round, one engine
+            assert get_board(row["board"]).clock_mhz == row["clock_mhz"]
         else:
             assert row["why_context"]
+    # every published core with a Cortex-M table has a row: M4 and M33 directly, M7 by ratio, the
+    # Helium kernels (on a Cortex-M85) as context for the M55 table
+    cores = {r["core"] for r in check["rows"]}
+    assert {"cortex-m4f", "cortex-m33", "cortex-m7", "cortex-m55"} <= cores
     assert check_error_pct("cortex-m4f") == check_error_pct("cortex-m33") == check["latency_error_pct"] <= 20
-    assert check_error_pct("cortex-m7") == check_error_pct("cortex-m0plus") == check["unchecked_error_pct"]
+    assert check_error_pct("cortex-m0plus") == check_error_pct("cortex-m55") == check["unchecked_error_pct"]
+    # the M7 is checked by cycle ratio to the M4 (three engines on DISCO-F746NG and NUCLEO-L4R5ZI)
+    assert check["latency_error_pct"] < check_error_pct("cortex-m7") < check["unchecked_error_pct"]
     m7 = cycle_profile_estimate({"alu": 1000, "total": 1000}, get_board("stm32f746-disco"))
-    assert m7["latency_error_pct"] == check["unchecked_error_pct"]
-    assert "not covered by the check" in m7["basis"]
+    assert m7["latency_error_pct"] == check["ratio_error_pct"]["cortex-m7"]
+    assert "checked by ratio to the Cortex-M4" in m7["basis"]
+    m0 = cycle_profile_estimate({"alu": 1000, "total": 1000}, get_board("pico"))
+    assert m0["latency_error_pct"] == check["unchecked_error_pct"]
+    assert "not covered by the check" in m0["basis"]
     m4 = cycle_profile_estimate({"alu": 1000, "total": 1000}, get_board("nano33ble"))
     assert m4["latency_error_pct"] == check["latency_error_pct"] and "benchmarks/cycles.py" in m4["basis"]
     # energy: the latency's error plus how far a board's power moves with its firmware (the same

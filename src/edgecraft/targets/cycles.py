@@ -176,11 +176,14 @@ def estimate_cycles(classes: dict[str, int], board: Board,
 
 def check_error_pct(core: str = "cortex-m4") -> int:
     """The cycle model's stated latency error (+-%) on ``core``: from its check against published
-    MLPerf Tiny latencies for the cores the check covers (``cycles.json`` ``check``), the wider
+    MLPerf Tiny latencies for the cores the check covers (``cycles.json`` ``check``), the
+    ``ratio_error_pct`` of a core checked only by cycle ratio to the Cortex-M4, the wider
     ``unchecked_error_pct`` for the others."""
     check = cycle_data()["check"]
     name = cycle_data()["aliases"].get(core, core)
-    return int(check["latency_error_pct"] if name in check["cores"] else check["unchecked_error_pct"])
+    if name in check["cores"]:
+        return int(check["latency_error_pct"])
+    return int(check["ratio_error_pct"].get(name, check["unchecked_error_pct"]))
 
 
 def energy_spread_pct() -> int:
@@ -193,8 +196,11 @@ def energy_spread_pct() -> int:
 def check_basis(core: str) -> str:
     """Where the stated error of ``core`` comes from."""
     check = cycle_data()["check"]
-    if cycle_data()["aliases"].get(core, core) in check["cores"]:
+    name = cycle_data()["aliases"].get(core, core)
+    if name in check["cores"]:
         return str(check["source"])
+    if name in check["ratio_error_pct"]:
+        return f"{core} is checked by ratio to the Cortex-M4 only ({check['ratio_source']})"
     return f"{core} is not covered by the check ({check['unchecked_source']})"
 
 

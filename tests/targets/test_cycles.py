@@ -50,6 +50,14 @@ def test_every_core_prices_every_counted_class_with_a_source() -> None:
     assert cycle_data()["flash"]["counted_caches"]["small"] == {"data": CACHES[0], "instruction": CACHES[1]}
 
 
+def test_m55_vector_overlap_by_hand() -> None:
+    # two beats per vector instruction, one when it starts beside a vector load/store's second beat
+    classes = {"mve": 2, "mve_ldst": 2, "mve_overlapped": 2, "total": 6}
+    m55 = estimate_cycles(classes, get_board("qemu-m55"))
+    assert m55.core_cycles == 2 * 2 + 2 * 2 + 2 * 1
+    assert "ARMScheduleM55.td" in core_model("cortex-m55").source("mve_overlapped")
+
+
 def test_m4_arithmetic_by_hand() -> None:
     classes = {"alu": 10, "load": 4, "load_pipelined": 2, "branch_cond": 4, "branch_taken": 3,
                "branch_not_taken": 1, "load_multiple": 1, "load_multiple_regs": 3, "mac": 5, "total": 26}

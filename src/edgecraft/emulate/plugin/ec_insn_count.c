@@ -11,7 +11,9 @@
  * single loads and stores (and those that directly follow another single load or store in the
  * same translation block: the Cortex-M3/M4 pipeline overlaps them), load/store multiple (with
  * the number of registers moved), 32-bit multiply, long multiply, DSP multiply-accumulate, SIMD,
- * divide, FPU (arithmetic, divide/square root, loads/stores), MVE (arithmetic, loads/stores),
+ * divide, FPU (arithmetic, divide/square root, loads/stores), MVE (arithmetic, loads/stores, and
+ * either directly after one of the other kind in the same block: mve_overlapped, since a
+ * dual-beat core starts it while the other finishes on its own pipe),
  * branches (unconditional, calls, conditional, loads into pc), low-overhead loop start and end
  * (Armv8.1-M) and the rest (ALU). A conditional branch
  * always ends a translation block, so it was taken exactly when the next block executed does
@@ -85,7 +87,7 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 enum {
   C_ALU, C_LOAD, C_LOAD_PIPE, C_STORE, C_STORE_PIPE, C_LDM, C_STM, C_LDM_REGS, C_STM_REGS, C_MUL, C_MULL,
   C_MAC, C_SIMD, C_DIV, C_BRANCH, C_CALL, C_BRANCH_COND, C_TAKEN, C_NOT_TAKEN, C_LOAD_PC, C_FPU, C_FPU_DIV,
-  C_FPU_LDST, C_MVE, C_MVE_LDST, C_LOOP_START, C_LOOP_END, C_SYSTEM, C_TOTAL, C_FLASH_LOAD, C_FLASH_STORE,
+  C_FPU_LDST, C_MVE, C_MVE_LDST, C_MVE_OVERLAP, C_LOOP_START, C_LOOP_END, C_SYSTEM, C_TOTAL, C_FLASH_LOAD, C_FLASH_STORE,
   C_RAM_LOAD, C_RAM_STORE, C_FLASH_LOAD_MISS, C_FETCH_LINES, C_FETCH_MISS, C_FLASH_LOAD_MISS_BIG, C_FETCH_MISS_BIG,
   N_COUNTERS
 };
@@ -93,7 +95,7 @@ static const char *const CLASS_NAMES[N_COUNTERS] = {
     "alu", "load", "load_pipelined", "store", "store_pipelined", "load_multiple", "store_multiple",
     "load_multiple_regs", "store_multiple_regs", "mul", "mul_long", "mac", "simd", "div", "branch",
     "call", "branch_cond", "branch_taken", "branch_not_taken", "load_pc", "fpu", "fpu_div", "fpu_ldst", "mve",
-    "mve_ldst", "loop_start", "loop_end", "system", "total", "flash_load", "flash_store", "ram_load", "ram_store",
+    "mve_ldst", "mve_overlapped", "loop_start", "loop_end", "system", "total", "flash_load", "flash_store", "ram_load", "ram_store",
     "flash_load_miss", "fetch_lines", "fetch_miss", "flash_load_miss_big", "fetch_miss_big"};
 
 #define MAX_OPS 4096
@@ -373,7 +375,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   struct tb_info *info = calloc(1, sizeof *info); /* lives as long as the block may run */
   if (!info) abort();
   info->vaddr = qemu_plugin_tb_vaddr(tb);
-  int prev = -1;
+  int prev = -1, prev_kind = -1; /* the class before the rewrites below */
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
@@ -384,6 +386,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     if (cls == C_LOAD && (prev == C_LOAD || prev == C_LOAD_PIPE || prev == C_STORE || prev == C_STORE_PIPE))
       cls = C_LOAD_PIPE;
     else if (cls == C_STORE && (prev == C_LOAD || prev == C_LOAD_PIPE)) cls = C_STORE_PIPE;
+    int kind = cls;
+    if ((cls == C_MVE && prev_kind == C_MVE_LDST) || (cls == C_MVE_LDST && prev_kind == C_MVE))
+      cls = C_MVE_OVERLAP;
     if (log_file) fprintf(log_file, "%#llx %s %s\n", (unsigned long long)pc, CLASS_NAMES[cls], disas ? disas : "?");
     free(disas);
     /* Marker callbacks are registered first, so they see the counts before this instruction. */
@@ -402,6 +407,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       info->ends_in_cond_branch = cls == C_BRANCH_COND;
     }
     prev = cls;
+    prev_kind = kind;
   }
   qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS, info);
 }

@@ -22,8 +22,10 @@ pytest.importorskip("torch")
 
 import edgecraft
 from edgecraft.apps.templates import TEMPLATES
+from edgecraft.cli.app import main
 from edgecraft.formats import read_tflite
 from edgecraft.search import SearchError, run_search
+from edgecraft.search.runner import start_local_ray
 from edgecraft.targets import get_board
 
 pytestmark = pytest.mark.torch
@@ -33,9 +35,55 @@ pytestmark = pytest.mark.torch
 def ray_session() -> Iterator[None]:
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    start_local_ray(2, log_to_driver=False)  # as `edgecraft search` starts it
     yield
     ray.shutdown()
+
+
+def _listening(pids: set[int]) -> list[str]:
+    """The local address of every TCP socket listening in one of ``pids`` (from /proc)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        fds = Path(f"/proc/{pid}/fd")
+        for fd in fds.iterdir() if fds.exists() else []:
+            try:
+                link = os.readlink(fd)
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            f = line.split()
+            if f[3] == "0A" and f[9] in inodes:  # 0A: LISTEN
+                host, port = f[1].split(":")
+                raw = bytes.fromhex(host)
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))  # per-word endian
+                out.append(f"{socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, words)}"
+                           f":{int(port, 16)}")
+    return out
+
+
+def test_the_local_ray_listens_on_loopback_only(ray_session: None) -> None:
+    # the Ray that `edgecraft search` starts: the driver (this process) and every process it
+    # started (GCS, raylet, workers, agents) listen on 127.0.0.1 only, never on all interfaces
+    # or the machine's outward address
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    ours, grew = {os.getpid()}, True
+    while grew:
+        more = {p for p, pp in parents.items() if pp in ours} - ours
+        ours |= more
+        grew = bool(more)
+    addresses = _listening(ours)
+    assert len(addresses) >= 3, addresses  # at least the GCS, the raylet and this driver
+    assert all(a.startswith(("127.0.0.1:", "::ffff:127.0.0.1:")) for a in addresses), addresses
 
 
 def _app(root: Path, kind: str, replace: dict[str, str]) -> Path:
@@ -48,7 +96,9 @@ def _app(root: Path, kind: str, replace: dict[str, str]) -> Path:
     return root
 
 
-def test_search_interrupted_resumed_and_on_the_board(ray_session: None, tmp_path: Path) -> None:
+def test_search_interrupted_resumed_and_on_the_board(
+    ray_session: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     app = _app(tmp_path / "gesture", "gesture", {'"training.epochs" = 12': '"training.epochs" = 4'})
     board = get_board("nano33ble")
     first = run_search(app, "nano33ble", trials=2, budget_minutes=0.001, quick=True, progress=False)
@@ -105,6 +155,18 @@ def test_search_interrupted_resumed_and_on_the_board(ray_session: None, tmp_path
         "model",
         "config",
     }
+    assert [m.stat().st_mtime_ns for m in models] == stamps
+
+    # resuming with another --seed, --trials or --target than the saved search's is refused
+    # with one error line naming the saved values (it would reuse the saved candidates)
+    for other in (["--trials", "3"], ["--trials", "2", "--seed", "1"]):
+        with pytest.raises(SystemExit) as e:
+            main(["search", str(app), "--target", "nano33ble", *other, "--quick", "--resume"])
+        out, err = capsys.readouterr()
+        assert (e.value.code, out, err.count("\n")) == (2, "", 1), err
+        assert err.startswith("error: ") and "started with --target nano33ble --seed 0 --trials 2," in err
+    with pytest.raises(SearchError, match="--target nano33ble --seed 0 --trials 2, not --target qemu-m4"):
+        run_search(app, "qemu-m4", trials=2, quick=True, progress=False, resume=True)
     assert [m.stat().st_mtime_ns for m in models] == stamps
 
 

@@ -17,9 +17,12 @@ Everything lives in ``DIR/search`` (``DIR/search-quick`` with ``quick``): ``cand
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +80,7 @@ def run_search(
     spec = load_spec(root, quick)
     check_searchable(spec)
     out = spec.root / ("search-quick" if quick else "search")
-    if resume and not (out / STATE).is_file():
-        raise SearchError(f"nothing to resume: {out / STATE} does not exist (run without --resume first)")
+    state = _saved(out, board, trials, seed) if resume else None
     import ray
 
     started = not ray.is_initialized()
@@ -86,11 +88,7 @@ def run_search(
         _init_ray(address, cpus)
     try:
         data = search_data(spec)
-        if resume:
-            state = json.loads((out / STATE).read_text())
-            if state["board"] != board:
-                raise SearchError(f"{out} holds a search for {state['board']}, not {board}")
-        else:
+        if state is None:
             out.mkdir(parents=True, exist_ok=True)
             state = _candidates(spec, data, board, trials, seed, out / BUILDS)
             (out / STATE).write_text(json.dumps(state, indent=2))
@@ -129,6 +127,25 @@ def run_search(
     }
 
 
+def _saved(out: Path, board: str, trials: int, seed: int) -> dict[str, Any]:
+    """The saved search in ``out``, which ``--resume`` continues: SearchError when there is
+    none, or when it was started with another ``--target``, ``--seed`` or ``--trials`` (its
+    candidates are that search's, so resuming it would not be the search asked for)."""
+    if not (out / STATE).is_file():
+        raise SearchError(f"nothing to resume: {out / STATE} does not exist (run without --resume first)")
+    state: dict[str, Any] = json.loads((out / STATE).read_text())
+    saved = {"--target": state["board"], "--seed": state["seed"], "--trials": state.get("trials")}
+    asked = {"--target": board, "--seed": seed, "--trials": trials}
+    if any(v is not None and v != asked[k] for k, v in saved.items()):
+        was = " ".join(f"{k} {v}" for k, v in saved.items() if v is not None)
+        now = " ".join(f"{k} {v}" for k, v in asked.items())
+        raise SearchError(
+            f"{out} holds a search started with {was}, not {now}: resume with {was}, "
+            "or run without --resume to start a new search"
+        )
+    return state
+
+
 def _probe(address: str) -> None:
     """SearchError at once when nothing listens at a ``HOST:PORT`` address (Ray itself retries
     for minutes); ``auto`` and ``ray://`` addresses are left to Ray."""
@@ -147,18 +164,52 @@ def _init_ray(address: str | None, cpus: int | None) -> None:
     import ray
 
     quiet: dict[str, Any] = {
-        "include_dashboard": False,
         "log_to_driver": False,
         "logging_level": logging.WARNING,
     }
     if address:
+        host = address.split("://")[-1].rpartition(":")[0].strip("[]")
         try:
-            ray.init(address=address, **quiet)
+            with _loopback(host in ("localhost", "127.0.0.1", "::1")):  # a cluster on this machine only
+                ray.init(address=address, include_dashboard=False, **quiet)
         except (ConnectionError, ValueError, RuntimeError) as e:
             raise SearchError(f"cannot reach the Ray cluster at {address}: {e}") from None
         return
+    start_local_ray(cpus or os.cpu_count() or 1, **quiet)
+
+
+def start_local_ray(cpus: int, **options: Any) -> None:
+    """Start a Ray on this machine only: its node address is 127.0.0.1, so the GCS, the raylet,
+    the workers and the agents listen on the loopback interface only, and no dashboard.
+
+    ``ray.init(_node_ip_address="127.0.0.1")`` is not enough: Ray replaces a loopback address
+    by the machine's outward one and then listens on every interface. It keeps loopback only
+    where it does not support clusters (its ``ENABLE_RAY_CLUSTER`` switch, read when the node
+    starts), so the switch is off while this node starts."""
+    import ray
+
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-    ray.init(num_cpus=cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
+    with _loopback():
+        ray.init(num_cpus=cpus, include_dashboard=False, **options)
+    ip = ray.util.get_node_ip_address()
+    if not ipaddress.ip_address(ip).is_loopback:
+        ray.shutdown()
+        raise SearchError(f"the local Ray started on {ip}, not 127.0.0.1 only")
+
+
+@contextmanager
+def _loopback(on: bool = True) -> Iterator[None]:
+    """Ray's cluster switch off while a node starts or a driver connects (``on``): its address
+    is then 127.0.0.1, as a local Ray's is (a driver that takes the machine's outward address
+    does not find the raylet of a local Ray)."""
+    from ray._private import ray_constants
+
+    was = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = was and not on
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = was
 
 
 def _candidates(
@@ -224,6 +275,7 @@ def _candidates(
     return {
         "board": board,
         "seed": seed,
+        "trials": trials,
         "candidates": choose(fitting, trials),
         "measured_fitting": len(fitting),
         "references": references,

@@ -167,3 +167,44 @@ def test_candidates_that_train_as_the_default_are_kept_like_it(tmp_path: Path) -
     assert not trains_as_default(spec, {**d, "id": "c3", "lr": 2.0})
     assert not trains_as_default(spec, {**d, "id": "c4", "front_end": {**own, "peaks": own["peaks"] + 1}})
     assert not trains_as_default(spec, {**d, "id": "c5", "arch": {**d["arch"], "width": 8}})
+
+
+def test_audio_sample_rate_and_window_are_searched_and_the_c_front_end_runs_them(tmp_path: Path) -> None:
+    import ctypes
+    import sys
+
+    import numpy as np
+
+    from edgecraft.dsp import c_sources, mfcc
+    from edgecraft.search.space import candidate_front_end, resample_clips
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dsp"))
+    from c_harness import build_host, ptr, symbol
+
+    new_app("kws", tmp_path / "kws")
+    cfg = front_end(load_spec(tmp_path / "kws"))
+    fe = front_end_choices(cfg)
+    assert fe["sample_rate"] == [8000, 12000, 16000] and fe["window_samples"] == [240, 360, 480]
+    new_app("anomaly", tmp_path / "ad")  # its mel bands reach 8 kHz: 16 kHz is its only rate
+    assert "sample_rate" not in front_end_choices(front_end(load_spec(tmp_path / "ad")))
+    # 8 kHz: the same second in 8000 samples, 30 ms windows of 240 samples -> 25 frames, not 49
+    c8 = candidate_front_end(cfg, {"front_end": {"sample_rate": 8000, "window_samples": 240}})
+    assert (c8.sample_rate, c8.clip_samples, c8.shape) == (8000, 8000, (25, 10))
+    t = np.arange(16000) / 16000
+    clip = np.round(8000 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16)
+    (pcm,) = resample_clips(clip[None], 16000, 8000)
+    assert pcm.dtype == np.int16 and len(pcm) == 8000
+    assert np.argmax(np.abs(np.fft.rfft(pcm))) == 1000  # the 1 kHz tone stays at 1 kHz (1 Hz bins)
+    # the device's C front end computes the 8 kHz features as the Python one does (on a voice:
+    # harmonics of a gliding pitch in bursts, over low noise)
+    f0 = np.cumsum(120 + 60 * np.sin(2 * np.pi * 1.5 * t)) / 16000
+    voice = sum(np.sin(2 * np.pi * h * f0) / h for h in range(1, 12)) * np.sin(2 * np.pi * 1.2 * t) ** 2
+    noisy = 6000 * voice + np.random.default_rng(0).normal(0, 30, len(t))
+    (pcm,) = resample_clips(np.round(noisy).astype(np.int16)[None], 16000, 8000)
+    lib = build_host(c_sources(c8, "search_8k"), tmp_path / "c")
+    out = np.zeros(c8.shape, np.float32)
+    scratch = np.zeros(2 * c8.fft_size + c8.mel_bins, np.float32)
+    lib.ec_audio_features.restype = ctypes.c_int
+    frames = lib.ec_audio_features(symbol(lib, "ec_search_8k"), ptr(pcm), len(pcm), ptr(scratch), ptr(out))
+    assert frames == 25
+    assert np.abs(out - mfcc(pcm, c8)).max() <= 1e-4

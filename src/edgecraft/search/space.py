@@ -17,6 +17,14 @@ bottleneck widths; ``mlp`` width; ``mobilenet`` base width. QAT and pruning are 
 classifiers (the apps pipeline prunes and runs QAT on classifiers only). The spec's own
 values are always among the choices. Sampling is a seeded draw without repeats, so a seed
 names one list of candidates.
+
+Audio front ends (MFCC and log-mel) also vary the sample rate and the window
+(:func:`audio_timing`): 8, 12 or 16 kHz up to the spec's own rate, which is the data's (clips
+are resampled down, :func:`resample_clips`, as a microphone at that rate would give them; rates
+that would put the mel bands above the Nyquist frequency are left out), and windows of 0.5,
+0.75 or 1 times the spec's. Window and hop count samples at the candidate's rate, so a lower
+rate spans the clip in fewer frames: a smaller model input, less RAM and time. The device's C
+front end takes any of them (its tables are generated from the same parameters).
 """
 
 from __future__ import annotations
@@ -55,14 +63,34 @@ def front_end_choices(cfg: Preset | None) -> dict[str, list[Any]]:
         return {"fft_bins": bins, "peaks": sorted(_with((1, 2, 3), cfg.peaks))}
     if isinstance(cfg, AudioFeatures):
         hops = sorted(h for h in _with((320, 400, 480, 640), cfg.hop_samples) if h <= cfg.window_samples * 2)
+        timing = {**audio_timing(cfg), "hop_samples": hops}
         if cfg.kind == "mfcc":
             coefs = sorted(c for c in _with((6, 8, 10, 13), cfg.num_coefficients) if c <= cfg.mel_bins)
-            return {"num_coefficients": coefs, "hop_samples": hops}
+            return {"num_coefficients": coefs, **timing}
         own = cfg.mel_bins
-        return {"mel_bins": _scaled(own, (0.5, 0.75, 1.0, 1.5), 4), "hop_samples": hops}
+        return {"mel_bins": _scaled(own, (0.5, 0.75, 1.0, 1.5), 4), **timing}
     if isinstance(cfg, ImagePreprocess):
         return {"size": _scaled(cfg.height, (0.5, 0.75, 1.0), 8)}
     return {}
+
+
+#: sample rates an audio front end may take (at most the data's, which is the spec's rate)
+RATES = (8000, 12000, 16000)
+
+
+def audio_timing(cfg: AudioFeatures) -> dict[str, list[int]]:
+    """An audio front end's sample rate and window (samples per frame), where they have a choice:
+    rates of :data:`RATES` up to the spec's own (the data's: clips are resampled down to the
+    candidate's rate, as a microphone sampled at that rate would give them) that keep its mel
+    bands below the Nyquist frequency; windows of 0.5, 0.75 and 1 times the spec's, at most its
+    FFT size. The window and the hop are counted in samples at the candidate's rate, so a lower
+    rate spans the clip in fewer frames (a smaller input) with longer windows."""
+    rates = sorted(
+        r for r in _with(RATES, cfg.sample_rate) if r <= cfg.sample_rate and cfg.mel_high_hz <= r / 2
+    )
+    windows = [w for w in _scaled(cfg.window_samples, (0.5, 0.75, 1.0), 16) if w <= cfg.fft_size]
+    out = {"sample_rate": rates, "window_samples": windows}
+    return {k: v for k, v in out.items() if len(v) > 1}
 
 
 def _scaled(own: int, factors: tuple[float, ...], least: int = 2) -> list[int]:
@@ -96,7 +124,7 @@ def smallest_candidate(spec: AppSpec, cfg: Preset | None) -> dict[str, Any]:
     """The space's least demanding candidate (fewest features, narrowest and shallowest model):
     when it does not fit a board, no candidate does."""
     fe, arch = front_end_choices(cfg), arch_choices(spec)
-    least = {k: (v[-1] if k == "hop_samples" else v[0]) for k, v in fe.items()}
+    least = {k: (v[-1] if k in ("hop_samples", "window_samples") else v[0]) for k, v in fe.items()}
     small_arch = {k: (v[-1] if k == "kernel" else min(v)) for k, v in arch.items()}
     return {
         **default_candidate(spec),
@@ -262,7 +290,24 @@ def candidate_front_end(cfg: Preset | None, c: dict[str, Any]) -> Preset | None:
     if "size" in params:
         size = params.pop("size")
         params.update(height=size, width=size)
+    if isinstance(cfg, AudioFeatures) and params.get("sample_rate", cfg.sample_rate) != cfg.sample_rate:
+        # the same clip length in seconds at the candidate's rate
+        params["clip_samples"] = cfg.clip_samples * params["sample_rate"] // cfg.sample_rate
     return dataclasses.replace(cfg, **params)  # type: ignore[type-var]
+
+
+def resample_clips(raw: np.ndarray, rate: int, to: int) -> np.ndarray:
+    """Audio clips ``(N, samples)`` at ``rate`` as a converter sampling at ``to`` would give them:
+    polyphase resampling (its anti-aliasing filter), rounded and clipped to int16."""
+    if to == rate:
+        return raw
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(to, rate)
+    y = resample_poly(np.asarray(raw, np.float64), to // g, rate // g, axis=1)
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
 
 def build(spec: AppSpec, c: dict[str, Any], input_shape: tuple[int, ...], outputs: int, cfg: Any) -> Any:

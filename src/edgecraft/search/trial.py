@@ -28,8 +28,9 @@ import numpy as np
 from edgecraft.apps.data import Dataset, Split
 from edgecraft.apps.features import Scaling, featurize, front_end, needs_scaling
 from edgecraft.apps.spec import AppSpec, Optimization, SpecError
+from edgecraft.dsp.audio import AudioFeatures
 from edgecraft.search.costs import board_costs
-from edgecraft.search.space import build, candidate_front_end
+from edgecraft.search.space import build, candidate_front_end, resample_clips
 
 #: the directory beside ``models/`` where measured builds are cached
 BUILDS = "builds"
@@ -77,7 +78,10 @@ def outputs_of(data: SearchData, x: np.ndarray) -> int:
 def features_for(spec: AppSpec, c: dict[str, Any], raws: list[np.ndarray]) -> tuple[list[np.ndarray], Any]:
     """Features of each raw batch with the candidate's front end (scaled as the apps pipeline
     scales them, fitted on the first batch), and the front end."""
-    cfg = candidate_front_end(front_end(spec), c)
+    own = front_end(spec)
+    cfg = candidate_front_end(own, c)
+    if isinstance(cfg, AudioFeatures) and isinstance(own, AudioFeatures):  # the data are at the spec's rate
+        raws = [resample_clips(r, own.sample_rate, cfg.sample_rate) for r in raws]
     xs = [featurize(cfg, r) for r in raws]
     if needs_scaling(cfg, spec.task):
         scaling = Scaling.fit(xs[0])

@@ -69,3 +69,41 @@ def test_average_pool_halfword_sums_match_tflm() -> None:
                          cflags=("-DEC_POOL_PAIRS=1",)).run_batch(batches)
         for b in range(3):
             check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"pool {k} input {b}")
+
+
+def _wide_conv(width: int, depthwise: bool) -> Graph:
+    """A 1x3 convolution (or depthwise) over one row of ``width`` pixels, 4 channels, int8 clamp."""
+    rng = np.random.default_rng(width)
+    g = GraphBuilder("wide")
+    x = g.tensor("x", (1, 1, width, 4), "int8", qparams(0.05, -1))
+    shape = (1, 1, 3, 4) if depthwise else (4, 1, 3, 4)
+    ws = np.full(4, 0.01, np.float32)
+    w = g.const("w", rng.integers(-127, 128, shape).astype(np.int8), qparams(ws, 0, 3 if depthwise else 0))
+    b = g.const("b", rng.integers(-300, 300, 4).astype(np.int32), qparams(0.05 * ws, 0))
+    y = g.tensor("y", (1, 1, width, 4), "int8", qparams(0.2, 3))
+    attrs = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
+                 fused_activation_function="NONE")
+    if depthwise:
+        g.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=1, **attrs)
+    else:
+        g.op("CONV_2D", [x, w, b], [y], **attrs)
+    return g.build([x], [y])
+
+
+@pytest.mark.parametrize("depthwise", [False, True], ids=["conv", "depthwise"])
+def test_quick_block_is_halfwords_and_wider_layers_keep_the_general_kernel(depthwise: bool) -> None:
+    """The quick kernels' compact block holds the geometry in halfwords: a row of 33,000
+    pixels takes the general DSP kernel, 1,000 the quick one, both exact."""
+    stem = "depthwise_conv_2d" if depthwise else "conv_2d"
+    for width, quick in ((1000, True), (33_000, False)):
+        graph = _wide_conv(width, depthwise)
+        model = generate(graph, "wide", dsp=True)
+        source = model.files["wide.c"]
+        assert (f"ec_{stem}_quick_dsp_s8(" in source) is quick
+        assert ("static const ec_quick_params op0" in source) is quick
+        assert (f"ec_{stem}_dsp_s8(" in source) is not quick
+        batches = random_inputs(graph, 2, seed=width)
+        outs = HostModel(model, opt="-O1").run_batch(batches)
+        for b in range(2):
+            want = tflm_outputs(graph, [x[b] for x in batches])[0]
+            check_tensor(outs[0][b], want, f"{stem} width {width} input {b}")

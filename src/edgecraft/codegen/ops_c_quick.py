@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_array
+from edgecraft.codegen.cwriter import c_array, c_list
 from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ir.graph import Tensor
 from edgecraft.ops.base import OpContext
@@ -62,12 +62,37 @@ def depthwise_pairs(w: np.ndarray) -> np.ndarray:
     return _wrap32(np.concatenate([words.reshape(-1), taps[:, 4 * quads:].reshape(-1)]))
 
 
+def _fits16(values: list[int]) -> bool:
+    return all(-(2**15) <= v < 2**15 for v in values)
+
+
+def _params(ctx: OpContext, p: str, pads: tuple[int, int], weights: str, bias: str) -> str | None:
+    """The compact parameter block (``ec_quick_params``), or None when a value needs more than
+    a halfword."""
+    x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    a = ctx.attrs
+    geometry = [a.get("stride_h", 1), a.get("stride_w", 1), a.get("dilation_h_factor", 1),
+                a.get("dilation_w_factor", 1), *pads]
+    if not _fits16([*x.shape, *w.shape, *y.shape, *geometry, -x.zero_point, y.zero_point]):
+        return None
+    sh, sw, dh, dw, ph, pw = geometry
+    return (
+        f"static const ec_quick_params {p} = {{\n"
+        f"  .input = {c_list(list(x.shape))}, .filter = {c_list(list(w.shape))}, "
+        f".output = {c_list(list(y.shape))},\n"
+        f"  .stride_h = {sh}, .stride_w = {sw}, .dilation_h = {dh}, .dilation_w = {dw}, "
+        f".pad_h = {ph}, .pad_w = {pw},\n"
+        f"  .input_offset = {-x.zero_point}, .output_offset = {y.zero_point},\n"
+        f"  .multiplier = {p}_multiplier, .rshift = {p}_rshift, .weights = {weights}, .bias = {bias},\n}};\n"
+    )
+
+
 def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray, lo: int, hi: int,
-               folded_bias: np.ndarray) -> OpCode | None:
-    """The quick kernel's tables (``<p>_multiplier``; ``<p>_rshift``: -shift - 1 as int8, the
-    parameter block's ``shift`` then NULL) and call for this CONV_2D or DEPTHWISE_CONV_2D, or
-    None when the layer needs the general one. ``folded_bias``: bias + input offset x filter
-    sums (convolution)."""
+               folded_bias: np.ndarray, pads: tuple[int, int]) -> OpCode | None:
+    """The quick kernel's tables (``<p>_multiplier``; ``<p>_rshift``: -shift - 1 as int8), its
+    parameter block (``ec_quick_params``, which holds them and the filter and bias arrays) and
+    call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer needs the general one.
+    ``folded_bias``: bias + input offset x filter sums (convolution); ``pads``: top and left."""
     x, w = ctx.req_input(0), ctx.req_input(1)
     if (lo, hi) != (-128, 127) or np.any(np.asarray(shift) > -1):
         return None
@@ -79,26 +104,27 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
         if w.shape[3] != x.shape[3]:  # depth multiplier > 1
             return None
         wv = ctx.const(1)
-        if not _accumulators_fit(ctx, x, wv.reshape(-1, wv.shape[-1]).T):
+        taps = wv.reshape(-1, wv.shape[-1]).T
+        if not _accumulators_fit(ctx, x, taps) or _params(ctx, p, pads, "", "") is None:
             return None
         filt = ptr.const_array(f"{p}_pairs", "int32_t", depthwise_pairs(wv),
                                f"{p}: the filter as halfword pairs (ec_depthwise_conv_2d_quick_dsp.c)")
         bias_values = ctx.const(2) if ctx.input(2) is not None else np.zeros(w.shape[3], np.int32)
         bias = ptr.const_array(f"{p}_bias2", "int32_t", _wrap32(2 * bias_values.astype(np.int64)),
                                f"{p}: twice the bias (ec_depthwise_conv_2d_quick_dsp.c)")
-        call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {p}_rshift, {ptr(i[0])}, {filt}, {bias}, {out});"
-        return OpCode(tables, call, ("depthwise_conv_2d_quick_dsp",))
+        call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out});"
+        return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("depthwise_conv_2d_quick_dsp",))
     n = w.shape[1] * w.shape[2] * w.shape[3]
     scratch = ptr.scratch(ctx.op)
     if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":
         return None
     rows = ctx.const(1).reshape(w.shape[0], -1)
-    if not _accumulators_fit(ctx, x, rows):
+    if not _accumulators_fit(ctx, x, rows) or _params(ctx, p, pads, "", "") is None:
         return None
     filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(rows),
                            f"{p}: the filter in pairs of output channels (ec_conv_2d_quick_dsp.c)",
                            aligned=True)
     bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(2 * folded_bias.astype(np.int64)),
                            f"{p}: twice bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
-    call = f"ec_conv_2d_quick_dsp_s8(&{p}, {p}_rshift, {ptr(i[0])}, {filt}, {bias}, {out}, {scratch});"
-    return OpCode(tables, call, ("conv_2d_quick_dsp",))
+    call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out}, {scratch});"
+    return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("conv_2d_quick_dsp",))

@@ -23,9 +23,6 @@ from edgecraft.ir.graph import Graph
 from edgecraft.ops.base import OpContext
 from edgecraft.plan.patch import Patch, band_bytes
 
-#: The C parameter-block type of each op kind a patch holds (int8 convolutions and ADD).
-CONV_PARAMS, ADD_PARAMS = "ec_conv_params", "ec_binary_params"
-
 
 class PatchError(ValueError):
     """An emitted call does not have the arguments a patch rewrites (a generator bug)."""
@@ -105,13 +102,14 @@ def emit_patch(graph: Graph, patch: Patch, ptr: Callable[[int], str],
         call_c = local(patch.add, {f"&op{patch.add}": "&pc", x: f"x + r0 * {xrow}", w: f"w + r0 * {xrow}"})
         about = f"z {r} of op b's; each band is added to x's rows into w"
         tail = ["      pc.dims[3] = r1 - r0;", f"      {call_c}"]
-        blocks = [f"  {_params_type(codes[patch.a].decls, patch.a)} pa = *op_a, pb = *op_b;",
-                  f"  {_params_type(codes[patch.add].decls, patch.add)} pc = *op_c;"]
+        blocks = [f"  {_params_type(codes[patch.add].decls, patch.add)} pc = *op_c;"]
     else:
         call_b = local(patch.b, {f"&op{patch.b}": "&pb", tensors["z"]: f"z + r0 * {zrow}"})
         about = "op b writes its rows of z (which may overlap the rows of x already read)"
         tail = []
-        blocks = [f"  {_params_type(codes[patch.a].decls, patch.a)} pa = *op_a, pb = *op_b;"]
+        blocks = []
+    blocks = [f"  {_params_type(codes[patch.a].decls, patch.a)} pa = *op_a;",
+              f"  {_params_type(codes[patch.b].decls, patch.b)} pb = *op_b;", *blocks]
     body = [
         f"  /* ops a, b{', c' if block else ''} in bands of {r} row(s): y holds {patch.y_rows} rows of "
         f"op a's output; {about} */",

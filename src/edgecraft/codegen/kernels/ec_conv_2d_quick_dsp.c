@@ -27,7 +27,7 @@ static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
 
 /* The (kh, kw, c) window at output pixel (b, y0, x0) into patch; taps outside the image hold
  * the input zero point. A row of taps inside the image is one contiguous copy. */
-static void gather(const ec_conv_params *p, const int8_t *input, int32_t b, int32_t y0, int32_t x0,
+static void gather(const ec_quick_params *p, const int8_t *input, int32_t b, int32_t y0, int32_t x0,
                    int8_t *patch) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, k_w = p->filter.w;
   const int32_t dil_w = p->dilation_w, row = k_w * in_c;
@@ -64,7 +64,7 @@ static void gather(const ec_conv_params *p, const int8_t *input, int32_t b, int3
 }
 
 /* Whether the window at (y0, x0) lies inside the image (rows of taps contiguous: dilation_w 1). */
-static int inside(const ec_conv_params *p, int32_t y0, int32_t x0) {
+static int inside(const ec_quick_params *p, int32_t y0, int32_t x0) {
   return y0 >= 0 && y0 + p->dilation_h * (p->filter.h - 1) < p->input.h && x0 >= 0 && x0 + p->filter.w <= p->input.w;
 }
 
@@ -110,7 +110,7 @@ static void operands(const int8_t *a, const int8_t *b, int32_t n, int32_t *x) {
 #endif
 
 /* All output channels of pixels a and b (out_b == out_a for a lone last pixel). */
-static void channels(const ec_conv_params *p, const int8_t *shift, const int8_t *filter, const int32_t *bias,
+static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t *filter, const int32_t *bias,
                      const int32_t *x, int32_t n, int8_t *out_a, int8_t *out_b) {
   const int32_t quads = n >> 2, rem = n & 3, k = 1 + 2 * p->output_offset;
   const int32_t pad = ((2 * rem + 3) & ~3) - 2 * rem; /* a pair of filters ends on a word */
@@ -185,8 +185,9 @@ static void channels(const ec_conv_params *p, const int8_t *shift, const int8_t 
   }
 }
 
-void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
-                             const int8_t *filter, const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+void ec_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output, int8_t *scratch) {
+  const int8_t *rshift = p->rshift, *filter = (const int8_t *)p->weights;
+  const int32_t *folded_bias = p->bias;
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, out_c = p->filter.n;
   const int32_t out_w = p->output.w, pixels = p->output.h * out_w;
   const int32_t n = p->filter.h * p->filter.w * in_c;

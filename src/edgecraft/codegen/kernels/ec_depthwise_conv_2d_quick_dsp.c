@@ -133,9 +133,9 @@ static void window(const dw_window *g, const int8_t *in, const int32_t *f, int32
   }
 }
 
-void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
-                                       const int32_t *filter_pairs, const int32_t *bias2, int8_t *output) {
-  const int32_t *bias = bias2;
+void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output) {
+  const int32_t *bias = p->bias, *filter_pairs = (const int32_t *)p->weights;
+  const int8_t *rshift = p->rshift;
   const int32_t in_h = p->input.h, in_w = p->input.w, c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_h = p->output.h, out_w = p->output.w;
   const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, step = dil_w * c, in_row = dil_h * in_w * c;

@@ -293,14 +293,23 @@ void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const
 void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                       const int32_t *bias, int8_t *output);
 /* The DSP quick cases (ec_<kernel>_quick_dsp.c), which the C generator picks for layers with
- * the int8 clamp, right shifts only and small accumulators: rshift (per channel -shift - 1; the
- * block's shift is NULL), folded_bias (twice bias + input offset x filter sums), the filter in
- * pairs of output channels; the depthwise filter as doubled halfword pairs, bias2 twice the
- * bias (never NULL). */
-void ec_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
-                             const int8_t *filter, const int32_t *folded_bias, int8_t *output, int8_t *scratch);
-void ec_depthwise_conv_2d_quick_dsp_s8(const ec_conv_params *p, const int8_t *rshift, const int8_t *input,
-                                       const int32_t *filter_pairs, const int32_t *bias2, int8_t *output);
+ * the int8 clamp, right shifts only and small accumulators. Their parameter block is compact
+ * (halfword geometry, what the generator checks fits) and holds the layer's tables: rshift (per
+ * channel -shift - 1), weights (convolution: the filter in pairs of output channels, int8;
+ * depthwise: doubled halfword pairs, int32) and bias (convolution: twice bias + input offset x
+ * filter sums; depthwise: twice the bias; never NULL). */
+typedef struct { int16_t n, h, w, c; } ec_dims16;
+typedef struct {
+  ec_dims16 input, filter, output;
+  int16_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+  int16_t input_offset, output_offset;
+  const int32_t *multiplier;
+  const int8_t *rshift;
+  const void *weights;
+  const int32_t *bias;
+} ec_quick_params;
+void ec_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
+void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output);
 /* The Helium variants (ec_<kernel>_mve.c, for Armv8.1-M cores with MVE: Cortex-M55, M85): the
  * same results. folded_bias: see ec_fully_connected_mve.c (never NULL). */
 void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,

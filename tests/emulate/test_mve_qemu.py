@@ -120,6 +120,35 @@ def depthwise_chain(seed: int, channels: int) -> Graph:
     return g.build([first], [x])
 
 
+#: (kernel, stride, padding) of each layer of depthwise_rows_chain (all on the row kernel).
+ROW_LAYERS = [(3, 1, "SAME"), (3, 2, "SAME"), (4, 1, "VALID"), (2, 2, "VALID"), (3, 1, "VALID")]
+
+
+def depthwise_rows_chain(seed: int, channels: int) -> Graph:
+    """DEPTHWISE_CONV_2D layers with rows of 8 or more outputs from a 20x41 input, which the
+    Helium row kernel runs (``ec_depthwise_conv_2d_mve_rows_s8``): stride 1 with one load per
+    two outputs, stride 2, a 4x4 window (one load per output), a 2x2 window, rows of 41, 21,
+    18, 9 and 7 outputs (ends of 1, 1, 2, 1 outputs after the groups of four), padding on
+    every side; the last layer (7 wide) is on the sixteen-channel kernel again."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("depthwise_rows_chain")
+    h, w, c = 20, 41, channels
+    s = float(rng.uniform(0.02, 0.1))
+    x = first = g.tensor("x", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+    for k, (kernel, stride, padding) in enumerate(ROW_LAYERS):
+        ws = rng.uniform(0.002, 0.02, c).astype(np.float32)
+        wt = g.const(f"w{k}", rng.integers(-127, 128, (1, kernel, kernel, c)).astype(np.int8), qparams(ws, 0, 3))
+        b = g.const(f"b{k}", rng.integers(-3000, 3000, c).astype(np.int32), qparams(s * ws, 0))
+        h, w = (-(-h // stride), -(-w // stride)) if padding == "SAME" else ((h - kernel) // stride + 1,
+                                                                              (w - kernel) // stride + 1)
+        s = s * float(ws.mean()) * 127 * kernel / 16
+        y = g.tensor(f"y{k}", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("DEPTHWISE_CONV_2D", [x, wt, b], [y], padding=padding, stride_h=stride, stride_w=stride,
+             depth_multiplier=1, fused_activation_function="RELU6" if k % 2 else "NONE")
+        x = y
+    return g.build([first], [x])
+
+
 def pool_graph(seed: int) -> Graph:
     """Pooling from an 18x16x21 input (21 channels: a full vector and a tail): a padded 3x3
     average (windows clipped at the border), a strided padded 3x3 maximum with RELU6, a 2x2
@@ -198,6 +227,16 @@ def test_depthwise_conv_2d_mve_is_exact_on_m55(channels: int) -> None:
     assert generate(graph, "k", mve=True).kernels == ["depthwise_conv_2d_dsp", "depthwise_conv_2d_mve"]
     batches = random_inputs(graph, 2, channels)
     r = emulate(graph, "qemu-m55", batches, name="depthwise_chain")
+    _check(graph, r.outputs, batches)
+
+
+@pytest.mark.parametrize("channels", [8, 19])
+def test_depthwise_rows_mve_is_exact_on_m55(channels: int) -> None:
+    graph = depthwise_rows_chain(channels, channels)
+    code = generate(graph, "k", mve=True).files["k.c"]
+    assert code.count("ec_depthwise_conv_2d_mve_rows_s8(") == 4 and code.count("ec_depthwise_conv_2d_mve_s8(") == 1
+    batches = random_inputs(graph, 2, channels)
+    r = emulate(graph, "qemu-m55", batches, name="depthwise_rows_chain")
     _check(graph, r.outputs, batches)
 
 

@@ -84,6 +84,7 @@ from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.compare import COMPARISONS
 from edgecraft.ops.compare import rescaled as compare_rescaled
 from edgecraft.ops.conv_2d import mve_patch_depth, pointwise_in_place
+from edgecraft.ops.depthwise_conv_2d import mve_rows
 from edgecraft.ops.conv_common import activation_range, pool_filter, window_geometry
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.softmax import check_output, input_params
@@ -171,6 +172,13 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0, True),
                                f"{p}: bias + input offset x filter sums (ec_depthwise_conv_2d_mve.c)")
         out, scratch = ptr(ctx.op.outputs[0]), ptr.scratch(ctx.op)
+        columns = mve_rows(ctx)
+        if columns:  # a channel's row of outputs at a time: the filter as one vector per channel
+            filt = ptr.const_array(f"{p}_filter_mve", "int8_t", depthwise_vectors(ctx.const(1)),
+                                   f"{p}: each channel's taps, byte 4 kx + ky (ec_depthwise_conv_2d_mve.c)")
+            call = (f"ec_depthwise_conv_2d_mve_rows_s8(&{p}, {ptr(i[0])}, {filt}, {bias}, {out}, {scratch}, "
+                    f"{columns});")
+            return OpCode(decls, call, ("depthwise_conv_2d_mve",))
         call = f"ec_depthwise_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {out}, {scratch});"
         return OpCode(decls, call, ("depthwise_conv_2d_mve",))
     if ptr.mve and not depthwise and w.shape[3] == x.shape[3]:
@@ -237,6 +245,15 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     call = (f"ec_{entry}_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
             f"{ptr(ctx.op.outputs[0])}{tail});")
     return OpCode(decls, call, (stem,))
+
+
+def depthwise_vectors(w: np.ndarray) -> np.ndarray:
+    """A (1, kh, kw, channels) depthwise filter (kh, kw <= 4) as 16 bytes per channel, byte
+    ``4 kx + ky`` the tap (ky, kx) and the others 0 (``ec_depthwise_conv_2d_mve_rows_s8``)."""
+    _, kh, kw, channels = w.shape
+    out = np.zeros((channels, 4, 4), np.int8)
+    out[:, :kw, :kh] = np.transpose(w[0], (2, 1, 0))
+    return out.reshape(-1)
 
 
 def _folded_bias(ctx: OpContext, input_offset: int, filter_offset: int,

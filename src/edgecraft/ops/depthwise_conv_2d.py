@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from edgecraft.ops.arith import conv_multipliers
 from edgecraft.ops.base import Cost, OpContext, OpDef, OpError, Options
 from edgecraft.ops.conv_common import (
     Accumulate,
@@ -22,6 +23,7 @@ from edgecraft.ops.conv_common import (
     check_bias,
     filter_window,
     output_channels,
+    output_quant,
     quant_of,
     requantize_16x8,
     requantize_per_channel,
@@ -130,12 +132,43 @@ def depthwise_hybrid(ctx: OpContext, x: np.ndarray, w: np.ndarray, bias: np.ndar
 
 
 def mve_scratch(ctx: OpContext) -> int:
-    """The Helium kernel's scratch (``ec_depthwise_conv_2d_mve.c``, depth multiplier 1): one
-    window of ``kh * kw * channels`` bytes, where a window reaching outside the input is copied
-    with the zero point in its padding taps; none for other multipliers (the DSP kernel)."""
+    """The Helium kernel's scratch (``ec_depthwise_conv_2d_mve.c``, depth multiplier 1): for the
+    row kernel (:func:`mve_rows`) ``4 * columns`` bytes per channel, else one window of ``kh *
+    kw * channels`` bytes, where a window reaching outside the input is copied with the zero
+    point in its padding taps; none for other multipliers (the DSP kernel)."""
     x, w = ctx.req_input(0), ctx.req_input(1)
     _, kh, kw, out_c = w.shape
+    columns = mve_rows(ctx)
+    if columns:
+        return 4 * columns * out_c
     return kh * kw * out_c if out_c == x.shape[3] and x.dtype == "int8" else 0
+
+
+def mve_rows(ctx: OpContext) -> int:
+    """Words per channel row of ``ec_depthwise_conv_2d_mve_rows_s8``'s scratch, or 0 where that
+    kernel does not apply: int8, depth multiplier 1, windows up to 4 x 4 without dilation,
+    horizontal stride 1 or 2, rows of 8 outputs or more, every shift a right shift (TFLM's
+    shift < 0). The row covers the left padding and the input, and every word its groups of
+    four outputs read."""
+    x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    _, kh, kw, out_c = w.shape
+    a = ctx.attrs
+    stride_w = int(a.get("stride_w", 1))
+    if (x.dtype != "int8" or out_c != x.shape[3] or kh > 4 or kw > 4 or stride_w not in (1, 2)
+            or int(a.get("dilation_h_factor", 1)) != 1 or int(a.get("dilation_w_factor", 1)) != 1
+            or x.quant is None or w.quant is None or y.quant is None):
+        return 0
+    in_scale, _ = quant_of(ctx, 0)
+    w_scales, _ = quant_of(ctx, 1)
+    out_scale, _ = output_quant(ctx)
+    _, shift = ctx.memo("multipliers", lambda: conv_multipliers(float(in_scale[0]), w_scales, out_scale, out_c))
+    if (np.asarray(shift) >= 0).any():
+        return 0
+    _, out_w, _, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], kh, kw)
+    if out_w < 8:  # narrower rows: the per-row set-up outweighs the gain (the sixteen-channel kernel)
+        return 0
+    groups = -(-out_w // 4)
+    return max(x.shape[2] + pad_w, stride_w * (4 * groups - 1) + 4)
 
 
 def cost(ctx: OpContext) -> Cost:

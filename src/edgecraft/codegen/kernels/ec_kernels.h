@@ -323,6 +323,11 @@ int ec_average_pool_mve_s8(const ec_pool_params *p, const int8_t *input, int8_t 
 void ec_max_pool_mve_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_depthwise_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
                                  const int32_t *folded_bias, int8_t *output, int8_t *scratch);
+/* windows up to 4 x 4, no dilation, horizontal stride 1 or 2, right shifts only: see
+ * ec_depthwise_conv_2d_mve.c (filter: 16 bytes per channel; scratch: ch * 4 * columns bytes) */
+void ec_depthwise_conv_2d_mve_rows_s8(const ec_conv_params *p, const int8_t *input, const int8_t *filter,
+                                      const int32_t *folded_bias, int8_t *output, int8_t *scratch,
+                                      int32_t columns);
 /* 16x8 (ec_conv_s16.c): int16 activations, int8 filters. bias: int32_t when acc32 (int32
  * accumulators), else int64_t; NULL: none. */
 void ec_conv_2d_s16(const ec_conv_params *p, const int16_t *input, const int8_t *filter,

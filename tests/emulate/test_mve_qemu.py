@@ -19,7 +19,7 @@ from edgecraft.formats import write_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph, Quantization
 from edgecraft.models.synthetic import small_cnn
-from edgecraft.plan import DEFAULT_ALGORITHM
+from edgecraft.plan import DEFAULT_ALGORITHM, PROFILE_ALGORITHM
 from oracle import check_tensor
 
 pytestmark = [
@@ -149,6 +149,30 @@ def depthwise_rows_chain(seed: int, channels: int) -> Graph:
     return g.build([first], [x])
 
 
+#: (output channels, fused activation) of each 1x1 layer of pointwise_chain, from 4 channels.
+POINTWISE_LAYERS = [(16, "RELU6"), (32, "NONE"), (48, "RELU"), (64, "NONE"), (8, "RELU6"), (20, "NONE")]
+
+
+def pointwise_chain(seed: int) -> Graph:
+    """1x1 CONV_2D layers on a 4x6 image, right shifts only: 4 and 8 input channels (four and
+    two pixels a 16-byte row, block-diagonal filters), then depths 16, 32, 48 and 64 with unit
+    counts in blocks of four (the fully connected product with the requantization in its loop)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("pointwise_chain")
+    c = 4
+    s = float(rng.uniform(0.02, 0.1))
+    x = first = g.tensor("x", (1, 4, 6, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+    for k, (out_c, act) in enumerate(POINTWISE_LAYERS):
+        ws = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+        wt = g.const(f"w{k}", rng.integers(-127, 128, (out_c, 1, 1, c)).astype(np.int8), qparams(ws, 0, 0))
+        b = g.const(f"b{k}", rng.integers(-3000, 3000, out_c).astype(np.int32), qparams(s * ws, 0))
+        s = s * float(ws.mean()) * 127 * np.sqrt(c) / 16
+        y = g.tensor(f"y{k}", (1, 4, 6, out_c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        g.op("CONV_2D", [x, wt, b], [y], padding="VALID", stride_h=1, stride_w=1, fused_activation_function=act)
+        x, c = y, out_c
+    return g.build([first], [x])
+
+
 def pool_graph(seed: int) -> Graph:
     """Pooling from an 18x16x21 input (21 channels: a full vector and a tail): a padded 3x3
     average (windows clipped at the border), a strided padded 3x3 maximum with RELU6, a 2x2
@@ -238,6 +262,19 @@ def test_depthwise_rows_mve_is_exact_on_m55(channels: int) -> None:
     batches = random_inputs(graph, 2, channels)
     r = emulate(graph, "qemu-m55", batches, name="depthwise_rows_chain")
     _check(graph, r.outputs, batches)
+
+
+def test_pointwise_mve_is_exact_on_m55() -> None:
+    """Without patches (the per-operator build) the 4- and 8-channel layers run packed; the
+    default plan runs the first layers band by band, unpacked (their parameter block rewritten)."""
+    seed = 1
+    graph = pointwise_chain(seed)
+    code = generate(graph, "k", mve=True, algorithm=PROFILE_ALGORITHM).files["k.c"]
+    assert ".rows = 6, .depth = 16, .units = 64" in code and ".rows = 12, .depth = 16, .units = 40" in code
+    batches = random_inputs(graph, 2, seed)
+    for per_op in (True, False):
+        r = emulate(graph, "qemu-m55", batches, name="pointwise_chain", per_op=per_op)
+        _check(graph, r.outputs, batches)
 
 
 def test_m55_builds_mve_by_default_and_falls_back_to_dsp_kernels() -> None:

@@ -56,6 +56,7 @@ class _Pointers:
 
     def __init__(self, graph: Graph, dsp: bool, plan: MemoryPlan, mve: bool = False) -> None:
         self.graph, self.dsp, self.mve = graph, dsp, mve
+        self.in_patch = False  # emitting ops run band by band (their ec_conv_params rewritten)
         self.consts: list[str] = []
         self.names: dict[int, str] = {}
         ops = graph.operators
@@ -129,7 +130,9 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
             continue
         if j in patch_at:  # two or three steps in one block; the profiling hooks count it as the first
             fused = patch_at[j].ops
+            ptr.in_patch = True
             code = emit_patch(graph, patch_at[j], ptr, lambda ctx, p: emit_op(ctx, p, ptr))
+            ptr.in_patch = False
             decls.append(code.decls)
             about = f"steps {step}..{step + len(fused) - 1}: ops {', '.join(map(str, fused))}"
             calls.append(f"  /* {about} patch by patch */\n  EC_OP_HOOK();\n  {code.call}\n"

@@ -69,6 +69,7 @@ from edgecraft.codegen.ops_c_layout import (
 from edgecraft.codegen.ops_c_lookup import dynamic_update_slice, embedding_lookup
 from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
+from edgecraft.codegen.ops_c_mve import packed_pointwise
 from edgecraft.codegen.ops_c_quick import quick_conv
 from edgecraft.codegen.ops_c_sums import add_n, cumsum
 from edgecraft.codegen.ops_c_svdf import svdf
@@ -182,6 +183,11 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         call = f"ec_depthwise_conv_2d_mve_s8(&{p}, {ptr(i[0])}, {ptr(i[1])}, {bias}, {out}, {scratch});"
         return OpCode(decls, call, ("depthwise_conv_2d_mve",))
     if ptr.mve and not depthwise and w.shape[3] == x.shape[3]:
+        banded = getattr(ptr, "in_patch", False)  # a patch rewrites the ec_conv_params block
+        packed = None if banded or not pointwise_in_place(ctx) else packed_pointwise(
+            ctx, p, ptr, mult, shift, _folded_bias(ctx, -x.zero_point, 0), lo, hi)
+        if packed:
+            return packed
         bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _folded_bias(ctx, -x.zero_point, 0),
                                f"{p}: bias + input offset x filter sums (ec_conv_2d_mve.c)")
         depth, padded = kh * kw * x.shape[3], mve_patch_depth(ctx)

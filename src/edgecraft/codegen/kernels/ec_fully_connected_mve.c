@@ -117,6 +117,106 @@ static inline int ec_fc_all_blocks(const int8_t *x, const int8_t *f, const int32
   }
 }
 
+/* The held-input form with the requantization in the same loop (right shifts only, a whole
+ * number of blocks of four units, no filter offset): per block the four sums start from the
+ * bias, go into one vector (two VMOVs) and are requantized there (TFLM's arithmetic as in
+ * ec_requant_run_mve's right-shift path, the tables read four at a time), four bytes stored;
+ * no accumulators on the stack and no per-row set-up beyond the input's loads. With four input
+ * vectors held the lower clamp is duplicated each block (the Q registers run out). */
+#define EC_FC_F1(a) "vldrb.8 q0, [%[f]], #16\n\tvmladava.s8 %[" a "], q0, %q[x0]\n\t"
+#define EC_FC_F2(a) EC_FC_F1(a) "vldrb.8 q0, [%[f]], #16\n\tvmladava.s8 %[" a "], q0, %q[x1]\n\t"
+#define EC_FC_F3(a) EC_FC_F2(a) "vldrb.8 q0, [%[f]], #16\n\tvmladava.s8 %[" a "], q0, %q[x2]\n\t"
+#define EC_FC_F4(a) EC_FC_F3(a) "vldrb.8 q0, [%[f]], #16\n\tvmladava.s8 %[" a "], q0, %q[x3]\n\t"
+#define EC_FC_FUSED_BODY(N, LOWER)                                                                           \
+  "dls lr, %[n]\n"                                                                                           \
+  "1:\n\t"                                                                                                   \
+  "ldrd %[a0], %[a1], [%[b]], #8\n\t"                                                                        \
+  "ldrd %[a2], %[a3], [%[b]], #8\n\t" EC_FC_F##N("a0") EC_FC_F##N("a1") EC_FC_F##N("a2") EC_FC_F##N("a3")    \
+  "vmov q1[2], q1[0], %[a0], %[a2]\n\t"                                                                      \
+  "vmov q1[3], q1[1], %[a1], %[a3]\n\t"                                                                      \
+  "vldrw.32 q2, [%[m]], #16\n\t"                                                                             \
+  "vqrdmulh.s32 q1, q1, q2\n\t"                                                                              \
+  "vshr.s32 q2, q1, #31\n\t"                                                                                 \
+  "vqadd.s32 q1, q1, q2\n\t"                                                                                 \
+  "vldrw.32 q2, [%[s]], #16\n\t"                                                                             \
+  "vrshl.s32 q1, q1, q2\n\t"                                                                                 \
+  "vadd.i32 q1, q1, %[ooff]\n\t"                                                                             \
+  "vmin.s32 q1, q1, %q[hi]\n\t" LOWER                                                                        \
+  "vstrb.32 q1, [%[out]], #4\n\t"                                                                            \
+  "le lr, 1b\n"
+#define EC_FC_HELD_LO "vmax.s32 q1, q1, %q[lo]\n\t"
+#define EC_FC_DUP_LO "vdup.32 q2, %[lo]\n\tvmax.s32 q1, q1, q2\n\t"
+#define EC_FC_FUSED_OUTS                                                                                     \
+  [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [f] "+r"(f), [b] "+r"(bias),         \
+      [m] "+r"(mult), [s] "+r"(shift), [out] "+r"(out)
+#define EC_FC_FUSED_ARGS                                                                                     \
+  const int8_t *x, const int8_t *f, const int32_t *bias, const int32_t *mult, const int32_t *shift,          \
+      int8_t *out, int32_t blocks, int32_t out_offset, int32_t act_min, int32_t act_max
+
+static void ec_fc_fused1(EC_FC_FUSED_ARGS) {
+  int32_t a0, a1, a2, a3;
+  const int8x16_t x0 = vldrbq_s8(x);
+  const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
+  __asm__ volatile(EC_FC_FUSED_BODY(1, EC_FC_HELD_LO)
+                   : EC_FC_FUSED_OUTS
+                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0)
+                   : "q0", "q1", "q2", "lr", "memory");
+}
+
+static void ec_fc_fused2(EC_FC_FUSED_ARGS) {
+  int32_t a0, a1, a2, a3;
+  const int8x16_t x0 = vldrbq_s8(x), x1 = vldrbq_s8(x + 16);
+  const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
+  __asm__ volatile(EC_FC_FUSED_BODY(2, EC_FC_HELD_LO)
+                   : EC_FC_FUSED_OUTS
+                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0),
+                     [x1] "w"(x1)
+                   : "q0", "q1", "q2", "lr", "memory");
+}
+
+static void ec_fc_fused3(EC_FC_FUSED_ARGS) {
+  int32_t a0, a1, a2, a3;
+  const int8x16_t x0 = vldrbq_s8(x), x1 = vldrbq_s8(x + 16), x2 = vldrbq_s8(x + 32);
+  const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
+  __asm__ volatile(EC_FC_FUSED_BODY(3, EC_FC_HELD_LO)
+                   : EC_FC_FUSED_OUTS
+                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0),
+                     [x1] "w"(x1), [x2] "w"(x2)
+                   : "q0", "q1", "q2", "lr", "memory");
+}
+
+static void ec_fc_fused4(EC_FC_FUSED_ARGS) {
+  int32_t a0, a1, a2, a3;
+  const int8x16_t x0 = vldrbq_s8(x), x1 = vldrbq_s8(x + 16), x2 = vldrbq_s8(x + 32), x3 = vldrbq_s8(x + 48);
+  const int32x4_t hi = vdupq_n_s32(act_max);
+  __asm__ volatile(EC_FC_FUSED_BODY(4, EC_FC_DUP_LO)
+                   : EC_FC_FUSED_OUTS
+                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "r"(act_min), [hi] "w"(hi), [x0] "w"(x0),
+                     [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)
+                   : "q0", "q1", "q2", "lr", "memory");
+}
+
+/* Every row through ec_fc_fusedN where the layer allows it (returns 1), else 0. */
+static int ec_fc_rows_fused(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *folded_bias, int8_t *output, int right_only) {
+  const int32_t depth = p->depth, units = p->units;
+  if (!right_only || (units & 3) || p->filter_offset || (depth & 15) || depth > 64) return 0;
+  const int32_t blocks = units >> 2;
+  for (int32_t r = 0; r < p->rows; ++r, input += depth, output += units) {
+    switch (depth >> 4) {
+      case 1: ec_fc_fused1(input, filter, folded_bias, p->multiplier, p->shift, output, blocks, p->output_offset,
+                           p->act_min, p->act_max); break;
+      case 2: ec_fc_fused2(input, filter, folded_bias, p->multiplier, p->shift, output, blocks, p->output_offset,
+                           p->act_min, p->act_max); break;
+      case 3: ec_fc_fused3(input, filter, folded_bias, p->multiplier, p->shift, output, blocks, p->output_offset,
+                           p->act_min, p->act_max); break;
+      default: ec_fc_fused4(input, filter, folded_bias, p->multiplier, p->shift, output, blocks, p->output_offset,
+                            p->act_min, p->act_max); break;
+    }
+  }
+  return 1;
+}
+
 /* Units per requantization run (the accumulators on the stack). */
 #define EC_FC_RUN 64
 
@@ -129,6 +229,7 @@ void ec_fc_rows_mve(const ec_fc_params *p, const int8_t *input, const int8_t *fi
                     int8_t *output, int right_only) {
   const int32_t depth = p->depth, units = p->units;
   int32_t acc[EC_FC_RUN + 4] __attribute__((aligned(16)));
+  if (ec_fc_rows_fused(p, input, filter, folded_bias, output, right_only)) return;
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * depth;
     int8_t *out = output + r * units;

@@ -183,7 +183,7 @@ def pointwise_in_place(ctx: OpContext) -> bool:
 
 def mve_scratch(ctx: OpContext) -> int:
     """The Helium kernel's scratch (``ec_conv_2d_mve.c``): ``mve_patches`` patches of
-    ``kh * kw * in_c`` bytes, none for an in-place 1x1; a grouped convolution runs the DSP
+    ``kh * kw * in_c`` bytes and 16 spare ones, none for an in-place 1x1; a grouped convolution runs the DSP
     kernel and takes its."""
     group_ch = ctx.req_input(1).shape[3]
     if group_ch != ctx.req_input(0).shape[3]:
@@ -191,7 +191,7 @@ def mve_scratch(ctx: OpContext) -> int:
     if pointwise_in_place(ctx):
         return 0
     depth = mve_patch_depth(ctx)
-    return mve_patches(depth) * depth
+    return mve_patches(depth) * depth + 16  # 16 spare bytes: rows copied 16 bytes at a time
 
 
 def mve_patch_depth(ctx: OpContext) -> int:

@@ -137,7 +137,8 @@ def depthwise_rows_chain(seed: int, channels: int) -> Graph:
     x = first = g.tensor("x", (1, h, w, c), "int8", qparams(s, int(rng.integers(-20, 21))))
     for k, (kernel, stride, padding) in enumerate(ROW_LAYERS):
         ws = rng.uniform(0.002, 0.02, c).astype(np.float32)
-        wt = g.const(f"w{k}", rng.integers(-127, 128, (1, kernel, kernel, c)).astype(np.int8), qparams(ws, 0, 3))
+        wt = g.const(f"w{k}", rng.integers(-127, 128, (1, kernel, kernel, c)).astype(np.int8),
+                     qparams(ws, 0, 3))
         b = g.const(f"b{k}", rng.integers(-3000, 3000, c).astype(np.int32), qparams(s * ws, 0))
         h, w = (-(-h // stride), -(-w // stride)) if padding == "SAME" else ((h - kernel) // stride + 1,
                                                                               (w - kernel) // stride + 1)
@@ -168,7 +169,8 @@ def pointwise_chain(seed: int) -> Graph:
         b = g.const(f"b{k}", rng.integers(-3000, 3000, out_c).astype(np.int32), qparams(s * ws, 0))
         s = s * float(ws.mean()) * 127 * np.sqrt(c) / 16
         y = g.tensor(f"y{k}", (1, 4, 6, out_c), "int8", qparams(s, int(rng.integers(-20, 21))))
-        g.op("CONV_2D", [x, wt, b], [y], padding="VALID", stride_h=1, stride_w=1, fused_activation_function=act)
+        g.op("CONV_2D", [x, wt, b], [y], padding="VALID", stride_h=1, stride_w=1,
+             fused_activation_function=act)
         x, c = y, out_c
     return g.build([first], [x])
 
@@ -258,7 +260,8 @@ def test_depthwise_conv_2d_mve_is_exact_on_m55(channels: int) -> None:
 def test_depthwise_rows_mve_is_exact_on_m55(channels: int) -> None:
     graph = depthwise_rows_chain(channels, channels)
     code = generate(graph, "k", mve=True).files["k.c"]
-    assert code.count("ec_depthwise_conv_2d_mve_rows_s8(") == 4 and code.count("ec_depthwise_conv_2d_mve_s8(") == 1
+    assert code.count("ec_depthwise_conv_2d_mve_rows_s8(") == 4
+    assert code.count("ec_depthwise_conv_2d_mve_s8(") == 1
     batches = random_inputs(graph, 2, channels)
     r = emulate(graph, "qemu-m55", batches, name="depthwise_rows_chain")
     _check(graph, r.outputs, batches)

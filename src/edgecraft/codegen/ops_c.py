@@ -85,8 +85,8 @@ from edgecraft.ops.base import OpContext, OpError
 from edgecraft.ops.compare import COMPARISONS
 from edgecraft.ops.compare import rescaled as compare_rescaled
 from edgecraft.ops.conv_2d import mve_patch_depth, pointwise_in_place
-from edgecraft.ops.depthwise_conv_2d import mve_rows
 from edgecraft.ops.conv_common import activation_range, pool_filter, window_geometry
+from edgecraft.ops.depthwise_conv_2d import mve_rows
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.softmax import check_output, input_params
 from edgecraft.ops.squared_difference import params as sqdiff_params

@@ -20,7 +20,7 @@ def packed_pointwise(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shi
     folded bias repeat k times. The product then holds each input row in a vector register
     (``ec_fully_connected_mve.c``) instead of running a 16-lane loop on 8 bytes. None where the
     layer does not qualify (other depths, a pixel count k does not divide)."""
-    x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    x, y = ctx.req_input(0), ctx.output(0)
     in_c, out_c = x.shape[3], y.shape[3]
     pixels = x.size // in_c
     if in_c >= 16 or 16 % in_c or pixels % (16 // in_c):

@@ -161,7 +161,8 @@ def mve_rows(ctx: OpContext) -> int:
     in_scale, _ = quant_of(ctx, 0)
     w_scales, _ = quant_of(ctx, 1)
     out_scale, _ = output_quant(ctx)
-    _, shift = ctx.memo("multipliers", lambda: conv_multipliers(float(in_scale[0]), w_scales, out_scale, out_c))
+    _, shift = ctx.memo("multipliers", lambda: conv_multipliers(float(in_scale[0]), w_scales, out_scale,
+                                                                 out_c))
     if (np.asarray(shift) >= 0).any():
         return 0
     _, out_w, _, pad_w = window_geometry(ctx, x.shape[1], x.shape[2], kh, kw)

@@ -21,7 +21,8 @@ core:
   with the reference runtime's (TFLM's arithmetic) byte for byte.
 
 Both built with arm-none-eabi-gcc -O2 for the core. Per layer and per model (the layers both
-have): instructions, the ratio edgecraft / CMSIS-NN, MACs per instruction, outputs identical.
+have): instructions, the ratio edgecraft / CMSIS-NN, MACs per instruction, outputs identical
+(CMSIS-NN's per layer; per model also edgecraft's whole-model outputs against the reference runtime's).
 Layers only edgecraft runs (RESHAPE, ADD, PAD, ...) are listed apart. The cycle model's check
 (CMSIS-NN's kernels priced for the boards of published MLPerf Tiny runs, weights in flash and
 activations in RAM as on a board) is ``benchmarks/cycles.py``, which builds on this file's
@@ -301,6 +302,9 @@ def measure(key: str, target: str, objs: list[Path], work: Path) -> dict[str, An
         "cmsis_macs_per_instruction": round(macs / total["cmsis_nn"], 3),
         "whole_model_edgecraft_instructions": ours.instructions,
         "all_identical": all(r["identical"] for r in rows),
+        # edgecraft's whole-model outputs on the emulated core against the reference runtime's
+        "edgecraft_identical": all(np.array_equal(o[0].reshape(-1), acts[k].reshape(-1))
+                                   for o, k in zip(ours.outputs, graph.outputs, strict=True)),
     }
     return out
 
@@ -321,12 +325,13 @@ def show(results: list[dict[str, Any]]) -> None:
                 f"{o['type']} {o['edgecraft']:,}" for o in r["edgecraft_only"]))
     s = Table(title="Per model (compared layers): edgecraft / CMSIS-NN", title_justify="left")
     for col in ("model", "target", "edgecraft", "CMSIS-NN", "ratio", "MACs/instr ours", "MACs/instr CMSIS",
-                "identical"):
+                "identical", "ours = reference"):
         s.add_column(col, justify="left" if col in ("model", "target") else "right")
     for r in results:
         s.add_row(r["model"], r["target"], f"{r['edgecraft_instructions']:,}", f"{r['cmsis_instructions']:,}",
                   f"{r['ratio']:.3f}", f"{r['edgecraft_macs_per_instruction']:.3f}",
-                  f"{r['cmsis_macs_per_instruction']:.3f}", "yes" if r["all_identical"] else "NO")
+                  f"{r['cmsis_macs_per_instruction']:.3f}", "yes" if r["all_identical"] else "NO",
+                  "yes" if r["edgecraft_identical"] else "NO")
     console.print(s)
 
 

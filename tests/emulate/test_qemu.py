@@ -38,7 +38,7 @@ pytestmark = [
 #: flash: only KWS fits, with the overlapping memory plan).
 CONFORMANCE_TARGETS = {
     "kws_ref_model": ["qemu-m4", "qemu-m7", "qemu-m33", "qemu-m3", "qemu-m55", "qemu-m0"],
-    "vww_96_int8": ["qemu-m4", "qemu-m7", "qemu-m33"],
+    "vww_96_int8": ["qemu-m4", "qemu-m7", "qemu-m33", "qemu-m55"],
     "pretrainedResnet_quant": ["qemu-m4", "qemu-m7", "qemu-m33"],
     "ad01_int8": ["qemu-m4", "qemu-m7", "qemu-m33"],
 }

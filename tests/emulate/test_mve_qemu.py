@@ -280,6 +280,27 @@ def test_pointwise_mve_is_exact_on_m55() -> None:
         _check(graph, r.outputs, batches)
 
 
+def _one_depthwise(width: int, shift_right: bool) -> Graph:
+    g = GraphBuilder("one_depthwise")
+    x = g.tensor("x", (1, 3, width, 8), "int8", qparams(0.05, 3))
+    ws = np.full(8, 0.01, np.float32)
+    wt = g.const("w", np.ones((1, 3, 3, 8), np.int8), qparams(ws, 0, 3))
+    y = g.tensor("y", (1, 3, width, 8), "int8", qparams(0.02 if shift_right else 0.0001, -4))
+    g.op("DEPTHWISE_CONV_2D", [x, wt], [y], padding="SAME", stride_h=1, stride_w=1, depth_multiplier=1,
+         fused_activation_function="NONE")
+    return g.build([x], [y])
+
+
+@pytest.mark.parametrize(("width", "shift_right", "rows"), [(200, True, True), (2400, True, False),
+                                                            (200, False, False), (7, True, False)])
+def test_depthwise_row_kernel_only_where_it_applies(width: int, shift_right: bool, rows: bool) -> None:
+    """The row kernel needs right shifts, rows of 8 outputs or more, and scratch rows its 16-bit
+    scatter offsets reach (2400 columns do not); the others take the sixteen-channel kernel."""
+    code = generate(_one_depthwise(width, shift_right), "k", mve=True).files["k.c"]
+    assert ("ec_depthwise_conv_2d_mve_rows_s8(" in code) == rows
+    assert ("ec_depthwise_conv_2d_mve_s8(" in code) != rows
+
+
 def test_m55_builds_mve_by_default_and_falls_back_to_dsp_kernels() -> None:
     graph = small_cnn(seed=3)
     model = generate(graph, "k", dsp=True, mve=True)

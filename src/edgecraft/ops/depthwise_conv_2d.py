@@ -169,7 +169,8 @@ def mve_rows(ctx: OpContext) -> int:
     if out_w < 8:  # narrower rows: the per-row set-up outweighs the gain (the sixteen-channel kernel)
         return 0
     groups = -(-out_w // 4)
-    return max(x.shape[2] + pad_w, stride_w * (4 * groups - 1) + 4)
+    columns = max(x.shape[2] + pad_w, stride_w * (4 * groups - 1) + 4)
+    return columns if 7 * 4 * columns < 1 << 16 else 0  # the layout's scatter takes 16-bit offsets
 
 
 def cost(ctx: OpContext) -> Cost:

@@ -8,6 +8,7 @@ commented line per slice), and ``<name>_invoke`` calls the kernels in plan order
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -49,6 +50,13 @@ class GeneratedModel:
 def kernel_source(filename: str) -> str:
     """Text of one kernel file shipped under ``codegen/kernels/``."""
     return resources.files("edgecraft.codegen").joinpath("kernels", filename).read_text()
+
+
+def specialize(text: str, needs: set[str]) -> str:
+    """A kernel file for one model: each optional path (``#ifndef EC_QUICK_X`` / ``#define
+    EC_QUICK_X 1``) that none of its operators needs defined to 0 first, so the code is left out."""
+    off = [m for m in re.findall(r"#ifndef (EC_QUICK_\w+)\n#define \1 1\n", text) if m not in needs]
+    return "".join(f"#define {m} 0 /* no layer of this model takes the path */\n" for m in off) + text
 
 
 class _Pointers:
@@ -122,6 +130,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     decls: list[str] = []
     calls: list[str] = []
     stems: set[str] = set()
+    needs: set[str] = set()
     patch_at = {p.a: p for p in plan.patches}
     in_patch = {j for p in plan.patches for j in p.ops[1:]}
     for step, j in enumerate(plan.order):
@@ -138,6 +147,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
             calls.append(f"  /* {about} patch by patch */\n  EC_OP_HOOK();\n  {code.call}\n"
                          + "  EC_OP_HOOK();\n" * (len(fused) - 1))
             stems.update(code.kernels)
+            needs.update(code.needs)
             continue
         code = emit_op(OpContext(op, graph), f"op{j}", ptr)
         if get_op(op.type).view and _same_memory(plan, op.inputs[0], op.outputs[0]):
@@ -148,6 +158,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
         calls.append(f"  /* step {step}: op {j} {op.type} -> '{_label(out.name)}' {_shape_text(out)} */\n"
                      f"  EC_OP_HOOK();\n  {code.call}\n")
         stems.update(code.kernels)
+        needs.update(code.needs)
     for k in graph.outputs:
         ptr(k)  # a constant output still needs its array
 
@@ -161,7 +172,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     if any(stem.endswith("_mve") for stem in stems):
         files["ec_mve.h"] = kernel_source("ec_mve.h")
     for stem in sorted(stems):
-        files[f"ec_{stem}.c"] = kernel_source(f"ec_{stem}.c")
+        files[f"ec_{stem}.c"] = specialize(kernel_source(f"ec_{stem}.c"), needs)
     return GeneratedModel(name, files, plan.arena_bytes, graph.input_tensors(), graph.output_tensors(),
                           dsp, plan.algorithm, sorted(stems), mve)
 

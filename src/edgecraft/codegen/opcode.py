@@ -20,12 +20,15 @@ class CodegenError(ValueError):
 
 @dataclass(frozen=True)
 class OpCode:
-    """The C for one operator: file-scope declarations, the statement(s) in ``invoke``, and the
-    kernel sources (stems under ``codegen/kernels/``) it calls."""
+    """The C for one operator: file-scope declarations, the statement(s) in ``invoke``, the
+    kernel sources (stems under ``codegen/kernels/``) it calls, and ``needs``: the optional
+    paths of those kernels it takes (macros ``EC_QUICK_...`` that a kernel file defaults to 1;
+    the generator sets to 0 those no operator of the model needs)."""
 
     decls: str
     call: str
     kernels: tuple[str, ...]
+    needs: tuple[str, ...] = ()
 
 
 class Pointer(Protocol):

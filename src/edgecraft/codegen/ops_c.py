@@ -209,7 +209,7 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         quick = quick_conv(ctx, p, ptr, mult, shift, lo, hi, _folded_bias(ctx, -x.zero_point, 0),
                            (pad_h, pad_w))
         if quick is not None:  # its own tables (the shifts as int8 right shifts less one) and block
-            return OpCode(quick.decls, quick.call, kernels)
+            return OpCode(quick.decls, quick.call, kernels, quick.needs)
     filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
     scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp and not depthwise else ""
     call = f"ec_{stem}_s8(&{p}, {ptr(i[0])}, {filt}, {_bias(ctx, ptr)}, {ptr(ctx.op.outputs[0])}{scratch});"

@@ -87,6 +87,27 @@ def _params(ctx: OpContext, p: str, pads: tuple[int, int], weights: str, bias: s
     )
 
 
+def _conv_needs(ctx: OpContext, pads: tuple[int, int]) -> tuple[str, ...]:
+    """The optional paths of ``ec_conv_2d_quick_dsp.c`` this layer takes."""
+    w = ctx.req_input(1)
+    out_c, kh, kw, in_c = w.shape
+    quads, windows = kh * kw * in_c // 4, (kh, kw, *pads) != (1, 1, 0, 0)
+    flags = {"QUADS1": quads & 1, "QUADS2": quads & 2, "REM": kh * kw * in_c % 4, "ODD": out_c % 2,
+             "WINDOWS": windows, "DILATED": windows and ctx.attrs.get("dilation_w_factor", 1) != 1}
+    return tuple(f"EC_QUICK_CONV_{k}" for k, v in flags.items() if v)
+
+
+def _depthwise_needs(ctx: OpContext, pad_w: int) -> tuple[str, ...]:
+    """The optional paths of ``ec_depthwise_conv_2d_quick_dsp.c`` this layer takes: leftover
+    channels, and windows clipped across to other than 2 or 3 taps (as its ``tap_range``)."""
+    x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    k_w, in_w = w.shape[2], x.shape[2]
+    stride, dil = ctx.attrs.get("stride_w", 1), ctx.attrs.get("dilation_w_factor", 1)
+    taps = {sum(0 <= ox * stride - pad_w + dil * k < in_w for k in range(k_w)) for ox in range(y.shape[2])}
+    flags = {"REM": x.shape[3] % 4, "TAPS": not taps <= {2, 3}}
+    return tuple(f"EC_QUICK_DW_{k}" for k, v in flags.items() if v)
+
+
 def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray, lo: int, hi: int,
                folded_bias: np.ndarray, pads: tuple[int, int]) -> OpCode | None:
     """The quick kernel's tables (``<p>_multiplier``; ``<p>_rshift``: -shift - 1 as int8), its
@@ -113,7 +134,8 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
         bias = ptr.const_array(f"{p}_bias2", "int32_t", _wrap32(2 * bias_values.astype(np.int64)),
                                f"{p}: twice the bias (ec_depthwise_conv_2d_quick_dsp.c)")
         call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out});"
-        return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("depthwise_conv_2d_quick_dsp",))
+        return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("depthwise_conv_2d_quick_dsp",),
+                      _depthwise_needs(ctx, pads[1]))
     n = w.shape[1] * w.shape[2] * w.shape[3]
     scratch = ptr.scratch(ctx.op)
     if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":
@@ -127,4 +149,5 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
     bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(2 * folded_bias.astype(np.int64)),
                            f"{p}: twice bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
     call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out}, {scratch});"
-    return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("conv_2d_quick_dsp",))
+    return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("conv_2d_quick_dsp",),
+                  _conv_needs(ctx, pads))

@@ -146,4 +146,5 @@ def emit_patch(graph: Graph, patch: Patch, ptr: Callable[[int], str],
                f"y {tensors['y']}, z {tensors['z']}{', w ' + w if block else ''} */")
     decls = "".join(codes[j].decls for j in patch.ops) + helper
     kernels = tuple(sorted({k for c in codes.values() for k in c.kernels}))
-    return OpCode(decls, f"{comment}\n  {call}", kernels)
+    needs = tuple(sorted({n for c in codes.values() for n in c.needs}))
+    return OpCode(decls, f"{comment}\n  {call}", kernels, needs)

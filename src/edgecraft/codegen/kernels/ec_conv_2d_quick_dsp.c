@@ -15,6 +15,29 @@
 #include "ec_dsp.h"
 #include "ec_kernels.h"
 
+/* Paths a model may not take; the C generator defines each to 0 in a model's copy of this file
+ * when none of its layers needs it (ops_c_quick.py), and the compiler drops the code:
+ * QUADS1, QUADS2: patch depths n with (n / 4) & 1, & 2; REM: n % 4 != 0; ODD: an odd number of
+ * filters; WINDOWS: anything but 1x1 without padding; DILATED: windows with dilation_w > 1. */
+#ifndef EC_QUICK_CONV_QUADS1
+#define EC_QUICK_CONV_QUADS1 1
+#endif
+#ifndef EC_QUICK_CONV_QUADS2
+#define EC_QUICK_CONV_QUADS2 1
+#endif
+#ifndef EC_QUICK_CONV_REM
+#define EC_QUICK_CONV_REM 1
+#endif
+#ifndef EC_QUICK_CONV_ODD
+#define EC_QUICK_CONV_ODD 1
+#endif
+#ifndef EC_QUICK_CONV_WINDOWS
+#define EC_QUICK_CONV_WINDOWS 1
+#endif
+#ifndef EC_QUICK_CONV_DILATED
+#define EC_QUICK_CONV_DILATED 1
+#endif
+
 /* n bytes from src to dst (a few words, no call). */
 static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
   int32_t i = 0;
@@ -44,7 +67,7 @@ static void gather(const ec_quick_params *p, const int8_t *input, int32_t b, int
       copy_bytes(patch, src, row);
       continue;
     }
-    if (dil_w == 1) { /* zero points, the taps inside, zero points */
+    if (dil_w == 1 || !EC_QUICK_CONV_DILATED) { /* zero points, the taps inside, zero points */
       const int32_t lo = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0, hi = in_w - x0 < k_w ? in_w - x0 : k_w;
       const int32_t inside = hi > lo ? hi - lo : 0;
       memset(patch, zero_point, (size_t)(lo * in_c));
@@ -131,12 +154,12 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
               : "m"(*(const int32_t(*)[])xp), "m"(*(const int8_t(*)[])f)
               : "cc");
     }
-    if (quads & 2) {
+    if (EC_QUICK_CONV_QUADS2 && (quads & 2)) {
       __asm__(EC_QUICK_STEP EC_QUICK_STEP
               : EC_QUICK_OPERANDS
               : "m"(*(const int32_t(*)[])xp), "m"(*(const int8_t(*)[])f));
     }
-    if (quads & 1) {
+    if (EC_QUICK_CONV_QUADS1 && (quads & 1)) {
       __asm__(EC_QUICK_STEP : EC_QUICK_OPERANDS : "m"(*(const int32_t(*)[])xp), "m"(*(const int8_t(*)[])f));
     }
 #else
@@ -152,7 +175,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
       b1 = ec_smlad(ec_sxtb16_ror8(w1), xp[3], b1);
     }
 #endif
-    if (rem) {
+    if (EC_QUICK_CONV_REM && rem) {
       for (int32_t t = 0; t < rem; ++t) {
         a0 += f[t] * x_tail[t];
         b0 += f[t] * x_tail[rem + t];
@@ -167,7 +190,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
     out_a[0] = ec_requant_quick(a0, m0, s0, k);
     out_a[1] = ec_requant_quick(a1, m1, s1, k);
   }
-  if (p->filter.n & 1) { /* an odd last filter, stored as is after the pairs */
+  if (EC_QUICK_CONV_ODD && (p->filter.n & 1)) { /* an odd last filter, stored as is after the pairs */
     int32_t a0 = bias[0], b0 = a0;
     const int32_t *xp = x;
     for (int32_t q = 0; q < quads; ++q, xp += 4, f += 4) {
@@ -176,7 +199,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
       a0 = ec_smlad(hi, xp[2], ec_smlad(lo, xp[0], a0));
       b0 = ec_smlad(hi, xp[3], ec_smlad(lo, xp[1], b0));
     }
-    for (int32_t t = 0; t < rem; ++t) {
+    for (int32_t t = 0; EC_QUICK_CONV_REM && t < rem; ++t) {
       a0 += f[t] * x_tail[t];
       b0 += f[t] * x_tail[rem + t];
     }
@@ -200,7 +223,7 @@ void ec_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8
       const int32_t pb = px + 1 < pixels ? px + 1 : px;
       const int32_t ya = (px / out_w) * p->stride_h - p->pad_h, xa = (px % out_w) * p->stride_w - p->pad_w;
       const int32_t yb = (pb / out_w) * p->stride_h - p->pad_h, xb = (pb % out_w) * p->stride_w - p->pad_w;
-      if (pointwise) {
+      if (pointwise || !EC_QUICK_CONV_WINDOWS) {
         operands(input + ((b * in_h + ya) * in_w + xa) * in_c, input + ((b * in_h + yb) * in_w + xb) * in_c, n, x);
       } else if (rows_direct && inside(p, ya, xa) && inside(p, yb, xb)) {
         /* both windows inside the image, rows of whole words: operands straight from the input */

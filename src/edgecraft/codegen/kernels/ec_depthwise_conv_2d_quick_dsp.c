@@ -14,6 +14,16 @@
 #include "ec_dsp.h"
 #include "ec_kernels.h"
 
+/* Paths a model may not take; the C generator defines each to 0 in a model's copy of this file
+ * when none of its layers needs it (ops_c_quick.py), and the compiler drops the code: REM:
+ * channels % 4 != 0; TAPS: a window clipped to other than 2 or 3 taps across. */
+#ifndef EC_QUICK_DW_REM
+#define EC_QUICK_DW_REM 1
+#endif
+#ifndef EC_QUICK_DW_TAPS
+#define EC_QUICK_DW_TAPS 1
+#endif
+
 /* [first, last) filter taps along one axis that land inside the image: origin + dil * k in [0, size). */
 static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, int32_t *first, int32_t *last) {
   const int32_t lo = origin < 0 ? (-origin + dil - 1) / dil : 0;
@@ -122,7 +132,7 @@ static void window(const dw_window *g, const int8_t *in, const int32_t *f, int32
       } else if (taps == 2) {
         EC_DW_TAP_NEXT(r);
         EC_DW_TAP_AT(r, step);
-      } else {
+      } else if (EC_QUICK_DW_TAPS) {
         for (int32_t t = 0; t < taps; ++t) EC_DW_TAP_AT(r, t * step);
       }
     }
@@ -162,7 +172,7 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
         const int whole = k_h == 3 && k_w == 3 && rows == 3 && taps == 3;
         if (whole) window3x3(in_first, step, in_row, filter_pairs, bias, mult, shift, quads, off2, k, out);
         if (!whole) window(&g, in_first, filter_pairs + 2 * first_tap, rows, taps, out);
-        for (int32_t j = 0; j < rem; ++j) { /* leftover channels, one at a time */
+        for (int32_t j = 0; EC_QUICK_DW_REM && j < rem; ++j) { /* leftover channels, one at a time */
           const int32_t ch = 4 * quads + j;
           int32_t acc = bias[ch];
           for (int32_t r = 0; r < rows; ++r) {

@@ -1,6 +1,10 @@
 /* SOFTMAX int8 -> int8, portable C99 (TFLM reference_ops::Softmax with gemmlowp fixed point).
  * input and output (rows, depth); output scale 1/256, zero point -128.
  * Fixed-point values: raw int32 with k integer bits ("Qk"), real = raw / 2^(31 - k). */
+/* Cold code in a classifier's last layer: GCC builds this file for size (-Os). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("Os")
+#endif
 #include "ec_kernels.h"
 
 /* SaturatingRoundingMultiplyByPOT for a positive exponent: saturating left shift. */

@@ -10,13 +10,15 @@ with int8 weights, :mod:`.sixteen`), ``lr`` (a multiple of the spec's learning r
 
 Per front end: motion (``imu``) varies the spectral bins and peaks per axis; MFCC the number of
 coefficients and the hop (frames per second); log-mel the mel bands (half to 1.5 times the
-spec's) and the hop; images the resolution (half the spec's to the spec's). Per family, around
-the template's size (half to twice its widths): ``ds-cnn`` width, blocks (one fewer to one
-more) and first kernel; ``cnn1d`` width, kernel and dense width; ``autoencoder`` hidden and
-bottleneck widths; ``mlp`` width; ``mobilenet`` base width. QAT and pruning are searched for
-classifiers (the apps pipeline prunes and runs QAT on classifiers only). The spec's own
-values are always among the choices. Sampling is a seeded draw without repeats, so a seed
-names one list of candidates.
+spec's), the hop and the level normalization (``none`` or ``peak``: each clip divided by its
+largest sample, so the recording level, a nuisance for a machine's sound, drops out; it costs
+one pass over the clip in the front end, nothing in the model); images the resolution (half the
+spec's to the spec's). Per family, around the template's size (half to twice its widths):
+``ds-cnn`` width, blocks (one fewer to one more) and first kernel; ``cnn1d`` width, kernel and
+dense width; ``autoencoder`` hidden and bottleneck widths; ``mlp`` width; ``mobilenet`` base
+width. QAT and pruning are searched for classifiers (the apps pipeline prunes and runs QAT on
+classifiers only). The spec's own values are always among the choices. Sampling is a seeded draw
+without repeats, so a seed names one list of candidates.
 
 Audio front ends (MFCC and log-mel) also vary the sample rate and the window
 (:func:`audio_timing`): 8, 12 or 16 kHz up to the spec's own rate, which is the data's (clips
@@ -68,7 +70,11 @@ def front_end_choices(cfg: Preset | None) -> dict[str, list[Any]]:
             coefs = sorted(c for c in _with((6, 8, 10, 13), cfg.num_coefficients) if c <= cfg.mel_bins)
             return {"num_coefficients": coefs, **timing}
         own = cfg.mel_bins
-        return {"mel_bins": _scaled(own, (0.5, 0.75, 1.0, 1.5), 4), **timing}
+        return {
+            "mel_bins": _scaled(own, (0.5, 0.75, 1.0, 1.5), 4),
+            **timing,
+            "normalize": sorted(_with(("none", "peak"), cfg.normalize)),
+        }
     if isinstance(cfg, ImagePreprocess):
         return {"size": _scaled(cfg.height, (0.5, 0.75, 1.0), 8)}
     return {}

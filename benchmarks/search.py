@@ -10,9 +10,8 @@ except kws, which uses a smaller fixed configuration (:data:`KWS_DATA`: 24 train
 test voices, 20 epochs, no hard negatives, a constant learning rate) for the default, the
 candidates and the reference alike, so that a kws search fits a shared 2-core machine. Anomaly
 trains in seconds a trial, so its budget is :data:`TRIALS_FACTOR` (3) times ``--trials``: the
-level normalization that helps it is one of the seven parameters of its space, and at seed 0
-the 8 trials train no candidate that takes it at no more latency and RAM than the default (24
-train two).
+level normalization that helps it is one of the eight parameters of its space, and 8 trials
+train only 3 of the candidates within the default's latency and RAM.
 
 For each kind it runs ``edgecraft app new KIND OUT/KIND`` and ``edgecraft search OUT/KIND
 --target nano33ble --trials N --seed S [--budget-minutes M] --format json``. The default model

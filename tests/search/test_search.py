@@ -127,17 +127,19 @@ def test_search_interrupted_resumed_and_on_the_board(
     assert len(models) == r["trials"]
     stamps = [m.stat().st_mtime_ns for m in models]
 
-    # a finished search resumed again, by the CLI on this Ray cluster (--address), trains nothing
-    # and prints the same front as JSON
+    # a finished search resumed again, by the CLI on this Ray cluster (--address) with DIR given
+    # relative to the working directory, trains nothing and prints the same front as JSON
     import ray
 
     gcs = ray.get_runtime_context().gcs_address
     cmd = [sys.executable, "-m", "edgecraft", "search", str(app), "--target", "nano33ble", "--trials", "2"]
+    cmd[cmd.index(str(app))] = app.name  # DIR relative to the working directory
     proc = subprocess.run(
         [*cmd, "--quick", "--resume", "--address", gcs, "--format", "json"],
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=app.parent,
         env={**os.environ, "PYTHONPATH": str(Path(edgecraft.__file__).parents[1])},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

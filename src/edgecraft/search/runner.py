@@ -79,7 +79,7 @@ def run_search(
         _probe(address)
     spec = load_spec(root, quick)
     check_searchable(spec)
-    out = spec.root / ("search-quick" if quick else "search")
+    out = spec.root.resolve() / ("search-quick" if quick else "search")  # Tune needs an absolute path
     state = _saved(out, board, trials, seed) if resume else None
     import ray
 

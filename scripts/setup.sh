@@ -26,30 +26,48 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PY" -m venv .venv
 fi
+# --no-compile: pip would byte-compile all ~35,000 installed modules (about 100 CPU seconds);
+# Python compiles the few thousand that are ever imported on first use instead.
+PIP_INSTALL=(install -q --no-compile)
 stamp=.venv/.edgecraft-installed
 want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+fstamp=.venv-flower/.edgecraft-installed
+fwant="$(sha256sum < constraints-flower.txt | cut -c1-16)"
+need_main=0; need_flower=0
+[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] || need_main=1
+[ -f "$fstamp" ] && [ "$(cat "$fstamp")" = "$fwant" ] || need_flower=1
+if [ "$need_main" = 1 ]; then
   echo "setup: installing pinned Python packages (first run: a few minutes)"
-  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip "${PIP_INSTALL[@]}" --upgrade pip
   # torch first, pinned: an unpinned resolve would pull a CUDA build.
-  .venv/bin/pip install -q -c constraints.txt torch==2.13.0
-  .venv/bin/pip install -q -c constraints.txt -e ".[dev,optimize,fleet,onnx,search]"
-  echo "$want" > "$stamp"
+  .venv/bin/pip "${PIP_INSTALL[@]}" -c constraints.txt torch==2.13.0
 fi
 # Flower (federated learning, `edgecraft fl`) in its own environment: flwr 1.42 pins protobuf,
 # typer, rich and fastapi below constraints.txt, so it cannot share .venv; edgecraft drives its
-# processes. About a minute on the first run.
-fstamp=.venv-flower/.edgecraft-installed
-fwant="$(sha256sum < constraints-flower.txt | cut -c1-16)"
+# processes. It installs in the background while .venv gets the rest (after torch, so a cold
+# pip cache downloads the torch wheel once).
+flower_pid=""
 if [ ! -x .venv-flower/bin/python ]; then
   echo "setup: creating .venv-flower"
   "$PY" -m venv .venv-flower
 fi
-if [ ! -f "$fstamp" ] || [ "$(cat "$fstamp")" != "$fwant" ]; then
+if [ "$need_flower" = 1 ]; then
   echo "setup: installing Flower into .venv-flower"
-  .venv-flower/bin/pip install -q --upgrade pip
-  .venv-flower/bin/pip install -q -c constraints-flower.txt torch==2.13.0
-  .venv-flower/bin/pip install -q -c constraints-flower.txt "flwr[simulation,dp]==1.42.0" numpy
-  echo "$fwant" > "$fstamp"
+  (
+    .venv-flower/bin/pip "${PIP_INSTALL[@]}" --upgrade pip
+    .venv-flower/bin/pip "${PIP_INSTALL[@]}" -c constraints-flower.txt torch==2.13.0
+    .venv-flower/bin/pip "${PIP_INSTALL[@]}" -c constraints-flower.txt "flwr[simulation,dp]==1.42.0" numpy
+    echo "$fwant" > "$fstamp"
+  ) &
+  flower_pid=$!
+  trap '[ -z "$flower_pid" ] || kill "$flower_pid" 2>/dev/null || true' EXIT
+fi
+if [ "$need_main" = 1 ]; then
+  .venv/bin/pip "${PIP_INSTALL[@]}" -c constraints.txt -e ".[dev,optimize,fleet,onnx,search]"
+  echo "$want" > "$stamp"
+fi
+if [ -n "$flower_pid" ]; then
+  pid=$flower_pid; flower_pid=""
+  wait "$pid" || { echo "setup: error: installing Flower into .venv-flower failed (see above)" >&2; exit 1; }
 fi
 echo "setup: ready (.venv/bin/edgecraft, .venv-flower for edgecraft fl)"

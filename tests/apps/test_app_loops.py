@@ -23,6 +23,7 @@ def edgecraft(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.xdist_group("app-sine-person")  # one worker trains the template
 def test_sine_runs_tflm_hello_world_loop_in_python_and_on_qemu(sine: tuple[Path, dict[str, Any]]) -> None:
     d, _ = sine
     out = edgecraft("stream", str(d), "--format", "json")
@@ -66,6 +67,7 @@ def _frames(folder: Path, people: list[bool], size: int, seed: int) -> None:
         Image.fromarray(image(p, size, rng)).save(folder / f"frame{i:03d}.png")
 
 
+@pytest.mark.xdist_group("app-sine-person")  # one worker trains the template
 def test_person_streams_camera_frames_in_python_and_on_qemu(
     person: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -117,6 +119,7 @@ def _compiles(src: Path) -> None:
         assert proc.returncode == 0, (c.name, proc.stderr[-1500:])
 
 
+@pytest.mark.xdist_group("app-sine-person")  # one worker trains the template
 def test_build_ships_the_loops_and_sizes_the_image_front_end_to_the_model(
     sine: tuple[Path, dict[str, Any]], person: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:

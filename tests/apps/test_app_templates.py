@@ -37,6 +37,7 @@ def _common(d: Path, result: dict[str, Any]) -> None:
     assert result["c_flash_bytes"] > 0
 
 
+@pytest.mark.xdist_group("app-sine-person")  # one worker trains the template
 def test_sine_learns_the_sine_and_streams_rows(sine: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     d, r = sine
     _common(d, r)
@@ -53,6 +54,7 @@ def test_sine_learns_the_sine_and_streams_rows(sine: tuple[Path, dict[str, Any]]
     assert ev.returncode == 0 and json.loads(ev.stdout)["metrics"]["samples"] == 4
 
 
+@pytest.mark.xdist_group("app-gesture")  # one worker trains the template
 def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dict[str, Any]]) -> None:
     d, r = gesture
     _common(d, r)
@@ -77,6 +79,7 @@ def test_gesture_recognizes_held_out_people_and_streams(gesture: tuple[Path, dic
     assert s["stride_s"] == pytest.approx(0.32)
 
 
+@pytest.mark.xdist_group("app-gesture")  # one worker trains the template
 def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
     gesture: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -106,6 +109,7 @@ def test_gesture_emulated_loop_detects_what_the_python_loop_detects(
     assert built["board"] == "nano33ble" and built["flash_bytes"] > 0
 
 
+@pytest.mark.xdist_group("app-gesture")  # one worker trains the template
 def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     from edgecraft.apps.data.gesture import motion, person
 
@@ -124,6 +128,7 @@ def test_gesture_evaluate_on_a_folder_of_csv(gesture: tuple[Path, dict[str, Any]
     assert bad.returncode == 2 and "no label 'jump'" in bad.stderr
 
 
+@pytest.mark.xdist_group("app-kws")  # one worker trains the template
 def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> None:
     d, r = kws
     _common(d, r)
@@ -155,6 +160,7 @@ def test_kws_hears_voices_it_never_heard(kws: tuple[Path, dict[str, Any]]) -> No
     assert not {d["label"] for d in s["detections"]} & {"silence", "unknown"}
 
 
+@pytest.mark.xdist_group("app-kws")  # one worker trains the template
 def test_kws_emulated_loop_equals_the_python_loop(kws: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     """The MFCC C twin + DS-CNN + C post-processing on qemu-m4 over 4 s of the demo: every window's
     top label and score and every detection as the Python loop (kept short: 4M instructions a window)."""
@@ -201,6 +207,7 @@ def test_anomaly_trained_on_normal_sound_flags_faults(anomaly: tuple[Path, dict[
     assert e["power"]["board"] == "nano33ble" and e["emulation"]["instructions_per_s"] > 0
 
 
+@pytest.mark.xdist_group("app-sine-person")  # one worker trains the template
 def test_person_sees_people_and_reads_an_image_folder(
     person: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:

@@ -27,6 +27,7 @@ from edgecraft.reference import TflmRunner
 from oracle import check_tensor, conformance_model
 
 pytestmark = [
+    pytest.mark.slow,  # tests/conftest.py runs slow modules first
     pytest.mark.toolchain,
     pytest.mark.skipif(
         shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,

@@ -13,6 +13,7 @@ from edgecraft.models.synthetic import small_cnn
 from edgecraft.plan import plan_memory
 
 pytestmark = [
+    pytest.mark.slow,  # tests/conftest.py runs slow modules first
     pytest.mark.toolchain,
     pytest.mark.skipif(
         shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,

@@ -17,6 +17,8 @@ from fl_support import fleet_server, gesture_app, need_flower
 from edgecraft.federated.deploy import Deployment
 from edgecraft.federated.identity import write_device_key
 
+pytestmark = pytest.mark.slow  # tests/conftest.py runs slow modules first
+
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "edgecraft", *args], capture_output=True, text=True,

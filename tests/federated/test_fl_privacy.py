@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from fl_support import gesture_app, need_flower
 
 from edgecraft.federated.simulate import FlSettings, simulate
+
+pytestmark = pytest.mark.slow  # tests/conftest.py runs slow modules first
 
 
 def test_differential_privacy_reports_epsilon(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from fl_support import fleet_server, gesture_app, need_flower, wait_for
 
 from edgecraft.apps.spec import load_spec
@@ -19,6 +20,8 @@ from edgecraft.fleet.client import FleetClient
 from edgecraft.fleet.sim import Swarm
 from edgecraft.fleet.slots import Slots
 from edgecraft.optimize.train import logits_of
+
+pytestmark = pytest.mark.slow  # tests/conftest.py runs slow modules first
 
 GATE = "error_rate<0.02,accuracy_drop<0.05"
 

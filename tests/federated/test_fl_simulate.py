@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from fl_support import gesture_app, need_flower
+
+pytestmark = pytest.mark.slow  # tests/conftest.py runs slow modules first
 
 
 def test_fedprox_with_dropouts_and_int8_updates(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from edgecraft.fleet.sim import classifier_model, task_weights
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.slow]  # tests/conftest.py runs slow modules first
 
 BAD_VERSIONS: list[Any] = [
     "../../x",

@@ -20,7 +20,7 @@ import pytest
 from edgecraft.optimize import float_ops
 from oracle import check_tensor, check_tflm
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.slow]  # tests/conftest.py runs slow modules first
 pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-torch)")
 
 FAMILIES = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "resnet18", "squeezenet1_1",

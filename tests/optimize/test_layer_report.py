@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.slow]  # tests/conftest.py runs slow modules first
 pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-torch)")
 
 

@@ -28,7 +28,7 @@ from edgecraft.search import SearchError, run_search
 from edgecraft.search.runner import start_local_ray
 from edgecraft.targets import get_board
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.slow]  # tests/conftest.py runs slow modules first
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from edgecraft.formats import read_tflite_bytes
 from edgecraft.optimize import float_ops
 from oracle import check_tflm
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.xdist_group("tiny-int8")]  # one worker quantizes tiny_int8
 pytest.importorskip("torch", reason="needs the optimize extra (torch, litert-torch)")
 
 

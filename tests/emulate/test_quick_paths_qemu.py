@@ -17,7 +17,7 @@ from edgecraft.ir import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
 from oracle import check_tensor
 
-CONV_PATHS = ("QUADS1", "QUADS2", "REM", "ODD", "WINDOWS", "DILATED")
+CONV_PATHS = ("QUADS1", "QUADS2", "ODD", "WINDOWS", "DILATED")
 
 
 def _layer(depthwise: bool, hw: tuple[int, int], c: int, k: tuple[int, int], out_c: int, dil: int = 1,
@@ -48,7 +48,7 @@ def test_specialize_defines_the_paths_no_operator_needs() -> None:
 
 
 CASES = [  # (graph, the paths left in)
-    (lambda: _layer(False, (3, 4), 6, (1, 1), 5, padding="VALID"), {"QUADS1", "REM", "ODD"}),
+    (lambda: _layer(False, (3, 4), 6, (1, 1), 5, padding="VALID"), {"QUADS1", "ODD"}),
     (lambda: _layer(False, (3, 4), 8, (1, 1), 6, padding="VALID"), {"QUADS2"}),
     (lambda: _layer(False, (6, 7), 4, (3, 3), 4, dil=2), {"QUADS1", "WINDOWS", "DILATED"}),
     (lambda: _layer(False, (6, 7), 4, (3, 2), 3), {"QUADS2", "ODD", "WINDOWS"}),

@@ -92,7 +92,7 @@ def _conv_needs(ctx: OpContext, pads: tuple[int, int]) -> tuple[str, ...]:
     w = ctx.req_input(1)
     out_c, kh, kw, in_c = w.shape
     quads, windows = kh * kw * in_c // 4, (kh, kw, *pads) != (1, 1, 0, 0)
-    flags = {"QUADS1": quads & 1, "QUADS2": quads & 2, "REM": kh * kw * in_c % 4, "ODD": out_c % 2,
+    flags = {"QUADS1": quads & 1, "QUADS2": quads & 2, "ODD": out_c % 2,
              "WINDOWS": windows, "DILATED": windows and ctx.attrs.get("dilation_w_factor", 1) != 1}
     return tuple(f"EC_QUICK_CONV_{k}" for k, v in flags.items() if v)
 

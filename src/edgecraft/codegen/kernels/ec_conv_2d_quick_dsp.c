@@ -17,16 +17,15 @@
 
 /* Paths a model may not take; the C generator defines each to 0 in a model's copy of this file
  * when none of its layers needs it (ops_c_quick.py), and the compiler drops the code:
- * QUADS1, QUADS2: patch depths n with (n / 4) & 1, & 2; REM: n % 4 != 0; ODD: an odd number of
- * filters; WINDOWS: anything but 1x1 without padding; DILATED: windows with dilation_w > 1. */
+ * QUADS1, QUADS2: patch depths n with (n / 4) & 1, & 2; ODD: an odd number of filters; WINDOWS:
+ * anything but 1x1 without padding; DILATED: windows with dilation_w > 1. (The n % 4 leftover
+ * path stays: GCC allocates the registers of the loop over filter pairs better beside it, on
+ * qemu-m4 and m7 alike.) */
 #ifndef EC_QUICK_CONV_QUADS1
 #define EC_QUICK_CONV_QUADS1 1
 #endif
 #ifndef EC_QUICK_CONV_QUADS2
 #define EC_QUICK_CONV_QUADS2 1
-#endif
-#ifndef EC_QUICK_CONV_REM
-#define EC_QUICK_CONV_REM 1
 #endif
 #ifndef EC_QUICK_CONV_ODD
 #define EC_QUICK_CONV_ODD 1
@@ -175,7 +174,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
       b1 = ec_smlad(ec_sxtb16_ror8(w1), xp[3], b1);
     }
 #endif
-    if (EC_QUICK_CONV_REM && rem) {
+    if (rem) {
       for (int32_t t = 0; t < rem; ++t) {
         a0 += f[t] * x_tail[t];
         b0 += f[t] * x_tail[rem + t];
@@ -199,7 +198,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
       a0 = ec_smlad(hi, xp[2], ec_smlad(lo, xp[0], a0));
       b0 = ec_smlad(hi, xp[3], ec_smlad(lo, xp[1], b0));
     }
-    for (int32_t t = 0; EC_QUICK_CONV_REM && t < rem; ++t) {
+    for (int32_t t = 0; t < rem; ++t) {
       a0 += f[t] * x_tail[t];
       b0 += f[t] * x_tail[rem + t];
     }

@@ -10,25 +10,11 @@ import numpy as np
 
 from edgecraft.codegen.cwriter import c_array, c_list
 from edgecraft.codegen.opcode import OpCode, Pointer
-from edgecraft.ir.graph import Tensor
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
+from edgecraft.ops.quick import accumulators_fit, quick_requant
 
 __all__ = ["depthwise_pairs", "pair_filters", "quick_conv"]
-
-#: The largest accumulator magnitude the quick requantization takes (it doubles it in 32 bits).
-ACC_LIMIT = 2**30 - 1
-
-
-def _accumulators_fit(ctx: OpContext, x: Tensor, taps_by_channel: np.ndarray) -> bool:
-    """|bias| + max |input + offset| * sum |filter| below ACC_LIMIT for every channel: then
-    TFLM's accumulator (which the kernels reproduce exactly) is too."""
-    off = -x.zero_point
-    x_max = max(abs(-128 + off), abs(127 + off))
-    bias = np.abs(ctx.const(2).astype(np.int64)) if ctx.input(2) is not None else 0
-    bound = bias + x_max * np.abs(taps_by_channel.astype(np.int64)).sum(axis=1)
-    return bool(np.all(bound <= ACC_LIMIT))
-
 
 def pair_filters(rows: np.ndarray) -> np.ndarray:
     """The quick convolution's filter layout: pairs of rows, per 4 columns 4 bytes of each, then
@@ -108,14 +94,14 @@ def _depthwise_needs(ctx: OpContext, pad_w: int) -> tuple[str, ...]:
     return tuple(f"EC_QUICK_DW_{k}" for k, v in flags.items() if v)
 
 
-def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray, lo: int, hi: int,
+def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
                folded_bias: np.ndarray, pads: tuple[int, int]) -> OpCode | None:
     """The quick kernel's tables (``<p>_multiplier``; ``<p>_rshift``: -shift - 1 as int8), its
     parameter block (``ec_quick_params``, which holds them and the filter and bias arrays) and
     call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer needs the general one.
     ``folded_bias``: bias + input offset x filter sums (convolution); ``pads``: top and left."""
     x, w = ctx.req_input(0), ctx.req_input(1)
-    if (lo, hi) != (-128, 127) or np.any(np.asarray(shift) > -1):
+    if not quick_requant(ctx, shift):
         return None
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     i, out = ctx.op.inputs, ptr(ctx.op.outputs[0])
@@ -126,7 +112,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
             return None
         wv = ctx.const(1)
         taps = wv.reshape(-1, wv.shape[-1]).T
-        if not _accumulators_fit(ctx, x, taps) or _params(ctx, p, pads, "", "") is None:
+        if not accumulators_fit(ctx, taps) or _params(ctx, p, pads, "", "") is None:
             return None
         filt = ptr.const_array(f"{p}_pairs", "int32_t", depthwise_pairs(wv),
                                f"{p}: the filter as halfword pairs (ec_depthwise_conv_2d_quick_dsp.c)")
@@ -141,7 +127,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
     if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":
         return None
     rows = ctx.const(1).reshape(w.shape[0], -1)
-    if not _accumulators_fit(ctx, x, rows) or _params(ctx, p, pads, "", "") is None:
+    if not accumulators_fit(ctx, rows) or _params(ctx, p, pads, "", "") is None:
         return None
     filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(rows),
                            f"{p}: the filter in pairs of output channels (ec_conv_2d_quick_dsp.c)",

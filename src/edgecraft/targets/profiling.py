@@ -14,6 +14,8 @@ from importlib import resources
 from typing import Any
 
 from edgecraft.ir.graph import Graph
+from edgecraft.ops.base import OpContext
+from edgecraft.ops.quick import quick_layer
 from edgecraft.ops.registry import get_op, graph_macs
 from edgecraft.plan import DEFAULT_ALGORITHM, MemoryPlan, plan_memory
 from edgecraft.plan.accounting import (
@@ -48,10 +50,17 @@ def kernel_file_bytes() -> dict[str, int]:
 
 def kernel_code_bytes(graph: Graph, dsp: bool = True) -> int:
     """Flash of the distinct C kernel files the graph's ops name (``OpDef.code``) plus the
-    generated model code, with the DSP kernel variants or (``dsp=False``) the portable ones."""
+    generated model code, with the DSP kernel variants or (``dsp=False``) the portable ones; of
+    a convolution's general and quick DSP files, the one its layer links (``ops/quick.py``)."""
     variant = "dsp" if dsp else "portable"
-    ops = [op for g in model_graphs(graph) for op in g.operators]
-    files = {f for op in ops for f in get_op(op.type).code_files(variant)}
+    ops = [(op, g) for g in model_graphs(graph) for op in g.operators]
+    files: set[str] = set()
+    for op, g in ops:
+        names = get_op(op.type).code_files(variant)
+        quick = {f for f in names if f.endswith("_quick_dsp.c")}
+        if quick:  # the general and the quick kernel are alternatives: the layer links one
+            names = tuple(sorted(quick)) if quick_layer(OpContext(op, g)) else tuple(set(names) - quick)
+        files.update(names)
     sizes = kernel_file_bytes()
     return MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(ops) + sum(sizes[f] for f in files)
 

@@ -49,6 +49,9 @@ static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
 
 /* The (kh, kw, c) window at output pixel (b, y0, x0) into patch; taps outside the image hold
  * the input zero point. A row of taps inside the image is one contiguous copy. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("Os")))
+#endif
 static void gather(const ec_quick_params *p, const int8_t *input, int32_t b, int32_t y0, int32_t x0,
                    int8_t *patch) {
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, k_w = p->filter.w;

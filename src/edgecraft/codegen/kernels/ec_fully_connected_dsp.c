@@ -33,12 +33,9 @@ void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const
     for (; u < blocks; u += 4) {
       int32_t acc[4] = {0, 0, 0, 0};
       ec_dot4_q15(pairs, filter + u * depth, depth, acc);
-      requant_units(&rq, acc, u, 4, output);
+      for (int32_t k = 0; k < 4; ++k) output[u + k] = ec_requant_at(rq, acc[k], u + k, 0);
     }
-    for (; u < units; ++u) {
-      const int32_t acc = ec_dot1_q15(pairs, filter + u * depth, depth, 0);
-      requant_units(&rq, &acc, u, 1, output);
-    }
+    for (; u < units; ++u) output[u] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + u * depth, depth, 0), u, 0);
   }
 }
 

@@ -52,6 +52,9 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=CORPUS)
     ap.add_argument("--device", metavar="TARGET", default="qemu-m4",
                     help="build for this emulated board and itemize RAM (default qemu-m4; 'none' skips it)")
+    ap.add_argument("--tflm-src", default=None,
+                    help="a tflite-micro checkout (default $TFLM_SRC): also build TFLM for the board and "
+                         "compare with its measured 32-bit whole arena (benchmarks/tflm_device.py)")
     args = ap.parse_args()
     paths = sorted(args.models.glob("*.tflite")) if args.models.exists() else []
     entries = [(p.stem, p.read_bytes()) for p in paths] or builtin_models()
@@ -93,24 +96,35 @@ def main() -> None:
     for v in verdicts:
         console.print(v)
     if args.device and args.device != "none":
-        console.print(device_ram(entries, args.device))
+        console.print(device_ram(entries, args.device, args.tflm_src))
 
 
-def device_ram(entries: list[tuple[str, bytes]], target: str) -> Table | str:
+def device_ram(entries: list[tuple[str, bytes]], target: str, tflm_src: str | None = None) -> Table | str:
     """RAM of each model built for ``target`` (edgecraft build, default planner), every part,
-    against TFLM's whole arena (head + tail as TFLM reports it for the model)."""
+    against TFLM's whole arena: head + tail as TFLM's Python package (64-bit host) reports it,
+    and, with a TFLM checkout, ``arena_used_bytes()`` of TFLM itself built for ``target``'s
+    32-bit core (``benchmarks/tflm_device.py``), the figure a device has."""
     import shutil
+    import sys
     import tempfile
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from edgecraft.cli.build_cmd import build_project
     from edgecraft.plan import DEFAULT_ALGORITHM
+    from tflm_device import TflmSourceError, run_tflm, tflm_source
 
     if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
         return f"RAM on {target}: skipped (arm-none-eabi-gcc and qemu-system-arm are needed)"
     table = Table(title=f"RAM on {target}, every part (edgecraft build, planner '{DEFAULT_ALGORITHM}'; "
                   "stack painted and measured on QEMU) vs TFLM's whole arena", title_justify="left")
+    try:
+        src = tflm_source(tflm_src)
+    except TflmSourceError as exc:
+        src = None
+        print(f"TFLM on {target}: not built ({exc}); the 64-bit host figures only")
     for col in ("model", "TFLM head", "TFLM tail", "TFLM whole", "arena (scratch in it)", "other .bss/.data",
-                "peak stack", "I/O buffers", "total", "total/TFLM", "bound", "bound/TFLM", "goal 0.5"):
+                "peak stack", "I/O buffers", "total", "total/TFLM", "bound", "bound/TFLM", "goal 0.5",
+                *((f"TFLM on {target} (32-bit)", "total/that", "goal 0.5") if src else ())):
         table.add_column(col, justify="left" if col == "model" else "right")
     with tempfile.TemporaryDirectory(prefix="edgecraft-memory-") as tmp:
         for name, raw in entries:
@@ -129,10 +143,16 @@ def device_ram(entries: list[tuple[str, bytes]], target: str) -> Table | str:
             # no plan of these buffers goes below their live bound; the stack is as measured
             bound = plan.lower_bound_bytes + ram["stack"]
             met = "met" if ram["total"] <= whole / 2 else "NOT met"
+            device: tuple[str, ...] = ()
+            if src is not None:
+                xs = [np.zeros(t.shape, t.np_dtype) for t in graph.input_tensors()]
+                arena = run_tflm(raw, target, xs, Path(tmp) / f"tflm-{name}", src).arena_used
+                device = (f"{arena:,}", f"{ram['total'] / arena:.3f}",
+                          "met" if ram["total"] <= arena / 2 else "NOT met")
             table.add_row(name, f"{report['head']:,}", f"{report['tail']:,}", f"{whole:,}",
                           f"{ram['arena']:,}", f"{ram['persistent'] + ram['scratch']:,}", f"{ram['stack']:,}",
                           f"{ram['io_buffers']:,}", f"{ram['total']:,}", f"{ram['total'] / whole:.3f}",
-                          f"{bound:,}", f"{bound / whole:.3f}", met)
+                          f"{bound:,}", f"{bound / whole:.3f}", met, *device)
     return table
 
 

@@ -40,9 +40,33 @@ def test_fc_without_scratch_matches_tflm(depth: int, units: int, zp: int) -> Non
         check_tensor(outs[0][b], want, f"fc direct {depth} input {b}")
 
 
+def _fc_pair() -> Graph:
+    """x (1, 256) -> FULLY_CONNECTED -> (1, 64) -> FULLY_CONNECTED -> (1, 12)."""
+    rng = np.random.default_rng(3)
+    g = GraphBuilder("fc_pair")
+    x = g.tensor("x", (1, 256), "int8", qparams(0.05, 7))
+    last, depth, scale = x, 256, 0.05
+    for n, units in enumerate((64, 12)):
+        w = g.const(f"w{n}", rng.integers(-100, 100, (units, depth)).astype(np.int8), qparams(0.01, 0))
+        b = g.const(f"b{n}", rng.integers(-3000, 3000, units).astype(np.int32), qparams(scale * 0.01, 0))
+        y_scale = scale * 0.01 * 100 * np.sqrt(depth) / 4
+        y = g.tensor(f"y{n}", (1, units), "int8", qparams(y_scale, -3))
+        g.op("FULLY_CONNECTED", [last, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+        last, depth, scale = y, units, y_scale
+    return g.build([x], [last])
+
+
 def test_fc_with_scratch_calls_the_pairs_entry() -> None:
-    model = generate(_fc(64, 12, 0, rows=1), "fcs", dsp=True)
-    assert "ec_fully_connected_dsp_s8(" in model.files["fcs.c"] and "_direct_s8(" not in model.files["fcs.c"]
+    """The second layer's scratch stays below the arena's peak (the first layer's 256 + 64 B):
+    it takes the pairs entry; the first layer's would lift the peak: the entry without."""
+    graph = _fc_pair()
+    model = generate(graph, "fcs", dsp=True)
+    calls = [ln for ln in model.files["fcs.c"].splitlines() if "ec_fully_connected_dsp" in ln and ");" in ln]
+    assert len(calls) == 2 and "_direct_s8(" in calls[0] and "ec_fully_connected_dsp_s8(" in calls[1], calls
+    batches = random_inputs(graph, 4, seed=4)
+    outs = HostModel(model).run_batch(batches)
+    for b in range(4):
+        check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"fc pair input {b}")
 
 
 def _global_pool(h: int, w: int, c: int) -> Graph:

@@ -169,6 +169,10 @@ class OpDef:
     #: and overlap that input when it dies at this op (the kernel reads each input byte before
     #: it writes the scratch that far above it); None: no overlap. See :mod:`edgecraft.plan.overlap`.
     scratch_below_input: Mapping[str, Callable[[OpContext], int | None]] = field(default_factory=dict)
+    #: C kernel variants that compute the same bytes without their scratch (an entry point the
+    #: generator calls when the plan gives the op none, a little slower): the planner drops such
+    #: a scratch where it would raise the arena above the model's live-tensor peak.
+    scratch_optional: frozenset[str] = frozenset()
     #: C kernel files (under ``codegen/kernels/``) the op's generated C calls, per kernel
     #: variant; a variant not listed uses the ``portable`` files. Their measured sizes
     #: (``targets/kernel_code_bytes.json``) are the op's code size.

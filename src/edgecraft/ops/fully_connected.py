@@ -197,6 +197,7 @@ OP = OpDef(
     cost=cost,
     scratch={"dsp": dsp_scratch},
     scratch_below_input={"dsp": dsp_scratch_shift},
+    scratch_optional=frozenset({"dsp"}),  # ec_fully_connected_dsp_direct_s8
     work_class="fc",
     bias_input=2,
     requant_channels=filter_channels,

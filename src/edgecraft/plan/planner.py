@@ -31,6 +31,7 @@ from edgecraft.plan.lifetimes import (
     Request,
     alias_groups,
     align_up,
+    drop_costly_scratch,
     requests,
     scratch_bytes,
     scratch_shifts,
@@ -130,6 +131,7 @@ def plan_memory(graph: Graph, algorithm: str = DEFAULT_ALGORITHM, alignment: int
         try:
             need = {j: scratch_bytes(graph, j, kernels) for j in range(len(graph.operators))}
             shifts = scratch_shifts(graph, kernels)
+            drop_costly_scratch(graph, need, shifts, kernels, alignment)
         except OpError as e:
             raise PlanError(str(e)) from None
     else:

@@ -40,8 +40,7 @@ void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const
 }
 
 /* Units u.. u + rows - 1 of one input row without the scratch operands (long rows): each input
- * word split into offset halfword pairs as it is read; rows 4: an interleaved block, 1: a
- * leftover unit stored as is. */
+ * word split into offset halfword pairs as it is read; rows 1: a leftover unit stored as is. */
 static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *in, const int8_t *f,
                                           const ec_requant *rq, int8_t *out, int32_t u, const int32_t rows) {
   const int32_t depth = p->depth, d4 = depth & ~3;
@@ -61,6 +60,30 @@ static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *i
   requant_units(rq, acc, u, rows, out);
 }
 
+/* The interleaved block of units u..u + 3 as direct_units(.., 4) computes it, with the four sums
+ * in registers (the compiler keeps an array of them in memory: 2.7 instructions per MAC, this
+ * 1.5). */
+static EC_ALWAYS_INLINE void direct_block4(const ec_fc_params *p, const int8_t *in, const int8_t *f,
+                                           const ec_requant *rq, int8_t *out, int32_t u) {
+  const int32_t depth = p->depth, d4 = depth & ~3;
+  const int32_t off2 = ec_pack16(p->input_offset, p->input_offset);
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int32_t d = 0; d < d4; d += 4, f += 16) {
+    const uint32_t xs = ec_load4(in + d);
+    const int32_t x02 = ec_sxtab16(off2, xs), x13 = ec_sxtab16_ror8(off2, xs);
+    const uint32_t w0 = ec_load4(f), w1 = ec_load4(f + 4), w2 = ec_load4(f + 8), w3 = ec_load4(f + 12);
+    a0 = ec_smlad(ec_sxtb16_ror8(w0), x13, ec_smlad(ec_sxtb16(w0), x02, a0));
+    a1 = ec_smlad(ec_sxtb16_ror8(w1), x13, ec_smlad(ec_sxtb16(w1), x02, a1));
+    a2 = ec_smlad(ec_sxtb16_ror8(w2), x13, ec_smlad(ec_sxtb16(w2), x02, a2));
+    a3 = ec_smlad(ec_sxtb16_ror8(w3), x13, ec_smlad(ec_sxtb16(w3), x02, a3));
+  }
+  int32_t acc[4] = {a0, a1, a2, a3};
+  for (int32_t k = 0; k < 4; ++k) {
+    for (int32_t d = d4; d < depth; ++d) acc[k] += f[k * (depth - d4) + d - d4] * (in[d] + p->input_offset);
+  }
+  requant_units(rq, acc, u, 4, out);
+}
+
 void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                       const int32_t *bias, int8_t *output) {
   const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
@@ -69,7 +92,7 @@ void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input
   for (int32_t r = 0; r < p->rows; ++r, input += depth, output += units) {
     if (p->filter_offset == 0) {
       int32_t u = 0;
-      for (; u < blocks; u += 4) direct_units(p, input, filter + u * depth, &rq, output, u, 4);
+      for (; u < blocks; u += 4) direct_block4(p, input, filter + u * depth, &rq, output, u);
       for (; u < units; ++u) direct_units(p, input, filter + u * depth, &rq, output, u, 1);
       continue;
     }

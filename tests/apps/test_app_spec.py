@@ -100,3 +100,16 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
     assert len(train.stderr.strip().splitlines()) == 1
     untrained = run("stream", str(tmp_path / "s"), "--csv", str(tmp_path / "s" / "app.toml"))
     assert untrained.returncode == 2
+
+
+def test_an_audio_rate_the_generator_does_not_make_is_refused(tmp_path: Path) -> None:
+    """The kws generator records at 16 kHz and training does not resample: an 8 kHz front end
+    is one error line before any data are made (it trained on wrongly timed features)."""
+    d = tmp_path / "k"
+    new_app("kws", d)
+    (d / "app.toml").write_text((d / "app.toml").read_text() + "\n[front_end.params]\nsample_rate = 8000\n")
+    train = subprocess.run([sys.executable, "-m", "edgecraft", "train", str(d), "--quick"],
+                           capture_output=True, text=True, timeout=120)
+    assert train.returncode == 2, train.stderr[-500:]
+    assert "sample_rate is 8000 Hz but the kws generator records at 16000 Hz" in train.stderr
+    assert len(train.stderr.strip().splitlines()) == 1

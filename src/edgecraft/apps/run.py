@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from edgecraft.apps.data import DataError, Dataset, generate
+from edgecraft.apps.data import DataError, Dataset, generate, generator_rate
 from edgecraft.apps.features import Scaling, featurize, front_end, needs_scaling
 from edgecraft.apps.spec import AppSpec, SpecError, load_spec
+from edgecraft.dsp.audio import AudioFeatures
 
 TRAINED = "trained.json"
 
@@ -23,6 +24,13 @@ TRAINED = "trained.json"
 def load_data(spec: AppSpec) -> Dataset:
     """The spec's data: its built-in generator, or its folder of labelled files."""
     if spec.generator is not None:
+        cfg, rate = front_end(spec), generator_rate(spec.generator)
+        if isinstance(cfg, AudioFeatures) and rate is not None and cfg.sample_rate != rate:
+            raise SpecError(
+                f"{spec.root}/app.toml: front_end sample_rate is {cfg.sample_rate} Hz but the "
+                f"{spec.generator} generator records at {rate} Hz and training does not resample its "
+                "clips; remove front_end.params.sample_rate (a search's model at another rate is its "
+                ".tflite as found)")
         try:
             return generate(spec.generator, spec.data_params, spec.training.seed)
         except (DataError, ValueError) as e:

@@ -95,6 +95,15 @@ def generate(name: str, params: dict[str, Any], seed: int) -> Dataset:
     return data
 
 
+def generator_rate(name: str) -> int | None:
+    """The sample rate (Hz) of the audio the built-in generator ``name`` makes; None when it
+    makes no audio (or is unknown)."""
+    if name not in GENERATORS:
+        return None
+    rate = getattr(importlib.import_module(f"edgecraft.apps.data.{GENERATORS[name]}"), "RATE", None)
+    return int(rate) if rate is not None else None
+
+
 def split_indices(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A random ``(1 - fraction, fraction)`` split of ``range(n)``."""
     order = rng.permutation(n)

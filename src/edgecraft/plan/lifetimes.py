@@ -92,20 +92,18 @@ def drop_costly_scratch(graph: Graph, need: dict[int, int], shifts: dict[int, in
                 and (d := find_op(op.type)) is not None and kernels in d.scratch_optional]
     if not optional:
         return
-    order = list(range(len(graph.operators)))
-    live = [0] * max(len(order), 1)
-    for r in requests(graph, order, alignment, {}):
+    tensors = requests(graph, list(range(len(graph.operators))), alignment, {})
+    live = [0] * max(len(graph.operators), 1)
+    for r in tensors:
         for step in range(r.first, r.last + 1):
             live[step] += r.size
     peak = max(live)
+    last_use = {r.index: r.last for r in tensors}
     for j in optional:
-        op = graph.operators[j]
+        k = graph.operators[j].inputs[0] if graph.operators[j].inputs else -1
         extra = need[j]
-        x = graph.tensors[op.inputs[0]] if op.inputs and op.inputs[0] >= 0 else None
-        if j in shifts and x is not None and not x.is_constant:
-            later = any(op.inputs[0] in o.inputs for o in graph.operators[j + 1:])
-            if not later and op.inputs[0] not in graph.outputs:  # the input dies here
-                extra -= max(0, min(nbytes(x), need[j] - shifts[j]))
+        if j in shifts and last_use.get(k) == j and k not in graph.outputs:  # the input dies here
+            extra -= max(0, min(nbytes(graph.tensors[k]), need[j] - shifts[j]))
         if live[j] + align_up(extra, alignment) > peak:
             need[j] = 0
             shifts.pop(j, None)

@@ -136,3 +136,14 @@ def fc_chain(seed: int, dims: tuple[int, ...] = (37, 24, 16, 9, 5)) -> Graph:
         g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
         x = y
     return g.build([first], [x])
+
+
+def global_pool(h: int, w: int, c: int, act: str = "NONE", n: int = 1) -> Graph:
+    """AVERAGE_POOL_2D over the whole h x w image (VALID), ``n`` batches, activation ``act``."""
+    g = GraphBuilder("gpool")
+    q = qparams(0.04, -5)
+    x = g.tensor("x", (n, h, w, c), "int8", q)
+    y = g.tensor("y", (n, 1, 1, c), "int8", q)
+    g.op("AVERAGE_POOL_2D", [x], [y], padding="VALID", stride_h=1, stride_w=1, filter_height=h,
+         filter_width=w, fused_activation_function=act)
+    return g.build([x], [y])

@@ -1,13 +1,15 @@
 """The DSP kernels trimmed for flash (issue 14, point 6), compiled for this machine against TFLM
 (tolerance 0): FULLY_CONNECTED's entry without scratch, which the generator now calls for long
 rows and filters with a zero point, and AVERAGE_POOL_2D summing four channels per word in
-halfwords (EC_POOL_PAIRS, the default on DSP cores), windows past 255 pixels included."""
+halfwords (EC_POOL_PAIRS, the default on DSP cores), windows past 255 pixels included, and its
+small entry for windows over the whole image."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from cases import CASES, random_inputs, tflm_outputs
+from quick_cases import global_pool
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel
@@ -69,14 +71,28 @@ def test_fc_with_scratch_calls_the_pairs_entry() -> None:
         check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"fc pair input {b}")
 
 
-def _global_pool(h: int, w: int, c: int) -> Graph:
-    g = GraphBuilder("gpool")
-    q = qparams(0.04, -5)
-    x = g.tensor("x", (1, h, w, c), "int8", q)
-    y = g.tensor("y", (1, 1, 1, c), "int8", q)
-    g.op("AVERAGE_POOL_2D", [x], [y], padding="VALID", stride_h=1, stride_w=1, filter_height=h,
-         filter_width=w, fused_activation_function="NONE")
-    return g.build([x], [y])
+#: (h, w, c, activation, batches), whether the whole-image entry takes it
+GLOBAL_POOLS = [((25, 5, 64, "NONE", 1), True), ((3, 3, 8, "RELU", 1), True), ((15, 17, 4, "NONE", 1), True),
+                ((1, 1, 4, "RELU6", 1), True), ((16, 16, 4, "NONE", 1), False), ((5, 5, 6, "NONE", 1), False),
+                ((3, 3, 4, "NONE", 2), False)]
+
+
+@pytest.mark.parametrize("pairs", [1, 0], ids=["pairs", "plain"])
+def test_global_average_pool_entry_matches_tflm(pairs: int) -> None:
+    """A window over the whole image (KWS's 25 x 5 x 64 head, an odd pixel count with a clamp,
+    255 pixels at both extremes, one pixel) takes ec_global_average_pool_s8 without a parameter
+    block; 256 pixels, 6 channels or 2 batches keep the general entry; all exact, with the
+    halfword sums and without."""
+    for k, (shape, small) in enumerate(GLOBAL_POOLS):
+        graph = global_pool(*shape)
+        model = generate(graph, f"gp{k}", dsp=True)
+        source = model.files[f"gp{k}.c"]
+        assert ("ec_global_average_pool_s8(" in source) is small and ("ec_pool_params" in source) is not small
+        batches = random_inputs(graph, 3, seed=k)
+        batches[0][0], batches[0][1] = 127, -128  # the sums' extremes
+        outs = HostModel(model, opt="-O1", cflags=(f"-DEC_POOL_PAIRS={pairs}",)).run_batch(batches)
+        for b in range(3):
+            check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"pool {shape} {b}")
 
 
 def test_average_pool_halfword_sums_match_tflm() -> None:
@@ -84,7 +100,7 @@ def test_average_pool_halfword_sums_match_tflm() -> None:
     sums emptied twice), 4 and 7 channels, with EC_POOL_PAIRS on the host."""
     rng = np.random.default_rng(5)
     graphs = [CASES["AVERAGE_POOL_2D"](rng) for _ in range(4)]
-    graphs += [_global_pool(25, 5, 4), _global_pool(20, 30, 7)]
+    graphs += [global_pool(25, 5, 4), global_pool(20, 30, 7)]
     for k, graph in enumerate(graphs):
         batches = random_inputs(graph, 3, seed=k)
         if k >= 4:  # the extremes, where a halfword would overflow without emptying

@@ -359,6 +359,9 @@ void ec_tanh_s16(int32_t size, int32_t multiplier, int32_t left_shift, const uin
                  const int16_t *input, int16_t *output);
 /* Returns 0, or -1 when a window holds no input (an empty average). */
 int ec_average_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
+/* window = the whole image, VALID, one batch: input (pixels, ch), ch % 4 == 0, pixels <= 255 */
+void ec_global_average_pool_s8(const int8_t *input, int8_t *output, int32_t pixels, int32_t ch, int32_t lo,
+                               int32_t hi);
 void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_softmax_s8(const ec_softmax_params *p, const int8_t *input, int8_t *output);
 void ec_add_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);

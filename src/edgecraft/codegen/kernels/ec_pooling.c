@@ -2,12 +2,15 @@
  * input (n, h, w, c), output (n, oh, ow, c); windows are clipped to the image.
  * With EC_POOL_PAIRS (the default on cores with the DSP extension) the average adds four
  * channels per input word into two words of halfword sums (SXTAB16), moved into 32-bit sums
- * before they could overflow (255 pixels: 255 x 128 < 2^15). */
+ * before they could overflow (255 pixels: 255 x 128 < 2^15). A window over the whole image
+ * (the classifier heads) has its own small entry, ec_global_average_pool_s8. */
 #include "ec_kernels.h"
 
 #if !defined(EC_POOL_PAIRS) && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #define EC_POOL_PAIRS 1
 #endif
+/* Halfword sums of at most 255 pixels before their 32-bit sums take them. */
+#define EC_POOL_RUN 255
 #if defined(EC_POOL_PAIRS) && EC_POOL_PAIRS
 #include <string.h>
 
@@ -32,8 +35,6 @@ static inline int32_t add_even(int32_t h, uint32_t x) {
 static inline int32_t add_odd(int32_t h, uint32_t x) { return add_even(h, (x >> 8) | (x << 24)); }
 #endif
 
-/* Halfword sums of at most 255 pixels before their 32-bit sums take them. */
-#define EC_POOL_RUN 255
 
 /* s[0..3] += the four channels at row[0..3] over rows x width pixels (steps row_step, ch). */
 static void sum4(const int8_t *row, int32_t rows, int32_t width, int32_t row_step, int32_t ch, int32_t s[4]) {
@@ -141,6 +142,41 @@ int ec_average_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *out
     }
   }
   return 0;
+}
+
+/* AVERAGE_POOL_2D whose window is the whole image (filter = input size, VALID; the classifier
+ * head of KWS, MobileNet and ResNet), built for flash: input (pixels, ch), output (ch), one
+ * batch; ch a multiple of 4 and at most EC_POOL_RUN pixels, as the generator checks (with
+ * EC_POOL_PAIRS the halfword sums then cannot overflow). */
+void ec_global_average_pool_s8(const int8_t *input, int8_t *output, int32_t pixels, int32_t ch, int32_t lo,
+                               int32_t hi) {
+  for (int32_t c = 0; c < ch; c += 4, input += 4) {
+    const int8_t *px = input;
+#if defined(EC_POOL_PAIRS) && EC_POOL_PAIRS
+    int32_t h02 = 0, h13 = 0;
+    /* two pixels a turn: 4.5 instructions each, not 6 */
+    for (const int8_t *end = px + (pixels & ~1) * ch; px != end; px += 2 * ch) {
+      uint32_t x, y;
+      memcpy(&x, px, 4);
+      memcpy(&y, px + ch, 4);
+      h02 = add_even(add_even(h02, x), y);
+      h13 = add_odd(add_odd(h13, x), y);
+    }
+    if (pixels & 1) {
+      uint32_t x;
+      memcpy(&x, px, 4);
+      h02 = add_even(h02, x);
+      h13 = add_odd(h13, x);
+    }
+    const int32_t s[4] = {(int16_t)h02, (int16_t)h13, h02 >> 16, h13 >> 16};
+#else
+    int32_t s[4] = {0, 0, 0, 0};
+    for (int32_t k = pixels; k > 0; --k, px += ch) {
+      for (int32_t j = 0; j < 4; ++j) s[j] += px[j];
+    }
+#endif
+    for (int32_t j = 0; j < 4; ++j) *output++ = average_of(s[j], pixels, lo, hi);
+  }
 }
 
 void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output) {

@@ -1,0 +1,34 @@
+"""The kernels trimmed for flash (issue 14, point 6) on qemu-m4, where their inline assembly
+runs: AVERAGE_POOL_2D's small entry for windows over the whole image (SXTAB16 halfword sums,
+two pixels a turn and an odd one) exact against TFLM at the sums' extremes."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from codegen.cases import random_inputs, tflm_outputs
+from codegen.quick_cases import global_pool
+from edgecraft.codegen import generate
+from edgecraft.emulate import emulate
+from oracle import check_tensor
+
+pytestmark = [
+    pytest.mark.toolchain,
+    pytest.mark.skipif(
+        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
+    ),
+]
+
+
+@pytest.mark.parametrize("shape", [(15, 17, 8, "NONE"), (4, 6, 12, "RELU")], ids=["255_pixels", "24_relu"])
+def test_global_average_pool_exact_on_m4(shape: tuple[int, int, int, str]) -> None:
+    graph = global_pool(*shape)
+    assert "ec_global_average_pool_s8(" in generate(graph, "gp", dsp=True).files["gp.c"]
+    batches = random_inputs(graph, 3, seed=1)
+    batches[0][0], batches[0][1] = 127, -128
+    r = emulate(graph, "qemu-m4", batches, dsp=True, name="gp")
+    for b in range(3):
+        check_tensor(r.outputs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"pool {shape} {b}")

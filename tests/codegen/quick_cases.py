@@ -77,6 +77,30 @@ def quick_depthwise_chain(seed: int, channels: int) -> Graph:
     return g.build([start], [x])
 
 
+def wide_accumulator_layer(seed: int, depthwise: bool) -> Graph:
+    """One 3x3 CONV_2D or DEPTHWISE_CONV_2D whose biases put the accumulators between 2^30 and
+    2^31 in magnitude (the quick kernels' requantization takes any int32: no doubling), scaled
+    so most outputs stay inside the int8 range."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("wide_acc")
+    c, out_c = 8, 8 if depthwise else 6
+    x = g.tensor("x", (1, 5, 6, c), "int8", qparams(0.05, int(rng.integers(-20, 21))))
+    ws = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+    w = g.const("w", rng.integers(-127, 128, (1, 3, 3, c) if depthwise else (out_c, 3, 3, c)).astype(np.int8),
+                qparams(ws, 0, 3 if depthwise else 0))
+    bias = (rng.choice([-1, 1], out_c) * rng.integers(2**30 + 1, 2**31 - 2**22, out_c)).astype(np.int32)
+    b = g.const("b", bias, qparams(0.05 * ws, 0))
+    # outputs = bias x 0.05 x ws / s_out: the largest bias to about 110
+    y = g.tensor("y", (1, 5, 6, out_c), "int8", qparams(float(2**31 * 0.05 * ws.max() / 110), 1))
+    attrs = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
+                 fused_activation_function="NONE")
+    if depthwise:
+        g.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=1, **attrs)
+    else:
+        g.op("CONV_2D", [x, w, b], [y], **attrs)
+    return g.build([x], [y])
+
+
 def long_fully_connected(seed: int, depth: int = 1101, units: int = 6) -> Graph:
     """FULLY_CONNECTED rows longer than the DSP kernel's scratch limit (EC_FC_DEPTH_MAX, 1024):
     input words split as they are read; a block of four units and two leftover units, a tail

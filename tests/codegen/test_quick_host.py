@@ -1,5 +1,5 @@
 """The DSP kernels' quick case (``ec_conv_2d_quick_dsp.c``, ``ec_depthwise_conv_2d_quick_dsp.c``,
-the SMMULR requantization in ``ec_dsp.h``), the DSP fully connected kernel's long rows and the
+the SMMLAR requantization in ``ec_dsp.h``), the DSP fully connected kernel's long rows and the
 row-wise PAD, compiled for this machine (intrinsics in plain C), against TFLM, tolerance 0, on
 graphs that reach every path; one build of each under ASan + UBSan. The generator must pick
 the quick kernels for every layer there (the call in the generated source; both files are
@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import pytest
 from cases import random_inputs, tflm_outputs
-from quick_cases import long_fully_connected, pad_chain, quick_conv_chain, quick_depthwise_chain
+from quick_cases import (
+    long_fully_connected,
+    pad_chain,
+    quick_conv_chain,
+    quick_depthwise_chain,
+    wide_accumulator_layer,
+)
 
 from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
@@ -45,6 +51,20 @@ def test_quick_depthwise_matches_tflm(channels: int) -> None:
     assert _calls(model, "ec_depthwise_conv_2d_quick_dsp_s8") == len(graph.operators)
     batches = random_inputs(graph, 6, channels)
     _check(graph, HostModel(model).run_batch(batches), batches, f"quick depthwise {channels} channels")
+
+
+@pytest.mark.parametrize("depthwise", [False, True])
+def test_accumulators_past_2_30_take_the_quick_kernels_exactly(depthwise: bool) -> None:
+    """The requantization takes TFLM's accumulator undoubled (SMMLAR with 2 m - 2^32), so a
+    layer whose biases reach past 2^30 runs on the quick kernel, still exact."""
+    graph = wide_accumulator_layer(11, depthwise)
+    model = generate(graph, "wide", dsp=True)
+    stem = "depthwise_conv_2d" if depthwise else "conv_2d"
+    assert _calls(model, f"ec_{stem}_quick_dsp_s8") == 1
+    batches = random_inputs(graph, 4, 11)
+    outs = HostModel(model).run_batch(batches)
+    assert int(((outs[0] > -128) & (outs[0] < 127)).sum()) > 0  # not all clamped
+    _check(graph, outs, batches, f"wide accumulators {stem}")
 
 
 def test_long_fully_connected_rows_match_tflm() -> None:

@@ -2,8 +2,8 @@
 for right shifts and the int8 clamp, ``ec_requant_at`` in ec_dsp.h) equals TFLM's
 MultiplyByQuantizedMultiplier written plainly (``ec_mbqm``: SRDHM, then RoundingDivideByPOT)
 on edge cases and a million random ones, for every multiplier QuantizeMultiplier can give
-(0 or [2^30, 2^31)) and every shift in [-31, 30]; the quick kernels' ``ec_requant_quick`` for
-accumulators below 2^30 and right shifts; and both equal the Python arithmetic
+(0 or [2^30, 2^31)) and every shift in [-31, 30]; the quick kernels' ``ec_requant_quick`` (the
+multiplier as 2 m - 2^32) for any accumulator and right shifts; and both equal the Python arithmetic
 (ops/arith.py) on a sample. Compiled with the host gcc and with -fsanitize=undefined."""
 
 from __future__ import annotations
@@ -61,14 +61,16 @@ int main(int argc, char **argv) {
     const int32_t acc = (int32_t)next() >> (next() % 25);
     bad += !r.fast || ec_requant_at(r, acc, 0, 1) != ec_requant_at(r, acc, 0, 0);
   }
-  /* the quick kernels' requantization (SMMULR and SSAT on the core) equals the general one for
-   * accumulators below 2^30, right shifts and the int8 clamp */
-  for (long k = 0; k < random; ++k, ++n) {
+  /* the quick kernels' requantization (SMMLAR with 2 m - 2^32, and SSAT on the core) equals the
+   * general one for every accumulator, right shifts and the int8 clamp */
+  for (long k = 0; k < random + 4; ++k, ++n) {
     int32_t m = (int32_t)((1u << 30) | (next() & 0x3FFFFFFFu)), s = -1 - (int32_t)(next() % 31), b = 0;
+    if (k >= random) m = k - random < 2 ? 1 << 30 : INT32_MAX; /* the multipliers' ends */
     const int32_t off = (int32_t)(next() % 256) - 128;
     const ec_requant r = ec_requant_of(&m, &s, &b, off, -128, 127, 1);
-    const int32_t acc = ((int32_t)next() >> 2) >> (next() % 23);
-    bad += ec_requant_quick(2 * acc, m, -s - 1, 1 + 2 * off) != ec_requant_at(r, acc, 0, 0);
+    const int32_t m2 = (int32_t)(2u * (uint32_t)m); /* 2 m - 2^32 */
+    const int32_t acc = k >= random ? ((k & 1) ? INT32_MIN : INT32_MAX) : (int32_t)next() >> (next() % 25);
+    bad += ec_requant_quick(acc, m2, -s - 1, 1 + 2 * off) != ec_requant_at(r, acc, 0, 0);
   }
   printf("%ld %ld\n", n, bad);
   for (int k = 0; k < 64; ++k) {  /* a sample for the Python side */

@@ -1,6 +1,7 @@
-"""The DSP kernels' quick case (its inline-assembly inner loop, SMMULR and SSAT requantization),
-the fully connected kernel (long rows, its written-out dot product) and the row-wise PAD on
-qemu-m4: outputs equal TFLM's exactly on the graphs of tests/codegen/quick_cases.py."""
+"""The DSP kernels' quick case (its inline-assembly inner loop, SMMLAR and SSAT requantization,
+accumulators past 2^30 included), the fully connected kernel (long rows, its written-out dot
+product) and the row-wise PAD on qemu-m4: outputs equal TFLM's exactly on the graphs of
+tests/codegen/quick_cases.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from codegen.quick_cases import (
     pad_chain,
     quick_conv_chain,
     quick_depthwise_chain,
+    wide_accumulator_layer,
 )
 from edgecraft.codegen import generate
 from edgecraft.emulate import emulate
@@ -31,8 +33,10 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("build", [lambda: quick_conv_chain(2, (13, 6, 1, 5)), lambda: quick_conv_chain(3),
-                                   lambda: quick_depthwise_chain(7, 7), lambda: quick_depthwise_chain(8, 12)],
-                         ids=["conv_tall", "conv", "depthwise7", "depthwise12"])
+                                   lambda: quick_depthwise_chain(7, 7), lambda: quick_depthwise_chain(8, 12),
+                                   lambda: wide_accumulator_layer(12, False),
+                                   lambda: wide_accumulator_layer(13, True)],
+                         ids=["conv_tall", "conv", "depthwise7", "depthwise12", "conv_wide", "dw_wide"])
 def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-def]
     graph: Graph = build()
     source = "".join(generate(graph, "k", dsp=True).files.values())

@@ -1,8 +1,9 @@
 """The DSP kernels' quick case for CONV_2D and DEPTHWISE_CONV_2D (``ec_conv_2d_quick_dsp.c``,
 ``ec_depthwise_conv_2d_quick_dsp.c``): chosen here, at build time, when the layer allows it
-(the int8 clamp, right shifts only, accumulators provably below 2^30 so the requantization can
-double them), with the filters laid out for the kernel and the input offset folded into the
-bias (the convolution). Other layers keep the general DSP kernels."""
+(the int8 clamp, right shifts only, multipliers in [2^30, 2^31), accumulators provably within
+int32), with the multipliers as 2 m - 2^32 (ec_requant_quick's SMMLAR), the filters laid out
+for the kernel and the input offset folded into the bias (the convolution). Other layers keep
+the general DSP kernels."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from edgecraft.codegen.cwriter import c_array, c_list
 from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
-from edgecraft.ops.quick import accumulators_fit, quick_requant
+from edgecraft.ops.quick import accumulators_fit, quick_multipliers, quick_requant
 
 __all__ = ["depthwise_pairs", "pair_filters", "quick_conv"]
 
@@ -37,10 +38,9 @@ def _wrap32(values: np.ndarray) -> np.ndarray:
 
 
 def depthwise_pairs(w: np.ndarray) -> np.ndarray:
-    """The quick depthwise kernel's filter words, doubled (its requantization takes twice the
-    accumulator): per group of 4 channels, per tap, the int16 pairs 2 (f0, f2) and 2 (f1, f3)
-    as int32 words; then per tap one word per leftover channel."""
-    taps = 2 * w.reshape(-1, w.shape[-1]).astype(np.int64)  # (kh * kw, channels)
+    """The quick depthwise kernel's filter words: per group of 4 channels, per tap, the int16
+    pairs (f0, f2) and (f1, f3) as int32 words; then per tap one word per leftover channel."""
+    taps = w.reshape(-1, w.shape[-1]).astype(np.int64)  # (kh * kw, channels)
     c = taps.shape[1]
     quads = c // 4
     q = taps[:, :4 * quads].reshape(len(taps), quads, 4).transpose(1, 0, 2)  # quad, tap, 4
@@ -96,16 +96,18 @@ def _depthwise_needs(ctx: OpContext, pad_w: int) -> tuple[str, ...]:
 
 def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
                folded_bias: np.ndarray, pads: tuple[int, int]) -> OpCode | None:
-    """The quick kernel's tables (``<p>_multiplier``; ``<p>_rshift``: -shift - 1 as int8), its
-    parameter block (``ec_quick_params``, which holds them and the filter and bias arrays) and
-    call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer needs the general one.
+    """The quick kernel's tables (``<p>_multiplier``: 2 m - 2^32; ``<p>_rshift``: -shift - 1 as
+    int8), its parameter block (``ec_quick_params``, which holds them and the filter and bias
+    arrays) and call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer needs the
+    general one.
     ``folded_bias``: bias + input offset x filter sums (convolution); ``pads``: top and left."""
     x, w = ctx.req_input(0), ctx.req_input(1)
-    if not quick_requant(ctx, shift):
+    if not quick_requant(ctx, mult, shift):
         return None
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     i, out = ctx.op.inputs, ptr(ctx.op.outputs[0])
-    tables = (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: per-channel multipliers ({len(mult)})")
+    tables = (c_array(f"{p}_multiplier", "int32_t", quick_multipliers(mult),
+                      f"{p}: per-channel 2 x multiplier - 2^32 ({len(mult)})")
               + c_array(f"{p}_rshift", "int8_t", -np.asarray(shift) - 1, f"{p}: right shifts less one"))
     if depthwise:
         if w.shape[3] != x.shape[3]:  # depth multiplier > 1
@@ -117,8 +119,8 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
         filt = ptr.const_array(f"{p}_pairs", "int32_t", depthwise_pairs(wv),
                                f"{p}: the filter as halfword pairs (ec_depthwise_conv_2d_quick_dsp.c)")
         bias_values = ctx.const(2) if ctx.input(2) is not None else np.zeros(w.shape[3], np.int32)
-        bias = ptr.const_array(f"{p}_bias2", "int32_t", _wrap32(2 * bias_values.astype(np.int64)),
-                               f"{p}: twice the bias (ec_depthwise_conv_2d_quick_dsp.c)")
+        bias = ptr.const_array(f"{p}_bias", "int32_t", bias_values.astype(np.int32),
+                               f"{p}: the bias (ec_depthwise_conv_2d_quick_dsp.c)")
         call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out});"
         return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("depthwise_conv_2d_quick_dsp",),
                       _depthwise_needs(ctx, pads[1]))
@@ -132,8 +134,8 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
     filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(rows),
                            f"{p}: the filter in pairs of output channels (ec_conv_2d_quick_dsp.c)",
                            aligned=True)
-    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(2 * folded_bias.astype(np.int64)),
-                           f"{p}: twice bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
+    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(folded_bias),
+                           f"{p}: bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
     call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out}, {scratch});"
     return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("conv_2d_quick_dsp",),
                   _conv_needs(ctx, pads))

@@ -1,9 +1,9 @@
 """Which int8 CONV_2D and DEPTHWISE_CONV_2D layers a DSP build runs on the quick kernels
 (``codegen/ops_c_quick.py``, ``kernels/*_quick_dsp.c``): the int8 clamp, right shifts only,
-one group (depth multiplier 1), a patch the scratch takes, and accumulators provably below 2^30
-(the quick requantization doubles them in 32 bits). The C generator decides with these checks
-(plus its own: halfword geometry, a planned scratch); ``profile`` counts the kernel file each
-layer will link."""
+multipliers in [2^30, 2^31) (the kernels take 2 m - 2^32 as an int32), one group (depth
+multiplier 1), a patch the scratch takes, and accumulators provably within int32 (TFLM's and
+the kernels' partial sums alike). The C generator decides with these checks (plus its own:
+halfword geometry, a planned scratch); ``profile`` counts the kernel file each layer will link."""
 
 from __future__ import annotations
 
@@ -14,23 +14,33 @@ from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
 from edgecraft.ops.conv_common import activation_range
 
-#: The largest accumulator magnitude the quick requantization takes (it doubles it in 32 bits).
-ACC_LIMIT = 2**30 - 1
+#: The largest accumulator magnitude the quick kernels take (an int32, never wrapping).
+ACC_LIMIT = 2**31 - 1
 
 
 def accumulators_fit(ctx: OpContext, taps_by_channel: np.ndarray) -> bool:
-    """|bias| + max |input + offset| * sum |filter| below ACC_LIMIT for every channel: then
-    TFLM's accumulator (which the kernels reproduce exactly) is too."""
+    """|bias| + (128 + |input offset|) * sum |filter| at most ACC_LIMIT for every channel: then
+    TFLM's accumulator, and every partial sum of the kernels' (which may add the offset x
+    filter sums up front), stays within int32."""
     off = -ctx.req_input(0).zero_point
-    x_max = max(abs(-128 + off), abs(127 + off))
+    x_max = 128 + abs(off)
     bias = np.abs(ctx.const(2).astype(np.int64)) if ctx.input(2) is not None else 0
     bound = bias + x_max * np.abs(taps_by_channel.astype(np.int64)).sum(axis=1)
     return bool(np.all(bound <= ACC_LIMIT))
 
 
-def quick_requant(ctx: OpContext, shift: np.ndarray) -> bool:
-    """The int8 clamp and right shifts only (every shift <= -1)."""
-    return activation_range(ctx) == (-128, 127) and not np.any(np.asarray(shift) > -1)
+def quick_requant(ctx: OpContext, mult: np.ndarray, shift: np.ndarray) -> bool:
+    """The int8 clamp, right shifts only (every shift <= -1) and every multiplier in
+    [2^30, 2^31) (so 2 m - 2^32 is an int32: see ``quick_multipliers``)."""
+    m = np.asarray(mult, dtype=np.int64)
+    return (activation_range(ctx) == (-128, 127) and not np.any(np.asarray(shift) > -1)
+            and bool(np.all((m >= 2**30) & (m < 2**31))))
+
+
+def quick_multipliers(mult: np.ndarray) -> np.ndarray:
+    """The quick kernels' multiplier table: 2 m - 2^32 per channel (int32, negative), so that
+    SMMLAR(acc, 2 m - 2^32, acc) is TFLM's SaturatingRoundingDoublingHighMul(acc, m)."""
+    return (2 * np.asarray(mult, dtype=np.int64) - 2**32).astype(np.int32)
 
 
 def quick_layer(ctx: OpContext) -> bool:
@@ -41,8 +51,8 @@ def quick_layer(ctx: OpContext) -> bool:
     if x.quant is None or w.quant is None or y.quant is None or w.shape[3] != x.shape[3]:
         return False
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
-    _, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, y.shape[3])
-    if not quick_requant(ctx, shift):
+    mult, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, y.shape[3])
+    if not quick_requant(ctx, mult, shift):
         return False
     wv = ctx.const(1)
     if depthwise:

@@ -1,13 +1,12 @@
 /* CONV_2D int8 on the DSP extension, the quick case the C generator picks when it holds: one
- * group, the int8 clamp, right shifts only and accumulators it proved below 2^30 (see
+ * group, the int8 clamp, right shifts only and accumulators it proved within int32 (see
  * ec_requant_quick). A matrix product in blocks of two output pixels x two output channels:
  * the two pixels' patches (1x1 without padding: the input pixels themselves; otherwise gathered,
- * taps outside the image holding the input zero point) become halfword operands once (doubled:
- * the requantization takes twice the accumulator), and every
+ * taps outside the image holding the input zero point) become halfword operands once, and every
  * pair of filters is one pass over them, each filter word unpacked once for both pixels (eight
  * SMLAD per four taps). The input offset is not added per tap: the generator folds it into the
- * bias (twice bias + offset x filter sum; the zero-point taps outside the image then add
- * nothing, as TFLM's skipped taps). Filters come in pairs of output channels, per four taps 4 bytes of one
+ * bias (bias + offset x filter sum; the zero-point taps outside the image then add nothing, as
+ * TFLM's skipped taps). Filters come in pairs of output channels, per four taps 4 bytes of one
  * then 4 of the other, then each one's n % 4 leftover bytes, padded to a whole word; an odd last
  * filter stays as is after them. The filter array is word aligned (EC_ALIGNED).
  * scratch (4-byte aligned, as for ec_conv_2d_dsp_s8): n + 6 operand words, two n-byte patches.
@@ -93,20 +92,19 @@ static int inside(const ec_quick_params *p, int32_t y0, int32_t x0) {
   return y0 >= 0 && y0 + p->dilation_h * (p->filter.h - 1) < p->input.h && x0 >= 0 && x0 + p->filter.w <= p->input.w;
 }
 
-/* The operands of patches a and b (n bytes each, no offset), doubled (the requantization takes
- * twice the accumulator): per four values the words 2 (a0, a2), 2 (b0, b2), 2 (a1, a3),
- * 2 (b1, b3); then a's n % 4 leftover values, then b's. */
+/* The operands of patches a and b (n bytes each, no offset): per four values the words (a0, a2),
+ * (b0, b2), (a1, a3), (b1, b3); then a's n % 4 leftover values, then b's. */
 static void operands(const int8_t *a, const int8_t *b, int32_t n, int32_t *x) {
   int32_t i = 0;
   for (; i + 4 <= n; i += 4, x += 4) {
     const uint32_t wa = ec_load4(a + i), wb = ec_load4(b + i);
-    x[0] = ec_double16(ec_sxtb16(wa));
-    x[1] = ec_double16(ec_sxtb16(wb));
-    x[2] = ec_double16(ec_sxtb16_ror8(wa));
-    x[3] = ec_double16(ec_sxtb16_ror8(wb));
+    x[0] = ec_sxtb16(wa);
+    x[1] = ec_sxtb16(wb);
+    x[2] = ec_sxtb16_ror8(wa);
+    x[3] = ec_sxtb16_ror8(wb);
   }
-  for (int32_t t = i; t < n; ++t) *x++ = 2 * a[t];
-  for (int32_t t = i; t < n; ++t) *x++ = 2 * b[t];
+  for (int32_t t = i; t < n; ++t) *x++ = a[t];
+  for (int32_t t = i; t < n; ++t) *x++ = b[t];
 }
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
@@ -144,7 +142,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
   const int8_t *f = filter;
   int32_t pairs = p->filter.n >> 1;
   for (; pairs > 0; --pairs, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2) {
-    int32_t a0 = bias[0], a1 = bias[1], b0 = a0, b1 = a1; /* doubled by the generator */
+    int32_t a0 = bias[0], a1 = bias[1], b0 = a0, b1 = a1;
     const int32_t *xp = x;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
     int32_t w0, w1, xa, xb, s;

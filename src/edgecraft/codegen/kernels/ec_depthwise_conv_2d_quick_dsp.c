@@ -1,15 +1,14 @@
 /* DEPTHWISE_CONV_2D int8 on the DSP extension, the quick case the C generator picks when it
- * holds: depth multiplier 1, the int8 clamp, right shifts only and accumulators it proved below
- * 2^30 (see ec_requant_quick). Four channels at a time, one output pixel, the accumulators in
+ * holds: depth multiplier 1, the int8 clamp, right shifts only and accumulators it proved
+ * within int32 (see ec_requant_quick). Four channels at a time, one output pixel, the accumulators in
  * registers: per filter tap one word of four input channels split into offset halfword pairs
  * (channels 0, 2 and 1, 3) with SXTAB16, and four single multiply-accumulates (SMLABB, SMLATT)
  * against filter values the generator stored already as those halfword pairs; a row of up to
  * three taps is written out (no loop), a whole 3x3 window too. Only taps inside the image are
  * visited (as TFLM skips the others).
  * filter_pairs: for each group of four channels, for each tap (ky, kx), the words (f0, f2) and
- * (f1, f3); then for the c % 4 leftover channels, for each tap, one word per channel; every
- * filter value doubled, and bias2 twice the bias (never NULL), so the accumulators hold twice
- * TFLM's, which the requantization takes (ec_requant_quick).
+ * (f1, f3); then for the c % 4 leftover channels, for each tap, one word per channel; bias never
+ * NULL (zeros when the layer has none).
  * input (n, h, w, c), output (n, oh, ow, c). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"

@@ -70,34 +70,25 @@ static EC_ALWAYS_INLINE int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t 
   return ec_sat8(y + r.output_offset);
 }
 
-/* The quick requantization (the "quick" kernels, chosen by the C generator): for an
- * accumulator the generator proved below 2^30 in magnitude, right shifts only (shift <= -1) and
- * the int8 clamp, given twice the accumulator (acc2 = 2 acc: the quick kernels accumulate
- * doubled operands or filters, so the doubling is free). SMMULR(2 acc, m) = floor((acc m +
- * 2^30) / 2^31) is SRDHM exactly; then, as in ec_requant_at, z = y - [y < 0] and
- * ((z >> (e - 1)) + 1) >> 1 with e - 1 = rshift (-shift - 1, from a table the generator
+/* The quick requantization (the "quick" kernels, chosen by the C generator): right shifts only
+ * (shift <= -1) and the int8 clamp, for TFLM's accumulator acc itself. The generator stores each
+ * multiplier m (in [2^30, 2^31)) as m2 = 2 m - 2^32 (negative, an int32), so SMMLAR(acc, m2,
+ * acc) = (acc 2^32 + acc m2 + 2^31) >> 32 = floor((acc m + 2^30) / 2^31), which is SRDHM exactly
+ * (no overflow: |2 acc m| < 2^63), in one instruction. Then, as in ec_requant_at, z = y - [y < 0]
+ * and ((z >> (e - 1)) + 1) >> 1 with e - 1 = rshift (-shift - 1, from a table the generator
  * writes), the output offset added before the final halving as 2 * offset (k = 1 + 2 * output
  * offset), and SSAT's own right shift by one doing the halving and the int8 clamp. */
-static inline int8_t ec_requant_quick(int32_t acc2, int32_t multiplier, int32_t rshift, int32_t k) {
+static inline int8_t ec_requant_quick(int32_t acc, int32_t m2, int32_t rshift, int32_t k) {
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
   int32_t y, r;
-  __asm__("smmulr %0, %1, %2" : "=r"(y) : "r"(acc2), "r"(multiplier));
+  __asm__("smmlar %0, %1, %2, %1" : "=r"(y) : "r"(acc), "r"(m2));
   y -= (int32_t)((uint32_t)y >> 31);
   __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"((y >> rshift) + k));
   return (int8_t)r;
 #else
-  int32_t y = (int32_t)(((int64_t)acc2 * multiplier + ((int64_t)1 << 31)) >> 32);
+  int32_t y = (int32_t)(((int64_t)acc * ((int64_t)m2 + ((int64_t)1 << 32)) + ((int64_t)1 << 31)) >> 32);
   y -= (int32_t)((uint32_t)y >> 31);
   return (int8_t)ec_clamp(((y >> rshift) + k) >> 1, -128, 127);
-#endif
-}
-
-/* Both halfwords of x doubled (no carry between them: SADD16). */
-static inline int32_t ec_double16(int32_t x) {
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-  return __sadd16(x, x);
-#else
-  return (int32_t)(((uint32_t)(uint16_t)(2 * (int16_t)(x >> 16)) << 16) | (uint16_t)(2 * (int16_t)x));
 #endif
 }
 

@@ -171,3 +171,37 @@ def global_pool(h: int, w: int, c: int, act: str = "NONE", n: int = 1) -> Graph:
     g.op("AVERAGE_POOL_2D", [x], [y], padding="VALID", stride_h=1, stride_w=1, filter_height=h,
          filter_width=w, fused_activation_function=act)
     return g.build([x], [y])
+
+
+def quick_head(seed: int, hw: tuple[int, int], conv_out: int, units: int, pool: bool = False,
+               per_channel: bool = True, fc_act: str = "NONE", filter_zero_point: int = 0) -> Graph:
+    """A 1x1 CONV_2D on the quick kernel (16 -> ``conv_out`` channels over h x w), then, after a
+    whole-image AVERAGE_POOL_2D when ``pool`` (KWS's head), a FULLY_CONNECTED to ``units`` that
+    reads the result as rows of w x conv_out values (1 x conv_out after the pool): a per-channel
+    or per-tensor filter, with activation ``fc_act`` and filter zero point as given."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("quick_head")
+    h, w = hw
+    s = float(rng.uniform(0.02, 0.1))
+    x = start = g.tensor("x", (1, h, w, 16), "int8", qparams(s, int(rng.integers(-20, 21))))
+    ws = rng.uniform(0.002, 0.02, conv_out).astype(np.float32)
+    wt = g.const("w0", rng.integers(-127, 128, (conv_out, 1, 1, 16)).astype(np.int8), qparams(ws, 0, 0))
+    bias = g.const("b0", rng.integers(-3000, 3000, conv_out).astype(np.int32), qparams(s * ws, 0))
+    s = s * float(ws.mean()) * 127 * 4 / 16
+    y = g.tensor("y0", (1, h, w, conv_out), "int8", qparams(s, int(rng.integers(-20, 21))))
+    g.op("CONV_2D", [x, wt, bias], [y], padding="VALID", stride_h=1, stride_w=1, dilation_h_factor=1,
+         dilation_w_factor=1, fused_activation_function="NONE")
+    x, rows, depth = y, h, w * conv_out
+    if pool:
+        y = g.tensor("pooled", (1, 1, 1, conv_out), "int8", g.tensors[x].quant)
+        g.op("AVERAGE_POOL_2D", [x], [y], padding="VALID", stride_h=1, stride_w=1, filter_height=h,
+             filter_width=w, fused_activation_function="NONE")
+        x, rows, depth = y, 1, conv_out
+    ws = rng.uniform(0.002, 0.02, units).astype(np.float32) if per_channel else np.float32(0.01)
+    values = rng.integers(-127, 128, (units, depth)).astype(np.int8)
+    wt = g.const("w1", values, qparams(ws, 0) if per_channel else qparams(float(ws), filter_zero_point))
+    bias = g.const("b1", rng.integers(-3000, 3000, units).astype(np.int32), qparams(s * ws, 0))
+    s = s * float(np.mean(ws)) * 127 * np.sqrt(depth) / 16
+    y = g.tensor("y1", (rows, units), "int8", qparams(s, int(rng.integers(-20, 21))))
+    g.op("FULLY_CONNECTED", [x, wt, bias], [y], fused_activation_function=fc_act, keep_num_dims=False)
+    return g.build([start], [y])

@@ -2,19 +2,23 @@
 (tolerance 0): FULLY_CONNECTED's entry without scratch, which the generator now calls for long
 rows and filters with a zero point, and AVERAGE_POOL_2D summing four channels per word in
 halfwords (EC_POOL_PAIRS, the default on DSP cores), windows past 255 pixels included, and its
-small entry for windows over the whole image."""
+small entry for windows over the whole image; FULLY_CONNECTED run as the quick convolution
+kernel's 1x1 convolution in models that link that kernel anyway."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 from cases import CASES, random_inputs, tflm_outputs
-from quick_cases import global_pool
+from quick_cases import global_pool, quick_head
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel
 from edgecraft.ir import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph
+from edgecraft.plan.lifetimes import scratch_bytes
 from oracle import check_tensor
 
 
@@ -147,3 +151,39 @@ def test_quick_block_is_halfwords_and_wider_layers_keep_the_general_kernel(depth
         for b in range(2):
             want = tflm_outputs(graph, [x[b] for x in batches])[0]
             check_tensor(outs[0][b], want, f"{stem} width {width} input {b}")
+
+
+#: quick_head arguments: KWS's head (pool, 16 -> 12, one row), a per-tensor filter (3 rows of
+#: 18: two leftover values, 5 units: an odd one), 2 rows of 12 (quads 3) to 7 units.
+QUICK_HEADS = [((1, (5, 5), 16, 12), {"pool": True}), ((2, (3, 3), 6, 5), {"per_channel": False}),
+               ((3, (2, 2), 6, 7), {})]
+
+
+@pytest.mark.parametrize(("args", "kw"), QUICK_HEADS, ids=["kws_head", "per_tensor", "quads3"])
+def test_fc_on_the_quick_conv_kernel_matches_tflm(args: tuple, kw: dict) -> None:  # type: ignore[type-arg]
+    """The convolution links ec_conv_2d_quick_dsp.c: the FULLY_CONNECTED calls it too, not the
+    fully connected kernel (whose file the linker then leaves out); its scratch holds the two
+    pixels' operands."""
+    graph = quick_head(*args, **kw)
+    model = generate(graph, "hd", dsp=True)
+    assert model.files["hd.c"].count("ec_conv_2d_quick_dsp_s8(&") == 2
+    assert "ec_fully_connected" not in model.files["hd.c"].split("_invoke(")[-1]
+    fc = len(graph.operators) - 1
+    depth = graph.tensors[graph.operators[fc].inputs[1]].shape[1]
+    assert scratch_bytes(graph, fc, "dsp") == 4 * (depth + depth % 4)
+    batches = random_inputs(graph, 3, seed=args[0])
+    outs = HostModel(model, opt="-O1").run_batch(batches)
+    for b in range(3):
+        check_tensor(outs[0][b], tflm_outputs(graph, [x[b] for x in batches])[0], f"head {args} {b}")
+
+
+def test_fc_keeps_its_kernel_where_the_quick_one_does_not_fit_or_is_not_linked() -> None:
+    """A clamp (RELU), a filter zero point, a convolution off the quick kernel (RELU6) or no
+    convolution at all (fully connected models such as AD keep their tuned kernel)."""
+    heads = [quick_head(4, (3, 3), 6, 5, fc_act="RELU"),
+             quick_head(5, (3, 3), 6, 5, per_channel=False, filter_zero_point=3),
+             quick_head(6, (3, 3), 6, 5)]
+    heads[2].operators[0].attrs["fused_activation_function"] = "RELU6"
+    for k, graph in enumerate([*heads, _fc(37, 9, 0)]):
+        invoke = generate(graph, "fk", dsp=True).files["fk.c"].split("_invoke(")[-1]
+        assert re.search(rf"ec_fully_connected_dsp(_direct)?_s8\(&op{len(graph.operators) - 1},", invoke), k

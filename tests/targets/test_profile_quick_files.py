@@ -1,9 +1,10 @@
 """``profile``'s code estimate counts, of a convolution's general and quick DSP kernel files,
-the one its layer links (``ops/quick.py``; both before, 12 KB too many on KWS)."""
+the one its layer links (``ops/quick.py``; both before, 12 KB too many on KWS); a fully connected
+layer run on the quick convolution kernel counts no file of its own."""
 
 from __future__ import annotations
 
-from codegen.quick_cases import quick_conv_chain, quick_depthwise_chain
+from codegen.quick_cases import quick_conv_chain, quick_depthwise_chain, quick_head
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.quick import quick_layer
 from edgecraft.targets.profiling import (
@@ -30,3 +31,11 @@ def test_a_layer_with_a_relu6_clamp_counts_the_general_file() -> None:
     assert not any(quick_layer(OpContext(op, graph)) for op in graph.operators)
     base = MODEL_CODE_BYTES + PER_OP_CODE_BYTES * len(graph.operators)
     assert kernel_code_bytes(graph) == base + kernel_file_bytes()["ec_depthwise_conv_2d_dsp.c"]
+
+
+def test_a_fully_connected_layer_on_the_quick_conv_kernel_counts_no_file_of_its_own() -> None:
+    sizes = kernel_file_bytes()
+    quick, clamped = quick_head(2, (3, 3), 6, 5), quick_head(2, (3, 3), 6, 5, fc_act="RELU")
+    base = MODEL_CODE_BYTES + 2 * PER_OP_CODE_BYTES + sizes["ec_conv_2d_quick_dsp.c"]
+    assert kernel_code_bytes(quick) == base
+    assert kernel_code_bytes(clamped) == base + sizes["ec_fully_connected_dsp.c"]

@@ -70,7 +70,7 @@ from edgecraft.codegen.ops_c_lookup import dynamic_update_slice, embedding_looku
 from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
 from edgecraft.codegen.ops_c_mve import packed_pointwise
-from edgecraft.codegen.ops_c_quick import quick_conv
+from edgecraft.codegen.ops_c_quick import quick_conv, quick_fc
 from edgecraft.codegen.ops_c_sums import add_n, cumsum
 from edgecraft.codegen.ops_c_svdf import svdf
 from edgecraft.codegen.ops_c_tconv import transpose_conv
@@ -88,6 +88,7 @@ from edgecraft.ops.conv_2d import mve_patch_depth, pointwise_in_place
 from edgecraft.ops.conv_common import activation_range, pool_filter, window_geometry
 from edgecraft.ops.depthwise_conv_2d import mve_rows
 from edgecraft.ops.fully_connected import multipliers as fc_multipliers
+from edgecraft.ops.quick import quick_fully_connected
 from edgecraft.ops.softmax import check_output, input_params
 from edgecraft.ops.squared_difference import params as sqdiff_params
 from edgecraft.ops.tflm_builtins import TFLM_SIGNAL_OPS
@@ -227,6 +228,12 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     # channel or one broadcast); per tensor the filter's zero point counts, per channel not.
     mult, shift = fc_multipliers(ctx)
     filter_offset = 0 if w_q.per_channel else -w.zero_point
+    # A DSP build names the FC file and the quick convolution's whichever it calls (as conv)
+    kernels = ("fully_connected_dsp", "conv_2d_quick_dsp") if ptr.dsp and not ptr.mve else ()
+    if kernels and quick_fully_connected(ctx):  # as the quick 1x1 convolution, linked anyway
+        quick = quick_fc(ctx, p, ptr, mult, shift, _folded_bias(ctx, -x.zero_point, 0))
+        if quick is not None:
+            return OpCode(quick.decls, quick.call, kernels, quick.needs)
     lo, hi = activation_range(ctx)
     decls = requant_tables(p, mult, shift) + (
         f"static const ec_fc_params {p} = {{\n"
@@ -249,7 +256,7 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     tail = f", {scratch}" if scratch != "NULL" else ""
     call = (f"ec_{entry}_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
             f"{ptr(ctx.op.outputs[0])}{tail});")
-    return OpCode(decls, call, (stem,))
+    return OpCode(decls, call, kernels or (stem,))
 
 
 def depthwise_vectors(w: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
 from edgecraft.ops.quick import accumulators_fit, quick_multipliers, quick_requant
 
-__all__ = ["depthwise_pairs", "pair_filters", "quick_conv"]
+__all__ = ["depthwise_pairs", "pair_filters", "quick_conv", "quick_fc"]
 
 def pair_filters(rows: np.ndarray) -> np.ndarray:
     """The quick convolution's filter layout: pairs of rows, per 4 columns 4 bytes of each, then
@@ -52,20 +52,22 @@ def _fits16(values: list[int]) -> bool:
     return all(-(2**15) <= v < 2**15 for v in values)
 
 
-def _params(ctx: OpContext, p: str, pads: tuple[int, int], weights: str, bias: str) -> str | None:
+def _params(ctx: OpContext, p: str, pads: tuple[int, int], weights: str, bias: str,
+            shapes: tuple[tuple[int, ...], ...] | None = None) -> str | None:
     """The compact parameter block (``ec_quick_params``), or None when a value needs more than
-    a halfword."""
+    a halfword; ``shapes``: input, filter and output shapes other than the tensors' own."""
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+    x_shape, w_shape, y_shape = shapes or (x.shape, w.shape, y.shape)
     a = ctx.attrs
     geometry = [a.get("stride_h", 1), a.get("stride_w", 1), a.get("dilation_h_factor", 1),
                 a.get("dilation_w_factor", 1), *pads]
-    if not _fits16([*x.shape, *w.shape, *y.shape, *geometry, -x.zero_point, y.zero_point]):
+    if not _fits16([*x_shape, *w_shape, *y_shape, *geometry, -x.zero_point, y.zero_point]):
         return None
     sh, sw, dh, dw, ph, pw = geometry
     return (
         f"static const ec_quick_params {p} = {{\n"
-        f"  .input = {c_list(list(x.shape))}, .filter = {c_list(list(w.shape))}, "
-        f".output = {c_list(list(y.shape))},\n"
+        f"  .input = {c_list(list(x_shape))}, .filter = {c_list(list(w_shape))}, "
+        f".output = {c_list(list(y_shape))},\n"
         f"  .stride_h = {sh}, .stride_w = {sw}, .dilation_h = {dh}, .dilation_w = {dw}, "
         f".pad_h = {ph}, .pad_w = {pw},\n"
         f"  .input_offset = {-x.zero_point}, .output_offset = {y.zero_point},\n"
@@ -94,6 +96,13 @@ def _depthwise_needs(ctx: OpContext, pad_w: int) -> tuple[str, ...]:
     return tuple(f"EC_QUICK_DW_{k}" for k, v in flags.items() if v)
 
 
+def _tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
+    """``<p>_multiplier`` (2 m - 2^32) and ``<p>_rshift`` (-shift - 1 as int8)."""
+    return (c_array(f"{p}_multiplier", "int32_t", quick_multipliers(mult),
+                    f"{p}: per-channel 2 x multiplier - 2^32 ({len(mult)})")
+            + c_array(f"{p}_rshift", "int8_t", -np.asarray(shift) - 1, f"{p}: right shifts less one"))
+
+
 def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
                folded_bias: np.ndarray, pads: tuple[int, int]) -> OpCode | None:
     """The quick kernel's tables (``<p>_multiplier``: 2 m - 2^32; ``<p>_rshift``: -shift - 1 as
@@ -106,9 +115,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
         return None
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     i, out = ctx.op.inputs, ptr(ctx.op.outputs[0])
-    tables = (c_array(f"{p}_multiplier", "int32_t", quick_multipliers(mult),
-                      f"{p}: per-channel 2 x multiplier - 2^32 ({len(mult)})")
-              + c_array(f"{p}_rshift", "int8_t", -np.asarray(shift) - 1, f"{p}: right shifts less one"))
+    tables = _tables(p, mult, shift)
     if depthwise:
         if w.shape[3] != x.shape[3]:  # depth multiplier > 1
             return None
@@ -139,3 +146,28 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
     call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out}, {scratch});"
     return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("conv_2d_quick_dsp",),
                   _conv_needs(ctx, pads))
+
+
+def quick_fc(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
+             folded_bias: np.ndarray) -> OpCode | None:
+    """A FULLY_CONNECTED that ``ops/quick.py`` (``quick_fully_connected``) runs on the quick
+    convolution kernel, as its 1x1 convolution: input (1, 1, rows, depth), filter (units, 1, 1,
+    depth), output (1, 1, rows, units); the same tables, filter layout and folded bias as
+    :func:`quick_conv`. None when the plan gave the layer no scratch or a size needs more than
+    a halfword (the fully connected kernel then runs it)."""
+    x, w = ctx.req_input(0), ctx.req_input(1)
+    units, depth = w.shape
+    rows, scratch = x.size // depth, ptr.scratch(ctx.op)
+    shapes = ((1, 1, rows, depth), (units, 1, 1, depth), (1, 1, rows, units))
+    if scratch == "NULL" or _params(ctx, p, (0, 0), "", "", shapes) is None:
+        return None
+    filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(ctx.const(1)),
+                           f"{p}: the filter in pairs of units (ec_conv_2d_quick_dsp.c)", aligned=True)
+    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(folded_bias),
+                           f"{p}: bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
+    quads = depth // 4
+    flags = {"QUADS1": quads & 1, "QUADS2": quads & 2, "ODD": units % 2}
+    call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])}, {scratch});"
+    return OpCode(_tables(p, mult, shift) + str(_params(ctx, p, (0, 0), filt, bias, shapes)), call,
+                  ("conv_2d_quick_dsp",),
+                  tuple(f"EC_QUICK_CONV_{k}" for k, v in flags.items() if v))

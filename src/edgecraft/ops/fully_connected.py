@@ -37,6 +37,7 @@ from edgecraft.ops.conv_common import (
 )
 from edgecraft.ops.options import ACTIVATION, QUANTIZED_BIAS_TYPE
 from edgecraft.ops.quant import float_activation
+from edgecraft.ops.quick import quick_fully_connected
 
 
 def shape(ctx: OpContext) -> list[tuple[int, ...]]:
@@ -172,9 +173,13 @@ DSP_DEPTH_MAX = 1024
 def dsp_scratch(ctx: OpContext) -> int:
     """The DSP kernel's scratch: ``depth / 2 + 3`` int32 SMLAD operands of one input row
     (``ec_fully_connected_dsp.c``); none when it takes the plain loop (long rows, or a
-    per-tensor filter with a nonzero zero point)."""
+    per-tensor filter with a nonzero zero point). A layer run as the quick convolution kernel's
+    1x1 convolution (``ops/quick.py``) takes that kernel's operands of two pixels: a word per
+    two values of each, a word per leftover value (``ec_conv_2d_quick_dsp.c``)."""
     w = ctx.req_input(1)
     depth = w.shape[1]
+    if quick_fully_connected(ctx):
+        return 4 * (depth + depth % 4)
     offset = w.quant is not None and not w.quant.per_channel and w.zero_point != 0
     return 4 * (depth // 2 + 3) if depth <= DSP_DEPTH_MAX and not offset else 0
 
@@ -183,7 +188,10 @@ def dsp_scratch_shift(ctx: OpContext) -> int | None:
     """How far below a single input row the DSP kernel's scratch may start: ``ec_to_q15_pairs``
     reads four input bytes, then writes their eight operand bytes (the last ``depth % 4`` bytes
     one int32 each), so operands ending ``depth + 2 * (depth % 4)`` bytes above the scratch's
-    start never pass an input byte not yet read. One row only (later rows are read after)."""
+    start never pass an input byte not yet read. One row only (later rows are read after); the
+    quick convolution kernel's operands (``quick_fully_connected``) not at all."""
+    if quick_fully_connected(ctx):
+        return None
     w = ctx.req_input(1)
     depth = w.shape[1]
     rows = ctx.req_input(0).size // depth if depth else 0
@@ -201,8 +209,9 @@ OP = OpDef(
     work_class="fc",
     bias_input=2,
     requant_channels=filter_channels,
-    code={"portable": ("ec_fully_connected.c",), "dsp": ("ec_fully_connected_dsp.c",),
-          "mve": ("ec_fully_connected_mve.c",)},
+    # dsp: the quick convolution kernel's file where the layer runs on it (ops/quick.py)
+    code={"portable": ("ec_fully_connected.c",), "mve": ("ec_fully_connected_mve.c",),
+          "dsp": ("ec_fully_connected_dsp.c", "ec_conv_2d_quick_dsp.c")},
     state_bytes=32,
     options=Options("FullyConnectedOptions", (
         ACTIVATION,

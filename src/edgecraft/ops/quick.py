@@ -44,7 +44,10 @@ def quick_multipliers(mult: np.ndarray) -> np.ndarray:
 
 
 def quick_layer(ctx: OpContext) -> bool:
-    """Whether a DSP build may run this int8 layer on its quick kernel (see the module)."""
+    """Whether a DSP build may run this int8 layer on its quick kernel (see the module; a
+    FULLY_CONNECTED: :func:`quick_fully_connected`)."""
+    if ctx.op.type == "FULLY_CONNECTED":
+        return quick_fully_connected(ctx)
     x, w, y = ctx.input(0), ctx.input(1), ctx.output(0)
     if x is None or w is None or w.data is None or {x.dtype, w.dtype, y.dtype} != {"int8"}:
         return False
@@ -58,3 +61,23 @@ def quick_layer(ctx: OpContext) -> bool:
     if depthwise:
         return accumulators_fit(ctx, wv.reshape(-1, wv.shape[-1]).T)
     return int(np.prod(w.shape[1:])) <= DSP_PATCH_MAX and accumulators_fit(ctx, wv.reshape(w.shape[0], -1))
+
+
+def quick_fully_connected(ctx: OpContext) -> bool:
+    """Whether a DSP build runs this int8 FULLY_CONNECTED as the quick convolution kernel's 1x1
+    convolution over a (1, 1, rows, depth) input: the layer meets the quick conditions (a filter
+    without zero point, the int8 clamp, right shifts only, accumulators that fit, a depth the
+    scratch takes) and a CONV_2D of the same model runs on that kernel, which is then linked
+    anyway (the fully connected kernel would be flash of its own; models without such a
+    convolution keep it, tuned for fully connected layers)."""
+    x, w, y = ctx.input(0), ctx.input(1), ctx.output(0)
+    if x is None or w is None or w.data is None or {x.dtype, w.dtype, y.dtype} != {"int8"}:
+        return False
+    if x.quant is None or w.quant is None or y.quant is None or len(w.shape) != 2:
+        return False
+    if w.shape[1] > DSP_PATCH_MAX or (not w.quant.per_channel and w.zero_point != 0):
+        return False
+    mult, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, w.shape[0])
+    if not quick_requant(ctx, mult, shift) or not accumulators_fit(ctx, ctx.const(1)):
+        return False
+    return any(op.type == "CONV_2D" and quick_layer(OpContext(op, ctx.graph)) for op in ctx.graph.operators)

@@ -3,7 +3,9 @@
 clamp), shapes that reach each of its paths: padding on every border, strides, dilation, 1x1
 in place and strided, one-channel tall filters (KWS's and micro_speech's first layer), patch
 lengths with leftover taps (n % 4), odd output channel counts, odd pixel counts, depthwise
-channel counts with leftovers and filters wider than three taps."""
+channel counts with leftovers, more channels than one group of the depthwise kernel's expanded
+filter holds (8 quads of a 3x3 filter, 2 of a 5x5), 3x3 windows in runs across (dilated
+too) and filters wider than three taps."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from edgecraft.ir.graph import Graph
 CONV_LAYERS = [(3, 3, 1, 1, "SAME", 5), (1, 1, 1, 1, "SAME", 17), (3, 3, 2, 1, "VALID", 9),
                (2, 2, 1, 2, "SAME", 4), (1, 1, 2, 1, "VALID", 4), (3, 3, 1, 1, "SAME", 8)]
 #: (kernel, stride, dilation, padding) of each quick_depthwise_chain layer.
-DEPTHWISE_LAYERS = [(3, 1, 1, "SAME"), (3, 2, 1, "VALID"), (2, 1, 2, "SAME"), (5, 1, 1, "SAME"),
-                    (1, 1, 1, "VALID"), (3, 2, 1, "SAME")]
+DEPTHWISE_LAYERS = [(3, 1, 1, "SAME"), (3, 1, 2, "SAME"), (3, 2, 1, "VALID"), (2, 1, 2, "SAME"),
+                    (5, 1, 1, "SAME"), (1, 1, 1, "VALID"), (3, 2, 1, "SAME")]
 
 
 def _out_hw(h: int, w: int, kh: int, kw: int, stride: int, dil: int, padding: str) -> tuple[int, int]:

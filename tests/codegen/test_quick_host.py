@@ -7,6 +7,7 @@ compiled)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from cases import random_inputs, tflm_outputs
 from quick_cases import (
@@ -19,6 +20,7 @@ from quick_cases import (
 
 from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
+from edgecraft.codegen.ops_c_quick import depthwise_quads
 from edgecraft.ir.graph import Graph
 from oracle import check_tensor
 
@@ -43,7 +45,7 @@ def test_quick_conv_matches_tflm(seed: int, first: tuple[int, int, int, int]) ->
     _check(graph, HostModel(model).run_batch(batches), batches, f"quick conv seed {seed}")
 
 
-@pytest.mark.parametrize("channels", [4, 7, 13])
+@pytest.mark.parametrize("channels", [4, 7, 13, 35, 64])
 def test_quick_depthwise_matches_tflm(channels: int) -> None:
     graph = quick_depthwise_chain(channels, channels)
     model = generate(graph, "quick", dsp=True)
@@ -65,6 +67,37 @@ def test_accumulators_past_2_30_take_the_quick_kernels_exactly(depthwise: bool) 
     outs = HostModel(model).run_batch(batches)
     assert int(((outs[0] > -128) & (outs[0] < 127)).sum()) > 0  # not all clamped
     _check(graph, outs, batches, f"wide accumulators {stem}")
+
+
+def test_depthwise_output_over_its_input_off_a_pixel_keeps_one_pass() -> None:
+    """47 channels: a 3x3 layer takes two passes (8 + 3 quads, 3 leftovers); where the plan puts
+    its output over its input at a shift that is not a whole pixel, a first pass would overwrite
+    the second's inputs, so that layer keeps the general kernel; every layer exact."""
+    graph = quick_depthwise_chain(47, 47)
+    model = generate(graph, "overlap", dsp=True)
+    general, quick = (_calls(model, f"ec_depthwise_conv_2d{k}_dsp_s8") for k in ("", "_quick"))
+    assert general > 0 and general + quick == len(graph.operators)
+    batches = random_inputs(graph, 3, 47)
+    _check(graph, HostModel(model).run_batch(batches), batches, "depthwise 47 channels")
+
+
+def test_quick_depthwise_filter_is_stored_as_int8() -> None:
+    """The quick depthwise kernel's filter takes the model's int8 bytes (reordered per four
+    channels), not halfword pairs: a KWS-like 3x3 layer of 64 channels stores 576 bytes."""
+    graph = quick_depthwise_chain(3, 64)
+    source = generate(graph, "int8", dsp=True).files["int8.c"]
+    for k, op in enumerate(graph.operators):
+        taps = int(np.prod(graph.tensors[op.inputs[1]].shape))
+        assert f"static const int8_t op{k}_filter[{taps}] EC_ALIGNED" in source
+    assert "int32_t op0_pairs" not in source and "static const int32_t op0_filter" not in source
+
+
+def test_depthwise_quads_layout() -> None:
+    """Per four channels per tap one word of the four values, then per tap the leftovers."""
+    w = np.arange(2 * 9, dtype=np.int8).reshape(1, 2, 1, 9)  # taps t0, t1; channels 0..8
+    got = depthwise_quads(w)
+    want = [0, 1, 2, 3, 9, 10, 11, 12, 4, 5, 6, 7, 13, 14, 15, 16, 8, 17]
+    assert got.dtype == np.int8 and got.tolist() == want
 
 
 def test_long_fully_connected_rows_match_tflm() -> None:

@@ -33,10 +33,11 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("build", [lambda: quick_conv_chain(2, (13, 6, 1, 5)), lambda: quick_conv_chain(3),
-                                   lambda: quick_depthwise_chain(7, 7), lambda: quick_depthwise_chain(8, 12),
+                                   lambda: quick_depthwise_chain(7, 7), lambda: quick_depthwise_chain(8, 35),
+                                   lambda: quick_depthwise_chain(9, 64),
                                    lambda: wide_accumulator_layer(12, False),
                                    lambda: wide_accumulator_layer(13, True)],
-                         ids=["conv_tall", "conv", "depthwise7", "depthwise12", "conv_wide", "dw_wide"])
+                         ids=["conv_tall", "conv", "dw7", "dw35", "dw64", "conv_wide", "dw_wide"])
 def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-def]
     graph: Graph = build()
     source = "".join(generate(graph, "k", dsp=True).files.values())

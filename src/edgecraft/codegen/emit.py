@@ -69,11 +69,25 @@ class _Pointers:
         self.names: dict[int, str] = {}
         ops = graph.operators
         self.scratch_ops = {id(ops[b.index]): b.index for b in plan.buffers if b.kind == "scratch"}
+        self.plan = plan
 
     def scratch(self, op: Operator) -> str:
         """The operator's planned scratch buffer, or ``NULL`` when the plan gave it none."""
         j = self.scratch_ops.get(id(op))
         return f"S{j}" if j is not None else "NULL"
+
+    def overlap_shift(self, a: int, b: int) -> int | None:
+        """How many bytes tensor ``a`` starts above tensor ``b`` where the plan lets them overlap
+        (a windowed op's output below its dying input), else None; None inside a patch (its
+        bands use buffers of their own)."""
+        if self.in_patch:
+            return None
+        try:
+            oa, ob = self.plan.offset_of(a), self.plan.offset_of(b)
+        except KeyError:
+            return None
+        ta, tb = self.graph.tensors[a], self.graph.tensors[b]
+        return oa - ob if ob < oa + ta.nbytes and oa < ob + tb.nbytes else None
 
     def __call__(self, k: int) -> str:
         t = self.graph.tensors[k]

@@ -13,9 +13,15 @@ from edgecraft.codegen.cwriter import c_array, c_list
 from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
-from edgecraft.ops.quick import accumulators_fit, quick_multipliers, quick_requant
+from edgecraft.ops.quick import (
+    accumulators_fit,
+    depthwise_group_fits,
+    depthwise_passes,
+    quick_multipliers,
+    quick_requant,
+)
 
-__all__ = ["depthwise_pairs", "pair_filters", "quick_conv", "quick_fc"]
+__all__ = ["depthwise_quads", "pair_filters", "quick_conv", "quick_fc"]
 
 def pair_filters(rows: np.ndarray) -> np.ndarray:
     """The quick convolution's filter layout: pairs of rows, per 4 columns 4 bytes of each, then
@@ -37,15 +43,14 @@ def _wrap32(values: np.ndarray) -> np.ndarray:
     return ((values.astype(np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 
-def depthwise_pairs(w: np.ndarray) -> np.ndarray:
-    """The quick depthwise kernel's filter words: per group of 4 channels, per tap, the int16
-    pairs (f0, f2) and (f1, f3) as int32 words; then per tap one word per leftover channel."""
-    taps = w.reshape(-1, w.shape[-1]).astype(np.int64)  # (kh * kw, channels)
-    c = taps.shape[1]
-    quads = c // 4
+def depthwise_quads(w: np.ndarray) -> np.ndarray:
+    """The quick depthwise kernel's int8 filter: per group of 4 channels, per tap (ky, kx), the
+    4 channels' values (one word, which the kernel expands to halfword pairs a group of channels
+    at a time); then per tap the leftover channels' values."""
+    taps = w.reshape(-1, w.shape[-1])  # (kh * kw, channels)
+    quads = taps.shape[1] // 4
     q = taps[:, :4 * quads].reshape(len(taps), quads, 4).transpose(1, 0, 2)  # quad, tap, 4
-    words = np.stack([(q[..., 0] & 0xFFFF) | (q[..., 2] << 16), (q[..., 1] & 0xFFFF) | (q[..., 3] << 16)], -1)
-    return _wrap32(np.concatenate([words.reshape(-1), taps[:, 4 * quads:].reshape(-1)]))
+    return np.concatenate([q.reshape(-1), taps[:, 4 * quads:].reshape(-1)]).astype(np.int8)
 
 
 def _fits16(values: list[int]) -> bool:
@@ -73,6 +78,16 @@ def _params(ctx: OpContext, p: str, pads: tuple[int, int], weights: str, bias: s
         f"  .input_offset = {-x.zero_point}, .output_offset = {y.zero_point},\n"
         f"  .multiplier = {p}_multiplier, .rshift = {p}_rshift, .weights = {weights}, .bias = {bias},\n}};\n"
     )
+
+
+def _passes_safe(ctx: OpContext, ptr: Pointer) -> bool:
+    """Whether the depthwise kernel may go over the pixels more than once here: it writes one
+    group of channels of every pixel before reading the next group's inputs, so an output the
+    plan lets overlap its input must sit a whole number of pixels below it (each pass then
+    overwrites only input channels of its own group, of pixels already done)."""
+    c = ctx.req_input(0).shape[3]
+    shift = getattr(ptr, "overlap_shift", lambda a, b: None)(ctx.op.inputs[0], ctx.op.outputs[0])
+    return shift is None or depthwise_passes(ctx.req_input(1).shape, c) == 1 or shift % c == 0
 
 
 def _conv_needs(ctx: OpContext, pads: tuple[int, int]) -> tuple[str, ...]:
@@ -121,10 +136,13 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
             return None
         wv = ctx.const(1)
         taps = wv.reshape(-1, wv.shape[-1]).T
-        if not accumulators_fit(ctx, taps) or _params(ctx, p, pads, "", "") is None:
+        if not (depthwise_group_fits(w.shape) and accumulators_fit(ctx, taps) and _passes_safe(ctx, ptr)):
             return None
-        filt = ptr.const_array(f"{p}_pairs", "int32_t", depthwise_pairs(wv),
-                               f"{p}: the filter as halfword pairs (ec_depthwise_conv_2d_quick_dsp.c)")
+        if _params(ctx, p, pads, "", "") is None:
+            return None
+        filt = ptr.const_array(f"{p}_filter", "int8_t", depthwise_quads(wv),
+                               f"{p}: the filter per 4 channels, per tap (ec_depthwise_conv_2d_quick_dsp.c)",
+                               aligned=True)
         bias_values = ctx.const(2) if ctx.input(2) is not None else np.zeros(w.shape[3], np.int32)
         bias = ptr.const_array(f"{p}_bias", "int32_t", bias_values.astype(np.int32),
                                f"{p}: the bias (ec_depthwise_conv_2d_quick_dsp.c)")

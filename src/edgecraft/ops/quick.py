@@ -1,7 +1,8 @@
 """Which int8 CONV_2D and DEPTHWISE_CONV_2D layers a DSP build runs on the quick kernels
 (``codegen/ops_c_quick.py``, ``kernels/*_quick_dsp.c``): the int8 clamp, right shifts only,
 multipliers in [2^30, 2^31) (the kernels take 2 m - 2^32 as an int32), one group (depth
-multiplier 1), a patch the scratch takes, and accumulators provably within int32 (TFLM's and
+multiplier 1), a patch the scratch takes (convolution) or a group of taps the stack buffer takes
+(depthwise), and accumulators provably within int32 (TFLM's and
 the kernels' partial sums alike). The C generator decides with these checks (plus its own:
 halfword geometry, a planned scratch); ``profile`` counts the kernel file each layer will link."""
 
@@ -16,6 +17,23 @@ from edgecraft.ops.conv_common import activation_range
 
 #: The largest accumulator magnitude the quick kernels take (an int32, never wrapping).
 ACC_LIMIT = 2**31 - 1
+
+
+#: The quick depthwise kernel's stack buffer of a group of channels' filter taps as halfword
+#: pairs, in words (``EC_DW_WORDS`` in ``ec_depthwise_conv_2d_quick_dsp.c``): 576 B.
+DW_GROUP_WORDS = 144
+
+
+def depthwise_group_fits(filter_shape: tuple[int, ...]) -> bool:
+    """Whether one group of 4 channels' taps (2 words each) fits the depthwise kernel's buffer."""
+    return 2 * int(filter_shape[1]) * int(filter_shape[2]) <= DW_GROUP_WORDS
+
+
+def depthwise_passes(filter_shape: tuple[int, ...], channels: int) -> int:
+    """How many times the quick depthwise kernel goes over the pixels: once per group of
+    DW_GROUP_WORDS / (2 kh kw) quads of channels (at least once)."""
+    group = DW_GROUP_WORDS // (2 * int(filter_shape[1]) * int(filter_shape[2]))
+    return max(1, -(-(channels // 4) // max(group, 1)))
 
 
 def accumulators_fit(ctx: OpContext, taps_by_channel: np.ndarray) -> bool:
@@ -59,7 +77,7 @@ def quick_layer(ctx: OpContext) -> bool:
         return False
     wv = ctx.const(1)
     if depthwise:
-        return accumulators_fit(ctx, wv.reshape(-1, wv.shape[-1]).T)
+        return depthwise_group_fits(w.shape) and accumulators_fit(ctx, wv.reshape(-1, wv.shape[-1]).T)
     return int(np.prod(w.shape[1:])) <= DSP_PATCH_MAX and accumulators_fit(ctx, wv.reshape(w.shape[0], -1))
 
 

@@ -1,14 +1,15 @@
 /* DEPTHWISE_CONV_2D int8 on the DSP extension, the quick case the C generator picks when it
- * holds: depth multiplier 1, the int8 clamp, right shifts only and accumulators it proved
- * within int32 (see ec_requant_quick). Four channels at a time, one output pixel, the accumulators in
+ * holds: depth multiplier 1, the int8 clamp, right shifts only and accumulators it proved within
+ * int32 (see ec_requant_quick). Four channels at a time, one output pixel, the accumulators in
  * registers: per filter tap one word of four input channels split into offset halfword pairs
  * (channels 0, 2 and 1, 3) with SXTAB16, and four single multiply-accumulates (SMLABB, SMLATT)
- * against filter values the generator stored already as those halfword pairs; a row of up to
- * three taps is written out (no loop), a whole 3x3 window too. Only taps inside the image are
- * visited (as TFLM skips the others).
- * filter_pairs: for each group of four channels, for each tap (ky, kx), the words (f0, f2) and
- * (f1, f3); then for the c % 4 leftover channels, for each tap, one word per channel; bias never
- * NULL (zeros when the layer has none).
+ * against the filter values as those halfword pairs; a row of up to three taps is written out
+ * (no loop), a whole 3x3 window too. Only taps inside the image are visited (as TFLM skips the
+ * others). The filter is stored as int8 (weights): for each group of four channels, for each tap
+ * (ky, kx), the four channels' values (one word); then for each tap the c % 4 leftover channels'
+ * values. The kernel goes over the pixels once per group of EC_DW_WORDS / (2 kh kw) quads of
+ * channels, having expanded that group's words into halfword pairs (f0, f2), (f1, f3) in a stack
+ * buffer (SXTB16, four instructions a word). bias: never NULL (zeros when the layer has none).
  * input (n, h, w, c), output (n, oh, ow, c). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
@@ -21,6 +22,13 @@
 #endif
 #ifndef EC_QUICK_DW_TAPS
 #define EC_QUICK_DW_TAPS 1
+#endif
+
+/* The stack buffer of a group of channels' filter taps as halfword pairs, in words: a group is
+ * EC_DW_WORDS / (2 kh kw) quads of channels (ops/quick.py DW_GROUP_WORDS: the generator takes
+ * only filters with 2 kh kw <= EC_DW_WORDS). */
+#ifndef EC_DW_WORDS
+#define EC_DW_WORDS 144
 #endif
 
 /* [first, last) filter taps along one axis that land inside the image: origin + dil * k in [0, size). */
@@ -77,44 +85,82 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
   } while (0)
 #endif
 
-/* A whole 3x3 window (a pixel whose window lies inside the image), every quad of channels: the
- * nine taps written out, filter words at constant offsets. */
-static void window3x3(const int8_t *in, int32_t step, int32_t in_row, const int32_t *f, const int32_t *bias,
-                      const int32_t *mult, const int8_t *shift, int32_t quads, int32_t off2, int32_t k,
-                      int8_t *out) {
-  const int32_t step2 = 2 * step;
-  for (; quads > 0; --quads, in += 4, f += 18, bias += 4, mult += 4, shift += 4, out += 4) {
-    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-    const int8_t *r = in;
-    const int32_t *fp = f;
-    EC_DW_TAP_NEXT(r);
-    EC_DW_TAP_AT(r, step);
-    EC_DW_TAP_AT(r, step2);
-    r += in_row;
-    EC_DW_TAP_NEXT(r);
-    EC_DW_TAP_AT(r, step);
-    EC_DW_TAP_AT(r, step2);
-    r += in_row;
-    EC_DW_TAP_NEXT(r);
-    EC_DW_TAP_AT(r, step);
-    EC_DW_TAP_AT(r, step2);
-    out[0] = ec_requant_quick(a0, mult[0], shift[0], k);
-    out[1] = ec_requant_quick(a1, mult[1], shift[1], k);
-    out[2] = ec_requant_quick(a2, mult[2], shift[2], k);
-    out[3] = ec_requant_quick(a3, mult[3], shift[3], k);
-  }
-}
-
-/* What window() needs besides the pixel: input steps (next tap, next row), filter steps (next
- * row of taps, next quad of channels), the quads, the offsets, the channel tables. */
+/* What a pass of one group of channels over the pixels needs besides the pixel: input steps
+ * (next tap, next row, next output pixel across), filter steps (next row of taps, next quad of
+ * channels), the group's quads, the offsets, the group's channel tables, the output pixel step. */
 typedef struct {
-  int32_t step, in_row, f_row, f_quad, quads, off2, k;
+  int32_t step, in_row, in_px, f_row, f_quad, quads, off2, k, out_px;
   const int32_t *bias, *mult;
   const int8_t *shift;
 } dw_window;
 
-/* Any window clipped to the image (rows x taps from in and f), every quad of channels. */
-static void window(const dw_window *g, const int8_t *in, const int32_t *f, int32_t rows, int32_t taps, int8_t *out) {
+#if defined(__GNUC__)
+#define EC_DW_NOINLINE __attribute__((noinline))
+#else
+#define EC_DW_NOINLINE
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+/* One tap of the 3x3 window in assembly: the input word at address `at`, the filter pairs at
+ * fp (advanced). */
+#define EC_DW_TAP3(at)                               \
+  "ldr %[xs], " at "\n\t"                           \
+  "sxtab16 %[x02], %[off2], %[xs]\n\t"              \
+  "sxtab16 %[xs], %[off2], %[xs], ror #8\n\t"       \
+  "ldrd %[f02], %[f13], [%[fp]], #8\n\t"            \
+  "smlabb %[a0], %[f02], %[x02], %[a0]\n\t"         \
+  "smlatt %[a2], %[f02], %[x02], %[a2]\n\t"         \
+  "smlabb %[a1], %[f13], %[xs], %[a1]\n\t"          \
+  "smlatt %[a3], %[f13], %[xs], %[a3]\n\t"
+#define EC_DW_ROW3 EC_DW_TAP3("[%[r]]") EC_DW_TAP3("[%[r], %[step]]") EC_DW_TAP3("[%[r], %[step], lsl #1]")
+#define EC_DW_ROW_OUT                                                                                \
+  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [fp] "+r"(fp), [xs] "=&r"(xs),          \
+      [x02] "=&r"(x02), [f02] "=&r"(f02), [f13] "=&r"(f13)
+#define EC_DW_ROW_IN [r] "r"(r), [step] "r"(step), [off2] "r"(off2)
+#endif
+
+/* A run of `pixels` output pixels across whose 3x3 windows lie inside the image, every quad of
+ * the group: the nine taps written out (one assembly block on the DSP core, so the compiler
+ * keeps the four accumulators, the pointers and the steps in registers), filter words in order
+ * (f: the group's pairs, 18 words a quad). */
+static EC_DW_NOINLINE void window3x3(const dw_window *g, const int8_t *in, const int32_t *f, int8_t *out,
+                                     int32_t pixels) {
+  const int32_t step = g->step, in_row = g->in_row, off2 = g->off2, k = g->k;
+  for (; pixels > 0; --pixels, in += g->in_px, out += g->out_px) {
+    const int32_t *bias = g->bias, *mult = g->mult, *fp = f;
+    const int8_t *shift = g->shift, *iq = in;
+    int8_t *oq = out;
+    for (int32_t quads = g->quads; quads > 0; --quads, iq += 4, bias += 4, mult += 4, shift += 4, oq += 4) {
+      int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+      const int8_t *r = iq;
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+      int32_t xs, x02, f02, f13;
+      for (int32_t row = 0; row < 3; ++row, r += in_row) {
+        __asm__(EC_DW_ROW3 : EC_DW_ROW_OUT : EC_DW_ROW_IN : "memory");
+      }
+#else
+      EC_DW_TAP_NEXT(r);
+      EC_DW_TAP_AT(r, step);
+      EC_DW_TAP_AT(r, 2 * step);
+      r += in_row;
+      EC_DW_TAP_NEXT(r);
+      EC_DW_TAP_AT(r, step);
+      EC_DW_TAP_AT(r, 2 * step);
+      r += in_row;
+      EC_DW_TAP_NEXT(r);
+      EC_DW_TAP_AT(r, step);
+      EC_DW_TAP_AT(r, 2 * step);
+#endif
+      oq[0] = ec_requant_quick(a0, mult[0], shift[0], k);
+      oq[1] = ec_requant_quick(a1, mult[1], shift[1], k);
+      oq[2] = ec_requant_quick(a2, mult[2], shift[2], k);
+      oq[3] = ec_requant_quick(a3, mult[3], shift[3], k);
+    }
+  }
+}
+
+/* Any window clipped to the image (rows x taps from in and f), every quad of the group. */
+static EC_DW_NOINLINE void window(const dw_window *g, const int8_t *in, const int32_t *f, int32_t rows, int32_t taps, int8_t *out) {
   const int32_t step = g->step, in_row = g->in_row, f_row = g->f_row, off2 = g->off2, k = g->k;
   const int32_t *bias = g->bias, *mult = g->mult;
   const int8_t *shift = g->shift;
@@ -142,47 +188,110 @@ static void window(const dw_window *g, const int8_t *in, const int32_t *f, int32
   }
 }
 
+/* n words of the int8 filter (four channels of one tap each) as the halfword pairs the taps
+ * take: (f0, f1, f2, f3) -> (f0, f2), (f1, f3). */
+static void expand(const int8_t *src, int32_t *dst, int32_t n) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+  int32_t q = n >> 2;
+  if (q > 0) { /* four words a pass: 16 instructions */
+    int32_t w0, w1, w2, w3, s;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[w0], %[w1], [%[src]], #8\n\t"
+        "ldrd %[w2], %[w3], [%[src]], #8\n\t"
+        "sxtb16 %[s], %[w0]\n\t"
+        "sxtb16 %[w0], %[w0], ror #8\n\t"
+        "strd %[s], %[w0], [%[dst]], #8\n\t"
+        "sxtb16 %[s], %[w1]\n\t"
+        "sxtb16 %[w1], %[w1], ror #8\n\t"
+        "strd %[s], %[w1], [%[dst]], #8\n\t"
+        "sxtb16 %[s], %[w2]\n\t"
+        "sxtb16 %[w2], %[w2], ror #8\n\t"
+        "strd %[s], %[w2], [%[dst]], #8\n\t"
+        "sxtb16 %[s], %[w3]\n\t"
+        "sxtb16 %[w3], %[w3], ror #8\n\t"
+        "strd %[s], %[w3], [%[dst]], #8\n\t"
+        "subs %[q], %[q], #1\n\t"
+        "bne 1b"
+        : [src] "+r"(src), [dst] "+r"(dst), [q] "+r"(q), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+          [w3] "=&r"(w3), [s] "=&r"(s)
+        :
+        : "cc", "memory");
+  }
+  n &= 3;
+#endif
+  for (; n > 0; --n, src += 4, dst += 2) {
+    const uint32_t w = ec_load4(src);
+    dst[0] = ec_sxtb16(w);
+    dst[1] = ec_sxtb16_ror8(w);
+  }
+}
+
 void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output) {
-  const int32_t *bias = p->bias, *filter_pairs = (const int32_t *)p->weights;
-  const int8_t *rshift = p->rshift;
+  const int32_t *bias = p->bias;
+  const int8_t *filter = (const int8_t *)p->weights, *rshift = p->rshift;
   const int32_t in_h = p->input.h, in_w = p->input.w, c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_h = p->output.h, out_w = p->output.w;
+  const int32_t stride_w = p->stride_w, pad_w = p->pad_w;
   const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, step = dil_w * c, in_row = dil_h * in_w * c;
   const int32_t off2 = ec_pack16(p->input_offset, p->input_offset), k = 1 + 2 * p->output_offset;
-  const int32_t quads = c >> 2, taps_all = k_h * k_w;
-  const int32_t *mult = p->multiplier;
-  const int8_t *shift = rshift;
-  const int32_t *left = filter_pairs + 2 * taps_all * quads; /* leftover channels' filter values */
-  const int32_t rem = c & 3;
-  const dw_window g = {step, in_row, 2 * k_w, 2 * taps_all, quads, off2, k, bias, mult, shift};
-  for (int32_t b = 0; b < p->output.n; ++b) {
-    for (int32_t oy = 0; oy < out_h; ++oy) {
-      const int32_t y0 = oy * p->stride_h - p->pad_h;
-      int32_t ky0, ky1;
-      tap_range(y0, dil_h, in_h, k_h, &ky0, &ky1);
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t x0 = ox * p->stride_w - p->pad_w;
-        int32_t kx0, kx1;
-        tap_range(x0, dil_w, in_w, k_w, &kx0, &kx1);
-        const int32_t taps = kx1 - kx0, rows = ky1 - ky0;
-        const int8_t *in_first = input + ((b * in_h + y0 + dil_h * ky0) * in_w + x0 + dil_w * kx0) * c;
-        const int32_t first_tap = ky0 * k_w + kx0;
-        int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
-        const int whole = k_h == 3 && k_w == 3 && rows == 3 && taps == 3;
-        if (whole) window3x3(in_first, step, in_row, filter_pairs, bias, mult, shift, quads, off2, k, out);
-        if (!whole) window(&g, in_first, filter_pairs + 2 * first_tap, rows, taps, out);
-        for (int32_t j = 0; EC_QUICK_DW_REM && j < rem; ++j) { /* leftover channels, one at a time */
-          const int32_t ch = 4 * quads + j;
-          int32_t acc = bias[ch];
-          for (int32_t r = 0; r < rows; ++r) {
-            for (int32_t t = 0; t < taps; ++t) {
-              const int32_t x = in_first[r * in_row + t * step + ch] + p->input_offset;
-              acc += left[(first_tap + r * k_w + t) * rem + j] * x;
-            }
+  const int32_t quads = c >> 2, taps_all = k_h * k_w, rem = c & 3;
+  const int32_t group = EC_DW_WORDS / (2 * taps_all); /* quads per group: at least one (the generator) */
+  const int8_t *left = filter + 4 * taps_all * quads; /* leftover channels' taps */
+  /* output columns [ox_lo, ox_hi): windows inside the image across (3x3 filters: one run per row) */
+  const int32_t last_x = in_w - 1 + pad_w - dil_w * (k_w - 1);
+  int32_t ox_lo = (pad_w + stride_w - 1) / stride_w, ox_hi = last_x < 0 ? 0 : last_x / stride_w + 1;
+  if (k_h != 3 || k_w != 3) ox_lo = ox_hi = out_w; /* no runs */
+  if (ox_hi > out_w) ox_hi = out_w;
+  if (ox_hi < ox_lo) ox_hi = ox_lo;
+  int32_t pairs[EC_DW_WORDS]; /* the group's filter as halfword pairs */
+  for (int32_t q0 = 0;; q0 += group) {
+    const int32_t n = quads - q0 < group ? quads - q0 : group, last = q0 + group >= quads;
+    const dw_window g = {step, in_row, stride_w * c, 2 * k_w, 2 * taps_all, n, off2, k, c,
+                         bias + 4 * q0, p->multiplier + 4 * q0, rshift + 4 * q0};
+    expand(filter + 4 * taps_all * q0, pairs, n * taps_all);
+    for (int32_t b = 0; b < p->output.n; ++b) {
+      for (int32_t oy = 0; oy < out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h;
+        int32_t ky0, ky1;
+        tap_range(y0, dil_h, in_h, k_h, &ky0, &ky1);
+        const int32_t rows = ky1 - ky0;
+        /* the first row of taps at x = 0, the group's first channel; the row's outputs */
+        const int8_t *in_y = input + (b * in_h + y0 + dil_h * ky0) * in_w * c + 4 * q0;
+        int8_t *out_y = output + (b * out_h + oy) * out_w * c + 4 * q0;
+        const int32_t *f_y = pairs + 2 * ky0 * k_w;
+        const int run = rows == 3 && ox_hi > ox_lo;
+        for (int32_t ox = 0; ox < out_w; ++ox) {
+          const int whole = run && ox >= ox_lo && ox < ox_hi;
+          if (whole && !(EC_QUICK_DW_REM && rem)) { /* the row's whole windows in one call */
+            window3x3(&g, in_y + (ox * stride_w - pad_w) * c, pairs, out_y + ox * c, ox_hi - ox_lo);
+            ox = ox_hi - 1;
+            continue;
           }
-          out[ch] = ec_requant_quick(acc, mult[ch], shift[ch], k);
+          const int32_t x0 = ox * stride_w - pad_w;
+          int32_t kx0, kx1;
+          tap_range(x0, dil_w, in_w, k_w, &kx0, &kx1);
+          const int32_t taps = kx1 - kx0;
+          const int8_t *in_first = in_y + (x0 + dil_w * kx0) * c;
+          if (whole) {
+            window3x3(&g, in_first, pairs, out_y + ox * c, 1);
+          } else {
+            window(&g, in_first, f_y + 2 * kx0, rows, taps, out_y + ox * c);
+          }
+          for (int32_t j = 0; EC_QUICK_DW_REM && last && j < rem; ++j) { /* leftover channels, one at a time */
+            const int32_t ch = 4 * quads + j, first_tap = ky0 * k_w + kx0;
+            int32_t acc = bias[ch];
+            for (int32_t r = 0; r < rows; ++r) {
+              for (int32_t t = 0; t < taps; ++t) {
+                const int32_t x = in_first[r * in_row + t * step + ch - 4 * q0] + p->input_offset;
+                acc += left[(first_tap + r * k_w + t) * rem + j] * x;
+              }
+            }
+            out_y[ox * c + ch - 4 * q0] = ec_requant_quick(acc, p->multiplier[ch], rshift[ch], k);
+          }
         }
       }
     }
+    if (last) break;
   }
 }

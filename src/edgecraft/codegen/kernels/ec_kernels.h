@@ -296,9 +296,9 @@ void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input
  * the int8 clamp, right shifts only and accumulators within int32. Their parameter block is
  * compact (halfword geometry, what the generator checks fits) and holds the layer's tables:
  * multiplier (per channel 2 m - 2^32, see ec_requant_quick), rshift (per channel -shift - 1),
- * weights (convolution: the filter in pairs of output channels, int8; depthwise: halfword
- * pairs, int32) and bias (convolution: bias + input offset x filter sums; depthwise: the bias;
- * never NULL). */
+ * weights (convolution: the filter in pairs of output channels; depthwise: per four channels
+ * per tap; int8, word aligned) and bias (convolution: bias + input offset x filter sums;
+ * depthwise: the bias; never NULL). */
 typedef struct { int16_t n, h, w, c; } ec_dims16;
 typedef struct {
   ec_dims16 input, filter, output;

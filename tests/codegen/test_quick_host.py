@@ -7,6 +7,9 @@ compiled)."""
 
 from __future__ import annotations
 
+import re
+from importlib import resources
+
 import numpy as np
 import pytest
 from cases import random_inputs, tflm_outputs
@@ -22,6 +25,7 @@ from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
 from edgecraft.codegen.ops_c_quick import depthwise_quads
 from edgecraft.ir.graph import Graph
+from edgecraft.ops.quick import DW_GROUP_WORDS, depthwise_group_fits, depthwise_passes
 from oracle import check_tensor
 
 
@@ -90,6 +94,17 @@ def test_quick_depthwise_filter_is_stored_as_int8() -> None:
         taps = int(np.prod(graph.tensors[op.inputs[1]].shape))
         assert f"static const int8_t op{k}_filter[{taps}] EC_ALIGNED" in source
     assert "int32_t op0_pairs" not in source and "static const int32_t op0_filter" not in source
+
+
+def test_depthwise_group_buffer_agrees_with_the_kernel() -> None:
+    """ops/quick.py's DW_GROUP_WORDS is the kernel's EC_DW_WORDS (the generator admits a filter
+    whose quad of taps fits it; the kernel sizes its stack buffer and groups with it)."""
+    kernels = resources.files("edgecraft.codegen").joinpath("kernels")
+    text = kernels.joinpath("ec_depthwise_conv_2d_quick_dsp.c").read_text()
+    found = re.search(r"#define EC_DW_WORDS (\d+)", text)
+    assert found is not None and int(found.group(1)) == DW_GROUP_WORDS
+    assert depthwise_group_fits((1, 8, 9, 4)) and not depthwise_group_fits((1, 9, 9, 4))
+    assert depthwise_passes((1, 3, 3, 64), 64) == 2 and depthwise_passes((1, 5, 5, 13), 13) == 2
 
 
 def test_depthwise_quads_layout() -> None:

@@ -14,6 +14,7 @@ from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
 from edgecraft.ops.quick import (
+    DW_RUN,
     accumulators_fit,
     depthwise_group_fits,
     depthwise_passes,
@@ -100,15 +101,24 @@ def _conv_needs(ctx: OpContext, pads: tuple[int, int]) -> tuple[str, ...]:
     return tuple(f"EC_QUICK_CONV_{k}" for k, v in flags.items() if v)
 
 
-def _depthwise_needs(ctx: OpContext, pad_w: int) -> tuple[str, ...]:
+def _depthwise_needs(ctx: OpContext, pads: tuple[int, int]) -> tuple[str, ...]:
     """The optional paths of ``ec_depthwise_conv_2d_quick_dsp.c`` this layer takes: leftover
-    channels, and windows clipped across to other than 2 or 3 taps (as its ``tap_range``)."""
+    channels, windows clipped across to other than 2 or 3 taps (as its ``tap_range``), and runs
+    of at least DW_RUN whole 3x3 windows in a row (channels a multiple of 4)."""
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
-    k_w, in_w = w.shape[2], x.shape[2]
-    stride, dil = ctx.attrs.get("stride_w", 1), ctx.attrs.get("dilation_w_factor", 1)
-    taps = {sum(0 <= ox * stride - pad_w + dil * k < in_w for k in range(k_w)) for ox in range(y.shape[2])}
-    flags = {"REM": x.shape[3] % 4, "TAPS": not taps <= {2, 3}}
+    a = ctx.attrs
+    taps_h = [_taps(oy, a.get("stride_h", 1), pads[0], a.get("dilation_h_factor", 1), w.shape[1], x.shape[1])
+              for oy in range(y.shape[1])]
+    taps_w = [_taps(ox, a.get("stride_w", 1), pads[1], a.get("dilation_w_factor", 1), w.shape[2], x.shape[2])
+              for ox in range(y.shape[2])]
+    runs = w.shape[1:3] == (3, 3) and 3 in taps_h and taps_w.count(3) >= DW_RUN
+    flags = {"REM": x.shape[3] % 4, "TAPS": not set(taps_w) <= {2, 3}, "RUNS": runs and not x.shape[3] % 4}
     return tuple(f"EC_QUICK_DW_{k}" for k, v in flags.items() if v)
+
+
+def _taps(o: int, stride: int, pad: int, dil: int, k: int, size: int) -> int:
+    """How many of a window's k taps along one axis land inside the image at output index o."""
+    return sum(0 <= o * stride - pad + dil * t < size for t in range(k))
 
 
 def _tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
@@ -148,7 +158,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
                                f"{p}: the bias (ec_depthwise_conv_2d_quick_dsp.c)")
         call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out});"
         return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("depthwise_conv_2d_quick_dsp",),
-                      _depthwise_needs(ctx, pads[1]))
+                      _depthwise_needs(ctx, pads))
     n = w.shape[1] * w.shape[2] * w.shape[3]
     scratch = ptr.scratch(ctx.op)
     if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":

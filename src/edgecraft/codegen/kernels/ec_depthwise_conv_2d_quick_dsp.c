@@ -3,25 +3,32 @@
  * int32 (see ec_requant_quick). Four channels at a time, one output pixel, the accumulators in
  * registers: per filter tap one word of four input channels split into offset halfword pairs
  * (channels 0, 2 and 1, 3) with SXTAB16, and four single multiply-accumulates (SMLABB, SMLATT)
- * against the filter values as those halfword pairs; a row of up to three taps is written out
- * (no loop), a whole 3x3 window too. Only taps inside the image are visited (as TFLM skips the
- * others). The filter is stored as int8 (weights): for each group of four channels, for each tap
- * (ky, kx), the four channels' values (one word); then for each tap the c % 4 leftover channels'
- * values. The kernel goes over the pixels once per group of EC_DW_WORDS / (2 kh kw) quads of
- * channels, having expanded that group's words into halfword pairs (f0, f2), (f1, f3) in a stack
- * buffer (SXTB16, four instructions a word). bias: never NULL (zeros when the layer has none).
- * input (n, h, w, c), output (n, oh, ow, c). */
+ * against the filter values as those halfword pairs; a row of two or three taps is written out
+ * (one assembly block on the DSP core), window() has a copy of its loops for rows of 3 taps and
+ * one for 2, and window3x3 takes a row's run of whole 3x3 windows in one call. Only taps inside
+ * the image are visited (as TFLM skips the others). The filter is stored as int8 (weights): for
+ * each group of four channels, for each tap (ky, kx), the four channels' values (one word); then
+ * for each tap the c % 4 leftover channels' values. The kernel goes over the pixels once per
+ * group of EC_DW_WORDS / (2 kh kw) quads of channels, having expanded that group's words into
+ * halfword pairs (f0, f2), (f1, f3) in a stack buffer (SXTB16, four instructions a word).
+ * bias: never NULL (zeros when the layer has none). input (n, h, w, c), output (n, oh, ow, c). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
 
 /* Paths a model may not take; the C generator defines each to 0 in a model's copy of this file
  * when none of its layers needs it (ops_c_quick.py), and the compiler drops the code: REM:
- * channels % 4 != 0; TAPS: a window clipped to other than 2 or 3 taps across. */
+ * channels % 4 != 0; TAPS: a window clipped to other than 2 or 3 taps across; RUNS: 3x3 windows
+ * inside the image DW_RUN (ops/quick.py) or more to a row, which window3x3 takes in one call
+ * (narrower rows go to window() pixel by pixel, and a model without wider ones saves the
+ * function's flash). */
 #ifndef EC_QUICK_DW_REM
 #define EC_QUICK_DW_REM 1
 #endif
 #ifndef EC_QUICK_DW_TAPS
 #define EC_QUICK_DW_TAPS 1
+#endif
+#ifndef EC_QUICK_DW_RUNS
+#define EC_QUICK_DW_RUNS 1
 #endif
 
 /* The stack buffer of a group of channels' filter taps as halfword pairs, in words: a group is
@@ -39,42 +46,30 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
   *last = hi < taps ? hi : taps;
 }
 
-/* One tap: four input channels at in (+ offset o), their filter pairs at f[0], f[1]; TAP_NEXT
- * takes them at f and advances f by one tap. On the DSP core each is one assembly block, so the
- * compiler keeps the four accumulators in registers and does not spread a window's loads. */
+/* One tap: four input channels at in + by (+ offset), their filter pairs at fp (advanced by one
+ * tap), into a0..a3. On the DSP core one assembly block (for taps in a loop: rows of two or three
+ * taps are written out as one block, EC_DW_TAP_ASM below). */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-#define EC_DW_BODY                                     \
-  "sxtab16 %[x02], %[off2], %[xs]\n\t"                 \
-  "sxtab16 %[xs], %[off2], %[xs], ror #8\n\t"          \
-  "ldrd %[f02], %[f13], [%[f]], #8\n\t"                \
-  "smlabb %[a0], %[f02], %[x02], %[a0]\n\t"            \
-  "smlatt %[a2], %[f02], %[x02], %[a2]\n\t"            \
-  "smlabb %[a1], %[f13], %[xs], %[a1]\n\t"             \
-  "smlatt %[a3], %[f13], %[xs], %[a3]\n\t"
-#define EC_DW_OUT                                                                                  \
-  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [f] "+r"(fp), [xs] "=&r"(xs),          \
-      [x02] "=&r"(x02), [f02] "=&r"(f02), [f13] "=&r"(f13)
 #define EC_DW_TAP_AT(in_, by_)                                                                     \
   do {                                                                                             \
     int32_t xs, x02, f02, f13;                                                                     \
-    __asm__("ldr %[xs], [%[p], %[o]]\n\t" EC_DW_BODY                                               \
-            : EC_DW_OUT                                                                            \
+    __asm__("ldr %[xs], [%[p], %[o]]\n\t"                                                           \
+            "sxtab16 %[x02], %[off2], %[xs]\n\t"                                                   \
+            "sxtab16 %[xs], %[off2], %[xs], ror #8\n\t"                                            \
+            "ldrd %[f02], %[f13], [%[f]], #8\n\t"                                                  \
+            "smlabb %[a0], %[f02], %[x02], %[a0]\n\t"                                              \
+            "smlatt %[a2], %[f02], %[x02], %[a2]\n\t"                                              \
+            "smlabb %[a1], %[f13], %[xs], %[a1]\n\t"                                               \
+            "smlatt %[a3], %[f13], %[xs], %[a3]\n\t"                                               \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [f] "+r"(fp), [xs] "=&r"(xs), \
+              [x02] "=&r"(x02), [f02] "=&r"(f02), [f13] "=&r"(f13)                                   \
             : [p] "r"(in_), [o] "r"(by_), [off2] "r"(off2), "m"(*(const int8_t(*)[])(in_)),          \
               "m"(*(const int32_t(*)[])fp));                                                       \
   } while (0)
-#define EC_DW_TAP_NEXT(in_)                                                                        \
-  do {                                                                                             \
-    int32_t xs, x02, f02, f13;                                                                     \
-    __asm__("ldr %[xs], [%[p]]\n\t" EC_DW_BODY                                                     \
-            : EC_DW_OUT                                                                            \
-            : [p] "r"(in_), [off2] "r"(off2), "m"(*(const int8_t(*)[])(in_)),                      \
-              "m"(*(const int32_t(*)[])fp));                                                       \
-  } while (0)
 #else
-#define EC_DW_TAP_AT(in_, by_) EC_DW_TAP_NEXT((in_) + (by_))
-#define EC_DW_TAP_NEXT(in)                                                         \
+#define EC_DW_TAP_AT(in_, by_)                                                     \
   do {                                                                             \
-    const uint32_t xs = ec_load4(in);                                              \
+    const uint32_t xs = ec_load4((in_) + (by_));                                   \
     const int32_t x02 = ec_sxtab16(off2, xs), x13 = ec_sxtab16_ror8(off2, xs);     \
     const int32_t f02 = fp[0], f13 = fp[1];                                        \
     fp += 2;                                                                       \
@@ -86,10 +81,11 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
 #endif
 
 /* What a pass of one group of channels over the pixels needs besides the pixel: input steps
- * (next tap, next row, next output pixel across), filter steps (next row of taps, next quad of
- * channels), the group's quads, the offsets, the group's channel tables, the output pixel step. */
+ * (next tap, next row), filter steps (next row of taps, next quad of channels), the group's
+ * quads, the offsets, the steps to the next output pixel across (input, output), the group's
+ * channel tables. */
 typedef struct {
-  int32_t step, in_row, in_px, f_row, f_quad, quads, off2, k, out_px;
+  int32_t step, in_row, f_row, f_quad, quads, off2, k, in_px, out_px;
   const int32_t *bias, *mult;
   const int8_t *shift;
 } dw_window;
@@ -101,9 +97,10 @@ typedef struct {
 #endif
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-/* One tap of the 3x3 window in assembly: the input word at address `at`, the filter pairs at
- * fp (advanced). */
-#define EC_DW_TAP3(at)                               \
+/* One tap in assembly: the input word at address `at`, the filter pairs at fp (advanced); a row
+ * of two or three taps is one block (the compiler keeps the accumulators, the row pointer, the
+ * step and the offsets in registers through it). */
+#define EC_DW_TAP_ASM(at)                            \
   "ldr %[xs], " at "\n\t"                           \
   "sxtab16 %[x02], %[off2], %[xs]\n\t"              \
   "sxtab16 %[xs], %[off2], %[xs], ror #8\n\t"       \
@@ -112,55 +109,17 @@ typedef struct {
   "smlatt %[a2], %[f02], %[x02], %[a2]\n\t"         \
   "smlabb %[a1], %[f13], %[xs], %[a1]\n\t"          \
   "smlatt %[a3], %[f13], %[xs], %[a3]\n\t"
-#define EC_DW_ROW3 EC_DW_TAP3("[%[r]]") EC_DW_TAP3("[%[r], %[step]]") EC_DW_TAP3("[%[r], %[step], lsl #1]")
+#define EC_DW_ROW2 EC_DW_TAP_ASM("[%[r]]") EC_DW_TAP_ASM("[%[r], %[step]]")
 #define EC_DW_ROW_OUT                                                                                \
   [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [fp] "+r"(fp), [xs] "=&r"(xs),          \
       [x02] "=&r"(x02), [f02] "=&r"(f02), [f13] "=&r"(f13)
 #define EC_DW_ROW_IN [r] "r"(r), [step] "r"(step), [off2] "r"(off2)
 #endif
 
-/* A run of `pixels` output pixels across whose 3x3 windows lie inside the image, every quad of
- * the group: the nine taps written out (one assembly block on the DSP core, so the compiler
- * keeps the four accumulators, the pointers and the steps in registers), filter words in order
- * (f: the group's pairs, 18 words a quad). */
-static EC_DW_NOINLINE void window3x3(const dw_window *g, const int8_t *in, const int32_t *f, int8_t *out,
-                                     int32_t pixels) {
-  const int32_t step = g->step, in_row = g->in_row, off2 = g->off2, k = g->k;
-  for (; pixels > 0; --pixels, in += g->in_px, out += g->out_px) {
-    const int32_t *bias = g->bias, *mult = g->mult, *fp = f;
-    const int8_t *shift = g->shift, *iq = in;
-    int8_t *oq = out;
-    for (int32_t quads = g->quads; quads > 0; --quads, iq += 4, bias += 4, mult += 4, shift += 4, oq += 4) {
-      int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-      const int8_t *r = iq;
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-      int32_t xs, x02, f02, f13;
-      for (int32_t row = 0; row < 3; ++row, r += in_row) {
-        __asm__(EC_DW_ROW3 : EC_DW_ROW_OUT : EC_DW_ROW_IN : "memory");
-      }
-#else
-      EC_DW_TAP_NEXT(r);
-      EC_DW_TAP_AT(r, step);
-      EC_DW_TAP_AT(r, 2 * step);
-      r += in_row;
-      EC_DW_TAP_NEXT(r);
-      EC_DW_TAP_AT(r, step);
-      EC_DW_TAP_AT(r, 2 * step);
-      r += in_row;
-      EC_DW_TAP_NEXT(r);
-      EC_DW_TAP_AT(r, step);
-      EC_DW_TAP_AT(r, 2 * step);
-#endif
-      oq[0] = ec_requant_quick(a0, mult[0], shift[0], k);
-      oq[1] = ec_requant_quick(a1, mult[1], shift[1], k);
-      oq[2] = ec_requant_quick(a2, mult[2], shift[2], k);
-      oq[3] = ec_requant_quick(a3, mult[3], shift[3], k);
-    }
-  }
-}
-
-/* Any window clipped to the image (rows x taps from in and f), every quad of the group. */
-static EC_DW_NOINLINE void window(const dw_window *g, const int8_t *in, const int32_t *f, int32_t rows, int32_t taps, int8_t *out) {
+/* A window clipped to the image (rows x taps from in and f), every quad of the group; `taps` a
+ * constant where window() inlines it (2 or 3: each row one block), a loop over taps otherwise. */
+static EC_ALWAYS_INLINE void window_taps(const dw_window *g, const int8_t *in, const int32_t *f, int32_t rows,
+                                         int32_t taps, int8_t *out) {
   const int32_t step = g->step, in_row = g->in_row, f_row = g->f_row, off2 = g->off2, k = g->k;
   const int32_t *bias = g->bias, *mult = g->mult;
   const int8_t *shift = g->shift;
@@ -170,14 +129,20 @@ static EC_DW_NOINLINE void window(const dw_window *g, const int8_t *in, const in
     const int32_t *fr = f;
     for (int32_t y = rows; y > 0; --y, r += in_row, fr += f_row) {
       const int32_t *fp = fr;
-      if (taps == 3) {
-        EC_DW_TAP_NEXT(r);
+      if (taps == 2 || taps == 3) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+        int32_t xs, x02, f02, f13;
+        if (taps == 3) {
+          __asm__(EC_DW_ROW2 EC_DW_TAP_ASM("[%[r], %[step], lsl #1]") : EC_DW_ROW_OUT : EC_DW_ROW_IN : "memory");
+        } else {
+          __asm__(EC_DW_ROW2 : EC_DW_ROW_OUT : EC_DW_ROW_IN : "memory");
+        }
+#else
+        EC_DW_TAP_AT(r, 0);
         EC_DW_TAP_AT(r, step);
-        EC_DW_TAP_AT(r, 2 * step);
-      } else if (taps == 2) {
-        EC_DW_TAP_NEXT(r);
-        EC_DW_TAP_AT(r, step);
-      } else if (EC_QUICK_DW_TAPS) {
+        if (taps == 3) EC_DW_TAP_AT(r, 2 * step);
+#endif
+      } else {
         for (int32_t t = 0; t < taps; ++t) EC_DW_TAP_AT(r, t * step);
       }
     }
@@ -185,6 +150,49 @@ static EC_DW_NOINLINE void window(const dw_window *g, const int8_t *in, const in
     out[1] = ec_requant_quick(a1, mult[1], shift[1], k);
     out[2] = ec_requant_quick(a2, mult[2], shift[2], k);
     out[3] = ec_requant_quick(a3, mult[3], shift[3], k);
+  }
+}
+
+/* Any window clipped to the image (rows x taps from in and f; a whole one too), every quad of
+ * the group: one copy of the loops for rows of 3 taps, one for 2, one for any other count. */
+static EC_DW_NOINLINE void window(const dw_window *g, const int8_t *in, const int32_t *f, int32_t rows, int32_t taps,
+                                  int8_t *out) {
+  if (taps == 2) {
+    window_taps(g, in, f, rows, 2, out);
+  } else if (taps == 3 || !EC_QUICK_DW_TAPS) {
+    window_taps(g, in, f, rows, 3, out);
+  } else {
+    window_taps(g, in, f, rows, taps, out);
+  }
+}
+
+/* A run of `pixels` output pixels across whose 3x3 windows lie inside the image, every quad of
+ * the group (f: the group's pairs, 18 words a quad): per quad the three rows of taps as above. */
+static EC_DW_NOINLINE void window3x3(const dw_window *g, const int8_t *in, const int32_t *f, int8_t *out,
+                                     int32_t pixels) {
+  const int32_t step = g->step, in_row = g->in_row, off2 = g->off2, k = g->k;
+  for (; pixels > 0; --pixels, in += g->in_px, out += g->out_px) {
+    const int32_t *bias = g->bias, *mult = g->mult, *fp = f;
+    const int8_t *shift = g->shift, *r0 = in;
+    int8_t *oq = out;
+    for (int32_t quads = g->quads; quads > 0; --quads, r0 += 4, bias += 4, mult += 4, shift += 4, oq += 4) {
+      int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+      const int8_t *r = r0;
+      for (int32_t row = 0; row < 3; ++row, r += in_row) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+        int32_t xs, x02, f02, f13;
+        __asm__(EC_DW_ROW2 EC_DW_TAP_ASM("[%[r], %[step], lsl #1]") : EC_DW_ROW_OUT : EC_DW_ROW_IN : "memory");
+#else
+        EC_DW_TAP_AT(r, 0);
+        EC_DW_TAP_AT(r, step);
+        EC_DW_TAP_AT(r, 2 * step);
+#endif
+      }
+      oq[0] = ec_requant_quick(a0, mult[0], shift[0], k);
+      oq[1] = ec_requant_quick(a1, mult[1], shift[1], k);
+      oq[2] = ec_requant_quick(a2, mult[2], shift[2], k);
+      oq[3] = ec_requant_quick(a3, mult[3], shift[3], k);
+    }
   }
 }
 
@@ -238,16 +246,15 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
   const int32_t quads = c >> 2, taps_all = k_h * k_w, rem = c & 3;
   const int32_t group = EC_DW_WORDS / (2 * taps_all); /* quads per group: at least one (the generator) */
   const int8_t *left = filter + 4 * taps_all * quads; /* leftover channels' taps */
-  /* output columns [ox_lo, ox_hi): windows inside the image across (3x3 filters: one run per row) */
+  /* output columns [ox_lo, ox_hi): 3x3 windows inside the image across (a run per row) */
   const int32_t last_x = in_w - 1 + pad_w - dil_w * (k_w - 1);
   int32_t ox_lo = (pad_w + stride_w - 1) / stride_w, ox_hi = last_x < 0 ? 0 : last_x / stride_w + 1;
-  if (k_h != 3 || k_w != 3) ox_lo = ox_hi = out_w; /* no runs */
   if (ox_hi > out_w) ox_hi = out_w;
-  if (ox_hi < ox_lo) ox_hi = ox_lo;
+  if (!EC_QUICK_DW_RUNS || k_h != 3 || k_w != 3 || (EC_QUICK_DW_REM && rem) || ox_hi < ox_lo) ox_lo = ox_hi = 0;
   int32_t pairs[EC_DW_WORDS]; /* the group's filter as halfword pairs */
   for (int32_t q0 = 0;; q0 += group) {
     const int32_t n = quads - q0 < group ? quads - q0 : group, last = q0 + group >= quads;
-    const dw_window g = {step, in_row, stride_w * c, 2 * k_w, 2 * taps_all, n, off2, k, c,
+    const dw_window g = {step, in_row, 2 * k_w, 2 * taps_all, n, off2, k, stride_w * c, c,
                          bias + 4 * q0, p->multiplier + 4 * q0, rshift + 4 * q0};
     expand(filter + 4 * taps_all * q0, pairs, n * taps_all);
     for (int32_t b = 0; b < p->output.n; ++b) {
@@ -262,8 +269,7 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
         const int32_t *f_y = pairs + 2 * ky0 * k_w;
         const int run = rows == 3 && ox_hi > ox_lo;
         for (int32_t ox = 0; ox < out_w; ++ox) {
-          const int whole = run && ox >= ox_lo && ox < ox_hi;
-          if (whole && !(EC_QUICK_DW_REM && rem)) { /* the row's whole windows in one call */
+          if (run && ox == ox_lo) { /* the row's whole windows in one call */
             window3x3(&g, in_y + (ox * stride_w - pad_w) * c, pairs, out_y + ox * c, ox_hi - ox_lo);
             ox = ox_hi - 1;
             continue;
@@ -273,11 +279,7 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
           tap_range(x0, dil_w, in_w, k_w, &kx0, &kx1);
           const int32_t taps = kx1 - kx0;
           const int8_t *in_first = in_y + (x0 + dil_w * kx0) * c;
-          if (whole) {
-            window3x3(&g, in_first, pairs, out_y + ox * c, 1);
-          } else {
-            window(&g, in_first, f_y + 2 * kx0, rows, taps, out_y + ox * c);
-          }
+          window(&g, in_first, f_y + 2 * kx0, rows, taps, out_y + ox * c);
           for (int32_t j = 0; EC_QUICK_DW_REM && last && j < rem; ++j) { /* leftover channels, one at a time */
             const int32_t ch = 4 * quads + j, first_tap = ky0 * k_w + kx0;
             int32_t acc = bias[ch];

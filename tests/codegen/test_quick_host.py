@@ -128,8 +128,8 @@ def test_row_wise_pad_matches_tflm() -> None:
 
 
 def test_quick_kernels_clean_under_sanitizers() -> None:
-    graphs = (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6), long_fully_connected(5),
-              pad_chain(2))
+    graphs = (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6), quick_depthwise_chain(6, 36),
+              long_fully_connected(5), pad_chain(2))
     for graph in graphs:
         batches = random_inputs(graph, 2, seed=9)
         outs, stderr = run_sanitized(generate(graph, "asan", dsp=True), batches)

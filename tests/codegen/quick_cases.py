@@ -79,10 +79,12 @@ def quick_depthwise_chain(seed: int, channels: int) -> Graph:
     return g.build([start], [x])
 
 
-def wide_accumulator_layer(seed: int, depthwise: bool) -> Graph:
+def wide_accumulator_layer(seed: int, depthwise: bool, clamped: bool = False) -> Graph:
     """One 3x3 CONV_2D or DEPTHWISE_CONV_2D whose biases put the accumulators between 2^30 and
     2^31 in magnitude (the quick kernels' requantization takes any int32: no doubling), scaled
-    so most outputs stay inside the int8 range."""
+    so most outputs stay inside the int8 range (right shifts past 16 bits); ``clamped``: scaled
+    by 2^-16 to 2^-13 instead (shifts that fit a nibble: outputs clamped to the sign of the
+    accumulator, which a wrapped sum would flip)."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder("wide_acc")
     c, out_c = 8, 8 if depthwise else 6
@@ -93,7 +95,8 @@ def wide_accumulator_layer(seed: int, depthwise: bool) -> Graph:
     bias = (rng.choice([-1, 1], out_c) * rng.integers(2**30 + 1, 2**31 - 2**22, out_c)).astype(np.int32)
     b = g.const("b", bias, qparams(0.05 * ws, 0))
     # outputs = bias x 0.05 x ws / s_out: the largest bias to about 110
-    y = g.tensor("y", (1, 5, 6, out_c), "int8", qparams(float(2**31 * 0.05 * ws.max() / 110), 1))
+    out_scale = 0.05 * ws.min() * 2**16 / 0.75 if clamped else 2**31 * 0.05 * ws.max() / 110
+    y = g.tensor("y", (1, 5, 6, out_c), "int8", qparams(float(out_scale), 1))
     attrs = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
                  fused_activation_function="NONE")
     if depthwise:
@@ -207,3 +210,33 @@ def quick_head(seed: int, hw: tuple[int, int], conv_out: int, units: int, pool: 
     y = g.tensor("y1", (rows, units), "int8", qparams(s, int(rng.integers(-20, 21))))
     g.op("FULLY_CONNECTED", [x, wt, bias], [y], fused_activation_function=fc_act, keep_num_dims=False)
     return g.build([start], [y])
+
+
+def shift_ladder(seed: int, far: bool = False) -> Graph:
+    """A 3x3 CONV_2D (8 -> 19 channels) and a 3x3 DEPTHWISE_CONV_2D over its 19 channels (four
+    quads and three leftovers), every channel's right shift its own: channel c's effective scale is
+    0.75 x 2^-k with k = 1 + 5 c mod 16 (shifts -1 to -16, neighbours 5 apart, so a nibble
+    read for the wrong channel changes outputs); ``far``: the convolution's channel 3 at
+    2^-17 instead (shift -17, past the quick kernels' nibble: the model keeps a byte per
+    channel)."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("shift_ladder")
+    s, c_in, c = 2.0**-4, 8, 19  # every activation scale: the effective scale is the filter's
+    k = 1 + (5 * np.arange(c)) % 16
+    x = start = g.tensor("x", (1, 6, 5, c_in), "int8", qparams(s, int(rng.integers(-20, 21))))
+    for n, shape in enumerate([(c, 3, 3, c_in), (1, 3, 3, c)]):
+        kk = k.copy()
+        if far and n == 0:
+            kk[3] = 17
+        ws = (0.75 * 2.0 ** -kk).astype(np.float32)
+        wt = g.const(f"w{n}", rng.integers(-127, 128, shape).astype(np.int8), qparams(ws, 0, 3 * n))
+        b = g.const(f"b{n}", rng.integers(-3000, 3000, c).astype(np.int32), qparams(s * ws, 0))
+        y = g.tensor(f"y{n}", (1, 6, 5, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        attrs = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
+                     fused_activation_function="NONE")
+        if n:
+            g.op("DEPTHWISE_CONV_2D", [x, wt, b], [y], depth_multiplier=1, **attrs)
+        else:
+            g.op("CONV_2D", [x, wt, b], [y], **attrs)
+        x = y
+    return g.build([start], [x])

@@ -18,14 +18,16 @@ from quick_cases import (
     pad_chain,
     quick_conv_chain,
     quick_depthwise_chain,
+    shift_ladder,
     wide_accumulator_layer,
 )
 
 from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
-from edgecraft.codegen.ops_c_quick import depthwise_quads
+from edgecraft.codegen.ops_c_quick import depthwise_quads, rshift_table
 from edgecraft.ir.graph import Graph
-from edgecraft.ops.quick import DW_GROUP_WORDS, depthwise_group_fits, depthwise_passes
+from edgecraft.ops.arith import conv_multipliers
+from edgecraft.ops.quick import DW_GROUP_WORDS, byte_shifts, depthwise_group_fits, depthwise_passes
 from oracle import check_tensor
 
 
@@ -62,15 +64,19 @@ def test_quick_depthwise_matches_tflm(channels: int) -> None:
 @pytest.mark.parametrize("depthwise", [False, True])
 def test_accumulators_past_2_30_take_the_quick_kernels_exactly(depthwise: bool) -> None:
     """The requantization takes TFLM's accumulator undoubled (SMMLAR with 2 m - 2^32), so a
-    layer whose biases reach past 2^30 runs on the quick kernel, still exact."""
-    graph = wide_accumulator_layer(11, depthwise)
-    model = generate(graph, "wide", dsp=True)
+    layer whose biases reach past 2^30 runs on the quick kernel, exact: scaled into the int8
+    range (right shifts past 16 bits, a byte each) and scaled by 2^-16 to 2^-13 (shifts two a
+    byte; outputs clamped, each to its accumulator's sign, both seen)."""
     stem = "depthwise_conv_2d" if depthwise else "conv_2d"
-    assert _calls(model, f"ec_{stem}_quick_dsp_s8") == 1
-    batches = random_inputs(graph, 4, 11)
-    outs = HostModel(model).run_batch(batches)
-    assert int(((outs[0] > -128) & (outs[0] < 127)).sum()) > 0  # not all clamped
-    _check(graph, outs, batches, f"wide accumulators {stem}")
+    for clamped in (True, False):
+        graph = wide_accumulator_layer(11, depthwise, clamped)
+        model = generate(graph, "wide", dsp=True)
+        assert _calls(model, f"ec_{stem}_quick_dsp_s8") == 1
+        batches = random_inputs(graph, 4, 11)
+        outs = HostModel(model).run_batch(batches)
+        inside = int(((outs[0] > -128) & (outs[0] < 127)).sum())
+        assert inside == 0 and {-128, 127} <= set(outs[0].ravel().tolist()) if clamped else inside > 0
+        _check(graph, outs, batches, f"wide accumulators {stem} clamped {clamped}")
 
 
 def test_depthwise_output_over_its_input_off_a_pixel_keeps_one_pass() -> None:
@@ -115,6 +121,46 @@ def test_depthwise_quads_layout() -> None:
     assert got.dtype == np.int8 and got.tolist() == want
 
 
+def test_right_shifts_per_channel_as_nibbles_match_tflm() -> None:
+    """19 channels with shifts -1 to -16, each its neighbours' 5 apart (two a byte, the odd last
+    channel's low nibble; the depthwise quads' halfword and leftover channels): both layers on
+    the quick kernels, exact; the tables hold 10 bytes, the kernels built for nibbles."""
+    graph = shift_ladder(3)
+    assert not byte_shifts(graph)
+    for op in graph.operators:
+        x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+        _, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, 19)
+        assert sorted(set(shift.tolist())) == list(range(-16, 0))
+    model = generate(graph, "ladder", dsp=True)
+    assert _calls(model, "ec_conv_2d_quick_dsp_s8") == _calls(model, "ec_depthwise_conv_2d_quick_dsp_s8") == 1
+    assert "op0_rshift[10]" in model.files["ladder.c"] and "op1_rshift[10]" in model.files["ladder.c"]
+    for kernel in ("conv_2d", "depthwise_conv_2d"):
+        assert "#define EC_QUICK_BYTE_SHIFTS 0" in model.files[f"ec_{kernel}_quick_dsp.c"]
+    batches = random_inputs(graph, 4, 3)
+    _check(graph, HostModel(model).run_batch(batches), batches, "shift ladder")
+
+
+def test_right_shift_past_16_keeps_a_byte_per_channel() -> None:
+    """A shift of -17 does not fit a nibble: that model's quick kernels take a byte per channel
+    (every layer's table 19 bytes, EC_QUICK_BYTE_SHIFTS left on), both layers still quick, exact."""
+    graph = shift_ladder(4, far=True)
+    assert byte_shifts(graph)
+    model = generate(graph, "far", dsp=True)
+    assert _calls(model, "ec_conv_2d_quick_dsp_s8") == _calls(model, "ec_depthwise_conv_2d_quick_dsp_s8") == 1
+    assert "op0_rshift[19]" in model.files["far.c"] and "op1_rshift[19]" in model.files["far.c"]
+    for kernel in ("conv_2d", "depthwise_conv_2d"):
+        assert "#define EC_QUICK_BYTE_SHIFTS 0" not in model.files[f"ec_{kernel}_quick_dsp.c"]
+    batches = random_inputs(graph, 4, 4)
+    _check(graph, HostModel(model).run_batch(batches), batches, "shift -17")
+
+
+def test_rshift_table_layout() -> None:
+    """-shift - 1 two channels a byte, the even channel in the low nibble (an odd count padded),
+    or a byte each."""
+    assert rshift_table(np.array([-1, -16, -5]), nibbles=True).tolist() == [0xF0, 0x04]
+    assert rshift_table(np.array([-1, -17, -5]), nibbles=False).tolist() == [0, 16, 4]
+
+
 def test_long_fully_connected_rows_match_tflm() -> None:
     graph = long_fully_connected(2, depth=1030, units=9)
     batches = random_inputs(graph, 4, 2)
@@ -129,7 +175,7 @@ def test_row_wise_pad_matches_tflm() -> None:
 
 def test_quick_kernels_clean_under_sanitizers() -> None:
     graphs = (quick_conv_chain(4, (10, 5, 1, 4)), quick_depthwise_chain(5, 6), quick_depthwise_chain(6, 36),
-              long_fully_connected(5), pad_chain(2))
+              long_fully_connected(5), pad_chain(2), shift_ladder(7))
     for graph in graphs:
         batches = random_inputs(graph, 2, seed=9)
         outs, stderr = run_sanitized(generate(graph, "asan", dsp=True), batches)

@@ -16,6 +16,7 @@ from codegen.quick_cases import (
     pad_chain,
     quick_conv_chain,
     quick_depthwise_chain,
+    shift_ladder,
     wide_accumulator_layer,
 )
 from edgecraft.codegen import generate
@@ -36,8 +37,10 @@ pytestmark = [
                                    lambda: quick_depthwise_chain(7, 7), lambda: quick_depthwise_chain(8, 35),
                                    lambda: quick_depthwise_chain(9, 64),
                                    lambda: wide_accumulator_layer(12, False),
-                                   lambda: wide_accumulator_layer(13, True)],
-                         ids=["conv_tall", "conv", "dw7", "dw35", "dw64", "conv_wide", "dw_wide"])
+                                   lambda: wide_accumulator_layer(13, True),
+                                   lambda: shift_ladder(5), lambda: shift_ladder(6, far=True)],
+                         ids=["conv_tall", "conv", "dw7", "dw35", "dw64", "conv_wide", "dw_wide",
+                              "nibble_shifts", "byte_shifts"])
 def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-def]
     graph: Graph = build()
     source = "".join(generate(graph, "k", dsp=True).files.values())

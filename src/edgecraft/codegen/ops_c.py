@@ -208,7 +208,7 @@ def conv(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     kernels = (stem, f"{stem[:-4]}_quick_dsp") if ptr.dsp and not ptr.mve else (stem,)
     if ptr.dsp:
         quick = quick_conv(ctx, p, ptr, mult, shift, _folded_bias(ctx, -x.zero_point, 0), (pad_h, pad_w))
-        if quick is not None:  # its own tables (the shifts as int8 right shifts less one) and block
+        if quick is not None:  # its own tables (the shifts as right shifts less one) and block
             return OpCode(quick.decls, quick.call, kernels, quick.needs)
     filt = ptr(i[1]) if depthwise else _filter(ctx, p, ptr, x.shape[3] // w.shape[3])
     scratch = f", {ptr.scratch(ctx.op)}" if ptr.dsp and not depthwise else ""

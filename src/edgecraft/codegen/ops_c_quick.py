@@ -16,13 +16,14 @@ from edgecraft.ops.conv_2d import DSP_PATCH_MAX
 from edgecraft.ops.quick import (
     DW_RUN,
     accumulators_fit,
+    byte_shifts,
     depthwise_group_fits,
     depthwise_passes,
     quick_multipliers,
     quick_requant,
 )
 
-__all__ = ["depthwise_quads", "pair_filters", "quick_conv", "quick_fc"]
+__all__ = ["depthwise_quads", "pair_filters", "quick_conv", "quick_fc", "rshift_table"]
 
 def pair_filters(rows: np.ndarray) -> np.ndarray:
     """The quick convolution's filter layout: pairs of rows, per 4 columns 4 bytes of each, then
@@ -121,17 +122,37 @@ def _taps(o: int, stride: int, pad: int, dil: int, k: int, size: int) -> int:
     return sum(0 <= o * stride - pad + dil * t < size for t in range(k))
 
 
-def _tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
-    """``<p>_multiplier`` (2 m - 2^32) and ``<p>_rshift`` (-shift - 1 as int8)."""
-    return (c_array(f"{p}_multiplier", "int32_t", quick_multipliers(mult),
+def rshift_table(shift: np.ndarray, nibbles: bool) -> np.ndarray:
+    """The quick kernels' right shift table: -shift - 1 per channel, a byte each, or (``nibbles``:
+    every one in [0, 15]) two channels a byte, channel 2j in the low nibble, 2j + 1 in the high."""
+    r = -np.asarray(shift, dtype=np.int64) - 1
+    if not nibbles:
+        return r.astype(np.uint8)
+    if r.size % 2:
+        r = np.append(r, 0)
+    return (r[0::2] | r[1::2] << 4).astype(np.uint8)
+
+
+#: The kernels' flag for a model whose right shifts take a byte each (ops/quick.py byte_shifts).
+_BYTE_SHIFTS = "EC_QUICK_BYTE_SHIFTS"
+
+
+def _tables(ctx: OpContext, p: str, mult: np.ndarray, shift: np.ndarray) -> tuple[str, tuple[str, ...]]:
+    """``<p>_multiplier`` (2 m - 2^32) and ``<p>_rshift`` (-shift - 1: two channels a byte, or a
+    byte each where the model needs it), and the kernels' flag for the latter."""
+    wide = byte_shifts(ctx.graph)
+    layout = "" if wide else ", two channels a byte (low nibble first)"
+    text = (c_array(f"{p}_multiplier", "int32_t", quick_multipliers(mult),
                     f"{p}: per-channel 2 x multiplier - 2^32 ({len(mult)})")
-            + c_array(f"{p}_rshift", "int8_t", -np.asarray(shift) - 1, f"{p}: right shifts less one"))
+            + c_array(f"{p}_rshift", "uint8_t", rshift_table(shift, not wide),
+                      f"{p}: right shifts less one{layout}"))
+    return text, (_BYTE_SHIFTS,) if wide else ()
 
 
 def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
                folded_bias: np.ndarray, pads: tuple[int, int]) -> OpCode | None:
     """The quick kernel's tables (``<p>_multiplier``: 2 m - 2^32; ``<p>_rshift``: -shift - 1 as
-    int8), its parameter block (``ec_quick_params``, which holds them and the filter and bias
+    nibbles or bytes), its parameter block (``ec_quick_params``, which holds them and the filter and bias
     arrays) and call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer needs the
     general one.
     ``folded_bias``: bias + input offset x filter sums (convolution); ``pads``: top and left."""
@@ -140,7 +161,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
         return None
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     i, out = ctx.op.inputs, ptr(ctx.op.outputs[0])
-    tables = _tables(p, mult, shift)
+    tables, shift_flag = _tables(ctx, p, mult, shift)
     if depthwise:
         if w.shape[3] != x.shape[3]:  # depth multiplier > 1
             return None
@@ -158,7 +179,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
                                f"{p}: the bias (ec_depthwise_conv_2d_quick_dsp.c)")
         call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out});"
         return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("depthwise_conv_2d_quick_dsp",),
-                      _depthwise_needs(ctx, pads))
+                      _depthwise_needs(ctx, pads) + shift_flag)
     n = w.shape[1] * w.shape[2] * w.shape[3]
     scratch = ptr.scratch(ctx.op)
     if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":
@@ -173,7 +194,7 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
                            f"{p}: bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
     call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out}, {scratch});"
     return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("conv_2d_quick_dsp",),
-                  _conv_needs(ctx, pads))
+                  _conv_needs(ctx, pads) + shift_flag)
 
 
 def quick_fc(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
@@ -196,6 +217,6 @@ def quick_fc(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.n
     quads = depth // 4
     flags = {"QUADS1": quads & 1, "QUADS2": quads & 2, "ODD": units % 2}
     call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])}, {scratch});"
-    return OpCode(_tables(p, mult, shift) + str(_params(ctx, p, (0, 0), filt, bias, shapes)), call,
-                  ("conv_2d_quick_dsp",),
-                  tuple(f"EC_QUICK_CONV_{k}" for k, v in flags.items() if v))
+    tables, shift_flag = _tables(ctx, p, mult, shift)
+    return OpCode(tables + str(_params(ctx, p, (0, 0), filt, bias, shapes)), call, ("conv_2d_quick_dsp",),
+                  tuple(f"EC_QUICK_CONV_{k}" for k, v in flags.items() if v) + shift_flag)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgecraft.ir.graph import Graph
 from edgecraft.ops.arith import conv_multipliers
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
@@ -59,6 +60,29 @@ def quick_requant(ctx: OpContext, mult: np.ndarray, shift: np.ndarray) -> bool:
     m = np.asarray(mult, dtype=np.int64)
     return (activation_range(ctx) == (-128, 127) and not np.any(np.asarray(shift) > -1)
             and bool(np.all((m >= 2**30) & (m < 2**31))))
+
+
+def _shifts(ctx: OpContext) -> np.ndarray | None:
+    """The layer's per-channel shifts (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED), or None."""
+    x, w, y = ctx.input(0), ctx.input(1), ctx.output(0)
+    if x is None or w is None or x.quant is None or w.quant is None or y.quant is None:
+        return None
+    return conv_multipliers(x.scale, w.quant.scale, y.scale, y.shape[-1])[1]
+
+
+def byte_shifts(graph: Graph) -> bool:
+    """Whether a DSP build's quick kernels keep each channel's right shift (-shift - 1) in a
+    byte: some layer that may run on them shifts by more than 16 bits. Otherwise (KWS, ResNet-8)
+    two channels share a byte, a nibble each (``EC_QUICK_BYTE_SHIFTS`` 0); one format a model,
+    its copy of the kernels compiled for it."""
+    for op in graph.operators:
+        if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            continue
+        ctx = OpContext(op, graph)
+        shift = _shifts(ctx)
+        if shift is not None and np.any(np.asarray(shift) < -16) and quick_layer(ctx):
+            return True
+    return False
 
 
 def quick_multipliers(mult: np.ndarray) -> np.ndarray:

@@ -35,6 +35,20 @@
 #ifndef EC_QUICK_CONV_DILATED
 #define EC_QUICK_CONV_DILATED 1
 #endif
+/* BYTE_SHIFTS: the right shifts a byte per channel (a model with a shift past 16 bits in some
+ * layer, ops/quick.py byte_shifts); otherwise two channels a byte (see ec_quick_params). */
+#ifndef EC_QUICK_BYTE_SHIFTS
+#define EC_QUICK_BYTE_SHIFTS 1
+#endif
+#if EC_QUICK_BYTE_SHIFTS
+#define EC_SHIFT_EVEN(s) ((s)[0])
+#define EC_SHIFT_ODD(s) ((s)[1])
+#define EC_SHIFT_PAIR 2
+#else
+#define EC_SHIFT_EVEN(s) ((s)[0] & 15)
+#define EC_SHIFT_ODD(s) ((s)[0] >> 4)
+#define EC_SHIFT_PAIR 1
+#endif
 
 /* n bytes from src to dst (a few words, no call). */
 static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
@@ -133,7 +147,7 @@ static void operands(const int8_t *a, const int8_t *b, int32_t n, int32_t *x) {
 #endif
 
 /* All output channels of pixels a and b (out_b == out_a for a lone last pixel). */
-static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t *filter, const int32_t *bias,
+static void channels(const ec_quick_params *p, const uint8_t *shift, const int8_t *filter, const int32_t *bias,
                      const int32_t *x, int32_t n, int8_t *out_a, int8_t *out_b) {
   const int32_t quads = n >> 2, rem = n & 3, k = 1 + 2 * p->output_offset;
   const int32_t pad = ((2 * rem + 3) & ~3) - 2 * rem; /* a pair of filters ends on a word */
@@ -141,7 +155,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
   const int32_t *x_tail = x + 4 * quads;
   const int8_t *f = filter;
   int32_t pairs = p->filter.n >> 1;
-  for (; pairs > 0; --pairs, bias += 2, mult += 2, shift += 2, out_a += 2, out_b += 2) {
+  for (; pairs > 0; --pairs, bias += 2, mult += 2, shift += EC_SHIFT_PAIR, out_a += 2, out_b += 2) {
     int32_t a0 = bias[0], a1 = bias[1], b0 = a0, b1 = a1;
     const int32_t *xp = x;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
@@ -184,7 +198,7 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
       }
       f += 2 * rem + pad;
     }
-    const int32_t m0 = mult[0], m1 = mult[1], s0 = shift[0], s1 = shift[1];
+    const int32_t m0 = mult[0], m1 = mult[1], s0 = EC_SHIFT_EVEN(shift), s1 = EC_SHIFT_ODD(shift);
     out_b[0] = ec_requant_quick(b0, m0, s0, k);
     out_b[1] = ec_requant_quick(b1, m1, s1, k);
     out_a[0] = ec_requant_quick(a0, m0, s0, k);
@@ -203,13 +217,15 @@ static void channels(const ec_quick_params *p, const int8_t *shift, const int8_t
       a0 += f[t] * x_tail[t];
       b0 += f[t] * x_tail[rem + t];
     }
-    out_b[0] = ec_requant_quick(b0, mult[0], shift[0], k);
-    out_a[0] = ec_requant_quick(a0, mult[0], shift[0], k);
+    const int32_t s0 = EC_SHIFT_EVEN(shift);
+    out_b[0] = ec_requant_quick(b0, mult[0], s0, k);
+    out_a[0] = ec_requant_quick(a0, mult[0], s0, k);
   }
 }
 
 void ec_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output, int8_t *scratch) {
-  const int8_t *rshift = p->rshift, *filter = (const int8_t *)p->weights;
+  const uint8_t *rshift = p->rshift;
+  const int8_t *filter = (const int8_t *)p->weights;
   const int32_t *folded_bias = p->bias;
   const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, out_c = p->filter.n;
   const int32_t out_w = p->output.w, pixels = p->output.h * out_w;

@@ -30,6 +30,12 @@
 #ifndef EC_QUICK_DW_RUNS
 #define EC_QUICK_DW_RUNS 1
 #endif
+/* BYTE_SHIFTS: the right shifts a byte per channel (a model with a shift past 16 bits in some
+ * layer, ops/quick.py byte_shifts); otherwise two channels a byte, a quad's four one halfword. */
+#ifndef EC_QUICK_BYTE_SHIFTS
+#define EC_QUICK_BYTE_SHIFTS 1
+#endif
+#define EC_SHIFT_QUAD (EC_QUICK_BYTE_SHIFTS ? 4 : 2) /* bytes of a quad's right shifts */
 
 /* The stack buffer of a group of channels' filter taps as halfword pairs, in words: a group is
  * EC_DW_WORDS / (2 kh kw) quads of channels (ops/quick.py DW_GROUP_WORDS: the generator takes
@@ -87,8 +93,35 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
 typedef struct {
   int32_t step, in_row, f_row, f_quad, quads, off2, k, in_px, out_px;
   const int32_t *bias, *mult;
-  const int8_t *shift;
+  const uint8_t *shift; /* EC_SHIFT_QUAD bytes a quad */
 } dw_window;
+
+/* A quad's four right shifts (bytes at s, or the nibbles of the halfword there) requantize
+ * a0..a3 into out[0..3]. */
+#if EC_QUICK_BYTE_SHIFTS
+#define EC_DW_REQUANT(out, s, mult, k)                                                  \
+  do {                                                                                  \
+    (out)[0] = ec_requant_quick(a0, (mult)[0], (s)[0], (k));                            \
+    (out)[1] = ec_requant_quick(a1, (mult)[1], (s)[1], (k));                            \
+    (out)[2] = ec_requant_quick(a2, (mult)[2], (s)[2], (k));                            \
+    (out)[3] = ec_requant_quick(a3, (mult)[3], (s)[3], (k));                            \
+  } while (0)
+#else
+#define EC_DW_REQUANT(out, s, mult, k)                                                  \
+  do {                                                                                  \
+    uint16_t sh;                                                                        \
+    memcpy(&sh, (s), 2);                                                                \
+    (out)[0] = ec_requant_quick(a0, (mult)[0], sh & 15, (k));                           \
+    (out)[1] = ec_requant_quick(a1, (mult)[1], (sh >> 4) & 15, (k));                    \
+    (out)[2] = ec_requant_quick(a2, (mult)[2], (sh >> 8) & 15, (k));                    \
+    (out)[3] = ec_requant_quick(a3, (mult)[3], sh >> 12, (k));                          \
+  } while (0)
+#endif
+
+/* Channel ch's right shift. */
+static inline int32_t shift_of(const uint8_t *shift, int32_t ch) {
+  return EC_QUICK_BYTE_SHIFTS ? shift[ch] : (shift[ch >> 1] >> ((ch & 1) << 2)) & 15;
+}
 
 #if defined(__GNUC__)
 #define EC_DW_NOINLINE __attribute__((noinline))
@@ -122,8 +155,8 @@ static EC_ALWAYS_INLINE void window_taps(const dw_window *g, const int8_t *in, c
                                          int32_t taps, int8_t *out) {
   const int32_t step = g->step, in_row = g->in_row, f_row = g->f_row, off2 = g->off2, k = g->k;
   const int32_t *bias = g->bias, *mult = g->mult;
-  const int8_t *shift = g->shift;
-  for (int32_t q = g->quads; q > 0; --q, in += 4, f += g->f_quad, bias += 4, mult += 4, shift += 4, out += 4) {
+  const uint8_t *shift = g->shift;
+  for (int32_t q = g->quads; q > 0; --q, in += 4, f += g->f_quad, bias += 4, mult += 4, shift += EC_SHIFT_QUAD, out += 4) {
     int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
     const int8_t *r = in;
     const int32_t *fr = f;
@@ -146,10 +179,7 @@ static EC_ALWAYS_INLINE void window_taps(const dw_window *g, const int8_t *in, c
         for (int32_t t = 0; t < taps; ++t) EC_DW_TAP_AT(r, t * step);
       }
     }
-    out[0] = ec_requant_quick(a0, mult[0], shift[0], k);
-    out[1] = ec_requant_quick(a1, mult[1], shift[1], k);
-    out[2] = ec_requant_quick(a2, mult[2], shift[2], k);
-    out[3] = ec_requant_quick(a3, mult[3], shift[3], k);
+    EC_DW_REQUANT(out, shift, mult, k);
   }
 }
 
@@ -173,9 +203,10 @@ static EC_DW_NOINLINE void window3x3(const dw_window *g, const int8_t *in, const
   const int32_t step = g->step, in_row = g->in_row, off2 = g->off2, k = g->k;
   for (; pixels > 0; --pixels, in += g->in_px, out += g->out_px) {
     const int32_t *bias = g->bias, *mult = g->mult, *fp = f;
-    const int8_t *shift = g->shift, *r0 = in;
+    const uint8_t *shift = g->shift;
+    const int8_t *r0 = in;
     int8_t *oq = out;
-    for (int32_t quads = g->quads; quads > 0; --quads, r0 += 4, bias += 4, mult += 4, shift += 4, oq += 4) {
+    for (int32_t quads = g->quads; quads > 0; --quads, r0 += 4, bias += 4, mult += 4, shift += EC_SHIFT_QUAD, oq += 4) {
       int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
       const int8_t *r = r0;
       for (int32_t row = 0; row < 3; ++row, r += in_row) {
@@ -188,10 +219,7 @@ static EC_DW_NOINLINE void window3x3(const dw_window *g, const int8_t *in, const
         EC_DW_TAP_AT(r, 2 * step);
 #endif
       }
-      oq[0] = ec_requant_quick(a0, mult[0], shift[0], k);
-      oq[1] = ec_requant_quick(a1, mult[1], shift[1], k);
-      oq[2] = ec_requant_quick(a2, mult[2], shift[2], k);
-      oq[3] = ec_requant_quick(a3, mult[3], shift[3], k);
+      EC_DW_REQUANT(oq, shift, mult, k);
     }
   }
 }
@@ -237,7 +265,8 @@ static void expand(const int8_t *src, int32_t *dst, int32_t n) {
 
 void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output) {
   const int32_t *bias = p->bias;
-  const int8_t *filter = (const int8_t *)p->weights, *rshift = p->rshift;
+  const int8_t *filter = (const int8_t *)p->weights;
+  const uint8_t *rshift = p->rshift;
   const int32_t in_h = p->input.h, in_w = p->input.w, c = p->input.c;
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_h = p->output.h, out_w = p->output.w;
   const int32_t stride_w = p->stride_w, pad_w = p->pad_w;
@@ -255,7 +284,7 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
   for (int32_t q0 = 0;; q0 += group) {
     const int32_t n = quads - q0 < group ? quads - q0 : group, last = q0 + group >= quads;
     const dw_window g = {step, in_row, 2 * k_w, 2 * taps_all, n, off2, k, stride_w * c, c,
-                         bias + 4 * q0, p->multiplier + 4 * q0, rshift + 4 * q0};
+                         bias + 4 * q0, p->multiplier + 4 * q0, rshift + EC_SHIFT_QUAD * q0};
     expand(filter + 4 * taps_all * q0, pairs, n * taps_all);
     for (int32_t b = 0; b < p->output.n; ++b) {
       for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -289,7 +318,7 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
                 acc += left[(first_tap + r * k_w + t) * rem + j] * x;
               }
             }
-            out_y[ox * c + ch - 4 * q0] = ec_requant_quick(acc, p->multiplier[ch], rshift[ch], k);
+            out_y[ox * c + ch - 4 * q0] = ec_requant_quick(acc, p->multiplier[ch], shift_of(rshift, ch), k);
           }
         }
       }

@@ -295,7 +295,9 @@ void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input
 /* The DSP quick cases (ec_<kernel>_quick_dsp.c), which the C generator picks for layers with
  * the int8 clamp, right shifts only and accumulators within int32. Their parameter block is
  * compact (halfword geometry, what the generator checks fits) and holds the layer's tables:
- * multiplier (per channel 2 m - 2^32, see ec_requant_quick), rshift (per channel -shift - 1),
+ * multiplier (per channel 2 m - 2^32, see ec_requant_quick), rshift (per channel -shift - 1: a
+ * byte each where the kernel is built with EC_QUICK_BYTE_SHIFTS, else two channels a byte,
+ * channel 2j in the low nibble, 2j + 1 in the high),
  * weights (convolution: the filter in pairs of output channels; depthwise: per four channels
  * per tap; int8, word aligned) and bias (convolution: bias + input offset x filter sums;
  * depthwise: the bias; never NULL). */
@@ -305,7 +307,7 @@ typedef struct {
   int16_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
   int16_t input_offset, output_offset;
   const int32_t *multiplier;
-  const int8_t *rshift;
+  const uint8_t *rshift;
   const void *weights;
   const int32_t *bias;
 } ec_quick_params;

@@ -24,7 +24,7 @@ from quick_cases import (
 
 from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
-from edgecraft.codegen.ops_c_quick import depthwise_quads, rshift_table
+from edgecraft.codegen.ops_c_quick import channel_words, depthwise_quads, rshift_table
 from edgecraft.ir.graph import Graph
 from edgecraft.ops.arith import conv_multipliers
 from edgecraft.ops.quick import DW_GROUP_WORDS, byte_shifts, depthwise_group_fits, depthwise_passes
@@ -98,8 +98,8 @@ def test_quick_depthwise_filter_is_stored_as_int8() -> None:
     source = generate(graph, "int8", dsp=True).files["int8.c"]
     for k, op in enumerate(graph.operators):
         taps = int(np.prod(graph.tensors[op.inputs[1]].shape))
-        assert f"static const int8_t op{k}_filter[{taps}] EC_ALIGNED" in source
-    assert "int32_t op0_pairs" not in source and "static const int32_t op0_filter" not in source
+        assert f"  int8_t weights[{taps}];\n}} op{k}_tables" in source
+    assert "int32_t op0_pairs" not in source and "int32_t weights" not in source
 
 
 def test_depthwise_group_buffer_agrees_with_the_kernel() -> None:
@@ -133,7 +133,7 @@ def test_right_shifts_per_channel_as_nibbles_match_tflm() -> None:
         assert sorted(set(shift.tolist())) == list(range(-16, 0))
     model = generate(graph, "ladder", dsp=True)
     assert _calls(model, "ec_conv_2d_quick_dsp_s8") == _calls(model, "ec_depthwise_conv_2d_quick_dsp_s8") == 1
-    assert "op0_rshift[10]" in model.files["ladder.c"] and "op1_rshift[10]" in model.files["ladder.c"]
+    assert model.files["ladder.c"].count("uint8_t rshift[12];") == 2  # 10 bytes, to a word
     for kernel in ("conv_2d", "depthwise_conv_2d"):
         assert "#define EC_QUICK_BYTE_SHIFTS 0" in model.files[f"ec_{kernel}_quick_dsp.c"]
     batches = random_inputs(graph, 4, 3)
@@ -147,7 +147,7 @@ def test_right_shift_past_16_keeps_a_byte_per_channel() -> None:
     assert byte_shifts(graph)
     model = generate(graph, "far", dsp=True)
     assert _calls(model, "ec_conv_2d_quick_dsp_s8") == _calls(model, "ec_depthwise_conv_2d_quick_dsp_s8") == 1
-    assert "op0_rshift[19]" in model.files["far.c"] and "op1_rshift[19]" in model.files["far.c"]
+    assert model.files["far.c"].count("uint8_t rshift[20];") == 2  # 19 bytes, to a word
     for kernel in ("conv_2d", "depthwise_conv_2d"):
         assert "#define EC_QUICK_BYTE_SHIFTS 0" not in model.files[f"ec_{kernel}_quick_dsp.c"]
     batches = random_inputs(graph, 4, 4)
@@ -159,6 +159,22 @@ def test_rshift_table_layout() -> None:
     or a byte each."""
     assert rshift_table(np.array([-1, -16, -5]), nibbles=True).tolist() == [0xF0, 0x04]
     assert rshift_table(np.array([-1, -17, -5]), nibbles=False).tolist() == [0, 16, 4]
+
+
+def test_channel_words_layout() -> None:
+    """Per pair of channels bias, bias, 2 m - 2^32 (twice); an odd last channel padded with 0."""
+    m = np.array([2**30, 2**30 + 1, 2**31 - 1])
+    got = channel_words(np.array([5, -6, 7]), m).tolist()
+    assert got == [5, -6, -(2**31), -(2**31) + 2, 7, 0, -2, 0]
+
+
+def test_parameter_block_points_to_one_table() -> None:
+    """Each quick layer's block holds one pointer, to its tables (no separate arrays)."""
+    graph = quick_depthwise_chain(7, 7)
+    source = generate(graph, "one", dsp=True).files["one.c"]
+    for k in range(len(graph.operators)):
+        assert f".tables = op{k}_tables.chan," in source
+    assert "_multiplier[" not in source and "_rshift[" not in source and "_filter[" not in source
 
 
 def test_long_fully_connected_rows_match_tflm() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.codegen.cwriter import c_int, c_list
 from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
@@ -23,7 +23,7 @@ from edgecraft.ops.quick import (
     quick_requant,
 )
 
-__all__ = ["depthwise_quads", "pair_filters", "quick_conv", "quick_fc", "rshift_table"]
+__all__ = ["channel_words", "depthwise_quads", "pair_filters", "quick_conv", "quick_fc", "rshift_table"]
 
 def pair_filters(rows: np.ndarray) -> np.ndarray:
     """The quick convolution's filter layout: pairs of rows, per 4 columns 4 bytes of each, then
@@ -59,10 +59,11 @@ def _fits16(values: list[int]) -> bool:
     return all(-(2**15) <= v < 2**15 for v in values)
 
 
-def _params(ctx: OpContext, p: str, pads: tuple[int, int], weights: str, bias: str,
+def _params(ctx: OpContext, p: str, pads: tuple[int, int],
             shapes: tuple[tuple[int, ...], ...] | None = None) -> str | None:
-    """The compact parameter block (``ec_quick_params``), or None when a value needs more than
-    a halfword; ``shapes``: input, filter and output shapes other than the tensors' own."""
+    """The compact parameter block (``ec_quick_params``, pointing to ``<p>_tables``), or None
+    when a value needs more than a halfword; ``shapes``: input, filter and output shapes other
+    than the tensors' own."""
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     x_shape, w_shape, y_shape = shapes or (x.shape, w.shape, y.shape)
     a = ctx.attrs
@@ -73,12 +74,12 @@ def _params(ctx: OpContext, p: str, pads: tuple[int, int], weights: str, bias: s
     sh, sw, dh, dw, ph, pw = geometry
     return (
         f"static const ec_quick_params {p} = {{\n"
-        f"  .input = {c_list(list(x_shape))}, .filter = {c_list(list(w_shape))}, "
-        f".output = {c_list(list(y_shape))},\n"
+        f"  .input = {c_list(list(x_shape[1:]))}, .filter = {c_list(list(w_shape[1:]))}, "
+        f".output = {c_list(list(y_shape[1:]))}, .batch = {y_shape[0]},\n"
         f"  .stride_h = {sh}, .stride_w = {sw}, .dilation_h = {dh}, .dilation_w = {dw}, "
         f".pad_h = {ph}, .pad_w = {pw},\n"
-        f"  .input_offset = {-x.zero_point}, .output_offset = {y.zero_point},\n"
-        f"  .multiplier = {p}_multiplier, .rshift = {p}_rshift, .weights = {weights}, .bias = {bias},\n}};\n"
+        f"  .input_offset = {-x.zero_point}, .output_offset = {y.zero_point}, "
+        f".tables = {p}_tables.chan,\n}};\n"
     )
 
 
@@ -137,23 +138,43 @@ def rshift_table(shift: np.ndarray, nibbles: bool) -> np.ndarray:
 _BYTE_SHIFTS = "EC_QUICK_BYTE_SHIFTS"
 
 
-def _tables(ctx: OpContext, p: str, mult: np.ndarray, shift: np.ndarray) -> tuple[str, tuple[str, ...]]:
-    """``<p>_multiplier`` (2 m - 2^32) and ``<p>_rshift`` (-shift - 1: two channels a byte, or a
-    byte each where the model needs it), and the kernels' flag for the latter."""
+def channel_words(bias: np.ndarray, mult: np.ndarray) -> np.ndarray:
+    """The tables' per-channel words: per pair of channels bias, bias, multiplier, multiplier
+    (multipliers as 2 m - 2^32); an odd last channel bias, 0, multiplier, 0."""
+    pairs = -(-len(mult) // 2)
+    b, m = np.zeros(2 * pairs, np.int64), np.zeros(2 * pairs, np.int64)
+    b[:len(mult)], m[:len(mult)] = np.asarray(bias, np.int64), quick_multipliers(mult)
+    return np.stack([b[0::2], b[1::2], m[0::2], m[1::2]], axis=1).reshape(-1).astype(np.int32)
+
+
+def _values(values: np.ndarray) -> str:
+    items = [c_int(v) for v in np.asarray(values).reshape(-1).tolist()]
+    return "{\n    " + ",\n    ".join(", ".join(items[i:i + 24]) for i in range(0, len(items), 24)) + "}"
+
+
+def _tables(ctx: OpContext, p: str, mult: np.ndarray, shift: np.ndarray, bias: np.ndarray,
+            weights: np.ndarray) -> tuple[str, tuple[str, ...]]:
+    """``<p>_tables``, the one constant the parameter block points to (ec_quick_params): per
+    pair of channels bias, bias, multiplier, multiplier; the right shifts (-shift - 1: two
+    channels a byte, or a byte each where the model needs it), padded to a word; the weights;
+    and the kernels' flag for byte shifts."""
     wide = byte_shifts(ctx.graph)
-    layout = "" if wide else ", two channels a byte (low nibble first)"
-    text = (c_array(f"{p}_multiplier", "int32_t", quick_multipliers(mult),
-                    f"{p}: per-channel 2 x multiplier - 2^32 ({len(mult)})")
-            + c_array(f"{p}_rshift", "uint8_t", rshift_table(shift, not wide),
-                      f"{p}: right shifts less one{layout}"))
+    chan, rshift = channel_words(bias, mult), rshift_table(shift, not wide)
+    rshift = np.concatenate([rshift, np.zeros(-len(rshift) % 4, np.uint8)])
+    layout = "a byte each" if wide else "two channels a byte, low nibble first"
+    text = (f"/* {p}: per pair of channels bias, bias, 2 x multiplier - 2^32 (twice); right shifts "
+            f"less one ({layout}); weights ({ctx.op.type}) */\n"
+            f"static const struct {{\n  int32_t chan[{len(chan)}];\n  uint8_t rshift[{len(rshift)}];\n"
+            f"  int8_t weights[{weights.size}];\n}} {p}_tables = {{\n"
+            f"  {_values(chan)},\n  {_values(rshift)},\n  {_values(weights)}\n}};\n")
     return text, (_BYTE_SHIFTS,) if wide else ()
 
 
 def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
                folded_bias: np.ndarray, pads: tuple[int, int]) -> OpCode | None:
-    """The quick kernel's tables (``<p>_multiplier``: 2 m - 2^32; ``<p>_rshift``: -shift - 1 as
-    nibbles or bytes), its parameter block (``ec_quick_params``, which holds them and the filter and bias
-    arrays) and call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer needs the
+    """The quick kernel's tables (``<p>_tables``: biases, multipliers as 2 m - 2^32, right shifts,
+    the filter laid out for the kernel), its parameter block (``ec_quick_params``, which points
+    to them) and call for this CONV_2D or DEPTHWISE_CONV_2D, or None when the layer needs the
     general one.
     ``folded_bias``: bias + input offset x filter sums (convolution); ``pads``: top and left."""
     x, w = ctx.req_input(0), ctx.req_input(1)
@@ -161,7 +182,6 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
         return None
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     i, out = ctx.op.inputs, ptr(ctx.op.outputs[0])
-    tables, shift_flag = _tables(ctx, p, mult, shift)
     if depthwise:
         if w.shape[3] != x.shape[3]:  # depth multiplier > 1
             return None
@@ -169,32 +189,25 @@ def quick_conv(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np
         taps = wv.reshape(-1, wv.shape[-1]).T
         if not (depthwise_group_fits(w.shape) and accumulators_fit(ctx, taps) and _passes_safe(ctx, ptr)):
             return None
-        if _params(ctx, p, pads, "", "") is None:
+        params = _params(ctx, p, pads)
+        if params is None:
             return None
-        filt = ptr.const_array(f"{p}_filter", "int8_t", depthwise_quads(wv),
-                               f"{p}: the filter per 4 channels, per tap (ec_depthwise_conv_2d_quick_dsp.c)",
-                               aligned=True)
         bias_values = ctx.const(2) if ctx.input(2) is not None else np.zeros(w.shape[3], np.int32)
-        bias = ptr.const_array(f"{p}_bias", "int32_t", bias_values.astype(np.int32),
-                               f"{p}: the bias (ec_depthwise_conv_2d_quick_dsp.c)")
+        tables, shift_flag = _tables(ctx, p, mult, shift, bias_values, depthwise_quads(wv))
         call = f"ec_depthwise_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out});"
-        return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("depthwise_conv_2d_quick_dsp",),
+        return OpCode(tables + params, call, ("depthwise_conv_2d_quick_dsp",),
                       _depthwise_needs(ctx, pads) + shift_flag)
     n = w.shape[1] * w.shape[2] * w.shape[3]
     scratch = ptr.scratch(ctx.op)
     if w.shape[3] != x.shape[3] or n > DSP_PATCH_MAX or scratch == "NULL":
         return None
     rows = ctx.const(1).reshape(w.shape[0], -1)
-    if not accumulators_fit(ctx, rows) or _params(ctx, p, pads, "", "") is None:
+    params = _params(ctx, p, pads)
+    if not accumulators_fit(ctx, rows) or params is None:
         return None
-    filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(rows),
-                           f"{p}: the filter in pairs of output channels (ec_conv_2d_quick_dsp.c)",
-                           aligned=True)
-    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(folded_bias),
-                           f"{p}: bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
+    tables, shift_flag = _tables(ctx, p, mult, shift, _wrap32(folded_bias), pair_filters(rows))
     call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(i[0])}, {out}, {scratch});"
-    return OpCode(tables + str(_params(ctx, p, pads, filt, bias)), call, ("conv_2d_quick_dsp",),
-                  _conv_needs(ctx, pads) + shift_flag)
+    return OpCode(tables + params, call, ("conv_2d_quick_dsp",), _conv_needs(ctx, pads) + shift_flag)
 
 
 def quick_fc(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.ndarray,
@@ -208,15 +221,12 @@ def quick_fc(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shift: np.n
     units, depth = w.shape
     rows, scratch = x.size // depth, ptr.scratch(ctx.op)
     shapes = ((1, 1, rows, depth), (units, 1, 1, depth), (1, 1, rows, units))
-    if scratch == "NULL" or _params(ctx, p, (0, 0), "", "", shapes) is None:
+    params = _params(ctx, p, (0, 0), shapes)
+    if scratch == "NULL" or params is None:
         return None
-    filt = ptr.const_array(f"{p}_filter", "int8_t", pair_filters(ctx.const(1)),
-                           f"{p}: the filter in pairs of units (ec_conv_2d_quick_dsp.c)", aligned=True)
-    bias = ptr.const_array(f"{p}_folded_bias", "int32_t", _wrap32(folded_bias),
-                           f"{p}: bias + input offset x filter sums (ec_conv_2d_quick_dsp.c)")
+    tables, shift_flag = _tables(ctx, p, mult, shift, _wrap32(folded_bias), pair_filters(ctx.const(1)))
     quads = depth // 4
     flags = {"QUADS1": quads & 1, "QUADS2": quads & 2, "ODD": units % 2}
     call = f"ec_conv_2d_quick_dsp_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])}, {scratch});"
-    tables, shift_flag = _tables(ctx, p, mult, shift)
-    return OpCode(tables + str(_params(ctx, p, (0, 0), filt, bias, shapes)), call, ("conv_2d_quick_dsp",),
+    return OpCode(tables + params, call, ("conv_2d_quick_dsp",),
                   tuple(f"EC_QUICK_CONV_{k}" for k, v in flags.items() if v) + shift_flag)

@@ -8,7 +8,8 @@
  * bias (bias + offset x filter sum; the zero-point taps outside the image then add nothing, as
  * TFLM's skipped taps). Filters come in pairs of output channels, per four taps 4 bytes of one
  * then 4 of the other, then each one's n % 4 leftover bytes, padded to a whole word; an odd last
- * filter stays as is after them. The filter array is word aligned (EC_ALIGNED).
+ * filter stays as is after them. The filter is the weights part of the layer's tables, after
+ * its channels' biases, multipliers and right shifts (word aligned: ec_quick_params).
  * scratch (4-byte aligned, as for ec_conv_2d_dsp_s8): n + 6 operand words, two n-byte patches.
  * input (n, h, w, c), filter (out_c, kh, kw, c), output (n, oh, ow, out_c). */
 #include "ec_dsp.h"
@@ -146,17 +147,17 @@ static void operands(const int8_t *a, const int8_t *b, int32_t n, int32_t *x) {
       [w0] "=&r"(w0), [w1] "=&r"(w1), [xa] "=&r"(xa), [xb] "=&r"(xb), [s] "=&r"(s)
 #endif
 
-/* All output channels of pixels a and b (out_b == out_a for a lone last pixel). */
-static void channels(const ec_quick_params *p, const uint8_t *shift, const int8_t *filter, const int32_t *bias,
+/* All output channels of pixels a and b (out_b == out_a for a lone last pixel); chan: per pair
+ * of channels bias, bias, multiplier, multiplier (ec_quick_params). */
+static void channels(const ec_quick_params *p, const uint8_t *shift, const int8_t *filter, const int32_t *chan,
                      const int32_t *x, int32_t n, int8_t *out_a, int8_t *out_b) {
   const int32_t quads = n >> 2, rem = n & 3, k = 1 + 2 * p->output_offset;
   const int32_t pad = ((2 * rem + 3) & ~3) - 2 * rem; /* a pair of filters ends on a word */
-  const int32_t *mult = p->multiplier;
   const int32_t *x_tail = x + 4 * quads;
   const int8_t *f = filter;
-  int32_t pairs = p->filter.n >> 1;
-  for (; pairs > 0; --pairs, bias += 2, mult += 2, shift += EC_SHIFT_PAIR, out_a += 2, out_b += 2) {
-    int32_t a0 = bias[0], a1 = bias[1], b0 = a0, b1 = a1;
+  int32_t pairs = p->output.c >> 1;
+  for (; pairs > 0; --pairs, chan += 4, shift += EC_SHIFT_PAIR, out_a += 2, out_b += 2) {
+    int32_t a0 = chan[0], a1 = chan[1], b0 = a0, b1 = a1;
     const int32_t *xp = x;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
     int32_t w0, w1, xa, xb, s;
@@ -198,14 +199,14 @@ static void channels(const ec_quick_params *p, const uint8_t *shift, const int8_
       }
       f += 2 * rem + pad;
     }
-    const int32_t m0 = mult[0], m1 = mult[1], s0 = EC_SHIFT_EVEN(shift), s1 = EC_SHIFT_ODD(shift);
+    const int32_t m0 = chan[2], m1 = chan[3], s0 = EC_SHIFT_EVEN(shift), s1 = EC_SHIFT_ODD(shift);
     out_b[0] = ec_requant_quick(b0, m0, s0, k);
     out_b[1] = ec_requant_quick(b1, m1, s1, k);
     out_a[0] = ec_requant_quick(a0, m0, s0, k);
     out_a[1] = ec_requant_quick(a1, m1, s1, k);
   }
-  if (EC_QUICK_CONV_ODD && (p->filter.n & 1)) { /* an odd last filter, stored as is after the pairs */
-    int32_t a0 = bias[0], b0 = a0;
+  if (EC_QUICK_CONV_ODD && (p->output.c & 1)) { /* an odd last filter, stored as is after the pairs */
+    int32_t a0 = chan[0], b0 = a0;
     const int32_t *xp = x;
     for (int32_t q = 0; q < quads; ++q, xp += 4, f += 4) {
       const uint32_t w = ec_load4(f);
@@ -218,23 +219,21 @@ static void channels(const ec_quick_params *p, const uint8_t *shift, const int8_
       b0 += f[t] * x_tail[rem + t];
     }
     const int32_t s0 = EC_SHIFT_EVEN(shift);
-    out_b[0] = ec_requant_quick(b0, mult[0], s0, k);
-    out_a[0] = ec_requant_quick(a0, mult[0], s0, k);
+    out_b[0] = ec_requant_quick(b0, chan[2], s0, k);
+    out_a[0] = ec_requant_quick(a0, chan[2], s0, k);
   }
 }
 
 void ec_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output, int8_t *scratch) {
-  const uint8_t *rshift = p->rshift;
-  const int8_t *filter = (const int8_t *)p->weights;
-  const int32_t *folded_bias = p->bias;
-  const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, out_c = p->filter.n;
+  const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, out_c = p->output.c;
+  EC_QUICK_TABLES(p, out_c, chan, rshift, filter);
   const int32_t out_w = p->output.w, pixels = p->output.h * out_w;
   const int32_t n = p->filter.h * p->filter.w * in_c;
   const int pointwise = p->filter.h == 1 && p->filter.w == 1 && p->pad_h == 0 && p->pad_w == 0;
   const int rows_direct = p->dilation_w == 1 && (p->filter.w * in_c) % 4 == 0;
   int32_t *x = (int32_t *)(void *)scratch;
   int8_t *patch_a = scratch + 4 * (n + 6), *patch_b = patch_a + n;
-  for (int32_t b = 0; b < p->output.n; ++b) {
+  for (int32_t b = 0; b < p->batch; ++b) {
     for (int32_t px = 0; px < pixels; px += 2) {
       const int32_t pb = px + 1 < pixels ? px + 1 : px;
       const int32_t ya = (px / out_w) * p->stride_h - p->pad_h, xa = (px % out_w) * p->stride_w - p->pad_w;
@@ -253,7 +252,7 @@ void ec_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8
         operands(patch_a, patch_b, n, x);
       }
       int8_t *out = output + (b * pixels + px) * out_c;
-      channels(p, rshift, filter, folded_bias, x, n, out, output + (b * pixels + pb) * out_c);
+      channels(p, rshift, filter, chan, x, n, out, output + (b * pixels + pb) * out_c);
     }
   }
 }

@@ -11,7 +11,8 @@
  * for each tap the c % 4 leftover channels' values. The kernel goes over the pixels once per
  * group of EC_DW_WORDS / (2 kh kw) quads of channels, having expanded that group's words into
  * halfword pairs (f0, f2), (f1, f3) in a stack buffer (SXTB16, four instructions a word).
- * bias: never NULL (zeros when the layer has none). input (n, h, w, c), output (n, oh, ow, c). */
+ * The filter, biases (zeros when the layer has none), multipliers and right shifts: the layer's
+ * tables (ec_quick_params). input (n, h, w, c), output (n, oh, ow, c). */
 #include "ec_dsp.h"
 #include "ec_kernels.h"
 
@@ -92,29 +93,29 @@ static void tap_range(int32_t origin, int32_t dil, int32_t size, int32_t taps, i
  * channel tables. */
 typedef struct {
   int32_t step, in_row, f_row, f_quad, quads, off2, k, in_px, out_px;
-  const int32_t *bias, *mult;
+  const int32_t *chan;   /* per pair of channels bias, bias, multiplier, multiplier: 8 words a quad */
   const uint8_t *shift; /* EC_SHIFT_QUAD bytes a quad */
 } dw_window;
 
-/* A quad's four right shifts (bytes at s, or the nibbles of the halfword there) requantize
- * a0..a3 into out[0..3]. */
+/* A quad's four right shifts (bytes at s, or the nibbles of the halfword there) and
+ * multipliers (ch: the quad's 8 words) requantize a0..a3 into out[0..3]. */
 #if EC_QUICK_BYTE_SHIFTS
-#define EC_DW_REQUANT(out, s, mult, k)                                                  \
+#define EC_DW_REQUANT(out, s, ch, k)                                                    \
   do {                                                                                  \
-    (out)[0] = ec_requant_quick(a0, (mult)[0], (s)[0], (k));                            \
-    (out)[1] = ec_requant_quick(a1, (mult)[1], (s)[1], (k));                            \
-    (out)[2] = ec_requant_quick(a2, (mult)[2], (s)[2], (k));                            \
-    (out)[3] = ec_requant_quick(a3, (mult)[3], (s)[3], (k));                            \
+    (out)[0] = ec_requant_quick(a0, (ch)[2], (s)[0], (k));                              \
+    (out)[1] = ec_requant_quick(a1, (ch)[3], (s)[1], (k));                              \
+    (out)[2] = ec_requant_quick(a2, (ch)[6], (s)[2], (k));                              \
+    (out)[3] = ec_requant_quick(a3, (ch)[7], (s)[3], (k));                              \
   } while (0)
 #else
-#define EC_DW_REQUANT(out, s, mult, k)                                                  \
+#define EC_DW_REQUANT(out, s, ch, k)                                                    \
   do {                                                                                  \
     uint16_t sh;                                                                        \
     memcpy(&sh, (s), 2);                                                                \
-    (out)[0] = ec_requant_quick(a0, (mult)[0], sh & 15, (k));                           \
-    (out)[1] = ec_requant_quick(a1, (mult)[1], (sh >> 4) & 15, (k));                    \
-    (out)[2] = ec_requant_quick(a2, (mult)[2], (sh >> 8) & 15, (k));                    \
-    (out)[3] = ec_requant_quick(a3, (mult)[3], sh >> 12, (k));                          \
+    (out)[0] = ec_requant_quick(a0, (ch)[2], sh & 15, (k));                             \
+    (out)[1] = ec_requant_quick(a1, (ch)[3], (sh >> 4) & 15, (k));                      \
+    (out)[2] = ec_requant_quick(a2, (ch)[6], (sh >> 8) & 15, (k));                      \
+    (out)[3] = ec_requant_quick(a3, (ch)[7], sh >> 12, (k));                            \
   } while (0)
 #endif
 
@@ -154,10 +155,10 @@ static inline int32_t shift_of(const uint8_t *shift, int32_t ch) {
 static EC_ALWAYS_INLINE void window_taps(const dw_window *g, const int8_t *in, const int32_t *f, int32_t rows,
                                          int32_t taps, int8_t *out) {
   const int32_t step = g->step, in_row = g->in_row, f_row = g->f_row, off2 = g->off2, k = g->k;
-  const int32_t *bias = g->bias, *mult = g->mult;
+  const int32_t *ch = g->chan;
   const uint8_t *shift = g->shift;
-  for (int32_t q = g->quads; q > 0; --q, in += 4, f += g->f_quad, bias += 4, mult += 4, shift += EC_SHIFT_QUAD, out += 4) {
-    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+  for (int32_t q = g->quads; q > 0; --q, in += 4, f += g->f_quad, ch += 8, shift += EC_SHIFT_QUAD, out += 4) {
+    int32_t a0 = ch[0], a1 = ch[1], a2 = ch[4], a3 = ch[5];
     const int8_t *r = in;
     const int32_t *fr = f;
     for (int32_t y = rows; y > 0; --y, r += in_row, fr += f_row) {
@@ -179,7 +180,7 @@ static EC_ALWAYS_INLINE void window_taps(const dw_window *g, const int8_t *in, c
         for (int32_t t = 0; t < taps; ++t) EC_DW_TAP_AT(r, t * step);
       }
     }
-    EC_DW_REQUANT(out, shift, mult, k);
+    EC_DW_REQUANT(out, shift, ch, k);
   }
 }
 
@@ -202,12 +203,12 @@ static EC_DW_NOINLINE void window3x3(const dw_window *g, const int8_t *in, const
                                      int32_t pixels) {
   const int32_t step = g->step, in_row = g->in_row, off2 = g->off2, k = g->k;
   for (; pixels > 0; --pixels, in += g->in_px, out += g->out_px) {
-    const int32_t *bias = g->bias, *mult = g->mult, *fp = f;
+    const int32_t *ch = g->chan, *fp = f;
     const uint8_t *shift = g->shift;
     const int8_t *r0 = in;
     int8_t *oq = out;
-    for (int32_t quads = g->quads; quads > 0; --quads, r0 += 4, bias += 4, mult += 4, shift += EC_SHIFT_QUAD, oq += 4) {
-      int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    for (int32_t quads = g->quads; quads > 0; --quads, r0 += 4, ch += 8, shift += EC_SHIFT_QUAD, oq += 4) {
+      int32_t a0 = ch[0], a1 = ch[1], a2 = ch[4], a3 = ch[5];
       const int8_t *r = r0;
       for (int32_t row = 0; row < 3; ++row, r += in_row) {
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
@@ -219,7 +220,7 @@ static EC_DW_NOINLINE void window3x3(const dw_window *g, const int8_t *in, const
         EC_DW_TAP_AT(r, 2 * step);
 #endif
       }
-      EC_DW_REQUANT(oq, shift, mult, k);
+      EC_DW_REQUANT(oq, shift, ch, k);
     }
   }
 }
@@ -264,10 +265,8 @@ static void expand(const int8_t *src, int32_t *dst, int32_t n) {
 }
 
 void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output) {
-  const int32_t *bias = p->bias;
-  const int8_t *filter = (const int8_t *)p->weights;
-  const uint8_t *rshift = p->rshift;
   const int32_t in_h = p->input.h, in_w = p->input.w, c = p->input.c;
+  EC_QUICK_TABLES(p, c, chan, rshift, filter);
   const int32_t k_h = p->filter.h, k_w = p->filter.w, out_h = p->output.h, out_w = p->output.w;
   const int32_t stride_w = p->stride_w, pad_w = p->pad_w;
   const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, step = dil_w * c, in_row = dil_h * in_w * c;
@@ -284,9 +283,9 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
   for (int32_t q0 = 0;; q0 += group) {
     const int32_t n = quads - q0 < group ? quads - q0 : group, last = q0 + group >= quads;
     const dw_window g = {step, in_row, 2 * k_w, 2 * taps_all, n, off2, k, stride_w * c, c,
-                         bias + 4 * q0, p->multiplier + 4 * q0, rshift + EC_SHIFT_QUAD * q0};
+                         chan + 8 * q0, rshift + EC_SHIFT_QUAD * q0};
     expand(filter + 4 * taps_all * q0, pairs, n * taps_all);
-    for (int32_t b = 0; b < p->output.n; ++b) {
+    for (int32_t b = 0; b < p->batch; ++b) {
       for (int32_t oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_h;
         int32_t ky0, ky1;
@@ -311,14 +310,15 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
           window(&g, in_first, f_y + 2 * kx0, rows, taps, out_y + ox * c);
           for (int32_t j = 0; EC_QUICK_DW_REM && last && j < rem; ++j) { /* leftover channels, one at a time */
             const int32_t ch = 4 * quads + j, first_tap = ky0 * k_w + kx0;
-            int32_t acc = bias[ch];
+            const int32_t *pair = chan + 4 * (ch >> 1) + (ch & 1); /* its bias; its multiplier 2 on */
+            int32_t acc = pair[0];
             for (int32_t r = 0; r < rows; ++r) {
               for (int32_t t = 0; t < taps; ++t) {
                 const int32_t x = in_first[r * in_row + t * step + ch - 4 * q0] + p->input_offset;
                 acc += left[(first_tap + r * k_w + t) * rem + j] * x;
               }
             }
-            out_y[ox * c + ch - 4 * q0] = ec_requant_quick(acc, p->multiplier[ch], shift_of(rshift, ch), k);
+            out_y[ox * c + ch - 4 * q0] = ec_requant_quick(acc, pair[2], shift_of(rshift, ch), k);
           }
         }
       }

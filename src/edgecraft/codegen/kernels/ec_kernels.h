@@ -294,23 +294,30 @@ void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input
                                       const int32_t *bias, int8_t *output);
 /* The DSP quick cases (ec_<kernel>_quick_dsp.c), which the C generator picks for layers with
  * the int8 clamp, right shifts only and accumulators within int32. Their parameter block is
- * compact (halfword geometry, what the generator checks fits) and holds the layer's tables:
- * multiplier (per channel 2 m - 2^32, see ec_requant_quick), rshift (per channel -shift - 1: a
- * byte each where the kernel is built with EC_QUICK_BYTE_SHIFTS, else two channels a byte,
- * channel 2j in the low nibble, 2j + 1 in the high),
- * weights (convolution: the filter in pairs of output channels; depthwise: per four channels
- * per tap; int8, word aligned) and bias (convolution: bias + input offset x filter sums;
- * depthwise: the bias; never NULL). */
-typedef struct { int16_t n, h, w, c; } ec_dims16;
+ * compact (halfword geometry, what the generator checks fits; batch: the input's and output's
+ * n; out channels: output.c) and points to the layer's tables, one word-aligned constant of
+ * C = output.c channels the kernel finds its parts in (EC_QUICK_TABLES):
+ *   int32 chan[4 ceil(C / 2)]: per pair of channels bias, bias, multiplier, multiplier (an odd
+ *     last channel: bias, 0, multiplier, 0); bias: convolution bias + input offset x filter
+ *     sums, depthwise the bias (zeros without one); multiplier 2 m - 2^32 (ec_requant_quick);
+ *   uint8 rshift[EC_QUICK_SHIFT_BYTES(C)]: per channel -shift - 1, a byte each where the kernel
+ *     is built with EC_QUICK_BYTE_SHIFTS, else two channels a byte (channel 2j in the low
+ *     nibble, 2j + 1 in the high), padded to a word;
+ *   int8 weights[]: convolution the filter in pairs of output channels, depthwise per four
+ *     channels per tap (see the kernel files). */
+typedef struct { int16_t h, w, c; } ec_dims16;
 typedef struct {
   ec_dims16 input, filter, output;
-  int16_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+  int16_t batch, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
   int16_t input_offset, output_offset;
-  const int32_t *multiplier;
-  const uint8_t *rshift;
-  const void *weights;
-  const int32_t *bias;
+  const int32_t *tables;
 } ec_quick_params;
+#define EC_QUICK_SHIFT_BYTES(c) ((((EC_QUICK_BYTE_SHIFTS) ? (c) : ((c) + 1) >> 1) + 3) & ~3)
+/* The parts of a quick layer's tables of c channels (the kernel file defines EC_QUICK_BYTE_SHIFTS). */
+#define EC_QUICK_TABLES(p, c, chan, rshift, weights)                                           \
+  const int32_t *chan = (p)->tables;                                                          \
+  const uint8_t *rshift = (const uint8_t *)(chan + 4 * (((c) + 1) >> 1));                      \
+  const int8_t *weights = (const int8_t *)(rshift + EC_QUICK_SHIFT_BYTES(c))
 void ec_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *input, int8_t *output);
 /* The Helium variants (ec_<kernel>_mve.c, for Armv8.1-M cores with MVE: Cortex-M55, M85): the

@@ -62,8 +62,8 @@ def _fits16(values: list[int]) -> bool:
 def _params(ctx: OpContext, p: str, pads: tuple[int, int],
             shapes: tuple[tuple[int, ...], ...] | None = None) -> str | None:
     """The compact parameter block (``ec_quick_params``, pointing to ``<p>_tables``), or None
-    when a value needs more than a halfword; ``shapes``: input, filter and output shapes other
-    than the tensors' own."""
+    when a value needs more than a halfword (a dilation more than a byte); ``shapes``: input,
+    filter and output shapes other than the tensors' own."""
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     x_shape, w_shape, y_shape = shapes or (x.shape, w.shape, y.shape)
     a = ctx.attrs
@@ -72,9 +72,11 @@ def _params(ctx: OpContext, p: str, pads: tuple[int, int],
     if not _fits16([*x_shape, *w_shape, *y_shape, *geometry, -x.zero_point, y.zero_point]):
         return None
     sh, sw, dh, dw, ph, pw = geometry
+    if max(dh, dw) > 127:
+        return None
     return (
         f"static const ec_quick_params {p} = {{\n"
-        f"  .input = {c_list(list(x_shape[1:]))}, .filter = {c_list(list(w_shape[1:]))}, "
+        f"  .input = {c_list(list(x_shape[1:]))}, .filter = {c_list(list(w_shape[1:3]))}, "
         f".output = {c_list(list(y_shape[1:]))}, .batch = {y_shape[0]},\n"
         f"  .stride_h = {sh}, .stride_w = {sw}, .dilation_h = {dh}, .dilation_w = {dw}, "
         f".pad_h = {ph}, .pad_w = {pw},\n"

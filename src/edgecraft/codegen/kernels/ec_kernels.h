@@ -294,8 +294,8 @@ void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input
                                       const int32_t *bias, int8_t *output);
 /* The DSP quick cases (ec_<kernel>_quick_dsp.c), which the C generator picks for layers with
  * the int8 clamp, right shifts only and accumulators within int32. Their parameter block is
- * compact (halfword geometry, what the generator checks fits; batch: the input's and output's
- * n; out channels: output.c) and points to the layer's tables, one word-aligned constant of
+ * compact (halfword geometry and byte dilations, what the generator checks fit; batch: the
+ * input's and output's n; out channels: output.c; the filter's channels: input.c) and points to the layer's tables, one word-aligned constant of
  * C = output.c channels the kernel finds its parts in (EC_QUICK_TABLES):
  *   int32 chan[4 ceil(C / 2)]: per pair of channels bias, bias, multiplier, multiplier (an odd
  *     last channel: bias, 0, multiplier, 0); bias: convolution bias + input offset x filter
@@ -307,9 +307,12 @@ void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input
  *     channels per tap (see the kernel files). */
 typedef struct { int16_t h, w, c; } ec_dims16;
 typedef struct {
-  ec_dims16 input, filter, output;
-  int16_t batch, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+  ec_dims16 input;
+  struct { int16_t h, w; } filter;
+  ec_dims16 output;
+  int16_t batch, stride_h, stride_w, pad_h, pad_w;
   int16_t input_offset, output_offset;
+  int8_t dilation_h, dilation_w;
   const int32_t *tables;
 } ec_quick_params;
 #define EC_QUICK_SHIFT_BYTES(c) ((((EC_QUICK_BYTE_SHIFTS) ? (c) : ((c) + 1) >> 1) + 3) & ~3)

@@ -22,6 +22,17 @@ DEPTHWISE_LAYERS = [(3, 1, 1, "SAME"), (3, 1, 2, "SAME"), (3, 2, 1, "VALID"), (2
                     (5, 1, 1, "SAME"), (1, 1, 1, "VALID"), (3, 2, 1, "SAME")]
 
 
+def conv_layer(g: GraphBuilder, depthwise: bool, x: int, w: int, b: int, y: int,
+               padding: str = "SAME", dilation: int = 1) -> None:
+    """A stride-1 DEPTHWISE_CONV_2D (depth multiplier 1) or CONV_2D x -> y, no activation."""
+    attrs = dict(padding=padding, stride_h=1, stride_w=1, dilation_h_factor=dilation,
+                 dilation_w_factor=dilation, fused_activation_function="NONE")
+    if depthwise:
+        g.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=1, **attrs)
+    else:
+        g.op("CONV_2D", [x, w, b], [y], **attrs)
+
+
 def _out_hw(h: int, w: int, kh: int, kw: int, stride: int, dil: int, padding: str) -> tuple[int, int]:
     if padding == "SAME":
         return -(-h // stride), -(-w // stride)
@@ -97,12 +108,7 @@ def wide_accumulator_layer(seed: int, depthwise: bool, clamped: bool = False) ->
     # outputs = bias x 0.05 x ws / s_out: the largest bias to about 110
     out_scale = 0.05 * ws.min() * 2**16 / 0.75 if clamped else 2**31 * 0.05 * ws.max() / 110
     y = g.tensor("y", (1, 5, 6, out_c), "int8", qparams(float(out_scale), 1))
-    attrs = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
-                 fused_activation_function="NONE")
-    if depthwise:
-        g.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=1, **attrs)
-    else:
-        g.op("CONV_2D", [x, w, b], [y], **attrs)
+    conv_layer(g, depthwise, x, w, b, y)
     return g.build([x], [y])
 
 
@@ -232,11 +238,6 @@ def shift_ladder(seed: int, far: bool = False) -> Graph:
         wt = g.const(f"w{n}", rng.integers(-127, 128, shape).astype(np.int8), qparams(ws, 0, 3 * n))
         b = g.const(f"b{n}", rng.integers(-3000, 3000, c).astype(np.int32), qparams(s * ws, 0))
         y = g.tensor(f"y{n}", (1, 6, 5, c), "int8", qparams(s, int(rng.integers(-20, 21))))
-        attrs = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
-                     fused_activation_function="NONE")
-        if n:
-            g.op("DEPTHWISE_CONV_2D", [x, wt, b], [y], depth_multiplier=1, **attrs)
-        else:
-            g.op("CONV_2D", [x, wt, b], [y], **attrs)
+        conv_layer(g, bool(n), x, wt, b, y)
         x = y
     return g.build([start], [x])

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 from cases import CASES, random_inputs, tflm_outputs
-from quick_cases import global_pool, quick_head
+from quick_cases import conv_layer, global_pool, quick_head
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel
@@ -125,12 +125,7 @@ def _wide_conv(width: int, depthwise: bool) -> Graph:
     w = g.const("w", rng.integers(-127, 128, shape).astype(np.int8), qparams(ws, 0, 3 if depthwise else 0))
     b = g.const("b", rng.integers(-300, 300, 4).astype(np.int32), qparams(0.05 * ws, 0))
     y = g.tensor("y", (1, 1, width, 4), "int8", qparams(0.2, 3))
-    attrs = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
-                 fused_activation_function="NONE")
-    if depthwise:
-        g.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=1, **attrs)
-    else:
-        g.op("CONV_2D", [x, w, b], [y], **attrs)
+    conv_layer(g, depthwise, x, w, b, y)
     return g.build([x], [y])
 
 

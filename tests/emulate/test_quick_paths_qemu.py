@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from codegen.cases import random_inputs, tflm_outputs
+from codegen.quick_cases import conv_layer
 from edgecraft.codegen import generate
 from edgecraft.codegen.emit import specialize
 from edgecraft.emulate import emulate
@@ -32,12 +33,7 @@ def _layer(depthwise: bool, hw: tuple[int, int], c: int, k: tuple[int, int], out
     eff = [(kk - 1) * dil + 1 for kk in k]
     out_hw = hw if padding == "SAME" else tuple(d - e + 1 for d, e in zip(hw, eff, strict=True))
     y = g.tensor("y", (1, *out_hw, out_c), "int8", qparams(0.3, -2))
-    attrs = dict(padding=padding, stride_h=1, stride_w=1, dilation_h_factor=dil, dilation_w_factor=dil,
-                 fused_activation_function="NONE")
-    if depthwise:
-        g.op("DEPTHWISE_CONV_2D", [x, w, b], [y], depth_multiplier=1, **attrs)
-    else:
-        g.op("CONV_2D", [x, w, b], [y], **attrs)
+    conv_layer(g, depthwise, x, w, b, y, padding=padding, dilation=dil)
     return g.build([x], [y])
 
 

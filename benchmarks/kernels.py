@@ -7,7 +7,8 @@ Run: ``.venv/bin/python benchmarks/kernels.py [--targets qemu-m4,qemu-m7,qemu-m5
 CMSIS-NN (``../shared/cmsis-nn``, Apache-2.0) is a yardstick only: this script compiles it from
 there into a temporary directory; nothing of it is copied into edgecraft. Without it the script
 says so and stops. For each MLPerf Tiny model (``../shared/conformance``: KWS, VWW, ResNet-8, AD;
-TFLM's micro_speech model is not in the corpus here, so it is not measured) and each emulated
+and TFLM's micro_speech model, which is not in the corpus here, so it is built at its shapes
+with random weights as ``benchmarks/emulate.py`` builds it) and each emulated
 core:
 
 - edgecraft: the whole model built with the per-operator hook (``emulate --per-op``), one QEMU
@@ -64,7 +65,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CMSIS = SHARED / "cmsis-nn"
 CORPUS = SHARED / "conformance"
-MODELS = {"kws": "kws_ref_model", "vww": "vww_96_int8", "ic": "pretrainedResnet_quant", "ad": "ad01_int8"}
+MODELS = {"kws": "kws_ref_model", "vww": "vww_96_int8", "ic": "pretrainedResnet_quant", "ad": "ad01_int8",
+          "micro": None}  # TFLM's micro_speech: not in the corpus, built at its shapes (emulate.py)
+
+
+def load(key: str) -> Graph:
+    """The model behind ``key``: a corpus file, or micro_speech's architecture with random weights."""
+    if MODELS[key] is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from emulate import micro_speech
+
+        return micro_speech()
+    return read_tflite(CORPUS / f"{MODELS[key]}.tflite")
 COMPARED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX")
 SOURCE_DIRS = ("ConvolutionFunctions", "FullyConnectedFunctions", "PoolingFunctions", "SoftmaxFunctions",
                "NNSupportFunctions", "TransposeFunctions")
@@ -272,7 +284,7 @@ def run_cmsis(graph: Graph, acts: dict[int, np.ndarray], target: str, objs: list
 
 
 def measure(key: str, target: str, objs: list[Path], work: Path) -> dict[str, Any]:
-    graph = read_tflite(CORPUS / f"{MODELS[key]}.tflite")
+    graph = load(key)
     x = [np.random.default_rng(0).integers(-128, 128, t.shape).astype(np.int8) for t in graph.input_tensors()]
     acts = intermediates(graph, x)
     ours = emulate(graph, target, [a[None] for a in x], name="bench", per_op=True)
@@ -344,7 +356,8 @@ def main() -> None:
     if not (CMSIS / "Include" / "arm_nnfunctions.h").exists():
         print(f"CMSIS-NN not found at {CMSIS}: nothing to compare against; skipped")
         return
-    missing = [k for k in args.models.split(",") if not (CORPUS / f"{MODELS[k]}.tflite").exists()]
+    missing = [k for k in args.models.split(",")
+               if MODELS[k] is not None and not (CORPUS / f"{MODELS[k]}.tflite").exists()]
     if missing:
         print(f"conformance models missing in {CORPUS}: {', '.join(missing)}; skipped")
         return

@@ -309,6 +309,31 @@ def batch_matmul(rng: np.random.Generator) -> Graph:
     return g.build([lhs, rhs], [y])
 
 
+def fc_tables_chain(seed: int = 0) -> Graph:
+    """Five FULLY_CONNECTED layers on two input rows: per tensor (37 -> 11 units: blocks of four
+    and three left over; 11 -> 16; 16 -> 12, the shape the Helium kernel's fused loop takes per
+    channel), per channel (12 -> 7, every unit its own scale) and per tensor with a filter zero
+    point (7 -> 5, no bias): the per-tensor ones' requantization tables are one entry each in
+    the generated C, the per-channel one's one per unit."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("fc_tables")
+    s = 0.05
+    x = first = g.tensor("x", (2, 37), "int8", qparams(s, 5))
+    for k, (depth, units, zero) in enumerate([(37, 11, 0), (11, 16, 0), (16, 12, 0), (12, 7, 0), (7, 5, 4)]):
+        ws = rng.uniform(0.002, 0.02, units if k == 3 else 1).astype(np.float32)
+        w = g.const(f"w{k}", rng.integers(-127, 128, (units, depth)).astype(np.int8), qparams(ws, zero))
+        inputs = [x, w]
+        if k < 4:
+            bias = rng.integers(-3000, 3000, units).astype(np.int32)
+            inputs.append(g.const(f"b{k}", bias, qparams(np.broadcast_to(s * ws, (units,)).copy(), 0)))
+        s = s * float(ws.mean()) * 127 * np.sqrt(depth) / 16
+        y = g.tensor(f"y{k}", (2, units), "int8", qparams(s, int(rng.integers(-20, 21))))
+        act = ["NONE", "RELU", "NONE", "RELU6", "NONE"][k]
+        g.op("FULLY_CONNECTED", inputs, [y], fused_activation_function=act, keep_num_dims=False)
+        x = y
+    return g.build([first], [x])
+
+
 def comparison(rng: np.random.Generator, op: str) -> Graph:
     g = GraphBuilder(op.lower())
     shape = tuple(int(v) for v in rng.integers(1, 5, 3))

@@ -71,3 +71,14 @@ def requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
     params struct points to."""
     return (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: per-channel multipliers ({len(mult)})")
             + c_array(f"{p}_shift", "int32_t", shift))
+
+
+def unit_requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> tuple[str, int]:
+    """The tables of an ``ec_fc_params`` block and its ``per_channel`` flag: one entry each
+    (flag 0: the kernels read entry 0 for every unit) where every unit has the same multiplier
+    and shift (a per-tensor filter), else one per unit (flag 1)."""
+    mult, shift = np.asarray(mult).reshape(-1), np.asarray(shift).reshape(-1)
+    if len(mult) and (mult == mult[0]).all() and (shift == shift[0]).all():
+        one = c_array(f"{p}_multiplier", "int32_t", mult[:1], f"{p}: one multiplier, {len(mult)} units")
+        return one + c_array(f"{p}_shift", "int32_t", shift[:1]), 0
+    return requant_tables(p, mult, shift), 1

@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_list, requant_tables
+from edgecraft.codegen.cwriter import c_list, requant_tables, unit_requant_tables
 from edgecraft.codegen.opcode import (
     MAX_DIMS,
     CodegenError,
@@ -235,12 +235,13 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         if quick is not None:
             return OpCode(quick.decls, quick.call, kernels, quick.needs)
     lo, hi = activation_range(ctx)
-    decls = requant_tables(p, mult, shift) + (
+    tables, per_channel = unit_requant_tables(p, mult, shift)
+    decls = tables + (
         f"static const ec_fc_params {p} = {{\n"
         f"  .rows = {x.size // depth}, .depth = {depth}, .units = {units},\n"
         f"  .input_offset = {-x.zero_point}, .filter_offset = {filter_offset}, "
         f".output_offset = {y.zero_point}, .act_min = {lo}, .act_max = {hi},\n"
-        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+        f"  .multiplier = {p}_multiplier, .shift = {p}_shift, .per_channel = {per_channel},\n}};\n"
     )
     i = ctx.op.inputs
     if ptr.mve:

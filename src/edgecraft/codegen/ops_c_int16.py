@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_list, c_type, requant_tables
+from edgecraft.codegen.cwriter import c_list, c_type, requant_tables, unit_requant_tables
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, broadcast_strides
 from edgecraft.codegen.ops_c_data import _copy_block as copy_block
 from edgecraft.codegen.ops_c_data import lookup_table, quantize
@@ -94,12 +94,13 @@ def fully_connected_s16(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     mult, shift = fc_multipliers(ctx)
     filter_offset = 0 if w.quant.per_channel else -w.zero_point
     lo, hi = activation_range(ctx)
-    decls = requant_tables(p, mult, shift) + (
+    tables, per_channel = unit_requant_tables(p, mult, shift)
+    decls = tables + (
         f"static const ec_fc_params {p} = {{\n"
         f"  .rows = {x.size // depth}, .depth = {depth}, .units = {units},\n"
         f"  .input_offset = {-x.zero_point}, .filter_offset = {filter_offset}, "
         f".output_offset = {y.zero_point}, .act_min = {lo}, .act_max = {hi},\n"
-        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+        f"  .multiplier = {p}_multiplier, .shift = {p}_shift, .per_channel = {per_channel},\n}};\n"
     )
     i = ctx.op.inputs
     acc32 = int(int32_accumulators(ctx))

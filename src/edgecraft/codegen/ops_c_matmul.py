@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_array, c_list
+from edgecraft.codegen.cwriter import c_list, unit_requant_tables
 from edgecraft.codegen.opcode import MAX_DIMS, CodegenError, OpCode, Pointer, require_int8
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.batch_matmul import matrices as bmm_matrices
 from edgecraft.ops.batch_matmul import multiplier as bmm_multiplier
-
-
-def _requant_tables(p: str, mult: np.ndarray, shift: np.ndarray) -> str:
-    return (c_array(f"{p}_multiplier", "int32_t", mult, f"{p}: the multiplier, once per output column")
-            + c_array(f"{p}_shift", "int32_t", shift))
 
 
 def _batch_offsets(shape: tuple[int, ...], batch: tuple[int, ...], block: int) -> list[int]:
@@ -43,13 +38,14 @@ def batch_matmul(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     batch, rows, depth, cols = bmm_matrices(ctx)
     adj_y = bool(ctx.attrs.get("adj_y", False))
     m, s = bmm_multiplier(ctx)
-    decls = _requant_tables(p, np.full(cols, m), np.full(cols, s)) + (
+    tables, per_channel = unit_requant_tables(p, np.full(cols, m), np.full(cols, s))
+    decls = tables + (
         f"static const ec_fc_params {p} = {{\n"
         f"  .rows = {rows}, .depth = {depth}, .units = {cols},\n"
         f"  .input_offset = {-lhs.zero_point}, .filter_offset = {-rhs.zero_point}, "
         f".output_offset = {y.zero_point}, .act_min = {-32768 if wide else -128}, "
         f".act_max = {32767 if wide else 127},\n"
-        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+        f"  .multiplier = {p}_multiplier, .shift = {p}_shift, .per_channel = {per_channel},\n}};\n"
     )
     if not adj_y:  # (depth, cols) -> (cols, depth)
         decls += (f"static const ec_copy_params {p}_t = {{\n"

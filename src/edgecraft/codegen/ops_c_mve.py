@@ -39,7 +39,7 @@ def packed_pointwise(ctx: OpContext, p: str, ptr: Pointer, mult: np.ndarray, shi
         f"  .rows = {pixels // k}, .depth = 16, .units = {k * out_c},\n"
         f"  .input_offset = {-x.zero_point}, .filter_offset = 0, "
         f".output_offset = {y.zero_point}, .act_min = {lo}, .act_max = {hi},\n"
-        f"  .multiplier = {p}_multiplier, .shift = {p}_shift,\n}};\n"
+        f"  .multiplier = {p}_multiplier, .shift = {p}_shift, .per_channel = 1,\n}};\n"
     )
     i = ctx.op.inputs
     call = f"ec_fully_connected_mve_s8(&{p}, {ptr(i[0])}, {name}, {bias}, {ptr(ctx.op.outputs[0])});"

@@ -23,7 +23,7 @@ void ec_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, const int8_
   const int32_t out_c = p->filter.n, k_h = p->filter.h, k_w = p->filter.w;
   const int32_t depth = k_h * k_w * in_c;
   ec_fc_params fc = {1, depth, out_c, p->input_offset, 0, p->output_offset, p->act_min, p->act_max,
-                     p->multiplier, p->shift};
+                     p->multiplier, p->shift, 1};
   if (k_h == 1 && k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
       p->output.h == in_h && p->output.w == in_w) {
     fc.rows = p->output.n * in_h * in_w;

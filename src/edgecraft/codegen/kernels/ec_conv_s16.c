@@ -89,6 +89,7 @@ void ec_depthwise_conv_2d_s16(const ec_conv_params *p, const int16_t *input, con
 
 void ec_fully_connected_s16(const ec_fc_params *p, const int16_t *input, const int8_t *filter,
                             const void *bias, int32_t acc32, int16_t *output) {
+  const int32_t mask = ec_unit_mask(p->per_channel);
   for (int32_t r = 0; r < p->rows; ++r) {
     const int16_t *in = input + r * p->depth;
     for (int32_t u = 0; u < p->units; ++u) {
@@ -97,7 +98,7 @@ void ec_fully_connected_s16(const ec_fc_params *p, const int16_t *input, const i
       for (int32_t d = 0; d < p->depth; ++d) {
         acc += (int32_t)(f[d] + p->filter_offset) * (in[d] + p->input_offset);
       }
-      output[r * p->units + u] = ec_finish_s16(acc, bias, acc32, u, p->multiplier[u], p->shift[u],
+      output[r * p->units + u] = ec_finish_s16(acc, bias, acc32, u, p->multiplier[u & mask], p->shift[u & mask],
                                                p->output_offset, p->act_min, p->act_max);
     }
   }
@@ -107,6 +108,7 @@ void ec_fully_connected_s16(const ec_fc_params *p, const int16_t *input, const i
  * (rows, depth), rhs transposed (units, depth), int64 sums through the int64 multiply. */
 void ec_batch_matmul_s16(const ec_fc_params *p, const int16_t *input, const int16_t *rhs,
                          const int64_t *bias, int16_t *output) {
+  const int32_t mask = ec_unit_mask(p->per_channel);
   for (int32_t r = 0; r < p->rows; ++r) {
     const int16_t *in = input + r * p->depth;
     for (int32_t u = 0; u < p->units; ++u) {
@@ -115,7 +117,7 @@ void ec_batch_matmul_s16(const ec_fc_params *p, const int16_t *input, const int1
       for (int32_t d = 0; d < p->depth; ++d) {
         acc += (int32_t)(f[d] + p->filter_offset) * (int32_t)(in[d] + p->input_offset);
       }
-      output[r * p->units + u] = ec_finish_s16(acc, bias, 0, u, p->multiplier[u], p->shift[u],
+      output[r * p->units + u] = ec_finish_s16(acc, bias, 0, u, p->multiplier[u & mask], p->shift[u & mask],
                                                p->output_offset, p->act_min, p->act_max);
     }
   }

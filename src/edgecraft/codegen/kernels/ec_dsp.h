@@ -53,6 +53,15 @@ static inline int8_t ec_sat8(int32_t x) {
 #endif
 }
 
+/* ec_requant_at's general case for channel c with the multiplier and shift given (a fully
+ * connected layer whose units share one pair holds it in registers). */
+static EC_ALWAYS_INLINE int8_t ec_requant_with(ec_requant r, int32_t acc, int32_t c, int32_t multiplier,
+                                               int32_t shift) {
+  acc += r.bias ? r.bias[c] : 0;
+  acc = ec_mbqm_q(acc, multiplier, shift) + r.output_offset;
+  return (int8_t)ec_clamp(acc, r.act_min, r.act_max);
+}
+
 /* fast: r.fast, as a constant (see ec_requant). The fast case is ec_mbqm_q without its left
  * shift, and the int8 clamp as a saturation. */
 static EC_ALWAYS_INLINE int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t c, const int fast) {

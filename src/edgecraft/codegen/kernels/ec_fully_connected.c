@@ -4,6 +4,7 @@
 
 void ec_fully_connected_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output) {
+  const int32_t mask = ec_unit_mask(p->per_channel);
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * p->depth;
     for (int32_t u = 0; u < p->units; ++u) {
@@ -13,7 +14,7 @@ void ec_fully_connected_s8(const ec_fc_params *p, const int8_t *input, const int
         acc += (f[d] + p->filter_offset) * (in[d] + p->input_offset);
       }
       if (bias) acc += bias[u];
-      acc = ec_mbqm(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
+      acc = ec_mbqm(acc, p->multiplier[u & mask], p->shift[u & mask]) + p->output_offset;
       output[r * p->units + u] = (int8_t)ec_clamp(acc, p->act_min, p->act_max);
     }
   }

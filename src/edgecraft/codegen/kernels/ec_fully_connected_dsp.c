@@ -15,34 +15,56 @@
 #define EC_FC_DEPTH_MAX 1024
 #endif
 
-/* out[u + k] for the count sums acc[k]: one copy of the general requantization (FC layers are
- * few and small; copies cost flash). */
-static void requant_units(const ec_requant *rq, const int32_t *acc, int32_t u, int32_t count, int8_t *out) {
-  for (int32_t k = 0; k < count; ++k) out[u + k] = ec_requant_at(*rq, acc[k], u + k, 0);
+/* The requantization of a call: the tables and limits held in a local copy (ec_requant; its
+ * `fast` unused, 0: fully connected layers take the general arithmetic) and whether the tables
+ * hold one entry per unit or one for all (ec_fc_params.per_channel). */
+typedef struct {
+  ec_requant rq;
+  int32_t per_channel;
+} fc_requant;
+
+static inline fc_requant fc_requant_of(const ec_fc_params *p, const int32_t *bias) {
+  const fc_requant r = {{p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max, 0},
+                        p->per_channel};
+  return r;
+}
+
+/* out[u + k] for the count sums acc[k], per unit its table entries, or per tensor the layer's
+ * one multiplier and shift read once (a test per call, none per unit): one copy of the general
+ * requantization (FC layers are few and small; copies cost flash). */
+static void requant_units(const fc_requant *r, const int32_t *acc, int32_t u, int32_t count, int8_t *out) {
+  if (r->per_channel) {
+    for (int32_t k = 0; k < count; ++k) out[u + k] = ec_requant_at(r->rq, acc[k], u + k, 0);
+  } else {
+    const int32_t multiplier = r->rq.multiplier[0], shift = r->rq.shift[0];
+    for (int32_t k = 0; k < count; ++k) out[u + k] = ec_requant_with(r->rq, acc[k], u + k, multiplier, shift);
+  }
 }
 
 void ec_fully_connected_dsp_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int8_t *scratch) {
-  const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
-                                      p->units);
+  const fc_requant r = fc_requant_of(p, bias);
   const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
   int32_t *pairs = (int32_t *)(void *)scratch; /* 4-byte aligned: depth / 2 + 3 SMLAD operand words */
-  for (int32_t r = 0; r < p->rows; ++r, input += depth, output += units) {
+  for (int32_t row = 0; row < p->rows; ++row, input += depth, output += units) {
     ec_to_q15_pairs(input, depth, p->input_offset, pairs);
     int32_t u = 0;
     for (; u < blocks; u += 4) {
       int32_t acc[4] = {0, 0, 0, 0};
       ec_dot4_q15(pairs, filter + u * depth, depth, acc);
-      for (int32_t k = 0; k < 4; ++k) output[u + k] = ec_requant_at(rq, acc[k], u + k, 0);
+      requant_units(&r, acc, u, 4, output);
     }
-    for (; u < units; ++u) output[u] = ec_requant_at(rq, ec_dot1_q15(pairs, filter + u * depth, depth, 0), u, 0);
+    for (; u < units; ++u) {
+      const int32_t acc = ec_dot1_q15(pairs, filter + u * depth, depth, 0);
+      requant_units(&r, &acc, u, 1, output);
+    }
   }
 }
 
 /* Units u.. u + rows - 1 of one input row without the scratch operands (long rows): each input
  * word split into offset halfword pairs as it is read; rows 1: a leftover unit stored as is. */
 static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *in, const int8_t *f,
-                                          const ec_requant *rq, int8_t *out, int32_t u, const int32_t rows) {
+                                          const fc_requant *rq, int8_t *out, int32_t u, const int32_t rows) {
   const int32_t depth = p->depth, d4 = depth & ~3;
   const int32_t off2 = ec_pack16(p->input_offset, p->input_offset);
   int32_t acc[4] = {0, 0, 0, 0};
@@ -64,7 +86,7 @@ static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *i
  * in registers (the compiler keeps an array of them in memory: 2.7 instructions per MAC, this
  * 1.5). */
 static EC_ALWAYS_INLINE void direct_block4(const ec_fc_params *p, const int8_t *in, const int8_t *f,
-                                           const ec_requant *rq, int8_t *out, int32_t u) {
+                                           const fc_requant *rq, int8_t *out, int32_t u) {
   const int32_t depth = p->depth, d4 = depth & ~3;
   const int32_t off2 = ec_pack16(p->input_offset, p->input_offset);
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -86,8 +108,7 @@ static EC_ALWAYS_INLINE void direct_block4(const ec_fc_params *p, const int8_t *
 
 void ec_fully_connected_dsp_direct_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                       const int32_t *bias, int8_t *output) {
-  const ec_requant rq = ec_requant_of(p->multiplier, p->shift, bias, p->output_offset, p->act_min, p->act_max,
-                                      p->units);
+  const fc_requant rq = fc_requant_of(p, bias);
   const int32_t depth = p->depth, units = p->units, blocks = units & ~3;
   for (int32_t r = 0; r < p->rows; ++r, input += depth, output += units) {
     if (p->filter_offset == 0) {

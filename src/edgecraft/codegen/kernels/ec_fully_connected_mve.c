@@ -10,8 +10,8 @@
  * (VCTP8 and zeroing loads), so odd depths need no scalar loop. filter_offset is 0 for
  * per-channel filters; otherwise the row sum of x is taken once per input row.
  * The sums of up to 64 units go to the stack (with the bias, or without it, added then) and are
- * requantized four at a time (ec_requant_run_mve in ec_mve.h: TFLM's MultiplyByQuantizedMultiplier lane by
- * lane, bit-exact). */
+ * requantized four at a time (ec_requant_units_mve in ec_mve.h: TFLM's MultiplyByQuantizedMultiplier lane by
+ * lane, bit-exact; a per-tensor layer's one multiplier and shift in every lane). */
 #include "ec_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -117,8 +117,8 @@ static inline int ec_fc_all_blocks(const int8_t *x, const int8_t *f, const int32
   }
 }
 
-/* The held-input form with the requantization in the same loop (right shifts only, a whole
- * number of blocks of four units, no filter offset): per block the four sums start from the
+/* The held-input form with the requantization in the same loop (right shifts only, per-unit
+ * tables, a whole number of blocks of four units, no filter offset): per block the four sums start from the
  * bias, go into one vector (two VMOVs) and are requantized there (TFLM's arithmetic as in
  * ec_requant_run_mve's right-shift path, the tables read four at a time), four bytes stored;
  * no accumulators on the stack and no per-row set-up beyond the input's loads. With four input
@@ -200,7 +200,7 @@ static void ec_fc_fused4(EC_FC_FUSED_ARGS) {
 static int ec_fc_rows_fused(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                             const int32_t *folded_bias, int8_t *output, int right_only) {
   const int32_t depth = p->depth, units = p->units;
-  if (!right_only || (units & 3) || p->filter_offset || (depth & 15) || depth > 64) return 0;
+  if (!right_only || !p->per_channel || (units & 3) || p->filter_offset || (depth & 15) || depth > 64) return 0;
   const int32_t blocks = units >> 2;
   for (int32_t r = 0; r < p->rows; ++r, input += depth, output += units) {
     switch (depth >> 4) {
@@ -222,7 +222,8 @@ static int ec_fc_rows_fused(const ec_fc_params *p, const int8_t *input, const in
 
 void ec_fully_connected_mve_s8(const ec_fc_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *folded_bias, int8_t *output) {
-  ec_fc_rows_mve(p, input, filter, folded_bias, output, ec_right_shifts_only_mve(p->shift, p->units));
+  ec_fc_rows_mve(p, input, filter, folded_bias, output,
+                 ec_right_shifts_only_mve(p->shift, p->per_channel ? p->units : 1));
 }
 
 void ec_fc_rows_mve(const ec_fc_params *p, const int8_t *input, const int8_t *filter, const int32_t *folded_bias,
@@ -250,8 +251,10 @@ void ec_fc_rows_mve(const ec_fc_params *p, const int8_t *input, const int8_t *fi
       if (row_term) {
         for (u = 0; u < n; ++u) acc[u] += row_term;
       }
-      ec_requant_run_mve(acc, biased ? (const int32_t *)0 : folded_bias + u0, n, p->multiplier + u0, p->shift + u0,
-                         p->output_offset, p->act_min, p->act_max, right_only, out + u0);
+      const int32_t t0 = p->per_channel ? u0 : 0;
+      ec_requant_units_mve(acc, biased ? (const int32_t *)0 : folded_bias + u0, n, p->multiplier + t0,
+                           p->shift + t0, p->output_offset, p->act_min, p->act_max, right_only, p->per_channel,
+                           out + u0);
     }
   }
 }

@@ -91,13 +91,22 @@ typedef struct {
   const int32_t *shift;
 } ec_conv_params;
 
-/* FULLY_CONNECTED: rows x depth input, units x depth filter. */
+/* FULLY_CONNECTED: rows x depth input, units x depth filter. per_channel 1: multiplier and
+ * shift hold one entry per unit; 0 (every unit requantized alike, e.g. a per-tensor filter):
+ * one entry each, entry 0 for every unit (ec_unit_mask). */
 typedef struct {
   int32_t rows, depth, units;
   int32_t input_offset, filter_offset, output_offset, act_min, act_max;
   const int32_t *multiplier;
   const int32_t *shift;
+  int32_t per_channel;
 } ec_fc_params;
+
+/* The mask that turns a unit's index into its entry of the requantization tables: u & mask
+ * is u per channel, 0 per tensor (read once per call). */
+static inline int32_t ec_unit_mask(int32_t per_channel) {
+  return per_channel ? -1 : 0;
+}
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D. */
 typedef struct {

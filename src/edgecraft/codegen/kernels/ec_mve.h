@@ -58,24 +58,29 @@ static inline int ec_right_shifts_only_mve(const int32_t *shift, int32_t n) {
 /* TFLM's requantization of n accumulators (acc[i] + bias[i]; bias NULL: acc[i]) with
  * their channels' multipliers and shifts, then the output offset and the clamp, into out[i];
  * `right_only`: ec_right_shifts_only_mve of the shifts (then x - 1 for x < 0 always applies
- * and no left shift is taken: the same results for such tables). Four at a time, the last
- * ones predicated. */
-static inline void ec_requant_run_mve(const int32_t *acc, const int32_t *bias, int32_t n,
-                                      const int32_t *multiplier, const int32_t *shift, int32_t output_offset,
-                                      int32_t act_min, int32_t act_max, int right_only, int8_t *out) {
+ * and no left shift is taken: the same results for such tables); `per_channel` 0: the tables
+ * hold one entry for every channel (a per-tensor fully connected layer). Four at a time, the
+ * last ones predicated. */
+static inline void ec_requant_units_mve(const int32_t *acc, const int32_t *bias, int32_t n,
+                                        const int32_t *multiplier, const int32_t *shift, int32_t output_offset,
+                                        int32_t act_min, int32_t act_max, int right_only, int per_channel,
+                                        int8_t *out) {
+  const int32x4_t m1 = vdupq_n_s32(multiplier[0]), s1 = vdupq_n_s32(shift[0]);
+#define EC_MULT(i) (per_channel ? vldrwq_s32(multiplier + (i)) : m1)
+#define EC_SHIFT(i) (per_channel ? vldrwq_s32(shift + (i)) : s1)
   int32_t i = 0;
   if (right_only && bias) {
     for (; i + 4 <= n; i += 4) {
       int32x4_t x = vaddq_s32(vldrwq_s32(acc + i), vldrwq_s32(bias + i));
-      x = vqrdmulhq_s32(x, vldrwq_s32(multiplier + i));
-      x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), vldrwq_s32(shift + i));
+      x = vqrdmulhq_s32(x, EC_MULT(i));
+      x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), EC_SHIFT(i));
       x = vaddq_n_s32(x, output_offset);
       vstrbq_s32(out + i, vmaxq_s32(vminq_s32(x, vdupq_n_s32(act_max)), vdupq_n_s32(act_min)));
     }
   } else if (right_only) {
     for (; i + 4 <= n; i += 4) {
-      int32x4_t x = vqrdmulhq_s32(vldrwq_s32(acc + i), vldrwq_s32(multiplier + i));
-      x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), vldrwq_s32(shift + i));
+      int32x4_t x = vqrdmulhq_s32(vldrwq_s32(acc + i), EC_MULT(i));
+      x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), EC_SHIFT(i));
       x = vaddq_n_s32(x, output_offset);
       vstrbq_s32(out + i, vmaxq_s32(vminq_s32(x, vdupq_n_s32(act_max)), vdupq_n_s32(act_min)));
     }
@@ -83,17 +88,26 @@ static inline void ec_requant_run_mve(const int32_t *acc, const int32_t *bias, i
     for (; i + 4 <= n; i += 4) {
       int32x4_t x = vldrwq_s32(acc + i);
       if (bias) x = vaddq_s32(x, vldrwq_s32(bias + i));
-      vstrbq_s32(out + i, ec_requant_mve(x, vldrwq_s32(multiplier + i), vldrwq_s32(shift + i), output_offset,
-                                         act_min, act_max));
+      vstrbq_s32(out + i, ec_requant_mve(x, EC_MULT(i), EC_SHIFT(i), output_offset, act_min, act_max));
     }
   }
+#undef EC_MULT
+#undef EC_SHIFT
   if (i < n) {
     const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
     int32x4_t x = vldrwq_z_s32(acc + i, pr);
     if (bias) x = vaddq_s32(x, vldrwq_z_s32(bias + i, pr));
-    vstrbq_p_s32(out + i, ec_requant4_mve(x, multiplier + i, shift + i, output_offset, act_min, act_max, pr),
-                 pr);
+    const int32x4_t y = per_channel ? ec_requant4_mve(x, multiplier + i, shift + i, output_offset, act_min, act_max, pr)
+                                    : ec_requant_mve(x, m1, s1, output_offset, act_min, act_max);
+    vstrbq_p_s32(out + i, y, pr);
   }
+}
+
+/* ec_requant_units_mve with one table entry per channel. */
+static inline void ec_requant_run_mve(const int32_t *acc, const int32_t *bias, int32_t n,
+                                      const int32_t *multiplier, const int32_t *shift, int32_t output_offset,
+                                      int32_t act_min, int32_t act_max, int right_only, int8_t *out) {
+  ec_requant_units_mve(acc, bias, n, multiplier, shift, output_offset, act_min, act_max, right_only, 1, out);
 }
 
 /* n bytes from src to dst, and n bytes of one value, 16 at a time (the last ones predicated). */

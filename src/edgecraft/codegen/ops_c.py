@@ -228,11 +228,12 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     # channel or one broadcast); per tensor the filter's zero point counts, per channel not.
     mult, shift = fc_multipliers(ctx)
     filter_offset = 0 if w_q.per_channel else -w.zero_point
-    # on a DSP build, as the quick 1x1 convolution where a CONV_2D links that kernel anyway
-    if ptr.dsp and not ptr.mve and quick_fully_connected(ctx):
+    # A DSP build names the FC file and the quick convolution's whichever it calls (as conv)
+    kernels = ("fully_connected_dsp", "conv_2d_quick_dsp") if ptr.dsp and not ptr.mve else ()
+    if kernels and quick_fully_connected(ctx):  # as the quick 1x1 convolution, linked anyway
         quick = quick_fc(ctx, p, ptr, mult, shift, _folded_bias(ctx, -x.zero_point, 0))
         if quick is not None:
-            return OpCode(quick.decls, quick.call, ("conv_2d_quick_dsp",), quick.needs)
+            return OpCode(quick.decls, quick.call, kernels, quick.needs)
     lo, hi = activation_range(ctx)
     tables, per_channel = unit_requant_tables(p, mult, shift)
     decls = tables + (
@@ -256,7 +257,7 @@ def fully_connected(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     tail = f", {scratch}" if scratch != "NULL" else ""
     call = (f"ec_{entry}_s8(&{p}, {ptr(i[0])}, {_filter(ctx, p, ptr)}, {_bias(ctx, ptr)}, "
             f"{ptr(ctx.op.outputs[0])}{tail});")
-    return OpCode(decls, call, (stem,))
+    return OpCode(decls, call, kernels or (stem,))
 
 
 def depthwise_vectors(w: np.ndarray) -> np.ndarray:

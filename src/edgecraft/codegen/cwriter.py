@@ -53,16 +53,26 @@ def c_list(values: np.ndarray | list[int]) -> str:
     return "{" + ", ".join(c_int(v) for v in np.asarray(values).reshape(-1).tolist()) + "}"
 
 
+def _items(values: np.ndarray) -> list[str]:
+    flat = np.asarray(values).reshape(-1)
+    literal = c_float if flat.dtype == np.float32 else c_int
+    return [literal(v) for v in flat.tolist()]
+
+
+def _lines(items: list[str], indent: str) -> str:
+    return f",\n{indent}".join(", ".join(items[i:i + _PER_LINE]) for i in range(0, len(items), _PER_LINE))
+
+
+def c_values(values: np.ndarray) -> str:
+    """``{a, b, ...}``, several values per line: an initializer inside a larger one."""
+    return "{\n    " + _lines(_items(values), "    ") + "}"
+
+
 def c_array(name: str, ctype: str, values: np.ndarray, comment: str = "") -> str:
     """A ``static const`` array definition, several values per line."""
-    flat = np.asarray(values).reshape(-1)
-    if flat.dtype == np.float32:
-        items = [c_float(v) for v in flat.tolist()]
-    else:
-        items = [c_int(v) for v in flat.tolist()]
-    lines = [", ".join(items[i:i + _PER_LINE]) for i in range(0, len(items), _PER_LINE)]
+    items = _items(values)
     head = f"/* {comment} */\n" if comment else ""
-    body = ",\n  ".join(lines) if lines else "0"
+    body = _lines(items, "  ") if items else "0"
     return f"{head}static const {ctype} {name}[{max(len(items), 1)}] = {{\n  {body}\n}};\n"
 
 

@@ -34,8 +34,8 @@ class OpCode:
 class Pointer(Protocol):
     """What emitters get from the generator: tensor index -> C expression of its data, whether
     the DSP kernels are selected (and the Helium ones: ``mve`` implies ``dsp`` for the ops
-    without an MVE kernel), the operator's planned scratch buffer, and a way to add a
-    constant array of the emitter's own."""
+    without an MVE kernel), the operator's planned scratch buffer, where the plan lets two
+    tensors overlap, and a way to add a constant array of the emitter's own."""
 
     dsp: bool
     mve: bool
@@ -43,6 +43,8 @@ class Pointer(Protocol):
     def __call__(self, k: int) -> str: ...
 
     def scratch(self, op: Operator) -> str: ...
+
+    def overlap_shift(self, a: int, b: int) -> int | None: ...
 
     def const_array(self, name: str, ctype: str, values: np.ndarray, comment: str,
                     aligned: bool = False) -> str: ...

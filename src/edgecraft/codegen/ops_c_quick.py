@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecraft.codegen.cwriter import c_int, c_list
+from edgecraft.codegen.cwriter import c_list, c_values
 from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
@@ -91,7 +91,7 @@ def _passes_safe(ctx: OpContext, ptr: Pointer) -> bool:
     plan lets overlap its input must sit a whole number of pixels below it (each pass then
     overwrites only input channels of its own group, of pixels already done)."""
     c = ctx.req_input(0).shape[3]
-    shift = getattr(ptr, "overlap_shift", lambda a, b: None)(ctx.op.inputs[0], ctx.op.outputs[0])
+    shift = ptr.overlap_shift(ctx.op.inputs[0], ctx.op.outputs[0])
     return shift is None or depthwise_passes(ctx.req_input(1).shape, c) == 1 or shift % c == 0
 
 
@@ -149,11 +149,6 @@ def channel_words(bias: np.ndarray, mult: np.ndarray) -> np.ndarray:
     return np.stack([b[0::2], b[1::2], m[0::2], m[1::2]], axis=1).reshape(-1).astype(np.int32)
 
 
-def _values(values: np.ndarray) -> str:
-    items = [c_int(v) for v in np.asarray(values).reshape(-1).tolist()]
-    return "{\n    " + ",\n    ".join(", ".join(items[i:i + 24]) for i in range(0, len(items), 24)) + "}"
-
-
 def _tables(ctx: OpContext, p: str, mult: np.ndarray, shift: np.ndarray, bias: np.ndarray,
             weights: np.ndarray) -> tuple[str, tuple[str, ...]]:
     """``<p>_tables``, the one constant the parameter block points to (ec_quick_params): per
@@ -168,7 +163,7 @@ def _tables(ctx: OpContext, p: str, mult: np.ndarray, shift: np.ndarray, bias: n
             f"less one ({layout}); weights ({ctx.op.type}) */\n"
             f"static const struct {{\n  int32_t chan[{len(chan)}];\n  uint8_t rshift[{len(rshift)}];\n"
             f"  int8_t weights[{weights.size}];\n}} {p}_tables = {{\n"
-            f"  {_values(chan)},\n  {_values(rshift)},\n  {_values(weights)}\n}};\n")
+            f"  {c_values(chan)},\n  {c_values(rshift)},\n  {c_values(weights)}\n}};\n")
     return text, (_BYTE_SHIFTS,) if wide else ()
 
 

@@ -11,6 +11,7 @@ that line (or after the output), so the error is always the first thing on stder
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import logging
 import math
@@ -240,7 +241,11 @@ def held_diagnostics() -> Iterator[list[str]]:
 @contextmanager
 def _held_stderr_fd() -> Iterator[list[bytes]]:
     """Point file descriptor 2 at a temporary file for the block (native libraries and child
-    processes write there, not through ``sys.stderr``); what they wrote is returned after."""
+    processes write there, not through ``sys.stderr``); what they wrote is returned after.
+
+    A fatal signal (SIGSEGV, SIGABRT, ...) in the block would take the temporary file with it,
+    so Python's fault handler writes its traceback to the real stderr meanwhile: a crash in a
+    native library (Ray's, PyTorch's) is never silent. It is left as it was found after."""
     got: list[bytes] = []
     sys.stderr.flush()
     try:
@@ -248,13 +253,19 @@ def _held_stderr_fd() -> Iterator[list[bytes]]:
     except OSError:  # stderr closed (2>&-): nothing to hold
         yield got
         return
+    was = faulthandler.is_enabled()
     with tempfile.TemporaryFile() as tmp:
+        faulthandler.enable(file=saved, all_threads=True)
         os.dup2(tmp.fileno(), 2)
         try:
             yield got
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
+            if was:
+                faulthandler.enable(file=2, all_threads=True)
+            else:
+                faulthandler.disable()
             os.close(saved)
             tmp.seek(0)
             got.append(tmp.read())

@@ -1,0 +1,73 @@
+"""A command that crashes in native code is not silent: while the CLI holds file descriptor 2
+back (so its error line comes first), Python's fault handler writes to the real stderr."""
+
+from __future__ import annotations
+
+import faulthandler
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import typer
+
+import edgecraft
+from edgecraft.cli.common import run_cli
+
+CRASHING_CLI = textwrap.dedent(
+    """
+    import ctypes, os, typer
+    from edgecraft.cli.common import run_cli
+
+    app = typer.Typer()
+
+    @app.command()
+    def crash() -> None:
+        os.write(2, b"native output held back\\n")
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+
+    @app.command()
+    def fine() -> None:
+        pass
+
+    raise SystemExit(run_cli(app, None, ()))
+    """
+)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    src = str(Path(edgecraft.__file__).parents[1])
+    return subprocess.run(
+        [sys.executable, "-c", CRASHING_CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_a_segfault_while_stderr_is_held_prints_a_traceback() -> None:
+    proc = _run("crash")
+    assert proc.returncode == -signal.SIGSEGV, proc.stderr
+    assert "Fatal Python error: Segmentation fault" in proc.stderr, proc.stderr
+    assert re.search(r'File "<string>", line \d+ in crash', proc.stderr), proc.stderr  # its own frame
+
+
+def test_the_fault_handler_is_left_as_it_was() -> None:
+    app = typer.Typer()
+    app.command()(lambda: None)
+    was = faulthandler.is_enabled()
+    try:
+        for state in (False, True):
+            (faulthandler.enable if state else faulthandler.disable)()
+            assert run_cli(app, [], ()) == 0
+            assert faulthandler.is_enabled() is state
+    finally:
+        (faulthandler.enable if was else faulthandler.disable)()
+
+
+def test_a_fine_command_still_exits_zero_with_nothing_on_stderr() -> None:
+    proc = _run("fine")
+    assert (proc.returncode, proc.stderr) == (0, "")

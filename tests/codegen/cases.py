@@ -334,6 +334,27 @@ def fc_tables_chain(seed: int = 0) -> Graph:
     return g.build([first], [x])
 
 
+def fc_shift_chain(seed: int = 0) -> Graph:
+    """Three per-tensor FULLY_CONNECTED layers on two input rows whose real multipliers (input
+    scale x filter scale / output scale) are 1.5, 0.75 and 3: shifts +1, 0 and +2, where the
+    per-tensor requantization shifts left before SRDHM or not at all. Depths 40, 9 and 12: whole
+    pairs of groups of four, one group and a remainder of one, a pair and one group left."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("fc_shift")
+    s = 0.05
+    x = first = g.tensor("x", (2, 40), "int8", qparams(s, 3))
+    for k, (depth, units, real) in enumerate([(40, 9, 1.5), (9, 12, 0.75), (12, 8, 3.0)]):
+        ws = 0.01
+        w = g.const(f"w{k}", rng.integers(-4, 5, (units, depth)).astype(np.int8), qparams(ws, 0))
+        bias = g.const(f"b{k}", rng.integers(-40, 40, units).astype(np.int32), qparams(s * ws, 0))
+        out = s * ws / real
+        y = g.tensor(f"y{k}", (2, units), "int8", qparams(out, int(rng.integers(-10, 11))))
+        g.op("FULLY_CONNECTED", [x, w, bias], [y], fused_activation_function=["NONE", "RELU", "NONE"][k],
+             keep_num_dims=False)
+        x, s = y, out
+    return g.build([first], [x])
+
+
 def comparison(rng: np.random.Generator, op: str) -> Graph:
     g = GraphBuilder(op.lower())
     shape = tuple(int(v) for v in rng.integers(1, 5, 3))

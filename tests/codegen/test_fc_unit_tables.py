@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from cases import batch_matmul, fc_tables_chain, random_inputs
+from cases import batch_matmul, fc_shift_chain, fc_tables_chain, random_inputs
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel
@@ -51,6 +51,13 @@ def test_per_tensor_fc_stores_one_multiplier_and_matches_tflm() -> None:
     # the filter with a zero point takes the entry without scratch, the others the SMLAD one
     assert "ec_fully_connected_dsp_direct_s8(" in source and "ec_fully_connected_dsp_s8(" in source
 
+
+
+def test_per_tensor_fc_with_left_shifts_matches_tflm() -> None:
+    # shifts +1, 0, +2 (the DSP kernels' per-tensor loop shifts left before SRDHM), both entries
+    graph = fc_shift_chain(seed=2)
+    for kw in ({"dsp": False}, {"dsp": True}):
+        assert sorted(_exact(graph, 40, **kw).values()) == [(1, 1, 0)] * 3, kw
 
 def test_int16_fc_and_batch_matmul_tables_follow_the_filter() -> None:
     seen = set()

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
-from codegen.cases import fc_tables_chain, random_inputs
+from codegen.cases import fc_shift_chain, fc_tables_chain, random_inputs
 from edgecraft.emulate import emulate
 from edgecraft.formats import write_tflite
 from edgecraft.reference import TflmRunner
@@ -31,3 +32,19 @@ def test_per_tensor_fc_tables_exact_on_emulated_cores(target: str) -> None:
     tflm = TflmRunner(write_tflite(graph))
     for b in range(6):
         check_tensor(result.outputs[0][b], tflm.run([batches[0][b]])[0], f"{target} input {b}")
+
+
+def test_per_tensor_fc_left_shifts_exact_on_the_dsp_core() -> None:
+    # shifts +1, 0 and +2: the per-tensor loop's left shift before SRDHM (SMMLAR) and none after
+    graph = fc_shift_chain(seed=2)
+    t = graph.tensors
+    shifts = {
+        int(np.frexp(t[op.inputs[0]].scale * t[op.inputs[1]].scale / t[op.outputs[0]].scale)[1])
+        for op in graph.operators
+    }
+    assert shifts == {0, 1, 2}
+    batches = random_inputs(graph, 6, seed=5)
+    result = emulate(graph, "qemu-m4", batches, name="fcs")
+    tflm = TflmRunner(write_tflite(graph))
+    for b in range(6):
+        check_tensor(result.outputs[0][b], tflm.run([batches[0][b]])[0], f"qemu-m4 input {b}")

@@ -101,6 +101,19 @@ static inline int8_t ec_requant_quick(int32_t acc, int32_t m2, int32_t rshift, i
 #endif
 }
 
+/* SaturatingRoundingDoublingHighMul(x, m) for a multiplier m in [2^30, 2^31), given as
+ * m2 = 2 m - 2^32 (m shifted left by one, as an int32): floor((x m + 2^30) / 2^31), as
+ * ec_requant_quick computes it, for any int32 x; one SMMLAR on the DSP core. */
+static inline int32_t ec_srdhm_m2(int32_t x, int32_t m2) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+  int32_t y;
+  __asm__("smmlar %0, %1, %2, %1" : "=r"(y) : "r"(x), "r"(m2));
+  return y;
+#else
+  return (int32_t)(((int64_t)x * ((int64_t)m2 + ((int64_t)1 << 32)) + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
 /* A word holding halfwords (lo, hi). */
 static inline int32_t ec_pack16(int32_t lo, int32_t hi) {
   return (int32_t)(((uint32_t)(uint16_t)hi << 16) | (uint16_t)lo);

@@ -1,5 +1,5 @@
 """``python -m edgecraft`` is the ``edgecraft`` command."""
 
-from edgecraft.cli.app import main
+from edgecraft.cli.app import program
 
-main()
+program()

@@ -1,6 +1,6 @@
 """The CLI contract for bad input, as one table: every case exits 2 with exactly one line on
 stderr starting ``error:`` and nothing on stdout. The cases run in this process through
-``main()`` (the console script's entry point, error handling included); a few run as real
+``main()`` (the CLI's entry point, error handling included, as the console script runs it); a few run as real
 subprocesses below."""
 
 from __future__ import annotations

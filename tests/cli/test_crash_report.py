@@ -1,5 +1,7 @@
 """A command that crashes in native code is not silent: while the CLI holds file descriptor 2
-back (so its error line comes first), Python's fault handler writes to the real stderr."""
+back (so its error line comes first), Python's fault handler writes to the real stderr. The
+program (console script, ``python -m edgecraft``) leaves by ``os._exit`` after a Ray driver,
+its output flushed first; ``main()`` in a process that goes on never does."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import typer
 
 import edgecraft
+from edgecraft.cli.app import main
 from edgecraft.cli.common import run_cli
 
 CRASHING_CLI = textwrap.dedent(
@@ -71,3 +75,22 @@ def test_the_fault_handler_is_left_as_it_was() -> None:
 def test_a_fine_command_still_exits_zero_with_nothing_on_stderr() -> None:
     proc = _run("fine")
     assert (proc.returncode, proc.stderr) == (0, "")
+
+
+def test_the_program_flushes_its_output_before_leaving_after_ray() -> None:
+    src = str(Path(edgecraft.__file__).parents[1])
+    script = "import ray, sys; sys.argv = ['edgecraft', 'boards', '--format', 'json']; " \
+             "from edgecraft.cli.app import program; program()"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("{") and proc.stdout.rstrip().endswith("}")  # all of it, flushed
+
+
+def test_main_returns_to_a_process_that_goes_on_with_ray_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ray  # noqa: F401  (in sys.modules, as after a search test in this worker)
+
+    monkeypatch.setattr(sys, "argv", ["edgecraft", "--help"])  # main() on the command line
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 0  # raised here, not os._exit: this test process is still running

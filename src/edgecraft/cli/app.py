@@ -85,16 +85,21 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app on ``argv`` (default: the command line) and exits with its
-    code; every error is one ``error:`` line on stderr (see :func:`edgecraft.cli.common.run_cli`).
+    code; every error is one ``error:`` line on stderr (see :func:`edgecraft.cli.common.run_cli`)."""
+    raise SystemExit(run_cli(app, argv, _user_errors()))
 
-    Run as the program (``argv`` None), a fatal signal prints Python's traceback on stderr, and
-    a process that ran a Ray driver (``search``) leaves without interpreter teardown once its
-    output is flushed: Ray's gRPC and GCS client threads outlive ``ray.shutdown()`` and run on
-    while the interpreter is torn down, as Ray's own workers avoid by the same exit."""
-    if argv is None and not faulthandler.is_enabled():
+
+def program() -> None:
+    """The ``edgecraft`` program (the console script, ``python -m edgecraft``): :func:`main` on
+    the command line, in a process of its own. A fatal signal prints Python's traceback on
+    stderr; a process that ran a Ray driver (``search``) leaves without interpreter teardown
+    once its output is flushed: Ray's gRPC and GCS client threads outlive ``ray.shutdown()``
+    and would run on while the interpreter is torn down, which Ray's own workers avoid by the
+    same exit. (Never in a process that goes on, such as a test calling :func:`main`.)"""
+    if not faulthandler.is_enabled():
         faulthandler.enable(all_threads=True)
-    code = run_cli(app, argv, _user_errors())
-    if argv is None and "ray" in sys.modules:
+    code = run_cli(app, None, _user_errors())
+    if "ray" in sys.modules:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
@@ -103,4 +108,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    program()

@@ -204,22 +204,26 @@ static inline void ec_to_q15_pairs(const int8_t *in, int32_t n, int32_t offset, 
   "smlad %[" a "], %[s], %[x13], %[" a "]\n\t"
 #define EC_DOT4_GROUP \
   "ldrd %[x02], %[x13], [%[x]], #8\n\t" EC_DOT4_ROW("a0") EC_DOT4_ROW("a1") EC_DOT4_ROW("a2") EC_DOT4_ROW("a3")
+/* q passes (none when q <= 0) of group, written out twice: a group reads its inputs through
+ * %[x] (xvar, advanced) and its four filter words through %[f] (f, advanced) into the sums
+ * a0..a3; the remaining arguments are the statement's inputs (memory read, other operands). */
+#define EC_DOT4_PASSES(group, xvar, ...)                                                            \
+  do {                                                                                             \
+    int32_t x02, x13, w, s;                                                                        \
+    if (q > 0)                                                                                     \
+      __asm__("1:\n\t" group group "subs %[q], %[q], #1\n\tbne 1b"                                 \
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xvar), [f] "+r"(f), \
+                [q] "+r"(q), [x02] "=&r"(x02), [x13] "=&r"(x13), [w] "=&r"(w), [s] "=&r"(s)        \
+              : __VA_ARGS__                                                                        \
+              : "cc");                                                                             \
+  } while (0)
 #endif
 static inline void ec_dot4_q15(const int32_t *x, const int8_t *f, int32_t n, int32_t acc[4]) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   const int32_t *end = x + 2 * (n >> 2);
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-  {
-    int32_t x02, x13, w, s, q = n >> 3;
-    if (q > 0) {
-      __asm__("1:\n\t" EC_DOT4_GROUP EC_DOT4_GROUP "subs %[q], %[q], #1\n\t"
-              "bne 1b"
-              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [f] "+r"(f),
-                [q] "+r"(q), [x02] "=&r"(x02), [x13] "=&r"(x13), [w] "=&r"(w), [s] "=&r"(s)
-              : "m"(*(const int32_t(*)[])x), "m"(*(const int8_t(*)[])f)
-              : "cc");
-    }
-  }
+  int32_t q = n >> 3;
+  EC_DOT4_PASSES(EC_DOT4_GROUP, x, "m"(*(const int32_t(*)[])x), "m"(*(const int8_t(*)[])f));
 #endif
   while (x < end) {
     const int32_t x02 = x[0], x13 = x[1];

@@ -105,8 +105,8 @@ static EC_ALWAYS_INLINE void direct_units(const ec_fc_params *p, const int8_t *i
  * the DSP core two groups of four inputs a pass are written out: 23 instructions per 16
  * multiply-accumulates and 2 a pass (the compiler's loop: 27 per group). */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-#define EC_DIRECT4_GROUP                        \
-  "ldr %[x13], [%[in]], #4\n\t"                 \
+#define EC_DIRECT4_GROUP                       \
+  "ldr %[x13], [%[x]], #4\n\t"                 \
   "sxtab16 %[x02], %[off2], %[x13]\n\t"         \
   "sxtab16 %[x13], %[off2], %[x13], ror #8\n\t" \
   EC_DOT4_ROW("a0") EC_DOT4_ROW("a1") EC_DOT4_ROW("a2") EC_DOT4_ROW("a3")
@@ -118,17 +118,8 @@ static EC_ALWAYS_INLINE void direct_block4(const ec_fc_params *p, const int8_t *
   const int8_t *const row = in;
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-  {
-    int32_t x02, x13, w, s, q = depth >> 3;
-    if (q > 0) {
-      __asm__("1:\n\t" EC_DIRECT4_GROUP EC_DIRECT4_GROUP "subs %[q], %[q], #1\n\t"
-              "bne 1b"
-              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [in] "+r"(in), [f] "+r"(f),
-                [q] "+r"(q), [x02] "=&r"(x02), [x13] "=&r"(x13), [w] "=&r"(w), [s] "=&r"(s)
-              : [off2] "r"(off2), "m"(*(const int8_t(*)[])in), "m"(*(const int8_t(*)[])f)
-              : "cc");
-    }
-  }
+  int32_t q = depth >> 3;
+  EC_DOT4_PASSES(EC_DIRECT4_GROUP, in, [off2] "r"(off2), "m"(*(const int8_t(*)[])in), "m"(*(const int8_t(*)[])f));
 #endif
   for (; in < row + d4; in += 4, f += 16) {
     const uint32_t xs = ec_load4(in);

@@ -5,7 +5,6 @@ outputs of run and emulate equal TFLM's exactly."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,8 +62,6 @@ def test_build_writes_the_int16_kernels(model: tuple[Path, Path, list[np.ndarray
 
 
 @pytest.mark.toolchain
-@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-                    reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)")
 def test_emulate_matches_tflm(model: tuple[Path, Path, list[np.ndarray]], tmp_path: Path) -> None:
     path, x, want = model
     r = edgecraft("emulate", str(path), "-i", str(x), "-t", "qemu-m4", "-o", str(tmp_path / "em.npy"),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,11 +18,7 @@ from edgecraft.models.synthetic import tiny_mlp
 from edgecraft.targets import board_slugs, get_board
 from edgecraft.targets.cycles import SECONDS_PER_DAY, cycle_data, has_cycle_model
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-                       reason="needs gcc-arm-none-eabi and qemu-system-arm"),
-]
+pytestmark = pytest.mark.toolchain
 
 
 def test_every_board_gets_cycles_and_energy_from_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],

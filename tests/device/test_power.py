@@ -70,10 +70,6 @@ def test_board_power_takes_counted_cycles() -> None:
 
 @pytest.mark.toolchain
 def test_board_power_counts_cycles_on_the_boards_core() -> None:
-    import shutil
-
-    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
-        pytest.skip("arm-none-eabi-gcc and qemu-system-arm are needed")
     from edgecraft.device.power import counted_classes
     from edgecraft.targets import get_board
     from edgecraft.targets.cycles import estimate_cycles

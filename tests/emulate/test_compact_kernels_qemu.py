@@ -5,8 +5,6 @@ run as the quick convolution kernel's 1x1 convolution."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from codegen.cases import random_inputs, tflm_outputs
@@ -15,13 +13,7 @@ from edgecraft.codegen import generate
 from edgecraft.emulate import emulate
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize("shape", [(15, 17, 8, "NONE"), (4, 6, 12, "RELU")], ids=["255_pixels", "24_relu"])

@@ -4,7 +4,6 @@ written to a file, and one-line errors with exit code 2 for user mistakes."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +16,7 @@ from edgecraft.formats import write_tflite
 from edgecraft.models.synthetic import small_cnn
 from edgecraft.runtime import run_model
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="needs qemu-system-arm"),
-]
+pytestmark = pytest.mark.toolchain
 
 
 def edgecraft(*args: str) -> subprocess.CompletedProcess[str]:

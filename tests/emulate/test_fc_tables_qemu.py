@@ -4,8 +4,6 @@ DSP kernels on qemu-m4 and the Helium ones on qemu-m55 (issue 14, point 6)."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -15,13 +13,7 @@ from edgecraft.formats import write_tflite
 from edgecraft.reference import TflmRunner
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m55"])

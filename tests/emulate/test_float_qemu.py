@@ -4,8 +4,6 @@ on the M0, equal to the runtime (equal to TFLM per the host test)."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -14,13 +12,7 @@ from edgecraft.runtime import run_model
 from float_cases import binary_graph, inputs_for, int_graph, int_inputs, matmul_graph, nn_graph, unary_graph
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize(("kind", "board"), [("nn", "qemu-m4"), ("unary", "qemu-m0"), ("binary", "qemu-m0"),

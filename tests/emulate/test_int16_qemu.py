@@ -4,8 +4,6 @@ TFLM's exactly."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from codegen.cases import tflm_outputs
@@ -13,13 +11,7 @@ from edgecraft.emulate import emulate
 from int16_cases import int16_chain, int16_chain2, int16_chain3, int16_chain4, int16_inputs
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize("build", [int16_chain, int16_chain2, int16_chain3, int16_chain4],

@@ -4,8 +4,6 @@ outputs equal TFLM's exactly."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from codegen.cases import random_inputs, tflm_outputs
@@ -13,13 +11,7 @@ from edgecraft.emulate import emulate
 from layout_cases import layout_chain
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m0"])

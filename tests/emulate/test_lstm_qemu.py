@@ -4,8 +4,6 @@ state carried over, every output equal to TFLM's."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -15,13 +13,7 @@ from edgecraft.reference import TflmRunner
 from lstm_cases import lstm_graph, lstm_input
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize(("target", "dtype"), [("qemu-m4", "int8"), ("qemu-m0", "int16")])

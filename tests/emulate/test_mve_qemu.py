@@ -5,7 +5,6 @@ predication), and the ops without an MVE kernel fall back to their DSP ones in t
 from __future__ import annotations
 
 import itertools
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +21,7 @@ from edgecraft.models.synthetic import small_cnn
 from edgecraft.plan import DEFAULT_ALGORITHM, PROFILE_ALGORITHM
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 def fc_chain(seed: int) -> Graph:

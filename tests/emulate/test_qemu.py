@@ -5,8 +5,6 @@ tests in tests/codegen cover many."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -29,10 +27,6 @@ from oracle import check_tensor, conformance_model
 pytestmark = [
     pytest.mark.slow,  # tests/conftest.py runs slow modules first
     pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
 ]
 
 #: Conformance model -> the machines it runs on here (qemu-m0 has 16 KiB of RAM and 256 KiB of

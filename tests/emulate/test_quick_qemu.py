@@ -5,8 +5,6 @@ tests/codegen/quick_cases.py."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from codegen.cases import random_inputs, tflm_outputs
@@ -24,13 +22,7 @@ from edgecraft.emulate import emulate
 from edgecraft.ir.graph import Graph
 from oracle import check_tensor
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize("build", [lambda: quick_conv_chain(2, (13, 6, 1, 5)), lambda: quick_conv_chain(3),

@@ -3,8 +3,6 @@ on the stack, so the painted-stack peak of a DSP build stays near the portable o
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from codegen.cases import random_inputs
@@ -15,10 +13,6 @@ from edgecraft.plan import plan_memory
 pytestmark = [
     pytest.mark.slow,  # tests/conftest.py runs slow modules first
     pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
 ]
 
 

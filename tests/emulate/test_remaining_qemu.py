@@ -5,8 +5,6 @@ equal to TFLM."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -16,13 +14,7 @@ from edgecraft.runtime import run_model
 from oracle import check_tensor, check_tflm
 from remaining_cases import quant, space_batch, values
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 def test_space_batch_on_m4() -> None:

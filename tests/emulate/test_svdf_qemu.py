@@ -3,8 +3,6 @@ firmware, the state carried over, equal to TFLM."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -14,13 +12,7 @@ from edgecraft.reference import TflmRunner
 from oracle import check_tensor
 from svdf_cases import svdf_graph, svdf_input
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize(("target", "state"), [("qemu-m4", "int16"), ("qemu-m0", "int8")])

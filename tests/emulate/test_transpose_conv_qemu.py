@@ -3,8 +3,6 @@ the M0 equal to TFLM, float32 on the M4 within 1e-5 of the runtime."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -13,13 +11,7 @@ from edgecraft.runtime import run_model
 from oracle import check_tensor, check_tflm
 from transpose_conv_cases import random_input, transpose_conv_graph
 
-pytestmark = [
-    pytest.mark.toolchain,
-    pytest.mark.skipif(
-        shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-        reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)",
-    ),
-]
+pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize(("target", "dtype"),

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,8 +60,7 @@ def test_stream_detections_agree(models: Path, capsys: pytest.CaptureFixture[str
     assert a["detections"] == b["detections"] and [d["label"] for d in a["detections"]] == ["tone", "tone"]
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.toolchain
 def test_run_and_emulate_the_onnx_model(models: Path, capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
     want = run_model(tiny_mlp(), [np.load(models / "x.npy")])[0]

@@ -5,8 +5,6 @@ machine (portable and DSP kernels) and qemu-m4 give TFLM's bytes."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -101,8 +99,6 @@ def test_no_patch_where_an_intermediate_is_read_twice_or_the_halo_is_too_short()
 
 
 @pytest.mark.toolchain
-@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-                    reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)")
 def test_block_and_chain_in_bands_are_exact_on_qemu_m4() -> None:
     from edgecraft.emulate import emulate
 
@@ -116,8 +112,6 @@ def test_block_and_chain_in_bands_are_exact_on_qemu_m4() -> None:
 
 
 @pytest.mark.toolchain
-@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
-                    reason="needs gcc-arm-none-eabi and qemu-system-arm (scripts/setup.sh installs them)")
 def test_per_operator_counts_come_from_a_build_without_patches() -> None:
     from edgecraft.emulate import emulate
 

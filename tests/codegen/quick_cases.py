@@ -112,6 +112,28 @@ def wide_accumulator_layer(seed: int, depthwise: bool, clamped: bool = False) ->
     return g.build([x], [y])
 
 
+def far_dilation(seed: int, dilation: int = 128) -> Graph:
+    """A 1x3 CONV_2D then a 1x3 DEPTHWISE_CONV_2D, SAME, dilated by ``dilation`` across a
+    2 x 300 x 4 input (taps ``dilation`` pixels apart, some in the padding): past 127 the quick
+    parameter block cannot hold the dilation, so both layers keep the general DSP kernels."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder("far_dilation")
+    c = 4
+    x = start = g.tensor("x", (1, 2, 300, c), "int8", qparams(0.05, int(rng.integers(-20, 21))))
+    s = 0.05
+    for k, depthwise in enumerate((False, True)):
+        ws = rng.uniform(0.002, 0.02, c).astype(np.float32)
+        shape = (1, 1, 3, c) if depthwise else (c, 1, 3, c)
+        values = rng.integers(-127, 128, shape).astype(np.int8)
+        w = g.const(f"w{k}", values, qparams(ws, 0, 3 if depthwise else 0))
+        b = g.const(f"b{k}", rng.integers(-3000, 3000, c).astype(np.int32), qparams(s * ws, 0))
+        s = s * float(ws.mean()) * 127 * np.sqrt(3 * (1 if depthwise else c)) / 16
+        y = g.tensor(f"y{k}", (1, 2, 300, c), "int8", qparams(s, int(rng.integers(-20, 21))))
+        conv_layer(g, depthwise, x, w, b, y, dilation=dilation)
+        x = y
+    return g.build([start], [x])
+
+
 def long_fully_connected(seed: int, depth: int = 1101, units: int = 6) -> Graph:
     """FULLY_CONNECTED rows longer than the DSP kernel's scratch limit (EC_FC_DEPTH_MAX, 1024):
     input words split as they are read; a block of four units and two leftover units, a tail

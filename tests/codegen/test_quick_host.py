@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from cases import random_inputs, tflm_outputs
 from quick_cases import (
+    far_dilation,
     long_fully_connected,
     pad_chain,
     quick_conv_chain,
@@ -77,6 +78,19 @@ def test_accumulators_past_2_30_take_the_quick_kernels_exactly(depthwise: bool) 
         inside = int(((outs[0] > -128) & (outs[0] < 127)).sum())
         assert inside == 0 and {-128, 127} <= set(outs[0].ravel().tolist()) if clamped else inside > 0
         _check(graph, outs, batches, f"wide accumulators {stem} clamped {clamped}")
+
+
+def test_a_dilation_past_a_byte_keeps_the_general_kernels_exactly() -> None:
+    """ec_quick_params holds a dilation in a byte: dilated by 127 both layers take the quick
+    kernels, by 128 the general ones; both exact."""
+    for dilation, quick in ((127, 1), (128, 0)):
+        graph = far_dilation(5, dilation)
+        model = generate(graph, f"far{dilation}", dsp=True)
+        for stem in ("conv_2d", "depthwise_conv_2d"):
+            calls = _calls(model, f"ec_{stem}_quick_dsp_s8"), _calls(model, f"ec_{stem}_dsp_s8")
+            assert calls == (quick, 1 - quick), (dilation, stem)
+        batches = random_inputs(graph, 3, 5)
+        _check(graph, HostModel(model).run_batch(batches), batches, f"dilation {dilation}")
 
 
 def test_depthwise_output_over_its_input_off_a_pixel_keeps_one_pass() -> None:

@@ -19,6 +19,7 @@ from edgecraft.ops.quick import (
     byte_shifts,
     depthwise_group_fits,
     depthwise_passes,
+    quick_geometry_fits,
     quick_multipliers,
     quick_requant,
 )
@@ -55,10 +56,6 @@ def depthwise_quads(w: np.ndarray) -> np.ndarray:
     return np.concatenate([q.reshape(-1), taps[:, 4 * quads:].reshape(-1)]).astype(np.int8)
 
 
-def _fits16(values: list[int]) -> bool:
-    return all(-(2**15) <= v < 2**15 for v in values)
-
-
 def _params(ctx: OpContext, p: str, pads: tuple[int, int],
             shapes: tuple[tuple[int, ...], ...] | None = None) -> str | None:
     """The compact parameter block (``ec_quick_params``, pointing to ``<p>_tables``), or None
@@ -69,10 +66,9 @@ def _params(ctx: OpContext, p: str, pads: tuple[int, int],
     a = ctx.attrs
     geometry = [a.get("stride_h", 1), a.get("stride_w", 1), a.get("dilation_h_factor", 1),
                 a.get("dilation_w_factor", 1), *pads]
-    if not _fits16([*x_shape, *w_shape, *y_shape, *geometry, -x.zero_point, y.zero_point]):
-        return None
     sh, sw, dh, dw, ph, pw = geometry
-    if max(dh, dw) > 127:
+    values = [*x_shape, *w_shape, *y_shape, *geometry, -x.zero_point, y.zero_point]
+    if not quick_geometry_fits(values, (dh, dw)):
         return None
     return (
         f"static const ec_quick_params {p} = {{\n"

@@ -2,9 +2,10 @@
 (``codegen/ops_c_quick.py``, ``kernels/*_quick_dsp.c``): the int8 clamp, right shifts only,
 multipliers in [2^30, 2^31) (the kernels take 2 m - 2^32 as an int32), one group (depth
 multiplier 1), a patch the scratch takes (convolution) or a group of taps the stack buffer takes
-(depthwise), and accumulators provably within int32 (TFLM's and
-the kernels' partial sums alike). The C generator decides with these checks (plus its own:
-halfword geometry, a planned scratch); ``profile`` counts the kernel file each layer will link."""
+(depthwise), accumulators provably within int32 (TFLM's and the kernels' partial sums alike),
+and a geometry the parameter block holds (:func:`quick_geometry_fits`). The C generator decides
+with these checks (plus its own: a planned scratch, a depthwise output that may overlap its
+input); ``profile`` counts the kernel file each layer will link."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ from edgecraft.ops.conv_common import activation_range
 
 #: The largest accumulator magnitude the quick kernels take (an int32, never wrapping).
 ACC_LIMIT = 2**31 - 1
+
+
+#: The largest dilation ``ec_quick_params`` holds (``int8_t dilation_h, dilation_w``); its sizes,
+#: strides, pads and offsets are halfwords.
+QUICK_DILATION_MAX = 127
+
+
+def quick_geometry_fits(values: list[int], dilations: tuple[int, int]) -> bool:
+    """Whether the quick kernels' parameter block holds a layer: ``values`` (sizes, strides,
+    pads, offsets) each in an int16, ``dilations`` at most :data:`QUICK_DILATION_MAX`."""
+    return max(dilations) <= QUICK_DILATION_MAX and all(-(2**15) <= v < 2**15 for v in values)
 
 
 #: The quick depthwise kernel's stack buffer of a group of channels' filter taps as halfword
@@ -100,6 +112,11 @@ def quick_layer(ctx: OpContext) -> bool:
     if x is None or w is None or w.data is None or {x.dtype, w.dtype, y.dtype} != {"int8"}:
         return False
     if x.quant is None or w.quant is None or y.quant is None or w.shape[3] != x.shape[3]:
+        return False
+    a = ctx.attrs
+    geometry = [*x.shape, *w.shape, *y.shape, a.get("stride_h", 1), a.get("stride_w", 1), -x.zero_point,
+                y.zero_point]
+    if not quick_geometry_fits(geometry, (a.get("dilation_h_factor", 1), a.get("dilation_w_factor", 1))):
         return False
     depthwise = ctx.op.type == "DEPTHWISE_CONV_2D"
     mult, shift = conv_multipliers(x.scale, w.quant.scale, y.scale, y.shape[3])

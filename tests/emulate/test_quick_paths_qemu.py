@@ -49,7 +49,9 @@ CASES = [  # (graph, the paths left in)
     (lambda: _layer(True, (5, 5), 8, (3, 3), 8), set()),
     (lambda: _layer(True, (5, 1), 6, (3, 3), 6), {"REM", "TAPS"}),
     (lambda: _layer(True, (6, 7), 8, (5, 5), 8), {"TAPS"}),
-    (lambda: _layer(True, (5, 9), 12, (3, 3), 12), {"RUNS"}),
+    (lambda: _layer(True, (5, 9), 12, (3, 3), 12), set()),
+    (lambda: _layer(True, (1, 6), 8, (3, 3), 8), set()),
+    (lambda: _layer(True, (2, 6), 4, (3, 3), 4, dil=2), set()),
 ]
 
 
@@ -58,7 +60,7 @@ CASES = [  # (graph, the paths left in)
 def test_each_path_alone_is_kept_and_exact_on_m4(build, paths: set[str]) -> None:  # type: ignore[no-untyped-def]
     graph: Graph = build()
     depthwise = graph.operators[0].type == "DEPTHWISE_CONV_2D"
-    stem, names = ("depthwise_conv_2d", ("REM", "TAPS", "RUNS")) if depthwise else ("conv_2d", CONV_PATHS)
+    stem, names = ("depthwise_conv_2d", ("REM", "TAPS")) if depthwise else ("conv_2d", CONV_PATHS)
     prefix = "EC_QUICK_DW_" if depthwise else "EC_QUICK_CONV_"
     files = generate(graph, "one", dsp=True).files
     kernel = files[f"ec_{stem}_quick_dsp.c"]

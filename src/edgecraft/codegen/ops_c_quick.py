@@ -14,7 +14,6 @@ from edgecraft.codegen.opcode import OpCode, Pointer
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.conv_2d import DSP_PATCH_MAX
 from edgecraft.ops.quick import (
-    DW_RUN,
     accumulators_fit,
     byte_shifts,
     depthwise_group_fits,
@@ -103,16 +102,16 @@ def _conv_needs(ctx: OpContext, pads: tuple[int, int]) -> tuple[str, ...]:
 
 def _depthwise_needs(ctx: OpContext, pads: tuple[int, int]) -> tuple[str, ...]:
     """The optional paths of ``ec_depthwise_conv_2d_quick_dsp.c`` this layer takes: leftover
-    channels, windows clipped across to other than 2 or 3 taps (as its ``tap_range``), and runs
-    of at least DW_RUN whole 3x3 windows in a row (channels a multiple of 4)."""
+    channels, and windows its 3x3 assembly (window3) does not take: a filter other than 3x3, or
+    windows clipped (as its ``tap_range``) to other than 2 or 3 taps across or to no rows."""
     x, w, y = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
     a = ctx.attrs
     taps_h = [_taps(oy, a.get("stride_h", 1), pads[0], a.get("dilation_h_factor", 1), w.shape[1], x.shape[1])
               for oy in range(y.shape[1])]
     taps_w = [_taps(ox, a.get("stride_w", 1), pads[1], a.get("dilation_w_factor", 1), w.shape[2], x.shape[2])
               for ox in range(y.shape[2])]
-    runs = w.shape[1:3] == (3, 3) and 3 in taps_h and taps_w.count(3) >= DW_RUN
-    flags = {"REM": x.shape[3] % 4, "TAPS": not set(taps_w) <= {2, 3}, "RUNS": runs and not x.shape[3] % 4}
+    window3 = w.shape[1:3] == (3, 3) and set(taps_w) <= {2, 3} and 0 not in taps_h
+    flags = {"REM": x.shape[3] % 4, "TAPS": not window3}
     return tuple(f"EC_QUICK_DW_{k}" for k, v in flags.items() if v)
 
 

@@ -37,12 +37,6 @@ def quick_geometry_fits(values: list[int], dilations: tuple[int, int]) -> bool:
 DW_GROUP_WORDS = 144
 
 
-#: The fewest whole 3x3 windows to an output row for which a model's depthwise kernel keeps its
-#: run path (``EC_QUICK_DW_RUNS``: about 400 bytes of code that saves a call per pixel); KWS's
-#: rows hold 3 and go pixel by pixel.
-DW_RUN = 4
-
-
 def depthwise_group_fits(filter_shape: tuple[int, ...]) -> bool:
     """Whether one group of 4 channels' taps (2 words each) fits the depthwise kernel's buffer."""
     return 2 * int(filter_shape[1]) * int(filter_shape[2]) <= DW_GROUP_WORDS

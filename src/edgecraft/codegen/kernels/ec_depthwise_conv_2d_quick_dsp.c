@@ -212,9 +212,9 @@ static EC_DW_NOINLINE void window(const dw_window *g, const int8_t *in, const in
  * chan >> 3, and shift is the group's shifts less chan >> 4 (>> 3 with byte shifts). */
 typedef struct {
   uint32_t shape;          /* 3 (taps == 2) + 3 - rows: which of its entries */
-  uint32_t in, out, shift; /* the first pixel's first tap and its output (the group's channel 0) */
+  uint32_t in, shift;      /* the first pixel's first tap (the group's channel 0), the shifts */
   int32_t k;
-  uint32_t chan_end;       /* the group's end in chan */
+  uint32_t out, chan_end;  /* the first pixel's output; the group's end in chan */
   int32_t pixels, in_px, out_px;
   uint32_t f, chan;        /* the first quad's filter pairs less 72 - 24 rows bytes, chan */
   int32_t step, off2, in_row;
@@ -271,12 +271,13 @@ static void __attribute__((naked, noipa)) window3(const dw_call *a __attribute__
       "push {r4-r11, lr}\n\t"
       "ldm r0!, {r1-r11}\n\t"
       "sub r2, r2, r11, lsr #3\n\t"
-      "sub r3, r3, r11, lsr #3\n\t"
+      "sub r5, r5, r11, lsr #3\n\t"
       "push {r1-r11}\n\t"
       "ldm r0, {r6, r11, r12}\n\t"
       "ldrd r10, lr, [sp, #36]\n\t"
       "adr r4, .Ldw_entries\n\t"
-      "ldr r4, [r4, r1, lsl #2]\n\t"
+      "ldrsh r7, [r4, r1, lsl #1]\n\t"
+      "adds r4, r4, r7\n\t"
       "str r4, [sp]\n\t"
       "b .Ldw_quad\n"
       ".Ldw_t3r3:\n\t" EC_DW_T3 "add r5, r12\n"
@@ -293,25 +294,23 @@ static void __attribute__((naked, noipa)) window3(const dw_call *a __attribute__
       "sub r1, r1, r1, lsr #31\n\t"
       "sub r2, r2, r2, lsr #31\n\t"
       "sub r3, r3, r3, lsr #31\n\t"
-      "ldr r4, [sp, #12]\n\t" EC_DW_SHIFTS
-      "ldr r4, [sp, #16]\n\t"
-      "adds r0, r0, r4\n\t"
-      "adds r1, r1, r4\n\t"
-      "adds r2, r2, r4\n\t"
-      "adds r3, r3, r4\n\t"
+      "ldrd r4, r9, [sp, #8]\n\t" EC_DW_SHIFTS
+      "add r0, r0, r9\n\t"
+      "add r1, r1, r9\n\t"
+      "add r2, r2, r9\n\t"
+      "add r3, r3, r9\n\t"
       "ssat r0, #8, r0, asr #1\n\t"
       "ssat r1, #8, r1, asr #1\n\t"
       "ssat r2, #8, r2, asr #1\n\t"
       "ssat r3, #8, r3, asr #1\n\t"
-      "ldr r4, [sp, #8]\n\t"
+      "ldrd r4, r7, [sp, #16]\n\t"
       "add r4, r4, lr, lsr #3\n\t"
       "strb r0, [r4]\n\t"
       "strb r1, [r4, #1]\n\t"
       "strb r2, [r4, #2]\n\t"
       "strb r3, [r4, #3]\n\t"
       "add lr, lr, #32\n\t"
-      "ldr r4, [sp, #20]\n\t"
-      "cmp lr, r4\n\t"
+      "cmp lr, r7\n\t"
       "beq .Ldw_pixel\n"
       ".Ldw_quad:\n\t"
       "ldr r5, [sp, #4]\n\t"
@@ -325,10 +324,12 @@ static void __attribute__((naked, noipa)) window3(const dw_call *a __attribute__
       "beq .Ldw_done\n\t"
       "str r4, [sp, #24]\n\t"
       "ldrd r4, r7, [sp, #28]\n\t"
-      "ldrd r8, r9, [sp, #4]\n\t"
-      "add r8, r8, r4\n\t"
-      "add r9, r9, r7\n\t"
-      "strd r8, r9, [sp, #4]\n\t"
+      "ldr r0, [sp, #4]\n\t"
+      "adds r0, r0, r4\n\t"
+      "str r0, [sp, #4]\n\t"
+      "ldr r0, [sp, #16]\n\t"
+      "adds r0, r0, r7\n\t"
+      "str r0, [sp, #16]\n\t"
       "ldrd r10, lr, [sp, #36]\n\t"
       "b .Ldw_quad\n"
       ".Ldw_done:\n\t"
@@ -352,7 +353,8 @@ static void __attribute__((naked, noipa)) window3(const dw_call *a __attribute__
       "b .Ldw_t2r1\n\t"
       ".align 2\n"
       ".Ldw_entries:\n\t"
-      ".word .Ldw_t3r3 + 1, .Ldw_s3r2 + 1, .Ldw_s3r1 + 1, .Ldw_t2r3 + 1, .Ldw_s2r2 + 1, .Ldw_s2r1 + 1\n\t");
+      ".hword .Ldw_t3r3 - .Ldw_entries + 1, .Ldw_s3r2 - .Ldw_entries + 1, .Ldw_s3r1 - .Ldw_entries + 1\n\t"
+      ".hword .Ldw_t2r3 - .Ldw_entries + 1, .Ldw_s2r2 - .Ldw_entries + 1, .Ldw_s2r1 - .Ldw_entries + 1\n\t");
 }
 #endif
 
@@ -409,7 +411,8 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
   const int32_t last_x = in_w - 1 + pad_w - dil_w * (k_w - 1);
   int32_t ox_lo = (pad_w + stride_w - 1) / stride_w, ox_hi = last_x < 0 ? 0 : last_x / stride_w + 1;
   if (ox_hi > out_w) ox_hi = out_w;
-  if (ox_hi <= ox_lo) ox_lo = -1; /* none */
+  if (ox_hi <= ox_lo || (EC_QUICK_DW_REM && rem)) ox_lo = -1; /* none; pixel by pixel with leftover channels (the
+                                                                   output may overlap the input, see plan/overlap.py) */
   int32_t pairs[EC_DW_WORDS]; /* the group's filter as halfword pairs */
   for (int32_t q0 = 0;; q0 += group) {
     const int32_t n = quads - q0 < group ? quads - q0 : group, last = q0 + group >= quads;
@@ -449,7 +452,8 @@ void ec_depthwise_conv_2d_quick_dsp_s8(const ec_quick_params *p, const int8_t *i
           const int32_t taps = kx1 - kx0;
           const int8_t *in_first = in_y + (x0 + dil_w * kx0) * c;
           int8_t *out_x = out_y + ox * c;
-          if (EC_DW_DSP && (!EC_QUICK_DW_TAPS || (k_h == 3 && k_w == 3 && rows > 0 && (taps == 2 || taps == 3)))) {
+          if (n == 0) { /* no whole quads */
+          } else if (EC_DW_DSP && (!EC_QUICK_DW_TAPS || (k_h == 3 && k_w == 3 && rows > 0 && (taps == 2 || taps == 3)))) {
 #if EC_DW_DSP
             a.shape = (uint32_t)(12 - 3 * taps - rows);
             a.in = (uint32_t)(uintptr_t)in_first;

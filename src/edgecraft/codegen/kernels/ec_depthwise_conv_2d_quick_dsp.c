@@ -264,8 +264,8 @@ typedef struct {
  * rows of taps follow one another, a skipped tap or row is stepped over), r11 the offsets, r12
  * the step to the next row, lr the quad's channel words; the stack: the taps code to take
  * (entries: one per shape, those of fewer rows step r10 over the missing ones first), then the
- * rest of dw_call. Per quad of a whole window: 72 instructions of taps, 36 of requantization,
- * 11 of loop. */
+ * rest of dw_call. Per quad of a whole window: 72 instructions of taps, 35 of requantization,
+ * 10 of loop. */
 static void __attribute__((naked, noipa)) window3(const dw_call *a __attribute__((unused))) {
   __asm__(
       "push {r4-r11, lr}\n\t"

@@ -148,7 +148,7 @@ static inline int ec_fc_all_blocks(const int8_t *x, const int8_t *f, const int32
 #define EC_FC_DUP_LO "vdup.32 q2, %[lo]\n\tvmax.s32 q1, q1, q2\n\t"
 #define EC_FC_FUSED_OUTS                                                                                     \
   [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [f] "+r"(f), [b] "+r"(bias),         \
-      [m] "+r"(mult), [s] "+r"(shift), [out] "+r"(out)
+      [m] "+r"(mult), [s] "+r"(shift), [out] "+l"(out) /* VSTRB.32 takes r0-r7 */
 #define EC_FC_FUSED_ARGS                                                                                     \
   const int8_t *x, const int8_t *f, const int32_t *bias, const int32_t *mult, const int32_t *shift,          \
       int8_t *out, int32_t blocks, int32_t out_offset, int32_t act_min, int32_t act_max

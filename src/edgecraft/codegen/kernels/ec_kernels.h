@@ -7,6 +7,15 @@
 #ifndef EC_KERNELS_H
 #define EC_KERNELS_H
 
+/* The DSP and Helium kernels' inline assembly needs the registers an optimizing build frees: at
+ * -O0 GCC keeps r7 as the frame pointer and spills nothing for asm operands ("impossible
+ * constraints"), so a Cortex-M build without optimization (an IDE's Debug configuration)
+ * compiles the kernels at -O2 (tests/codegen/test_debug_build.py). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__) && \
+    ((defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP) || (defined(__ARM_FEATURE_MVE) && __ARM_FEATURE_MVE))
+#pragma GCC optimize("O2")
+#endif
+
 #include <stdint.h>
 
 #ifdef __cplusplus

@@ -53,15 +53,6 @@ static inline int8_t ec_sat8(int32_t x) {
 #endif
 }
 
-/* ec_requant_at's general case for channel c with the multiplier and shift given (a fully
- * connected layer whose units share one pair holds it in registers). */
-static EC_ALWAYS_INLINE int8_t ec_requant_with(ec_requant r, int32_t acc, int32_t c, int32_t multiplier,
-                                               int32_t shift) {
-  acc += r.bias ? r.bias[c] : 0;
-  acc = ec_mbqm_q(acc, multiplier, shift) + r.output_offset;
-  return (int8_t)ec_clamp(acc, r.act_min, r.act_max);
-}
-
 /* fast: r.fast, as a constant (see ec_requant). The fast case is ec_mbqm_q without its left
  * shift, and the int8 clamp as a saturation. */
 static EC_ALWAYS_INLINE int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t c, const int fast) {
@@ -79,6 +70,19 @@ static EC_ALWAYS_INLINE int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t 
   return ec_sat8(y + r.output_offset);
 }
 
+/* SaturatingRoundingDoublingHighMul(x, m) for a multiplier m in [2^30, 2^31), given as
+ * m2 = 2 m - 2^32 (m shifted left by one, as an int32): floor((x m + 2^30) / 2^31) for any
+ * int32 x (see ec_requant_quick); one SMMLAR on the DSP core. */
+static inline int32_t ec_srdhm_m2(int32_t x, int32_t m2) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+  int32_t y;
+  __asm__("smmlar %0, %1, %2, %1" : "=r"(y) : "r"(x), "r"(m2));
+  return y;
+#else
+  return (int32_t)(((int64_t)x * ((int64_t)m2 + ((int64_t)1 << 32)) + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
 /* The quick requantization (the "quick" kernels, chosen by the C generator): right shifts only
  * (shift <= -1) and the int8 clamp, for TFLM's accumulator acc itself. The generator stores each
  * multiplier m (in [2^30, 2^31)) as m2 = 2 m - 2^32 (negative, an int32), so SMMLAR(acc, m2,
@@ -88,29 +92,14 @@ static EC_ALWAYS_INLINE int8_t ec_requant_at(ec_requant r, int32_t acc, int32_t 
  * writes), the output offset added before the final halving as 2 * offset (k = 1 + 2 * output
  * offset), and SSAT's own right shift by one doing the halving and the int8 clamp. */
 static inline int8_t ec_requant_quick(int32_t acc, int32_t m2, int32_t rshift, int32_t k) {
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-  int32_t y, r;
-  __asm__("smmlar %0, %1, %2, %1" : "=r"(y) : "r"(acc), "r"(m2));
+  int32_t y = ec_srdhm_m2(acc, m2);
   y -= (int32_t)((uint32_t)y >> 31);
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+  int32_t r;
   __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"((y >> rshift) + k));
   return (int8_t)r;
 #else
-  int32_t y = (int32_t)(((int64_t)acc * ((int64_t)m2 + ((int64_t)1 << 32)) + ((int64_t)1 << 31)) >> 32);
-  y -= (int32_t)((uint32_t)y >> 31);
   return (int8_t)ec_clamp(((y >> rshift) + k) >> 1, -128, 127);
-#endif
-}
-
-/* SaturatingRoundingDoublingHighMul(x, m) for a multiplier m in [2^30, 2^31), given as
- * m2 = 2 m - 2^32 (m shifted left by one, as an int32): floor((x m + 2^30) / 2^31), as
- * ec_requant_quick computes it, for any int32 x; one SMMLAR on the DSP core. */
-static inline int32_t ec_srdhm_m2(int32_t x, int32_t m2) {
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-  int32_t y;
-  __asm__("smmlar %0, %1, %2, %1" : "=r"(y) : "r"(x), "r"(m2));
-  return y;
-#else
-  return (int32_t)(((int64_t)x * ((int64_t)m2 + ((int64_t)1 << 32)) + ((int64_t)1 << 31)) >> 32);
 #endif
 }
 

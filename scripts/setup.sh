@@ -36,6 +36,19 @@ fwant="$(sha256sum < constraints-flower.txt | cut -c1-16)"
 need_main=0; need_flower=0
 [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] || need_main=1
 [ -f "$fstamp" ] && [ "$(cat "$fstamp")" = "$fwant" ] || need_flower=1
+# Room on the disk first: a full disk stops pip halfway ("No space left on device") and leaves
+# a broken environment behind. .venv takes about 3.3 GB, .venv-flower 1.7 GB, pip's unpacking
+# about 0.5 GB more in the temporary folder.
+need_mb=$(( need_main * 3400 + need_flower * 1700 ))
+if [ "$need_mb" -gt 0 ]; then
+  need_mb=$(( need_mb + 500 ))
+  free_mb=$(df -Pm . | awk 'NR == 2 {print $4}')
+  if [ -n "$free_mb" ] && [ "$free_mb" -lt "$need_mb" ]; then
+    echo "setup: error: $free_mb MB free on the disk holding $PWD, the Python packages need about" \
+         "$need_mb MB: free some space (other clones' .venv folders are the usual culprits) and run again" >&2
+    exit 1
+  fi
+fi
 if [ "$need_main" = 1 ]; then
   echo "setup: installing pinned Python packages (first run: a few minutes)"
   .venv/bin/pip "${PIP_INSTALL[@]}" --upgrade pip

@@ -13,7 +13,7 @@ import pytest
 from codegen.cases import random_inputs, tflm_outputs
 from edgecraft.cli.build_cmd import build_project
 from edgecraft.codegen import generate
-from edgecraft.emulate import EmulateError, emulate
+from edgecraft.emulate import EmulateError, emulate, firmware
 from edgecraft.formats import write_tflite
 from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph, Quantization
@@ -258,6 +258,18 @@ def test_depthwise_rows_mve_is_exact_on_m55(channels: int) -> None:
     batches = random_inputs(graph, 2, channels)
     r = emulate(graph, "qemu-m55", batches, name="depthwise_rows_chain")
     _check(graph, r.outputs, batches)
+
+
+@pytest.mark.parametrize("level", ["-Os", "-O3"])
+def test_helium_kernels_are_exact_built_at_os_and_o3(level: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project built for size or for speed: the fully connected and depthwise row kernels'
+    assembly stopped GCC there ("impossible constraints") until their loop counts shared a
+    register; now they build and stay exact."""
+    monkeypatch.setattr(firmware, "OPT", (level, *firmware.OPT[1:]))
+    for graph in (fc_chain(1), depthwise_rows_chain(19, 19)):
+        batches = random_inputs(graph, 2, 1)
+        r = emulate(graph, "qemu-m55", batches, name=graph.name)
+        _check(graph, r.outputs, batches)
 
 
 def test_pointwise_mve_is_exact_on_m55() -> None:

@@ -185,8 +185,8 @@ void ec_depthwise_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, c
   static void NAME(const int8_t *z, int8_t *out, int32_t groups, int8x16_t fa, int8x16_t fb, int32_t bias,   \
                    int32_t mult, int32_t shift, int32_t out_offset, int32_t step, int32x4_t lo, int32x4_t hi, \
                    uint32x4_t offs) {                                                                        \
-    int32_t a0, a1, a2, a3;                                                                                  \
-    __asm__ volatile("dls lr, %[n]\n"                                                                        \
+    int32_t a0 = groups, a1, a2, a3; /* a0: the loop count, then a sum */                                   \
+    __asm__ volatile("dls lr, %[a0]\n"                                                                        \
                      "1:\n\t" LOADS "vmov q1[2], q1[0], %[a0], %[a2]\n\t"                                   \
                      "vmov q1[3], q1[1], %[a1], %[a3]\n\t"                                                   \
                      "vadd.i32 q1, q1, %[bias]\n\t"                                                          \
@@ -200,9 +200,9 @@ void ec_depthwise_conv_2d_mve_s8(const ec_conv_params *p, const int8_t *input, c
                      "vstrb.32 q1, [%[out], %q[offs]]\n\t"                                                   \
                      "add %[out], %[out], %[step]\n\t"                                                       \
                      "le lr, 1b\n"                                                                           \
-                     : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [z] "+r"(z),     \
+                     : [a0] "+&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [z] "+r"(z),     \
                        [out] "+r"(out)                                                                       \
-                     : [n] "r"(groups), [fa] "w"(fa), [fb] "w"(fb), [bias] "r"(bias), [mult] "r"(mult),     \
+                     : [fa] "w"(fa), [fb] "w"(fb), [bias] "r"(bias), [mult] "r"(mult),     \
                        [shift] "r"(shift), [ooff] "r"(out_offset), [step] "r"(step), [lo] "w"(lo),          \
                        [hi] "w"(hi), [offs] "w"(offs)                                                        \
                      : "q0", "q1", "q2", "lr", "memory");                                                    \

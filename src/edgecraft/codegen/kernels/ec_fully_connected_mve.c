@@ -128,7 +128,7 @@ static inline int ec_fc_all_blocks(const int8_t *x, const int8_t *f, const int32
 #define EC_FC_F3(a) EC_FC_F2(a) "vldrb.8 q0, [%[f]], #16\n\tvmladava.s8 %[" a "], q0, %q[x2]\n\t"
 #define EC_FC_F4(a) EC_FC_F3(a) "vldrb.8 q0, [%[f]], #16\n\tvmladava.s8 %[" a "], q0, %q[x3]\n\t"
 #define EC_FC_FUSED_BODY(N, LOWER)                                                                           \
-  "dls lr, %[n]\n"                                                                                           \
+  "dls lr, %[a0]\n"                                                                                           \
   "1:\n\t"                                                                                                   \
   "ldrd %[a0], %[a1], [%[b]], #8\n\t"                                                                        \
   "ldrd %[a2], %[a3], [%[b]], #8\n\t" EC_FC_F##N("a0") EC_FC_F##N("a1") EC_FC_F##N("a2") EC_FC_F##N("a3")    \
@@ -147,51 +147,51 @@ static inline int ec_fc_all_blocks(const int8_t *x, const int8_t *f, const int32
 #define EC_FC_HELD_LO "vmax.s32 q1, q1, %q[lo]\n\t"
 #define EC_FC_DUP_LO "vdup.32 q2, %[lo]\n\tvmax.s32 q1, q1, q2\n\t"
 #define EC_FC_FUSED_OUTS                                                                                     \
-  [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [f] "+r"(f), [b] "+r"(bias),         \
+  [a0] "+&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [f] "+r"(f), [b] "+r"(bias),         \
       [m] "+r"(mult), [s] "+r"(shift), [out] "+l"(out) /* VSTRB.32 takes r0-r7 */
 #define EC_FC_FUSED_ARGS                                                                                     \
   const int8_t *x, const int8_t *f, const int32_t *bias, const int32_t *mult, const int32_t *shift,          \
       int8_t *out, int32_t blocks, int32_t out_offset, int32_t act_min, int32_t act_max
 
 static void ec_fc_fused1(EC_FC_FUSED_ARGS) {
-  int32_t a0, a1, a2, a3;
+  int32_t a0 = blocks, a1, a2, a3; /* a0: the loop count, then a sum */
   const int8x16_t x0 = vldrbq_s8(x);
   const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
   __asm__ volatile(EC_FC_FUSED_BODY(1, EC_FC_HELD_LO)
                    : EC_FC_FUSED_OUTS
-                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0)
+                   : [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0)
                    : "q0", "q1", "q2", "lr", "memory");
 }
 
 static void ec_fc_fused2(EC_FC_FUSED_ARGS) {
-  int32_t a0, a1, a2, a3;
+  int32_t a0 = blocks, a1, a2, a3; /* a0: the loop count, then a sum */
   const int8x16_t x0 = vldrbq_s8(x), x1 = vldrbq_s8(x + 16);
   const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
   __asm__ volatile(EC_FC_FUSED_BODY(2, EC_FC_HELD_LO)
                    : EC_FC_FUSED_OUTS
-                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0),
+                   : [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0),
                      [x1] "w"(x1)
                    : "q0", "q1", "q2", "lr", "memory");
 }
 
 static void ec_fc_fused3(EC_FC_FUSED_ARGS) {
-  int32_t a0, a1, a2, a3;
+  int32_t a0 = blocks, a1, a2, a3; /* a0: the loop count, then a sum */
   const int8x16_t x0 = vldrbq_s8(x), x1 = vldrbq_s8(x + 16), x2 = vldrbq_s8(x + 32);
   const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
   __asm__ volatile(EC_FC_FUSED_BODY(3, EC_FC_HELD_LO)
                    : EC_FC_FUSED_OUTS
-                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0),
+                   : [ooff] "r"(out_offset), [lo] "w"(lo), [hi] "w"(hi), [x0] "w"(x0),
                      [x1] "w"(x1), [x2] "w"(x2)
                    : "q0", "q1", "q2", "lr", "memory");
 }
 
 static void ec_fc_fused4(EC_FC_FUSED_ARGS) {
-  int32_t a0, a1, a2, a3;
+  int32_t a0 = blocks, a1, a2, a3; /* a0: the loop count, then a sum */
   const int8x16_t x0 = vldrbq_s8(x), x1 = vldrbq_s8(x + 16), x2 = vldrbq_s8(x + 32), x3 = vldrbq_s8(x + 48);
   const int32x4_t hi = vdupq_n_s32(act_max);
   __asm__ volatile(EC_FC_FUSED_BODY(4, EC_FC_DUP_LO)
                    : EC_FC_FUSED_OUTS
-                   : [n] "r"(blocks), [ooff] "r"(out_offset), [lo] "r"(act_min), [hi] "w"(hi), [x0] "w"(x0),
+                   : [ooff] "r"(out_offset), [lo] "r"(act_min), [hi] "w"(hi), [x0] "w"(x0),
                      [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)
                    : "q0", "q1", "q2", "lr", "memory");
 }

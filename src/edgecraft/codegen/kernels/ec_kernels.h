@@ -10,10 +10,14 @@
 /* The DSP and Helium kernels' inline assembly needs the registers an optimizing build frees: at
  * -O0 GCC keeps r7 as the frame pointer and spills nothing for asm operands ("impossible
  * constraints"), so a Cortex-M build without optimization (an IDE's Debug configuration)
- * compiles the kernels at -O2 (tests/codegen/test_debug_build.py). */
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__) && \
+ * compiles the kernels at -O2, and a build with frame pointers (-fno-omit-frame-pointer, for a
+ * profiler's unwinder) leaves them out of the kernels (tests/codegen/test_debug_build.py). */
+#if defined(__GNUC__) && !defined(__clang__) && \
     ((defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP) || (defined(__ARM_FEATURE_MVE) && __ARM_FEATURE_MVE))
+#ifndef __OPTIMIZE__
 #pragma GCC optimize("O2")
+#endif
+#pragma GCC optimize("omit-frame-pointer")
 #endif
 
 #include <stdint.h>

@@ -12,8 +12,10 @@ ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
 
 def transpose_conv_graph(rng: np.random.Generator, dtype: str = "int8", bias: bool = True,
-                         per_channel: bool = True) -> Graph:
-    """A random TRANSPOSE_CONV: output = about stride x input, SAME or VALID padding."""
+                         per_channel: bool = True, shape_input: bool = False) -> Graph:
+    """A random TRANSPOSE_CONV: output = about stride x input, SAME or VALID padding.
+    ``shape_input``: the output shape is the model's second input (fed at run time, as in
+    TFLM's SEANet integration models) instead of a constant."""
     b = GraphBuilder("tconv")
     n = int(rng.integers(1, 3))
     in_h, in_w = (int(v) for v in rng.integers(1, 6, 2))
@@ -26,7 +28,8 @@ def transpose_conv_graph(rng: np.random.Generator, dtype: str = "int8", bias: bo
     else:
         out_h, out_w = (in_h - 1) * s_h + k_h, (in_w - 1) * s_w + k_w
     act = str(rng.choice(ACTS)) if dtype != "int16" else str(rng.choice(["NONE", "RELU"]))
-    dims = b.const("output_shape", np.array([n, out_h, out_w, out_c], np.int32))
+    dims = (b.tensor("output_shape", (4,), "int32") if shape_input
+            else b.const("output_shape", np.array([n, out_h, out_w, out_c], np.int32)))
     real_w = rng.uniform(-1, 1, size=(out_c, k_h, k_w, in_c)).astype(np.float32)
     if dtype == "float32":
         x = b.tensor("x", (n, in_h, in_w, in_c), "float32")
@@ -54,7 +57,7 @@ def transpose_conv_graph(rng: np.random.Generator, dtype: str = "int8", bias: bo
         y = b.tensor("y", (n, out_h, out_w, out_c), dtype, qparams(y_scale, y_zp))
     b.op("TRANSPOSE_CONV", ins, [y], padding=padding, stride_h=s_h, stride_w=s_w,
          fused_activation_function=act)
-    return b.build([x], [y])
+    return b.build([x, dims] if shape_input else [x], [y])
 
 
 def random_input(rng: np.random.Generator, graph: Graph) -> np.ndarray:

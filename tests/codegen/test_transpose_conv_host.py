@@ -29,6 +29,17 @@ def test_random_models_in_c_match_tflm(dtype: str) -> None:
             check_tensor(outs[r], want, f"{dtype} case {case} C")
 
 
+def test_output_shape_fed_at_run_time_in_c_matches_tflm() -> None:
+    """The output shape as a model input (TFLM's SEANet models): the C reads the static shape."""
+    rng = np.random.default_rng(28)
+    for dtype in ("int8", "int16"):
+        graph = transpose_conv_graph(rng, dtype, shape_input=True)
+        dims = np.array(graph.output_tensors()[0].shape, np.int32)
+        x = random_input(rng, graph)
+        (got,) = HostModel(generate(graph, "tconv"), opt="-O0").run([x, dims])
+        check_tensor(got, check_tflm(graph, [x, dims], f"{dtype} shape input")[0], f"{dtype} shape input C")
+
+
 def test_float32_in_c_matches_the_runtime() -> None:
     rng = np.random.default_rng(25)
     for case in range(6):

@@ -23,6 +23,25 @@ def test_random_models_match_tflm(dtype: str) -> None:
         check_tflm(graph, [random_input(rng, graph)], f"{dtype} case {case}")
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_output_shape_fed_at_run_time_matches_tflm(dtype: str) -> None:
+    """TFLM's SEANet integration models feed the output shape as a model input; TFLM reads the
+    output's declared shape and never the values (edgecraft refused these models before)."""
+    rng = np.random.default_rng(27)
+    for case in range(6):
+        graph = transpose_conv_graph(rng, dtype, bias=case % 2 == 0, shape_input=True)
+        dims = np.array(graph.output_tensors()[0].shape, np.int32)
+        check_tflm(graph, [random_input(rng, graph), dims], f"{dtype} case {case}")
+
+
+def test_output_shape_at_run_time_needs_a_4d_declared_output() -> None:
+    graph = transpose_conv_graph(np.random.default_rng(3), "int8", shape_input=True)
+    y = graph.output_tensors()[0]
+    y.shape = (int(np.prod(y.shape)),)
+    with pytest.raises(OpError, match=r"computed at run time.*give it its static shape"):
+        check_shapes(graph)
+
+
 def test_float32_matches_litert() -> None:
     rng = np.random.default_rng(19)
     for case in range(10):

@@ -1,7 +1,10 @@
 """TRANSPOSE_CONV: the gradient of a convolution, as TFLM's reference kernels scatter it.
 
-Inputs (TFLM's order): 0 the output shape (a constant int32 [4]), 1 the filter (out_channels,
-height, width, in_channels), 2 the input (NHWC), 3 an optional bias. Every input pixel adds
+Inputs (TFLM's order): 0 the output shape (int32 [4]), 1 the filter (out_channels, height, width,
+in_channels), 2 the input (NHWC), 3 an optional bias. TFLM never reads the output shape's values:
+the output tensor's declared shape rules. So where input 0 is computed at run time (or fed as a
+model input, as in TFLM's SEANet integration models), the declared shape is used; a constant one
+must agree with it. Every input pixel adds
 ``x * w[:, fy, fx, :]`` to the output pixel ``(y * stride - pad + fy, x * stride - pad + fx)``;
 sums that land outside the output are dropped. The padding is what a convolution with the same
 padding, stride and filter would pad an input of the *output's* size by.
@@ -34,14 +37,22 @@ OUTPUT_SHAPE, FILTER, INPUT, BIAS = 0, 1, 2, 3
 
 
 def shape(ctx: OpContext) -> list[tuple[int, ...]]:
-    """The constant output shape, checked against the input and filter."""
+    """The output shape (the constant input 0, else the output's declared shape), checked
+    against the input and filter."""
     if ctx.num_inputs not in (3, 4):
         raise OpError(f"TRANSPOSE_CONV takes 3 or 4 inputs, got {ctx.num_inputs}")
     dims_t = ctx.req_input(OUTPUT_SHAPE)
     if dims_t.dtype != "int32" or tuple(dims_t.shape) != (4,):
-        raise OpError(f"TRANSPOSE_CONV output shape must be a constant int32 [4], got {dims_t.dtype} "
+        raise OpError(f"TRANSPOSE_CONV output shape must be an int32 [4], got {dims_t.dtype} "
                       f"{list(dims_t.shape)}")
-    dims = tuple(int(d) for d in ctx.const(OUTPUT_SHAPE))
+    declared = tuple(ctx.output(0).shape)
+    if dims_t.data is not None:
+        dims = tuple(int(d) for d in dims_t.data)
+    elif len(declared) == 4:
+        dims = declared
+    else:
+        raise OpError(f"TRANSPOSE_CONV output shape {dims_t.name!r} is computed at run time and the "
+                      f"output declares {list(declared)}, not 4 dimensions; give it its static shape")
     x, w = ctx.req_input(INPUT), ctx.req_input(FILTER)
     if len(x.shape) != 4 or len(w.shape) != 4:
         raise OpError(f"TRANSPOSE_CONV needs a 4-D input and filter, got {list(x.shape)} and {list(w.shape)}")

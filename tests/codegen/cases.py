@@ -111,11 +111,13 @@ def max_pool(rng: np.random.Generator) -> Graph:
     return pool(rng, "MAX_POOL_2D")
 
 
-def softmax(rng: np.random.Generator) -> Graph:
+def softmax(rng: np.random.Generator, out: str = "int8") -> Graph:
+    """int8 in, int8 (scale 1/256) or int16 (scale 1/65536) out."""
     g = GraphBuilder("softmax")
     rows, depth = int(rng.integers(1, 4)), int(rng.integers(2, 20))
     x = g.tensor("x", (rows, depth), "int8", qparams(_scale(rng, 0.02, 0.3), _zp(rng)))
-    y = g.tensor("y", (rows, depth), "int8", qparams(1 / 256, -128))
+    y = (g.tensor("y", (rows, depth), "int8", qparams(1 / 256, -128)) if out == "int8"
+         else g.tensor("y", (rows, depth), "int16", qparams(1 / 65536, -32768)))
     g.op("SOFTMAX", [x], [y], beta=1.0)
     return g.build([x], [y])
 

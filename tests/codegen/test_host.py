@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cases import CASES, ops_chain, ops_chain2, ops_chain3, random_inputs, tflm_outputs
+from cases import CASES, ops_chain, ops_chain2, ops_chain3, random_inputs, softmax, tflm_outputs
 
 from edgecraft.codegen import generate
 from edgecraft.codegen.host import HostModel, run_sanitized
@@ -87,6 +87,21 @@ def test_random_op_cases_match_tflm(op: str) -> None:
             want = check_tflm(graph, [x[b] for x in batches], f"{op} case {case}")
             for i, w in enumerate(want):
                 check_tensor(outs[i][b], w, f"{op} case {case} input {b} output {i}")
+
+
+def test_softmax_int8_to_int16_matches_tflm() -> None:
+    """TFLM's other quantized softmax (int8 in, int16 out, as its keyword_scrambled model ends),
+    which had no C kernel."""
+    rng = np.random.default_rng(31)
+    for case in range(4):
+        graph = softmax(rng, out="int16")
+        batches = random_inputs(graph, 8, seed=case)
+        outs = HostModel(generate(graph, f"sm16_{case}"), opt="-O0").run_batch(batches)
+        for b in range(8):
+            want = check_tflm(graph, [x[b] for x in batches], f"softmax int16 out case {case}")[0]
+            check_tensor(outs[0][b], want, f"softmax int16 out case {case} input {b}")
+    _, stderr = run_sanitized(generate(graph, "sm16_asan"), batches)
+    assert stderr == "", stderr
 
 
 @pytest.mark.parametrize("build", [small_cnn, ops_chain, ops_chain2, ops_chain3],

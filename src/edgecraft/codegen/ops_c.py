@@ -315,8 +315,9 @@ def pool(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     if ctx.req_input(0).dtype == "int16":
         return softmax_s16(ctx, p, ptr)
-    require_int8(ctx, 0)
     x, y = ctx.req_input(0), ctx.output(0)
+    if x.dtype != "int8" or y.dtype != "int16":  # int8 -> int16: TFLM's other quantized softmax
+        require_int8(ctx, 0)
     check_output(y.dtype, y.scale, y.zero_point)
     beta = float(np.float32(ctx.attrs.get("beta", 1.0)))
     multiplier, left_shift, diff_min = input_params(beta, x.scale)
@@ -326,7 +327,8 @@ def softmax(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
         f"  .rows = {x.size // depth}, .depth = {depth}, .input_multiplier = {multiplier}, "
         f".input_left_shift = {left_shift}, .diff_min = {diff_min},\n}};\n"
     )
-    call = f"ec_softmax_s8(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
+    kernel = "ec_softmax_s8_s16" if y.dtype == "int16" else "ec_softmax_s8"
+    call = f"{kernel}(&{p}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
     return OpCode(decls, call, ("softmax",))
 
 

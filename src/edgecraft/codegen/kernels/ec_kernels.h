@@ -399,6 +399,7 @@ void ec_global_average_pool_s8(const int8_t *input, int8_t *output, int32_t pixe
                                int32_t hi);
 void ec_max_pool_s8(const ec_pool_params *p, const int8_t *input, int8_t *output);
 void ec_softmax_s8(const ec_softmax_params *p, const int8_t *input, int8_t *output);
+void ec_softmax_s8_s16(const ec_softmax_params *p, const int8_t *input, int16_t *output);
 void ec_add_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_sub_s8(const ec_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void ec_add_table_s8(const ec_binary_params *p, const int32_t *table1, const int32_t *table2,

@@ -1,5 +1,6 @@
-/* SOFTMAX int8 -> int8, portable C99 (TFLM reference_ops::Softmax with gemmlowp fixed point).
- * input and output (rows, depth); output scale 1/256, zero point -128.
+/* SOFTMAX int8 -> int8 or int16, portable C99 (TFLM reference_ops::Softmax with gemmlowp fixed
+ * point). input and output (rows, depth); output scale 1/256, zero point -128 (int8) or scale
+ * 1/65536, zero point -32768 (int16).
  * Fixed-point values: raw int32 with k integer bits ("Qk"), real = raw / 2^(31 - k). */
 /* Cold code in a classifier's last layer: GCC builds this file for size (-Os). */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -68,10 +69,13 @@ static int32_t scaled_diff(const ec_softmax_params *p, int32_t diff) {
   return ec_srdhm(ec_shl(diff, p->input_left_shift), p->input_multiplier);
 }
 
-void ec_softmax_s8(const ec_softmax_params *p, const int8_t *input, int8_t *output) {
+/* Every row into `output`, int8 or int16 (`out_bits`): the same sums, the last shift leaving
+ * 8 or 16 bits. Inlined into each entry, so that a model linking one keeps one specialized copy. */
+static inline __attribute__((always_inline)) void softmax_rows(const ec_softmax_params *p, const int8_t *input,
+                                                               void *output, const int out_bits) {
+  const int32_t lo = -(1 << (out_bits - 1)), hi = (1 << (out_bits - 1)) - 1;
   for (int32_t r = 0; r < p->rows; ++r) {
     const int8_t *in = input + r * p->depth;
-    int8_t *out = output + r * p->depth;
     int32_t max = -128;
     for (int32_t c = 0; c < p->depth; ++c) max = in[c] > max ? in[c] : max;
     int32_t sum_of_exps = 0; /* Q12 */
@@ -87,13 +91,21 @@ void ec_softmax_s8(const ec_softmax_params *p, const int8_t *input, int8_t *outp
     const int32_t reciprocal = one_over_one_plus_x(shifted_minus_one);
     for (int32_t c = 0; c < p->depth; ++c) {
       const int32_t diff = in[c] - max;
+      int32_t y = lo;
       if (diff >= p->diff_min) {
         const int32_t e = exp_on_negative_values(scaled_diff(p, diff));
-        const int32_t unsat = ec_rdbpot(ec_srdhm(reciprocal, e), bits_over_unit + 31 - 8);
-        out[c] = (int8_t)ec_clamp(unsat - 128, -128, 127);
-      } else {
-        out[c] = -128;
+        y = ec_clamp(ec_rdbpot(ec_srdhm(reciprocal, e), bits_over_unit + 31 - out_bits) + lo, lo, hi);
       }
+      if (out_bits == 8) ((int8_t *)output)[r * p->depth + c] = (int8_t)y;
+      else ((int16_t *)output)[r * p->depth + c] = (int16_t)y;
     }
   }
+}
+
+void ec_softmax_s8(const ec_softmax_params *p, const int8_t *input, int8_t *output) {
+  softmax_rows(p, input, output, 8);
+}
+
+void ec_softmax_s8_s16(const ec_softmax_params *p, const int8_t *input, int16_t *output) {
+  softmax_rows(p, input, output, 16);
 }

@@ -13,6 +13,7 @@ from edgecraft.ir.graph import Graph
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.strided_slice import slice_spec
 from movement_cases import MOVEMENT_CASES
+from oracle import check_tensor
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
@@ -481,6 +482,14 @@ def tflm_outputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     runner = TflmRunner(write_tflite(graph))
     runner.run(inputs)
     return [np.array(runner.interp.get_output(i)) for i in range(len(graph.outputs))]
+
+
+def check_against(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray], label: str) -> None:
+    """Every output of every sample of ``batches`` (one (n, *shape) array per input; ``outputs``
+    batched the same way: from the emulator, a host build, ...) equals TFLM's exactly."""
+    for b in range(len(batches[0])):
+        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
+            check_tensor(outputs[i][b], want, f"{label} input {b} output {i}")
 
 
 def ops_chain2(seed: int = 0) -> Graph:

@@ -12,7 +12,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from cases import random_inputs, tflm_outputs
+from cases import check_against, random_inputs
 from quick_cases import (
     far_dilation,
     long_fully_connected,
@@ -26,20 +26,12 @@ from quick_cases import (
 from edgecraft.codegen import GeneratedModel, generate
 from edgecraft.codegen.host import HostModel, run_sanitized
 from edgecraft.codegen.ops_c_quick import channel_words, depthwise_quads, rshift_table
-from edgecraft.ir.graph import Graph
 from edgecraft.ops.arith import conv_multipliers
 from edgecraft.ops.quick import DW_GROUP_WORDS, byte_shifts, depthwise_group_fits, depthwise_passes
-from oracle import check_tensor
 
 
 def _calls(model: GeneratedModel, kernel: str) -> int:
     return sum(text.count(f"{kernel}(&") for name, text in model.files.items() if name.endswith(".c"))
-
-
-def _check(graph: Graph, outs: list, batches: list, label: str) -> None:  # type: ignore[type-arg]
-    for b in range(len(batches[0])):
-        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
-            check_tensor(outs[i][b], want, f"{label} input {b} output {i}")
 
 
 @pytest.mark.parametrize(("seed", "first"), [(1, (9, 7, 3, 0)), (2, (13, 6, 1, 5)), (3, (11, 8, 2, 4))])
@@ -49,7 +41,7 @@ def test_quick_conv_matches_tflm(seed: int, first: tuple[int, int, int, int]) ->
     assert model.kernels == ["conv_2d_dsp", "conv_2d_quick_dsp"]
     assert _calls(model, "ec_conv_2d_quick_dsp_s8") == len(graph.operators)
     batches = random_inputs(graph, 6, seed)
-    _check(graph, HostModel(model).run_batch(batches), batches, f"quick conv seed {seed}")
+    check_against(graph, HostModel(model).run_batch(batches), batches, f"quick conv seed {seed}")
 
 
 @pytest.mark.parametrize("channels", [4, 7, 13, 35, 64])
@@ -59,7 +51,7 @@ def test_quick_depthwise_matches_tflm(channels: int) -> None:
     assert model.kernels == ["depthwise_conv_2d_dsp", "depthwise_conv_2d_quick_dsp"]
     assert _calls(model, "ec_depthwise_conv_2d_quick_dsp_s8") == len(graph.operators)
     batches = random_inputs(graph, 6, channels)
-    _check(graph, HostModel(model).run_batch(batches), batches, f"quick depthwise {channels} channels")
+    check_against(graph, HostModel(model).run_batch(batches), batches, f"quick depthwise {channels} channels")
 
 
 @pytest.mark.parametrize("depthwise", [False, True])
@@ -77,7 +69,7 @@ def test_accumulators_past_2_30_take_the_quick_kernels_exactly(depthwise: bool) 
         outs = HostModel(model).run_batch(batches)
         inside = int(((outs[0] > -128) & (outs[0] < 127)).sum())
         assert inside == 0 and {-128, 127} <= set(outs[0].ravel().tolist()) if clamped else inside > 0
-        _check(graph, outs, batches, f"wide accumulators {stem} clamped {clamped}")
+        check_against(graph, outs, batches, f"wide accumulators {stem} clamped {clamped}")
 
 
 def test_a_dilation_past_a_byte_keeps_the_general_kernels_exactly() -> None:
@@ -90,7 +82,7 @@ def test_a_dilation_past_a_byte_keeps_the_general_kernels_exactly() -> None:
             calls = _calls(model, f"ec_{stem}_quick_dsp_s8"), _calls(model, f"ec_{stem}_dsp_s8")
             assert calls == (quick, 1 - quick), (dilation, stem)
         batches = random_inputs(graph, 3, 5)
-        _check(graph, HostModel(model).run_batch(batches), batches, f"dilation {dilation}")
+        check_against(graph, HostModel(model).run_batch(batches), batches, f"dilation {dilation}")
 
 
 def test_depthwise_output_over_its_input_off_a_pixel_keeps_one_pass() -> None:
@@ -102,7 +94,7 @@ def test_depthwise_output_over_its_input_off_a_pixel_keeps_one_pass() -> None:
     general, quick = (_calls(model, f"ec_depthwise_conv_2d{k}_dsp_s8") for k in ("", "_quick"))
     assert general > 0 and general + quick == len(graph.operators)
     batches = random_inputs(graph, 3, 47)
-    _check(graph, HostModel(model).run_batch(batches), batches, "depthwise 47 channels")
+    check_against(graph, HostModel(model).run_batch(batches), batches, "depthwise 47 channels")
 
 
 def test_quick_depthwise_filter_is_stored_as_int8() -> None:
@@ -151,7 +143,7 @@ def test_right_shifts_per_channel_as_nibbles_match_tflm() -> None:
     for kernel in ("conv_2d", "depthwise_conv_2d"):
         assert "#define EC_QUICK_BYTE_SHIFTS 0" in model.files[f"ec_{kernel}_quick_dsp.c"]
     batches = random_inputs(graph, 4, 3)
-    _check(graph, HostModel(model).run_batch(batches), batches, "shift ladder")
+    check_against(graph, HostModel(model).run_batch(batches), batches, "shift ladder")
 
 
 def test_right_shift_past_16_keeps_a_byte_per_channel() -> None:
@@ -165,7 +157,7 @@ def test_right_shift_past_16_keeps_a_byte_per_channel() -> None:
     for kernel in ("conv_2d", "depthwise_conv_2d"):
         assert "#define EC_QUICK_BYTE_SHIFTS 0" not in model.files[f"ec_{kernel}_quick_dsp.c"]
     batches = random_inputs(graph, 4, 4)
-    _check(graph, HostModel(model).run_batch(batches), batches, "shift -17")
+    check_against(graph, HostModel(model).run_batch(batches), batches, "shift -17")
 
 
 def test_rshift_table_layout() -> None:
@@ -194,13 +186,13 @@ def test_parameter_block_points_to_one_table() -> None:
 def test_long_fully_connected_rows_match_tflm() -> None:
     graph = long_fully_connected(2, depth=1030, units=9)
     batches = random_inputs(graph, 4, 2)
-    _check(graph, HostModel(generate(graph, "fc", dsp=True)).run_batch(batches), batches, "long fc")
+    check_against(graph, HostModel(generate(graph, "fc", dsp=True)).run_batch(batches), batches, "long fc")
 
 
 def test_row_wise_pad_matches_tflm() -> None:
     graph = pad_chain(1)
     batches = random_inputs(graph, 4, 1)
-    _check(graph, HostModel(generate(graph, "pad")).run_batch(batches), batches, "pad chain")
+    check_against(graph, HostModel(generate(graph, "pad")).run_batch(batches), batches, "pad chain")
 
 
 def test_quick_kernels_clean_under_sanitizers() -> None:
@@ -210,4 +202,4 @@ def test_quick_kernels_clean_under_sanitizers() -> None:
         batches = random_inputs(graph, 2, seed=9)
         outs, stderr = run_sanitized(generate(graph, "asan", dsp=True), batches)
         assert stderr == "", stderr
-        _check(graph, outs, batches, f"asan {graph.name}")
+        check_against(graph, outs, batches, f"asan {graph.name}")

@@ -7,11 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codegen.cases import fc_shift_chain, fc_tables_chain, random_inputs
+from codegen.cases import check_against, fc_shift_chain, fc_tables_chain, random_inputs
 from edgecraft.emulate import emulate
-from edgecraft.formats import write_tflite
-from edgecraft.reference import TflmRunner
-from oracle import check_tensor
 
 pytestmark = pytest.mark.toolchain
 
@@ -21,9 +18,7 @@ def test_per_tensor_fc_tables_exact_on_emulated_cores(target: str) -> None:
     graph = fc_tables_chain(seed=4)
     batches = random_inputs(graph, 6, seed=3)
     result = emulate(graph, target, batches, name="fct")
-    tflm = TflmRunner(write_tflite(graph))
-    for b in range(6):
-        check_tensor(result.outputs[0][b], tflm.run([batches[0][b]])[0], f"{target} input {b}")
+    check_against(graph, result.outputs, batches, target)
 
 
 def test_per_tensor_fc_left_shifts_exact_on_the_dsp_core() -> None:
@@ -37,6 +32,4 @@ def test_per_tensor_fc_left_shifts_exact_on_the_dsp_core() -> None:
     assert shifts == {0, 1, 2}
     batches = random_inputs(graph, 6, seed=5)
     result = emulate(graph, "qemu-m4", batches, name="fcs")
-    tflm = TflmRunner(write_tflite(graph))
-    for b in range(6):
-        check_tensor(result.outputs[0][b], tflm.run([batches[0][b]])[0], f"qemu-m4 input {b}")
+    check_against(graph, result.outputs, batches, "qemu-m4")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codegen.cases import random_inputs, tflm_outputs
+from codegen.cases import check_against, random_inputs
 from edgecraft.cli.build_cmd import build_project
 from edgecraft.codegen import generate
 from edgecraft.emulate import EmulateError, emulate, firmware
@@ -19,7 +19,6 @@ from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph, Quantization
 from edgecraft.models.synthetic import small_cnn
 from edgecraft.plan import DEFAULT_ALGORITHM, PROFILE_ALGORITHM
-from oracle import check_tensor
 
 pytestmark = pytest.mark.toolchain
 
@@ -217,9 +216,7 @@ def elementwise_graph(seed: int) -> Graph:
 
 
 def _check(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray]) -> None:
-    for b in range(len(batches[0])):
-        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
-            check_tensor(outputs[i][b], want, f"qemu-m55 mve input {b} output {i}")
+    check_against(graph, outputs, batches, "qemu-m55 mve")
 
 
 @pytest.mark.parametrize("seed", [1, 2])

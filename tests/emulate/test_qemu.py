@@ -5,21 +5,19 @@ tests in tests/codegen cover many."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from codegen.cases import (
+    check_against,
     ops_chain,
     ops_chain2,
     ops_chain3,
     ops_chain4,
     random_inputs,
-    tflm_outputs,
     too_big_for_m0,
 )
 from edgecraft.emulate import MACHINES, DoesNotFitError, emulate
 from edgecraft.formats import read_tflite
-from edgecraft.ir.graph import Graph
 from edgecraft.models.synthetic import small_cnn, tiny_mlp
 from edgecraft.reference import TflmRunner
 from oracle import check_tensor, conformance_model
@@ -37,13 +35,6 @@ CONFORMANCE_TARGETS = {
     "pretrainedResnet_quant": ["qemu-m4", "qemu-m7", "qemu-m33"],
     "ad01_int8": ["qemu-m4", "qemu-m7", "qemu-m33"],
 }
-
-
-def check_against(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray], label: str) -> None:
-    for b in range(len(batches[0])):
-        want = tflm_outputs(graph, [x[b] for x in batches])
-        for i, w in enumerate(want):
-            check_tensor(outputs[i][b], w, f"{label} input {b} output {i}")
 
 
 @pytest.mark.parametrize("target", sorted(MACHINES))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.cases import random_inputs, tflm_outputs
+from codegen.cases import check_against, random_inputs, tflm_outputs
 from codegen.quick_cases import (
     fc_chain,
     long_fully_connected,
@@ -39,9 +39,7 @@ def test_quick_kernels_exact_on_m4(build) -> None:  # type: ignore[no-untyped-de
     assert source.count("_quick_dsp_s8(&") == len(graph.operators)
     batches = random_inputs(graph, 3, seed=5)
     r = emulate(graph, "qemu-m4", batches, dsp=True, name="quick")
-    for b in range(3):
-        for i, want in enumerate(tflm_outputs(graph, [x[b] for x in batches])):
-            check_tensor(r.outputs[i][b], want, f"qemu-m4 {graph.name} input {b} output {i}")
+    check_against(graph, r.outputs, batches, f"qemu-m4 {graph.name}")
 
 
 @pytest.mark.parametrize("build", [lambda: long_fully_connected(3), lambda: fc_chain(4),

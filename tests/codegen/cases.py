@@ -5,6 +5,7 @@ the emulated boards."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -482,6 +483,18 @@ def tflm_outputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     runner = TflmRunner(write_tflite(graph))
     runner.run(inputs)
     return [np.array(runner.interp.get_output(i)) for i in range(len(graph.outputs))]
+
+
+def emulated_exactly(graph: Graph, target: str, n: int, seed: int, **options: Any) -> Any:
+    """Run ``n`` random samples (``random_inputs``) of ``graph`` on the emulated ``target``
+    (``emulate``'s other options as keywords), check every output against TFLM, and return the
+    emulator's result (instructions, sizes, ...)."""
+    from edgecraft.emulate import emulate
+
+    batches = random_inputs(graph, n, seed)
+    result = emulate(graph, target, batches, **options)
+    check_against(graph, result.outputs, batches, f"{target} {graph.name}")
+    return result
 
 
 def check_against(graph: Graph, outputs: list[np.ndarray], batches: list[np.ndarray], label: str) -> None:

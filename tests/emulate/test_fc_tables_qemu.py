@@ -7,18 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codegen.cases import check_against, fc_shift_chain, fc_tables_chain, random_inputs
-from edgecraft.emulate import emulate
+from codegen.cases import emulated_exactly, fc_shift_chain, fc_tables_chain
 
 pytestmark = pytest.mark.toolchain
 
 
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m55"])
 def test_per_tensor_fc_tables_exact_on_emulated_cores(target: str) -> None:
-    graph = fc_tables_chain(seed=4)
-    batches = random_inputs(graph, 6, seed=3)
-    result = emulate(graph, target, batches, name="fct")
-    check_against(graph, result.outputs, batches, target)
+    emulated_exactly(fc_tables_chain(seed=4), target, 6, seed=3, name="fct")
 
 
 def test_per_tensor_fc_left_shifts_exact_on_the_dsp_core() -> None:
@@ -30,6 +26,4 @@ def test_per_tensor_fc_left_shifts_exact_on_the_dsp_core() -> None:
         for op in graph.operators
     }
     assert shifts == {0, 1, 2}
-    batches = random_inputs(graph, 6, seed=5)
-    result = emulate(graph, "qemu-m4", batches, name="fcs")
-    check_against(graph, result.outputs, batches, "qemu-m4")
+    emulated_exactly(graph, "qemu-m4", 6, seed=5, name="fcs")

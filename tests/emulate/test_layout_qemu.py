@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.cases import check_against, random_inputs
-from edgecraft.emulate import emulate
+from codegen.cases import emulated_exactly
 from layout_cases import layout_chain
 
 pytestmark = pytest.mark.toolchain
@@ -15,7 +14,4 @@ pytestmark = pytest.mark.toolchain
 
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m0"])
 def test_layout_ops_on_the_emulated_boards(target: str) -> None:
-    graph = layout_chain(seed=4)
-    batches = random_inputs(graph, 3, seed=11)
-    r = emulate(graph, target, batches, name="layout")
-    check_against(graph, r.outputs, batches, target)
+    emulated_exactly(layout_chain(seed=4), target, 3, seed=11, name="layout")

@@ -548,7 +548,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     gather: ANY_DTYPE,
     fill: ANY_DTYPE,
     logical: ("bool",),
-    lstm: ("int8", "int16"),
+    lstm: ("int8", "int16", "float32"),
     transpose_conv: ("int8", "int16", "float32"),
     svdf: ("int8", "float32"),
     cumsum: ("int8", "float32"),

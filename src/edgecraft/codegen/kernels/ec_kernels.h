@@ -251,7 +251,8 @@ typedef struct {
  * hidden state and weights, per gate (input, forget, cell, output) the input and recurrent
  * products' multipliers, the three elementwise products' multipliers, the hidden state's
  * zero point and range, the quantized cell clip (0: none), the cell tanh's input scaling, the
- * weights (int8), biases (int32 or int64) and TFLM's 256-entry sigmoid table. */
+ * weights (int8), biases (int32 or int64) and TFLM's 256-entry sigmoid table. float32 uses the
+ * sizes, the float cell clip (0: none), float weights and biases; the rest stays zero. */
 typedef struct {
   int32_t batch, time, inputs, state, time_major;
   int32_t x_offset, h_offset, w_offset;
@@ -259,6 +260,7 @@ typedef struct {
   int32_t forget_multiplier, forget_shift, input_multiplier, input_shift;
   int32_t hidden_multiplier, hidden_shift, hidden_zero_point, hidden_min, hidden_max;
   int32_t cell_clip, tanh_multiplier, tanh_shift;
+  float cell_clip_f;
   const void *input_weights[4], *recurrent_weights[4], *bias[4];
   const uint16_t *sigmoid_table;
 } ec_lstm_params;
@@ -426,6 +428,9 @@ void ec_lstm_s8(const ec_lstm_params *p, const int8_t *input, int8_t *hidden, in
                 int8_t *output, int16_t *scratch);
 void ec_lstm_s16(const ec_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell,
                  int16_t *output, int16_t *scratch);
+/* scratch: batch x state floats. */
+void ec_lstm_f32(const ec_lstm_params *p, const float *input, float *hidden, float *cell, float *output,
+                 float *scratch);
 /* scratch: one int32 (s8) or int64 (s16) per output value; float32 sums in the output. */
 void ec_transpose_conv_s8(const ec_transpose_conv_params *p, const int8_t *input, const int8_t *filter,
                           const int32_t *bias, int8_t *output, int32_t *scratch);

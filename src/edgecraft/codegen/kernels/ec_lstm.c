@@ -1,9 +1,10 @@
 /* UNIDIRECTIONAL_SEQUENCE_LSTM, portable C99: int8 activations (int32 biases) and int16
- * activations (16x8, int64 biases), both with an int16 cell state, as TFLM's lstm_eval computes
- * them. Per step each gate is act(FC(x) + FC(h)), the two products requantized to int16 at
+ * activations (16x8, int64 biases), both with an int16 cell state, and float32 throughout, as
+ * TFLM's lstm_eval computes them. Per step each gate is act(FC(x) + FC(h)), the two products requantized to int16 at
  * 2^-12 and added saturating; sigmoid and tanh are the int16 table kernels; then
  * c = f * c + i * g (clipped), h = o * tanh(c). Every element of a step reads only the old
  * hidden state, so the new one is gathered in scratch and copied at the end of the step. */
+#include <math.h>
 #include <string.h>
 
 #include "ec_kernels.h"
@@ -138,6 +139,64 @@ void ec_lstm_s16(const ec_lstm_params *p, const int16_t *input, int16_t *hidden,
   for (int32_t b = 0; b < p->batch; ++b) {
     for (int32_t t = 0; t < p->time; ++t) {
       step_s16(p, 1, input + (b * p->time + t) * p->inputs, hidden + b * p->state, cell + b * p->state,
+               output + (b * p->time + t) * p->state, scratch);
+    }
+  }
+}
+
+/* float32: TFLM's reference Logistic (exactly 1 above 16.619..., exp(x) below -9). */
+static float sigmoid_f(float x) {
+  if (x > 16.619047164916992f) return 1.0f;
+  if (x < -9.0f) return expf(x);
+  return 1.0f / (1.0f + expf(-x));
+}
+
+/* Gate g's pre-activation for one row and unit u: the input product plus bias (summed in input
+ * order, as the reference FullyConnected), plus the recurrent product. */
+static float gate_f32(const ec_lstm_params *p, int g, const float *x, const float *h, int32_t u) {
+  const float *wx = (const float *)p->input_weights[g] + u * p->inputs;
+  const float *wh = (const float *)p->recurrent_weights[g] + u * p->state;
+  float ax = 0.0f, ah = 0.0f;
+  for (int32_t d = 0; d < p->inputs; ++d) ax += x[d] * wx[d];
+  for (int32_t d = 0; d < p->state; ++d) ah += h[d] * wh[d];
+  return (ax + ((const float *)p->bias[g])[u]) + ah;
+}
+
+static void step_f32(const ec_lstm_params *p, int32_t rows, const float *x, float *h, float *c, float *out,
+                     float *scratch) {
+  const float clip = p->cell_clip_f;
+  for (int32_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * p->inputs, *hr = h + r * p->state;
+    for (int32_t u = 0; u < p->state; ++u) {
+      const float i = sigmoid_f(gate_f32(p, 0, xr, hr, u)), f = sigmoid_f(gate_f32(p, 1, xr, hr, u));
+      const float g = tanhf(gate_f32(p, 2, xr, hr, u)), o = sigmoid_f(gate_f32(p, 3, xr, hr, u));
+      float *cell = c + r * p->state + u;
+      float v = f * *cell;
+      v = v + i * g;
+      if (clip > 0.0f) {
+        v = v < clip ? v : clip;
+        v = v < -clip ? -clip : v;
+      }
+      *cell = v;
+      scratch[r * p->state + u] = tanhf(v) * o;
+    }
+  }
+  memcpy(h, scratch, (size_t)(rows * p->state) * sizeof(float));
+  memcpy(out, scratch, (size_t)(rows * p->state) * sizeof(float));
+}
+
+void ec_lstm_f32(const ec_lstm_params *p, const float *input, float *hidden, float *cell, float *output,
+                 float *scratch) {
+  if (p->time_major) {
+    for (int32_t t = 0; t < p->time; ++t) {
+      step_f32(p, p->batch, input + t * p->batch * p->inputs, hidden, cell,
+               output + t * p->batch * p->state, scratch);
+    }
+    return;
+  }
+  for (int32_t b = 0; b < p->batch; ++b) {
+    for (int32_t t = 0; t < p->time; ++t) {
+      step_f32(p, 1, input + (b * p->time + t) * p->inputs, hidden + b * p->state, cell + b * p->state,
                output + (b * p->time + t) * p->state, scratch);
     }
   }

@@ -64,14 +64,17 @@ def test_reads_a_signal_graph_written_by_tflm_schema_code() -> None:
     assert np.array_equal(run_frames(ours, frames), run_frames(TflmRunner(data), frames))
 
 
-def test_build_refuses_signal_ops_with_a_reason() -> None:
-    from edgecraft.codegen.ops_c import CodegenError, emit_op
-    from edgecraft.ops.base import OpContext
+def test_build_refuses_signal_ops_without_c_with_a_reason() -> None:
+    from edgecraft.codegen import generate
+    from edgecraft.codegen.ops_c import CodegenError
+    from signal_cases import one_op
 
-    graph = micro_speech_graph()
+    generate(micro_speech_graph(), "front_end")  # its ops have C (tests/codegen/test_signal_host.py)
+    graph = one_op("SignalFramer", [("x", (8,), "int16")], [((2, 6), "int16"), ((), "bool")],
+                   frame_size=6, frame_step=4, prefill=False)
     try:
-        emit_op(OpContext(graph.operators[0], graph), "m", None)  # type: ignore[arg-type]
+        generate(graph, "framer")
     except CodegenError as e:
-        assert "no C kernel for SignalWindow yet" in str(e) and "runtime only" in str(e)
+        assert "no C kernel for SignalFramer yet" in str(e) and "runtime only" in str(e), e
     else:
-        raise AssertionError("SignalWindow has no C kernel: build must refuse it")
+        raise AssertionError("SignalFramer has no C kernel: build must refuse it")

@@ -33,6 +33,7 @@ ALLOWED = {
     ("codegen/ops_c.py", "EMITTERS"): "the C emitter table (op -> C text), kept in codegen/ by design",
     ("codegen/ops_c_float.py", "FLOAT_EMITTERS"): "the float32 rows of the C emitter table",
     ("codegen/ops_c_int.py", "INT_EMITTERS"): "the int32/int64/bool rows of the C emitter table",
+    ("codegen/ops_c_signal.py", "SIGNAL_EMITTERS"): "the TFLM signal-library rows of the C emitter table",
     ("codegen/ops_c_float.py", "UNARY"): "op -> EC_F_* kind of ec_unary_f32 (ec_kernels.h's order)",
     ("codegen/ops_c_float.py", "BINARY"): "op -> EC_* kind of ec_binary_f32 (C side)",
     ("codegen/ops_c_float.py", "REDUCE"): "op -> EC_REDUCE_* kind of the C reductions (C side)",

@@ -12,7 +12,9 @@ C_TYPES: dict[str, str] = {
     "uint8": "uint8_t",
     "int16": "int16_t",
     "int32": "int32_t",
+    "uint32": "uint32_t",
     "int64": "int64_t",
+    "uint64": "uint64_t",
     "float32": "float",
     "bool": "uint8_t",
 }

@@ -145,6 +145,7 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
     calls: list[str] = []
     stems: set[str] = set()
     needs: set[str] = set()
+    op_resets: list[str] = []  # the operators' own state (OpCode.resets)
     patch_at = {p.a: p for p in plan.patches}
     in_patch = {j for p in plan.patches for j in p.ops[1:]}
     for step, j in enumerate(plan.order):
@@ -173,12 +174,13 @@ def generate(graph: Graph, name: str = "model", dsp: bool = False,
                      f"  EC_OP_HOOK();\n  {code.call}\n")
         stems.update(code.kernels)
         needs.update(code.needs)
+        op_resets.extend(f"  {line}" for line in code.resets)
     for k in graph.outputs:
         ptr(k)  # a constant output still needs its array
 
     files = {
         f"{name}.h": _header(graph, name, plan.arena_bytes),
-        f"{name}.c": _source(graph, name, plan, pointers.consts, decls, calls),
+        f"{name}.c": _source(graph, name, plan, pointers.consts, decls, calls, op_resets),
         "ec_kernels.h": kernel_source("ec_kernels.h"),
     }
     if any(stem.endswith("_dsp") for stem in stems):
@@ -246,8 +248,8 @@ def _header(graph: Graph, name: str, arena_bytes: int) -> str:
         f"void *{name}_input_buffer(int i);",
         f"void *{name}_output_buffer(int i);",
         "",
-        "/* Puts the model's state (an LSTM's hidden and cell state) back where it starts; the",
-        " * state otherwise carries over from one invoke to the next. No state: does nothing. */",
+        "/* Puts the model's state (an LSTM's hidden and cell state, a noise estimate) back where it",
+        " * starts; it otherwise carries over from one invoke to the next. No state: does nothing. */",
         f"void {name}_reset(void);",
         "",
         "/* Shapes and quantization (real = scale * (q - zero_point)) of inputs and outputs. */",
@@ -290,7 +292,7 @@ def _accessors(name: str, kind: str, tensors: list[Tensor]) -> str:
 
 
 def _source(graph: Graph, name: str, plan: MemoryPlan, consts: list[str], decls: list[str],
-            calls: list[str]) -> str:
+            calls: list[str], op_resets: list[str]) -> str:
     slices = []
     for b in sorted(plan.buffers, key=lambda b: (b.offset, b.kind, b.index)):
         if b.kind == "scratch":
@@ -342,7 +344,7 @@ def _source(graph: Graph, name: str, plan: MemoryPlan, consts: list[str], decls:
         f"static int8_t arena[{arena}] EC_ALIGNED;",
         *slices, "",
         *states,
-        f"void {name}_reset(void) {{", *resets, "}", "",
+        f"void {name}_reset(void) {{", *resets, *op_resets, "}", "",
         _accessors(name, "input", graph.input_tensors()),
         _accessors(name, "output", graph.output_tensors()),
         *buffers, "",

@@ -23,12 +23,15 @@ class OpCode:
     """The C for one operator: file-scope declarations, the statement(s) in ``invoke``, the
     kernel sources (stems under ``codegen/kernels/``) it calls, and ``needs``: the optional
     paths of those kernels it takes (macros ``EC_QUICK_...`` that a kernel file defaults to 1;
-    the generator sets to 0 those no operator of the model needs)."""
+    the generator sets to 0 those no operator of the model needs); ``resets``: statements of
+    ``<name>_reset`` that put the operator's own state (static arrays in ``decls``, kept between
+    invocations) back where it starts."""
 
     decls: str
     call: str
     kernels: tuple[str, ...]
     needs: tuple[str, ...] = ()
+    resets: tuple[str, ...] = ()
 
 
 class Pointer(Protocol):

@@ -71,6 +71,7 @@ from edgecraft.codegen.ops_c_lstm import lstm
 from edgecraft.codegen.ops_c_matmul import batch_matmul
 from edgecraft.codegen.ops_c_mve import packed_pointwise
 from edgecraft.codegen.ops_c_quick import quick_conv, quick_fc
+from edgecraft.codegen.ops_c_signal import SIGNAL_EMITTERS
 from edgecraft.codegen.ops_c_sums import add_n, cumsum
 from edgecraft.codegen.ops_c_svdf import svdf
 from edgecraft.codegen.ops_c_tconv import transpose_conv
@@ -514,6 +515,7 @@ EMITTERS: dict[str, OpEmitter] = {
     "TRANSPOSE_CONV": transpose_conv,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "UNPACK": unpack,
+    **{name: emitter for name, (emitter, _) in SIGNAL_EMITTERS.items()},
 }
 
 
@@ -534,7 +536,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     select_op: ANY_DTYPE,
     prelu_op: ("int8", "int16"),
     batch_matmul: ("int8", "int16"),
-    cast_op: ("int8", "int16", "int32", "float32", "bool"),
+    cast_op: ("int8", "int16", "int32", "uint32", "float32", "bool"),
     pad_op: ("int8", "int16", "int32", "float32"),
     mean: ("int8", "int16"),
     sum_op: ("int8", "int16"),
@@ -566,6 +568,7 @@ EMITTER_DTYPES: dict[OpEmitter, tuple[str, ...]] = {
     transpose: ANY_DTYPE,
     unpack: ANY_DTYPE,
     zeros_like: ANY_DTYPE,
+    **{emitter: dtypes for emitter, dtypes in SIGNAL_EMITTERS.values()},
 }
 
 
@@ -604,8 +607,9 @@ def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
         types = ", ".join(("float32", *INT_EMITTERS.get(ctx.op.type, (None, ()))[1]))
         raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel (C: {types})")
     if emitter is None and ctx.op.type in TFLM_SIGNAL_OPS:
-        raise CodegenError(f"no C kernel for {ctx.op.type} yet: TFLM's signal-library ops run in "
-                           "edgecraft's runtime only (`edgecraft run`), C comes later")
+        supported = ", ".join(sorted(SIGNAL_EMITTERS))
+        raise CodegenError(f"no C kernel for {ctx.op.type} yet: it runs in edgecraft's runtime only "
+                           f"(`edgecraft run`); the signal ops with C: {supported}")
     if emitter is None:
         supported = ", ".join(sorted({*EMITTERS, *FLOAT_EMITTERS}))
         raise CodegenError(f"no C kernel for {ctx.op.type}; `edgecraft build` supports: {supported}")

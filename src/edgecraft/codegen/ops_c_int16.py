@@ -356,17 +356,18 @@ def select_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode(decls, call, ("select_cast",))
 
 
-_CAST_TYPES = ("int8", "int16", "int32", "float32", "bool")  # the order of EC_INT8 .. EC_BOOL
+_CAST_TYPES = ("int8", "int16", "int32", "float32", "bool", "uint32")  # the order of EC_INT8 .. EC_UINT32
+_CAST_TO = ("int8", "int16", "int32", "float32", "uint32")
 
 
 def cast_op(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """CAST between int8, int16, int32, float32 and bool (to the first four), as C converts."""
+    """CAST between int8, int16, int32, uint32, float32 and bool (not to bool), as C converts."""
     get_op("CAST").shape(ctx)
     x, y = ctx.req_input(0), ctx.output(0)
     if x.dtype not in _CAST_TYPES:
         raise CodegenError(f"CAST from {x.dtype} has no C kernel (the runtime has it)")
-    if y.dtype not in _CAST_TYPES[:4]:
-        raise CodegenError(f"CAST to {y.dtype} has no C kernel (C casts to int8, int16, int32, float32)")
+    if y.dtype not in _CAST_TO:
+        raise CodegenError(f"CAST to {y.dtype} has no C kernel (C casts to {', '.join(_CAST_TO)})")
     code_in, code_out = _CAST_TYPES.index(x.dtype), _CAST_TYPES.index(y.dtype)
     call = f"ec_cast({x.size}, {code_in}, {code_out}, {ptr(ctx.op.inputs[0])}, {ptr(ctx.op.outputs[0])});"
     return OpCode("", call, ("select_cast",))

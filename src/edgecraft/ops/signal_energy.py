@@ -31,5 +31,6 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [out.astype(np.uint32)]
 
 
-OP = OpDef(name="SignalEnergy", shape=_shape, kernels={"int16": _kernel},
+OP = OpDef(name="SignalEnergy", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"int16": _kernel},
            options=flex_options(("end_index", "int"), ("start_index", "int")))

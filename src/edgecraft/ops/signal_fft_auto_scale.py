@@ -35,4 +35,5 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [(x << bits).astype(np.int16), np.array(bits, np.int32)]
 
 
-OP = OpDef(name="SignalFftAutoScale", shape=_shape, kernels={"int16": _kernel})
+OP = OpDef(name="SignalFftAutoScale", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"int16": _kernel})

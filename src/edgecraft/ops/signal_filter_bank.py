@@ -45,5 +45,6 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [totals[1:1 + ctx.output(0).shape[0]]]
 
 
-OP = OpDef(name="SignalFilterBank", shape=_shape, kernels={"uint32": _kernel},
+OP = OpDef(name="SignalFilterBank", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"uint32": _kernel},
            options=flex_options(("num_channels", "int")))

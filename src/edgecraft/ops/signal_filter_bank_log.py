@@ -34,5 +34,6 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [out.astype(np.int16)]
 
 
-OP = OpDef(name="SignalFilterBankLog", shape=_shape, kernels={"uint32": _kernel},
+OP = OpDef(name="SignalFilterBankLog", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"uint32": _kernel},
            options=flex_options(("input_correction_bits", "int"), ("output_scale", "int")))

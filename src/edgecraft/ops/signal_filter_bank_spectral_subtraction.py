@@ -56,7 +56,8 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [y.astype(np.uint32), z.astype(np.uint32)]
 
 
-OP = OpDef(name="SignalFilterBankSpectralSubtraction", shape=_shape, kernels={"uint32": _kernel},
+OP = OpDef(name="SignalFilterBankSpectralSubtraction", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"uint32": _kernel},
            options=flex_options(("alternate_one_minus_smoothing", "int"), ("alternate_smoothing", "int"),
                                 ("clamping", "bool"), ("min_signal_remaining", "int"),
                                 ("num_channels", "int"), ("one_minus_smoothing", "int"),

@@ -34,4 +34,5 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.array(roots, np.uint64).astype(np.uint32)]
 
 
-OP = OpDef(name="SignalFilterBankSquareRoot", shape=_shape, kernels={"uint64": _kernel})
+OP = OpDef(name="SignalFilterBankSquareRoot", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"uint64": _kernel})

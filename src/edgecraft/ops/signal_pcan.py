@@ -39,5 +39,6 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
         return [pcan(x, noise, args[2], attr(ctx, "snr_shift")).astype(np.uint32)]
 
 
-OP = OpDef(name="SignalPCAN", shape=_shape, kernels={"uint32": _kernel},
+OP = OpDef(name="SignalPCAN", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"uint32": _kernel},
            options=flex_options(("snr_shift", "int")))

@@ -44,5 +44,6 @@ def _float_kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 
 OP = OpDef(name="SignalRfft", shape=_shape,
+           code={"portable": ("ec_signal_fft.c",)},
            kernels={"int16": _kernel, "int32": _kernel, "float32": _float_kernel},
            options=flex_options(("T", "int"), ("fft_length", "int")))

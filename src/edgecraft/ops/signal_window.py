@@ -28,5 +28,6 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [np.clip(y, -32768, 32767).astype(np.int16).reshape(x.shape)]
 
 
-OP = OpDef(name="SignalWindow", shape=_shape, kernels={"int16": _kernel},
+OP = OpDef(name="SignalWindow", shape=_shape, code={"portable": ("ec_signal.c",)},
+           kernels={"int16": _kernel},
            options=flex_options(("shift", "int")))

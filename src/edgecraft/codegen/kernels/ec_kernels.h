@@ -209,7 +209,7 @@ typedef struct {
 } ec_select_params;
 
 /* Element types of ec_cast. */
-enum { EC_INT8, EC_INT16, EC_INT32, EC_FLOAT32, EC_BOOL };
+enum { EC_INT8, EC_INT16, EC_INT32, EC_FLOAT32, EC_BOOL, EC_UINT32 };
 
 /* QUANTIZE int8 -> int8 (requantize). */
 typedef struct {
@@ -495,6 +495,43 @@ void ec_compare_int(const ec_binary_params *p, int32_t kind, int32_t bytes, cons
                     const void *input2, uint8_t *output);
 /* EC_REDUCE_MAX / EC_REDUCE_MIN of int8 (raw values), EC_REDUCE_ALL of bool bytes. */
 void ec_reduce_int(const ec_mean_params *p, int32_t kind, const void *input, void *output);
+
+/* TFLite Micro's signal-library ops (ec_signal.c, ec_signal_fft.c), integer arithmetic as
+ * edgecraft's runtime (ops/signal_*.py). A state array (the spectral subtraction's noise
+ * estimate) is the generated model's, kept between invocations and zeroed by its reset. */
+void ec_signal_window_s16(int32_t size, int32_t length, int32_t shift, const int16_t *input,
+                          const int16_t *window, int16_t *output);
+void ec_signal_fft_auto_scale_s16(int32_t size, const int16_t *input, int16_t *output, int32_t *bits);
+void ec_signal_energy_s16(int32_t size, int32_t start, int32_t end, const int16_t *input, uint32_t *output);
+typedef struct {
+  int32_t channels, outputs;
+  const int16_t *weights, *unweights, *freq_starts, *weight_starts, *widths;
+} ec_filter_bank_params;
+void ec_signal_filter_bank_u32(const ec_filter_bank_params *p, const uint32_t *input, uint64_t *output);
+void ec_signal_filter_bank_sqrt_u64(int32_t size, const uint64_t *input, const int32_t *shift,
+                                    uint32_t *output);
+typedef struct {
+  int32_t channels, outputs, noise_outputs, clamping, smoothing_bits, subtraction_bits;
+  uint32_t smoothing, one_minus_smoothing, alternate_smoothing, alternate_one_minus_smoothing;
+  uint32_t min_signal_remaining;
+} ec_spectral_subtraction_params;
+void ec_signal_spectral_subtraction_u32(const ec_spectral_subtraction_params *p, const uint32_t *input,
+                                        uint32_t *noise, uint32_t *output, uint32_t *noise_output);
+void ec_signal_pcan_u32(int32_t size, int32_t snr_shift, const uint32_t *input, const uint32_t *noise,
+                        const int16_t *gain_lut, uint32_t *output);
+void ec_signal_filter_bank_log_u32(int32_t size, int32_t correction_bits, uint32_t output_scale,
+                                   const uint16_t *log_lut, const uint32_t *input, int16_t *output);
+/* Real FFT (KISS FFT's Q15 arithmetic): rows of in_len samples, zero-padded to nfft, each to
+ * nfft/2 + 1 (re, im) pairs; the complex FFT of nfft/2 points runs in the output row. The plan
+ * (radices outermost first, digit-reversed input order, twiddles as re, im pairs, the real
+ * split's super twiddles) is computed at build time. */
+typedef struct {
+  int32_t rows, in_len, nfft, stages;
+  int8_t radix[16];
+  const uint16_t *order;
+  const int16_t *twiddles, *super_twiddles;
+} ec_rfft_params;
+void ec_signal_rfft_s16(const ec_rfft_params *p, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

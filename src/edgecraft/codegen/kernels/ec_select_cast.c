@@ -38,6 +38,7 @@ void ec_cast(int32_t size, int32_t in_type, int32_t out_type, const void *input,
       case EC_INT16: v = ((const int16_t *)input)[i]; break;
       case EC_INT32: v = ((const int32_t *)input)[i]; break;
       case EC_BOOL: v = ((const uint8_t *)input)[i] != 0; break;
+      case EC_UINT32: v = ((const uint32_t *)input)[i]; break;
       default: f = ((const float *)input)[i]; break;
     }
     if (out_type == EC_FLOAT32) {
@@ -49,6 +50,7 @@ void ec_cast(int32_t size, int32_t in_type, int32_t out_type, const void *input,
     switch (out_type) {
       case EC_INT8: ((int8_t *)output)[i] = (int8_t)(bits & 0xFF); break;
       case EC_INT16: ((int16_t *)output)[i] = (int16_t)(bits & 0xFFFF); break;
+      case EC_UINT32: ((uint32_t *)output)[i] = bits; break;
       default: ((int32_t *)output)[i] = (int32_t)bits; break;
     }
   }

@@ -95,3 +95,33 @@ def speech_frames(count: int, seed: int) -> np.ndarray:
     pcm = np.clip(np.round(5000 * voiced + rng.normal(0, 40, samples)), -32768, 32767).astype(np.int16)
     pcm[-7] = -32768
     return np.stack([pcm[s:s + 480] for s in range(0, samples - 479, 320)])[:, None, :]
+
+
+def streaming_chain() -> Graph:
+    """The streaming ops and both FFT widths in one graph: int16 samples (8,) framed (size 8,
+    step 4, prefilled), delayed, through SignalRfft and SignalIrfft (int16, 8 points) and overlap-
+    added back to (8,); beside it int32 frames (2, 16) through SignalRfft and SignalIrfft (int32)."""
+    b = GraphBuilder("signal_streaming_chain")
+    x = b.tensor("samples", (8,), "int16")
+    frames, valid = b.tensor("frames", (2, 8), "int16"), b.tensor("valid", (), "bool")
+    b.op("SignalFramer", [x], [frames, valid], frame_size=8, frame_step=4, prefill=True)
+    late = b.tensor("late", (2, 8), "int16")
+    b.op("SignalDelay", [frames], [late], delay_length=3)
+    spec = b.tensor("spectrum", (2, 10), "int16")
+    b.op("SignalRfft", [late], [spec], T=7, fft_length=8)
+    back = b.tensor("back", (2, 8), "int16")
+    b.op("SignalIrfft", [spec], [back], T=7, fft_length=8)
+    out = b.tensor("out", (8,), "int16")
+    b.op("SignalOverlapAdd", [back], [out], T=7, frame_step=4)
+    z = b.tensor("wide", (2, 16), "int32")
+    spec32, back32 = b.tensor("spectrum32", (2, 18), "int32"), b.tensor("back32", (2, 16), "int32")
+    b.op("SignalRfft", [z], [spec32], T=2, fft_length=16)
+    b.op("SignalIrfft", [spec32], [back32], T=2, fft_length=16)
+    return b.build([x, z], [out, valid, back32])
+
+
+def streaming_inputs(count: int, seed: int) -> list[np.ndarray]:
+    """``count`` invocations' inputs of :func:`streaming_chain` (one batch per input)."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(-32768, 32768, (count, 8)).astype(np.int16),
+            (rng.integers(-(1 << 31), 1 << 31, (count, 2, 16), dtype=np.int64) >> 4).astype(np.int32)]

@@ -70,11 +70,10 @@ def test_build_refuses_signal_ops_without_c_with_a_reason() -> None:
     from signal_cases import one_op
 
     generate(micro_speech_graph(), "front_end")  # its ops have C (tests/codegen/test_signal_host.py)
-    graph = one_op("SignalFramer", [("x", (8,), "int16")], [((2, 6), "int16"), ((), "bool")],
-                   frame_size=6, frame_step=4, prefill=False)
+    graph = one_op("SignalRfft", [("x", (16,), "float32")], [((18,), "float32")], T=0, fft_length=16)
     try:
-        generate(graph, "framer")
+        generate(graph, "rfft")
     except CodegenError as e:
-        assert "no C kernel for SignalFramer yet" in str(e) and "runtime only" in str(e), e
+        assert "SignalRfft with float32 input has no C kernel" in str(e), e
     else:
-        raise AssertionError("SignalFramer has no C kernel: build must refuse it")
+        raise AssertionError("float32 SignalRfft has no C kernel: build must refuse it")

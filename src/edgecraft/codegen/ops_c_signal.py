@@ -4,7 +4,8 @@ helpers (``ops/signal_*.py``), so options, tables and the FFT plan are computed 
 as the runtime computes them; the C repeats only the per-sample arithmetic.
 
 State: SignalFilterBankSpectralSubtraction's noise estimate is a static array of the generated
-model (zero at the start), updated in place by each invoke and zeroed by ``<name>_reset``.
+model (zero at the start), updated in place by each invoke and zeroed by ``<name>_reset``; the
+streaming ops' state likewise (``ops_c_signal_stream.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from edgecraft.codegen.cwriter import c_type
 from edgecraft.codegen.opcode import CodegenError, OpCode, OpEmitter, Pointer
+from edgecraft.codegen.ops_c_signal_stream import delay, framer, overlap_add, stacker
 from edgecraft.ops import kissfft16
 from edgecraft.ops.base import OpContext
 from edgecraft.ops.registry import get_op
@@ -137,39 +139,64 @@ def filter_bank_log(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
     return OpCode("", call, _KERNELS)
 
 
-def rfft(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """SignalRfft int16: the KISS plan (radices, input order, twiddles) as const arrays."""
+def _fft_plan(ctx: OpContext, p: str, ptr: Pointer, inverse: bool) -> tuple[str, str]:
+    """The ``ec_rfft_params`` block of SignalRfft / SignalIrfft (int16, int32) and the suffix of
+    its kernel: the KISS plan (radices, order, twiddles) as const arrays."""
     _check(ctx)
     x = ctx.req_input(0)
-    if x.dtype != "int16":
-        raise CodegenError(f"SignalRfft with {x.dtype} input has no C kernel (int16)")
+    if x.dtype not in ("int16", "int32"):
+        raise CodegenError(f"{ctx.op.type} with {x.dtype} input has no C kernel (int16, int32)")
+    width = 8 * x.np_dtype.itemsize
     nfft = attr(ctx, "fft_length")
-    rad, order, tw_re, tw_im, sup_re, sup_im = kissfft16.plan(nfft // 2)
-    if len(rad) > 16 or nfft // 2 > 1 << 16:
-        raise CodegenError(f"SignalRfft with fft_length {nfft} has no C kernel (at most {1 << 17})")
-    order_c = ptr.const_array(f"{p}_order", "uint16_t", order, f"{p}: the input's digit-reversed order")
-    tw = ptr.const_array(f"{p}_twiddles", c_type("int16"), np.stack([tw_re, tw_im], -1),
-                         f"{p}: Q15 twiddles of the {nfft // 2}-point complex FFT (re, im)")
-    sup = ptr.const_array(f"{p}_super", c_type("int16"), np.stack([sup_re, sup_im], -1),
-                          f"{p}: Q15 twiddles of the real split (re, im)")
+    n = nfft // 2
+    if n > 1 << 16:
+        raise CodegenError(f"{ctx.op.type} with fft_length {nfft} has no C kernel (at most {1 << 17})")
+    rad, order, tw_re, tw_im, sup_re, sup_im = kissfft16.plan(n, inverse, width)
+    where = np.argsort(order) if inverse else order
+    order_c = ptr.const_array(f"{p}_order", "uint16_t", where,
+                              f"{p}: where each value goes in the digit-reversed order" if inverse
+                              else f"{p}: the input's digit-reversed order")
+    ctype = c_type(x.dtype)
+    tw = ptr.const_array(f"{p}_twiddles", ctype, np.stack([tw_re, tw_im], -1),
+                         f"{p}: twiddles of the {n}-point complex FFT (re, im)")
+    sup = ptr.const_array(f"{p}_super", ctype, np.stack([sup_re, sup_im], -1),
+                          f"{p}: twiddles of the real split (re, im)")
     radix = "{" + ", ".join(map(str, rad)) + "}"
     in_len = x.shape[-1]
     decls = (f"static const ec_rfft_params {p} = {{\n"
              f"  .rows = {x.size // in_len}, .in_len = {in_len}, .nfft = {nfft}, .stages = {len(rad)}, "
              f".radix = {radix},\n  .order = {order_c}, .twiddles = {tw}, .super_twiddles = {sup},\n}};\n")
-    (xp,), (y,) = _io(ctx, ptr)
-    return OpCode(decls, f"ec_signal_rfft_s16(&{p}, {xp}, {y});", ("signal_fft",))
+    return decls, "s16" if width == 16 else "s32"
+
+
+def rfft(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SignalRfft int16 (Q15) and int32 (Q31)."""
+    decls, suffix = _fft_plan(ctx, p, ptr, inverse=False)
+    (x,), (y,) = _io(ctx, ptr)
+    return OpCode(decls, f"ec_signal_rfft_{suffix}(&{p}, {x}, {y});", ("signal_fft",))
+
+
+def irfft(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
+    """SignalIrfft int16 (Q15) and int32 (Q31)."""
+    decls, suffix = _fft_plan(ctx, p, ptr, inverse=True)
+    (x,), (y,) = _io(ctx, ptr)
+    return OpCode(decls, f"ec_signal_irfft_{suffix}(&{p}, {x}, {y});", ("signal_fft",))
 
 
 #: op name -> (emitter, the dtypes of input 0 it writes C for).
 SIGNAL_EMITTERS: dict[str, tuple[OpEmitter, tuple[str, ...]]] = {
     "SignalWindow": (window, ("int16",)),
     "SignalFftAutoScale": (fft_auto_scale, ("int16",)),
-    "SignalRfft": (rfft, ("int16",)),
+    "SignalRfft": (rfft, ("int16", "int32")),
+    "SignalIrfft": (irfft, ("int16", "int32")),
     "SignalEnergy": (energy, ("int16",)),
     "SignalFilterBank": (filter_bank, ("uint32",)),
     "SignalFilterBankSquareRoot": (filter_bank_square_root, ("uint64",)),
     "SignalFilterBankSpectralSubtraction": (spectral_subtraction, ("uint32",)),
     "SignalPCAN": (pcan, ("uint32",)),
     "SignalFilterBankLog": (filter_bank_log, ("uint32",)),
+    "SignalDelay": (delay, ("int16",)),
+    "SignalFramer": (framer, ("int16",)),
+    "SignalStacker": (stacker, ("int16",)),
+    "SignalOverlapAdd": (overlap_add, ("int16", "float32")),
 }

@@ -29,5 +29,6 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [line[:, : rows.shape[1]].reshape(x.shape)]
 
 
-OP = OpDef(name="SignalDelay", shape=_shape, kernels={"int16": _kernel},
+OP = OpDef(name="SignalDelay", shape=_shape, code={"portable": ("ec_signal_stream.c",)},
+           kernels={"int16": _kernel},
            options=flex_options(("delay_length", "int")))

@@ -49,5 +49,6 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [state["out"].reshape(out_shape).copy(), np.array(valid)]
 
 
-OP = OpDef(name="SignalFramer", shape=_shape, kernels={"int16": _kernel},
+OP = OpDef(name="SignalFramer", shape=_shape, code={"portable": ("ec_signal_stream.c",)},
+           kernels={"int16": _kernel},
            options=flex_options(("frame_size", "int"), ("frame_step", "int"), ("prefill", "bool")))

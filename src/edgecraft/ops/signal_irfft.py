@@ -45,5 +45,6 @@ def _float_kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
 
 
 OP = OpDef(name="SignalIrfft", shape=_shape,
+           code={"portable": ("ec_signal_fft.c",)},
            kernels={"int16": _kernel, "int32": _kernel, "float32": _float_kernel},
            options=flex_options(("T", "int"), ("fft_length", "int")))

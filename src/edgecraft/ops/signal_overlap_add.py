@@ -47,5 +47,6 @@ def _kernel_for(dtype: str) -> Kernel:
 
 
 OP = OpDef(name="SignalOverlapAdd", shape=_shape,
+           code={"portable": ("ec_signal_stream.c",)},
            kernels={"int16": _kernel_for("int16"), "float32": _kernel_for("float32")},
            options=flex_options(("T", "int"), ("frame_step", "int")))

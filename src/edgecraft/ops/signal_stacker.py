@@ -47,6 +47,7 @@ def _kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
     return [state["out"].copy(), np.array(valid)]
 
 
-OP = OpDef(name="SignalStacker", shape=_shape, kernels={"int16": _kernel},
+OP = OpDef(name="SignalStacker", shape=_shape, code={"portable": ("ec_signal_stream.c",)},
+           kernels={"int16": _kernel},
            options=flex_options(("num_channels", "int"), ("stacker_left_context", "int"),
                                 ("stacker_right_context", "int"), ("stacker_step", "int")))

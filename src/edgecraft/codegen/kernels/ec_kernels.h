@@ -521,17 +521,39 @@ void ec_signal_pcan_u32(int32_t size, int32_t snr_shift, const uint32_t *input, 
                         const int16_t *gain_lut, uint32_t *output);
 void ec_signal_filter_bank_log_u32(int32_t size, int32_t correction_bits, uint32_t output_scale,
                                    const uint16_t *log_lut, const uint32_t *input, int16_t *output);
-/* Real FFT (KISS FFT's Q15 arithmetic): rows of in_len samples, zero-padded to nfft, each to
- * nfft/2 + 1 (re, im) pairs; the complex FFT of nfft/2 points runs in the output row. The plan
- * (radices outermost first, digit-reversed input order, twiddles as re, im pairs, the real
- * split's super twiddles) is computed at build time. */
+/* Real FFT and its inverse (KISS FFT's Q15 / Q31 arithmetic): rows of in_len samples,
+ * zero-padded to nfft, each to nfft/2 + 1 (re, im) pairs, and back (nfft + 2 values in, nfft
+ * out); the complex FFT of nfft/2 points runs in the output row. The plan (radices outermost
+ * first; the digit-reversed input order, for the inverse where it puts each value; twiddles and
+ * the real split's super twiddles as (re, im) pairs of the sample type) is computed at build time. */
 typedef struct {
   int32_t rows, in_len, nfft, stages;
   int8_t radix[16];
   const uint16_t *order;
-  const int16_t *twiddles, *super_twiddles;
+  const void *twiddles, *super_twiddles;
 } ec_rfft_params;
 void ec_signal_rfft_s16(const ec_rfft_params *p, const int16_t *input, int16_t *output);
+void ec_signal_rfft_s32(const ec_rfft_params *p, const int32_t *input, int32_t *output);
+void ec_signal_irfft_s16(const ec_rfft_params *p, const int16_t *input, int16_t *output);
+void ec_signal_irfft_s32(const ec_rfft_params *p, const int32_t *input, int32_t *output);
+/* The streaming ops (ec_signal_stream.c): held samples, counts and the last complete output are
+ * state arrays of the model. */
+void ec_signal_delay_s16(int32_t rows, int32_t length, int32_t delay, const int16_t *input, int16_t *held,
+                         int16_t *output);
+typedef struct {
+  int32_t rows, length, frames, size, step;
+} ec_framer_params;
+void ec_signal_framer_s16(const ec_framer_params *p, const int16_t *input, int16_t *held, int32_t *held_len,
+                          int16_t *frames, int16_t *output, uint8_t *valid);
+typedef struct {
+  int32_t channels, left, size, step, outputs;
+} ec_stacker_params;
+void ec_signal_stacker_s16(const ec_stacker_params *p, const int16_t *input, int16_t *held, int32_t *counts,
+                           int16_t *stack, int16_t *output, uint8_t *valid);
+void ec_signal_overlap_add_s16(int32_t rows, int32_t frames, int32_t size, int32_t step, const int16_t *input,
+                               int16_t *state, int16_t *output);
+void ec_signal_overlap_add_f32(int32_t rows, int32_t frames, int32_t size, int32_t step, const float *input,
+                               float *state, float *output);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 """TFLM's streaming signal ops (SignalDelay, SignalFramer, SignalStacker, SignalOverlapAdd) and the
-other FFT variants (SignalRfft int32, SignalIrfft int16 and int32) in generated C, compiled for
-this machine: several invocations in a row equal TFLM (and edgecraft's runtime, which also keeps
-what TFLM leaves unwritten), and again after ``<name>_reset``."""
+other FFT variants (SignalRfft int32 and float32, SignalIrfft int16, int32 and float32) in
+generated C, compiled for this machine: several invocations in a row equal TFLM (and edgecraft's
+runtime, which also keeps what TFLM leaves unwritten), and again after ``<name>_reset``; the
+float FFTs within 1e-5 of TFLM's largest bin."""
 
 from __future__ import annotations
 
@@ -98,6 +99,22 @@ def test_irfft_and_int32_rfft_in_c_match_tflm() -> None:
             _stream(g, list(x), f"{op} int32 {n}")
 
 
+def test_float_rfft_and_irfft_in_c_match_tflm() -> None:
+    """KISS's float steps: within 1e-5 of TFLM's largest bin (the float C policy; on x86-64 the
+    host build equals TFLM bit for bit)."""
+    rng = np.random.default_rng(45)
+    for n in (8, 64, 512):
+        for op, width, out in (("SignalRfft", n - 4, n + 2), ("SignalIrfft", n + 2, n)):
+            g = one_op(op, [("x", (2, width), "float32")], [((2, out), "float32")], T=0, fft_length=n)
+            x = rng.standard_normal((3, 2, width)).astype(np.float32)
+            got = HostModel(generate(g, "sig"), opt="-O0").run_batch([x])[0]
+            tflm = TflmRunner(write_tflite(g))
+            for r in range(len(x)):
+                want = tflm.run([x[r]])[0]
+                np.testing.assert_allclose(got[r], want, rtol=0, atol=1e-5 * np.abs(want).max(),
+                                           err_msg=f"{op} float32 {n} row {r}")
+
+
 def test_streaming_ops_and_ffts_under_sanitizers() -> None:
     rng = np.random.default_rng(44)
     graphs = [
@@ -107,12 +124,23 @@ def test_streaming_ops_and_ffts_under_sanitizers() -> None:
                 stacker_left_context=2, stacker_right_context=1, stacker_step=2), "int16", (4,)),
         (one_op("SignalIrfft", [("x", (1, 66), "int32")], [((1, 64), "int32")], T=2, fft_length=64),
          "int32", (1, 66)),
+        (one_op("SignalRfft", [("x", (1, 60), "float32")], [((1, 66), "float32")], T=0, fft_length=64),
+         "float32", (1, 60)),
     ]
     for g, dtype, shape in graphs:
-        info = np.iinfo(dtype)
-        x = rng.integers(info.min, info.max, (5, *shape), dtype=np.int64).astype(dtype)
+        if dtype == "float32":
+            x = rng.standard_normal((5, *shape)).astype(np.float32)
+        else:
+            info = np.iinfo(dtype)
+            x = rng.integers(info.min, info.max, (5, *shape), dtype=np.int64).astype(dtype)
         outs, stderr = run_sanitized(generate(g, "sig"), [x])
         assert stderr == "", stderr
         ours = Interpreter(g)
         for r in range(len(x)):
-            check_tensor(outs[0][r], ours.run([x[r]])[0], f"{g.operators[0].type} sanitized step {r}")
+            want = ours.run([x[r]])[0]
+            label = f"{g.operators[0].type} {dtype} sanitized step {r}"
+            if dtype == "float32":  # the runtime: the exact DFT rounded once
+                tol = 1e-5 * np.abs(want).max()
+                np.testing.assert_allclose(outs[0][r], want, rtol=0, atol=tol, err_msg=label)
+            else:
+                check_tensor(outs[0][r], want, label)

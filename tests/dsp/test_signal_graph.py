@@ -62,18 +62,3 @@ def test_reads_a_signal_graph_written_by_tflm_schema_code() -> None:
     ours = Interpreter(read_tflite_bytes(data))
     frames = frames_int16(clips()["voiced"], MICRO_SPEECH)[:12]
     assert np.array_equal(run_frames(ours, frames), run_frames(TflmRunner(data), frames))
-
-
-def test_build_refuses_signal_ops_without_c_with_a_reason() -> None:
-    from edgecraft.codegen import generate
-    from edgecraft.codegen.ops_c import CodegenError
-    from signal_cases import one_op
-
-    generate(micro_speech_graph(), "front_end")  # its ops have C (tests/codegen/test_signal_host.py)
-    graph = one_op("SignalRfft", [("x", (16,), "float32")], [((18,), "float32")], T=0, fft_length=16)
-    try:
-        generate(graph, "rfft")
-    except CodegenError as e:
-        assert "SignalRfft with float32 input has no C kernel" in str(e), e
-    else:
-        raise AssertionError("float32 SignalRfft has no C kernel: build must refuse it")

@@ -92,7 +92,6 @@ from edgecraft.ops.fully_connected import multipliers as fc_multipliers
 from edgecraft.ops.quick import quick_fully_connected
 from edgecraft.ops.softmax import check_output, input_params
 from edgecraft.ops.squared_difference import params as sqdiff_params
-from edgecraft.ops.tflm_builtins import TFLM_SIGNAL_OPS
 
 __all__ = ["EMITTERS", "EMITTER_DTYPES", "CodegenError", "OpCode", "c_dtypes", "emit_op", "interleave4"]
 
@@ -606,10 +605,6 @@ def emit_op(ctx: OpContext, prefix: str, ptr: Pointer) -> OpCode:
     if emitter is None and ctx.op.type in FLOAT_EMITTERS:
         types = ", ".join(("float32", *INT_EMITTERS.get(ctx.op.type, (None, ()))[1]))
         raise CodegenError(f"{ctx.op.type} with {dtype} input has no C kernel (C: {types})")
-    if emitter is None and ctx.op.type in TFLM_SIGNAL_OPS:
-        supported = ", ".join(sorted(SIGNAL_EMITTERS))
-        raise CodegenError(f"no C kernel for {ctx.op.type} yet: it runs in edgecraft's runtime only "
-                           f"(`edgecraft run`); the signal ops with C: {supported}")
     if emitter is None:
         supported = ", ".join(sorted({*EMITTERS, *FLOAT_EMITTERS}))
         raise CodegenError(f"no C kernel for {ctx.op.type}; `edgecraft build` supports: {supported}")

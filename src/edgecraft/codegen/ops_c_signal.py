@@ -10,6 +10,9 @@ streaming ops' state likewise (``ops_c_signal_stream.py``).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 
 from edgecraft.codegen.cwriter import c_type
@@ -140,18 +143,19 @@ def filter_bank_log(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 
 
 def _fft_plan(ctx: OpContext, p: str, ptr: Pointer, inverse: bool) -> tuple[str, str]:
-    """The ``ec_rfft_params`` block of SignalRfft / SignalIrfft (int16, int32) and the suffix of
+    """The ``ec_rfft_params`` block of SignalRfft / SignalIrfft (int16, int32, float32) and the suffix of
     its kernel: the KISS plan (radices, order, twiddles) as const arrays."""
     _check(ctx)
     x = ctx.req_input(0)
-    if x.dtype not in ("int16", "int32"):
-        raise CodegenError(f"{ctx.op.type} with {x.dtype} input has no C kernel (int16, int32)")
     width = 8 * x.np_dtype.itemsize
     nfft = attr(ctx, "fft_length")
     n = nfft // 2
     if n > 1 << 16:
         raise CodegenError(f"{ctx.op.type} with fft_length {nfft} has no C kernel (at most {1 << 17})")
-    rad, order, tw_re, tw_im, sup_re, sup_im = kissfft16.plan(n, inverse, width)
+    fixed = 16 if x.dtype == "float32" else width  # float: the order and radices; its own twiddles
+    rad, order, tw_re, tw_im, sup_re, sup_im = kissfft16.plan(n, inverse, fixed)
+    if x.dtype == "float32":
+        tw_re, tw_im, sup_re, sup_im = _float_twiddles(n, inverse)
     where = np.argsort(order) if inverse else order
     order_c = ptr.const_array(f"{p}_order", "uint16_t", where,
                               f"{p}: where each value goes in the digit-reversed order" if inverse
@@ -166,18 +170,31 @@ def _fft_plan(ctx: OpContext, p: str, ptr: Pointer, inverse: bool) -> tuple[str,
     decls = (f"static const ec_rfft_params {p} = {{\n"
              f"  .rows = {x.size // in_len}, .in_len = {in_len}, .nfft = {nfft}, .stages = {len(rad)}, "
              f".radix = {radix},\n  .order = {order_c}, .twiddles = {tw}, .super_twiddles = {sup},\n}};\n")
-    return decls, "s16" if width == 16 else "s32"
+    return decls, {"int16": "s16", "int32": "s32", "float32": "f32"}[x.dtype]
+
+
+def _float_twiddles(n: int, inverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """KISS's float twiddles: float32 cos and sin of the double phases ``-2 pi i / n`` and, for
+    the real split, ``-pi ((i + 1) / n + 1/2)`` (negated for the inverse)."""
+    sign = -1.0 if inverse else 1.0
+    phases = [sign * (-2 * math.pi * i / n) for i in range(n)]
+    split = [sign * (-math.pi * ((i + 1) / n + 0.5)) for i in range(n // 2)]
+
+    def table(ps: list[float], f: Callable[[float], float]) -> np.ndarray:
+        return np.array([f(p) for p in ps], np.float32)
+
+    return table(phases, math.cos), table(phases, math.sin), table(split, math.cos), table(split, math.sin)
 
 
 def rfft(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """SignalRfft int16 (Q15) and int32 (Q31)."""
+    """SignalRfft int16 (Q15), int32 (Q31) and float32."""
     decls, suffix = _fft_plan(ctx, p, ptr, inverse=False)
     (x,), (y,) = _io(ctx, ptr)
     return OpCode(decls, f"ec_signal_rfft_{suffix}(&{p}, {x}, {y});", ("signal_fft",))
 
 
 def irfft(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
-    """SignalIrfft int16 (Q15) and int32 (Q31)."""
+    """SignalIrfft int16 (Q15), int32 (Q31) and float32."""
     decls, suffix = _fft_plan(ctx, p, ptr, inverse=True)
     (x,), (y,) = _io(ctx, ptr)
     return OpCode(decls, f"ec_signal_irfft_{suffix}(&{p}, {x}, {y});", ("signal_fft",))
@@ -187,8 +204,8 @@ def irfft(ctx: OpContext, p: str, ptr: Pointer) -> OpCode:
 SIGNAL_EMITTERS: dict[str, tuple[OpEmitter, tuple[str, ...]]] = {
     "SignalWindow": (window, ("int16",)),
     "SignalFftAutoScale": (fft_auto_scale, ("int16",)),
-    "SignalRfft": (rfft, ("int16", "int32")),
-    "SignalIrfft": (irfft, ("int16", "int32")),
+    "SignalRfft": (rfft, ("int16", "int32", "float32")),
+    "SignalIrfft": (irfft, ("int16", "int32", "float32")),
     "SignalEnergy": (energy, ("int16",)),
     "SignalFilterBank": (filter_bank, ("uint32",)),
     "SignalFilterBankSquareRoot": (filter_bank_square_root, ("uint64",)),

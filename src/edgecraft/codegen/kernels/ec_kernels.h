@@ -521,7 +521,7 @@ void ec_signal_pcan_u32(int32_t size, int32_t snr_shift, const uint32_t *input, 
                         const int16_t *gain_lut, uint32_t *output);
 void ec_signal_filter_bank_log_u32(int32_t size, int32_t correction_bits, uint32_t output_scale,
                                    const uint16_t *log_lut, const uint32_t *input, int16_t *output);
-/* Real FFT and its inverse (KISS FFT's Q15 / Q31 arithmetic): rows of in_len samples,
+/* Real FFT and its inverse (KISS FFT's Q15 / Q31 / float32 arithmetic): rows of in_len samples,
  * zero-padded to nfft, each to nfft/2 + 1 (re, im) pairs, and back (nfft + 2 values in, nfft
  * out); the complex FFT of nfft/2 points runs in the output row. The plan (radices outermost
  * first; the digit-reversed input order, for the inverse where it puts each value; twiddles and
@@ -536,6 +536,8 @@ void ec_signal_rfft_s16(const ec_rfft_params *p, const int16_t *input, int16_t *
 void ec_signal_rfft_s32(const ec_rfft_params *p, const int32_t *input, int32_t *output);
 void ec_signal_irfft_s16(const ec_rfft_params *p, const int16_t *input, int16_t *output);
 void ec_signal_irfft_s32(const ec_rfft_params *p, const int32_t *input, int32_t *output);
+void ec_signal_rfft_f32(const ec_rfft_params *p, const float *input, float *output);
+void ec_signal_irfft_f32(const ec_rfft_params *p, const float *input, float *output);
 /* The streaming ops (ec_signal_stream.c): held samples, counts and the last complete output are
  * state arrays of the model. */
 void ec_signal_delay_s16(int32_t rows, int32_t length, int32_t delay, const int16_t *input, int16_t *held,

@@ -1,5 +1,7 @@
-/* SignalRfft and SignalIrfft, int16 (Q15) and int32 (Q31), portable C99: the arithmetic of KISS
- * FFT's 16- and 32-bit builds as edgecraft's runtime reproduces it (ops/kissfft16.py).
+/* SignalRfft and SignalIrfft, int16 (Q15), int32 (Q31) and float32, portable C99: the arithmetic
+ * of KISS FFT's 16- and 32-bit builds as edgecraft's runtime reproduces it (ops/kissfft16.py), and
+ * the same steps in float32 for KISS's float build (no division by the radix, twiddles
+ * float32(cos, sin) of the double phases).
  *
  * The real FFT packs even samples as real parts and odd ones as imaginary parts and runs an
  * nfft/2-point complex FFT in place in the output row: the input in digit-reversed order, then
@@ -12,12 +14,21 @@
  * orders, twiddles) is computed at build time. */
 #include "ec_kernels.h"
 
+/* The per-type arithmetic: wrap a wide value to the sample type, divide by the radix (rounded to
+ * the fixed point; the float build does not divide), multiply by a twiddle (rounded), halve. */
+typedef struct {
+  int16_t r, i;
+} ec_cplx_s16;
+typedef struct {
+  int32_t r, i;
+} ec_cplx_s32;
+typedef struct {
+  float r, i;
+} ec_cplx_f32;
+
 /* SUF: name suffix; T, UT: the sample type and its unsigned twin; A, UA: the product type and
  * its unsigned twin; W: bits of T; HALF_WRAP: 1 where a sum wraps to T before it is halved. */
-#define EC_KISS(SUF, T, UT, A, UA, W, HALF_WRAP)                                                       \
-  typedef struct {                                                                                   \
-    T r, i;                                                                                          \
-  } ec_cplx_##SUF;                                                                                   \
+#define EC_KISS_FIXED(SUF, T, UT, A, UA, W, HALF_WRAP)                                                 \
   static T ec_wrap_##SUF(A v) { return (T)(UT)(UA)v; }                                               \
   static T ec_round_##SUF(A v) {                                                                     \
     return ec_wrap_##SUF((A)((UA)v + ((UA)1 << (W - 2))) >> (W - 1));                                \
@@ -25,16 +36,47 @@
   static T ec_div_##SUF(T v, int32_t radix) {                                                        \
     return ec_round_##SUF((A)v * (A)((((A)1 << (W - 1)) - 1) / radix));                              \
   }                                                                                                  \
-  static ec_cplx_##SUF ec_cdiv_##SUF(const T *z, int32_t radix) {                                    \
-    ec_cplx_##SUF c = {ec_div_##SUF(z[0], radix), ec_div_##SUF(z[1], radix)};                        \
-    return c;                                                                                        \
-  }                                                                                                  \
   static ec_cplx_##SUF ec_cmul_##SUF(ec_cplx_##SUF a, const T *w) {                                  \
     ec_cplx_##SUF c = {ec_round_##SUF((A)((UA)((A)a.r * w[0]) - (UA)((A)a.i * w[1]))),               \
                        ec_round_##SUF((A)((UA)((A)a.r * w[1]) + (UA)((A)a.i * w[0])))};              \
     return c;                                                                                        \
   }                                                                                                  \
-  static T ec_half_##SUF(A v) { return ec_wrap_##SUF((HALF_WRAP ? (A)ec_wrap_##SUF(v) : v) >> 1); }  \
+  static T ec_half_##SUF(A v) { return ec_wrap_##SUF((HALF_WRAP ? (A)ec_wrap_##SUF(v) : v) >> 1); }
+
+EC_KISS_FIXED(s16, int16_t, uint16_t, int32_t, uint32_t, 16, 0)
+EC_KISS_FIXED(s32, int32_t, uint32_t, int64_t, uint64_t, 32, 1)
+
+static float ec_wrap_f32(float v) { return v; }
+static float ec_div_f32(float v, int32_t radix) {
+  (void)radix;
+  return v;
+}
+static ec_cplx_f32 ec_cmul_f32(ec_cplx_f32 a, const float *w) {
+  ec_cplx_f32 c = {a.r * w[0] - a.i * w[1], a.r * w[1] + a.i * w[0]};
+  return c;
+}
+static float ec_half_f32(float v) { return v * 0.5f; }
+
+/* The float inverse is divided by fft_length, as TFLM does after KISS; the fixed-point ones are
+ * already scaled down by every stage. */
+static void ec_irfft_scale_s16(int16_t *z, int32_t nfft) {
+  (void)z;
+  (void)nfft;
+}
+static void ec_irfft_scale_s32(int32_t *z, int32_t nfft) {
+  (void)z;
+  (void)nfft;
+}
+static void ec_irfft_scale_f32(float *z, int32_t nfft) {
+  for (int32_t i = 0; i < nfft; ++i) z[i] /= (float)nfft;
+}
+
+/* The transforms, for each sample type T with its wider type A. */
+#define EC_KISS(SUF, T, A)                                                                             \
+  static ec_cplx_##SUF ec_cdiv_##SUF(const T *z, int32_t radix) {                                    \
+    ec_cplx_##SUF c = {ec_div_##SUF(z[0], radix), ec_div_##SUF(z[1], radix)};                        \
+    return c;                                                                                        \
+  }                                                                                                  \
   static void ec_radix2_##SUF(T *z, int32_t m, int32_t stride, const T *tw) {                        \
     for (int32_t k = 0; k < m; ++k) {                                                                \
       T *x0 = z + 2 * k, *x1 = z + 2 * (k + m);                                                      \
@@ -142,8 +184,10 @@
         zn[1] = ec_wrap_##SUF(-(A)ec_wrap_##SUF((A)e.i - o.i));                                      \
       }                                                                                              \
       ec_cfft_##SUF(p, z, n, -1);                                                                    \
+      ec_irfft_scale_##SUF(z, p->nfft);                                                              \
     }                                                                                                \
   }
 
-EC_KISS(s16, int16_t, uint16_t, int32_t, uint32_t, 16, 0)
-EC_KISS(s32, int32_t, uint32_t, int64_t, uint64_t, 32, 1)
+EC_KISS(s16, int16_t, int32_t)
+EC_KISS(s32, int32_t, int64_t)
+EC_KISS(f32, float, float)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.progress import Progress, TextColumn
 from rich.table import Table
 
 from edgecraft.formats import ModelFormatError, read_tflite_bytes
@@ -119,17 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict[str, Any]] = {}
     import warnings
 
-    for path in files:
-        name = str(path.relative_to(args.folder))
-        data = path.read_bytes()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the reader's notes on how it read odd quantization
-            try:
-                graph = read_tflite_bytes(data, name)
-            except ModelFormatError as e:
-                rows[name] = {"read": _refusal(e)}
-                continue
-            rows[name] = run_model(graph, data, targets, args.seed)
+    with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[model]}"),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("models", total=len(files), model="")
+        for path in files:
+            name = str(path.relative_to(args.folder))
+            bar.update(task, model=name)
+            data = path.read_bytes()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the reader's notes on how it read odd quantization
+                try:
+                    graph = read_tflite_bytes(data, name)
+                    rows[name] = run_model(graph, data, targets, args.seed)
+                except ModelFormatError as e:
+                    rows[name] = {"read": _refusal(e)}
+            bar.advance(task)
     columns = ["runtime", "c", "c dsp", *targets]
     diffs = sum(v == "DIFF" for row in rows.values() for v in row.values())
     summary = {c: sum(row.get(c, "").startswith(("exact", "~")) for row in rows.values()) for c in columns}

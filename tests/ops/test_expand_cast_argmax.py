@@ -138,13 +138,26 @@ def test_expand_dims_in_c() -> None:
 
 
 def test_cast_the_c_kernel_lacks_is_refused_by_name() -> None:
-    """CAST from uint32 and to bool or uint32 run in the runtime (above); C refuses them in one
-    line rather than writing 4-byte values into a 1-byte bool."""
+    """CAST to bool runs in the runtime (above); C refuses it in one line rather than writing
+    4-byte values into a 1-byte bool."""
     from edgecraft.codegen.opcode import CodegenError
 
-    for src, to in (("int8", "bool"), ("uint32", "int32"), ("int32", "uint32")):
-        g = GraphBuilder()
-        x, y = g.tensor("x", (4,), src), g.tensor("y", (4,), to)
-        g.op("CAST", [x], [y])
-        with pytest.raises(CodegenError, match=f"CAST (from {src}|to {to}) has no C kernel"):
-            generate(g.build([x], [y]))
+    g = GraphBuilder()
+    x, y = g.tensor("x", (4,), "int8"), g.tensor("y", (4,), "bool")
+    g.op("CAST", [x], [y])
+    with pytest.raises(CodegenError, match=r"CAST (from int8|to bool) has no C kernel"):
+        generate(g.build([x], [y]))
+
+
+@pytest.mark.parametrize(("src", "to"), [("uint32", "int32"), ("int32", "uint32"), ("uint32", "int16")])
+def test_cast_from_and_to_uint32_in_c(src: str, to: str) -> None:
+    """The signal library's uint32 tensors meet the builtins through CAST (TFLM's
+    audio preprocessor): in C, every value wraps as TFLM's static_cast does."""
+    g = GraphBuilder()
+    x, y = g.tensor("x", (6,), src), g.tensor("y", (6,), to)
+    g.op("CAST", [x], [y])
+    graph = g.build([x], [y])
+    values = (np.array([0, 1, 70000, 2**31 - 1, 2**31, 2**32 - 1], np.uint32) if src == "uint32"
+              else np.array([0, 1, -1, 70000, -(2**31), 2**31 - 1], np.int32))
+    (got,) = HostModel(generate(graph, "cast"), opt="-O0").run([values])
+    check_tensor(got, check_tflm(graph, [values], f"{src} -> {to}")[0], f"CAST {src} -> {to} in C")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgecraft.dsp.micro_speech import MICRO_SPEECH, tables
+from edgecraft.dsp.signal_graph import log_features
 from edgecraft.ir.builder import GraphBuilder
 from edgecraft.ir.graph import Graph
 
@@ -61,22 +62,7 @@ def audio_preprocessor_int8() -> Graph:
     whole = step("CONCATENATION", [zeros[0], mid, zeros[1]], (bins,), "int32", axis=0,
                  fused_activation_function="NONE")
     energy2 = step("CAST", [whole], (bins,), "uint32")
-    consts = [b.const(name, data) for name, data in (
-        ("weights", t.weights), ("unweights", t.unweights), ("starts", t.freq_starts),
-        ("weight_starts", t.weight_starts), ("widths", t.widths))]
-    bank = step("SignalFilterBank", [energy2, *consts], (ch,), "uint64", num_channels=ch)
-    root = step("SignalFilterBankSquareRoot", [bank, shift], (ch,), "uint32")
-    cleaned, noise = b.tensor("cleaned", (ch,), "uint32"), b.tensor("noise", (ch,), "uint32")
-    even, even1, odd, odd1 = t.smoothing
-    b.op("SignalFilterBankSpectralSubtraction", [root], [cleaned, noise],
-         alternate_one_minus_smoothing=odd1, alternate_smoothing=odd, clamping=cfg.clamping,
-         min_signal_remaining=t.min_signal, num_channels=ch, one_minus_smoothing=even1, smoothing=even,
-         smoothing_bits=cfg.smoothing_bits, spectral_subtraction_bits=cfg.subtraction_bits)
-    lut = b.const("gain_lut", t.gain_lut)
-    gained = step("SignalPCAN", [cleaned, noise, lut], (ch,), "uint32", snr_shift=6)
-    logs = step("SignalFilterBankLog", [gained], (ch,), "int16", input_correction_bits=cfg.correction_bits,
-                output_scale=1 << cfg.log_scale_bits)
-    v = step("CAST", [logs], (ch,), "int32")
+    v = step("CAST", [log_features(b, energy2, shift, cfg)], (ch,), "int32")
     for op, c in (("MUL", 256), ("ADD", 333), ("DIV", 666), ("ADD", -128)):
         v = step(op, [v, i32(f"{op.lower()}_{c}", c)], (ch,), "int32", fused_activation_function="NONE")
     v = step("MINIMUM", [v, i32("top", 127)], (ch,), "int32")

@@ -7,30 +7,11 @@ import numpy as np
 import pytest
 
 from edgecraft.formats import read_tflite_bytes, write_tflite
-from edgecraft.ir.builder import GraphBuilder
 from edgecraft.ir.graph import Graph
 from edgecraft.reference import TflmRunner
 from edgecraft.runtime import Interpreter
 from oracle import check_tensor, check_tflm
-
-
-def one_op(op: str, inputs: list[tuple[str, tuple[int, ...], str] | np.ndarray],
-           outputs: list[tuple[tuple[int, ...], str]], **attrs: object) -> Graph:
-    """A graph of one signal op: inputs are (name, shape, dtype) activations or constants."""
-    b = GraphBuilder()
-    ins, feeds = [], []
-    for i, spec in enumerate(inputs):
-        if isinstance(spec, np.ndarray):
-            ins.append(b.const(f"c{i}", spec))
-            if spec.ndim == 0:  # the builder stores constants at least 1-D; TFLM wants a scalar here
-                b.tensors[-1].shape, b.tensors[-1].data = (), spec
-        else:
-            k = b.tensor(spec[0], spec[1], spec[2])
-            ins.append(k)
-            feeds.append(k)
-    outs = [b.tensor(f"y{j}", shape, dtype) for j, (shape, dtype) in enumerate(outputs)]
-    b.op(op, ins, outs, **attrs)
-    return b.build(feeds, outs)
+from signal_cases import one_op
 
 
 def roundtrip(g: Graph) -> Graph:

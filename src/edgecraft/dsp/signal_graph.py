@@ -22,7 +22,7 @@ def micro_speech_graph(cfg: MicroSpeechFeatures = MICRO_SPEECH) -> Graph:
     """The front end of ``cfg`` as Signal* ops: int16 ``[window_samples]`` -> int16 ``[channels]``."""
     t = tables(cfg)
     b = GraphBuilder("micro_speech_audio_preprocessor")
-    n, ch, bins = cfg.window_samples, cfg.num_channels, cfg.fft_size // 2 + 1
+    n, bins = cfg.window_samples, cfg.fft_size // 2 + 1
     x = b.tensor("frame", (n,), "int16")
     windowed = b.tensor("windowed", (n,), "int16")
     b.op("SignalWindow", [x, b.const("window", t.window)], [windowed], shift=cfg.window_bits)
@@ -32,6 +32,15 @@ def micro_speech_graph(cfg: MicroSpeechFeatures = MICRO_SPEECH) -> Graph:
     b.op("SignalRfft", [scaled], [spectrum], T=_INT16, fft_length=cfg.fft_size)
     energy = b.tensor("energy", (bins,), "uint32")
     b.op("SignalEnergy", [spectrum], [energy], start_index=t.start, end_index=t.end)
+    return b.build([x], [log_features(b, energy, shift, cfg)])
+
+
+def log_features(b: GraphBuilder, energy: int, shift: int, cfg: MicroSpeechFeatures = MICRO_SPEECH) -> int:
+    """Append the chain from the power spectrum to the log features to ``b``: ``energy`` (uint32
+    ``[fft_size / 2 + 1]``) and ``shift`` (the FFT auto scale's int32 bits) in, the int16
+    ``[num_channels]`` log features' tensor returned (filter bank, its square root, spectral
+    subtraction, PCAN, log)."""
+    t, ch = tables(cfg), cfg.num_channels
     bank = b.tensor("filter_bank", (ch,), "uint64")
     consts = [b.const(name, data) for name, data in (
         ("weights", t.weights), ("unweights", t.unweights), ("channel_frequency_starts", t.freq_starts),
@@ -50,4 +59,4 @@ def micro_speech_graph(cfg: MicroSpeechFeatures = MICRO_SPEECH) -> Graph:
     logs = b.tensor("log_features", (ch,), "int16")
     b.op("SignalFilterBankLog", [gained], [logs], input_correction_bits=cfg.correction_bits,
          output_scale=1 << cfg.log_scale_bits)
-    return b.build([x], [logs])
+    return logs

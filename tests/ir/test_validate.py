@@ -36,6 +36,14 @@ def _graph():  # type: ignore[no-untyped-def]
         (lambda g: g.operators[0].inputs.__setitem__(0, 2), "before any operator writes it"),
         (lambda g: g.operators[0].outputs.__setitem__(0, 1), "writes constant tensor"),
         (lambda g: g.outputs.__setitem__(0, 9), "graph output refers to tensor 9"),
+        # damaged quantization (found by mutating TFLM's models): NaN, negative, or an activation
+        # scale of 0 reached the kernels' multipliers
+        (lambda g: setattr(g.tensors[0], "quant", Quantization(np.array([np.nan]), np.zeros(1))),
+         "scales must be finite and positive"),
+        (lambda g: setattr(g.tensors[1], "quant", Quantization(np.array([0.1, -0.2]), np.zeros(2))),
+         "scales must be finite and positive"),
+        (lambda g: setattr(g.tensors[2], "quant", Quantization(np.zeros(1), np.zeros(1))),
+         "scales must be finite and positive"),
     ],
 )
 def test_first_inconsistency_in_words(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -43,3 +51,13 @@ def test_first_inconsistency_in_words(mutate, message: str) -> None:  # type: ig
     mutate(g)
     with pytest.raises(GraphError, match=message):
         validate(g)
+
+
+def test_an_int8_state_starts_at_its_zero_points_low_byte() -> None:
+    """TFLM fills an int8 variable tensor with memset(zero point): a zero point past int8 (a
+    damaged file; numpy's fill overflowed) wraps to its low byte."""
+    from edgecraft.ir.graph import Tensor
+
+    for zp, fill in ((-5, -5), (300, 44), (-7926335344172072950, 10)):
+        t = Tensor("h", (3,), "int8", quant=Quantization(np.array([0.1]), np.array([zp])), variable=True)
+        assert t.initial_state().tolist() == [fill] * 3

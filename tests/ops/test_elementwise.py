@@ -9,6 +9,7 @@ from edgecraft.ir.builder import GraphBuilder, qparams
 from edgecraft.ir.graph import Graph, Quantization
 from edgecraft.ops import OpError, get_op
 from edgecraft.ops.base import OpContext
+from edgecraft.ops.quant import quantized_activation_range
 from edgecraft.runtime import run_model
 from oracle import check_litert, check_tflm
 
@@ -182,3 +183,17 @@ def test_cost_counts_one_mac_per_output_element() -> None:
     g = binary_graph("MUL", (2, 1, 4), (3, 1), "int8", (HALF, HALF, HALF))
     cost = get_op("MUL").cost(OpContext(g.operators[0], g))
     assert (cost.macs, cost.bytes_read, cost.bytes_written) == (24, 11, 24)
+
+
+def test_quantized_add_with_a_float_output_is_refused() -> None:
+    """int8 inputs and a float32 output (a damaged file: one flipped type byte): one OpError,
+    where numpy's "Invalid integer data type" used to escape from the clamp's computation."""
+    g = GraphBuilder()
+    a, b = (g.tensor(n, (4,), "int8", qparams(0.1, 0)) for n in "ab")
+    y = g.tensor("y", (4,), "float32")
+    g.op("ADD", [a, b], [y], fused_activation_function="NONE")
+    graph = g.build([a, b], [y])
+    with pytest.raises(OpError, match="ADD with int8 inputs needs a int8 output, got float32"):
+        run_model(graph, [np.zeros(4, np.int8)] * 2)
+    with pytest.raises(OpError, match="output must be an integer type like its inputs, got float32"):
+        quantized_activation_range("RELU", 0.1, 0, "float32")  # every quantized kernel's clamp

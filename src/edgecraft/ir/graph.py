@@ -77,8 +77,9 @@ class Tensor:
 
     def initial_state(self) -> np.ndarray:
         """The value a state tensor (``variable``) starts from: TFLM's ``ResetVariableTensors``
-        fills int8 tensors with their zero point and every other type with zero bytes."""
-        fill = self.zero_point if self.dtype == "int8" else 0
+        fills int8 tensors with their zero point and every other type with zero bytes (a byte
+        fill: a zero point outside int8 wraps, as memset takes its low byte)."""
+        fill = (self.zero_point + 128) % 256 - 128 if self.dtype == "int8" else 0
         return np.full(self.shape, fill, self.np_dtype)
 
     @property

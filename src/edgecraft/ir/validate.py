@@ -69,6 +69,17 @@ def _stray_vector_axis(shape: tuple[int, ...], scales: int) -> bool:
     return len(shape) == 1 and shape[0] == scales
 
 
+def _check_scales(where: str, scale: np.ndarray, constant: bool) -> None:
+    """Scales finite and not negative, and positive on an activation (kernels divide by it):
+    every .tflite converter writes them so, and a damaged file would otherwise reach the
+    kernels' multipliers as NaN or infinity. (Zero points are left as they are: TFLM runs an
+    int8 tensor's zero point of 300 in int32 arithmetic, and so does edgecraft.)"""
+    scale = np.asarray(scale, np.float64)
+    if not np.all(np.isfinite(scale)) or np.any(scale < 0) or (not constant and np.any(scale == 0)):
+        raise GraphError(f"{where} has quantization scale(s) {scale[:4].tolist()}: scales must be finite and "
+                         "positive (the file is damaged, or its converter wrote no real quantization)")
+
+
 def validate(graph: Graph) -> None:
     """Raise :class:`GraphError` on the first inconsistency in ``graph``."""
     n = len(graph.tensors)
@@ -94,6 +105,7 @@ def validate(graph: Graph) -> None:
                 raise GraphError(
                     f"{where} has {len(q.scale)} scales but {len(q.zero_point)} zero points"
                 )
+            _check_scales(where, q.scale, t.is_constant)
             if q.per_channel:
                 axis = q.axis
                 if not 0 <= axis < max(len(t.shape), 1):

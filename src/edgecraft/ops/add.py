@@ -63,6 +63,8 @@ def quantized_kernel(combine: Combine) -> Kernel:
 
     def kernel(ctx: OpContext, args: list[Any]) -> list[np.ndarray]:
         t1, t2, out = ctx.req_input(0), ctx.req_input(1), ctx.output(0)
+        if out.dtype != t1.dtype:
+            raise OpError(f"{ctx.op.type} with {t1.dtype} inputs needs a {t1.dtype} output, got {out.dtype}")
         p = rescale_params(t1.scale, t2.scale, out.scale, out.dtype)
         a = _rescale(args[0], t1.zero_point, p.left_shift, p.input1)
         b = _rescale(args[1], t2.zero_point, p.left_shift, p.input2)

@@ -16,7 +16,10 @@ ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
 
 
 def dtype_range(dtype: str) -> tuple[int, int]:
-    """(lowest, highest) value of an integer dtype."""
+    """(lowest, highest) value of an integer dtype; OpError for another (a quantized op whose
+    output a damaged file declares float)."""
+    if np.dtype(dtype).kind not in "iu":
+        raise OpError(f"a quantized op's output must be an integer type like its inputs, got {dtype}")
     info = np.iinfo(np.dtype(dtype))
     return int(info.min), int(info.max)
 

@@ -197,3 +197,14 @@ def test_quantized_add_with_a_float_output_is_refused() -> None:
         run_model(graph, [np.zeros(4, np.int8)] * 2)
     with pytest.raises(OpError, match="output must be an integer type like its inputs, got float32"):
         quantized_activation_range("RELU", 0.1, 0, "float32")  # every quantized kernel's clamp
+
+
+def test_quantized_add_with_an_unquantized_output_is_refused() -> None:
+    """An int8 output without quantization parameters (scale 0): one OpError, where a
+    ZeroDivisionError used to escape from the multipliers (found by scripts/fuzz_models.py)."""
+    g = GraphBuilder()
+    a, b = (g.tensor(n, (4,), "int8", qparams(0.1, 0)) for n in "ab")
+    y = g.tensor("y", (4,), "int8")
+    g.op("ADD", [a, b], [y], fused_activation_function="NONE")
+    with pytest.raises(OpError, match="divides by a quantization scale of 0"):
+        run_model(g.build([a, b], [y]), [np.zeros(4, np.int8)] * 2)

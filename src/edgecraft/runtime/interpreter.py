@@ -137,7 +137,12 @@ class Interpreter:
         from one run to the next (:meth:`reset_state`)."""
         checked = self.check_inputs(inputs)
         with self._lock:
-            return self._invoke(checked)
+            try:
+                return self._invoke(checked)
+            except ZeroDivisionError:  # kernels divide only by scales: one was 0, not quantized
+                raise OpError("a quantized op divides by a quantization scale of 0 (a tensor without "
+                              "quantization parameters): the file is damaged or not fully "
+                              "quantized") from None
 
     def invoke_subgraph(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Run as a subgraph another operator invokes (CALL_ONCE, IF, WHILE), inside the main

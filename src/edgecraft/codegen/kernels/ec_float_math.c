@@ -28,10 +28,7 @@ static float unary(int32_t kind, float alpha, float x) {
     }
     case EC_F_LEAKY_RELU: return x > 0.0f ? x : x * alpha;
     case EC_F_ROUND: return rintf(x); /* ties to even in the default rounding mode */
-    default: /* EC_F_LOGISTIC: exactly 1 above 16.619..., exp(x) below -9 (TFLM's reference) */
-      if (x > 16.619047164916992f) return 1.0f;
-      if (x < -9.0f) return expf(x);
-      return 1.0f / (1.0f + expf(-x));
+    default: return ec_logistic_f32(x); /* EC_F_LOGISTIC */
   }
 }
 

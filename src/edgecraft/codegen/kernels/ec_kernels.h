@@ -20,6 +20,7 @@
 #pragma GCC optimize("omit-frame-pointer")
 #endif
 
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -32,6 +33,14 @@ extern "C" {
  * gemmlowp adds a nudge of 2^30 (or 1 - 2^30 when a * b < 0) and divides by 2^31 truncating
  * toward zero; for a negative product that is (a * b + 1 - 2^30 + 2^31 - 1) >> 31, so both
  * cases are the one arithmetic shift below (an SMLAL on Arm). */
+/* float32 LOGISTIC as TFLM's reference computes it: exactly 1 above 16.619..., exp(x) below -9
+ * (the LOGISTIC op and the float LSTM's gates). */
+static inline float ec_logistic_f32(float x) {
+  if (x > 16.619047164916992f) return 1.0f;
+  if (x < -9.0f) return expf(x);
+  return 1.0f / (1.0f + expf(-x));
+}
+
 static inline int32_t ec_srdhm(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
   return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);

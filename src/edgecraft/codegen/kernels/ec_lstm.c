@@ -144,13 +144,6 @@ void ec_lstm_s16(const ec_lstm_params *p, const int16_t *input, int16_t *hidden,
   }
 }
 
-/* float32: TFLM's reference Logistic (exactly 1 above 16.619..., exp(x) below -9). */
-static float sigmoid_f(float x) {
-  if (x > 16.619047164916992f) return 1.0f;
-  if (x < -9.0f) return expf(x);
-  return 1.0f / (1.0f + expf(-x));
-}
-
 /* Gate g's pre-activation for one row and unit u: the input product plus bias (summed in input
  * order, as the reference FullyConnected), plus the recurrent product. */
 static float gate_f32(const ec_lstm_params *p, int g, const float *x, const float *h, int32_t u) {
@@ -168,8 +161,10 @@ static void step_f32(const ec_lstm_params *p, int32_t rows, const float *x, floa
   for (int32_t r = 0; r < rows; ++r) {
     const float *xr = x + r * p->inputs, *hr = h + r * p->state;
     for (int32_t u = 0; u < p->state; ++u) {
-      const float i = sigmoid_f(gate_f32(p, 0, xr, hr, u)), f = sigmoid_f(gate_f32(p, 1, xr, hr, u));
-      const float g = tanhf(gate_f32(p, 2, xr, hr, u)), o = sigmoid_f(gate_f32(p, 3, xr, hr, u));
+      const float i = ec_logistic_f32(gate_f32(p, 0, xr, hr, u));
+      const float f = ec_logistic_f32(gate_f32(p, 1, xr, hr, u));
+      const float g = tanhf(gate_f32(p, 2, xr, hr, u));
+      const float o = ec_logistic_f32(gate_f32(p, 3, xr, hr, u));
       float *cell = c + r * p->state + u;
       float v = f * *cell;
       v = v + i * g;
